@@ -1,0 +1,1 @@
+"""Plain-Python core of tui-lab: workspace, devices, state. Never imports Textual."""

@@ -1,0 +1,69 @@
+"""Torch devices: parse a spec, list what exists, describe one for the status bar.
+
+``parse_device_spec`` never imports torch, so argparse can use it for ``--help``.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SPEC = re.compile(r"^(cpu|mps|cuda)(?::(\d+))?$")
+
+
+class DeviceError(ValueError):
+    """A device that is malformed or does not exist on this machine."""
+
+
+def parse_device_spec(spec: str) -> str:
+    """Normalise ``cpu``, ``cuda``, ``cuda:N`` or ``mps``; raise DeviceError otherwise."""
+    text = spec.strip().lower()
+    match = _SPEC.match(text)
+    if not match or (match.group(2) is not None and match.group(1) != "cuda"):
+        raise DeviceError(f"unknown device {spec!r}: use cpu, cuda, cuda:N or mps")
+    return text
+
+
+def available_devices() -> list[str]:
+    """Every device torch can use here: cpu, then cuda:0..N-1, then mps."""
+    import torch
+
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def resolve_device(spec: str) -> str:
+    """The concrete device for ``spec`` (``cuda`` becomes ``cuda:0``), or DeviceError saying why not."""
+    wanted = parse_device_spec(spec)
+    devices = available_devices()
+    if wanted == "cuda":
+        wanted = "cuda:0"
+    if wanted in devices:
+        return wanted
+    if wanted.startswith("cuda"):
+        gpus = [d for d in devices if d.startswith("cuda")]
+        if not gpus:
+            import torch
+
+            why = "this torch build has no CUDA" if torch.version.cuda is None else "no NVIDIA GPU is visible"
+            raise DeviceError(f"{spec} is not available: {why}. Devices here: {', '.join(devices)}.")
+        raise DeviceError(f"{spec} is not available: this machine has {len(gpus)} GPU(s), {', '.join(gpus)}.")
+    raise DeviceError(f"{spec} is not available here. Devices here: {', '.join(devices)}.")
+
+
+def describe_device(device: str) -> str:
+    """Status-bar text: ``cpu · 2 threads`` or ``cuda:0 · NVIDIA H100 80GB · 79.1 GiB free``."""
+    import torch
+
+    if device == "cpu":
+        return f"cpu · {torch.get_num_threads()} threads"
+    if device.startswith("cuda"):
+        index = torch.device(device).index or 0
+        name = torch.cuda.get_device_name(index)
+        free, _total = torch.cuda.mem_get_info(index)
+        return f"{device} · {name} · {free / 2**30:.1f} GiB free"
+    return f"{device} · Apple GPU" if device == "mps" else device

@@ -1,0 +1,194 @@
+"""The workspace: one namespace shared by every pane, and the REPL's globals.
+
+The Data pane publishes ``X`` and ``y`` here, the Graph pane reads tensors from here and
+the Train pane puts learned parameters back. Listeners hear about every change; they may
+be called from any thread, so UI listeners must hop to the UI thread themselves.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+import threading
+import types
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Names the workspace preloads, and the modules they hold.
+PRELOADED_MODULES: dict[str, str] = {
+    "torch": "torch",
+    "nn": "torch.nn",
+    "F": "torch.nn.functional",
+    "np": "numpy",
+    "pd": "pandas",
+}
+
+
+@dataclass(frozen=True)
+class WorkspaceChange:
+    """Names that were set (added or rebound) or deleted, and which pane did it."""
+
+    source: str
+    changed: frozenset[str] = field(default_factory=frozenset)
+    deleted: frozenset[str] = field(default_factory=frozenset)
+    #: True when the preloaded modules (torch, np, pd, ...) just became available.
+    preloaded: bool = False
+
+
+@dataclass(frozen=True)
+class WorkspaceSummary:
+    """Counts shown in the status bar."""
+
+    names: int
+    tensors: int
+
+
+Listener = Callable[[WorkspaceChange], None]
+
+
+def is_tensor(value: object) -> bool:
+    """True if ``value`` is a torch tensor, without importing torch."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
+class Workspace:
+    """Owns the shared namespace and tells listeners when names change.
+
+    The namespace dict is handed to ``exec`` as globals, so code run in it sees and
+    sets names directly; such code calls :meth:`notify_since` afterwards.
+    """
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+        self._listeners: list[Listener] = []
+        self._lock = threading.RLock()
+        self._ready = threading.Event()
+        self._preloaded_ids: dict[str, int] = {}
+
+    # -- preloads -----------------------------------------------------------------
+
+    def load_preloads(self) -> None:
+        """Import torch, numpy and pandas and bind the preloaded names. Slow (~2 s)."""
+        import importlib
+
+        modules = {name: importlib.import_module(mod) for name, mod in PRELOADED_MODULES.items()}
+        with self._lock:
+            self.namespace.update(modules)
+            self._preloaded_ids = {name: id(mod) for name, mod in modules.items()}
+        self._ready.set()
+        self._emit(WorkspaceChange("workspace", frozenset(modules), preloaded=True))
+
+    @property
+    def ready(self) -> bool:
+        """True once torch and the other preloads are bound."""
+        return self._ready.is_set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until the preloads are bound; False on timeout."""
+        return self._ready.wait(timeout)
+
+    # -- listeners ----------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` on every change; returns a function that unsubscribes."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _emit(self, change: WorkspaceChange) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(change)
+
+    # -- reading --------------------------------------------------------------------
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.namespace
+
+    def __getitem__(self, name: str) -> Any:
+        return self.namespace[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The value bound to ``name``, or ``default``."""
+        return self.namespace.get(name, default)
+
+    def is_user_name(self, name: str, value: object) -> bool:
+        """False for dunders, private names, modules and the untouched preloads."""
+        if name.startswith("_") or isinstance(value, types.ModuleType):
+            return False
+        return self._preloaded_ids.get(name) != id(value)
+
+    def user_items(self) -> Iterator[tuple[str, Any]]:
+        """(name, value) for every user name, sorted by name."""
+        with self._lock:
+            items = sorted(self.namespace.items())
+        return ((n, v) for n, v in items if self.is_user_name(n, v))
+
+    def user_names(self) -> list[str]:
+        """Every user name, sorted."""
+        return [name for name, _ in self.user_items()]
+
+    def tensors(self) -> dict[str, Any]:
+        """The user names bound to tensors."""
+        return {name: value for name, value in self.user_items() if is_tensor(value)}
+
+    def summary(self) -> WorkspaceSummary:
+        """How many user names there are, and how many are tensors."""
+        items = list(self.user_items())
+        return WorkspaceSummary(len(items), sum(1 for _, v in items if is_tensor(v)))
+
+    def name_for(self, value: object) -> str | None:
+        """The first user name bound to exactly this object, if any."""
+        for name, bound in self.user_items():
+            if bound is value:
+                return name
+        return None
+
+    # -- writing --------------------------------------------------------------------
+
+    def publish(self, name: str, value: Any, source: str) -> None:
+        """Bind one name and notify listeners."""
+        self.publish_many({name: value}, source)
+
+    def publish_many(self, values: Mapping[str, Any], source: str) -> None:
+        """Bind several names at once and notify listeners once."""
+        for name in values:
+            if not name.isidentifier():
+                raise ValueError(f"{name!r} is not a valid Python name")
+        with self._lock:
+            self.namespace.update(values)
+        self._emit(WorkspaceChange(source, frozenset(values)))
+
+    def delete(self, names: Iterable[str], source: str) -> None:
+        """Remove names (missing ones are ignored) and notify listeners."""
+        with self._lock:
+            gone = frozenset(n for n in names if self.namespace.pop(n, _MISSING) is not _MISSING)
+        if gone:
+            self._emit(WorkspaceChange(source, deleted=gone))
+
+    def snapshot(self) -> dict[str, int]:
+        """Identity of every binding, to diff against after running code."""
+        with self._lock:
+            return {name: id(value) for name, value in self.namespace.items()}
+
+    def notify_since(self, before: Mapping[str, int], source: str, also: Iterable[str] = ()) -> WorkspaceChange:
+        """Notify listeners of what changed since ``before`` (plus ``also``, e.g. in-place edits)."""
+        after = self.snapshot()
+        changed = {n for n, ident in after.items() if before.get(n) != ident}
+        changed.update(n for n in also if n in after)
+        change = WorkspaceChange(source, frozenset(changed), frozenset(before.keys() - after.keys()))
+        if change.changed or change.deleted:
+            self._emit(change)
+        return change
+
+
+_MISSING = object()

@@ -1,0 +1,216 @@
+"""The tui-lab Textual app: four pane modes over one shared workspace."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.signal import Signal
+
+from tui_lab.core.devices import DeviceError, available_devices, describe_device, resolve_device
+from tui_lab.core.gc_tuning import freeze_long_lived_objects
+from tui_lab.core.workspace import Workspace, WorkspaceChange
+from tui_lab.ui.base import PaneScreen
+from tui_lab.ui.modals import HelpScreen, PickerScreen
+from tui_lab.ui.panes.data import DataScreen
+from tui_lab.ui.panes.graph import GraphScreen
+from tui_lab.ui.panes.repl import ReplScreen
+from tui_lab.ui.panes.train import TrainScreen
+
+PANE_SCREENS: dict[str, type[PaneScreen]] = {
+    "repl": ReplScreen,
+    "data": DataScreen,
+    "graph": GraphScreen,
+    "train": TrainScreen,
+}
+
+
+@dataclass
+class WorkspaceChanged(Message):
+    """The workspace changed (posted from any thread, re-published on the UI thread)."""
+
+    change: WorkspaceChange
+
+
+class TuiLabApp(App[None]):
+    """The terminal workbench: REPL, Data, Graph and Train over one workspace."""
+
+    TITLE = "tui-lab"
+    CSS_PATH = "tui_lab.tcss"
+    MODES = dict(PANE_SCREENS)  # type: ignore[arg-type]
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("f2", "go('repl')", "REPL"),
+        Binding("f3", "go('data')", "Data"),
+        Binding("f4", "go('graph')", "Graph"),
+        Binding("f5", "go('train')", "Train"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    device: reactive[str] = reactive("cpu")
+    device_label: reactive[str] = reactive("cpu")
+    torch_ready: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        *,
+        csv_path: str | None = None,
+        pane: str = "repl",
+        device: str | None = None,
+        workspace: Workspace | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace if workspace is not None else Workspace()
+        self.workspace_changed: Signal[WorkspaceChange] = Signal(self, "workspace-changed")
+        self.start_pane = pane if pane in PANE_SCREENS else "repl"
+        self.requested_device = device
+        self.csv_path = csv_path
+        self._ui_thread = threading.get_ident()
+        self._unsubscribe = self.workspace.subscribe(self._on_workspace_change)
+
+    # -- start-up ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._ui_thread = threading.get_ident()
+        self.switch_mode(self.start_pane)
+        if self.csv_path:
+            self.open_pane("data", {"open_csv": self.csv_path})
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: now pay for ``import torch`` in a thread."""
+        if self.workspace.ready:
+            self._torch_loaded()
+        else:
+            self._load_torch()
+
+    @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
+    def _load_torch(self) -> None:
+        self.workspace.load_preloads()
+        self.call_from_thread(self._torch_loaded)
+
+    def _torch_loaded(self) -> None:
+        freeze_long_lived_objects()
+        self.torch_ready = True
+        wanted = self.requested_device
+        self.select_device(wanted or "cpu", announce=wanted not in (None, "cpu"))
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()
+
+    # -- workspace ----------------------------------------------------------------------
+
+    def _on_workspace_change(self, change: WorkspaceChange) -> None:
+        if threading.get_ident() == self._ui_thread:
+            self.workspace_changed.publish(change)
+        else:
+            self.post_message(WorkspaceChanged(change))
+
+    def on_workspace_changed(self, message: WorkspaceChanged) -> None:
+        self.workspace_changed.publish(message.change)
+
+    # -- devices ------------------------------------------------------------------------
+
+    def select_device(self, spec: str, *, announce: bool = True) -> bool:
+        """Switch to ``spec`` if it exists here; otherwise say why and stay put."""
+        try:
+            device = resolve_device(spec)
+            label = describe_device(device)
+        except DeviceError as error:
+            self.notify(f"{error} Staying on {self.device}.", title="Device not available", severity="warning")
+            return False
+        except Exception as error:  # a broken driver must not take the app down
+            self.notify(f"Could not use {spec}: {error}", title="Device error", severity="error")
+            return False
+        self.device, self.device_label = device, label
+        if announce:
+            self.notify(f"Now using {label}", title="Device")
+        return True
+
+    def action_select_device(self) -> None:
+        """Offer the devices that exist here."""
+        if not self.torch_ready:
+            self.notify("torch is still loading; try again in a moment.", title="Device")
+            return
+        choices = []
+        for device in available_devices():
+            try:
+                choices.append((device, describe_device(device)))
+            except Exception as error:
+                choices.append((device, f"{device} · unavailable: {error}"))
+
+        def picked(device: str | None) -> None:
+            if device:
+                self.select_device(device)
+
+        self.push_screen(PickerScreen("Select device", choices, filter_placeholder="device…"), picked)
+
+    # -- panes --------------------------------------------------------------------------
+
+    def action_go(self, pane: str) -> None:
+        """Show one of the four panes."""
+        if pane in PANE_SCREENS and self.current_mode != pane:
+            self.switch_mode(pane)
+
+    def open_pane(self, pane: str, request: dict[str, Any] | None = None) -> None:
+        """Show ``pane`` and hand it ``request`` (e.g. ``{"inspect": "x"}``)."""
+        self.action_go(pane)
+        if request is not None:
+            screen = self.get_screen(pane) if self.current_mode != pane else self.screen
+            if isinstance(screen, PaneScreen):
+                screen.request(request)
+
+    def action_help(self) -> None:
+        """Show the help screen."""
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(HelpScreen(self.key_sections()))
+
+    def key_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Every key with its description: global keys, then each pane's."""
+        sections = [
+            (
+                "Everywhere",
+                [(b.key.upper() if b.key.startswith("f") else b.key, b.description) for b in self._bindings_of(self)]
+                + [("ctrl+p", "Command palette: every action by name")],
+            )
+        ]
+        for pane, screen_type in PANE_SCREENS.items():
+            keys = [(b.key, b.description) for b in self._bindings_of(screen_type)]
+            if keys:
+                sections.append((screen_type.PANE_TITLE or pane, keys))
+        return sections
+
+    @staticmethod
+    def _bindings_of(owner: object) -> list[Binding]:
+        bindings = getattr(owner, "BINDINGS", [])
+        return [b for b in bindings if isinstance(b, Binding) and b.description]
+
+    # -- command palette ----------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield SystemCommand("Help", "Keys, panes and the command line (F1)", self.action_help)
+        for pane, screen_type in PANE_SCREENS.items():
+            title = screen_type.PANE_TITLE or pane
+            yield SystemCommand(f"Go to {title}", f"Show the {title} pane", partial(self.action_go, pane))
+        yield SystemCommand(
+            "Select device", "Choose cpu, cuda:N or mps for the panes that compute", self.action_select_device
+        )
+        for pane, screen_type in PANE_SCREENS.items():
+            for command in screen_type.PANE_COMMANDS:
+                yield SystemCommand(command.title, command.help, partial(self._run_pane_action, pane, command.action))
+        yield from super().get_system_commands(screen)
+
+    def _run_pane_action(self, pane: str, action: str) -> None:
+        self.action_go(pane)
+        target = self.get_screen(pane)
+        self.call_after_refresh(target.run_action, action)

@@ -1,0 +1,1 @@
+"""One screen per pane: REPL, Data, Graph, Train."""
