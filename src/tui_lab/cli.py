@@ -41,9 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("csv_path", nargs="?", metavar="CSV_PATH", help="a CSV file to open in the Data pane")
     parser.add_argument("--pane", choices=PANES, help="the pane to open first (default: repl, or data with a CSV)")
-    parser.add_argument(
-        "--device", type=_device, metavar="DEVICE", help="cpu, cuda, cuda:N or mps (default: cpu)"
-    )
+    parser.add_argument("--device", type=_device, metavar="DEVICE", help="cpu, cuda, cuda:N or mps (default: cpu)")
     parser.add_argument("--version", action="version", version=f"tui-lab {__version__}")
     return parser
 

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
-from textual import events
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
