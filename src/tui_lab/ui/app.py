@@ -180,7 +180,10 @@ class TuiLabApp(App[None]):
         sections = [
             (
                 "Everywhere",
-                [(b.key.upper() if b.key.startswith("f") else b.key, b.description) for b in self._bindings_of(self)]
+                [
+                    (b.key.upper() if b.key.startswith("f") else b.key, b.description)
+                    for b in self._bindings_of(type(self))
+                ]
                 + [("ctrl+p", "Command palette: every action by name")],
             )
         ]
@@ -191,8 +194,9 @@ class TuiLabApp(App[None]):
         return sections
 
     @staticmethod
-    def _bindings_of(owner: object) -> list[Binding]:
-        bindings = getattr(owner, "BINDINGS", [])
+    def _bindings_of(owner: type) -> list[Binding]:
+        """The described bindings a class declares itself (not those it inherits from Textual)."""
+        bindings = vars(owner).get("BINDINGS", [])
         return [b for b in bindings if isinstance(b, Binding) and b.description]
 
     # -- command palette ----------------------------------------------------------------

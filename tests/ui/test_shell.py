@@ -1,0 +1,176 @@
+"""The app shell: pane keys, help, palette, device picker, status bar and small terminals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual.command import CommandPalette
+from textual.widgets import OptionList
+
+from tui_lab.ui.app import PANE_SCREENS, TuiLabApp
+from tui_lab.ui.base import PaneScreen
+from tui_lab.ui.modals import HelpScreen, PickerScreen
+from tui_lab.ui.widgets import StatusBar
+
+AppFactory = Callable[..., TuiLabApp]
+
+
+async def test_function_keys_switch_panes(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.current_mode == "repl"
+        for key, pane in (("f3", "data"), ("f4", "graph"), ("f5", "train"), ("f2", "repl")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.current_mode == pane
+            assert isinstance(app.screen, PANE_SCREENS[pane])
+
+
+async def test_f1_opens_help_with_keys_and_cli(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = [key for _, section in app.key_sections() for key, _ in section]
+        assert {"F1", "F2", "F3", "F4", "F5", "ctrl+q", "ctrl+p"} <= set(keys)
+        cli = str(app.screen.query_one("#help-cli").render())
+        assert "--device DEVICE" in cli
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, PaneScreen)
+
+
+async def test_start_pane_comes_from_the_cli(make_app: AppFactory) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.current_mode == "train"
+
+
+async def test_palette_lists_every_pane_and_device_command(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)):
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for title in ("Help", "Go to REPL", "Go to Data", "Go to Graph", "Go to Train", "Select device"):
+            assert title in titles
+        for screen_type in PANE_SCREENS.values():
+            for command in screen_type.PANE_COMMANDS:
+                assert command.title in titles
+
+
+def test_every_pane_key_has_a_palette_entry() -> None:
+    for screen_type in PANE_SCREENS.values():
+        commands = {command.action for command in screen_type.PANE_COMMANDS}
+        for binding in TuiLabApp._bindings_of(screen_type):
+            assert binding.action in commands, f"{screen_type.__name__}: {binding.key} has no palette entry"
+
+
+async def test_palette_device_command_lists_only_existing_devices(make_app: AppFactory) -> None:
+    import torch
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"device")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, PickerScreen)
+        options = app.screen.query_one(OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        expected = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+        assert ids[: len(expected)] == expected
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.device == "cpu"
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="checks the CPU-only path")
+async def test_missing_device_warns_and_stays_on_cpu(make_app: AppFactory) -> None:
+    app = make_app(device="cuda")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.torch_ready
+        assert app.device == "cpu"
+        messages = [n.message for n in app._notifications]
+        assert any("cuda is not available" in m and "Staying on cpu" in m for m in messages)
+        assert app.select_device("cuda:7") is False
+        assert app.device == "cpu"
+
+
+async def test_status_bar_shows_device_and_workspace_counts(make_app: AppFactory) -> None:
+    import torch
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        bar = app.screen.query_one(StatusBar)
+        assert "cpu · " in str(bar.build_text())
+        app.workspace.publish_many({"X": torch.ones(2, 2), "lr": 0.1}, "test")
+        await pilot.pause()
+        assert "workspace: 2 names, 1 tensor" in str(bar.build_text())
+
+
+async def test_status_bar_says_torch_is_loading_until_it_is_ready() -> None:
+    import threading
+
+    from tui_lab.core.workspace import Workspace
+
+    gate = threading.Event()
+
+    class GatedWorkspace(Workspace):
+        def load_preloads(self) -> None:
+            gate.wait(10)
+            super().load_preloads()
+
+    app = TuiLabApp(workspace=GatedWorkspace())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        bar = app.screen.query_one(StatusBar)
+        assert "loading torch" in str(bar.build_text())
+        assert not app.torch_ready
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.torch_ready
+        assert "cpu · " in str(bar.render())
+
+
+async def test_workspace_change_from_a_thread_reaches_the_status_bar(make_app: AppFactory) -> None:
+    import threading
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        worker = threading.Thread(target=app.workspace.publish, args=("w", 1.5, "train"))
+        worker.start()
+        worker.join()
+        await pilot.pause(0.1)
+        assert "workspace: 1 name, 0 tensors" in str(app.screen.query_one(StatusBar).build_text())
+
+
+async def test_tiny_terminal_shows_a_note_and_survives_resizing(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for size in ((40, 10), (59, 24), (80, 19), (120, 40), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            too_small = size[0] < 60 or size[1] < 20
+            assert app.screen.has_class("-too-small") is too_small
+            assert app.screen.query_one("#too-small").display is too_small
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.current_mode == "data"
+
+
+async def test_ctrl_q_quits_with_status_zero(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0

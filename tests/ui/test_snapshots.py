@@ -1,0 +1,38 @@
+"""Snapshot tests: each pane at 80×24 and the help screen at 120×40.
+
+Update after an intended change with: make snapshots (or pytest tests/ui --snapshot-update).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+
+from tui_lab.core.workspace import Workspace
+from tui_lab.ui.app import TuiLabApp
+
+
+def _app(pane: str) -> TuiLabApp:
+    workspace = Workspace()
+    workspace.load_preloads()
+    return TuiLabApp(pane=pane, workspace=workspace)
+
+
+@pytest.fixture(autouse=True)
+def fixed_threads() -> Any:
+    """The status bar names the thread count; pin it so snapshots match on any machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("pane", ["repl", "data", "graph", "train"])
+def test_pane(pane: str, snap_compare: Any) -> None:
+    assert snap_compare(_app(pane), terminal_size=(80, 24))
+
+
+def test_help_screen(snap_compare: Any) -> None:
+    assert snap_compare(_app("repl"), press=["f1"], terminal_size=(120, 40))
