@@ -8,7 +8,7 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
-from tui_lab.ui.app import PANE_SCREENS, TuiLabApp
+from tui_lab.ui.app import TuiLabApp, pane_screen_class, pane_screen_classes
 from tui_lab.ui.base import PaneScreen
 from tui_lab.ui.modals import HelpScreen, PickerScreen
 from tui_lab.ui.widgets import StatusBar
@@ -24,7 +24,7 @@ async def test_function_keys_switch_panes(make_app: AppFactory) -> None:
             await pilot.press(key)
             await pilot.pause()
             assert app.current_mode == pane
-            assert isinstance(app.screen, PANE_SCREENS[pane])
+            assert isinstance(app.screen, pane_screen_class(pane))
 
 
 async def test_f1_opens_help_with_keys_and_cli(make_app: AppFactory) -> None:
@@ -55,13 +55,13 @@ async def test_palette_lists_every_pane_and_device_command(make_app: AppFactory)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for title in ("Help", "Go to REPL", "Go to Data", "Go to Graph", "Go to Train", "Select device"):
             assert title in titles
-        for screen_type in PANE_SCREENS.values():
+        for screen_type in pane_screen_classes().values():
             for command in screen_type.PANE_COMMANDS:
                 assert command.title in titles
 
 
 def test_every_pane_key_has_a_palette_entry() -> None:
-    for screen_type in PANE_SCREENS.values():
+    for screen_type in pane_screen_classes().values():
         commands = {command.action for command in screen_type.PANE_COMMANDS}
         for binding in TuiLabApp._bindings_of(screen_type):
             assert binding.action in commands, f"{screen_type.__name__}: {binding.key} has no palette entry"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -21,17 +23,27 @@ from tui_lab.core.gc_tuning import freeze_long_lived_objects
 from tui_lab.core.workspace import Workspace, WorkspaceChange
 from tui_lab.ui.base import PaneScreen
 from tui_lab.ui.modals import HelpScreen, PickerScreen
-from tui_lab.ui.panes.data import DataScreen
-from tui_lab.ui.panes.graph import GraphScreen
-from tui_lab.ui.panes.repl import ReplScreen
-from tui_lab.ui.panes.train import TrainScreen
 
-PANE_SCREENS: dict[str, type[PaneScreen]] = {
-    "repl": ReplScreen,
-    "data": DataScreen,
-    "graph": GraphScreen,
-    "train": TrainScreen,
+#: Each pane's screen class, as "module:Class". Imported on first use, so the first frame pays only
+#: for the start pane and the others load in the background while torch does.
+PANE_SCREENS: dict[str, str] = {
+    "repl": "tui_lab.ui.panes.repl:ReplScreen",
+    "data": "tui_lab.ui.panes.data:DataScreen",
+    "graph": "tui_lab.ui.panes.graph:GraphScreen",
+    "train": "tui_lab.ui.panes.train:TrainScreen",
 }
+
+
+def pane_screen_class(pane: str) -> type[PaneScreen]:
+    """Import and return the screen class of ``pane``."""
+    module_name, class_name = PANE_SCREENS[pane].split(":")
+    screen_class: type[PaneScreen] = getattr(importlib.import_module(module_name), class_name)
+    return screen_class
+
+
+def pane_screen_classes() -> dict[str, type[PaneScreen]]:
+    """Every pane's screen class, in tab order."""
+    return {pane: pane_screen_class(pane) for pane in PANE_SCREENS}
 
 
 @dataclass
@@ -45,8 +57,8 @@ class TuiLabApp(App[None]):
     """The terminal workbench: REPL, Data, Graph and Train over one workspace."""
 
     TITLE = "tui-lab"
-    CSS_PATH = "tui_lab.tcss"
-    MODES = dict(PANE_SCREENS)  # type: ignore[arg-type]
+    CSS_PATH = Path(__file__).with_name("tui_lab.tcss")
+    MODES = {pane: partial(lambda p: pane_screen_class(p)(), pane) for pane in PANE_SCREENS}
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("f2", "go('repl')", "REPL"),
@@ -68,10 +80,12 @@ class TuiLabApp(App[None]):
         device: str | None = None,
         workspace: Workspace | None = None,
     ) -> None:
+        start = pane if pane in PANE_SCREENS else "repl"
+        self.DEFAULT_MODE = start  # the first frame is the start pane itself, not a blank default screen
         super().__init__()
         self.workspace = workspace if workspace is not None else Workspace()
         self.workspace_changed: Signal[WorkspaceChange] = Signal(self, "workspace-changed")
-        self.start_pane = pane if pane in PANE_SCREENS else "repl"
+        self.start_pane = start
         self.requested_device = device
         self.csv_path = csv_path
         self._ui_thread = threading.get_ident()
@@ -81,7 +95,6 @@ class TuiLabApp(App[None]):
 
     def on_mount(self) -> None:
         self._ui_thread = threading.get_ident()
-        self.switch_mode(self.start_pane)
         if self.csv_path:
             self.open_pane("data", {"open_csv": self.csv_path})
 
@@ -95,6 +108,7 @@ class TuiLabApp(App[None]):
     @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
     def _load_torch(self) -> None:
         self.workspace.load_preloads()
+        pane_screen_classes()  # import the other panes now, off the UI thread
         self.call_from_thread(self._torch_loaded)
 
     def _torch_loaded(self) -> None:
@@ -187,7 +201,7 @@ class TuiLabApp(App[None]):
                 + [("ctrl+p", "Command palette: every action by name")],
             )
         ]
-        for pane, screen_type in PANE_SCREENS.items():
+        for pane, screen_type in pane_screen_classes().items():
             keys = [(b.key, b.description) for b in self._bindings_of(screen_type)]
             if keys:
                 sections.append((screen_type.PANE_TITLE or pane, keys))
@@ -203,13 +217,14 @@ class TuiLabApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield SystemCommand("Help", "Keys, panes and the command line (F1)", self.action_help)
-        for pane, screen_type in PANE_SCREENS.items():
+        screen_types = pane_screen_classes()
+        for pane, screen_type in screen_types.items():
             title = screen_type.PANE_TITLE or pane
             yield SystemCommand(f"Go to {title}", f"Show the {title} pane", partial(self.action_go, pane))
         yield SystemCommand(
             "Select device", "Choose cpu, cuda:N or mps for the panes that compute", self.action_select_device
         )
-        for pane, screen_type in PANE_SCREENS.items():
+        for pane, screen_type in screen_types.items():
             for command in screen_type.PANE_COMMANDS:
                 yield SystemCommand(command.title, command.help, partial(self._run_pane_action, pane, command.action))
         yield from super().get_system_commands(screen)

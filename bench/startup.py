@@ -1,0 +1,105 @@
+"""Start-up figures: time to the first frame and until torch is usable, against a trivial Textual app.
+
+Each run is a fresh process (headless, 80×24) timed from just before it is spawned, so Python's own
+start-up and every import count. The trivial app and tui-lab alternate, so machine noise hits both.
+
+    python bench/startup.py [--runs 7]
+
+Target: tui-lab's first frame ≤ 1.2× the trivial app's, and never waiting for torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TRIVIAL = """
+import time
+from textual.app import App
+from textual.widgets import Footer, Static
+
+class Trivial(App):
+    def compose(self):
+        yield Static("hello")
+        yield Footer()
+    def on_ready(self):
+        print("READY", time.time(), flush=True)
+        self.exit()
+
+Trivial().run(headless=True, size=(80, 24))
+"""
+
+TUI_LAB = """
+import sys, time
+from tui_lab.ui.app import TuiLabApp
+
+class Timed(TuiLabApp):
+    def on_ready(self):
+        print("READY", time.time(), "torch_loaded=%s" % ("torch" in sys.modules), flush=True)
+        super().on_ready()
+        self.watch(self, "torch_ready", self._done)
+    def _done(self, ready):
+        if ready:
+            print("TORCH", time.time(), flush=True)
+            self.exit()
+
+Timed().run(headless=True, size=(80, 24))
+"""
+
+
+def run_once(code: str) -> dict[str, float | str]:
+    env = dict(os.environ, TUI_LAB_HOME=tempfile.mkdtemp(prefix="tui-lab-bench-"))
+    start = time.time()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    if out.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{out.stderr}")
+    marks: dict[str, float | str] = {}
+    for line in out.stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("READY", "TORCH"):
+            marks[parts[0]] = float(parts[1]) - start
+            if len(parts) > 2:
+                marks["note"] = parts[2]
+    return marks
+
+
+def describe(name: str, values: list[float]) -> str:
+    return (
+        f"{name:<34} median {statistics.median(values) * 1000:7.0f} ms"
+        f"   min {min(values) * 1000:7.0f} ms   max {max(values) * 1000:7.0f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+
+    run_once(TRIVIAL), run_once(TUI_LAB)  # warm the file cache
+    trivial: list[float] = []
+    first_frame: list[float] = []
+    torch_usable: list[float] = []
+    torch_before_frame = 0
+    for _ in range(args.runs):
+        trivial.append(float(run_once(TRIVIAL)["READY"]))
+        marks = run_once(TUI_LAB)
+        first_frame.append(float(marks["READY"]))
+        torch_usable.append(float(marks["TORCH"]))
+        torch_before_frame += marks.get("note") == "torch_loaded=True"
+
+    print(f"start-up, {args.runs} runs each, headless 80x24, whole process from spawn")
+    print(describe("trivial Textual app: first frame", trivial))
+    print(describe("tui-lab: first frame (Ready)", first_frame))
+    print(describe("tui-lab: torch usable", torch_usable))
+    ratio = statistics.median(first_frame) / statistics.median(trivial)
+    print(f"ratio first frame tui-lab / trivial (medians): {ratio:.2f}x   (target <= 1.2x)")
+    print(f"runs where torch was imported before the first frame: {torch_before_frame} (target 0)")
+
+
+if __name__ == "__main__":
+    main()
