@@ -114,8 +114,10 @@ class TuiLabApp(App[None]):
     def _torch_loaded(self) -> None:
         freeze_long_lived_objects()
         self.torch_ready = True
+        self.select_device("cpu", announce=False)
         wanted = self.requested_device
-        self.select_device(wanted or "cpu", announce=wanted not in (None, "cpu"))
+        if wanted and wanted != "cpu":
+            self.select_device(wanted)
 
     def on_unmount(self) -> None:
         self._unsubscribe()
