@@ -1,0 +1,294 @@
+"""Read a tensor's backward graph (``grad_fn`` / ``next_functions``) into a plain DAG.
+
+Each autograd Function appears once however many edges lead into it; leaves are the
+``AccumulateGrad`` nodes, named after the workspace tensor they accumulate into; an input
+that carries no gradient but is a named or detached tensor is kept as a *constant* node
+(the ``detach()`` cut). Reading stops after ``max_nodes`` nodes (nearest the root first), so
+a 100,000-node graph gives a bounded graph with a "more" marker, never a hang.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Default cap on the nodes read from one graph.
+MAX_NODES = 20_000
+
+#: (data pointer, shape): how a detached copy is matched to the tensor it came from.
+StorageKey = tuple[int, tuple[int, ...]]
+
+ROOT, FUNCTION, LEAF, CONSTANT, MORE = "root", "function", "leaf", "constant", "more"
+
+
+class GraphInputError(ValueError):
+    """The value cannot be inspected; ``title`` and the message say why and what to do."""
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__(message)
+        self.title = title
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """One node of the backward graph. ``children`` point toward the inputs (may repeat)."""
+
+    index: int
+    kind: str
+    name: str
+    label: str
+    children: tuple[int, ...] = ()
+    parents: tuple[int, ...] = ()
+    shape: tuple[int, ...] | None = None
+    dtype: str | None = None
+    var_name: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AutogradGraph:
+    """The DAG of one root tensor; ``objects[i]`` is node i's live Function or tensor."""
+
+    nodes: tuple[GraphNode, ...]
+    root: int
+    root_name: str | None
+    truncated: bool
+    objects: tuple[Any, ...] = field(repr=False, default=())
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def leaves(self) -> tuple[int, ...]:
+        """Indices of the AccumulateGrad leaves, in reading order."""
+        return tuple(n.index for n in self.nodes if n.kind == LEAF)
+
+    @property
+    def function_count(self) -> int:
+        """How many Function nodes (including leaves) were read."""
+        return sum(1 for n in self.nodes if n.kind in (FUNCTION, LEAF))
+
+
+def function_name(fn: Any) -> str:
+    """``MulBackward0`` for a Function, ``AccumulateGrad`` without the ``torch::autograd::`` prefix."""
+    return str(fn.name()).rsplit("::", 1)[-1]
+
+
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    """``(4,)`` / ``()`` / ``?``."""
+    if shape is None:
+        return "?"
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def dtype_text(dtype: Any) -> str:
+    """``float32`` for ``torch.float32``."""
+    return str(dtype).removeprefix("torch.")
+
+
+def explain_not_inspectable(value: Any, name: str | None) -> GraphInputError | None:
+    """Why ``value`` has no backward graph to draw, or None if it has one."""
+    import torch
+
+    label = name or "the value"
+    if not isinstance(value, torch.Tensor):
+        return GraphInputError(
+            "Not a tensor",
+            f"{label} is a {type(value).__name__}, not a tensor. The Graph pane draws the autograd graph "
+            "of a tensor, e.g. y = 2 * torch.dot(x, x) with x = torch.arange(4.0, requires_grad=True).",
+        )
+    if value.grad_fn is not None:
+        return None
+    if value.requires_grad:
+        return GraphInputError(
+            "A leaf has no graph",
+            f"{label} is a leaf: you created it with requires_grad=True, so it has no grad_fn. "
+            f"Compute something from it, e.g. y = 2 * {name or 'x'} * {name or 'x'}, and inspect y.",
+        )
+    return GraphInputError(
+        "No graph",
+        f"{label} has no grad_fn: none of the tensors it was computed from requires grad, so autograd "
+        "recorded nothing. Create the input with requires_grad=True (torch.arange(4.0, requires_grad=True)) "
+        "or call x.requires_grad_() before computing, then run the code again.",
+    )
+
+
+def _saved_tensors(fn: Any) -> list[tuple[str, Any]]:
+    """(attribute, tensor) for the tensors a Function saved; empty once they were freed."""
+    import torch
+
+    found = []
+    for attr in dir(fn):
+        if not attr.startswith("_saved_") or attr == "_saved_result":
+            continue
+        try:
+            value = getattr(fn, attr)
+        except RuntimeError:
+            return []
+        if isinstance(value, torch.Tensor):
+            found.append((attr, value))
+    return found
+
+
+def _constant_for(fn: Any, slot: int, slots: int, names: Mapping[int, str], owners: Mapping[StorageKey, str]) -> Any:
+    """The saved tensor that fed input ``slot`` of ``fn`` without a gradient, if it is worth drawing."""
+    saved = _saved_tensors(fn)
+    if not saved:
+        return None
+    candidates = [t for _, t in saved if not t.requires_grad]
+    if len(saved) == slots and not saved[slot][1].requires_grad:
+        tensor = saved[slot][1]
+    elif candidates:
+        tensor = candidates[0]
+    else:
+        return None
+    if id(tensor) in names or _storage_key(tensor) in owners:
+        return tensor
+    return None
+
+
+def _storage_key(tensor: Any) -> StorageKey:
+    return (tensor.data_ptr(), tuple(tensor.shape))
+
+
+def build_graph(
+    root: Any,
+    names: Mapping[int, str] | None = None,
+    *,
+    root_name: str | None = None,
+    max_nodes: int = MAX_NODES,
+    graph_tensors: Mapping[str, Any] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> AutogradGraph:
+    """Read the backward graph of ``root`` breadth first, at most ``max_nodes`` nodes.
+
+    ``names`` maps ``id(tensor)`` to workspace names (for leaves and constants);
+    ``graph_tensors`` are the workspace tensors, used to recognise detached copies.
+    Raises :class:`GraphInputError` for a non-tensor or a tensor without a graph.
+    """
+    problem = explain_not_inspectable(root, root_name)
+    if problem is not None:
+        raise problem
+    names = dict(names or {})
+    owners = {
+        _storage_key(t): n
+        for n, t in (graph_tensors or {}).items()
+        if (t.requires_grad or t.grad_fn is not None) and t.numel() > 0
+    }
+    kinds: list[str] = [ROOT]
+    objects: list[Any] = [root]
+    children: list[list[int]] = [[]]
+    notes: list[str] = [""]
+    index_of: dict[int, int] = {}
+    truncated = False
+    more_index = -1
+
+    def add(kind: str, obj: Any, note: str = "") -> int:
+        kinds.append(kind)
+        objects.append(obj)
+        children.append([])
+        notes.append(note)
+        return len(kinds) - 1
+
+    first = add(FUNCTION, root.grad_fn)
+    index_of[id(root.grad_fn)] = first
+    children[0].append(first)
+    queue: deque[int] = deque([first])
+    while queue:
+        if should_stop is not None and should_stop():
+            truncated = True
+            break
+        current = queue.popleft()
+        fn = objects[current]
+        edges = fn.next_functions
+        for slot, (child, _) in enumerate(edges):
+            if child is None:
+                tensor = _constant_for(fn, slot, len(edges), names, owners)
+                if tensor is not None:
+                    children[current].append(add(CONSTANT, tensor, _detach_note(tensor, names, owners)))
+                continue
+            known = index_of.get(id(child))
+            if known is None:
+                if len(kinds) >= max_nodes:
+                    truncated = True
+                    if more_index < 0:
+                        more_index = add(MORE, None)
+                    children[current].append(more_index)
+                    continue
+                known = add(LEAF if hasattr(child, "variable") else FUNCTION, child)
+                index_of[id(child)] = known
+                queue.append(known)
+            children[current].append(known)
+    return _freeze(kinds, objects, children, notes, names, root_name, truncated)
+
+
+def _detach_note(tensor: Any, names: Mapping[int, str], owners: Mapping[StorageKey, str]) -> str:
+    name = names.get(id(tensor), "this input")
+    owner = owners.get(_storage_key(tensor))
+    if owner is not None and owner != name:
+        return (
+            f"{name} shares its values with {owner} but does not require grad (it is {owner}.detach()): "
+            f"autograd treats it as a constant, so no gradient flows back through it to {owner}'s inputs."
+        )
+    return f"{name} does not require grad, so autograd treats it as a constant: no gradient flows through it."
+
+
+def _freeze(
+    kinds: list[str],
+    objects: list[Any],
+    children: list[list[int]],
+    notes: list[str],
+    names: Mapping[int, str],
+    root_name: str | None,
+    truncated: bool,
+) -> AutogradGraph:
+    parents: list[list[int]] = [[] for _ in kinds]
+    for index, kids in enumerate(children):
+        for child in dict.fromkeys(kids):
+            parents[child].append(index)
+    nodes = []
+    for index, kind in enumerate(kinds):
+        obj = objects[index]
+        shape = dtype = var_name = None
+        if kind == ROOT:
+            name, var_name = "tensor", root_name
+            shape, dtype = tuple(obj.shape), dtype_text(obj.dtype)
+            label = root_name or "root"
+        elif kind == FUNCTION:
+            name = label = function_name(obj)
+        elif kind == LEAF:
+            variable = obj.variable
+            name, var_name = "AccumulateGrad", names.get(id(variable))
+            shape, dtype = tuple(variable.shape), dtype_text(variable.dtype)
+            label = var_name or "leaf"
+        elif kind == CONSTANT:
+            name, var_name = "constant", names.get(id(obj))
+            shape, dtype = tuple(obj.shape), dtype_text(obj.dtype)
+            label = var_name or "constant"
+        else:
+            name, label = "more", "⋯ graph continues"
+        nodes.append(
+            GraphNode(
+                index=index,
+                kind=kind,
+                name=name,
+                label=label,
+                children=tuple(children[index]),
+                parents=tuple(parents[index]),
+                shape=shape,
+                dtype=dtype,
+                var_name=var_name,
+                note=notes[index],
+            )
+        )
+    return AutogradGraph(tuple(nodes), 0, root_name, truncated, tuple(objects))
+
+
+def tensor_names(tensors: Mapping[str, Any]) -> dict[int, str]:
+    """``id(tensor) -> name`` for workspace tensors (the first name wins)."""
+    names: dict[int, str] = {}
+    for name, tensor in tensors.items():
+        names.setdefault(id(tensor), name)
+    return names

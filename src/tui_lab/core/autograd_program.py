@@ -1,0 +1,181 @@
+"""Run the Graph pane's input in the workspace, and replay it as a function of its leaves.
+
+:func:`run_code` executes code like the REPL does (in ``workspace.namespace``), with anomaly
+mode on so every Function remembers the user line that created it, and says which tensor to
+inspect: the value of a final expression, else the last assigned name.
+
+:class:`ForwardProgram` keeps only the statements that depend on the leaves (plus ``def``s
+and imports), so the root can be recomputed from new leaf values, which is what the numeric
+check and the Jacobians need. Leaf definitions and plain data (``X = torch.randn(...)``) are
+not re-run: their current values are used.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui_lab.core.autograd_errors import SOURCE_FILENAME, Explanation, explain_exception
+from tui_lab.core.workspace import Workspace
+
+#: The name a final expression's value is bound to (like the Python REPL's ``_``).
+RESULT_NAME = "_"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What running the input did: the name and value to inspect, or an explanation."""
+
+    source: str
+    root_name: str | None = None
+    value: Any = None
+    error: Explanation | None = None
+    expression: str | None = None
+
+
+def _assigned_names(statement: ast.stmt) -> list[str]:
+    """Names a top-level statement binds."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [statement.name]
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in statement.names]
+    targets: list[ast.expr] = []
+    if isinstance(statement, ast.Assign):
+        targets = list(statement.targets)
+    elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+        targets = [statement.target]
+    elif isinstance(statement, (ast.For, ast.AsyncFor)):
+        targets = [statement.target]
+    names: list[str] = []
+    for target in targets:
+        names.extend(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    if isinstance(statement, (ast.For, ast.While, ast.If, ast.With, ast.Try)):
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.append(node.id)
+    return list(dict.fromkeys(names))
+
+
+def _read_names(statement: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def run_code(source: str, workspace: Workspace, source_name: str = "graph") -> RunResult:
+    """Execute ``source`` in the workspace and pick the tensor to inspect."""
+    import torch
+
+    try:
+        tree = ast.parse(source, SOURCE_FILENAME, "exec")
+    except SyntaxError as error:
+        return RunResult(source, error=explain_exception(error, source))
+    if not tree.body:
+        return RunResult(source, error=Explanation("Nothing to run", "Type code or a tensor's name."))
+    last = tree.body[-1]
+    expression = None
+    if isinstance(last, ast.Expr):
+        expression = ast.get_source_segment(source, last) or RESULT_NAME
+        tree.body[-1] = ast.copy_location(
+            ast.Assign(targets=[ast.Name(RESULT_NAME, ast.Store())], value=last.value), last
+        )
+        ast.fix_missing_locations(tree)
+    code = compile(tree, SOURCE_FILENAME, "exec")
+    before = workspace.snapshot()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with torch.autograd.set_detect_anomaly(True, check_nan=False):
+                exec(code, workspace.namespace)
+    except Exception as error:  # the user's code: every error is explained, none escapes
+        workspace.notify_since(before, source_name)
+        return RunResult(source, error=explain_exception(error, source))
+    workspace.notify_since(before, source_name)
+    candidates = [RESULT_NAME] if expression is not None else []
+    for statement in reversed(tree.body[:-1] if expression is not None else tree.body):
+        candidates.extend(reversed(_assigned_names(statement)))
+    for name in candidates:
+        value = workspace.get(name)
+        if name == RESULT_NAME and value is None:
+            continue
+        return RunResult(source, name, value, expression=expression if name == RESULT_NAME else None)
+    return RunResult(
+        source,
+        error=Explanation("Nothing to inspect", "The code assigned no name and had no value. End it with a tensor."),
+    )
+
+
+@dataclass(frozen=True)
+class ForwardProgram:
+    """The statements that recompute ``root_name`` from the leaves ``leaf_names``."""
+
+    source: str
+    leaf_names: tuple[str, ...]
+    root_name: str
+    statements: tuple[str, ...]
+    namespace: Mapping[str, Any] = field(repr=False)
+    _module: ast.Module = field(repr=False)
+
+    def function(self, as_double: bool = False) -> Callable[..., Any]:
+        """``f(*leaf_values) -> root``; ``as_double`` casts the float tensors it reads to float64."""
+        import torch
+
+        code = compile(self._module, SOURCE_FILENAME, "exec")
+        reads = set().union(*(_read_names(s) for s in self._module.body)) if self._module.body else set()
+        base = dict(self.namespace)
+        if as_double:
+            for name in reads:
+                value = base.get(name)
+                if isinstance(value, torch.Tensor) and value.is_floating_point() and name not in self.leaf_names:
+                    base[name] = value.detach().double()
+
+        def f(*values: Any) -> Any:
+            scope = dict(base)
+            scope.update(zip(self.leaf_names, values, strict=False))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                exec(code, scope)
+            return scope[self.root_name]
+
+        return f
+
+
+def forward_program(
+    source: str, namespace: Mapping[str, Any], leaf_names: Iterable[str], root_name: str
+) -> ForwardProgram | Explanation:
+    """The replayable part of ``source``, or an explanation of why there is none."""
+    leaves = tuple(leaf_names)
+    try:
+        tree = ast.parse(source, SOURCE_FILENAME, "exec")
+    except SyntaxError as error:
+        return explain_exception(error, source)
+    body = list(tree.body)
+    if body and isinstance(body[-1], ast.Expr) and root_name == RESULT_NAME:
+        body[-1] = ast.copy_location(
+            ast.Assign(targets=[ast.Name(RESULT_NAME, ast.Store())], value=body[-1].value), body[-1]
+        )
+    last_root = max((i for i, s in enumerate(body) if root_name in _assigned_names(s)), default=-1)
+    if last_root < 0:
+        return Explanation(
+            "No code to replay",
+            f"{root_name} was not computed by the code run here, so there is nothing to re-evaluate. "
+            "Type the code that builds it in the input line (or load an example), then check again.",
+        )
+    dirty = set(leaves)
+    kept: list[ast.stmt] = []
+    for statement in body[: last_root + 1]:
+        assigned = _assigned_names(statement)
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+            kept.append(statement)
+            continue
+        if isinstance(statement, ast.Expr) or set(assigned) & set(leaves) and not (_read_names(statement) & dirty):
+            continue
+        if _read_names(statement) & dirty:
+            kept.append(statement)
+            dirty.update(assigned)
+    if root_name not in dirty:
+        return Explanation("No code to replay", f"{root_name} does not depend on the leaves {', '.join(leaves)}.")
+    module = ast.fix_missing_locations(ast.Module(body=kept, type_ignores=[]))
+    segments = tuple(ast.get_source_segment(source, s) or ast.unparse(s) for s in kept)
+    return ForwardProgram(source, leaves, root_name, segments, dict(namespace), module)
