@@ -81,7 +81,8 @@ class TuiLabApp(App[None]):
         workspace: Workspace | None = None,
     ) -> None:
         start = pane if pane in PANE_SCREENS else "repl"
-        self.DEFAULT_MODE = start  # the first frame is the start pane itself, not a blank default screen
+        # The first frame is the start pane itself, not a blank default screen.
+        self.DEFAULT_MODE = start  # type: ignore[misc]
         super().__init__()
         self.workspace = workspace if workspace is not None else Workspace()
         self.workspace_changed: Signal[WorkspaceChange] = Signal(self, "workspace-changed")
