@@ -1,0 +1,157 @@
+"""The Train pane's live numbers: progress bar with ETA, samples/s, w and b against the truth, summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from tui_lab.core.train_history import RunRecord
+
+
+MAX_ROWS = 4
+BAR_WIDTH = 12
+
+
+def format_rate(rate: float) -> str:
+    """``1.23M samples/s``."""
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if rate >= scale:
+            return f"{rate / scale:.3g}{unit} samples/s"
+    return f"{rate:.0f} samples/s"
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``0:03`` or ``1:02:03``; ``--:--`` when unknown."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "--:--"
+    whole = int(round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def progress_bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    """A text bar ``█████░░░░░``."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    filled = int(round(fraction * width))
+    return "█" * filled + "░" * (width - filled)
+
+
+def params_table(
+    w: Sequence[float],
+    b: float,
+    true_w: Sequence[float] | None,
+    true_b: float | None,
+    closed: tuple[Sequence[float], float] | None = None,
+) -> Table:
+    """Learned w, b beside the true values and their errors (true − learned, "n/a" without a truth)."""
+    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+    for column in ("", "learned", "true", "error"):
+        table.add_column(column, justify="right" if column else "left", no_wrap=True)
+    if closed is not None:
+        table.add_column("closed", justify="right", no_wrap=True)
+    names = [f"w[{i}]" for i in range(len(w))] + ["b"]
+    learned = [*w, b]
+    truth: list[float | None] = (
+        [*true_w, true_b] if true_w is not None and len(true_w) == len(w) else [None] * len(learned)
+    )
+    if true_b is None:
+        truth[-1] = None
+    best = [*closed[0], closed[1]] if closed is not None else None
+    rows = list(range(len(learned)))
+    if len(rows) > MAX_ROWS + 1:
+        rows = rows[:MAX_ROWS] + [len(learned) - 1]
+    for i in rows:
+        t = truth[i]
+        cells = [
+            names[i],
+            f"{learned[i]:.5f}",
+            "n/a" if t is None else f"{t:g}",
+            "n/a" if t is None else f"{t - learned[i]:+.2e}",
+        ]
+        if best is not None:
+            cells.append(f"{best[i]:.4f}")
+        table.add_row(*cells)
+    if len(rows) < len(learned):
+        table.add_row(Text(f"… {len(learned) - len(rows)} more weights", style="dim"))
+    return table
+
+
+class TrainStats(Static):
+    """Progress, speed and parameters of the current run; the summary once it ends."""
+
+    DEFAULT_CSS = """
+    TrainStats {
+        height: auto;
+        max-height: 9;
+        padding: 0 1;
+        border-top: hkey $panel;
+    }
+    """
+
+    def show_idle(self, message: str = "") -> None:
+        """Before any run: how to start one."""
+        text = Text.assemble(
+            ("No run yet. ", "bold"),
+            "F6 start · F7 stop · F8 run again · F9 clear runs · ctrl+l log scale · ctrl+p palette",
+        )
+        parts: list[RenderableType] = [text]
+        if message:
+            parts.append(Text(message))
+        self.update(Group(*parts))
+
+    def show_progress(self, record: RunRecord, progress: Any, device: str, queued: int = 0) -> None:
+        """A run in flight: ``epoch 2/3 · step 150/300 ███░░ 50% · ETA 0:03 · 1.2M samples/s``."""
+        fraction = progress.step / progress.steps_total if progress.steps_total else 0.0
+        line = Text()
+        line.append(f"#{record.run_id} ", style="bold")
+        line.append(f"epoch {progress.epoch}/{progress.epochs} · step {progress.step}/{progress.steps_total} ")
+        line.append(progress_bar(fraction), style="bold")
+        line.append(f" {fraction:4.0%} · ETA {format_seconds(progress.eta)} · {format_rate(progress.samples_per_s)}")
+        if progress.cuda_memory is not None:
+            line.append(f" · {device} memory {progress.cuda_memory / 2**20:.1f} MiB")
+        if queued:
+            line.append(f" · {queued} queued", style="italic")
+        last = record.epoch_losses[-1] if record.epoch_losses else None
+        status = Text(
+            f"{record.label} on {device}" + (f" · epoch loss {last:.6f}" if last is not None else ""), style="dim"
+        )
+        true_w = record.config.true_w if record.config.data == "synthetic" else None
+        true_b = record.config.true_b if record.config.data == "synthetic" else None
+        self.update(Group(line, status, params_table(progress.w, progress.b, true_w, true_b)))
+
+    def show_preparing(self, record: RunRecord, device: str) -> None:
+        """Between start and the first progress message."""
+        self.update(Text(f"#{record.run_id} {record.config.label()}: preparing data on {device}…"))
+
+    def show_result(self, record: RunRecord, queued: int = 0) -> None:
+        """The summary of a finished, stopped or diverged run."""
+        result = record.result
+        style = {"finished": "bold", "stopped": "bold italic", "diverged": "bold red", "failed": "bold red"}
+        head = Text(f"#{record.run_id} {record.label} · {record.message}", style=style.get(record.status, "bold"))
+        if result is None or not result.w:
+            self.update(head)
+            return
+        facts = Text()
+        if result.final_loss is not None:
+            facts.append(f"final loss {result.final_loss:.6f} · ")
+        facts.append(f"{result.seconds:.2f} s · {format_rate(result.samples_per_s)} · {result.device}")
+        if result.closed_loss is not None:
+            facts.append(f" · closed-form loss {result.closed_loss:.6f}")
+        if queued:
+            facts.append(f" · {queued} queued", style="italic")
+        closed = (
+            (result.closed_w, result.closed_b) if result.closed_w is not None and result.closed_b is not None else None
+        )
+        table = params_table(result.w, result.b, result.true_w, result.true_b, closed)
+        self.update(Group(head, facts, table))
+
+    def show_message(self, message: str) -> None:
+        """A one-line message (errors that stop a run from starting)."""
+        self.update(Text(message))
