@@ -1,21 +1,449 @@
-"""The Data pane."""
+"""The Data pane: open a CSV, see the NaNs, build a preprocessing pipeline, publish tensors X, y.
+
+The screen wires widgets to :mod:`tui_lab.core` (loading, steps, profile, code, tensors);
+every slow call runs in a thread worker and reports back with a message. pandas and torch
+are imported lazily so the app starts without them.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import Static
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
-from tui_lab.ui.base import PaneScreen
+from tui_lab.ui.base import PaneCommand, PaneScreen
+from tui_lab.ui.data_actions import DataStepActions
+from tui_lab.ui.data_dialogs import CodeScreen, ConfirmScreen, OpenCsvScreen, PathPromptScreen, default_export_path
+from tui_lab.ui.data_grid import DataGrid
+
+if TYPE_CHECKING:
+    from tui_lab.core.csv_loader import CsvLoadError, LoadedCsv, LoadOptions, LoadProgress
+    from tui_lab.core.data_pipeline import Pipeline
+    from tui_lab.core.data_profile import ColumnProfile
+
+EMPTY_TEXT = (
+    "[b]No table yet.[/b]\n\n"
+    "Press [b]o[/b] to open a CSV (F6 and F7 in the dialog open the two sample files),\n"
+    "or start the app with [b]tui-lab FILE.csv[/b].\n\n"
+    "Then: [b]t[/b] target · [b]m[/b] fill missing · [b]h[/b] one-hot · [b]T[/b] to tensors · [b]k[/b] code.\n"
+    "Sort (s) and filter (/) are pipeline steps too: [b]u[/b] undoes any step."
+)
 
 
-class DataScreen(PaneScreen):
+@dataclass
+class CsvLoaded(Message):
+    """A CSV finished loading."""
+
+    loaded: LoadedCsv
+
+
+@dataclass
+class CsvLoadFailed(Message):
+    """Loading failed or was cancelled."""
+
+    path: str
+    message: str
+    error: CsvLoadError | None = None
+    options: LoadOptions | None = None
+    cancelled: bool = False
+
+
+@dataclass
+class LoadProgressed(Message):
+    """Bytes and rows read so far (throttled at the source)."""
+
+    progress: LoadProgress
+
+
+@dataclass
+class PreviewLoaded(Message):
+    """The first rows of a big file are ready to show."""
+
+    frame: Any
+
+
+@dataclass
+class ProfileComputed(Message):
+    """A column profile is ready."""
+
+    key: tuple[int, str]
+    profile: ColumnProfile
+
+
+class DataScreen(DataStepActions, PaneScreen):
     """A CSV preprocessing viewer: open a CSV, see the NaNs, split inputs and target, fill, one-hot, and publish the tensors X, y to the workspace."""
 
     PANE = "data"
     PANE_TITLE = "Data"
+    DEFAULT_CSS = """
+    #data-main { height: 1fr; }
+    #data-left { width: 1fr; }
+    #data-side { width: 34; border-left: vkey $panel-lighten-2; padding: 0 0 0 1; }
+    #data-title { height: 1; background: $boost; }
+    #data-progress { display: none; height: 1; }
+    DataScreen.-loading #data-progress { display: block; }
+    #data-empty { height: 1fr; padding: 1 2; color: $text-muted; }
+    #data-grid { height: 1fr; display: none; }
+    DataScreen.-has-table #data-grid { display: block; }
+    DataScreen.-has-table #data-empty { display: none; }
+    .data-heading { text-style: bold; color: $accent; height: 1; }
+    #data-profile { height: auto; max-height: 11; }
+    #data-steps { height: 1fr; min-height: 3; border: none; padding: 0; }
+    #data-summary { height: auto; max-height: 7; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("o", "open_csv", "Open"),
+        Binding("t", "set_target", "Target"),
+        Binding("m", "fill_missing", "Fill NaN"),
+        Binding("n", "drop_missing", "Drop NaN", show=False),
+        Binding("h", "one_hot", "One-hot"),
+        Binding("z", "standardize", "Standardize", show=False),
+        Binding("x", "drop_column", "Drop column", show=False),
+        Binding("c", "cast_column", "Cast dtype", show=False),
+        Binding("slash", "filter_rows", "Filter", show=False),
+        Binding("s", "sort_rows", "Sort", show=False),
+        Binding("u", "undo", "Undo"),
+        Binding("ctrl+r", "redo", "Redo", show=False),
+        Binding("T", "to_tensors", "Tensors"),
+        Binding("k", "show_code", "Code"),
+        Binding("y", "copy_code", "Copy code", show=False),
+        Binding("e", "export_csv", "Export CSV", show=False),
+        Binding("E", "export_code", "Export .py", show=False),
+        Binding("g", "first_row", "First row", show=False),
+        Binding("G", "last_row", "Last row", show=False),
+        Binding("escape", "cancel_load", "Cancel loading", show=False),
+    ]
+    PANE_COMMANDS = (
+        PaneCommand("Data: Open CSV…", "Open a CSV file (path completion, samples, recent files)", "open_csv"),
+        PaneCommand("Data: Set target column(s)", "Split inputs / target: the target becomes y", "set_target"),
+        PaneCommand("Data: Fill missing values", "Fill NaN with the mean, median, mode or a constant", "fill_missing"),
+        PaneCommand("Data: Drop missing values", "dropna by rows or columns, or the row with most NaN", "drop_missing"),
+        PaneCommand("Data: One-hot encode", "pd.get_dummies with an optional NaN column", "one_hot"),
+        PaneCommand("Data: Standardize numeric columns", "(x - mean) / std", "standardize"),
+        PaneCommand("Data: Drop column", "Drop the column under the cursor", "drop_column"),
+        PaneCommand("Data: Cast column dtype", "Change the dtype of the column under the cursor", "cast_column"),
+        PaneCommand("Data: Filter rows", "Keep rows matching a pandas expression (a pipeline step)", "filter_rows"),
+        PaneCommand("Data: Sort by column", "Sort by the column under the cursor (a pipeline step)", "sort_rows"),
+        PaneCommand("Data: Undo step", "Take back the last preprocessing step", "undo"),
+        PaneCommand("Data: Redo step", "Re-apply the last undone step", "redo"),
+        PaneCommand("Data: To tensors", "Publish X and y to the workspace", "to_tensors"),
+        PaneCommand("Data: Show pipeline code", "The pipeline as runnable pandas + torch code", "show_code"),
+        PaneCommand("Data: Copy pipeline code", "Copy the code to the clipboard (OSC 52)", "copy_code"),
+        PaneCommand("Data: Export table as CSV", "Write the processed table to a new CSV file", "export_csv"),
+        PaneCommand("Data: Export pipeline as .py", "Write the pipeline code to a .py file", "export_code"),
+        PaneCommand("Data: Jump to first row", "Move the cursor to the first row", "first_row"),
+        PaneCommand("Data: Jump to last row", "Move the cursor to the last row", "last_row"),
+        PaneCommand("Data: Cancel loading", "Stop loading the CSV being read", "cancel_load"),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pipeline: Pipeline | None = None
+        self.loading_path: str | None = None
+        self.load_notes: tuple[str, ...] = ()
+        self._profile_key: tuple[int, str] | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield Static(
-            "[b]Data[/b]\n\nA CSV preprocessing viewer: open a CSV, see the NaNs, split inputs and target, fill, one-hot, and publish the tensors X, y to the workspace.\n\nThis pane is being built; see the issue tracker.",
-            classes="placeholder",
+        with Horizontal(id="data-main"):
+            with Vertical(id="data-left"):
+                yield Static(Text(" no file · press o to open a CSV", style="italic"), id="data-title")
+                yield ProgressBar(id="data-progress", show_eta=False)
+                yield Static(EMPTY_TEXT, id="data-empty")
+                yield DataGrid(id="data-grid")
+            with Vertical(id="data-side"):
+                yield Static("Column", classes="data-heading")
+                yield Static("", id="data-profile")
+                yield Static("Pipeline", classes="data-heading")
+                yield OptionList(id="data-steps")
+                yield Static("", id="data-summary")
+
+    @property
+    def grid(self) -> DataGrid:
+        return self.query_one("#data-grid", DataGrid)
+
+    def handle_request(self, request: dict[str, Any]) -> None:
+        if "open_csv" in request:
+            self.open_csv(str(request["open_csv"]))
+
+    # -- opening ----------------------------------------------------------------------
+
+    def action_open_csv(self) -> None:
+        def picked(path: str | None) -> None:
+            if path:
+                self.open_csv(path)
+
+        self.app.push_screen(OpenCsvScreen(), picked)
+
+    def open_csv(self, path: str, options: LoadOptions | None = None) -> None:
+        """Start loading ``path`` in a worker (cancelling any load in progress)."""
+        self.loading_path = path
+        self.add_class("-loading")
+        self.query_one("#data-progress", ProgressBar).update(total=100, progress=0)
+        self._set_title(Text(f" loading {Path(path).name}… (Esc cancels)", style="italic"))
+        self._load(path, options)
+
+    @work(thread=True, exclusive=True, group="data-load", exit_on_error=False)
+    def _load(self, path: str, options: LoadOptions | None) -> None:
+        from tui_lab.core.csv_loader import CsvLoadError, LoadCancelled, load_csv
+
+        worker = get_current_worker()
+        last = [0.0]
+
+        def progress(update: LoadProgress) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.1:
+                last[0] = now
+                self.post_message(LoadProgressed(update))
+
+        def preview(frame: Any) -> None:
+            self.post_message(PreviewLoaded(frame))
+
+        try:
+            loaded = load_csv(
+                path,
+                options,
+                on_progress=progress,
+                on_preview=preview,
+                should_stop=lambda: worker.is_cancelled,
+            )
+        except LoadCancelled:
+            self.post_message(CsvLoadFailed(path, f"Stopped loading {Path(path).name}.", cancelled=True))
+        except CsvLoadError as error:
+            self.post_message(CsvLoadFailed(path, str(error), error, options))
+        except Exception as error:  # an unexpected parser failure must not take the app down
+            self.post_message(CsvLoadFailed(path, f"Could not load {path}: {type(error).__name__}: {error}"))
+        else:
+            if not worker.is_cancelled:
+                self.post_message(CsvLoaded(loaded))
+
+    def on_load_progressed(self, message: LoadProgressed) -> None:
+        progress = message.progress
+        self.query_one("#data-progress", ProgressBar).update(total=100, progress=100 * progress.fraction)
+        self._set_title(
+            Text(f" loading… {progress.rows:,} rows, {progress.fraction:.0%} (Esc cancels)", style="italic")
         )
+
+    def on_preview_loaded(self, message: PreviewLoaded) -> None:
+        if self.loading_path is None:
+            return
+        self.add_class("-has-table")
+        self.grid.set_frame(message.frame, keep_cursor=False)
+
+    def on_csv_loaded(self, message: CsvLoaded) -> None:
+        from tui_lab.core.data_files import add_recent
+        from tui_lab.core.data_pipeline import Pipeline
+
+        loaded = message.loaded
+        self.loading_path = None
+        self.remove_class("-loading")
+        self.pipeline = Pipeline(loaded.path, loaded.frame, loaded.options)
+        self.load_notes = loaded.notes
+        try:
+            add_recent(loaded.path)
+        except OSError:
+            pass  # a read-only state directory only loses the recent list
+        self.add_class("-has-table")
+        self.grid.set_frame(loaded.frame, keep_cursor=False)
+        self.refresh_views()
+        self.grid.focus()
+        rows, cols = loaded.frame.shape
+        self.notify(f"{loaded.path.name}: {rows:,} rows × {cols:,} columns in {loaded.seconds:.2f} s", title="Loaded")
+        for note in loaded.notes:
+            self.notify(note, title="Note", severity="warning", timeout=8)
+
+    def on_csv_load_failed(self, message: CsvLoadFailed) -> None:
+        from tui_lab.core.csv_loader import LoadOptions
+
+        self.loading_path = None
+        self.remove_class("-loading")
+        if self.pipeline is None:
+            self.set_class(False, "-has-table")
+            self.grid.set_frame(None)
+        else:
+            self.refresh_views()
+        if message.cancelled:
+            self.notify(message.message, title="Cancelled")
+            return
+        error = message.error
+        if error is not None and error.offer == "skip_bad_lines":
+            old = message.options or LoadOptions()
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self.open_csv(message.path, LoadOptions(old.encoding, skip_bad_lines=True))
+
+            self.app.push_screen(ConfirmScreen(message.message), answer)
+            return
+        self.notify(message.message, title="Cannot open CSV", severity="error", timeout=10)
+
+    def action_cancel_load(self) -> None:
+        if self.loading_path is None:
+            return
+        self.workers.cancel_group(self, "data-load")
+        self.post_message(
+            CsvLoadFailed(self.loading_path, f"Stopped loading {Path(self.loading_path).name}.", cancelled=True)
+        )
+        self.loading_path = None
+
+    # -- views ------------------------------------------------------------------------
+
+    def _set_title(self, text: Text) -> None:
+        self.query_one("#data-title", Static).update(text)
+
+    def refresh_views(self, highlight: int | None = None) -> None:
+        """Redraw the table, title, pipeline list and profile from the pipeline."""
+        pipeline = self.pipeline
+        if pipeline is None:
+            return
+        frame, target = pipeline.frame, pipeline.target
+        if self.grid.frame is not frame or self.grid.target != target:
+            self.grid.set_frame(frame, target)
+        rows, cols = frame.shape
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(f" {pipeline.path.name}", style="bold")
+        title.append(f" · {rows:,} × {cols:,}")
+        title.append(f" · target: {', '.join(target) if target else 'none (t)'}")
+        title.append(f" · after {len(pipeline.applied)} step(s)", style="italic")
+        self._set_title(title)
+        steps = self.query_one("#data-steps", OptionList)
+        steps.clear_options()
+        steps.add_option(Option(Text(f"0 read_csv {pipeline.path.name}", no_wrap=True), id="step-0"))
+        for number, applied in enumerate(pipeline.applied, start=1):
+            steps.add_option(Option(Text(f"{number} {applied.step.title()}", no_wrap=True), id=f"step-{number}"))
+        for applied in reversed(pipeline.undone):
+            label = Text(f"↶ {applied.step.title()} (undone; ctrl+r)", style="dim strike", no_wrap=True)
+            steps.add_option(Option(label, disabled=True))
+        steps.highlighted = len(pipeline.applied) if highlight is None else highlight
+        self._show_summary(steps.highlighted or 0)
+        self._request_profile()
+
+    @on(OptionList.OptionHighlighted, "#data-steps")
+    def _step_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._show_summary(event.option_index)
+
+    def _show_summary(self, index: int) -> None:
+        pipeline = self.pipeline
+        summary = self.query_one("#data-summary", Static)
+        if pipeline is None:
+            summary.update("")
+            return
+        if index == 0 or index > len(pipeline.applied):
+            from tui_lab.core.data_pipeline import count_nans
+
+            source = pipeline.source
+            lines = [f"source: {source.shape[0]:,} rows × {source.shape[1]:,} cols", f"NaN: {count_nans(source):,}"]
+            lines += list(self.load_notes)
+        else:
+            applied = pipeline.applied[index - 1]
+            lines = [f"step {index}: before → after"] + applied.summary.lines()
+        summary.update("\n".join(lines))
+
+    @on(DataGrid.CursorMoved, "#data-grid")
+    def _cursor_moved(self) -> None:
+        self._request_profile()
+
+    def _request_profile(self) -> None:
+        grid = self.grid
+        name = grid.column_name
+        if grid.frame is None or name is None:
+            self.query_one("#data-profile", Static).update("")
+            return
+        key = (id(grid.frame), name)
+        if key != self._profile_key:
+            self._profile_key = key
+            self._profile(grid.frame, name, key)
+
+    @work(thread=True, exclusive=True, group="data-profile", exit_on_error=False)
+    def _profile(self, frame: Any, name: str, key: tuple[int, str]) -> None:
+        from tui_lab.core.data_profile import profile_column
+
+        self.post_message(ProfileComputed(key, profile_column(frame[name])))
+
+    def on_profile_computed(self, message: ProfileComputed) -> None:
+        if message.key != self._profile_key:
+            return
+        profile = message.profile
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(profile.name, style="bold")
+        for label, value in profile.lines():
+            text.append(f"\n{label:<9}", style="dim")
+            text.append(value, style="bold red" if label == "missing" and profile.missing else "")
+        self.query_one("#data-profile", Static).update(text)
+
+    # -- code and exports ----------------------------------------------------------------
+
+    def pipeline_code(self) -> str | None:
+        """The current pipeline as a script, or None (after telling the user) without a table."""
+        if self.pipeline is None:
+            self.notify("Open a CSV first (o).", title="No table")
+            return None
+        from tui_lab.core.data_codegen import pipeline_code
+
+        return pipeline_code(self.pipeline, self.tensor_options)
+
+    def action_show_code(self) -> None:
+        code = self.pipeline_code()
+        if code is not None:
+            self.app.push_screen(CodeScreen(code, self.action_copy_code, self.action_export_code))
+
+    def action_copy_code(self) -> None:
+        code = self.pipeline_code()
+        if code is not None:
+            self.app.copy_to_clipboard(code)
+            self.notify(f"Copied {len(code.splitlines())} lines (OSC 52).", title="Code")
+
+    def action_export_code(self) -> None:
+        self._export("Export pipeline as .py", ".py")
+
+    def action_export_csv(self) -> None:
+        self._export("Export processed table as CSV", ".csv")
+
+    def _export(self, title: str, suffix: str) -> None:
+        if self.pipeline is None:
+            self.notify("Open a CSV first (o).", title="No table")
+            return
+        source = self.pipeline.path
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._write_export(path, suffix)
+
+        self.app.push_screen(PathPromptScreen(title, default_export_path(source, suffix)), chosen)
+
+    @work(thread=True, exclusive=True, group="data-export", exit_on_error=False)
+    def _write_export(self, path: str, suffix: str) -> None:
+        from tui_lab.core.data_files import ExportError, export_code, export_csv
+
+        pipeline = self.pipeline
+        if pipeline is None:
+            return
+        try:
+            if suffix == ".py":
+                from tui_lab.core.data_codegen import pipeline_code
+
+                written = export_code(pipeline_code(pipeline, self.tensor_options), path, pipeline.path)
+            else:
+                written = export_csv(pipeline.frame, path, pipeline.path)
+        except ExportError as error:
+            self.notify(str(error), title="Export refused", severity="error")
+        else:
+            self.notify(f"Wrote {written}", title="Exported")
+
+    # -- navigation -------------------------------------------------------------------
+
+    def action_first_row(self) -> None:
+        self.grid.action_first_row()
+
+    def action_last_row(self) -> None:
+        self.grid.action_last_row()
