@@ -35,4 +35,10 @@ def test_pane(pane: str, snap_compare: Any) -> None:
 
 
 def test_help_screen(snap_compare: Any) -> None:
-    assert snap_compare(_app("repl"), press=["f1"], terminal_size=(120, 40))
+    async def open_help(pilot: Any) -> None:
+        await pilot.pause()
+        await pilot.app.run_action("help")
+        await pilot.pause()
+        assert type(pilot.app.screen).__name__ == "HelpScreen"
+
+    assert snap_compare(_app("repl"), run_before=open_help, terminal_size=(120, 40))

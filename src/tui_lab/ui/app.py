@@ -60,12 +60,12 @@ class TuiLabApp(App[None]):
     CSS_PATH = Path(__file__).with_name("tui_lab.tcss")
     MODES = {pane: partial(lambda p: pane_screen_class(p)(), pane) for pane in PANE_SCREENS}
     BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("f2", "go('repl')", "REPL"),
-        Binding("f3", "go('data')", "Data"),
-        Binding("f4", "go('graph')", "Graph"),
-        Binding("f5", "go('train')", "Train"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help", tooltip="Help: keys, panes and the command line"),
+        Binding("f2", "go('repl')", "REPL", tooltip="Go to the REPL pane"),
+        Binding("f3", "go('data')", "Data", tooltip="Go to the Data pane"),
+        Binding("f4", "go('graph')", "Graph", tooltip="Go to the Graph pane"),
+        Binding("f5", "go('train')", "Train", tooltip="Go to the Train pane"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit tui-lab"),
     ]
 
     device: reactive[str] = reactive("cpu")
@@ -159,8 +159,9 @@ class TuiLabApp(App[None]):
             return
         choices = []
         for device in available_devices():
+            current = "  (current)" if device == self.device else ""
             try:
-                choices.append((device, describe_device(device)))
+                choices.append((device, describe_device(device) + current))
             except Exception as error:
                 choices.append((device, f"{device} · unavailable: {error}"))
 
@@ -198,14 +199,14 @@ class TuiLabApp(App[None]):
             (
                 "Everywhere",
                 [
-                    (b.key.upper() if b.key.startswith("f") else b.key, b.description)
+                    (b.key.upper() if b.key[1:].isdigit() else b.key, b.tooltip or b.description)
                     for b in self._bindings_of(type(self))
                 ]
                 + [("ctrl+p", "Command palette: every action by name")],
             )
         ]
         for pane, screen_type in pane_screen_classes().items():
-            keys = [(b.key, b.description) for b in self._bindings_of(screen_type)]
+            keys = [(b.key, b.tooltip or b.description) for b in self._bindings_of(screen_type)]
             if keys:
                 sections.append((screen_type.PANE_TITLE or pane, keys))
         return sections
