@@ -17,7 +17,7 @@ PANES = ("repl", "data", "graph", "train")
 
 EPILOG = """\
 keys:
-  F1 help   F2 REPL   F3 Data   F4 Graph   F5 Train   ctrl+p command palette   ctrl+q quit
+  F1 help   F2 REPL   F3 Data   F4 Graph   F5 Train   F12 device   ctrl+p palette   ctrl+q quit
 
 headless training (no terminal UI):
   tui-lab train --help

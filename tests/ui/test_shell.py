@@ -34,7 +34,7 @@ async def test_f1_opens_help_with_keys_and_cli(make_app: AppFactory) -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         keys = [key for _, section in app.key_sections() for key, _ in section]
-        assert {"F1", "F2", "F3", "F4", "F5", "ctrl+q", "ctrl+p"} <= set(keys)
+        assert {"F1", "F2", "F3", "F4", "F5", "F12", "ctrl+q", "ctrl+p"} <= set(keys)
         cli = str(app.screen.query_one("#help-cli").render())
         assert "--device DEVICE" in cli
         await pilot.press("escape")
@@ -58,6 +58,18 @@ async def test_palette_lists_every_pane_and_device_command(make_app: AppFactory)
         for screen_type in pane_screen_classes().values():
             for command in screen_type.PANE_COMMANDS:
                 assert command.title in titles
+
+
+async def test_f12_opens_the_device_picker(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f12")
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, PaneScreen)
 
 
 def test_every_pane_key_has_a_palette_entry() -> None:

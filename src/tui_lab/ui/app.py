@@ -65,6 +65,7 @@ class TuiLabApp(App[None]):
         Binding("f3", "go('data')", "Data", tooltip="Go to the Data pane"),
         Binding("f4", "go('graph')", "Graph", tooltip="Go to the Graph pane"),
         Binding("f5", "go('train')", "Train", tooltip="Go to the Train pane"),
+        Binding("f12", "select_device", "Device", tooltip="Select device: cpu, cuda:N or mps"),
         Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit tui-lab"),
     ]
 
@@ -226,7 +227,7 @@ class TuiLabApp(App[None]):
             title = screen_type.PANE_TITLE or pane
             yield SystemCommand(f"Go to {title}", f"Show the {title} pane", partial(self.action_go, pane))
         yield SystemCommand(
-            "Select device", "Choose cpu, cuda:N or mps for the panes that compute", self.action_select_device
+            "Select device", "Choose cpu, cuda:N or mps for the panes that compute (F12)", self.action_select_device
         )
         for pane, screen_type in screen_types.items():
             for command in screen_type.PANE_COMMANDS:
