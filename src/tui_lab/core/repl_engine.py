@@ -74,6 +74,8 @@ class RunResult:
     duration: float = 0.0
     memory: tuple[MemoryEvent, ...] = ()
     changed: frozenset[str] = field(default_factory=frozenset)
+    #: The per-run output limits the engine applied (characters, lines).
+    limits: tuple[int, int] = (0, 0)
 
     @property
     def ok(self) -> bool:
@@ -81,11 +83,17 @@ class RunResult:
         return self.error is None
 
     def truncation_note(self) -> str | None:
-        """``… 9,990,000 more characters (2 lines) not shown`` when output was cut."""
+        """``… output truncated: 9,990,000 more characters (1 line) not shown`` when output was cut."""
         if not self.truncated_chars:
             return None
-        lines = f" in {self.truncated_lines:,} more lines" if self.truncated_lines else ""
-        return f"… output truncated: {self.truncated_chars:,} more characters{lines} not shown"
+        lines = self.truncated_lines
+        line_text = f" ({lines:,} more line{'s' if lines != 1 else ''})" if lines else ""
+        limit = (
+            f"; a run keeps at most {self.limits[0]:,} characters and {self.limits[1]:,} lines"
+            if self.limits[0]
+            else ""
+        )
+        return f"… output truncated: {self.truncated_chars:,} more characters{line_text} not shown{limit}"
 
 
 def tensor_summary(value: object) -> str | None:
@@ -255,6 +263,7 @@ class ReplEngine:
             duration=duration,
             memory=tuple(memory),
             changed=changed,
+            limits=(self.max_chars, self.max_lines),
         )
 
     def _display(self, value: Any, number: int, capture: OutputCapture) -> tuple[str, str | None]:
@@ -307,3 +316,48 @@ def _user_traceback(tb: TracebackType | None) -> TracebackType | None:
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         tb = tb.tb_next
     return tb
+
+
+InputState = Literal["complete", "incomplete", "invalid"]
+
+
+def input_state(source: str) -> InputState:
+    """Whether Enter should run ``source`` (IPython's rule, on top of ``codeop``).
+
+    Incomplete when ``codeop`` wants more lines, or when a multi-line input ends on an
+    indented line (a block is open until a blank line). Invalid input runs, to show the error.
+    """
+    import codeop
+
+    if not source.strip():
+        return "incomplete"
+    lines = source.split("\n")
+    try:
+        code = codeop.compile_command(source, "<input>", "exec")
+    except (SyntaxError, ValueError, OverflowError):
+        return "invalid"
+    if code is None:
+        return "incomplete"
+    if len(lines) > 1 and lines[-1].strip() and _ends_in_block(source):
+        return "incomplete"
+    return "complete"
+
+
+def _ends_in_block(source: str) -> bool:
+    """True when the last top-level statement is a compound one (def, for, if, with, ...)."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return False
+    return bool(body) and hasattr(body[-1], "body") and body[-1].lineno != body[-1].end_lineno
+
+
+def next_indent(line: str) -> str:
+    """The indentation for the line after ``line``: one level deeper after ``:``, shallower after ``return``."""
+    indent = line[: len(line) - len(line.lstrip())]
+    stripped = line.strip()
+    if stripped.endswith(":") and not stripped.startswith("#"):
+        return indent + "    "
+    if stripped.split(" ")[0] in {"return", "pass", "break", "continue", "raise"}:
+        return indent[:-4] if indent.endswith("    ") else ""
+    return indent

@@ -1,11 +1,45 @@
-"""The REPL pane."""
+"""The REPL pane: a tensor REPL over the shared workspace, with a variable pane and memory view.
+
+The screen wires widgets to the headless :class:`~tui_lab.core.repl_engine.ReplEngine`:
+code runs in a thread worker (the UI stays live; ctrl+c interrupts it), results are
+rendered into a bounded log, and the variable pane follows every workspace change.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
+import threading
+import time
+from typing import Any
 
-from tui_lab.ui.base import PaneScreen
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import OptionList, RichLog, Static
+from textual.worker import Worker, WorkerState
+
+from tui_lab.core.repl_complete import complete
+from tui_lab.core.repl_engine import ReplEngine, RunResult
+from tui_lab.core.repl_examples import EXAMPLES, example_by_key
+from tui_lab.core.repl_history import History
+from tui_lab.core.repl_inspect import variable_details
+from tui_lab.core.repl_memory import take_fingerprints
+from tui_lab.core.workspace import WorkspaceChange
+from tui_lab.ui.base import PaneCommand, PaneScreen
+from tui_lab.ui.modals import PickerScreen
+from tui_lab.ui.repl_editor import ReplInput
+from tui_lab.ui.repl_modals import BroadcastScreen, InputPromptScreen
+from tui_lab.ui.repl_render import ResultStyles, echo_input, render_result
+from tui_lab.ui.repl_vars import VariablePane
+
+LOG_MAX_LINES = 5_000
+BANNER = (
+    "tui-lab REPL: torch, nn, F, np and pd are preloaded.",
+    "Enter runs a complete input, ctrl+j adds a line, F9 always runs. ↑/↓ history, ctrl+r searches it, Tab completes.",
+    "ctrl+c interrupts running code (a long C-level torch call finishes first, as in plain Python). F1: all keys.",
+)
 
 
 class ReplScreen(PaneScreen):
@@ -13,9 +47,350 @@ class ReplScreen(PaneScreen):
 
     PANE = "repl"
     PANE_TITLE = "REPL"
+    DEFAULT_CSS = """
+    ReplScreen #repl-columns { height: 1fr; }
+    ReplScreen #repl-main { width: 1fr; }
+    ReplScreen #repl-log { height: 1fr; scrollbar-size-vertical: 1; }
+    ReplScreen #repl-completions { display: none; height: auto; max-height: 8; border: round $accent; }
+    ReplScreen #repl-status { height: 1; color: $text-muted; padding: 0 1; }
+    ReplScreen #repl-status.-running { color: $warning; text-style: bold; }
+    ReplScreen #repl-side { width: 38%; min-width: 28; max-width: 56; }
+    """
+    BINDINGS = [
+        Binding("f9", "run_input", "Run"),
+        Binding(
+            "ctrl+c",
+            "interrupt",
+            "Interrupt running code (a long C-level torch call finishes first, as in Python); clear the input when idle",
+            show=False,
+            priority=True,
+        ),
+        Binding("ctrl+r", "search_history", "History search"),
+        Binding("f6", "toggle_focus", "Variables ⇄ input", priority=True),
+        Binding("ctrl+o", "insert_example", "Example…"),
+        Binding("ctrl+t", "explain_broadcasting", "Explain broadcasting", show=False),
+        Binding("ctrl+l", "clear_output", "Clear output", show=False),
+        Binding("ctrl+g", "inspect_graph", "Inspect graph of the selected variable", show=False),
+        Binding("f8", "use_as_training_data", "Use the selected variable as training data", show=False),
+        Binding("delete", "delete_variable", "Delete the selected variable (in the variable list)", show=False),
+    ]
+    PANE_COMMANDS = (
+        PaneCommand("Run input", "Run the REPL input even if it looks incomplete (F9)", "run_input"),
+        PaneCommand(
+            "Interrupt / clear input",
+            "Stop running REPL code with KeyboardInterrupt (C-level calls finish first), or clear the input (ctrl+c)",
+            "interrupt",
+        ),
+        PaneCommand(
+            "Search REPL history", "Find a past input by substring and put it in the input (ctrl+r)", "search_history"
+        ),
+        PaneCommand(
+            "Focus variables / input", "Move between the REPL input and the variable list (F6)", "toggle_focus"
+        ),
+        PaneCommand(
+            "Insert example…", "Insert a runnable snippet from the course, by chapter (ctrl+o)", "insert_example"
+        ),
+        PaneCommand(
+            "Explain broadcasting",
+            "Show how the shapes of two names or expressions broadcast (ctrl+t)",
+            "explain_broadcasting",
+        ),
+        PaneCommand("Clear REPL output", "Empty the output log; names stay in the workspace (ctrl+l)", "clear_output"),
+        PaneCommand("Inspect graph", "Open the selected REPL variable in the Graph pane (ctrl+g)", "inspect_graph"),
+        PaneCommand(
+            "Use as training data", "Send the selected REPL variable to the Train pane (F8)", "use_as_training_data"
+        ),
+        PaneCommand(
+            "Delete variable", "Delete the selected REPL variable from the workspace (Delete)", "delete_variable"
+        ),
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history = History.load()
+        self.engine: ReplEngine | None = None
+        self._started: float | None = None
+        self._running_number = 0
+        self._ticker: Timer | None = None
+        self._styles: ResultStyles | None = None
+
+    # -- layout -----------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
-        yield Static(
-            "[b]REPL[/b]\n\nA tensor REPL as good as IPython: code runs in the shared workspace, a variable pane that knows tensors, a memory view and a broadcasting explainer.\n\nThis pane is being built; see the issue tracker.",
-            classes="placeholder",
+        with Horizontal(id="repl-columns"):
+            with Vertical(id="repl-main"):
+                yield RichLog(
+                    id="repl-log", max_lines=LOG_MAX_LINES, min_width=20, wrap=True, markup=False, highlight=False
+                )
+                yield OptionList(id="repl-completions")
+                yield Static(id="repl-status")
+                yield ReplInput(self.history, id="repl-input")
+            yield VariablePane(id="repl-side")
+
+    @property
+    def editor(self) -> ReplInput:
+        """The input."""
+        return self.query_one("#repl-input", ReplInput)
+
+    @property
+    def log_view(self) -> RichLog:
+        """The output log."""
+        return self.query_one("#repl-log", RichLog)
+
+    @property
+    def variables(self) -> VariablePane:
+        """The variable pane."""
+        return self.query_one("#repl-side", VariablePane)
+
+    @property
+    def styles_for_results(self) -> ResultStyles:
+        """Theme-derived styles (rebuilt when the theme changes)."""
+        if self._styles is None:
+            self._styles = ResultStyles(self.app.get_css_variables())
+        return self._styles
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.engine = ReplEngine(self.workspace, input_provider=self._ask_input)
+        self.editor.popup = self.query_one("#repl-completions", OptionList)
+        for line in BANNER:
+            self.log_view.write(Text(line, style="dim"))
+        self._ticker = self.set_interval(0.1, self._tick, pause=True)
+        self.watch(self.app, "torch_ready", self._torch_ready_changed)
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+        self.editor.focus()
+
+    def _theme_changed(self, _theme: str) -> None:
+        self._styles = None
+
+    def _torch_ready_changed(self, _ready: bool) -> None:
+        self.variables.refresh_rows(self.workspace)
+        self._set_status()
+
+    def _set_status(self) -> None:
+        status = self.query_one("#repl-status", Static)
+        running = self._started is not None
+        status.set_class(running, "-running")
+        number = self.engine.execution_count if self.engine else 1
+        if running and self._started is not None:
+            elapsed = time.monotonic() - self._started
+            what = "running" if self.lab.torch_ready else "waiting for torch"
+            status.update(f"In [{self._running_number}] {what}… {elapsed:.1f} s · ctrl+c interrupts")
+        elif not self.lab.torch_ready:
+            status.update(f"In [{number}]: (torch is loading; you can type already)")
+        else:
+            status.update(f"In [{number}]:")
+
+    def _tick(self) -> None:
+        self._set_status()
+
+    # -- running ----------------------------------------------------------------------
+
+    @on(ReplInput.Submitted)
+    def _submitted(self, event: ReplInput.Submitted) -> None:
+        event.stop()
+        self.run_source(event.source)
+
+    def run_source(self, source: str) -> None:
+        """Echo ``source`` as ``In [n]`` and run it in a worker."""
+        if not source.strip() or self.engine is None:
+            return
+        if self._started is not None:
+            self.notify("Code is still running; ctrl+c interrupts it.", title="REPL", severity="warning")
+            return
+        self.history.add(source)
+        self.editor.clear()
+        self._running_number = self.engine.execution_count
+        for line in echo_input(self.engine.execution_count, source.rstrip("\n"), self.styles_for_results):
+            self.log_view.write(line)
+        self._started = time.monotonic()
+        if self._ticker is not None:
+            self._ticker.resume()
+        self._set_status()
+        self._run_in_worker(source)
+
+    @work(thread=True, exclusive=True, group="repl-run", exit_on_error=False)
+    def _run_in_worker(self, source: str) -> RunResult:
+        self.workspace.wait_ready()
+        assert self.engine is not None
+        result = self.engine.run(source)
+        self.app.call_from_thread(self._show_result, result)
+        return result
+
+    def _show_result(self, result: RunResult) -> None:
+        for renderable in render_result(result, self.styles_for_results):
+            self.log_view.write(renderable)
+        if result.exit_requested:
+            self.notify("tui-lab keeps running. Press ctrl+q to quit.", title="exit() ignored")
+        self._finish_run()
+        self.variables.refresh_rows(self.workspace)
+        if self.variables.selected in result.changed or any(e.name == self.variables.selected for e in result.memory):
+            self._load_details(self.variables.selected)
+
+    def _finish_run(self) -> None:
+        self._started = None
+        if self._ticker is not None:
+            self._ticker.pause()
+        self._set_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "repl-run" and event.state == WorkerState.ERROR:
+            self.log_view.write(Text(f"internal error: {event.worker.error!r}", style="bold"))
+            self._finish_run()
+
+    def _ask_input(self, prompt: str) -> str:
+        """Answer ``input()`` from the worker thread with a modal on the UI thread."""
+        done = threading.Event()
+        answer: list[str | None] = []
+
+        def received(value: str | None) -> None:
+            answer.append(value)
+            done.set()
+
+        self.app.call_from_thread(self.app.push_screen, InputPromptScreen(prompt), received)
+        while not done.wait(0.05):
+            pass
+        if answer[0] is None:
+            raise KeyboardInterrupt("input() cancelled")
+        return answer[0]
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_run_input(self) -> None:
+        """Run the input as it is."""
+        self.run_source(self.editor.text)
+
+    def action_interrupt(self) -> None:
+        """Interrupt running code, or clear the input when nothing runs."""
+        if self.engine is not None and self.engine.running:
+            self.engine.interrupt()
+            self.query_one("#repl-status", Static).update("interrupting…")
+            return
+        self.editor.hide_completions()
+        self.editor.clear()
+        self.history.reset()
+        self.editor.focus()
+
+    def action_clear_output(self) -> None:
+        """Empty the output log."""
+        self.log_view.clear()
+
+    def action_toggle_focus(self) -> None:
+        """Move focus between the input and the variable list."""
+        if self.focused is self.variables.options:
+            self.editor.focus()
+        else:
+            self.variables.options.focus()
+            if self.variables.options.highlighted is None and self.variables.options.option_count:
+                self.variables.options.highlighted = 0
+
+    def action_search_history(self) -> None:
+        """Pick a past input by substring."""
+        entries = self.history.search("")
+        if not entries:
+            self.notify("No history yet.", title="History")
+            return
+        choices = [(str(i), entry.replace("\n", " ⏎ ")) for i, entry in enumerate(entries)]
+
+        def picked(value: str | None) -> None:
+            if value is not None:
+                self._load_input(entries[int(value)])
+
+        self.app.push_screen(
+            PickerScreen("Search history (newest first)", choices, filter_placeholder="contains…"), picked
         )
+
+    def action_insert_example(self) -> None:
+        """Insert a course snippet into the input."""
+        choices = [(e.key, f"{e.section} · {e.title}") for e in EXAMPLES]
+
+        def picked(key: str | None) -> None:
+            example = example_by_key(key) if key else None
+            if example is not None:
+                self._load_input(example.code)
+
+        self.app.push_screen(
+            PickerScreen("Insert example (d2l chapter 2)", choices, filter_placeholder="topic…"), picked
+        )
+
+    def _load_input(self, text: str) -> None:
+        self.editor.load_text(text)
+        self.editor.move_cursor(self.editor.document.end)
+        self.editor.focus()
+
+    def action_explain_broadcasting(self) -> None:
+        """Explain how two expressions broadcast."""
+        selected = self.variables.selected
+        self.app.push_screen(BroadcastScreen(self.workspace.namespace, f"{selected}, " if selected else ""))
+
+    def _selected_or_warn(self) -> str | None:
+        name = self.variables.selected
+        if name is None:
+            self.notify("Select a variable first: F6, then ↑/↓.", title="No variable selected", severity="warning")
+        return name
+
+    def action_inspect_graph(self) -> None:
+        """Open the selected variable in the Graph pane."""
+        name = self._selected_or_warn()
+        if name is not None:
+            self.lab.open_pane("graph", {"inspect": name})
+
+    def action_use_as_training_data(self) -> None:
+        """Send the selected variable to the Train pane."""
+        name = self._selected_or_warn()
+        if name is not None:
+            self.lab.open_pane("train", {"train_on": name})
+
+    def action_delete_variable(self) -> None:
+        """Delete the selected variable from the workspace."""
+        name = self._selected_or_warn()
+        if name is not None:
+            self.workspace.delete([name], "repl")
+            self.notify(f"Deleted {name}.", title="Workspace")
+
+    # -- completion and details -----------------------------------------------------------
+
+    @on(ReplInput.CompletionRequested)
+    def _complete(self, event: ReplInput.CompletionRequested) -> None:
+        event.stop()
+        self._complete_in_worker(event.source, event.line, event.column)
+
+    @work(thread=True, exclusive=True, group="repl-complete", exit_on_error=False)
+    def _complete_in_worker(self, source: str, line: int, column: int) -> None:
+        found = complete(source, line, column, self.workspace.namespace, timeout=1.0)
+        self.app.call_from_thread(self.editor.show_completions, found)
+
+    @on(VariablePane.VariableHighlighted)
+    def _highlighted(self, event: VariablePane.VariableHighlighted) -> None:
+        self._load_details(event.name)
+
+    def _load_details(self, name: str | None) -> None:
+        if name is None:
+            self.variables.show_details(None)
+        else:
+            self._details_in_worker(name)
+
+    @work(thread=True, exclusive=True, group="repl-details", exit_on_error=False)
+    def _details_in_worker(self, name: str) -> None:
+        value: Any = self.workspace.get(name)
+        try:
+            details = variable_details(name, value, take_fingerprints(self.workspace.user_items()))
+        except Exception as error:  # noqa: BLE001 - show why, keep the pane alive
+            self.app.call_from_thread(self.variables.show_details, None, f"{name}: {type(error).__name__}: {error}")
+            return
+        self.app.call_from_thread(self.variables.show_details, details)
+
+    # -- workspace ------------------------------------------------------------------------
+
+    def on_workspace_change(self, change: WorkspaceChange) -> None:
+        self.variables.refresh_rows(self.workspace)
+        selected = self.variables.selected
+        if selected is not None and change.source != "repl" and selected in change.changed:
+            self._load_details(selected)
+
+    def handle_request(self, request: dict[str, Any]) -> None:
+        """``{"insert": code}`` puts code into the input; ``{"run": code}`` runs it."""
+        if "insert" in request:
+            self._load_input(str(request["insert"]))
+        if "run" in request:
+            self.run_source(str(request["run"]))
