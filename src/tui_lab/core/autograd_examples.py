@@ -66,7 +66,7 @@ EXAMPLES: tuple[AutogradExample, ...] = (
     ),
     AutogradExample(
         "linreg-dot",
-        "Linear-regression loss z = (⟨x, w⟩ − y)²",
+        "Linear regression loss z = (⟨x, w⟩ − y)²",
         "x = torch.tensor([1.0, 2.0, 3.0])\nw = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)\n"
         "y = torch.tensor(3.0)\nz = (torch.dot(x, w) - y) ** 2",
         "z",
@@ -74,7 +74,7 @@ EXAMPLES: tuple[AutogradExample, ...] = (
     ),
     AutogradExample(
         "linreg-matrix",
-        "Squared loss z = ‖Xw − y‖²",
+        "Linear regression, matrix form: z = ‖Xw − y‖²",
         "torch.manual_seed(0)\nX = torch.randn(10, 3)\ny = X @ torch.tensor([2.0, -3.4, 1.0]) + 0.01 * torch.randn(10)\n"
         "w = torch.zeros(3, requires_grad=True)\nz = ((X @ w - y) ** 2).sum()",
         "z",

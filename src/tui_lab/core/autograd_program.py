@@ -140,6 +140,20 @@ class ForwardProgram:
 
         return f
 
+    def rerun(self, workspace: Workspace, source_name: str = "graph") -> Any:
+        """Re-run the kept statements in the workspace itself: a fresh graph over the same leaves."""
+        import torch
+
+        before = workspace.snapshot()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with torch.autograd.set_detect_anomaly(True, check_nan=False):
+                    exec(compile(self._module, SOURCE_FILENAME, "exec"), workspace.namespace)
+        finally:
+            workspace.notify_since(before, source_name)
+        return workspace.get(self.root_name)
+
 
 def forward_program(
     source: str, namespace: Mapping[str, Any], leaf_names: Iterable[str], root_name: str
