@@ -196,7 +196,7 @@ class _Trainer:
             self.start = time.perf_counter()
             return self._closed()
         engine = ENGINES[cfg.impl](cfg, data.d, self.device)
-        self.start = time.perf_counter()
+        self.start = self.last_report = time.perf_counter()
         status, message, where = self._loop(engine)
         seconds = time.perf_counter() - self.start
         theta = engine.flat().cpu()
@@ -308,7 +308,7 @@ class _Trainer:
         if self.on_progress is None:
             return
         now = time.perf_counter()
-        if now - getattr(self, "last_report", 0.0) >= self.interval:
+        if now - self.last_report >= self.interval:
             self._report(engine.flat(), force=False)
 
     def _report(self, theta: torch.Tensor, *, force: bool) -> None:

@@ -139,6 +139,7 @@ class TrainForm(VerticalScroll):
         background: $boost;
     }
     TrainForm Input:focus {
+        border: none;
         background: $accent 25%;
     }
     TrainForm .field-error {

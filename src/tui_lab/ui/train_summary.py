@@ -86,6 +86,14 @@ def params_table(
 class TrainStats(Static):
     """Progress, speed and parameters of the current run; the summary once it ends."""
 
+    #: The first line shown, as plain text (for tests and screen readers).
+    headline = ""
+
+    def _show(self, *parts: RenderableType) -> None:
+        first = parts[0]
+        self.headline = first.plain if isinstance(first, Text) else str(first)
+        self.update(Group(*parts) if len(parts) > 1 else first)
+
     DEFAULT_CSS = """
     TrainStats {
         height: auto;
@@ -104,7 +112,7 @@ class TrainStats(Static):
         parts: list[RenderableType] = [text]
         if message:
             parts.append(Text(message))
-        self.update(Group(*parts))
+        self._show(*parts)
 
     def show_progress(self, record: RunRecord, progress: Any, device: str, queued: int = 0) -> None:
         """A run in flight: ``epoch 2/3 · step 150/300 ███░░ 50% · ETA 0:03 · 1.2M samples/s``."""
@@ -124,19 +132,19 @@ class TrainStats(Static):
         )
         true_w = record.config.true_w if record.config.data == "synthetic" else None
         true_b = record.config.true_b if record.config.data == "synthetic" else None
-        self.update(Group(line, status, params_table(progress.w, progress.b, true_w, true_b)))
+        self._show(line, status, params_table(progress.w, progress.b, true_w, true_b))
 
     def show_preparing(self, record: RunRecord, device: str) -> None:
         """Between start and the first progress message."""
-        self.update(Text(f"#{record.run_id} {record.config.label()}: preparing data on {device}…"))
+        self._show(Text(f"{record.label}: preparing on {device}…"))
 
     def show_result(self, record: RunRecord, queued: int = 0) -> None:
         """The summary of a finished, stopped or diverged run."""
         result = record.result
         style = {"finished": "bold", "stopped": "bold italic", "diverged": "bold red", "failed": "bold red"}
-        head = Text(f"#{record.run_id} {record.label} · {record.message}", style=style.get(record.status, "bold"))
+        head = Text(f"{record.label} · {record.message}", style=style.get(record.status, "bold"))
         if result is None or not result.w:
-            self.update(head)
+            self._show(head)
             return
         facts = Text()
         if result.final_loss is not None:
@@ -150,8 +158,8 @@ class TrainStats(Static):
             (result.closed_w, result.closed_b) if result.closed_w is not None and result.closed_b is not None else None
         )
         table = params_table(result.w, result.b, result.true_w, result.true_b, closed)
-        self.update(Group(head, facts, table))
+        self._show(head, facts, table)
 
     def show_message(self, message: str) -> None:
         """A one-line message (errors that stop a run from starting)."""
-        self.update(Text(message))
+        self._show(Text(message))

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_lab.core.train_config import DEFAULT_SWEEP, ConfigError, TrainConfig, parse_config
 from tui_lab.core.workspace import WorkspaceChange, is_tensor
@@ -69,7 +69,7 @@ class TrainScreen(PaneScreen):
         Binding("f9", "clear_runs", "Clear runs"),
         Binding("ctrl+l", "toggle_log", "Log scale"),
         Binding("ctrl+o", "pick_data", "Pick X, y"),
-        Binding("f12", "export_runs", "Export"),
+        Binding("f10", "export_runs", "Export"),
     ]
     PANE_COMMANDS = (
         PaneCommand("Train: start", "Start a run with the form's settings (F6)", "start_run"),
@@ -78,7 +78,7 @@ class TrainScreen(PaneScreen):
         PaneCommand("Train: clear runs", "Remove finished runs from the plot (F9)", "clear_runs"),
         PaneCommand("Train: toggle log scale", "Loss axis linear or log10 (ctrl+l)", "toggle_log"),
         PaneCommand("Train: pick X, y", "Train on workspace tensors chosen from a list (ctrl+o)", "pick_data"),
-        PaneCommand("Train: export runs", "Write the run history as CSV and JSON (F12)", "export_runs"),
+        PaneCommand("Train: export runs", "Write the run history as CSV and JSON (F10)", "export_runs"),
         PaneCommand("Learning-rate sweep", "Run lr = 0.001 … 0.3 one after another and overlay them", "lr_sweep"),
         PaneCommand("Train: reset form", "Put the course's defaults back in the form", "reset_form"),
     )
@@ -113,8 +113,8 @@ class TrainScreen(PaneScreen):
 
     @property
     def running(self) -> bool:
-        """True while a run is in flight."""
-        return self.current is not None
+        """True while a run is in flight (until its worker thread has returned)."""
+        return self.current is not None or self._worker is not None
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -255,8 +255,19 @@ class TrainScreen(PaneScreen):
 
     def _done(self, record: RunRecord) -> None:
         if self.current is record:
-            self.current, self._worker = None, None
+            self.current = None
         self._redraw()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Start the next queued run once the previous worker thread has really returned."""
+        if event.worker is not self._worker or not event.worker.is_finished:
+            return
+        self._worker = None
+        if event.state == WorkerState.ERROR and self.current is not None:
+            self.current.status, self.current.message = "failed", str(event.worker.error)
+            self.query_one(TrainStats).show_message(f"Run #{self.current.run_id} failed: {event.worker.error}")
+            self._done(self.current)
+        self._next()
 
     def _next(self) -> None:
         if self.queue and not self.running:
@@ -272,7 +283,7 @@ class TrainScreen(PaneScreen):
         """Stop the current run within a chunk of steps, and drop queued runs."""
         dropped = len(self.queue)
         self.queue.clear()
-        if self._worker is None:
+        if self._worker is None or self.current is None:
             self.notify("Nothing is running.", title="Train")
             return
         self._worker.cancel()

@@ -1,0 +1,208 @@
+"""The Train pane driven by keys: start, validate, stop, queue, sweep, guard, publish, export."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from tui_lab.ui.app import TuiLabApp
+from tui_lab.ui.panes.train import TrainScreen
+from tui_lab.ui.train_form import ChoiceField, TrainForm
+from tui_lab.ui.train_plot import LossPlot
+from tui_lab.ui.train_summary import TrainStats
+
+MakeApp = Callable[..., TuiLabApp]
+
+
+async def settle(app: TuiLabApp, pilot: Pilot[None], screen: TrainScreen) -> None:
+    """Wait until the current run and every queued run have finished."""
+    for _ in range(500):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not screen.running and not screen.queue:
+            return
+    raise AssertionError("runs did not finish")
+
+
+async def type_into(pilot: Pilot[None], form: TrainForm, field: str, text: str) -> None:
+    """Focus a form field and replace its text by typing."""
+    widget = form.query_one(f"#field-{field}", Input)
+    widget.focus()
+    await pilot.press("ctrl+u", *text)
+
+
+async def torch_ready(app: TuiLabApp, pilot: Pilot[None]) -> None:
+    """Wait for the app to announce torch (the fixture preloads it, so this is one or two frames)."""
+    for _ in range(100):
+        if app.torch_ready:
+            return
+        await pilot.pause()
+    raise AssertionError("torch_ready never became True")
+
+
+def train_screen(app: TuiLabApp) -> TrainScreen:
+    screen = app.screen
+    assert isinstance(screen, TrainScreen)
+    return screen
+
+
+async def test_f6_trains_with_the_course_defaults_and_publishes(make_app: MakeApp) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        await pilot.press("f5")
+        screen = train_screen(app)
+        await pilot.press("f6")
+        await settle(app, pilot, screen)
+        record = screen.records[-1]
+        assert record.status == "finished" and len(record.epoch_losses) == 3
+        assert max(abs(e) for e in record.result.w_error) < 0.01
+        assert {"w", "b", "net"} <= set(app.workspace.user_names())
+        assert torch.allclose(app.workspace["w"], torch.tensor([2.0, -3.4]), atol=0.01)
+        assert "finished 3 epochs" in screen.query_one(TrainStats).headline
+
+
+async def test_invalid_fields_get_messages_and_nothing_starts(make_app: MakeApp) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        form = screen.form
+        await type_into(pilot, form, "lr", "abc")
+        await type_into(pilot, form, "batch_size", "0")
+        await pilot.press("f6")
+        await pilot.pause()
+        assert not screen.running and screen.records == []
+        lr_error = form.query_one("#error-lr", Static)
+        assert lr_error.has_class("-shown") and "not a number" in str(lr_error.render())
+        assert "≥ 1" in str(form.query_one("#error-batch_size", Static).render())
+        assert app.focused is form.query_one("#field-lr")
+        await type_into(pilot, form, "lr", "0.03")
+        await type_into(pilot, form, "batch_size", "10")
+        await pilot.press("f6")
+        assert not form.query_one("#error-lr", Static).has_class("-shown")
+        await settle(app, pilot, screen)
+        assert screen.records[-1].status == "finished"
+
+
+async def test_stop_is_prompt_and_keeps_the_ui_live(make_app: MakeApp) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        await type_into(pilot, screen.form, "n", "200000")
+        await pilot.press("f6")
+        for _ in range(400):  # wait for the first progress message
+            await pilot.pause(0.01)
+            if len(screen.records[-1].step_losses()):
+                break
+        await pilot.press("f2")  # other panes respond while training
+        assert app.current_mode == "repl"
+        await pilot.press("f5", "f7")
+        stopped_at = time.perf_counter()
+        await settle(app, pilot, screen)
+        assert time.perf_counter() - stopped_at < 2.0  # generous for a loaded CI box; bench measures it
+        record = screen.records[-1]
+        assert record.status == "stopped"
+        assert len(record.step_losses()) < 3 * 20_000
+
+
+async def test_starting_during_a_run_queues_it(make_app: MakeApp) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        await type_into(pilot, screen.form, "n", "100000")
+        await type_into(pilot, screen.form, "epochs", "1")
+        await pilot.press("f6", "f6")
+        assert screen.running
+        assert any("Queued 1 run(s) behind #1" in n.message for n in app._notifications)
+        await settle(app, pilot, screen)
+        assert [r.status for r in screen.records] == ["finished", "finished"]
+        assert [r.run_id for r in screen.records] == [1, 2]
+
+
+async def test_learning_rate_sweep_overlays_six_labelled_runs(make_app: MakeApp) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        await screen.run_action("lr_sweep")  # the palette entry runs this action (see PANE_COMMANDS)
+        await pilot.pause()
+        await settle(app, pilot, screen)
+        labels = [r.label for r in screen.records]
+        assert len(labels) == 6
+        assert all(f"lr={lr:g}" in label for lr, label in zip((0.001, 0.003, 0.01, 0.03, 0.1, 0.3), labels, strict=True))
+        plot = screen.query_one(LossPlot)
+        assert len(plot.records) == 6
+        await pilot.press("ctrl+l")
+        assert plot.log_scale
+        await pilot.press("f9")
+        assert screen.records == [] and plot.records == []
+
+
+async def test_divergence_is_caught(make_app: MakeApp) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        await type_into(pilot, screen.form, "lr", "100")
+        await pilot.press("f6")
+        await settle(app, pilot, screen)
+        record = screen.records[-1]
+        assert record.status == "diverged" and "try a smaller learning rate" in record.message
+        assert torch.isfinite(app.workspace["w"]).all()
+
+
+async def test_train_on_request_and_workspace_checks(make_app: MakeApp) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        app.workspace.publish_many({"feats": torch.randn(30, 2), "target": torch.randn(31)}, "test")
+        app.open_pane("train", {"train_on": "feats"})
+        await pilot.pause()
+        app.open_pane("train", {"train_on": "target"})
+        await pilot.pause()
+        screen = train_screen(app)
+        form = screen.form
+        assert form.query_one("#field-data", ChoiceField).value == "workspace"
+        assert (form.value("x_name"), form.value("y_name")) == ("feats", "target")
+        await pilot.press("f6")
+        await settle(app, pilot, screen)
+        error = form.query_one("#error-y_name", Static)
+        assert error.has_class("-shown") and "30 rows but target has 31" in str(error.render())
+        assert screen.records == []
+        app.workspace.publish("target", torch.randn(30), "test")
+        await pilot.press("f6")
+        await settle(app, pilot, screen)
+        assert screen.records[-1].status == "finished"
+        assert screen.records[-1].result.w_error is None
+
+
+async def test_export_writes_csv_and_json(make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        await pilot.press("f6")
+        await settle(app, pilot, screen)
+        await pilot.press("f8")
+        await settle(app, pilot, screen)
+        await pilot.press("f10")
+        await pilot.pause()
+    csv_files, json_files = list(tmp_path.glob("tui-lab-runs-*.csv")), list(tmp_path.glob("tui-lab-runs-*.json"))
+    assert len(csv_files) == len(json_files) == 1
+    assert csv_files[0].read_text().count("\n") == 1 + 2 * 3
+
+
+def test_every_binding_has_a_palette_command() -> None:
+    actions = {c.action for c in TrainScreen.PANE_COMMANDS}
+    assert {b.action for b in TrainScreen.BINDINGS} <= actions
+    assert "lr_sweep" in actions
