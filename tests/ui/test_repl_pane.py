@@ -16,6 +16,7 @@ from tui_lab.ui.modals import HelpScreen, PickerScreen
 from tui_lab.ui.panes.repl import ReplScreen
 from tui_lab.ui.repl_editor import ReplInput
 from tui_lab.ui.repl_modals import BroadcastScreen, InputPromptScreen
+from tui_lab.ui.repl_vars import VariableList
 
 AppFactory = Callable[..., TuiLabApp]
 
@@ -52,8 +53,8 @@ async def test_run_shows_torch_repr_and_the_variable(make_app: AppFactory) -> No
         text = log_text(app)
         assert "In [2]: x.reshape(3, 4)" in text and "tensor([[ 0,  1,  2,  3]," in text
         assert "shape (3, 4) · torch.int64 · cpu" in text
-        rows = app.screen.query_one("#repl-vars", OptionList)
-        assert rows.option_count == 1 and "x (12,) int64 cpu" in str(rows.get_option_at_index(0).prompt)
+        rows = app.screen.query_one("#repl-vars", VariableList)
+        assert rows.rows == [("x", "(12,) int64 cpu")]
 
 
 async def test_errors_are_shown_and_the_app_lives(make_app: AppFactory) -> None:
@@ -208,7 +209,7 @@ async def test_variable_actions_details_and_deletion(make_app: AppFactory) -> No
         assert opened == [("graph", {"inspect": "w"}), ("train", {"train_on": "w"})]
         await pilot.press("delete")
         await pilot.pause()
-        assert "w" not in app.workspace and app.screen.query_one("#repl-vars", OptionList).option_count == 0
+        assert "w" not in app.workspace and app.screen.query_one("#repl-vars", VariableList).row_count == 0
 
 
 async def test_other_panes_publishing_refreshes_the_list(make_app: AppFactory) -> None:
@@ -218,8 +219,8 @@ async def test_other_panes_publishing_refreshes_the_list(make_app: AppFactory) -
     async with app.run_test(size=(80, 24)) as pilot:
         app.workspace.publish_many({"X": torch.zeros(5, 2), "y": torch.zeros(5)}, "data")
         await pilot.pause()
-        rows = app.screen.query_one("#repl-vars", OptionList)
-        assert [str(rows.get_option_at_index(i).prompt).split()[0] for i in range(rows.option_count)] == ["X", "y"]
+        rows = app.screen.query_one("#repl-vars", VariableList)
+        assert [name for name, _ in rows.rows] == ["X", "y"]
 
 
 async def test_palette_commands_insert_examples_and_explain_broadcasting(make_app: AppFactory) -> None:

@@ -281,8 +281,8 @@ class ReplScreen(PaneScreen):
             self.editor.focus()
         else:
             self.variables.options.focus()
-            if self.variables.options.highlighted is None and self.variables.options.option_count:
-                self.variables.options.highlighted = 0
+            if self.variables.options.cursor < 0 and self.variables.options.row_count:
+                self.variables.options.cursor = 0
 
     def action_search_history(self) -> None:
         """Pick a past input by substring."""
