@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 #: Default cap on the nodes read from one graph.
@@ -60,12 +61,12 @@ class AutogradGraph:
     def __len__(self) -> int:
         return len(self.nodes)
 
-    @property
+    @cached_property
     def leaves(self) -> tuple[int, ...]:
         """Indices of the AccumulateGrad leaves, in reading order."""
         return tuple(n.index for n in self.nodes if n.kind == LEAF)
 
-    @property
+    @cached_property
     def function_count(self) -> int:
         """How many Function nodes (including leaves) were read."""
         return sum(1 for n in self.nodes if n.kind in (FUNCTION, LEAF))

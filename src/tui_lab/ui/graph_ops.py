@@ -128,7 +128,7 @@ class GraphOps(PaneScreen):
     def _failed(self, explanation: Explanation) -> None:
         from textual.widgets import Static
 
-        self.query_one("#graph-summary", Static).update(f" {explanation.title}")
+        self.query_one("#graph-summary", Static).update(f" {explanation.title}", layout=False)
         self.explain(explanation)
 
     @staticmethod

@@ -125,7 +125,7 @@ class GraphScreen(GraphOps, PaneScreen):
         """Run ``text`` (code or a name) and draw the resulting tensor's graph."""
         if not self.lab.torch_ready and not self.workspace.ready:
             self.notify("torch is still loading; your input runs as soon as it is ready.", title="Graph")
-        self.query_one("#graph-summary", Static).update(" Running…")
+        self.query_one("#graph-summary", Static).update(" Running…", layout=False)
         self.run_input(text, source)
 
     def handle_request(self, request: dict[str, Any]) -> None:
@@ -225,7 +225,7 @@ class GraphScreen(GraphOps, PaneScreen):
         if selected is not None:
             node = graph.nodes[selected]
             parts.append(f"at {node.label if node.kind != 'function' else node.name}")
-        self.query_one("#graph-summary", Static).update(" · ".join(parts))
+        self.query_one("#graph-summary", Static).update(" · ".join(parts), layout=False)
 
     @on(GraphView.NodeHighlighted)
     def _highlighted(self, event: GraphView.NodeHighlighted) -> None:
