@@ -140,7 +140,7 @@ def test_variable_details_show_storage_stats_and_grid() -> None:
     prints = take_fingerprints({"X": X, "A": X.numpy()}.items())
     details = dict(variable_details("X", X, prints).fields)
     assert details["strides"] == "(2, 1)" and details["contiguous"] == "True"
-    assert details["shares memory with"] == "A" and details["NaN"] == "1"
+    assert details["shares memory"] == "A" and details["NaN"] == "1"
     assert variable_details("X", X, prints).grid == (("1", "nan"), ("3", "4"))
     big = variable_details("big", torch.arange(40_000.0).reshape(200, 200))
     assert big.grid is None and big.heat is not None and big.heat[0][0] == 0.0 and big.heat[-1][-1] == 1.0

@@ -111,7 +111,7 @@ def variable_details(name: str, value: Any, prints: Mapping[str, Fingerprint] | 
             ("owns data", "yes" if value.flags.owndata else "no (a view)"),
             ("nbytes", f"{value.nbytes:,}"),
             ("data ptr", hex(value.__array_interface__["data"][0])),
-            ("shares memory with", shares),
+            ("shares memory", shares),
         ]
         if value.dtype.kind in "biuf" and value.size:
             return _with_values(name, "ndarray", fields, torch.from_numpy(value) if torch else None)
@@ -147,7 +147,7 @@ def _tensor_details(name: str, t: Any, shares: str) -> VariableDetails:
             ("contiguous", str(t.is_contiguous())),
             ("storage", f"{storage.nbytes():,} bytes, offset {t.storage_offset()}"),
             ("data_ptr", hex(t.data_ptr())),
-            ("shares memory with", shares),
+            ("shares memory", shares),
         ]
     return _with_values(name, "tensor", fields, t)
 

@@ -121,7 +121,7 @@ class VariablePane(Vertical):
     VariablePane { width: 34; border-left: solid $panel; }
     VariablePane .repl-side-title { height: 1; background: $panel; color: $text; text-style: bold; padding: 0 1; }
     VariablePane #repl-vars { height: 1fr; }
-    VariablePane #repl-details-scroll { height: 1fr; }
+    VariablePane #repl-details-scroll { height: 2fr; }
     VariablePane #repl-details { padding: 0 1; }
     """
 
