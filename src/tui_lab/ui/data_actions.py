@@ -186,8 +186,11 @@ class DataStepActions(_ScreenBase):
         from tui_lab.core.data_steps import SortRows
 
         last = pipeline.applied[-1].step if pipeline.applied else None
-        ascending = not (isinstance(last, SortRows) and last.column == column and last.ascending)
-        self.apply_step(SortRows(column, ascending))
+        if isinstance(last, SortRows) and last.column == column:
+            pipeline.undo()  # pressing s again flips the order instead of stacking sorts
+            self.apply_step(SortRows(column, not last.ascending))
+        else:
+            self.apply_step(SortRows(column, True))
 
     def action_cast_column(self) -> None:
         pipeline = self._ready_pipeline()

@@ -37,11 +37,25 @@ class _Column:
     dtype: str
     kind: str  # "num", "bool" or "text"
     width: int
+    decimals: int = -1  # fixed decimals for a float column, so the points line up; -1: not a float column
 
 
-def _format(value: Any, kind: str) -> str:
+def _decimals(values: list[Any]) -> int:
+    """Decimals that show a float sample exactly (at most 6, at least 1)."""
+    most = 1
+    for value in values:
+        if isinstance(value, float) and value == value and abs(value) < 1e15:
+            text = repr(value)
+            if "e" not in text and "." in text:
+                most = max(most, len(text.split(".")[1]))
+    return min(most, 6)
+
+
+def _format(value: Any, kind: str, decimals: int = -1) -> str:
     if kind == "num" and isinstance(value, float):
-        return f"{value:.1f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.6g}"
+        if decimals >= 0 and (value == 0 or 1e-4 <= abs(value) < 1e15):
+            return f"{value:.{decimals}f}"
+        return f"{value:.6g}"
     return str(value).replace("\r\n", "↵").replace("\n", "↵")
 
 
@@ -144,10 +158,11 @@ class DataGrid(ScrollView, can_focus=True):
                 kind = "num"
             else:
                 kind = "text"
-            series = frame.iloc[sample, j]
-            cells = [3 if pd.isna(v) else len(_format(v, kind)) for v in series.tolist()] if rows else []
+            values = frame.iloc[sample, j].tolist() if rows else []
+            decimals = _decimals(values) if pd.api.types.is_float_dtype(dtype) else -1
+            cells = [3 if pd.isna(v) else len(_format(v, kind, decimals)) for v in values]
             width = max([len(str(name)), len(str(dtype)), 3, *cells])
-            columns.append(_Column(str(name), str(dtype), kind, min(width, MAX_WIDTH)))
+            columns.append(_Column(str(name), str(dtype), kind, min(width, MAX_WIDTH), decimals))
         return columns
 
     def _index_label(self, row: int) -> str:
@@ -162,9 +177,9 @@ class DataGrid(ScrollView, can_focus=True):
             return cached
         assert self.frame is not None
         series = self.frame.iloc[block * BLOCK : (block + 1) * BLOCK, column]
-        kind = self._columns[column].kind
+        kind, decimals = self._columns[column].kind, self._columns[column].decimals
         missing = series.isna().tolist()
-        texts = ["NaN" if na else _format(v, kind) for v, na in zip(series.tolist(), missing, strict=True)]
+        texts = ["NaN" if na else _format(v, kind, decimals) for v, na in zip(series.tolist(), missing, strict=True)]
         self._blocks.set(key, (texts, missing))
         return texts, missing
 

@@ -270,6 +270,7 @@ class DataScreen(DataStepActions, PaneScreen):
         if self.pipeline is None:
             self.set_class(False, "-has-table")
             self.grid.set_frame(None)
+            self._set_title(Text(f" could not open {Path(message.path).name} · press o to open a CSV", style="italic"))
         else:
             self.refresh_views()
         if message.cancelled:
