@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui_lab.core.autograd_graph import CONSTANT, LEAF, MORE, GraphInputError, build_graph, tensor_names
 from tui_lab.core.autograd_layout import layout_lanes, topological_order
@@ -36,7 +38,8 @@ def test_detach_is_a_constant_with_a_note() -> None:
     z = u * x
     graph = _graph(z, "z", x=x, y=y, u=u)
     constants = [n for n in graph.nodes if n.kind == CONSTANT]
-    assert [c.label for c in constants] == ["u"]
+    assert [c.label for c in constants] == ["u = y.detach()"]
+    assert constants[0].detached_from == "y" and constants[0].var_name == "u"
     assert "y.detach()" in constants[0].note
     assert [graph.nodes[i].label for i in graph.leaves] == ["x"]
 
@@ -99,3 +102,35 @@ def test_layout_caps_lanes() -> None:
     assert len(layout) == 41
     assert all(len(row.prefix) <= 2 * 6 + 4 for row in layout.rows)
     assert "┄" in layout.rows[0].prefix
+
+
+@st.composite
+def _dags(draw: st.DrawFn) -> list[list[int]]:
+    """Random DAGs rooted at 0: node i only points to larger indices (edges may repeat)."""
+    n = draw(st.integers(1, 40))
+    children: list[list[int]] = []
+    for i in range(n):
+        later = list(range(i + 1, n))
+        kids = draw(st.lists(st.sampled_from(later), max_size=4)) if later else []
+        children.append(kids)
+    for i in range(1, n):  # every node reachable from the root
+        if not any(i in kids for kids in children[:i]):
+            children[draw(st.integers(0, i - 1))].append(i)
+    return children
+
+
+@given(_dags())
+@settings(max_examples=150, deadline=None)
+def test_layout_invariants_on_random_dags(children: list[list[int]]) -> None:
+    layout = layout_lanes(children, 0, max_lanes=64)
+    order = [row.node for row in layout.rows]
+    assert sorted(order) == list(range(len(children)))  # every node exactly once
+    position = {node: i for i, node in enumerate(order)}
+    for parent, kids in enumerate(children):
+        assert all(position[parent] < position[kid] for kid in kids)  # parents above children
+    for row in layout.rows:
+        assert row.prefix[2 * row.column] == "●"
+        # a lane enters the node's column from above unless it is the root
+        if row.node != 0:
+            above = layout.rows[position[row.node] - 1].prefix
+            assert len(above) > 2 * row.column and above[2 * row.column] != " "

@@ -129,7 +129,7 @@ async def test_detach_example_from_the_palette_command(make_app: AppFactory, wor
         await pilot.press(*"detach", "enter")
         await _settle(app, pilot)
         rows = _rows(app)
-        assert any("✂ u" in row and row.startswith("◇") for row in rows)
+        assert any("✂ u = y.detach()" in row and row.startswith("◇") for row in rows)
         await pilot.press("ctrl+r")
         await _settle(app, pilot)
         assert isinstance(app.screen, PickerScreen)  # non-scalar: choose how

@@ -46,6 +46,8 @@ class GraphNode:
     dtype: str | None = None
     var_name: str | None = None
     note: str = ""
+    #: For a detached constant, the workspace tensor it was detached from.
+    detached_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,7 @@ def build_graph(
     index_of: dict[int, int] = {}
     truncated = False
     more_index = -1
+    origins: dict[int, str | None] = {}
 
     def add(kind: str, obj: Any, note: str = "") -> int:
         kinds.append(kind)
@@ -208,7 +211,10 @@ def build_graph(
             if child is None:
                 tensor = _constant_for(fn, slot, len(edges), names, owners)
                 if tensor is not None:
+                    origin = owners.get(_storage_key(tensor))
+                    origin = origin if origin != names.get(id(tensor)) else None
                     children[current].append(add(CONSTANT, tensor, _detach_note(tensor, names, owners)))
+                    origins[children[current][-1]] = origin
                 continue
             known = index_of.get(id(child))
             if known is None:
@@ -222,7 +228,7 @@ def build_graph(
                 index_of[id(child)] = known
                 queue.append(known)
             children[current].append(known)
-    return _freeze(kinds, objects, children, notes, names, root_name, truncated)
+    return _freeze(kinds, objects, children, notes, names, root_name, truncated, origins)
 
 
 def _detach_note(tensor: Any, names: Mapping[int, str], owners: Mapping[StorageKey, str]) -> str:
@@ -244,6 +250,7 @@ def _freeze(
     names: Mapping[int, str],
     root_name: str | None,
     truncated: bool,
+    origins: Mapping[int, str | None],
 ) -> AutogradGraph:
     parents: list[list[int]] = [[] for _ in kinds]
     for index, kids in enumerate(children):
@@ -268,6 +275,8 @@ def _freeze(
             name, var_name = "constant", names.get(id(obj))
             shape, dtype = tuple(obj.shape), dtype_text(obj.dtype)
             label = var_name or "constant"
+            if origins.get(index):
+                label = f"{var_name or ''} = {origins[index]}.detach()".lstrip(" =")
         else:
             name, label = "more", "⋯ graph continues"
         nodes.append(
@@ -282,6 +291,7 @@ def _freeze(
                 dtype=dtype,
                 var_name=var_name,
                 note=notes[index],
+                detached_from=origins.get(index),
             )
         )
     return AutogradGraph(tuple(nodes), 0, root_name, truncated, tuple(objects))

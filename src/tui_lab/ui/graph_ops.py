@@ -116,14 +116,13 @@ class GraphOps(PaneScreen):
         model = GraphModel.build(graph, source)
         if len(graph.leaves) <= MAX_GRAD_LABELS:
             model.grads = dict(leaf_grad_texts(graph))
-        note = None
+        notes = [f"✂ {n.note}" for n in graph.nodes if n.kind == "constant" and n.note][:3]
         if graph.truncated:
-            note = Text(
+            notes.append(
                 f"This graph is larger than {len(graph) - 1:,} nodes: the pane read the nodes nearest the root "
-                "and marks the rest with ⋯. Long chains of one op are folded (⊞, Space unfolds).",
-                style="italic",
+                "and marks the rest with ⋯. Long chains of one op are folded (⊞, Space unfolds)."
             )
-        return model, note
+        return model, Text("\n".join(notes), style="italic") if notes else None
 
     def _failed(self, explanation: Explanation) -> None:
         from textual.widgets import Static

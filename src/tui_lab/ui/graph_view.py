@@ -23,6 +23,9 @@ from tui_lab.core.autograd_graph import CONSTANT, LEAF, MORE, ROOT, AutogradGrap
 from tui_lab.core.autograd_layout import MAX_LANES, LaneLayout, layout_lanes
 from tui_lab.core.autograd_view import ViewGraph, build_view, find_chains
 
+#: Rows measured to size the horizontal scroll range (the rest are assumed no wider).
+WIDTH_SAMPLE = 2_000
+
 GLYPHS = {ROOT: "◎", "function": "●", LEAF: "◆", CONSTANT: "◇", MORE: "⋯", "folded": "⊞"}
 LEGEND = "◎ root  ● Function  ◆ leaf (AccumulateGrad)  ◇ ✂ constant  ⊞ folded chain  ⋯ cut"
 
@@ -68,7 +71,12 @@ class GraphModel:
             grad = self.grads.get(node.index)
             parts.append((f"  grad={grad}" if grad else "  grad=None", "grad" if grad else "note"))
         elif kind == CONSTANT:
-            parts = [(f"✂ {node.label}", "constant"), (f"  {shape_text(node.shape)} constant: no gradient", "note")]
+            cut = (
+                f"  cut: no gradient flows back to {node.detached_from}"
+                if node.detached_from
+                else "  constant: no gradient"
+            )
+            parts = [(f"✂ {node.label}", "constant"), (f"  {shape_text(node.shape)}{cut}", "note")]
         elif kind == MORE:
             parts = [("graph continues beyond the node limit (not read)", "note")]
         else:
@@ -159,9 +167,13 @@ class GraphView(ScrollView, can_focus=True):
         self._cursor_changed()
 
     def _resize(self) -> None:
-        rows = len(self.model.layout) if self.model and self.model.layout else 0
-        width = (self.model.layout.width + 70) if self.model and self.model.layout else 0
-        self.virtual_size = Size(width, rows)
+        model = self.model
+        if model is None or model.layout is None:
+            self.virtual_size = Size(0, 0)
+        else:
+            rows = model.layout.rows[:WIDTH_SAMPLE]
+            labels = max((sum(len(t) for t, _ in model.label(r.node)) for r in rows), default=0)
+            self.virtual_size = Size(model.layout.width + 2 + labels, len(model.layout))
         self.refresh()
 
     @property
@@ -172,8 +184,8 @@ class GraphView(ScrollView, can_focus=True):
         return self.model.view.nodes[self.cursor].node
 
     def refresh_labels(self) -> None:
-        """Redraw after grads or step marks changed."""
-        self.refresh()
+        """Redraw after grads or step marks changed (labels may have grown)."""
+        self._resize()
 
     # -- drawing -------------------------------------------------------------------------
 

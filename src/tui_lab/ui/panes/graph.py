@@ -45,7 +45,7 @@ class GraphScreen(GraphOps, PaneScreen):
     GraphScreen #graph-split { layout: vertical; height: 1fr; }
     GraphScreen #graph-left { height: 1fr; }
     GraphScreen #graph-view { height: 1fr; }
-    GraphScreen #graph-legend { height: 1; color: $text-muted; background: $panel; }
+    GraphScreen #graph-legend { height: auto; color: $text-muted; background: $panel; }
     GraphScreen #graph-info-box { height: 8; background: $surface; padding: 0 1; }
     GraphScreen.-wide #graph-split { layout: horizontal; }
     GraphScreen.-wide #graph-info-box { height: 1fr; width: 45%; border-left: vkey $panel; }
@@ -85,6 +85,8 @@ class GraphScreen(GraphOps, PaneScreen):
         self.model: GraphModel | None = None
         self.root_var: str | None = None
         self.sources: dict[str, str] = {}
+        self._example_shown = False
+        self._info_text = Text(WELCOME)
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="graph-main"):
@@ -171,6 +173,7 @@ class GraphScreen(GraphOps, PaneScreen):
                 + Text(case.code + "\n\n")
                 + Text(case.hint, style="italic")
             )
+            self._example_shown = True
             self.inspect(case.code, source=case.code)
 
         choices = [(case.key, case.title) for case in EXAMPLES]
@@ -193,6 +196,7 @@ class GraphScreen(GraphOps, PaneScreen):
 
     def show_info(self, text: Text) -> None:
         """Replace the info panel's content."""
+        self._info_text = text
         self.query_one("#graph-info", Static).update(text)
         self.query_one("#graph-info-box", VerticalScroll).scroll_home(animate=False)
 
@@ -206,7 +210,8 @@ class GraphScreen(GraphOps, PaneScreen):
         self.query_one(GraphView).set_model(model)
         self.update_summary()
         if note is not None:
-            self.show_info(note)
+            self.show_info(self._info_text + Text("\n\n") + note if self._example_shown else note)
+        self._example_shown = False
 
     def update_summary(self, selected: int | None = None) -> None:
         model = self.model
