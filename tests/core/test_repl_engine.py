@@ -177,3 +177,10 @@ def test_broadcast_error_carries_an_explanation(engine: ReplEngine) -> None:
     assert result.error is not None and result.error.broadcast is not None
     assert result.error.broadcast.shapes == ((3, 4), (2, 4))
     assert result.error.broadcast.axes == ("clash", "match")
+
+
+def test_big_tensor_repr_says_how_much_torch_elided(engine: ReplEngine) -> None:
+    result = engine.run("torch.arange(10**6)")
+    assert result.value_repr == "tensor([     0,      1,      2,  ..., 999997, 999998, 999999])"
+    assert result.value_note is not None and "6 of 1,000,000 elements (999,994 cut" in result.value_note
+    assert engine.run("torch.zeros(10, 10)").value_note is None

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui_lab.core.repl_broadcast import evaluate_operands, explain_shapes, explain_source_line
 from tui_lab.core.repl_complete import complete
@@ -155,3 +157,24 @@ def test_every_course_example_runs(example: object) -> None:
     result = engine.run(example.code)  # type: ignore[attr-defined]
     assert (result.error is not None) == expect_error, result.error
     assert example_by_key(example.key) is example  # type: ignore[attr-defined]
+
+
+def test_in_place_shape_errors_are_explained(workspace: Workspace) -> None:
+    engine = ReplEngine(workspace)
+    result = engine.run("X = torch.ones(3)\nY = torch.ones(3, 3)\nX += Y")
+    assert result.error is not None and result.error.broadcast is not None
+    explanation = result.error.broadcast
+    assert explanation.labels == ("X", "Y") and explanation.axes == ("clash", "match") and not explanation.ok
+    assert "in-place op keeps the shape (3,)" in explanation.verdict()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(1, 4), max_size=4), min_size=2, max_size=3))
+def test_explain_shapes_agrees_with_torch(shapes: list[list[int]]) -> None:
+    explanation = explain_shapes(shapes)
+    try:
+        expected: tuple[int, ...] | None = tuple(torch.broadcast_shapes(*[tuple(s) for s in shapes]))
+    except RuntimeError:
+        expected = None
+    assert explanation.result == expected
+    assert ("clash" in explanation.axes) == (expected is None)

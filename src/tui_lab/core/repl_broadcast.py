@@ -28,6 +28,9 @@ PURE_CALLS = frozenset(
 _SIZE_MISMATCH = re.compile(
     r"size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\) at non-singleton dimension (\d+)"
 )
+_IN_PLACE = re.compile(
+    r"output (?:operand )?with shape [\[(]([\d, ]*)[\])] doesn't match the broadcast shape [\[(]([\d, ]*)[\])]"
+)
 _NUMPY_SHAPES = re.compile(r"operands could not be broadcast together with shapes? ((?:\([\d, ]*\)\s*)+)")
 _BROADCAST_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitAnd, ast.BitOr)
 
@@ -40,6 +43,8 @@ class BroadcastExplanation:
     shapes: tuple[tuple[int, ...], ...]
     axes: tuple[AxisStatus, ...]
     result: tuple[int, ...] | None
+    #: Set when broadcasting works but an in-place op cannot store the result (``X += Y``).
+    note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -67,6 +72,8 @@ class BroadcastExplanation:
 
     def verdict(self) -> str:
         """One sentence: the result shape, or which axes clash."""
+        if self.note:
+            return self.note
         if self.result is not None:
             stretched = [i - len(self.axes) for i, a in enumerate(self.axes) if a == "broadcast"]
             how = f"; axes {stretched} are stretched" if stretched else "; no axis needs stretching"
@@ -114,7 +121,7 @@ def shape_of(value: object) -> tuple[int, ...] | None:
 def is_broadcast_error(error: BaseException) -> bool:
     """True for the shape errors of element-wise ops in torch and NumPy."""
     text = str(error)
-    return bool(_SIZE_MISMATCH.search(text) or _NUMPY_SHAPES.search(text))
+    return bool(_SIZE_MISMATCH.search(text) or _NUMPY_SHAPES.search(text) or _IN_PLACE.search(text))
 
 
 def explain_error(
@@ -127,7 +134,8 @@ def explain_error(
         found = re.findall(r"\(([\d, ]*)\)", numpy_match.group(1))
         shapes = [tuple(int(n) for n in part.replace(" ", "").split(",") if n) for part in found]
         return explain_shapes(shapes)
-    if not _SIZE_MISMATCH.search(text):
+    in_place = _IN_PLACE.search(text)
+    if not _SIZE_MISMATCH.search(text) and not in_place:
         return None
     frame = None
     while tb is not None:
@@ -141,11 +149,41 @@ def explain_error(
 
     source = linecache.getline(frame.f_code.co_filename, line).strip()
     scope = {**frame.f_globals, **frame.f_locals}
-    return explain_source_line(source, scope)
+    explanation = explain_source_line(source, scope, in_place=in_place is not None)
+    if explanation is None and in_place is not None:
+        target, result = (_parse_shape(g) for g in in_place.groups())
+        return in_place_explanation(explain_shapes([target, result], ["output", "broadcast"]))
+    return explanation
 
 
-def explain_source_line(source: str, scope: Mapping[str, Any]) -> BroadcastExplanation | None:
-    """Find the first element-wise op in ``source`` whose operands clash, evaluating only pure parts."""
+def _parse_shape(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in text.replace(" ", "").split(",") if n)
+
+
+def in_place_explanation(explanation: BroadcastExplanation) -> BroadcastExplanation:
+    """Mark the axes where an in-place op's target would have to grow to hold the broadcast result."""
+    if explanation.result is None:
+        return explanation
+    target = explanation.shapes[0]
+    width = len(explanation.axes)
+    padded = (None,) * (width - len(target)) + target
+    axes: tuple[AxisStatus, ...] = tuple(
+        "clash" if size != full else status
+        for size, full, status in zip(padded, explanation.result, explanation.axes, strict=True)
+    )
+    note = (
+        f"the operands broadcast to {explanation.result}, but an in-place op keeps the shape "
+        f"{target} of its left side (✗ marks the axes that would grow); use the out-of-place form, e.g. X = X + Y"
+    )
+    return BroadcastExplanation(explanation.labels, explanation.shapes, axes, None, note)
+
+
+def explain_source_line(source: str, scope: Mapping[str, Any], in_place: bool = False) -> BroadcastExplanation | None:
+    """Find the first element-wise op in ``source`` whose operands clash, evaluating only pure parts.
+
+    With ``in_place``, only augmented assignments (``X += Y``) are considered, and a result that
+    would not fit the left side counts as the clash.
+    """
     try:
         tree = ast.parse(source.rstrip(":"), mode="exec")
     except SyntaxError:
@@ -156,6 +194,9 @@ def explain_source_line(source: str, scope: Mapping[str, Any]) -> BroadcastExpla
             pairs.append((node.left, node.right))
         elif isinstance(node, ast.AugAssign) and isinstance(node.op, _BROADCAST_OPS):
             pairs.append((node.target, node.value))
+            if in_place:
+                pairs = [(node.target, node.value)]
+                break
         elif isinstance(node, ast.Compare) and len(node.ops) == 1:
             pairs.append((node.left, node.comparators[0]))
     for left, right in reversed(pairs):  # innermost operations come last in ast.walk order
@@ -164,6 +205,8 @@ def explain_source_line(source: str, scope: Mapping[str, Any]) -> BroadcastExpla
             continue
         labels = [_label(left), _label(right)]
         explanation = explain_shapes([shapes[0], shapes[1]], labels)
+        if in_place:
+            explanation = in_place_explanation(explanation)
         if not explanation.ok:
             return explanation
     return None

@@ -66,6 +66,8 @@ class RunResult:
     outputs: tuple[OutputChunk, ...] = ()
     value_repr: str | None = None
     value_summary: str | None = None
+    #: Set when torch printed only a summary of a big tensor (its ``...``), saying how much is hidden.
+    value_note: str | None = None
     error: ErrorInfo | None = None
     interrupted: bool = False
     exit_requested: bool = False
@@ -94,6 +96,25 @@ class RunResult:
             else ""
         )
         return f"… output truncated: {self.truncated_chars:,} more characters{line_text} not shown{limit}"
+
+
+def elision_note(value: object) -> str | None:
+    """How much of a tensor torch's repr left out (torch elides above its print threshold)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(value, torch.Tensor):
+        return None
+    options = torch._tensor_str.PRINT_OPTS
+    count = value.numel()
+    if count <= options.threshold:
+        return None
+    edge = options.edgeitems
+    shown = 1
+    for size in value.shape:
+        shown *= min(size, 2 * edge)
+    return (
+        f"… torch printed {shown:,} of {count:,} elements ({count - shown:,} cut at the '...'); "
+        f"torch.set_printoptions(threshold=...) changes the limit of {options.threshold:,}"
+    )
 
 
 def tensor_summary(value: object) -> str | None:
@@ -238,9 +259,10 @@ class ReplEngine:
             self._stop_interrupts()
             capture.stop()
             self._capture = None
-        value_repr = summary = None
+        value_repr = summary = note = None
         if has_value:
             value_repr, summary = self._display(value, number, capture)
+            note = elision_note(value)
         duration = time.perf_counter() - started
         after_prints = take_fingerprints(ws.user_items())
         in_place = {
@@ -255,6 +277,7 @@ class ReplEngine:
             outputs=tuple(OutputChunk(stream, text) for stream, text in capture.chunks()),
             value_repr=value_repr,
             value_summary=summary,
+            value_note=note,
             error=error,
             interrupted=interrupted,
             exit_requested=exit_requested,

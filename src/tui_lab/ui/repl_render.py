@@ -65,6 +65,8 @@ def render_result(result: RunResult, styles: ResultStyles) -> Iterator[Renderabl
         yield value
         if result.value_summary:
             yield Text(result.value_summary, style=styles.muted)
+        if result.value_note:
+            yield Text(result.value_note, style=styles.warning)
     if result.memory:
         yield from render_memory(result.memory, styles)
     yield Text("")
