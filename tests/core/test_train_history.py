@@ -9,7 +9,7 @@ import json
 import numpy as np
 
 from tui_lab.core.train_config import TrainConfig
-from tui_lab.core.train_history import RunRecord, downsample, moving_average, runs_to_csv, runs_to_json
+from tui_lab.core.train_history import BucketedSeries, RunRecord, downsample, moving_average, runs_to_csv, runs_to_json
 from tui_lab.core.train_runner import run
 
 
@@ -28,16 +28,27 @@ def test_downsample_bounds_points_and_keeps_the_mean() -> None:
     assert downsample(x[:10], y[:10], 160)[1].tolist() == y[:10].tolist()
 
 
+def test_bucketed_series_is_exact_and_bounded() -> None:
+    values = np.random.default_rng(1).random(10_001)
+    series = BucketedSeries(10_001, resolution=100)
+    for chunk in np.array_split(values, 37):
+        series.extend(chunk)
+    steps, means = series.points()
+    assert series.bucket == 101 and len(means) == 100 and series.count == 10_001
+    assert np.isclose(means[0], values[:101].mean()) and np.isclose(means[-1], values[99 * 101 :].mean())
+    assert np.isclose(steps[0], 51.0)
+
+
 def test_record_curves_grow_with_progress_and_end_with_the_result() -> None:
     record = RunRecord(1, TrainConfig(n=100, epochs=2), status="running")
     record.add_steps(np.array([4.0, 3.0]), steps_per_epoch=10)
     record.add_steps(np.array([2.0]), steps_per_epoch=10)
-    assert record.step_losses().tolist() == [4.0, 3.0, 2.0]
-    x, _y = record.step_curve(100)
-    assert np.allclose(x, [0.1, 0.2, 0.3])
+    assert record.steps == 3
+    x, y = record.step_curve(100)
+    assert np.allclose(x, [0.1, 0.2, 0.3]) and np.allclose(y, [4.0, 3.0, 2.0])  # too short to smooth
     result = run(TrainConfig(n=100, epochs=2))
     record.finish(result)
-    assert record.status == "finished" and len(record.step_losses()) == 20
+    assert record.status == "finished" and record.steps == 20
     assert record.epoch_curve() == ([1.0, 2.0], list(result.epoch_losses))
     assert record.label.startswith("#1 concise sgd")
 

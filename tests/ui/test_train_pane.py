@@ -100,7 +100,7 @@ async def test_stop_is_prompt_and_keeps_the_ui_live(make_app: MakeApp) -> None:
         await pilot.press("f6")
         for _ in range(400):  # wait for the first progress message
             await pilot.pause(0.01)
-            if len(screen.records[-1].step_losses()):
+            if screen.records[-1].steps:
                 break
         await pilot.press("f2")  # other panes respond while training
         assert app.current_mode == "repl"
@@ -110,7 +110,7 @@ async def test_stop_is_prompt_and_keeps_the_ui_live(make_app: MakeApp) -> None:
         assert time.perf_counter() - stopped_at < 2.0  # generous for a loaded CI box; bench measures it
         record = screen.records[-1]
         assert record.status == "stopped"
-        assert len(record.step_losses()) < 3 * 20_000
+        assert record.steps < 3 * 20_000
 
 
 async def test_starting_during_a_run_queues_it(make_app: MakeApp) -> None:
@@ -138,7 +138,9 @@ async def test_learning_rate_sweep_overlays_six_labelled_runs(make_app: MakeApp)
         await settle(app, pilot, screen)
         labels = [r.label for r in screen.records]
         assert len(labels) == 6
-        assert all(f"lr={lr:g}" in label for lr, label in zip((0.001, 0.003, 0.01, 0.03, 0.1, 0.3), labels, strict=True))
+        assert all(
+            f"lr={lr:g}" in label for lr, label in zip((0.001, 0.003, 0.01, 0.03, 0.1, 0.3), labels, strict=True)
+        )
         plot = screen.query_one(LossPlot)
         assert len(plot.records) == 6
         await pilot.press("ctrl+l")

@@ -43,6 +43,44 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarra
     return np.add.reduceat(x, starts) / counts, np.add.reduceat(y, starts) / counts
 
 
+class BucketedSeries:
+    """Per-step losses kept as means of fixed-size buckets (at most ``resolution`` of them).
+
+    The bucket size follows from the run's total step count, so appending is O(new values)
+    and a curve never touches more than ``resolution`` numbers, however long the run.
+    """
+
+    def __init__(self, total_steps: int, resolution: int = 4096) -> None:
+        self.bucket = max(1, -(-total_steps // resolution))
+        self.count = 0
+        self._means: list[np.ndarray] = []
+        self._pending = np.zeros(0)
+
+    def extend(self, values: np.ndarray) -> None:
+        """Append new per-step values."""
+        if len(values) == 0:
+            return
+        self.count += len(values)
+        pending = np.concatenate([self._pending, np.asarray(values, dtype=np.float64)])
+        full = len(pending) // self.bucket * self.bucket
+        if full:
+            self._means.append(pending[:full].reshape(-1, self.bucket).mean(axis=1))
+        self._pending = pending[full:]
+
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """(step position of each bucket's centre, bucket mean), the partial last bucket included."""
+        means = np.concatenate(
+            [*self._means, self._pending.mean(keepdims=True)] if len(self._pending) else self._means or [np.zeros(0)]
+        )
+        if len(self._means) > 1:
+            self._means = [np.concatenate(self._means)]
+        sizes = np.full(len(means), float(self.bucket))
+        if len(self._pending):
+            sizes[-1] = len(self._pending)
+        centres = np.arange(len(means)) * self.bucket + (sizes + 1) / 2
+        return centres, means
+
+
 @dataclass
 class RunRecord:
     """One run as the pane sees it: filled by progress messages, then completed by the result."""
@@ -54,27 +92,24 @@ class RunRecord:
     epoch_losses: list[float] = field(default_factory=list)
     message: str = ""
     result: Any = None  # RunResult, kept untyped so this module never needs torch
-    _chunks: list[np.ndarray] = field(default_factory=list)
-    _steps: np.ndarray | None = None
+    _series: BucketedSeries | None = None
 
     @property
     def label(self) -> str:
         """Legend text: ``#3 concise sgd lr=0.03 B=10``."""
         return f"#{self.run_id} {self.config.label()}"
 
-    def add_steps(self, losses: np.ndarray, steps_per_epoch: int) -> None:
+    @property
+    def steps(self) -> int:
+        """How many per-step losses have arrived."""
+        return 0 if self._series is None else self._series.count
+
+    def add_steps(self, losses: np.ndarray, steps_per_epoch: int, total_steps: int | None = None) -> None:
         """Append per-step losses that arrived with a progress message."""
         self.steps_per_epoch = steps_per_epoch
-        if len(losses):
-            self._chunks.append(np.asarray(losses, dtype=np.float64))
-            self._steps = None
-
-    def step_losses(self) -> np.ndarray:
-        """Every per-step loss so far."""
-        if self._steps is None:
-            self._steps = np.concatenate(self._chunks) if self._chunks else np.zeros(0)
-            self._chunks = [self._steps] if len(self._steps) else []
-        return self._steps
+        if self._series is None:
+            self._series = BucketedSeries(total_steps or steps_per_epoch * self.config.epochs)
+        self._series.extend(losses)
 
     def finish(self, result: Any) -> None:
         """Take the final curves and status from a RunResult."""
@@ -83,16 +118,16 @@ class RunRecord:
         self.message = result.message
         self.steps_per_epoch = result.steps_per_epoch
         self.epoch_losses = list(result.epoch_losses)
-        self._chunks, self._steps = [np.asarray(result.step_losses, dtype=np.float64)], None
+        self._series = None
+        self.add_steps(result.step_losses, result.steps_per_epoch, result.steps_per_epoch * result.config.epochs)
 
     def step_curve(self, max_points: int) -> tuple[np.ndarray, np.ndarray]:
-        """Smoothed per-step loss against epochs (x = fraction of epochs done), downsampled."""
-        y = self.step_losses()
-        if len(y) == 0 or self.steps_per_epoch <= 0:
+        """Smoothed per-step loss against epochs (x = fraction of epochs done), at most ``max_points``."""
+        if self._series is None or self._series.count == 0 or self.steps_per_epoch <= 0:
             return np.zeros(0), np.zeros(0)
-        x = np.arange(1, len(y) + 1, dtype=np.float64) / self.steps_per_epoch
-        smooth = moving_average(y, max(1, min(50, len(y) // 20)))
-        return downsample(x, smooth, max_points)
+        steps, means = self._series.points()
+        smooth = moving_average(means, max(1, min(50, len(means) // 20)))
+        return downsample(steps / self.steps_per_epoch, smooth, max_points)
 
     def epoch_curve(self) -> tuple[list[float], list[float]]:
         """Per-epoch full-data losses at x = 1, 2, …"""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 from textual_plotext import PlotextPlot
 
 if TYPE_CHECKING:
@@ -44,9 +45,10 @@ class LossPlot(PlotextPlot):
         self.replot()
         self.refresh()
 
-    def max_points(self) -> int:
-        """Points per curve: about two per character column, whatever the history length."""
-        return max(40, 2 * (self.size.width or 80))
+    def max_points(self, current: bool) -> int:
+        """Points per curve: one per column for the current run, fewer for the others (plotext joins them)."""
+        width = self.size.width or 80
+        return max(16, width if current else width // 4)
 
     def replot(self) -> None:
         """Rebuild the plot's data from the records (cheap: each curve is downsampled first)."""
@@ -56,17 +58,21 @@ class LossPlot(PlotextPlot):
         plt.title("loss: per step ─ (smoothed), per epoch ●" + (", log" if self.log_scale else ""))
         plt.xlabel("epoch")
         plt.yscale("log" if self.log_scale else "linear")
-        points = self.max_points()
         drawn = 0
         ordered = sorted(self.records, key=lambda r: (r.run_id == self.current_id, r.run_id))
+        newest = ordered[-1].run_id if ordered else None
         for record in ordered:
             colour = RUN_COLOURS[record.run_id % len(RUN_COLOURS)]
-            x, y = record.step_curve(points)
-            xs, ys = self._finite(list(x), list(y))
-            ex, ey = self._finite(*record.epoch_curve())
+            x, y = record.step_curve(self.max_points(record.run_id == self.current_id))
+            xs, ys = self._finite(x, y)
+            ex: list[float] = []
+            ey: list[float] = []
+            if record.run_id == newest or not xs:  # epoch dots for the newest run keep the overlay cheap to draw
+                ex, ey = self._finite(*(np.asarray(v, dtype=np.float64) for v in record.epoch_curve()))
             label = record.label + ("" if record.status in ("running", "finished") else f" ({record.status})")
             if xs:
-                plt.plot(xs, ys, color=colour, label=label, marker="braille")
+                # braille for the newest run only: plotext's braille pass costs a full canvas per curve
+                plt.plot(xs, ys, color=colour, label=label, marker="braille" if record.run_id == newest else "dot")
                 drawn += 1
             if ex:
                 plt.scatter(ex, ey, color=colour, marker="●", label=None if xs else label)
@@ -76,6 +82,6 @@ class LossPlot(PlotextPlot):
             plt.title("loss: no runs yet (F6 starts one)")
         plt.xlim(0, max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0]))
 
-    def _finite(self, x: list[float], y: list[float]) -> tuple[list[float], list[float]]:
-        keep = [(a, b) for a, b in zip(x, y, strict=False) if math.isfinite(b) and (b > 0 or not self.log_scale)]
-        return [a for a, _ in keep], [b for _, b in keep]
+    def _finite(self, x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
+        keep = np.isfinite(y) & ((y > 0) | (not self.log_scale))
+        return x[keep].tolist(), y[keep].tolist()

@@ -215,7 +215,7 @@ class TrainScreen(PaneScreen):
         if record is None or record.run_id != message.run_id:
             return
         progress = message.progress
-        record.add_steps(progress.new_step_losses, progress.steps_per_epoch)
+        record.add_steps(progress.new_step_losses, progress.steps_per_epoch, progress.steps_total)
         record.epoch_losses.extend(progress.epoch_losses)
         self.query_one(TrainStats).show_progress(record, progress, self.lab.device, len(self.queue))
         self._redraw()
