@@ -170,11 +170,11 @@ def test_in_place_shape_errors_are_explained(workspace: Workspace) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.integers(1, 4), max_size=4), min_size=2, max_size=3))
-def test_explain_shapes_agrees_with_torch(shapes: list[list[int]]) -> None:
+def test_explain_shapes_agrees_with_numpy(shapes: list[list[int]]) -> None:
     explanation = explain_shapes(shapes)
     try:
-        expected: tuple[int, ...] | None = tuple(torch.broadcast_shapes(*[tuple(s) for s in shapes]))
-    except RuntimeError:
+        expected: tuple[int, ...] | None = tuple(np.broadcast_shapes(*[tuple(s) for s in shapes]))
+    except ValueError:
         expected = None
     assert explanation.result == expected
     assert ("clash" in explanation.axes) == (expected is None)
