@@ -152,7 +152,7 @@ async def test_numeric_check_on_linear_regression(make_app: AppFactory) -> None:
         assert error < 1e-3
         await pilot.press("ctrl+y")
         await _settle(app, pilot)
-        assert "3 passes, one per input" in _info(app) and "1 passes, one per output" in _info(app)
+        assert "3 passes, one per input" in _info(app) and "1 pass, one per output" in _info(app)
         await pilot.press("f9")
         await _settle(app, pilot)
         assert "gradcheck passed" in _info(app)

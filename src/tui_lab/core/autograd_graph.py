@@ -10,7 +10,7 @@ a 100,000-node graph gives a bounded graph with a "more" marker, never a hang.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -297,9 +297,19 @@ def _freeze(
     return AutogradGraph(tuple(nodes), 0, root_name, truncated, tuple(objects))
 
 
-def tensor_names(tensors: Mapping[str, Any]) -> dict[int, str]:
-    """``id(tensor) -> name`` for workspace tensors (the first name wins)."""
+def tensor_names(tensors: Mapping[str, Any], modules: Mapping[str, Any] | None = None) -> dict[int, str]:
+    """``id(tensor) -> name`` for workspace tensors, then ``net.weight`` for modules' parameters."""
     names: dict[int, str] = {}
     for name, tensor in tensors.items():
         names.setdefault(id(tensor), name)
+    for module_name, module in (modules or {}).items():
+        for parameter_name, parameter in module.named_parameters():
+            names.setdefault(id(parameter), f"{module_name}.{parameter_name}")
     return names
+
+
+def workspace_modules(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """The ``torch.nn.Module`` values among workspace ``(name, value)`` pairs."""
+    import torch
+
+    return {name: value for name, value in items if isinstance(value, torch.nn.Module)}

@@ -99,14 +99,15 @@ class GraphOps(PaneScreen):
     def _model_for(self, value: Any, label: str, source: str) -> tuple[GraphModel, Text | None] | Explanation:
         """Thread: read, fold and lay out the graph of ``value``."""
         from tui_lab.core.autograd_details import leaf_grad_texts
-        from tui_lab.core.autograd_graph import GraphInputError, build_graph, tensor_names
+        from tui_lab.core.autograd_graph import GraphInputError, build_graph, tensor_names, workspace_modules
 
         worker = get_current_worker()
         tensors = self.workspace.tensors()
+        modules = workspace_modules(self.workspace.user_items())
         try:
             graph = build_graph(
                 value,
-                tensor_names(tensors),
+                tensor_names(tensors, modules),
                 root_name=label,
                 graph_tensors=tensors,
                 should_stop=lambda: worker.is_cancelled,
@@ -317,9 +318,11 @@ class GraphOps(PaneScreen):
             if explanation.title == FREED:
                 self.app.call_from_thread(self._offer_rebuild, "walk")
             return
-        self.app.call_from_thread(self._start_walk, walk)
+        self.app.call_from_thread(self._start_walk, walk, model)
 
-    def _start_walk(self, walk: ReverseWalk) -> None:
+    def _start_walk(self, walk: ReverseWalk, model: GraphModel) -> None:
+        if model is not self.model:
+            return
         self.walk = walk
         if self.model is not None:
             self.model.marks.clear()
@@ -356,8 +359,13 @@ class GraphOps(PaneScreen):
         assert self.model is not None and self.root_var is not None
         graph = self.model.graph
         names = [graph.nodes[i].var_name for i in graph.leaves]
-        if not names or any(n is None for n in names):
-            return Explanation("Leaves need names", "Each leaf must be a named workspace tensor (x = ...).")
+        if not names or any(n is None or not n.isidentifier() for n in names):
+            return Explanation(
+                "Leaves need plain names",
+                "The checks re-run your code with new leaf values, so each leaf must be bound to a plain "
+                "workspace name (w = torch.zeros(3, requires_grad=True)). Leaves here: "
+                + ", ".join(n or "unnamed" for n in names),
+            )
         leaf_names = [n for n in names if n is not None]
         program = forward_program(self.model.source, self.workspace.namespace, leaf_names, self.root_var)
         if not isinstance(program, ForwardProgram):

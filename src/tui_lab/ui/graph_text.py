@@ -148,16 +148,24 @@ def gradcheck_text(result: GradcheckResult, palette: Palette = DEFAULT) -> Text:
 def jacobian_text(result: JacobianComparison, palette: Palette = DEFAULT) -> Text:
     """Forward versus reverse mode: agreement and pass counts."""
     text = heading(f"Jacobian {result.outputs}×{result.inputs} ({result.dtype}): forward vs reverse mode")
-    text.append(f"forward mode (jvp): {result.forward_passes} passes, one per input (n = {result.inputs})\n")
-    text.append(f"reverse mode (vjp): {result.reverse_passes} passes, one per output (m = {result.outputs})\n")
+    text.append(f"forward mode (jvp): {_passes(result.forward_passes)}, one per input (n = {result.inputs})\n")
+    text.append(f"reverse mode (vjp): {_passes(result.reverse_passes)}, one per output (m = {result.outputs})\n")
     agree = result.max_difference < 1e-5
     text.append(f"max |J_fwd − J_rev| = {result.max_difference:.3g}\n", style=palette.good if agree else palette.bad)
     if result.forward.numel() <= 16:
         text.append(f"J = {format_values(result.reverse)}\n")
-    cheaper = "reverse" if result.outputs < result.inputs else "forward" if result.inputs < result.outputs else "either"
+    if result.outputs == result.inputs:
+        verdict = "both modes need the same number of passes."
+    else:
+        cheaper = "reverse" if result.outputs < result.inputs else "forward"
+        verdict = f"{cheaper} mode needs fewer passes."
     text.append(
-        f"With m = {result.outputs} output(s) and n = {result.inputs} input(s), {cheaper} mode needs fewer passes: "
-        "that is why training (one scalar loss, many weights) uses reverse mode.",
+        f"With m = {result.outputs} output(s) and n = {result.inputs} input(s), {verdict} Training has one "
+        "scalar loss and many weights (m = 1, n large): that is why it uses reverse mode.",
         style="dim",
     )
     return text
+
+
+def _passes(count: int) -> str:
+    return f"{count} pass" if count == 1 else f"{count} passes"
