@@ -2,9 +2,9 @@
 
 Run: .venv/bin/python bench/graph.py [--repeats 5]
 
-Prints medians (and p95 for keypresses) for graphs of 100, 1,000 and 10,000 nodes, in two
-shapes: a loop of additions (folds into one chain node) and alternating add/mul (nothing
-folds, every node is a row). Targets: first screen of a 10,000-node graph within 1 s; one
+Prints medians (and p95 for keypresses) for graphs of 100, 1,000 and 10,000 nodes, in three
+shapes: a loop of additions (folds into one chain node), alternating add/mul (nothing
+folds, every node is a row) and a wide one (n/2 inputs stacked: one node with n/2 edges). Targets: first screen of a 10,000-node graph within 1 s; one
 navigation keypress on it within 50 ms.
 """
 
@@ -41,6 +41,8 @@ def _make_graphs(workspace: Workspace) -> None:
         for i in range(n):
             y = y + 1 if i % 2 else y * 1.5
         workspace.namespace[f"mixed{n}"] = y
+        v = torch.ones(n // 2, requires_grad=True)
+        workspace.namespace[f"wide{n}"] = torch.stack([v[i] * 2 for i in range(n // 2)]).sum()
 
 
 def _p95(values: list[float]) -> float:
@@ -58,7 +60,7 @@ async def _bench(repeats: int, presses: int) -> None:
         screen = app.screen
         view = screen.query_one(GraphView)
         print(f"{'graph':<14}{'nodes':>8}{'rows':>8}{'median s':>11}{'max s':>9}")
-        for shape in ("chain", "mixed"):
+        for shape in ("chain", "mixed", "wide"):
             for n in SIZES:
                 times = []
                 for _ in range(repeats):

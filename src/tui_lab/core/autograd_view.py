@@ -48,8 +48,14 @@ class ViewGraph:
 def find_chains(graph: AutogradGraph, min_length: int = MIN_CHAIN) -> dict[int, tuple[int, ...]]:
     """Chains of at least ``min_length`` same-named Functions, keyed by their first member."""
     nodes = graph.nodes
+    memo: dict[int, int | None] = {}
 
     def successor(index: int) -> int | None:
+        if index not in memo:
+            memo[index] = _successor(index)
+        return memo[index]
+
+    def _successor(index: int) -> int | None:
         node = nodes[index]
         same = [c for c in dict.fromkeys(node.children) if nodes[c].kind == FUNCTION and nodes[c].name == node.name]
         if len(same) != 1:
