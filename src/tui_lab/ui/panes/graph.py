@@ -20,8 +20,8 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
 from tui_lab.core.workspace import WorkspaceChange
-from tui_lab.ui.base import PaneCommand, PaneScreen
-from tui_lab.ui.graph_ops import GraphOps
+from tui_lab.ui.base import PaneCommand
+from tui_lab.ui.graph_checks import GraphChecks
 from tui_lab.ui.graph_text import WELCOME
 from tui_lab.ui.graph_view import LEGEND, GraphModel, GraphView
 from tui_lab.ui.modals import PickerScreen
@@ -30,7 +30,7 @@ from tui_lab.ui.modals import PickerScreen
 WIDE = 110
 
 
-class GraphScreen(GraphOps, PaneScreen):
+class GraphScreen(GraphChecks):
     """An autograd inspector: draws the grad_fn graph of a workspace tensor, runs backward and shows the gradients flowing back to the leaves."""
 
     PANE = "graph"
