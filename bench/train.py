@@ -1,6 +1,6 @@
 """Training figures: samples/s per implementation, the app's overhead, event-loop lag, plot redraw time.
 
-    python bench/train.py [--device cpu|cuda] [--n 100000] [--repeats 3] [--baseline-steps 2000]
+    python bench/train.py [--device cpu|cuda] [--n 100000] [--repeats 3] [--baseline-steps 2000] [--threads T]
 
 Every figure is a median of ``--repeats`` runs, and each ratio is measured side by side in the
 same process. The course's baselines are its own loops: ``DataLoader(TensorDataset, shuffle=True)``
@@ -217,7 +217,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline-steps", type=int, default=2000)
     parser.add_argument("--skip", default="", help="comma list of sections to skip: throughput,app,plot")
+    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     skip = set(args.skip.split(","))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
     if args.device.startswith("cuda"):

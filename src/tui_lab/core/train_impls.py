@@ -101,6 +101,13 @@ class Engine:
         """One minibatch update."""
         raise NotImplementedError
 
+    def run_steps(
+        self, Xc: torch.Tensor, yc: torch.Tensor, k: int, batch: int, losses: torch.Tensor, hist: torch.Tensor
+    ) -> None:
+        """Steps 0..k-1 of a chunk whose rows start at Xc[0] (the last batch may be short)."""
+        for j in range(k):
+            self.step(j, Xc[j * batch : (j + 1) * batch], yc[j * batch : (j + 1) * batch], losses, hist)
+
     def flat(self) -> torch.Tensor:
         """The current θ = [w…, b], detached."""
         raise NotImplementedError
@@ -241,6 +248,32 @@ class ManualEngine(Engine):
             assert self.opt is not None
             new_theta.copy_(theta)
             self.opt.update([new_theta], [torch.mv(Xb.t(), signal).mul_(scale)])
+
+    def run_steps(
+        self, Xc: torch.Tensor, yc: torch.Tensor, k: int, batch: int, losses: torch.Tensor, hist: torch.Tensor
+    ) -> None:
+        """The fast loop for MSE with SGD or momentum: views made once per chunk, no allocation per step."""
+        cfg = self.config
+        full = min(k, Xc.shape[0] // batch)
+        if cfg.loss != "mse" or cfg.optimizer == "adam" or full == 0:
+            super().run_steps(Xc, yc, k, batch, losses, hist)
+            return
+        blocks = Xc[: full * batch].view(full, batch, -1)
+        X_batches, Xt_batches = blocks.unbind(0), blocks.transpose(1, 2).unbind(0)
+        y_batches = yc[: full * batch].view(full, batch).unbind(0)
+        thetas, loss_out = hist.unbind(0), losses.unbind(0)
+        residual = torch.empty(batch, device=Xc.device, dtype=Xc.dtype)
+        scale = 2.0 / batch
+        for j in range(full):
+            torch.addmv(y_batches[j], X_batches[j], thetas[j + 1], beta=-1, out=residual)  # Xθ − y
+            torch.dot(residual, residual, out=loss_out[j])
+            if cfg.optimizer == "sgd":  # θ ← θ − lr · (2/B) Xᵀ(Xθ − y)
+                torch.addmv(thetas[j + 1], Xt_batches[j], residual, alpha=-cfg.lr * scale, out=thetas[j + 2])
+            else:  # v ← μv + (2/B) Xᵀ(Xθ − y);  θ ← θ − lr · v
+                self.velocity.addmv_(Xt_batches[j], residual, beta=cfg.momentum, alpha=scale)
+                torch.add(thetas[j + 1], self.velocity, alpha=-cfg.lr, out=thetas[j + 2])
+        for j in range(full, k):
+            self.step(j, Xc[j * batch : (j + 1) * batch], yc[j * batch : (j + 1) * batch], losses, hist)
 
     def flat(self) -> torch.Tensor:
         return self.theta.clone()

@@ -266,9 +266,7 @@ class _Trainer:
             self._replay(engine, Xs[start:stop], ys[start:stop], k, losses, hist)
             return
         engine.begin_chunk(hist)
-        for j in range(k):
-            s = start + j * B
-            engine.step(j, Xs[s : s + B], ys[s : s + B], losses, hist)
+        engine.run_steps(Xs[start:stop], ys[start:stop], k, B, losses, hist)
         engine.end_chunk(hist, k)
 
     def _replay(
@@ -277,10 +275,9 @@ class _Trainer:
         """Run a full chunk through a CUDA graph, capturing it on first use (the first chunk runs eagerly)."""
         B = self.config.batch_size
 
-        def body(Xb: torch.Tensor, yb: torch.Tensor) -> None:
+        def body(Xc: torch.Tensor, yc: torch.Tensor) -> None:
             engine.begin_chunk(hist)
-            for j in range(k):
-                engine.step(j, Xb[j * B : (j + 1) * B], yb[j * B : (j + 1) * B], losses, hist)
+            engine.run_steps(Xc, yc, k, B, losses, hist)
             engine.end_chunk(hist, k)
 
         if self.graph is None:
