@@ -234,3 +234,19 @@ async def test_wide_terminal_puts_info_beside_the_graph(make_app: AppFactory) ->
         assert app.screen.has_class("-wide")
         box = app.screen.query_one("#graph-info-box")
         assert box.region.x > 60
+
+
+async def test_typing_on_the_graph_goes_to_the_input(make_app: AppFactory) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _run(app, pilot, DOT)
+        await pilot.press("escape")
+        view = app.screen.query_one(GraphView)
+        assert app.screen.focused is view
+        field = app.screen.query_one("#graph-input", Input)
+        field.value = ""
+        await pilot.press("y")
+        assert app.screen.focused is field and field.value == "y"
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert "MulBackward0" in "".join(_rows(app))

@@ -58,9 +58,15 @@ class GraphOps(PaneScreen):
 
     @property
     def palette(self) -> Palette:
-        """Good/bad/warning colours from the current theme."""
+        """Good/bad/warning colours of the current theme (read on the UI thread, safe from workers)."""
+        return self._palette
+
+    _palette: Palette = Palette()
+
+    def theme_changed(self, *_: object) -> None:
+        """Take the good/bad/warning colours from the app's theme (UI thread)."""
         variables = self.app.theme_variables
-        return Palette(
+        self._palette = Palette(
             variables.get("success", "green"), variables.get("error", "red"), variables.get("warning", "yellow")
         )
 

@@ -106,6 +106,7 @@ class GraphScreen(GraphChecks):
     def on_mount(self) -> None:
         super().on_mount()
         self._refresh_names()
+        self.watch(self.app, "theme", self.theme_changed, init=True)
 
     def on_resize(self, event: Resize) -> None:
         super().on_resize(event)
