@@ -14,7 +14,6 @@ from typing import Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import OptionList, RichLog, Static
@@ -27,19 +26,13 @@ from tui_lab.core.repl_history import History
 from tui_lab.core.repl_inspect import variable_details
 from tui_lab.core.repl_memory import take_fingerprints
 from tui_lab.core.workspace import WorkspaceChange
-from tui_lab.ui.base import PaneCommand, PaneScreen
+from tui_lab.ui.base import PaneScreen
 from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.repl_editor import ReplInput
+from tui_lab.ui.repl_keys import BANNER, LOG_MAX_LINES, REPL_BINDINGS, REPL_COMMANDS
 from tui_lab.ui.repl_modals import BroadcastScreen, InputPromptScreen
 from tui_lab.ui.repl_render import ResultStyles, echo_input, render_result
 from tui_lab.ui.repl_vars import VariablePane
-
-LOG_MAX_LINES = 5_000
-BANNER = (
-    "tui-lab REPL: torch, nn, F, np and pd are preloaded.",
-    "Enter runs a complete input, ctrl+j adds a line, F9 always runs. ↑/↓ history, ctrl+r searches it, Tab completes.",
-    "ctrl+c interrupts running code (a long C-level torch call finishes first, as in plain Python). F1: all keys.",
-)
 
 
 class ReplScreen(PaneScreen):
@@ -56,54 +49,8 @@ class ReplScreen(PaneScreen):
     ReplScreen #repl-status.-running { color: $warning; text-style: bold; }
     ReplScreen #repl-side { width: 38%; min-width: 28; max-width: 56; }
     """
-    BINDINGS = [
-        Binding("f9", "run_input", "Run"),
-        Binding(
-            "ctrl+c",
-            "interrupt",
-            "Interrupt running code (a long C-level torch call finishes first, as in Python); clear the input when idle",
-            show=False,
-            priority=True,
-        ),
-        Binding("ctrl+r", "search_history", "History search"),
-        Binding("f6", "toggle_focus", "Variables ⇄ input", priority=True),
-        Binding("ctrl+o", "insert_example", "Example…"),
-        Binding("ctrl+t", "explain_broadcasting", "Explain broadcasting", show=False),
-        Binding("ctrl+l", "clear_output", "Clear output", show=False),
-        Binding("ctrl+g", "inspect_graph", "Inspect graph of the selected variable", show=False),
-        Binding("f8", "use_as_training_data", "Use the selected variable as training data", show=False),
-        Binding("delete", "delete_variable", "Delete the selected variable (in the variable list)", show=False),
-    ]
-    PANE_COMMANDS = (
-        PaneCommand("Run input", "Run the REPL input even if it looks incomplete (F9)", "run_input"),
-        PaneCommand(
-            "Interrupt / clear input",
-            "Stop running REPL code with KeyboardInterrupt (C-level calls finish first), or clear the input (ctrl+c)",
-            "interrupt",
-        ),
-        PaneCommand(
-            "Search REPL history", "Find a past input by substring and put it in the input (ctrl+r)", "search_history"
-        ),
-        PaneCommand(
-            "Focus variables / input", "Move between the REPL input and the variable list (F6)", "toggle_focus"
-        ),
-        PaneCommand(
-            "Insert example…", "Insert a runnable snippet from the course, by chapter (ctrl+o)", "insert_example"
-        ),
-        PaneCommand(
-            "Explain broadcasting",
-            "Show how the shapes of two names or expressions broadcast (ctrl+t)",
-            "explain_broadcasting",
-        ),
-        PaneCommand("Clear REPL output", "Empty the output log; names stay in the workspace (ctrl+l)", "clear_output"),
-        PaneCommand("Inspect graph", "Open the selected REPL variable in the Graph pane (ctrl+g)", "inspect_graph"),
-        PaneCommand(
-            "Use as training data", "Send the selected REPL variable to the Train pane (F8)", "use_as_training_data"
-        ),
-        PaneCommand(
-            "Delete variable", "Delete the selected REPL variable from the workspace (Delete)", "delete_variable"
-        ),
-    )
+    BINDINGS = REPL_BINDINGS
+    PANE_COMMANDS = REPL_COMMANDS
 
     def __init__(self) -> None:
         super().__init__()
@@ -159,6 +106,11 @@ class ReplScreen(PaneScreen):
         self.watch(self.app, "torch_ready", self._torch_ready_changed)
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self.editor.focus()
+
+    def on_screen_resume(self) -> None:
+        """Back from another pane or a modal: keep typing where you were, or in the input."""
+        if self.focused is None or self.focused is self.log_view:
+            self.editor.focus()
 
     def _theme_changed(self, _theme: str) -> None:
         self._styles = None
@@ -295,6 +247,8 @@ class ReplScreen(PaneScreen):
         def picked(value: str | None) -> None:
             if value is not None:
                 self._load_input(entries[int(value)])
+            else:
+                self.editor.focus()
 
         self.app.push_screen(
             PickerScreen("Search history (newest first)", choices, filter_placeholder="contains…"), picked
@@ -308,6 +262,8 @@ class ReplScreen(PaneScreen):
             example = example_by_key(key) if key else None
             if example is not None:
                 self._load_input(example.code)
+            else:
+                self.editor.focus()
 
         self.app.push_screen(
             PickerScreen("Insert example (d2l chapter 2)", choices, filter_placeholder="topic…"), picked
@@ -321,7 +277,11 @@ class ReplScreen(PaneScreen):
     def action_explain_broadcasting(self) -> None:
         """Explain how two expressions broadcast."""
         selected = self.variables.selected
-        self.app.push_screen(BroadcastScreen(self.workspace.namespace, f"{selected}, " if selected else ""))
+
+        def closed(_: None) -> None:
+            self.editor.focus()
+
+        self.app.push_screen(BroadcastScreen(self.workspace.namespace, f"{selected}, " if selected else ""), closed)
 
     def _selected_or_warn(self) -> str | None:
         name = self.variables.selected
