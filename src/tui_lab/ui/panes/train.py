@@ -7,6 +7,7 @@ reports back through throttled ``RunProgressed`` messages (about 10 Hz), so the 
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,9 @@ from tui_lab.ui.train_summary import TrainStats
 
 if TYPE_CHECKING:
     from tui_lab.core.train_history import RunRecord
+
+#: Seconds between live plot redraws (the numbers below it update with every progress message).
+PLOT_INTERVAL = 0.25
 
 
 @dataclass
@@ -92,6 +96,7 @@ class TrainScreen(PaneScreen):
         self.next_id = 1
         self.log_scale = False
         self._worker: Worker[None] | None = None
+        self._last_plot = 0.0
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="train-body"):
@@ -218,7 +223,10 @@ class TrainScreen(PaneScreen):
         record.add_steps(progress.new_step_losses, progress.steps_per_epoch, progress.steps_total)
         record.epoch_losses.extend(progress.epoch_losses)
         self.query_one(TrainStats).show_progress(record, progress, self.lab.device, len(self.queue))
-        self._redraw()
+        now = time.monotonic()
+        if now - self._last_plot >= PLOT_INTERVAL:  # plotext is pure Python: redraw less often than the numbers
+            self._last_plot = now
+            self._redraw()
 
     @on(RunFinished)
     def _finished(self, message: RunFinished) -> None:
