@@ -146,3 +146,26 @@ def test_cancel_stops_a_chunked_load(tmp_path: Path, chunky: None) -> None:
     with pytest.raises(LoadCancelled):
         load_csv(path, should_stop=should_stop)
     assert len(calls) == 3
+
+
+def test_stdlib_preview_of_a_big_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui_lab.core import data_preview
+
+    path = write(tmp_path, "big.csv", "a,b,c\n1,x,\n2.5,NA,3\n")
+    assert data_preview.read_preview(path) is None  # small files need no preview
+    monkeypatch.setattr(data_preview, "PREVIEW_MIN_BYTES", 0)
+    preview = data_preview.read_preview(path, rows=1)
+    assert preview is not None
+    assert preview.header == ("a", "b", "c") and preview.rows == (("1", "x", ""),)
+    assert preview.numeric == (True, False, False)  # c holds only missing values in the first row
+    assert data_preview.read_preview(write(tmp_path, "bin.csv", b"\x00\x01\x02,\n")) is None
+    assert data_preview.read_preview(tmp_path / "missing.csv") is None
+
+
+def test_preview_module_does_not_import_pandas() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, tui_lab.core.data_preview; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -218,3 +218,32 @@ async def test_grid_marks_nan_and_shows_dtypes(make_app: AppFactory) -> None:
         assert nan_styles and nan_styles[0] is not None and nan_styles[0].italic
         row = grid.render_line(3).text  # row 1: "2.0" right-aligned under NumRooms
         assert row.index("2.0") + 3 == grid.render_line(0).text.index("NumRooms") + len("NumRooms")
+
+
+async def test_big_file_shows_a_stdlib_preview_before_pandas_has_read_it(
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui_lab.core import data_preview
+    from tui_lab.ui.data_loading import RowsPreviewed
+
+    monkeypatch.setattr(data_preview, "PREVIEW_MIN_BYTES", 0)
+    app = make_app(pane="data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = data_screen(app)
+        screen.loading_path = str(HOUSE_TINY)
+        preview = data_preview.read_preview(HOUSE_TINY)
+        assert preview is not None
+        screen.on_rows_previewed(RowsPreviewed(preview))
+        await pilot.pause()
+        grid = screen.grid
+        assert grid.frame is None and grid.row_count == 4
+        assert "…" in grid.render_line(1).text and "NaN" in grid.render_line(2).text
+        await pilot.press("end")
+        assert grid.cursor_row == 3
+        from tui_lab.core.csv_loader import load_csv
+        from tui_lab.ui.data_loading import CsvLoaded
+
+        screen.on_csv_loaded(CsvLoaded(load_csv(HOUSE_TINY)))
+        await settle(pilot)
+        assert grid.frame is not None and grid.cursor_row == 3  # the cursor stayed where the user put it
+        assert "float64" in grid.render_line(1).text

@@ -72,9 +72,16 @@ def count_nans(frame: pd.DataFrame) -> int:
 
 
 def summarize(
-    before: pd.DataFrame, after: pd.DataFrame, target_before: Sequence[str] = (), target_after: Sequence[str] = ()
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    target_before: Sequence[str] = (),
+    target_after: Sequence[str] = (),
+    nans_before: int | None = None,
 ) -> StepSummary:
-    """Compare two frames: rows, added/removed columns, NaN counts and dtype changes."""
+    """Compare two frames: rows, added/removed columns, NaN counts and dtype changes.
+
+    ``nans_before`` skips recounting when the caller already knows it (the previous step's count).
+    """
     old, new = list(before.columns), list(after.columns)
     kept = [c for c in old if c in set(new)]
     changes = tuple(
@@ -85,7 +92,7 @@ def summarize(
         len(after),
         tuple(str(c) for c in new if c not in set(old)),
         tuple(str(c) for c in old if c not in set(new)),
-        count_nans(before),
+        count_nans(before) if nans_before is None else nans_before,
         count_nans(after),
         changes,
         tuple(target_before),
@@ -133,7 +140,9 @@ class Pipeline:
             raise
         except Exception as error:
             raise StepError(f"{step.title()} failed: {type(error).__name__}: {error}") from None
-        return AppliedStep(step, code, frame, new_target, summarize(base, frame, target, new_target), base)
+        known = self.applied[-1].summary.nans_after if self.applied else None
+        summary = summarize(base, frame, target, new_target, known)
+        return AppliedStep(step, code, frame, new_target, summary, base)
 
     def commit(self, applied: AppliedStep) -> None:
         """Append a computed step; clears redo. Refuses a step computed on an older frame."""

@@ -22,6 +22,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui_lab.core.data_preview import NA_TEXTS, RowsPreview
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -113,6 +115,7 @@ class DataGrid(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.frame: pd.DataFrame | None = None
+        self._preview: RowsPreview | None = None
         self.target: tuple[str, ...] = ()
         self._columns: list[_Column] = []
         self._offsets: list[int] = []
@@ -124,18 +127,31 @@ class DataGrid(ScrollView, can_focus=True):
     def set_frame(self, frame: pd.DataFrame | None, target: tuple[str, ...] = (), *, keep_cursor: bool = True) -> None:
         """Show ``frame`` (None clears); keeps the cursor's column by name when it still exists."""
         old_name = self.column_name
-        self.frame, self.target = frame, target
-        self._blocks.clear()
+        self.frame, self.target, self._preview = frame, target, None
         self._columns = [] if frame is None else self._measure(frame)
+        self._layout(0 if frame is None else len(frame), old_name if keep_cursor else None, keep_cursor)
+
+    def set_preview(self, preview: RowsPreview) -> None:
+        """Show the first rows of a file still loading (text only, dtypes not known yet)."""
+        self.frame, self.target, self._preview = None, (), preview
+        columns = []
+        for j, name in enumerate(preview.header):
+            cells = [len(_format(r[j], "text")) for r in preview.rows[:SAMPLE]]
+            width = min(max([len(name), 3, *cells]), MAX_WIDTH)
+            columns.append(_Column(name, "…", "num" if preview.numeric[j] else "text", width))
+        self._columns = columns
+        self._layout(len(preview.rows), None, keep_cursor=False)
+
+    def _layout(self, rows: int, old_name: str | None, keep_cursor: bool) -> None:
+        self._blocks.clear()
         self._offsets, x = [], 0
         for column in self._columns:
             self._offsets.append(x)
             x += column.width + 2
-        rows = 0 if frame is None else len(frame)
         self._gutter = (len(str(self._index_label(rows - 1))) if rows else 1) + 1
         self.virtual_size = Size(self._gutter + x, rows + HEADER_LINES)
         names = [c.name for c in self._columns]
-        index = names.index(old_name) if keep_cursor and old_name in names else 0
+        index = names.index(old_name) if old_name in names else 0
         self.set_reactive(DataGrid.cursor_row, min(self.cursor_row, max(rows - 1, 0)) if keep_cursor else 0)
         self.set_reactive(DataGrid.cursor_column, min(index, max(len(names) - 1, 0)))
         if not keep_cursor:
@@ -166,15 +182,23 @@ class DataGrid(ScrollView, can_focus=True):
         return columns
 
     def _index_label(self, row: int) -> str:
-        if self.frame is None or row < 0:
+        if row < 0:
             return ""
-        return str(self.frame.index[row])
+        if self._preview is not None:
+            return str(row)
+        return "" if self.frame is None else str(self.frame.index[row])
 
     def _block(self, column: int, block: int) -> tuple[list[str], list[bool]]:
         key = (column, block)
         cached = self._blocks.get(key)
         if cached is not None:
             return cached
+        if self._preview is not None:
+            cells = [r[column] for r in self._preview.rows[block * BLOCK : (block + 1) * BLOCK]]
+            missing = [cell in NA_TEXTS for cell in cells]
+            texts = ["NaN" if na else _format(cell, "text") for cell, na in zip(cells, missing, strict=True)]
+            self._blocks.set(key, (texts, missing))
+            return texts, missing
         assert self.frame is not None
         series = self.frame.iloc[block * BLOCK : (block + 1) * BLOCK, column]
         kind, decimals = self._columns[column].kind, self._columns[column].decimals
@@ -190,6 +214,8 @@ class DataGrid(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
+        if self._preview is not None:
+            return len(self._preview.rows)
         return 0 if self.frame is None else len(self.frame)
 
     @property

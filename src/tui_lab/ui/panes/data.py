@@ -7,9 +7,7 @@ are imported lazily so the app starts without them.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -20,15 +18,14 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
 from tui_lab.ui.base import PaneCommand, PaneScreen
 from tui_lab.ui.data_actions import DataStepActions
-from tui_lab.ui.data_dialogs import CodeScreen, ConfirmScreen, OpenCsvScreen, PathPromptScreen, default_export_path
+from tui_lab.ui.data_dialogs import CodeScreen, PathPromptScreen, default_export_path
 from tui_lab.ui.data_grid import DataGrid
+from tui_lab.ui.data_loading import DataLoading
 
 if TYPE_CHECKING:
-    from tui_lab.core.csv_loader import CsvLoadError, LoadedCsv, LoadOptions, LoadProgress
     from tui_lab.core.data_pipeline import Pipeline
     from tui_lab.core.data_profile import ColumnProfile
 
@@ -42,38 +39,6 @@ EMPTY_TEXT = (
 
 
 @dataclass
-class CsvLoaded(Message):
-    """A CSV finished loading."""
-
-    loaded: LoadedCsv
-
-
-@dataclass
-class CsvLoadFailed(Message):
-    """Loading failed or was cancelled."""
-
-    path: str
-    message: str
-    error: CsvLoadError | None = None
-    options: LoadOptions | None = None
-    cancelled: bool = False
-
-
-@dataclass
-class LoadProgressed(Message):
-    """Bytes and rows read so far (throttled at the source)."""
-
-    progress: LoadProgress
-
-
-@dataclass
-class PreviewLoaded(Message):
-    """The first rows of a big file are ready to show."""
-
-    frame: Any
-
-
-@dataclass
 class ProfileComputed(Message):
     """A column profile is ready."""
 
@@ -81,7 +46,7 @@ class ProfileComputed(Message):
     profile: ColumnProfile
 
 
-class DataScreen(DataStepActions, PaneScreen):
+class DataScreen(DataLoading, DataStepActions, PaneScreen):
     """A CSV preprocessing viewer: open a CSV, see the NaNs, split inputs and target, fill, one-hot, and publish the tensors X, y to the workspace."""
 
     PANE = "data"
@@ -153,6 +118,7 @@ class DataScreen(DataStepActions, PaneScreen):
         self.loading_path: str | None = None
         self.load_notes: tuple[str, ...] = ()
         self._profile_key: tuple[int, str] | None = None
+        self._previewing = False
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="data-main"):
@@ -175,127 +141,6 @@ class DataScreen(DataStepActions, PaneScreen):
     def handle_request(self, request: dict[str, Any]) -> None:
         if "open_csv" in request:
             self.open_csv(str(request["open_csv"]))
-
-    # -- opening ----------------------------------------------------------------------
-
-    def action_open_csv(self) -> None:
-        def picked(path: str | None) -> None:
-            if path:
-                self.open_csv(path)
-
-        self.app.push_screen(OpenCsvScreen(), picked)
-
-    def open_csv(self, path: str, options: LoadOptions | None = None) -> None:
-        """Start loading ``path`` in a worker (cancelling any load in progress)."""
-        self.loading_path = path
-        self.add_class("-loading")
-        self.query_one("#data-progress", ProgressBar).update(total=100, progress=0)
-        self._set_title(Text(f" loading {Path(path).name}… (Esc cancels)", style="italic"))
-        self._load(path, options)
-
-    @work(thread=True, exclusive=True, group="data-load", exit_on_error=False)
-    def _load(self, path: str, options: LoadOptions | None) -> None:
-        from tui_lab.core.csv_loader import CsvLoadError, LoadCancelled, load_csv
-
-        worker = get_current_worker()
-        last = [0.0]
-
-        def progress(update: LoadProgress) -> None:
-            now = time.monotonic()
-            if now - last[0] >= 0.1:
-                last[0] = now
-                self.post_message(LoadProgressed(update))
-
-        def preview(frame: Any) -> None:
-            self.post_message(PreviewLoaded(frame))
-
-        try:
-            loaded = load_csv(
-                path,
-                options,
-                on_progress=progress,
-                on_preview=preview,
-                should_stop=lambda: worker.is_cancelled,
-            )
-        except LoadCancelled:
-            self.post_message(CsvLoadFailed(path, f"Stopped loading {Path(path).name}.", cancelled=True))
-        except CsvLoadError as error:
-            self.post_message(CsvLoadFailed(path, str(error), error, options))
-        except Exception as error:  # an unexpected parser failure must not take the app down
-            self.post_message(CsvLoadFailed(path, f"Could not load {path}: {type(error).__name__}: {error}"))
-        else:
-            if not worker.is_cancelled:
-                self.post_message(CsvLoaded(loaded))
-
-    def on_load_progressed(self, message: LoadProgressed) -> None:
-        progress = message.progress
-        self.query_one("#data-progress", ProgressBar).update(total=100, progress=100 * progress.fraction)
-        self._set_title(
-            Text(f" loading… {progress.rows:,} rows, {progress.fraction:.0%} (Esc cancels)", style="italic")
-        )
-
-    def on_preview_loaded(self, message: PreviewLoaded) -> None:
-        if self.loading_path is None:
-            return
-        self.add_class("-has-table")
-        self.grid.set_frame(message.frame, keep_cursor=False)
-
-    def on_csv_loaded(self, message: CsvLoaded) -> None:
-        from tui_lab.core.data_files import add_recent
-        from tui_lab.core.data_pipeline import Pipeline
-
-        loaded = message.loaded
-        self.loading_path = None
-        self.remove_class("-loading")
-        self.pipeline = Pipeline(loaded.path, loaded.frame, loaded.options)
-        self.load_notes = loaded.notes
-        try:
-            add_recent(loaded.path)
-        except OSError:
-            pass  # a read-only state directory only loses the recent list
-        self.add_class("-has-table")
-        self.grid.set_frame(loaded.frame, keep_cursor=False)
-        self.refresh_views()
-        self.grid.focus()
-        rows, cols = loaded.frame.shape
-        self.notify(f"{loaded.path.name}: {rows:,} rows × {cols:,} columns in {loaded.seconds:.2f} s", title="Loaded")
-        for note in loaded.notes:
-            self.notify(note, title="Note", severity="warning", timeout=8)
-
-    def on_csv_load_failed(self, message: CsvLoadFailed) -> None:
-        from tui_lab.core.csv_loader import LoadOptions
-
-        self.loading_path = None
-        self.remove_class("-loading")
-        if self.pipeline is None:
-            self.set_class(False, "-has-table")
-            self.grid.set_frame(None)
-            self._set_title(Text(f" could not open {Path(message.path).name} · press o to open a CSV", style="italic"))
-        else:
-            self.refresh_views()
-        if message.cancelled:
-            self.notify(message.message, title="Cancelled")
-            return
-        error = message.error
-        if error is not None and error.offer == "skip_bad_lines":
-            old = message.options or LoadOptions()
-
-            def answer(yes: bool | None) -> None:
-                if yes:
-                    self.open_csv(message.path, LoadOptions(old.encoding, skip_bad_lines=True))
-
-            self.app.push_screen(ConfirmScreen(message.message), answer)
-            return
-        self.notify(message.message, title="Cannot open CSV", severity="error", timeout=10)
-
-    def action_cancel_load(self) -> None:
-        if self.loading_path is None:
-            return
-        self.workers.cancel_group(self, "data-load")
-        self.post_message(
-            CsvLoadFailed(self.loading_path, f"Stopped loading {Path(self.loading_path).name}.", cancelled=True)
-        )
-        self.loading_path = None
 
     # -- views ------------------------------------------------------------------------
 
