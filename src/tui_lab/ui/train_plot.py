@@ -79,6 +79,7 @@ class LossPlot(PlotextPlot):
                 drawn += 1
         if not drawn:
             plt.plot([0.0, 1.0], [math.nan, math.nan])
+            plt.yticks([])
             plt.title("loss: no runs yet (F6 starts one)")
         plt.xlim(0, max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0]))
 
