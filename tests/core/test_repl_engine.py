@@ -184,3 +184,17 @@ def test_big_tensor_repr_says_how_much_torch_elided(engine: ReplEngine) -> None:
     assert result.value_repr == "tensor([     0,      1,      2,  ..., 999997, 999998, 999999])"
     assert result.value_note is not None and "6 of 1,000,000 elements (999,994 cut" in result.value_note
     assert engine.run("torch.zeros(10, 10)").value_note is None
+
+
+def test_output_cache_is_bounded(engine: ReplEngine, workspace: Workspace) -> None:
+    from tui_lab.core.repl_engine import OUTPUT_CACHE_SIZE
+
+    for i in range(OUTPUT_CACHE_SIZE + 5):
+        engine.run(f"{i} + 1")
+    assert len(workspace["_oh"]) == OUTPUT_CACHE_SIZE
+    assert "_1" not in workspace and f"_{OUTPUT_CACHE_SIZE + 5}" in workspace
+
+
+def test_help_prints_documentation_without_a_pager(engine: ReplEngine) -> None:
+    result = engine.run("help(torch.arange)")
+    assert result.error is None and "arange(" in "".join(c.text for c in result.outputs)

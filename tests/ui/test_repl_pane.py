@@ -256,3 +256,16 @@ async def test_palette_entry_runs_the_repl_action(make_app: AppFactory) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, PickerScreen)
+
+
+async def test_cancelling_input_interrupts_the_code(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"answer = input()", "enter")
+        while not isinstance(app.screen, InputPromptScreen):
+            await pilot.pause(0.05)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "KeyboardInterrupt" in log_text(app) and "answer" not in app.workspace
+        assert isinstance(app.screen, ReplScreen) and app.screen.focused is editor(app)

@@ -32,6 +32,8 @@ from tui_lab.core.workspace import Workspace
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 EXIT_MESSAGE = "exit()/quit()/sys.exit() do not close tui-lab from the REPL; press ctrl+q to quit the app."
+#: How many past ``Out[n]`` values stay reachable as ``_n`` / ``_oh[n]``.
+OUTPUT_CACHE_SIZE = 100
 INPUT_UNAVAILABLE = "input() is not available in this REPL (no prompt is attached); assign the value instead."
 
 
@@ -294,7 +296,11 @@ class ReplEngine:
         ns = self.workspace.namespace
         ns["___"], ns["__"], ns["_"] = ns.get("__"), ns.get("_"), value
         ns[f"_{number}"] = value
-        ns["_oh"][number] = value
+        outputs = ns["_oh"]
+        outputs[number] = value
+        for old in sorted(outputs)[: max(0, len(outputs) - OUTPUT_CACHE_SIZE)]:
+            del outputs[old]  # like IPython's cache_size: old results (big tensors too) can be freed
+            ns.pop(f"_{old}", None)
         try:
             text = repr(value)
         except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not break the REPL
