@@ -43,7 +43,7 @@ class Timed(TuiLabApp):
         self.set_interval(0.005, self._poll)
     def _poll(self):
         grid = self.screen.query(DataGrid).first() if self.screen.query(DataGrid) else None
-        if grid is None or grid.frame is None or not grid.row_count:
+        if grid is None or not grid.row_count:
             return
         if not self.shown:
             self.shown = True

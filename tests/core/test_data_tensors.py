@@ -159,3 +159,20 @@ def test_profiles() -> None:
     assert labels[:4] == ["dtype", "count", "missing", "unique"]
     empty = profile_column(pd.Series([np.nan, np.nan], name="e"))
     assert empty.mean is None and "NaN" in dict(empty.lines()).values()
+
+
+def test_generated_code_keeps_the_load_options(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("city,n,price\nMálaga,1,10\nZürich,2,20\nbad,row,with,extra\n".encode("latin-1"))
+    from tui_lab.core.csv_loader import LoadOptions
+
+    loaded = load_csv(path, LoadOptions(skip_bad_lines=True))
+    assert loaded.options == LoadOptions("latin-1", True)
+    pipeline = Pipeline(loaded.path, loaded.frame, loaded.options)
+    pipeline.apply(SetTarget(("price",)))
+    pipeline.apply(OneHot(("city",), dummy_na=False))
+    code = pipeline_code(pipeline)
+    assert "encoding='latin-1'" in code and "on_bad_lines='skip'" in code
+    namespace = run_generated(code)
+    assert namespace["X"].tolist() == [[1, 1, 0], [2, 0, 1]]
+    assert torch.equal(namespace["y"], to_tensors(pipeline.frame, pipeline.target).tensors["y"])

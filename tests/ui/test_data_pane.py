@@ -247,3 +247,21 @@ async def test_big_file_shows_a_stdlib_preview_before_pandas_has_read_it(
         await settle(pilot)
         assert grid.frame is not None and grid.cursor_row == 3  # the cursor stayed where the user put it
         assert "float64" in grid.render_line(1).text
+
+
+async def test_a_thousand_columns_scroll_sideways(make_app: AppFactory, tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    pd.DataFrame(np.arange(3000).reshape(3, 1000), columns=[f"c{i}" for i in range(1000)]).to_csv(path, index=False)
+    app = make_app(csv_path=str(path), pane="data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        grid = data_screen(app).grid
+        assert "c0" in grid.render_line(0).text
+        await pilot.press("ctrl+right")
+        await pilot.pause()
+        assert grid.column_name == "c999"
+        header = grid.render_line(0).text
+        assert "c999" in header and "c0 " not in header
+        assert "2999" in grid.render_line(4).text
+        await pilot.press("left")
+        assert grid.column_name == "c998"

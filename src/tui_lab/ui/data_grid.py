@@ -8,6 +8,7 @@ gutter stay put while the body scrolls.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -232,9 +233,9 @@ class DataGrid(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         scroll_x, scroll_y = self.scroll_offset
         area = max(0, width - self._gutter)
-        visible = [
-            j for j, x in enumerate(self._offsets) if x + self._columns[j].width + 2 > scroll_x and x < scroll_x + area
-        ]
+        first = max(0, bisect_right(self._offsets, scroll_x) - 1)
+        last = bisect_left(self._offsets, scroll_x + area)
+        visible = range(first, max(first, last))
         if y < HEADER_LINES:
             gutter = Segment(" " * self._gutter, self._style("datagrid--header"))
             segments = [self._header_cell(j, y) for j in visible]
