@@ -131,7 +131,8 @@ class GraphOps(PaneScreen):
     def _failed(self, explanation: Explanation) -> None:
         from textual.widgets import Static
 
-        self.query_one("#graph-summary", Static).update(f" {explanation.title}", layout=False)
+        still = f" · still showing {self.model.graph.root_name}" if self.model is not None else ""
+        self.query_one("#graph-summary", Static).update(f" {explanation.title}{still}", layout=False)
         self.explain(explanation)
 
     @staticmethod

@@ -27,7 +27,7 @@ from tui_lab.core.autograd_view import ViewGraph, build_view, find_chains
 WIDTH_SAMPLE = 2_000
 
 GLYPHS = {ROOT: "◎", "function": "●", LEAF: "◆", CONSTANT: "◇", MORE: "⋯", "folded": "⊞"}
-LEGEND = "◎ root  ● Function  ◆ leaf (AccumulateGrad)  ◇ ✂ constant  ⊞ folded chain  ⋯ cut"
+LEGEND = "◎ root  ● Function  ◆ leaf (AccumulateGrad)  ◇ constant  ✂ detached  ⊞ chain"
 
 
 @dataclass
@@ -76,7 +76,8 @@ class GraphModel:
                 if node.detached_from
                 else "  constant: no gradient"
             )
-            parts = [(f"✂ {node.label}", "constant"), (f"  {shape_text(node.shape)}{cut}", "note")]
+            mark = "✂ " if node.detached_from else ""
+            parts = [(f"{mark}{node.label}", "constant"), (f"  {shape_text(node.shape)}{cut}", "note")]
         elif kind == MORE:
             parts = [("graph continues beyond the node limit (not read)", "note")]
         else:
