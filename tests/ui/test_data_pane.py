@@ -265,3 +265,24 @@ async def test_a_thousand_columns_scroll_sideways(make_app: AppFactory, tmp_path
         assert "2999" in grid.render_line(4).text
         await pilot.press("left")
         assert grid.column_name == "c998"
+
+
+def test_every_data_palette_command_names_an_action_and_a_key() -> None:
+    actions = {command.action for command in DataScreen.PANE_COMMANDS}
+    assert all(callable(getattr(DataScreen, f"action_{action}", None)) for action in actions)
+    keyed = {binding.action for binding in DataScreen.BINDINGS if binding.description}  # type: ignore[union-attr]
+    assert keyed == actions
+
+
+async def test_palette_actions_run_on_the_data_screen(make_app: AppFactory) -> None:
+    app = make_app(csv_path=str(HOUSE_TINY), pane="data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = data_screen(app)
+        await screen.run_action("show_code")
+        assert isinstance(app.screen, CodeScreen)
+        await pilot.press("escape")
+        await screen.run_action("last_row")
+        assert screen.grid.cursor_row == 3
+        await screen.run_action("open_csv")
+        assert isinstance(app.screen, OpenCsvScreen)
