@@ -232,6 +232,8 @@ class _Trainer:
                 values = losses[:k].tolist()
                 bad = first_bad([v / sizes[c0 + j] for j, v in enumerate(values)], self.limit)
                 if bad is not None:
+                    self.samples += sum(sizes[c0 : c0 + bad])
+                    self.step_losses.extend(v / sizes[c0 + j] for j, v in enumerate(values[:bad]))
                     engine.load_flat(hist[bad])
                     step = c0 + bad + 1
                     return "diverged", divergence_message(epoch, step), (epoch, step)

@@ -36,6 +36,11 @@ def format_seconds(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def format_loss(value: float) -> str:
+    """``0.000093`` as the course prints losses, or ``7.78916e+07`` when that would be unreadable."""
+    return f"{value:.6f}" if abs(value) < 1e4 else f"{value:.6g}"
+
+
 def progress_bar(fraction: float, width: int = BAR_WIDTH) -> str:
     """A text bar ``█████░░░░░``."""
     fraction = min(max(fraction, 0.0), 1.0)
@@ -76,7 +81,7 @@ def params_table(
             "n/a" if t is None else f"{t - learned[i]:+.2e}",
         ]
         if best is not None:
-            cells.append(f"{best[i]:.4f}")
+            cells.append(f"{best[i]:.5f}")
         table.add_row(*cells)
     if len(rows) < len(learned):
         table.add_row(Text(f"… {len(learned) - len(rows)} more weights", style="dim"))
@@ -128,7 +133,8 @@ class TrainStats(Static):
             line.append(f" · {queued} queued", style="italic")
         last = record.epoch_losses[-1] if record.epoch_losses else None
         status = Text(
-            f"{record.label} on {device}" + (f" · epoch loss {last:.6f}" if last is not None else ""), style="dim"
+            f"{record.label} on {device}" + (f" · epoch loss {format_loss(last)}" if last is not None else ""),
+            style="dim",
         )
         true_w = record.config.true_w if record.config.data == "synthetic" else None
         true_b = record.config.true_b if record.config.data == "synthetic" else None
@@ -148,10 +154,10 @@ class TrainStats(Static):
             return
         facts = Text()
         if result.final_loss is not None:
-            facts.append(f"final loss {result.final_loss:.6f} · ")
+            facts.append(f"final loss {format_loss(result.final_loss)} · ")
         facts.append(f"{result.seconds:.2f} s · {format_rate(result.samples_per_s)} · {result.device}")
         if result.closed_loss is not None:
-            facts.append(f" · closed-form loss {result.closed_loss:.6f}")
+            facts.append(f" · closed-form loss {format_loss(result.closed_loss)}")
         if queued:
             facts.append(f" · {queued} queued", style="italic")
         closed = (
