@@ -285,4 +285,6 @@ async def test_palette_actions_run_on_the_data_screen(make_app: AppFactory) -> N
         await screen.run_action("last_row")
         assert screen.grid.cursor_row == 3
         await screen.run_action("open_csv")
+        await pilot.pause()
         assert isinstance(app.screen, OpenCsvScreen)
+        assert app.screen.focused is app.screen.query_one("#open-path")

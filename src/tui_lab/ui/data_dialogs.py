@@ -74,6 +74,7 @@ class OpenCsvScreen(_Dialog):
     """Pick a CSV: a path with completion, the two sample files (F6, F7) and recent files."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="OpenCsvScreen")
+    AUTO_FOCUS = "#open-path"
     BINDINGS = [
         Binding("f6", "sample(0)", "house_tiny.csv"),
         Binding("f7", "sample(1)", "housing.csv"),
@@ -101,9 +102,6 @@ class OpenCsvScreen(_Dialog):
                 options.append(Option("sample_data/ not found next to the app or here", disabled=True))
             options += [Option(f"recent: {p}", id=p) for p in self.recent]
             yield OptionList(*options, id="open-list", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#open-path", Input).focus()
 
     @on(Input.Submitted, "#open-path")
     def _submit(self, event: Input.Submitted) -> None:
@@ -260,6 +258,7 @@ class StepFormScreen(_Dialog):
     ) -> None:
         super().__init__()
         self.title_text, self.help_text, self.fields, self.validate = title, help_text, list(fields), validate
+        self.AUTO_FOCUS = f"#field-{self.fields[0].name}" if self.fields else "*"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -292,10 +291,6 @@ class StepFormScreen(_Dialog):
             )
         else:
             yield Input(field.value, placeholder=field.placeholder, id=f"field-{field.name}", compact=True)
-
-    def on_mount(self) -> None:
-        if self.fields:
-            self.query_one(f"#field-{self.fields[0].name}").focus()
 
     def values(self) -> dict[str, Any]:
         """The form's current values by field name."""
