@@ -160,3 +160,21 @@ def test_engines_share_the_initialisation() -> None:
     config = TrainConfig(init_std=0.5, seed=7)
     flats = [engine(config, 2, "cpu").flat() for engine in (ScratchEngine, ConciseEngine, ManualEngine)]
     assert all(torch.equal(flats[0], f) for f in flats[1:])
+
+
+def test_slow_chunks_shrink_without_changing_the_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui_lab.core import train_runner
+
+    config = TrainConfig(impl="manual", optimizer="momentum", n=3000, epochs=2)
+    reference = run(config)
+    calls = 0
+
+    def count() -> bool:
+        nonlocal calls
+        calls += 1
+        return False
+
+    monkeypatch.setattr(train_runner, "CHUNK_SECONDS", 0.0)
+    shrunk = run(config, should_stop=count)
+    assert calls > 2 * 3000 / 10 / 256 + 10  # far more chunks than the default 256 steps each
+    assert shrunk.w == reference.w and shrunk.epoch_losses == reference.epoch_losses

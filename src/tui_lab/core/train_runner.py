@@ -29,6 +29,8 @@ BLOWUP_FACTOR = 1e4
 CHUNK_STEPS = 256
 CHUNK_SAMPLES = 1 << 18
 PROGRESS_INTERVAL = 0.1
+#: A chunk slower than this is halved for the next one (stop must take effect within 0.5 s).
+CHUNK_SECONDS = 0.05
 
 
 @dataclass(frozen=True, eq=False)
@@ -220,28 +222,34 @@ class _Trainer:
         losses = torch.zeros(chunk, device=self.device)
         hist = torch.zeros(chunk + 2, self.data.d + 1, device=self.device)
         hist[0] = engine.flat()
+        limit = chunk
         gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
         sizes = [min(B, n - s * B) for s in range(self.steps_per_epoch)]
         self.samples = 0
         for epoch in range(1, cfg.epochs + 1):
             perm = torch.randperm(n, generator=gen, device=self.device)
             Xs, ys = X[perm], self.y[perm]
-            for c0 in range(0, self.steps_per_epoch, chunk):
-                k = min(chunk, self.steps_per_epoch - c0)
+            c0 = 0
+            while c0 < self.steps_per_epoch:
+                k = min(limit, self.steps_per_epoch - c0)
+                began = time.perf_counter()
                 self._run_chunk(engine, Xs, ys, c0, k, losses, hist)
-                values = losses[:k].tolist()
-                bad = first_bad([v / sizes[c0 + j] for j, v in enumerate(values)], self.limit)
+                values = [v / sizes[c0 + j] for j, v in enumerate(losses[:k].tolist())]
+                bad = first_bad(values, self.limit)
                 if bad is not None:
                     self.samples += sum(sizes[c0 : c0 + bad])
-                    self.step_losses.extend(v / sizes[c0 + j] for j, v in enumerate(values[:bad]))
+                    self.step_losses.extend(values[:bad])
                     engine.load_flat(hist[bad])
                     step = c0 + bad + 1
                     return "diverged", divergence_message(epoch, step), (epoch, step)
-                self.step_losses.extend(v / sizes[c0 + j] for j, v in enumerate(values))
+                self.step_losses.extend(values)
                 self.samples += sum(sizes[c0 : c0 + k])
                 hist[0] = hist[k].clone()
+                c0 += k
                 if self.should_stop():
-                    return "stopped", f"stopped in epoch {epoch} at step {c0 + k}", None
+                    return "stopped", f"stopped in epoch {epoch} at step {c0}", None
+                if time.perf_counter() - began > CHUNK_SECONDS and limit > 1:
+                    limit //= 2  # slow steps: smaller chunks keep stop and progress prompt
                 self._report_throttled(engine)
             loss = full_loss(self.X, self.y, engine.flat(), cfg)
             if not math.isfinite(loss) or loss > self.limit:
