@@ -68,7 +68,7 @@ class ReplInput(TextArea):
         if key == "enter":
             self._enter()
         elif key in ("ctrl+j", "shift+enter"):
-            self._newline()
+            self.insert_newline()
         elif key == "tab":
             handled = self._tab()
         elif key == "up" and self.cursor_location[0] == 0 and not self.selected_text:
@@ -89,9 +89,10 @@ class ReplInput(TextArea):
         if at_end and input_state(self.text) != "incomplete":
             self.submit()
         else:
-            self._newline()
+            self.insert_newline()
 
-    def _newline(self) -> None:
+    def insert_newline(self) -> None:
+        """Insert a newline with the indentation the current line calls for."""
         row, column = self.cursor_location
         line = self.document.get_line(row)[:column]
         self.insert("\n" + next_indent(line))

@@ -27,6 +27,12 @@ REPL_BINDINGS: list[BindingType] = [
         show=False,
         priority=True,
     ),
+    Binding(
+        "ctrl+j",
+        "insert_newline",
+        "New line in the input (Enter runs a complete input; ↑/↓ on the first/last line recall history; Tab completes)",
+        show=False,
+    ),
     Binding("ctrl+r", "search_history", "History search"),
     Binding("f6", "toggle_focus", "Variables ⇄ input", priority=True),
     Binding("ctrl+o", "insert_example", "Example…"),
@@ -38,6 +44,9 @@ REPL_BINDINGS: list[BindingType] = [
 ]
 REPL_COMMANDS = (
     PaneCommand("Run input", "Run the REPL input even if it looks incomplete (F9)", "run_input"),
+    PaneCommand(
+        "Insert newline", "Add a line to the REPL input without running it (ctrl+j, shift+enter)", "insert_newline"
+    ),
     PaneCommand(
         "Interrupt / clear input",
         "Stop running REPL code with KeyboardInterrupt (C-level calls finish first), or clear the input (ctrl+c)",

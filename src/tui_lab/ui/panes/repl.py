@@ -212,6 +212,11 @@ class ReplScreen(PaneScreen):
         """Run the input as it is."""
         self.run_source(self.editor.text)
 
+    def action_insert_newline(self) -> None:
+        """Add a line to the input (the editor handles ctrl+j itself when it has focus)."""
+        self.editor.focus()
+        self.editor.insert_newline()
+
     def action_interrupt(self) -> None:
         """Interrupt running code, or clear the input when nothing runs."""
         if self.engine is not None and self.engine.running:
