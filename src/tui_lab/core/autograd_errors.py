@@ -23,7 +23,7 @@ _KNOWN: tuple[tuple[str, str, str], ...] = (
         "backward through the graph a second time",
         "Backward through a freed graph",
         "backward() frees the intermediate values the graph saved (to save memory), so a second backward "
-        "through the same graph fails. Pass retain_graph=True to keep them (the Backward-retain key), or run "
+        "through the same graph fails. Pass retain_graph=True to keep them, or run "
         "the code again to rebuild the graph. Each backward adds into .grad: zero it between runs.",
     ),
     (

@@ -84,9 +84,9 @@ class GraphModel:
             parts = [(node.name, "function")]
             if node.index in self.expanded:
                 parts.append(("  (unfolded chain: Space folds)", "note"))
-        mark = self.marks.get(node.index)
-        if mark:
-            parts.append((f"  {mark}", "step"))
+        step = self.marks.get(node.index)
+        if step:
+            parts.append((f"  {step}", "step"))
         return parts
 
 
