@@ -248,6 +248,7 @@ class StepFormScreen(_Dialog):
     """A step's options; Enter (or the Apply button) checks them with ``validate`` and returns them."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="StepFormScreen")
+    AUTO_FOCUS = ".dialog-fields *"  # the first focusable field, not the scrollable dialog
 
     def __init__(
         self,
@@ -258,7 +259,6 @@ class StepFormScreen(_Dialog):
     ) -> None:
         super().__init__()
         self.title_text, self.help_text, self.fields, self.validate = title, help_text, list(fields), validate
-        self.AUTO_FOCUS = f"#field-{self.fields[0].name}" if self.fields else "*"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
