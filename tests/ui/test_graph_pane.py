@@ -213,6 +213,12 @@ async def test_inspect_request_from_another_pane(make_app: AppFactory, workspace
         await pilot.press("ctrl+n")
         await _settle(app, pilot)
         assert "No code to replay" in _info(app)
+        app.open_pane("graph", {"inspect": "q", "source": "q = p * 3"})
+        await pilot.pause()
+        await _settle(app, pilot)
+        await pilot.press("ctrl+n")
+        await _settle(app, pilot)
+        assert "p: max |autograd − numeric|" in _info(app)
 
 
 async def test_pick_tensor_with_ctrl_l(make_app: AppFactory, workspace: Workspace) -> None:

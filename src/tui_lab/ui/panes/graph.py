@@ -132,7 +132,11 @@ class GraphScreen(GraphChecks):
         self.run_input(text, source)
 
     def handle_request(self, request: dict[str, Any]) -> None:
+        """``{"inspect": name}``, optionally with ``"source"``: the code that built it, for the checks."""
         name = request.get("inspect")
+        source = request.get("source")
+        if isinstance(name, str) and isinstance(source, str) and source.strip():
+            self.sources[name] = source
         if isinstance(name, str) and name:
             self.query_one("#graph-input", Input).value = name
             self.inspect(name)
