@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui_lab.core.repl_broadcast import evaluate_operands, explain_shapes, explain_source_line
+from tui_lab.core.repl_capture import OutputCapture, Stream
 from tui_lab.core.repl_complete import complete
-from tui_lab.core.repl_engine import ReplEngine
+from tui_lab.core.repl_engine import ReplEngine, input_state, next_indent
 from tui_lab.core.repl_examples import EXAMPLES, example_by_key
 from tui_lab.core.repl_history import History, history_path
 from tui_lab.core.repl_inspect import variable_details, variable_row
@@ -178,3 +179,49 @@ def test_explain_shapes_agrees_with_numpy(shapes: list[list[int]]) -> None:
         expected = None
     assert explanation.result == expected
     assert ("clash" in explanation.axes) == (expected is None)
+
+
+@pytest.mark.parametrize(
+    ("source", "state"),
+    [
+        ("1+1", "complete"),
+        ("def f(a):", "incomplete"),
+        ("def f(a):\n    return a * 2", "incomplete"),
+        ("def f(a):\n    return a * 2\n", "complete"),
+        ("x = [1,", "incomplete"),
+        ("x = [1,\n 2]", "complete"),
+        ("if x: pass", "complete"),
+        ("def f(:", "invalid"),
+        ("   ", "incomplete"),
+    ],
+)
+def test_input_state_follows_ipython(source: str, state: str) -> None:
+    assert input_state(source) == state
+
+
+@pytest.mark.parametrize(
+    ("line", "indent"),
+    [("def f(a):", "    "), ("    x = 1", "    "), ("        return a", "    "), ("pass", ""), ("x = 1  # a:", "")],
+)
+def test_next_indent(line: str, indent: str) -> None:
+    assert next_indent(line) == indent
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["stdout", "stderr"]), st.text(alphabet="ab\n", max_size=60)), max_size=20),
+    st.integers(1, 100),
+    st.integers(1, 10),
+)
+def test_capture_keeps_order_and_accounts_for_every_character(
+    writes: list[tuple[Stream, str]], max_chars: int, max_lines: int
+) -> None:
+    capture = OutputCapture(max_chars, max_lines)
+    for stream, text in writes:
+        capture.write(stream, text)
+    kept = "".join(text for _, text in capture.chunks())
+    everything = "".join(text for _, text in writes)
+    assert everything.startswith(kept)
+    assert len(kept) + capture.cut_chars == len(everything)
+    assert len(kept) <= max_chars and kept.count("\n") <= max_lines
+    assert kept.count("\n") + capture.cut_lines == everything.count("\n")

@@ -384,9 +384,24 @@ def _ends_in_block(source: str) -> bool:
 def next_indent(line: str) -> str:
     """The indentation for the line after ``line``: one level deeper after ``:``, shallower after ``return``."""
     indent = line[: len(line) - len(line.lstrip())]
-    stripped = line.strip()
-    if stripped.endswith(":") and not stripped.startswith("#"):
+    words = line.split()
+    if _ends_with_colon(line):
         return indent + "    "
-    if stripped.split(" ")[0] in {"return", "pass", "break", "continue", "raise"}:
+    if words and words[0] in {"return", "pass", "break", "continue", "raise"}:
         return indent[:-4] if indent.endswith("    ") else ""
     return indent
+
+
+def _ends_with_colon(line: str) -> bool:
+    """True when the last real token of ``line`` is ``:`` (comments and strings ignored)."""
+    import io
+    import tokenize
+
+    last = None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline):
+            if token.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER):
+                last = token
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass  # an open bracket or string: the tokens read so far still tell
+    return last is not None and last.type == tokenize.OP and last.string == ":"
