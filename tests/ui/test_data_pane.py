@@ -288,3 +288,25 @@ async def test_palette_actions_run_on_the_data_screen(make_app: AppFactory) -> N
         await pilot.pause()
         assert isinstance(app.screen, OpenCsvScreen)
         assert app.screen.focused is app.screen.query_one("#open-path")
+
+
+async def test_selecting_a_step_shows_its_before_after_summary(make_app: AppFactory) -> None:
+    app = make_app(csv_path=str(HOUSE_TINY), pane="data")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = data_screen(app)
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, StepFormScreen)
+        form.query_one("#field-mode").value = "rows-most"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("x")  # drop the cursor's column, NumRooms
+        await settle(pilot)
+        assert screen.pipeline is not None and len(screen.pipeline.applied) == 2
+        summary = screen.query_one("#data-summary")
+        assert "columns removed: NumRooms" in str(summary.render())
+        await pilot.press("tab", "up")
+        assert "rows: 4 → 3 (1 removed)" in str(summary.render())
+        await pilot.press("up")
+        assert "source: 4 rows × 3 cols" in str(summary.render())
