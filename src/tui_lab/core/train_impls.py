@@ -141,7 +141,7 @@ class ScratchEngine(Engine):
         l = squared_loss(y_hat, yb) if cfg.loss == "mse" else huber_loss(y_hat, yb, cfg.huber_delta)  # noqa: E741
         l.sum().backward()
         with torch.no_grad():
-            losses[j] = l.sum() * self.report_scale
+            torch.mul(l.sum(), self.report_scale, out=losses[j])
         batch = Xb.shape[0]
         if self.opt is None:
             sgd([self.w, self.b], cfg.lr, batch)
@@ -188,7 +188,7 @@ class ConciseEngine(Engine):
         l.backward()
         self.opt.step()
         with torch.no_grad():
-            losses[j] = l * Xb.shape[0]
+            torch.mul(l, Xb.shape[0], out=losses[j])
 
     def flat(self) -> torch.Tensor:
         layer = self.layer

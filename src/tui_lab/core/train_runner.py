@@ -228,7 +228,7 @@ class _Trainer:
         self.samples = 0
         for epoch in range(1, cfg.epochs + 1):
             perm = torch.randperm(n, generator=gen, device=self.device)
-            Xs, ys = X[perm], self.y[perm]
+            Xs, ys = X.index_select(0, perm), self.y.index_select(0, perm)
             c0 = 0
             while c0 < self.steps_per_epoch:
                 k = min(limit, self.steps_per_epoch - c0)
