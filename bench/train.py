@@ -123,8 +123,11 @@ def throughput(args: argparse.Namespace, data: Dataset) -> None:
     print(f"manual at 4096: {rates['manual', 4096] / 1e6:,.1f}M samples/s; at 10: {rates['manual', 10] / 1e6:,.2f}M")
 
 
-async def app_run(config: TrainConfig, device: str) -> tuple[float, list[float]]:
-    """Train ``config`` through the Train pane's worker in a headless app; (samples/s, loop lags in ms)."""
+async def app_run(config: TrainConfig, device: str) -> tuple[float, list[float], float]:
+    """Train ``config`` through the Train pane's worker in a headless app.
+
+    Returns samples/s, event-loop lags in ms, and the UI thread's CPU time as a share of the run's wall time.
+    """
     from tui_lab.core.workspace import Workspace
     from tui_lab.ui.app import TuiLabApp
     from tui_lab.ui.panes.train import TrainScreen
@@ -140,29 +143,32 @@ async def app_run(config: TrainConfig, device: str) -> tuple[float, list[float]]
         assert isinstance(screen, TrainScreen)
         screen.form.load(config)
         screen.action_start_run()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.thread_time()
         while screen.running:
             before = time.perf_counter()
             await asyncio.sleep(0.005)
             if before - start > 1.0:
                 lags.append((time.perf_counter() - before - 0.005) * 1000)
+        ui_share = (time.thread_time() - cpu_start) / (time.perf_counter() - start)
         await pilot.pause()
         result = screen.records[-1].result
-    return result.samples_per_s, lags
+    return result.samples_per_s, lags, ui_share
 
 
 def app_overhead(args: argparse.Namespace, data: Dataset) -> None:
     print("== the Train pane's worker (headless app) against the bare loop ==")
     for impl, batch, epochs in (("concise", 10, 1), ("manual", 10, 5)):
         config = TrainConfig(impl=impl, n=data.n, batch_size=batch, epochs=epochs)
-        bare, app, lags = [], [], []
+        bare, app, lags, shares = [], [], [], []
         for _ in range(args.repeats):
             bare.append(run(config, args.device, dataset=data).samples_per_s)
-            rate, lag = asyncio.run(app_run(config, args.device))
+            rate, lag, share = asyncio.run(app_run(config, args.device))
             app.append(rate)
             lags += lag
+            shares.append(share)
         b, a = statistics.median(bare), statistics.median(app)
         print(f"{impl} batch {batch}: bare {b:,.0f}, app worker {a:,.0f} samples/s, ratio {a / b:.2f} (target >= 0.9)")
+        print(f"  UI thread CPU while training: {100 * statistics.median(shares):.1f}% of wall time")
         if lags:
             p = np.percentile(lags, [50, 95, 99])
             print(

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 if TYPE_CHECKING:
     from tui_lab.core.train_history import RunRecord
@@ -54,13 +53,11 @@ def params_table(
     true_w: Sequence[float] | None,
     true_b: float | None,
     closed: tuple[Sequence[float], float] | None = None,
-) -> Table:
-    """Learned w, b beside the true values and their errors (true − learned, "n/a" without a truth)."""
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    for column in ("", "learned", "true", "error"):
-        table.add_column(column, justify="right" if column else "left", no_wrap=True)
-    if closed is not None:
-        table.add_column("closed", justify="right", no_wrap=True)
+) -> Text:
+    """Learned w, b beside the true values and their errors (true − learned, "n/a" without a truth).
+
+    Plain aligned text rather than a rich Table: it is redrawn ten times a second.
+    """
     names = [f"w[{i}]" for i in range(len(w))] + ["b"]
     learned = [*w, b]
     truth: list[float | None] = (
@@ -72,47 +69,68 @@ def params_table(
     rows = list(range(len(learned)))
     if len(rows) > MAX_ROWS + 1:
         rows = rows[:MAX_ROWS] + [len(learned) - 1]
+    header = ["", "learned", "true", "error"] + (["closed"] if best is not None else [])
+    table = [header]
     for i in rows:
         t = truth[i]
         cells = [
             names[i],
-            f"{learned[i]:.5f}",
+            format_loss(learned[i]) if abs(learned[i]) >= 1e4 else f"{learned[i]:.5f}",
             "n/a" if t is None else f"{t:g}",
             "n/a" if t is None else f"{t - learned[i]:+.2e}",
         ]
         if best is not None:
-            cells.append(f"{best[i]:.5f}")
-        table.add_row(*cells)
+            cells.append(format_loss(best[i]) if abs(best[i]) >= 1e4 else f"{best[i]:.5f}")
+        table.append(cells)
+    widths = [max(len(row[c]) for row in table) for c in range(len(header))]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for r, row in enumerate(table):
+        line = " ".join(cell.ljust(widths[0]) if c == 0 else cell.rjust(widths[c]) for c, cell in enumerate(row))
+        text.append(line + "\n", style="bold" if r == 0 else "")
     if len(rows) < len(learned):
-        table.add_row(Text(f"… {len(learned) - len(rows)} more weights", style="dim"))
-    return table
+        text.append(f"… {len(learned) - len(rows)} more weights\n", style="dim")
+    text.rstrip()
+    return text
 
 
-class TrainStats(Static):
-    """Progress, speed and parameters of the current run; the summary once it ends."""
+class TrainStats(Widget):
+    """Progress, speed and parameters of the current run; the summary once it ends.
 
-    #: The first line shown, as plain text (for tests and screen readers).
-    headline = ""
-
-    def _show(self, *parts: RenderableType) -> None:
-        first = parts[0]
-        self.headline = first.plain if isinstance(first, Text) else str(first)
-        self.update(Group(*parts) if len(parts) > 1 else first)
+    A fixed-height widget repainted with ``refresh()`` (not ``Static.update``, which asks
+    for a new layout): ten updates a second must not reflow the whole screen.
+    """
 
     DEFAULT_CSS = """
     TrainStats {
-        height: auto;
-        max-height: 9;
+        height: 9;
         padding: 0 1;
         border-top: hkey $panel;
     }
     """
 
+    #: The first line shown, as plain text (for tests and screen readers).
+    headline = ""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._content: RenderableType = Text("")
+
+    def render(self) -> RenderableType:
+        return self._content
+
+    def _show(self, *parts: RenderableType) -> None:
+        first = parts[0]
+        self.headline = first.plain if isinstance(first, Text) else str(first)
+        self._content = Group(*parts) if len(parts) > 1 else first
+        self.refresh()
+
     def show_idle(self, message: str = "") -> None:
         """Before any run: how to start one."""
         text = Text.assemble(
-            ("No run yet. ", "bold"),
-            "F6 start · F7 stop · F8 run again · F9 clear runs · ctrl+l log scale · ctrl+p palette",
+            ("No run yet: ", "bold"),
+            "fill in the form (Tab moves, ←/→ cycles a choice) and press F6.\n",
+            "F7 stop · F8 run again · F9 clear runs · F10 export · ctrl+l log scale\n",
+            "ctrl+o picks X, y from the workspace · ctrl+p palette → Learning-rate sweep",
         )
         parts: list[RenderableType] = [text]
         if message:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from tui_lab.core.train_history import RunRecord
 
 #: Seconds between live plot redraws (the numbers below it update with every progress message).
-PLOT_INTERVAL = 0.25
+PLOT_INTERVAL = 0.5
 
 
 @dataclass
