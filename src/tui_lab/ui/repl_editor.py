@@ -17,8 +17,8 @@ from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 
 from tui_lab.core.repl_complete import Completion
-from tui_lab.core.repl_engine import input_state, next_indent
 from tui_lab.core.repl_history import History
+from tui_lab.core.repl_input import input_state, next_indent
 
 
 class ReplInput(TextArea):
