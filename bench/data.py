@@ -37,8 +37,7 @@ from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.data_grid import DataGrid
 
 class Timed(TuiLabApp):
-    def on_ready(self):
-        super().on_ready()
+    def on_ready(self):  # TuiLabApp.on_ready runs as well: Textual calls every class's handler
         self.shown = False
         self.set_interval(0.005, self._poll)
     def _poll(self):

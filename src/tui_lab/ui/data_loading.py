@@ -98,18 +98,20 @@ class DataLoading(_ScreenBase):
         self.add_class("-loading")
         self.query_one("#data-progress", ProgressBar).update(total=100, progress=0)
         self._set_title(Text(f" loading {Path(path).name}… (Esc cancels)", style="italic"))
+        from tui_lab.core.data_preview import read_preview
+
+        # A few milliseconds here, on the UI thread, puts rows on screen before pandas (or torch,
+        # importing in another thread) can hold the interpreter up.
+        preview = read_preview(path, encoding=options.encoding if options else "utf-8")
+        if preview is not None:
+            self.on_rows_previewed(RowsPreviewed(preview))
         self._load(path, options)
 
     @work(thread=True, exclusive=True, group="data-load", exit_on_error=False)
     def _load(self, path: str, options: LoadOptions | None) -> None:
-        from tui_lab.core.data_preview import read_preview
+        from tui_lab.core.csv_loader import CsvLoadError, LoadCancelled, load_csv
 
         worker = get_current_worker()
-        rows = read_preview(path, encoding=options.encoding if options else "utf-8")
-        if rows is not None:  # before pandas is even imported
-            self.post_message(RowsPreviewed(rows))
-
-        from tui_lab.core.csv_loader import CsvLoadError, LoadCancelled, load_csv
 
         last = [0.0]
 
