@@ -269,3 +269,19 @@ async def test_cancelling_input_interrupts_the_code(make_app: AppFactory) -> Non
         await pilot.pause()
         assert "KeyboardInterrupt" in log_text(app) and "answer" not in app.workspace
         assert isinstance(app.screen, ReplScreen) and app.screen.focused is editor(app)
+
+
+async def test_quitting_while_code_runs_stops_it(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"while True: pass", "enter")
+        screen = app.screen
+        assert isinstance(screen, ReplScreen) and screen.engine is not None
+        engine = screen.engine
+        while not engine.running:
+            await pilot.pause(0.05)
+        await pilot.press("ctrl+q")
+    deadline = time.perf_counter() + 1.0
+    while engine.running and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    assert not engine.running

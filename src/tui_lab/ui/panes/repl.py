@@ -58,6 +58,7 @@ class ReplScreen(PaneScreen):
         self.engine: ReplEngine | None = None
         self._started: float | None = None
         self._running_number = 0
+        self._closing = False
         self._ticker: Timer | None = None
         self._styles: ResultStyles | None = None
 
@@ -106,6 +107,12 @@ class ReplScreen(PaneScreen):
         self.watch(self.app, "torch_ready", self._torch_ready_changed)
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self.editor.focus()
+
+    def on_unmount(self) -> None:
+        """The app is closing: stop running code, so its thread does not keep the process alive."""
+        self._closing = True
+        if self.engine is not None:
+            self.engine.interrupt()
 
     def on_screen_resume(self) -> None:
         """Back from another pane or a modal: keep typing where you were, or in the input."""
@@ -162,12 +169,30 @@ class ReplScreen(PaneScreen):
         self._run_in_worker(source)
 
     @work(thread=True, exclusive=True, group="repl-run", exit_on_error=False)
-    def _run_in_worker(self, source: str) -> RunResult:
-        self.workspace.wait_ready()
-        assert self.engine is not None
-        result = self.engine.run(source)
-        self.app.call_from_thread(self._show_result, result)
-        return result
+    def _run_in_worker(self, source: str) -> RunResult | None:
+        """Run in a daemon thread and wait for it, so quitting never waits for a long C-level call."""
+        engine = self.engine
+        assert engine is not None
+        results: list[RunResult] = []
+        failures: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self.workspace.wait_ready()
+                results.append(engine.run(source))
+            except BaseException as error:  # noqa: BLE001 - reported by the worker below
+                failures.append(error)
+
+        thread = threading.Thread(target=run, name="repl-code", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.05)
+            if self._closing:
+                return None
+        if failures:
+            raise failures[0]
+        self.app.call_from_thread(self._show_result, results[0])
+        return results[0]
 
     def _show_result(self, result: RunResult) -> None:
         for renderable in render_result(result, self.styles_for_results):
@@ -201,7 +226,8 @@ class ReplScreen(PaneScreen):
 
         self.app.call_from_thread(self.app.push_screen, InputPromptScreen(prompt), received)
         while not done.wait(0.05):
-            pass
+            if self._closing:
+                raise KeyboardInterrupt("the app is closing")
         if answer[0] is None:
             raise KeyboardInterrupt("input() cancelled")
         return answer[0]
