@@ -236,3 +236,13 @@ def test_capture_keeps_order_and_accounts_for_every_character(
     assert len(kept) + capture.cut_chars == len(everything)
     assert len(kept) <= max_chars and kept.count("\n") <= max_lines
     assert kept.count("\n") + capture.cut_lines == everything.count("\n")
+
+
+def test_details_sample_big_tensors_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui_lab.core.repl_inspect as inspect_module
+
+    monkeypatch.setattr(inspect_module, "STATS_EXACT_LIMIT", 1_000)
+    details = variable_details("big", torch.arange(10_000.0))
+    fields = dict(details.fields)
+    assert "every 10th element (1,000 of 10,000)" in details.note
+    assert fields["min"] == "0" and fields["max"] == "9990"
