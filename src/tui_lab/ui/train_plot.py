@@ -1,11 +1,23 @@
-"""The Train pane's loss plot: every kept run overlaid, labelled, downsampled before drawing."""
+"""The Train pane's loss plot: every kept run overlaid, labelled, downsampled before drawing.
+
+Drawing has two halves. On the UI thread, :meth:`LossPlot.spec` turns the runs into a small
+:class:`PlotSpec` (each curve already smoothed and cut to about one point per column, in numpy).
+plotext then builds the picture from that spec in a thread worker: it is pure Python and takes
+tens of milliseconds at 120×40, which would otherwise stall the event loop on every redraw.
+"""
 
 from __future__ import annotations
 
 import math
+import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rich.text import Text
+from textual import work
+from textual.message import Message
+from textual.visual import VisualType
 from textual_plotext import PlotextPlot
 
 if TYPE_CHECKING:
@@ -14,6 +26,30 @@ if TYPE_CHECKING:
 
 #: Plotext colour names, one per run (cycled).
 RUN_COLOURS = ("cyan+", "orange+", "green+", "magenta+", "yellow+", "blue+", "red+", "white")
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One run, ready to draw: its smoothed step curve and its epoch dots."""
+
+    label: str
+    colour: str
+    x: list[float]
+    y: list[float]
+    epoch_x: list[float]
+    epoch_y: list[float]
+    braille: bool
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    """Everything plotext needs for one picture, detached from the live run records."""
+
+    curves: tuple[Curve, ...]
+    log_scale: bool
+    x_max: float
+    size: tuple[int, int]
+    theme: str
 
 
 class LossPlot(PlotextPlot):
@@ -26,63 +62,123 @@ class LossPlot(PlotextPlot):
     }
     """
 
+    @dataclass
+    class Built(Message):
+        """A picture finished building in the worker."""
+
+        size: tuple[int, int]
+        text: Text
+
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.records: list[RunRecord] = []
         self.log_scale = False
         self.current_id: int | None = None
+        self._lock = threading.Lock()
+        self._picture: tuple[tuple[int, int], Text] | None = None
+        self._building = False
+        self._stale = False
+
+    # -- what to draw (UI thread) -----------------------------------------------------------
 
     def show_runs(self, records: list[RunRecord], current_id: int | None = None) -> None:
-        """Draw ``records`` (the current run's curve last, on top) and repaint."""
+        """Draw ``records`` (the current run's curve last, on top)."""
         self.records = list(records)
         self.current_id = current_id
-        self.replot()
-        self.refresh()
+        self._request()
 
     def set_log_scale(self, on: bool) -> None:
         """Switch the y axis between linear and log10."""
         self.log_scale = on
-        self.replot()
-        self.refresh()
+        self._request()
 
     def max_points(self, current: bool) -> int:
         """Points per curve: one per column for the current run, fewer for the others (plotext joins them)."""
         width = self.size.width or 80
         return max(16, width if current else width // 4)
 
-    def replot(self) -> None:
-        """Rebuild the plot's data from the records (cheap: each curve is downsampled first)."""
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title("loss: per step ─ (smoothed), per epoch ●" + (", log" if self.log_scale else ""))
-        plt.xlabel("epoch")
-        plt.yscale("log" if self.log_scale else "linear")
-        drawn = 0
+    def spec(self) -> PlotSpec:
+        """The picture to build now: each curve downsampled, whatever the history length."""
         ordered = sorted(self.records, key=lambda r: (r.run_id == self.current_id, r.run_id))
         newest = ordered[-1].run_id if ordered else None
+        curves = []
         for record in ordered:
-            colour = RUN_COLOURS[record.run_id % len(RUN_COLOURS)]
             x, y = record.step_curve(self.max_points(record.run_id == self.current_id))
             xs, ys = self._finite(x, y)
             ex: list[float] = []
             ey: list[float] = []
-            if record.run_id == newest or not xs:  # epoch dots for the newest run keep the overlay cheap to draw
+            if record.run_id == newest or not xs:  # epoch dots for the newest run keep the overlay cheap
                 ex, ey = self._finite(*(np.asarray(v, dtype=np.float64) for v in record.epoch_curve()))
-            label = record.label + ("" if record.status in ("running", "finished") else f" ({record.status})")
-            if xs:
-                # braille for the newest run only: plotext's braille pass costs a full canvas per curve
-                plt.plot(xs, ys, color=colour, label=label, marker="braille" if record.run_id == newest else "dot")
-                drawn += 1
-            if ex:
-                plt.scatter(ex, ey, color=colour, marker="●", label=None if xs else label)
-                drawn += 1
-        if not drawn:
-            plt.plot([0.0, 1.0], [math.nan, math.nan])
-            plt.yticks([])
-            plt.title("loss: no runs yet (F6 starts one)")
-        plt.xlim(0, max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0]))
+            suffix = "" if record.status in ("running", "finished") else f" ({record.status})"
+            colour = RUN_COLOURS[record.run_id % len(RUN_COLOURS)]
+            curves.append(Curve(record.label + suffix, colour, xs, ys, ex, ey, record.run_id == newest))
+        x_max = max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0])
+        theme = self._get_plotext_theme_name(self.app.theme)
+        return PlotSpec(tuple(curves), self.log_scale, x_max, (self.size.width, self.size.height), theme)
 
     def _finite(self, x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
         keep = np.isfinite(y) & ((y > 0) | (not self.log_scale))
         return x[keep].tolist(), y[keep].tolist()
+
+    # -- building (any thread) ----------------------------------------------------------------
+
+    def draw(self, spec: PlotSpec) -> Text:
+        """Build the picture with plotext (pure Python; the lock keeps one build at a time)."""
+        with self._lock:
+            plt = self.plt
+            plt.clear_data()
+            plt.clear_figure()
+            width, height = spec.size
+            plt.plotsize(width, height)
+            plt._set_size(width, height)
+            plt.theme(spec.theme)
+            plt.title("loss: per step ─ (smoothed), per epoch ●" + (", log" if spec.log_scale else ""))
+            plt.xlabel("epoch")
+            plt.yscale("log" if spec.log_scale else "linear")
+            drawn = 0
+            for curve in spec.curves:
+                if curve.x:
+                    # braille only for the newest run: plotext's braille pass costs a full canvas per curve
+                    marker = "braille" if curve.braille else "dot"
+                    plt.plot(curve.x, curve.y, color=curve.colour, label=curve.label, marker=marker)
+                    drawn += 1
+                if curve.epoch_x:
+                    label = None if curve.x else curve.label
+                    plt.scatter(curve.epoch_x, curve.epoch_y, color=curve.colour, marker="●", label=label)
+                    drawn += 1
+            if not drawn:
+                plt.plot([0.0, 1.0], [math.nan, math.nan])
+                plt.yticks([])
+                plt.title("loss: no runs yet (F6 starts one)")
+            plt.xlim(0, spec.x_max)
+            return Text.from_ansi(plt.build())
+
+    def _request(self) -> None:
+        if not self.is_mounted:
+            return
+        if self._building:
+            self._stale = True  # one rebuild after the current one, with the newest data
+            return
+        self._building, self._stale = True, False
+        self._build(self.spec())
+
+    @work(thread=True, group="loss-plot", exit_on_error=False)
+    def _build(self, spec: PlotSpec) -> None:
+        try:
+            text = self.draw(spec)
+        except Exception as error:  # plotext on odd data must not take the pane down
+            text = Text(f"plot failed: {error}")
+        self.post_message(self.Built(spec.size, text))
+
+    def on_loss_plot_built(self, message: LossPlot.Built) -> None:
+        self._picture = (message.size, message.text)
+        self._building = False
+        self.refresh()
+        if self._stale:
+            self._request()
+
+    def render(self) -> VisualType:
+        size = (self.size.width, self.size.height)
+        if self._picture is None or self._picture[0] != size:  # first paint or a resize: build here, once
+            self._picture = (size, self.draw(self.spec()))
+        return self._picture[1]
