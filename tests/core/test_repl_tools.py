@@ -244,5 +244,7 @@ def test_details_sample_big_tensors_and_say_so(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(inspect_module, "STATS_EXACT_LIMIT", 1_000)
     details = variable_details("big", torch.arange(10_000.0))
     fields = dict(details.fields)
-    assert "every 10th element (1,000 of 10,000)" in details.note
-    assert fields["min"] == "0" and fields["max"] == "9990"
+    assert "strided sample (625 of 10,000 elements)" in details.note
+    assert fields["min"] == "0" and fields["max"] == "9984"
+    transposed = variable_details("t", torch.arange(10_000.0).reshape(100, 100).t())
+    assert "strided sample" in transposed.note and dict(transposed.fields)["contiguous"] == "False"

@@ -158,12 +158,16 @@ def _with_values(name: str, title: str, fields: list[tuple[str, str]], t: Any) -
     if torch is None or t is None or t.numel() == 0 or t.is_complex() or t.layout != torch.strided:
         return VariableDetails(name, title, tuple(fields))
     data = t.detach()
-    flat = data.reshape(-1)
     note = ""
-    if flat.numel() > STATS_EXACT_LIMIT:
-        step = -(-flat.numel() // STATS_EXACT_LIMIT)
-        flat = flat[::step]
-        note = f"statistics from every {step}th element ({flat.numel():,} of {data.numel():,})"
+    sample = data
+    while sample.numel() > STATS_EXACT_LIMIT:  # halve the longest axis: a view, so nothing big is copied
+        longest = max(range(sample.dim()), key=lambda axis: sample.shape[axis])
+        index: list[slice] = [slice(None)] * sample.dim()
+        index[longest] = slice(None, None, 2)
+        sample = sample[tuple(index)]
+    flat = sample.reshape(-1)
+    if sample is not data:
+        note = f"statistics from a strided sample ({flat.numel():,} of {data.numel():,} elements)"
     values = flat.float() if not flat.is_floating_point() else flat
     fields += [
         ("min", f"{values.min().item():.6g}"),
