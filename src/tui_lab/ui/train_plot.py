@@ -132,7 +132,7 @@ class LossPlot(PlotextPlot):
             plt.plotsize(width, height)
             plt._set_size(width, height)
             plt.theme(spec.theme)
-            plt.title("loss: per step ─ (smoothed), per epoch ●" + (", log" if spec.log_scale else ""))
+            plt.title("loss ─ per step (smoothed) ● per epoch" + (" · log" if spec.log_scale else ""))
             plt.xlabel("epoch")
             plt.yscale("log" if spec.log_scale else "linear")
             drawn = 0
