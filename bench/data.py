@@ -41,7 +41,8 @@ class Timed(TuiLabApp):
         self.shown = False
         self.set_interval(0.005, self._poll)
     def _poll(self):
-        grid = self.screen.query(DataGrid).first() if self.screen.query(DataGrid) else None
+        grids = self.screen.query(DataGrid)
+        grid = grids.first() if grids else None
         if grid is None or not grid.row_count:
             return
         if not self.shown:

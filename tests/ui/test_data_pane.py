@@ -185,7 +185,8 @@ async def test_escape_cancels_a_slow_load(
         await pilot.press("escape")
         await settle(pilot)
         assert screen.loading_path is None and screen.pipeline is None
-        assert any("Stopped loading" in m for m in messages(app))
+        assert sum("Stopped loading" in m for m in messages(app)) == 1
+        assert "cancelled" in str(screen.query_one("#data-title").render())
 
 
 async def test_export_csv_writes_a_new_file_and_refuses_the_source(make_app: AppFactory, tmp_path: Path) -> None:
@@ -243,7 +244,7 @@ async def test_big_file_shows_a_stdlib_preview_before_pandas_has_read_it(
         from tui_lab.core.csv_loader import load_csv
         from tui_lab.ui.data_loading import CsvLoaded
 
-        screen.on_csv_loaded(CsvLoaded(load_csv(HOUSE_TINY)))
+        screen.on_csv_loaded(CsvLoaded(load_csv(HOUSE_TINY), str(HOUSE_TINY)))
         await settle(pilot)
         assert grid.frame is not None and grid.cursor_row == 3  # the cursor stayed where the user put it
         assert "float64" in grid.render_line(1).text
@@ -310,3 +311,22 @@ async def test_selecting_a_step_shows_its_before_after_summary(make_app: AppFact
         assert "rows: 4 → 3 (1 removed)" in str(summary.render())
         await pilot.press("up")
         assert "source: 4 rows × 3 cols" in str(summary.render())
+
+
+async def test_opening_another_file_mid_load_wins(
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_loader, "WHOLE_READ_BYTES", 0)
+    monkeypatch.setattr(csv_loader, "CHUNK_ROWS", 5)
+    slow = tmp_path / "slow.csv"
+    pd.DataFrame({"a": np.arange(50_000)}).to_csv(slow, index=False)
+    app = make_app(pane="data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = data_screen(app)
+        screen.open_csv(str(slow))
+        await pilot.pause()
+        screen.open_csv(str(HOUSE_TINY))
+        await settle(pilot)
+        assert screen.pipeline is not None and screen.pipeline.path.name == "house_tiny.csv"
+        assert screen.grid.frame is screen.pipeline.source and screen.loading_path is None
+        assert not any("Cancelled" in m or "Cannot" in m for m in messages(app))

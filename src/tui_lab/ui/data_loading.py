@@ -33,6 +33,8 @@ class CsvLoaded(Message):
     """A CSV finished loading."""
 
     loaded: LoadedCsv
+    #: The path as requested; a message from a superseded load is ignored.
+    path: str = ""
 
 
 @dataclass
@@ -51,6 +53,7 @@ class LoadProgressed(Message):
     """Bytes and rows read so far (throttled at the source)."""
 
     progress: LoadProgress
+    path: str = ""
 
 
 @dataclass
@@ -65,6 +68,7 @@ class PreviewLoaded(Message):
     """The first rows of a big file are ready to show."""
 
     frame: Any
+    path: str = ""
 
 
 class DataLoading(_ScreenBase):
@@ -119,10 +123,10 @@ class DataLoading(_ScreenBase):
             now = time.monotonic()
             if now - last[0] >= 0.1:
                 last[0] = now
-                self.post_message(LoadProgressed(update))
+                self.post_message(LoadProgressed(update, path))
 
         def preview(frame: Any) -> None:
-            self.post_message(PreviewLoaded(frame))
+            self.post_message(PreviewLoaded(frame, path))
 
         try:
             loaded = load_csv(
@@ -140,9 +144,15 @@ class DataLoading(_ScreenBase):
             self.post_message(CsvLoadFailed(path, f"Could not load {path}: {type(error).__name__}: {error}"))
         else:
             if not worker.is_cancelled:
-                self.post_message(CsvLoaded(loaded))
+                self.post_message(CsvLoaded(loaded, path))
+
+    def _superseded(self, path: str) -> bool:
+        """True for a message from a load that was cancelled or replaced by another."""
+        return bool(path) and path != self.loading_path
 
     def on_load_progressed(self, message: LoadProgressed) -> None:
+        if self._superseded(message.path):
+            return
         progress = message.progress
         self.query_one("#data-progress", ProgressBar).update(total=100, progress=100 * progress.fraction)
         self._set_title(
@@ -157,7 +167,7 @@ class DataLoading(_ScreenBase):
         self._previewing = True
 
     def on_preview_loaded(self, message: PreviewLoaded) -> None:
-        if self.loading_path is None:
+        if self.loading_path is None or self._superseded(message.path):
             return
         self.add_class("-has-table")
         self.grid.set_frame(message.frame, keep_cursor=self._previewing)
@@ -167,6 +177,8 @@ class DataLoading(_ScreenBase):
         from tui_lab.core.data_files import add_recent
         from tui_lab.core.data_pipeline import Pipeline
 
+        if self._superseded(message.path):
+            return
         loaded = message.loaded
         self.loading_path = None
         self.remove_class("-loading")
@@ -189,15 +201,9 @@ class DataLoading(_ScreenBase):
     def on_csv_load_failed(self, message: CsvLoadFailed) -> None:
         from tui_lab.core.csv_loader import LoadOptions
 
-        self.loading_path = None
-        self._previewing = False
-        self.remove_class("-loading")
-        if self.pipeline is None:
-            self.set_class(False, "-has-table")
-            self.grid.set_frame(None)
-            self._set_title(Text(f" could not open {Path(message.path).name} · press o to open a CSV", style="italic"))
-        else:
-            self.refresh_views()
+        if self._superseded(message.path):
+            return
+        self._loading_ended(f"could not open {Path(message.path).name}")
         if message.cancelled:
             self.notify(message.message, title="Cancelled")
             return
@@ -213,11 +219,22 @@ class DataLoading(_ScreenBase):
             return
         self.notify(message.message, title="Cannot open CSV", severity="error", timeout=10)
 
+    def _loading_ended(self, why: str) -> None:
+        """Back to the previous table (or the empty state) after a failed or cancelled load."""
+        self.loading_path = None
+        self._previewing = False
+        self.remove_class("-loading")
+        if self.pipeline is None:
+            self.set_class(False, "-has-table")
+            self.grid.set_frame(None)
+            self._set_title(Text(f" {why} · press o to open a CSV", style="italic"))
+        else:
+            self.refresh_views()
+
     def action_cancel_load(self) -> None:
-        if self.loading_path is None:
+        path = self.loading_path
+        if path is None:
             return
         self.workers.cancel_group(self, "data-load")
-        self.post_message(
-            CsvLoadFailed(self.loading_path, f"Stopped loading {Path(self.loading_path).name}.", cancelled=True)
-        )
-        self.loading_path = None
+        self._loading_ended(f"loading {Path(path).name} cancelled")
+        self.notify(f"Stopped loading {Path(path).name}.", title="Cancelled")
