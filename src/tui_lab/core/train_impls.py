@@ -292,8 +292,10 @@ def augment(X: torch.Tensor) -> torch.Tensor:
 
 def closed_form(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """θ* = argmin ‖[X, 1]θ − y‖² by ``torch.linalg.lstsq`` in float64 (the normal equations' solution)."""
+    if X.device.type == "mps":  # no float64 on Apple GPUs: solve on the CPU
+        X, y = X.cpu(), y.cpu()
     X1 = augment(X.double())
-    driver = "gelsd" if X1.device.type == "cpu" else None
+    driver = "gelsd" if X1.device.type == "cpu" else None  # gelsd copes with collinear columns; CUDA has gels
     solution = torch.linalg.lstsq(X1, y.double().unsqueeze(1), driver=driver).solution
     return solution[:, 0].float()
 
