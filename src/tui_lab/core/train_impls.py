@@ -295,7 +295,9 @@ def closed_form(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     if X.device.type == "mps":  # no float64 on Apple GPUs: solve on the CPU
         X, y = X.cpu(), y.cpu()
     X1 = augment(X.double())
-    driver = "gelsd" if X1.device.type == "cpu" else None  # gelsd copes with collinear columns; CUDA has gels
+    if X1.device.type != "cpu" and int(torch.linalg.matrix_rank(X1.T @ X1)) < X1.shape[1]:
+        X1, y = X1.cpu(), y.cpu()  # CUDA only has gels, which needs full rank (one-hot columns often are not)
+    driver = "gelsd" if X1.device.type == "cpu" else None  # gelsd copes with collinear columns
     solution = torch.linalg.lstsq(X1, y.double().unsqueeze(1), driver=driver).solution
     return solution[:, 0].float()
 
