@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from textual.worker import WorkerCancelled
 
 from tui_lab.core import csv_loader
 from tui_lab.ui.app import TuiLabApp
@@ -22,8 +23,12 @@ HOUSE_TINY = Path(__file__).resolve().parents[2] / "sample_data" / "house_tiny.c
 
 async def settle(pilot: Any) -> None:
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # a superseded load: expected, and waited for again below
+            continue
         await pilot.pause()
+    await pilot.pause()
 
 
 def messages(app: TuiLabApp) -> list[str]:
