@@ -155,6 +155,30 @@ async def app_run(config: TrainConfig, device: str) -> tuple[float, list[float],
     return result.samples_per_s, lags, ui_share
 
 
+async def app_stop_latency(config: TrainConfig, device: str, after: float = 1.5) -> float:
+    """Seconds from F7's action to the pane showing the run as ended (run started ``after`` s earlier)."""
+    from tui_lab.core.workspace import Workspace
+    from tui_lab.ui.app import TuiLabApp
+    from tui_lab.ui.panes.train import TrainScreen
+
+    workspace = Workspace()
+    workspace.load_preloads()
+    app = TuiLabApp(workspace=workspace, pane="train", device=device)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.torch_ready:
+            await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TrainScreen)
+        screen.form.load(config)
+        screen.action_start_run()
+        await asyncio.sleep(after)
+        start = time.perf_counter()
+        screen.action_stop_run()
+        while screen.current is not None:
+            await asyncio.sleep(0.001)
+        return time.perf_counter() - start
+
+
 def app_overhead(args: argparse.Namespace, data: Dataset) -> None:
     print("== the Train pane's worker (headless app) against the bare loop ==")
     for impl, batch, epochs in (("concise", 10, 1), ("manual", 10, 20)):
@@ -175,6 +199,12 @@ def app_overhead(args: argparse.Namespace, data: Dataset) -> None:
                 f"  event-loop lag after 1 s ({len(lags)} samples): p50 {p[0]:.2f} ms, p95 {p[1]:.2f} ms, "
                 f"p99 {p[2]:.2f} ms, max {max(lags):.2f} ms (target p99 <= 5, max <= 20)"
             )
+    for impl in ("scratch", "concise", "manual"):
+        config = TrainConfig(impl=impl, n=1_000_000, batch_size=10, epochs=3)
+        waits = [asyncio.run(app_stop_latency(config, args.device)) for _ in range(args.repeats)]
+        print(
+            f"stop (F7) mid-epoch, {impl}, N = 1M: median {statistics.median(waits) * 1000:.0f} ms, max {max(waits) * 1000:.0f} ms (target <= 500)"
+        )
 
 
 async def redraw_times(points: int, runs: int, repeats: int) -> tuple[list[float], list[float]]:
