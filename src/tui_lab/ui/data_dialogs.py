@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, SelectionList, Static
@@ -32,8 +32,8 @@ DIALOG_CSS = """
 {name} .dialog-buttons Button {{ margin-left: 1; min-width: 10; }}
 {name} Label {{ margin-top: 1; color: $text-muted; }}
 {name} Input, {name} Select, {name} SelectionList, {name} OptionList {{ background: $boost; }}
-{name} .dialog-fields {{ height: auto; max-height: 24; }}
-{name} SelectionList {{ height: auto; max-height: 10; }}
+{name} .dialog-fields {{ height: auto; max-height: 55vh; }}
+{name} SelectionList {{ height: auto; max-height: 7; }}
 {name} OptionList {{ height: auto; max-height: 10; }}
 """
 
@@ -266,7 +266,7 @@ class StepFormScreen(_Dialog):
             yield Static(
                 self.help_text + "\nSpace toggles · Enter applies · Tab next field · Esc cancels", classes="dialog-help"
             )
-            with Vertical(classes="dialog-fields"):
+            with VerticalScroll(classes="dialog-fields", can_focus=False):
                 for field in self.fields:
                     yield from self._compose_field(field)
             yield Static("", classes="dialog-error", id="form-error")
@@ -291,6 +291,11 @@ class StepFormScreen(_Dialog):
             )
         else:
             yield Input(field.value, placeholder=field.placeholder, id=f"field-{field.name}", compact=True)
+
+    def on_mount(self) -> None:
+        # Focusing the first field before layout scrolls its label away; start at the top.
+        fields = self.query_one(".dialog-fields", VerticalScroll)
+        self.call_after_refresh(fields.scroll_home, animate=False)
 
     def values(self) -> dict[str, Any]:
         """The form's current values by field name."""
