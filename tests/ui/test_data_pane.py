@@ -335,3 +335,28 @@ async def test_opening_another_file_mid_load_wins(
         assert screen.pipeline is not None and screen.pipeline.path.name == "house_tiny.csv"
         assert screen.grid.frame is screen.pipeline.source and screen.loading_path is None
         assert not any("Cancelled" in m or "Cannot" in m for m in messages(app))
+
+
+def test_snapshot_course_frame_after_fill(snap_compare: Any, workspace: Any) -> None:
+    """house_tiny after target = Price and fill mean, at 80×24: NaN marks, dtypes, profile, pipeline list."""
+
+    async def steps(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("right", "right", "t", "enter")
+        await settle(pilot)
+        await pilot.press("m", "enter")
+        await settle(pilot)
+        await pilot.press("left", "left")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # the status bar names the thread count
+    try:
+        app = TuiLabApp(csv_path=str(HOUSE_TINY), pane="data", workspace=workspace)
+        assert snap_compare(app, run_before=steps, terminal_size=(80, 24))
+    finally:
+        torch.set_num_threads(threads)
