@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_lab.core.train_config import ConfigError, TrainConfig, field_text, parse_config
+from tui_lab.core.train_config import ConfigError, TrainConfig, field_text, parse_config, parse_learning_rates
 
 
 def test_defaults_are_the_course_s() -> None:
@@ -63,3 +63,15 @@ def test_field_text_round_trips() -> None:
     values = {name: field_text(config, name) for name in ("true_w", "lr", "batch_size", "impl")}
     assert parse_config(values) == config
     assert "lr=0.003" in config.label() and "B=10" in config.label()
+
+
+def test_learning_rate_lists() -> None:
+    assert parse_learning_rates("0.001, 0.01 0.1") == (0.001, 0.01, 0.1)
+    for text, needle in (
+        ("", "at least one"),
+        ("0.1, -1", "> 0"),
+        ("a", "not a number"),
+        (",".join(["0.1"] * 13), "at most 12"),
+    ):
+        with pytest.raises(ValueError, match=needle):
+            parse_learning_rates(text)

@@ -16,6 +16,7 @@ from tui_lab.ui.panes.train import TrainScreen
 from tui_lab.ui.train_form import ChoiceField, TrainForm
 from tui_lab.ui.train_plot import LossPlot
 from tui_lab.ui.train_summary import TrainStats
+from tui_lab.ui.train_sweep import SweepScreen
 
 MakeApp = Callable[..., TuiLabApp]
 
@@ -135,6 +136,8 @@ async def test_learning_rate_sweep_overlays_six_labelled_runs(make_app: MakeApp)
         screen = train_screen(app)
         await screen.run_action("lr_sweep")  # the palette entry runs this action (see PANE_COMMANDS)
         await pilot.pause()
+        await pilot.press("enter")  # the dialog opens with the course's six rates
+        await pilot.pause()
         await settle(app, pilot, screen)
         labels = [r.label for r in screen.records]
         assert len(labels) == 6
@@ -202,6 +205,24 @@ async def test_export_writes_csv_and_json(make_app: MakeApp, tmp_path: Path, mon
     csv_files, json_files = list(tmp_path.glob("tui-lab-runs-*.csv")), list(tmp_path.glob("tui-lab-runs-*.json"))
     assert len(csv_files) == len(json_files) == 1
     assert csv_files[0].read_text().count("\n") == 1 + 2 * 3
+
+
+async def test_sweep_dialog_checks_the_rates(make_app: MakeApp) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        await screen.run_action("lr_sweep")
+        await pilot.pause()
+        assert isinstance(app.screen, SweepScreen)
+        await pilot.press("ctrl+u", *"0.1, x", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SweepScreen)
+        assert "not a number" in str(app.screen.query_one("#sweep-error", Static).render())
+        await pilot.press("ctrl+u", *"0.05 0.2", "enter")
+        await pilot.pause()
+        await settle(app, pilot, screen)
+        assert [r.config.lr for r in screen.records] == [0.05, 0.2]
 
 
 def test_every_binding_has_a_palette_command() -> None:

@@ -199,6 +199,16 @@ def parse_config(values: Mapping[str, str], base: TrainConfig | None = None) -> 
     return config
 
 
+def parse_learning_rates(text: str) -> tuple[float, ...]:
+    """``"0.001, 0.01 0.1"`` as learning rates (each > 0, at most 12); ValueError saying what is wrong."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p.strip()]
+    if not parts:
+        raise ValueError("give at least one learning rate, e.g. 0.01, 0.03, 0.1")
+    if len(parts) > 12:
+        raise ValueError(f"at most 12 learning rates (the plot keeps 8 runs), got {len(parts)}")
+    return tuple(_positive(_parse_float(p), "learning rate") for p in parts)
+
+
 def field_text(config: TrainConfig, name: str) -> str:
     """The text form of one field, as the form shows it."""
     value = getattr(config, name)

@@ -21,13 +21,14 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_lab.core.train_config import DEFAULT_SWEEP, ConfigError, TrainConfig, parse_config
+from tui_lab.core.train_config import ConfigError, TrainConfig, parse_config
 from tui_lab.core.workspace import WorkspaceChange, is_tensor
 from tui_lab.ui.base import PaneCommand, PaneScreen
 from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.train_form import TrainForm
 from tui_lab.ui.train_plot import LossPlot
 from tui_lab.ui.train_summary import TrainStats
+from tui_lab.ui.train_sweep import SweepScreen
 
 if TYPE_CHECKING:
     from tui_lab.core.train_history import RunRecord
@@ -83,7 +84,9 @@ class TrainScreen(PaneScreen):
         PaneCommand("Train: toggle log scale", "Loss axis linear or log10 (ctrl+l)", "toggle_log"),
         PaneCommand("Train: pick X, y", "Train on workspace tensors chosen from a list (ctrl+o)", "pick_data"),
         PaneCommand("Train: export runs", "Write the run history as CSV and JSON (F10)", "export_runs"),
-        PaneCommand("Learning-rate sweep", "Run lr = 0.001 … 0.3 one after another and overlay them", "lr_sweep"),
+        PaneCommand(
+            "Learning-rate sweep", "Run several learning rates (0.001 … 0.3) one after another, overlaid", "lr_sweep"
+        ),
         PaneCommand("Train: reset form", "Put the course's defaults back in the form", "reset_form"),
     )
 
@@ -137,14 +140,19 @@ class TrainScreen(PaneScreen):
         self._submit([self.last_config])
 
     def action_lr_sweep(self) -> None:
-        """Run the course's learning rates one after another, each a labelled curve."""
+        """Ask for learning rates (the course's six by default), then run them one after another."""
         config = self._form_config()
         if config is None:
             return
         if config.impl == "closed":
             self.notify("The closed form has no learning rate; pick scratch, concise or manual.", title="Sweep")
             return
-        self._submit([config.with_changes(lr=lr) for lr in DEFAULT_SWEEP])
+
+        def chosen(rates: tuple[float, ...] | None) -> None:
+            if rates:
+                self._submit([config.with_changes(lr=lr) for lr in rates])
+
+        self.app.push_screen(SweepScreen(config.label()), chosen)
 
     def _form_config(self) -> TrainConfig | None:
         try:
