@@ -18,6 +18,8 @@ DATA_SOURCES = ("synthetic", "workspace", "csv")
 #: The course's learning rates for the sweep.
 DEFAULT_SWEEP = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 MAX_FEATURES = 10_000
+#: Most learning rates one sweep runs: as many runs as the plot keeps.
+MAX_SWEEP = 8
 
 
 @dataclass(frozen=True)
@@ -200,12 +202,12 @@ def parse_config(values: Mapping[str, str], base: TrainConfig | None = None) -> 
 
 
 def parse_learning_rates(text: str) -> tuple[float, ...]:
-    """``"0.001, 0.01 0.1"`` as learning rates (each > 0, at most 12); ValueError saying what is wrong."""
+    """``"0.001, 0.01 0.1"`` as learning rates (each > 0, at most 8); ValueError saying what is wrong."""
     parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p.strip()]
     if not parts:
         raise ValueError("give at least one learning rate, e.g. 0.01, 0.03, 0.1")
-    if len(parts) > 12:
-        raise ValueError(f"at most 12 learning rates (the plot keeps 8 runs), got {len(parts)}")
+    if len(parts) > MAX_SWEEP:
+        raise ValueError(f"at most {MAX_SWEEP} learning rates (the plot keeps {MAX_SWEEP} runs), got {len(parts)}")
     return tuple(_positive(_parse_float(p), "learning rate") for p in parts)
 
 
