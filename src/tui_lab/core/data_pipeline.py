@@ -10,14 +10,14 @@ step keeps its result frame, so undo and redo restore exact frames without recom
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from tui_lab.core.csv_loader import LoadOptions
-from tui_lab.core.data_steps import Step, StepError
+from tui_lab.core.data_steps import FillMissing, Standardize, Step, StepError, numeric_inputs
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,9 @@ class Pipeline:
     def compute(self, step: Step) -> AppliedStep:
         """Run ``step`` on the current frame without committing it; raises :class:`StepError`."""
         base, target = self.frame, self.target
+        if isinstance(step, (FillMissing, Standardize)) and step.columns is None:
+            # Record which columns "every numeric input" meant here, for the list and the code comment.
+            step = replace(step, columns=tuple(numeric_inputs(base, target)) or None)
         code = step.code(base, target)
         try:
             frame, new_target = run_code(code, base, target)
