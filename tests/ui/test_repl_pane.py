@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import OptionList, RichLog, Static
@@ -242,11 +241,6 @@ async def test_palette_commands_insert_examples_and_explain_broadcasting(make_ap
         assert isinstance(app.screen, ReplScreen)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="app.py _run_pane_action calls get_screen(pane), but panes are modes, not installed screens (reported to the shell owner)",
-)
 async def test_palette_entry_runs_the_repl_action(make_app: AppFactory) -> None:
     app = make_app(pane="repl")
     async with app.run_test(size=(100, 30)) as pilot:

@@ -186,3 +186,37 @@ async def test_ctrl_q_quits_with_status_zero(make_app: AppFactory) -> None:
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_palette_pane_command_runs_on_its_pane_from_another_pane(make_app: AppFactory) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Insert example")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.current_mode == "repl"
+        assert isinstance(app.screen, PickerScreen)
+
+
+async def test_open_pane_hands_the_request_to_that_pane(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, dict[str, object]]] = []
+
+    def record(self: PaneScreen, request: dict[str, object]) -> None:
+        seen.append((self.PANE, request))
+
+    for pane in ("graph", "train"):
+        monkeypatch.setattr(pane_screen_class(pane), "handle_request", record)
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_pane("graph", {"inspect": "x"})  # a pane never shown yet
+        await pilot.pause()
+        assert app.current_mode == "graph"
+        app.open_pane("train", {"train_on": "X"})
+        await pilot.pause()
+        app.open_pane("graph", {"inspect": "y"})  # a pane already mounted
+        await pilot.pause()
+    assert seen == [("graph", {"inspect": "x"}), ("train", {"train_on": "X"}), ("graph", {"inspect": "y"})]

@@ -183,9 +183,14 @@ class TuiLabApp(App[None]):
         """Show ``pane`` and hand it ``request`` (e.g. ``{"inspect": "x"}``)."""
         self.action_go(pane)
         if request is not None:
-            screen = self.get_screen(pane) if self.current_mode != pane else self.screen
-            if isinstance(screen, PaneScreen):
-                screen.request(request)
+            self.pane_screen(pane).request(request)
+
+    def pane_screen(self, pane: str) -> PaneScreen:
+        """The screen of ``pane``, which must be the current mode (``action_go`` makes it so)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, PaneScreen) and screen.PANE == pane:
+                return screen
+        raise LookupError(f"the {pane} pane is not the current mode")
 
     def action_help(self) -> None:
         """Show the help screen."""
@@ -236,5 +241,4 @@ class TuiLabApp(App[None]):
 
     def _run_pane_action(self, pane: str, action: str) -> None:
         self.action_go(pane)
-        target = self.get_screen(pane)
-        self.call_after_refresh(target.run_action, action)
+        self.call_after_refresh(self.pane_screen(pane).run_action, action)
