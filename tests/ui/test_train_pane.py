@@ -134,8 +134,13 @@ async def test_learning_rate_sweep_overlays_six_labelled_runs(make_app: MakeApp)
     async with app.run_test(size=(80, 24)) as pilot:
         await torch_ready(app, pilot)
         screen = train_screen(app)
-        await screen.run_action("lr_sweep")  # the palette entry runs this action (see PANE_COMMANDS)
+        await pilot.press("ctrl+p", *"Learning-rate sweep")
         await pilot.pause()
+        await pilot.press("enter")
+        for _ in range(50):
+            await pilot.pause()
+            if isinstance(app.screen, SweepScreen):
+                break
         await pilot.press("enter")  # the dialog opens with the course's six rates
         await pilot.pause()
         await settle(app, pilot, screen)
