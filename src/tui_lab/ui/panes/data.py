@@ -38,6 +38,17 @@ EMPTY_TEXT = (
 )
 
 
+#: Characters a pipeline-list entry may use before it is cut with an ellipsis (the side panel's width).
+STEP_LABEL_WIDTH = 31
+
+
+def _clip(label: str, style: str = "") -> Text:
+    """One line of the pipeline list, cut to fit rather than wrapped."""
+    if len(label) > STEP_LABEL_WIDTH:
+        label = label[: STEP_LABEL_WIDTH - 1] + "…"
+    return Text(label, style=style, no_wrap=True)
+
+
 @dataclass
 class ProfileComputed(Message):
     """A column profile is ready."""
@@ -178,12 +189,11 @@ class DataScreen(DataLoading, DataStepActions, PaneScreen):
         self._set_title(title)
         steps = self.query_one("#data-steps", OptionList)
         steps.clear_options()
-        steps.add_option(Option(Text(f"0 read_csv {pipeline.path.name}", no_wrap=True), id="step-0"))
+        steps.add_option(Option(_clip(f"0 read_csv {pipeline.path.name}"), id="step-0"))
         for number, applied in enumerate(pipeline.applied, start=1):
-            steps.add_option(Option(Text(f"{number} {applied.step.title()}", no_wrap=True), id=f"step-{number}"))
+            steps.add_option(Option(_clip(f"{number} {applied.step.title()}"), id=f"step-{number}"))
         for applied in reversed(pipeline.undone):
-            label = Text(f"↶ {applied.step.title()} (undone; ctrl+r)", style="dim strike", no_wrap=True)
-            steps.add_option(Option(label, disabled=True))
+            steps.add_option(Option(_clip(f"↶ {applied.step.title()} (undone)", "dim strike"), disabled=True))
         steps.highlighted = len(pipeline.applied) if highlight is None else highlight
         self._show_summary(steps.highlighted or 0)
         self._request_profile()
