@@ -119,6 +119,14 @@ class Pipeline:
         self.options = options or LoadOptions()
         self.applied: list[AppliedStep] = []
         self.undone: list[AppliedStep] = []
+        self._source_nans: int | None = None
+
+    @property
+    def source_nans(self) -> int:
+        """Missing cells in the table as read (counted once)."""
+        if self._source_nans is None:
+            self._source_nans = count_nans(self.source)
+        return self._source_nans
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -143,7 +151,7 @@ class Pipeline:
             raise
         except Exception as error:
             raise StepError(f"{step.title()} failed: {type(error).__name__}: {error}") from None
-        known = self.applied[-1].summary.nans_after if self.applied else None
+        known = self.applied[-1].summary.nans_after if self.applied else self.source_nans
         summary = summarize(base, frame, target, new_target, known)
         return AppliedStep(step, code, frame, new_target, summary, base)
 

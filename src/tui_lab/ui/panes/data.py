@@ -209,10 +209,8 @@ class DataScreen(DataLoading, DataStepActions, PaneScreen):
             summary.update("")
             return
         if index == 0 or index > len(pipeline.applied):
-            from tui_lab.core.data_pipeline import count_nans
-
             source = pipeline.source
-            lines = [f"source: {source.shape[0]:,} rows × {source.shape[1]:,} cols", f"NaN: {count_nans(source):,}"]
+            lines = [f"source: {source.shape[0]:,} rows × {source.shape[1]:,} cols", f"NaN: {pipeline.source_nans:,}"]
             lines += list(self.load_notes)
         else:
             applied = pipeline.applied[index - 1]
