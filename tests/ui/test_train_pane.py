@@ -146,11 +146,13 @@ async def test_learning_rate_sweep_overlays_six_labelled_runs(make_app: MakeApp)
         await settle(app, pilot, screen)
         labels = [r.label for r in screen.records]
         assert len(labels) == 6
-        assert all(
-            f"lr={lr:g}" in label for lr, label in zip((0.001, 0.003, 0.01, 0.03, 0.1, 0.3), labels, strict=True)
-        )
+        rates = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
+        assert all(f"lr={lr:g}" in label for lr, label in zip(rates, labels, strict=True))
         plot = screen.query_one(LossPlot)
         assert len(plot.records) == 6
+        spec = plot.spec()  # the legend names only what differs; the title names what all six share
+        assert [c.label for c in spec.curves] == [f"#{i} lr={lr:g}" for i, lr in enumerate(rates, start=1)]
+        assert spec.common == "concise sgd B=10"
         await pilot.press("ctrl+l")
         assert plot.log_scale
         await pilot.press("f9")

@@ -47,12 +47,16 @@ class TrainConfig:
     init_std: float = 0.01
     seed: int = 0
 
+    def label_parts(self) -> list[str]:
+        """The pieces of :meth:`label`, so an overlay can show only the ones that differ."""
+        if self.impl == "closed":
+            return ["closed form"]
+        parts = [self.impl, self.optimizer, f"lr={self.lr:g}", f"B={self.batch_size}"]
+        return parts if self.loss == "mse" else [*parts, f"huber δ={self.huber_delta:g}"]
+
     def label(self) -> str:
         """Short legend text: ``concise sgd lr=0.03 B=10``."""
-        if self.impl == "closed":
-            return "closed form"
-        loss = "" if self.loss == "mse" else f" huber δ={self.huber_delta:g}"
-        return f"{self.impl} {self.optimizer} lr={self.lr:g} B={self.batch_size}{loss}"
+        return " ".join(self.label_parts())
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists)."""

@@ -50,6 +50,8 @@ class PlotSpec:
     x_max: float
     size: tuple[int, int]
     theme: str
+    #: Settings every overlaid run shares (shown once in the title instead of in each label).
+    common: str = ""
 
 
 class LossPlot(PlotextPlot):
@@ -101,6 +103,7 @@ class LossPlot(PlotextPlot):
         """The picture to build now: each curve downsampled, whatever the history length."""
         ordered = sorted(self.records, key=lambda r: (r.run_id == self.current_id, r.run_id))
         newest = ordered[-1].run_id if ordered else None
+        shared = set.intersection(*(set(r.config.label_parts()) for r in ordered)) if len(ordered) > 1 else set()
         curves = []
         for record in ordered:
             x, y = record.step_curve(self.max_points(record.run_id == self.current_id))
@@ -111,10 +114,13 @@ class LossPlot(PlotextPlot):
                 ex, ey = self._finite(*(np.asarray(v, dtype=np.float64) for v in record.epoch_curve()))
             suffix = "" if record.status in ("running", "finished") else f" ({record.status})"
             colour = RUN_COLOURS[record.run_id % len(RUN_COLOURS)]
-            curves.append(Curve(record.label + suffix, colour, xs, ys, ex, ey, record.run_id == newest))
+            own = [p for p in record.config.label_parts() if p not in shared]  # only what tells the runs apart
+            label = f"#{record.run_id} {' '.join(own)}".rstrip() + suffix
+            curves.append(Curve(label, colour, xs, ys, ex, ey, record.run_id == newest))
         x_max = max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0])
         theme = self._get_plotext_theme_name(self.app.theme)
-        return PlotSpec(tuple(curves), self.log_scale, x_max, (self.size.width, self.size.height), theme)
+        common = " ".join(p for p in ordered[0].config.label_parts() if p in shared) if shared else ""
+        return PlotSpec(tuple(curves), self.log_scale, x_max, (self.size.width, self.size.height), theme, common)
 
     def _finite(self, x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
         keep = np.isfinite(y) & ((y > 0) | (not self.log_scale))
@@ -132,7 +138,8 @@ class LossPlot(PlotextPlot):
             plt.plotsize(width, height)
             plt._set_size(width, height)
             plt.theme(spec.theme)
-            plt.title("loss ─ per step (smoothed) ● per epoch" + (" · log" if spec.log_scale else ""))
+            title = f"loss of {spec.common}" if spec.common else "loss ─ per step (smoothed) ● per epoch"
+            plt.title(title + (" · log" if spec.log_scale else ""))
             plt.xlabel("epoch")
             plt.yscale("log" if spec.log_scale else "linear")
             drawn = 0
