@@ -195,3 +195,9 @@ def test_summary_lines_read_well(tiny: Pipeline) -> None:
     lines = applied.summary.lines()
     assert lines[0] == "rows: 4 → 3 (1 removed)"
     assert "NaN: 5 → 3 (2 filled or dropped)" in lines
+
+
+def test_filter_accepts_backquoted_names() -> None:
+    pipeline = frame_pipeline(pd.DataFrame({"Lot Area": [1, 9, 3], "b": [1, 2, 3]}))
+    pipeline.apply(FilterRows("`Lot Area` > 2 and b < 3"))
+    assert pipeline.frame["Lot Area"].tolist() == [9]

@@ -9,6 +9,7 @@ The statements read and rebind ``data`` (the table) and ``target`` (a list of co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -264,8 +265,8 @@ class FilterRows(Step):
     def code(self, frame: pd.DataFrame, target: Sequence[str]) -> str:
         if not self.expression.strip():
             raise StepError("Type an expression, e.g. Price > 130000 or Alley.isna().")
-        try:
-            compile(self.expression, "<filter>", "eval")
+        try:  # pandas lets `backquoted names` hold spaces; stand them in by a name for the syntax check
+            compile(re.sub(r"`[^`]*`", "_column", self.expression), "<filter>", "eval")
         except SyntaxError as error:
             raise StepError(
                 f"Syntax error in filter {self.expression!r}: {error.msg} (column {error.offset})."
