@@ -92,6 +92,22 @@ async def test_invalid_fields_get_messages_and_nothing_starts(make_app: MakeApp)
         assert screen.records[-1].status == "finished"
 
 
+async def test_hidden_fields_are_not_checked(make_app: MakeApp) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        screen.form.set_value("x_name", "2x")  # only used for workspace data
+        screen.form.query_one("#field-loss", ChoiceField).focus()
+        await pilot.press("right")  # huber: its δ row appears
+        await pilot.pause()
+        assert not screen.form.query_one("#row-huber_delta").has_class("-hidden")
+        assert screen.form.query_one("#row-x_name").has_class("-hidden")
+        await pilot.press("f6")
+        await settle(app, pilot, screen)
+        assert screen.records[-1].status == "finished" and screen.records[-1].config.loss == "huber"
+
+
 async def test_stop_is_prompt_and_keeps_the_ui_live(make_app: MakeApp) -> None:
     app = make_app(pane="train")
     async with app.run_test(size=(80, 24)) as pilot:

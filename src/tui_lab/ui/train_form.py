@@ -173,17 +173,19 @@ class TrainForm(VerticalScroll):
     def on_mount(self) -> None:
         self._apply_visibility()
 
-    def values(self) -> dict[str, str]:
-        """The text of every field, by config field name."""
+    def values(self, *, relevant_only: bool = True) -> dict[str, str]:
+        """The text of each field by config field name; hidden fields (e.g. N for workspace data) are left out."""
         out: dict[str, str] = {}
         for name, _label, _choices in FIELDS:
+            if relevant_only and self._hidden(name):
+                continue
             widget = self.query_one(f"#field-{name}")
             out[name] = widget.value if isinstance(widget, (Input, ChoiceField)) else ""
         return out
 
     def value(self, name: str) -> str:
-        """The text of one field."""
-        return self.values()[name]
+        """The text of one field, shown or not."""
+        return self.values(relevant_only=False)[name]
 
     def set_value(self, name: str, text: str) -> None:
         """Set one field's text (e.g. when another pane sends data)."""
@@ -232,15 +234,16 @@ class TrainForm(VerticalScroll):
                 widget.value = wanted
         self._apply_visibility()
 
+    def _hidden(self, name: str) -> bool:
+        """True when ``name`` does not apply to the current choices (e.g. N for workspace data)."""
+        rule = ONLY_WHEN.get(name)
+        return rule is not None and self.query_one(f"#field-{rule[0]}", ChoiceField).value != rule[1]
+
     def _apply_visibility(self) -> None:
-        choices = {name: self.query_one(f"#field-{name}", ChoiceField).value for name in ("data", "optimizer", "loss")}
-        for name, (owner, wanted) in ONLY_WHEN.items():
-            hidden = choices[owner] != wanted
+        for name in ONLY_WHEN:
+            hidden = self._hidden(name)
             self.query_one(f"#row-{name}").set_class(hidden, "-hidden")
-            if hidden:
-                self.query_one(f"#error-{name}").set_class(True, "-hidden")
-            else:
-                self.query_one(f"#error-{name}").set_class(False, "-hidden")
+            self.query_one(f"#error-{name}").set_class(hidden, "-hidden")
 
     @on(ChoiceField.Changed)
     def _choice_changed(self) -> None:
