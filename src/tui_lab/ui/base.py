@@ -66,7 +66,7 @@ class PaneScreen(Screen[None]):
             id="too-small",
         )
         yield StatusBar()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """The pane's own widgets."""

@@ -51,10 +51,17 @@ class ReplInput(TextArea):
         column: int
 
     def __init__(self, history: History, *, id: str | None = None) -> None:
-        super().__init__(language="python", id=id, tab_behavior="indent", soft_wrap=True, show_line_numbers=False)
+        # Highlighting starts after the first frame: compiling the tree-sitter query takes ~65 ms.
+        super().__init__(language=None, id=id, tab_behavior="indent", soft_wrap=True, show_line_numbers=False)
         self.input_history = history
         self.popup: OptionList | None = None
         self._completion: Completion | None = None
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.set_timer, 0.05, self._start_highlighting)
+
+    def _start_highlighting(self) -> None:
+        self.language = "python"
 
     # -- key handling ---------------------------------------------------------------
 
