@@ -40,6 +40,12 @@ def test_bad_arguments_exit_2_with_one_message_each(capsys: pytest.CaptureFixtur
     assert "unknown device" in capsys.readouterr().err
 
 
+def test_negative_values_need_no_equals_sign(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--impl", "closed", "--true-w", "-3.4,2", "--true-b", "-1", "--json"]) == 0
+    config = json.loads(capsys.readouterr().out)["config"]
+    assert config["true_w"] == [-3.4, 2.0] and config["true_b"] == -1.0
+
+
 def test_unknown_option_exits_2() -> None:
     with pytest.raises(SystemExit) as caught:
         main(["--bogus"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -156,9 +157,23 @@ def print_text(result: RunResult) -> None:
     print(f"{result.seconds:.3f} s, {result.samples_per_s:,.0f} samples/s on {result.device}")
 
 
+_NEGATIVE = re.compile(r"^-\.?\d")
+
+
+def join_negative_values(argv: Sequence[str]) -> list[str]:
+    """``--true-w -3.4,2`` as ``--true-w=-3.4,2``: argparse would take ``-3.4,2`` for an option."""
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and _NEGATIVE.match(token):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``tui-lab train``; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(join_negative_values(sys.argv[1:] if argv is None else argv))
     try:
         config = config_from_args(args)
     except ConfigError as error:
