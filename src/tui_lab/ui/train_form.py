@@ -114,7 +114,7 @@ class ChoiceField(Widget, can_focus=True):
         self.post_message(self.Changed(self, value))
 
 
-class TrainForm(VerticalScroll):
+class TrainForm(VerticalScroll, can_focus=False):
     """Every setting of a run, validated as a whole by :func:`parse_config` on start."""
 
     DEFAULT_CSS = """
