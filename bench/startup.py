@@ -41,7 +41,6 @@ from tui_lab.ui.app import TuiLabApp
 class Timed(TuiLabApp):
     def on_ready(self):
         print("READY", time.time(), "torch_loaded=%s" % ("torch" in sys.modules), flush=True)
-        super().on_ready()
         self.watch(self, "torch_ready", self._done)
     def _done(self, ready):
         if ready:

@@ -2,7 +2,8 @@
 
 A pane subclasses :class:`PaneScreen`, sets ``PANE``/``PANE_TITLE``, yields its widgets
 from :meth:`compose_body`, lists its actions in ``PANE_COMMANDS`` (the command palette
-offers every one of them from any pane) and overrides the hooks it needs:
+offers every one of them from any pane) and overrides the hooks it needs (Textual runs every class's ``on_mount`` in the MRO,
+so an override need not call ``super().on_mount()``):
 :meth:`handle_request` for requests from other panes and :meth:`on_workspace_change`.
 """
 
@@ -46,6 +47,7 @@ class PaneScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id=f"{self.PANE}-screen")
         self._pending_requests: list[dict[str, Any]] = []
+        self._subscribed = False
 
     @property
     def lab(self) -> TuiLabApp:
@@ -73,6 +75,11 @@ class PaneScreen(Screen[None]):
         yield from ()
 
     def on_mount(self) -> None:
+        # Textual calls on_mount of every class in the MRO: subclasses need not (and should not)
+        # call super().on_mount(); the flag keeps a stray call from subscribing twice.
+        if self._subscribed:
+            return
+        self._subscribed = True
         self.lab.workspace_changed.subscribe(self, self.on_workspace_change)
         self._apply_size(self.app.size.width, self.app.size.height)
         if self._pending_requests:

@@ -104,12 +104,10 @@ class GraphScreen(GraphChecks):
                     yield Static(Text(WELCOME), id="graph-info")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._refresh_names()
         self.watch(self.app, "theme", self.theme_changed, init=True)
 
     def on_resize(self, event: Resize) -> None:
-        super().on_resize(event)
         self.set_class(event.size.width >= WIDE, "-wide")
 
     def _apply_size(self, width: int, height: int) -> None:

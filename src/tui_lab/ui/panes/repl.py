@@ -98,7 +98,6 @@ class ReplScreen(PaneScreen):
         return self._styles
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.engine = ReplEngine(self.workspace, input_provider=self._ask_input)
         self.editor.popup = self.query_one("#repl-completions", OptionList)
         for line in BANNER:
