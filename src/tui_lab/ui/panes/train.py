@@ -109,7 +109,6 @@ class TrainScreen(PaneScreen):
                 yield TrainStats(id="train-stats")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one(TrainStats).show_idle()
         self.query_one(LossPlot).show_runs([])
         self._refresh_suggestions()
