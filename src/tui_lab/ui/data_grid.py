@@ -82,7 +82,7 @@ class DataGrid(ScrollView, can_focus=True):
     DataGrid > .datagrid--cursor { background: $accent; color: $text; }
     DataGrid > .datagrid--gutter { color: $text-muted; }
     DataGrid > .datagrid--target { color: $success; text-style: bold underline; background: $panel; }
-    DataGrid > .datagrid--current-column { background: $boost; }
+    DataGrid > .datagrid--current-column { background: $surface-lighten-1; }
     """
     BINDINGS = [
         Binding("up", "move(-1, 0)", "Up", show=False),
