@@ -34,6 +34,28 @@ class Trivial(App):
 Trivial().run(headless=True, size=(80, 24))
 """
 
+SHELL_ONLY = """
+import sys, time, types
+from tui_lab.ui import app as app_module
+from tui_lab.ui.base import PaneScreen
+
+class EmptyPane(PaneScreen):
+    PANE = "repl"
+    PANE_TITLE = "REPL"
+
+module = types.ModuleType("bench_empty_pane")
+module.EmptyPane = EmptyPane
+sys.modules["bench_empty_pane"] = module
+app_module.PANE_SCREENS["repl"] = "bench_empty_pane:EmptyPane"
+
+class Timed(app_module.TuiLabApp):
+    def on_ready(self):
+        print("READY", time.time(), flush=True)
+        self.exit()
+
+Timed().run(headless=True, size=(80, 24))
+"""
+
 TUI_LAB = """
 import sys, time
 from tui_lab.ui.app import TuiLabApp
@@ -81,11 +103,13 @@ def main() -> None:
 
     run_once(TRIVIAL), run_once(TUI_LAB)  # warm the file cache
     trivial: list[float] = []
+    shell_only: list[float] = []
     first_frame: list[float] = []
     torch_usable: list[float] = []
     torch_before_frame = 0
     for _ in range(args.runs):
         trivial.append(float(run_once(TRIVIAL)["READY"]))
+        shell_only.append(float(run_once(SHELL_ONLY)["READY"]))
         marks = run_once(TUI_LAB)
         first_frame.append(float(marks["READY"]))
         torch_usable.append(float(marks["TORCH"]))
@@ -93,10 +117,13 @@ def main() -> None:
 
     print(f"start-up, {args.runs} runs each, headless 80x24, whole process from spawn")
     print(describe("trivial Textual app: first frame", trivial))
+    print(describe("tui-lab shell, empty pane: Ready", shell_only))
     print(describe("tui-lab: first frame (Ready)", first_frame))
     print(describe("tui-lab: torch usable", torch_usable))
     ratio = statistics.median(first_frame) / statistics.median(trivial)
     print(f"ratio first frame tui-lab / trivial (medians): {ratio:.2f}x   (target <= 1.2x)")
+    shell_ratio = statistics.median(shell_only) / statistics.median(trivial)
+    print(f"ratio shell with an empty pane / trivial (medians): {shell_ratio:.2f}x   (what the REPL pane adds is the rest)")
     print(f"runs where torch was imported before the first frame: {torch_before_frame} (target 0)")
 
 
