@@ -198,3 +198,19 @@ def test_output_cache_is_bounded(engine: ReplEngine, workspace: Workspace) -> No
 def test_help_prints_documentation_without_a_pager(engine: ReplEngine) -> None:
     result = engine.run("help(torch.arange)")
     assert result.error is None and "arange(" in "".join(c.text for c in result.outputs)
+
+
+def test_replay_source_keeps_successful_inputs_only_and_is_bounded(workspace: Workspace) -> None:
+    from tui_lab.core.repl_engine import REPLAY_INPUTS
+
+    engine = ReplEngine(workspace)
+    engine.run("a = 1")
+    engine.run("b = undefined_name")
+    engine.run("c = a + 1\nc")
+    engine.run("sys_exit = exit()")
+    assert engine.replay_source() == "a = 1\nc = a + 1\nc\n"
+    ast.parse(engine.replay_source())
+    for number in range(REPLAY_INPUTS + 5):
+        engine.run(f"n = {number}")
+    kept = engine.replay_source().splitlines()
+    assert len(kept) == REPLAY_INPUTS and kept[-1] == f"n = {REPLAY_INPUTS + 4}" and "a = 1" not in kept

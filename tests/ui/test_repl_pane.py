@@ -206,7 +206,8 @@ async def test_variable_actions_details_and_deletion(make_app: AppFactory) -> No
         assert "strides" in details and "(3, 1)" in details and "values" in details
         await pilot.press("ctrl+g")
         await pilot.press("f8")
-        assert opened == [("graph", {"inspect": "w"}), ("train", {"train_on": "w"})]
+        source = "w = torch.ones(2, 3, requires_grad=True)\n"
+        assert opened == [("graph", {"inspect": "w", "source": source}), ("train", {"train_on": "w"})]
         await pilot.press("delete")
         await pilot.pause()
         assert "w" not in app.workspace and app.screen.query_one("#repl-vars", VariableList).row_count == 0
@@ -279,3 +280,41 @@ async def test_quitting_while_code_runs_stops_it(make_app: AppFactory) -> None:
     while engine.running and time.perf_counter() < deadline:
         time.sleep(0.01)
     assert not engine.running
+
+
+async def test_inspect_graph_lets_the_graph_pane_check_repl_tensors(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_and_enter(pilot, "x = torch.arange(4.0, requires_grad=True)")
+        await type_and_enter(pilot, "y = 2 * torch.dot(x, x)")
+        await type_and_enter(pilot, "print(y)")
+        await pilot.press("f6", "down")
+        assert app.screen.query_one("#repl-vars", VariableList).selected == "y"
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.current_mode == "graph" and app.screen.query_one("#graph-input").value == "y"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        info = str(app.screen.query_one("#graph-info", Static).render())
+        assert "No code to replay" not in info
+        error = float(info.split("x: max |autograd − numeric| = ")[1].split()[0])
+        assert error < 1e-2
+
+
+async def test_typing_in_the_variable_list_goes_to_the_input(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_and_enter(pilot, "a = 1; b = 2")
+        await pilot.press("f6", "down")
+        rows = app.screen.query_one("#repl-vars", VariableList)
+        assert app.screen.focused is rows and rows.selected == "b"  # arrows keep their list meaning
+        await pilot.press("f2", "f3", "f2")  # away to the Data pane and back: the list keeps the focus
+        assert app.screen.focused is rows
+        await pilot.press(*"a + b")
+        assert app.screen.focused is editor(app) and editor(app).text == "a + b"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Out[2]: 3" in log_text(app)

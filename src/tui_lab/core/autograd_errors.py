@@ -85,6 +85,14 @@ def explain_exception(error: BaseException, source: str = "", filename: str = SO
     for needle, title, message in _KNOWN:
         if needle in text:
             return Explanation(title, f"{message}\n\nPyTorch said: {text.splitlines()[0]}{where}", line)
+    if isinstance(error, KeyboardInterrupt):
+        return Explanation(
+            "Interrupted",
+            f"ctrl+c stopped your code{where or '.'}\nNames it bound before the stop keep their new values; "
+            "the rest of the workspace is unchanged. A long C-level torch call finishes before the stop "
+            "takes effect, as in plain Python.",
+            line,
+        )
     if isinstance(error, SyntaxError):
         return Explanation("Syntax error", f"{error.msg}{where}", line)
     kind = type(error).__name__

@@ -60,7 +60,31 @@ def _assigned_names(statement: ast.stmt) -> list[str]:
 
 
 def _read_names(statement: ast.stmt) -> set[str]:
-    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    names = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+        names.add(statement.target.id)  # y += x reads y
+    return names
+
+
+def _killed_names(statement: ast.stmt) -> set[str]:
+    """Names a statement surely rebinds as a whole (``y = ...``, ``def f``), dropping their old value."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+        return set(_assigned_names(statement))
+    targets: list[ast.expr] = []
+    if isinstance(statement, ast.Assign):
+        targets = list(statement.targets)
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        targets = [statement.target]
+    names: set[str] = set()
+    while targets:
+        target = targets.pop()
+        if isinstance(target, ast.Name):
+            names.add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            targets.extend(target.elts)
+        elif isinstance(target, ast.Starred):
+            targets.append(target.value)
+    return names
 
 
 def run_code(source: str, workspace: Workspace, source_name: str = "graph") -> RunResult:
@@ -88,7 +112,7 @@ def run_code(source: str, workspace: Workspace, source_name: str = "graph") -> R
             warnings.simplefilter("ignore")
             with torch.autograd.set_detect_anomaly(True, check_nan=False):
                 exec(code, workspace.namespace)
-    except Exception as error:  # the user's code: every error is explained, none escapes
+    except (Exception, KeyboardInterrupt) as error:  # the user's code (or ctrl+c): explained, never raised
         workspace.notify_since(before, source_name)
         return RunResult(source, error=explain_exception(error, source))
     workspace.notify_since(before, source_name)
@@ -155,6 +179,41 @@ class ForwardProgram:
         return workspace.get(self.root_name)
 
 
+def _slice(body: list[ast.stmt], leaves: set[str], root_name: str) -> list[ast.stmt] | None:
+    """The statements of ``body`` that the leaves reach AND ``root_name`` needs, in order.
+
+    Forward: a statement reading a leaf, or a name computed from one, is *dirty*. Backward from
+    the root: a statement is kept only when it binds a name a later kept statement reads (a
+    name rebound whole, ``y = ...``, is no longer needed before that statement). Dirty
+    statements are re-run; a clean one only when it resets a name that dirty code changes
+    afterwards (``y = 0`` before ``y = y + x``), since the workspace holds that name's final value.
+    Statements that bind nothing needed (``print(y)``, ``y.backward()``, writing a file, leaf
+    definitions and ``x.grad = None``) are never re-run. ``None`` when the root is not reached.
+    """
+    dirty = set(leaves)
+    is_dirty: list[bool] = []
+    for statement in body:
+        reads_dirty = bool(_read_names(statement) & dirty)
+        is_dirty.append(reads_dirty)
+        if reads_dirty:
+            dirty.update(set(_assigned_names(statement)) - leaves)
+        else:
+            dirty -= _killed_names(statement) - leaves
+    if root_name not in dirty:
+        return None
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+    needed = {root_name}
+    kept: list[ast.stmt] = []
+    for statement, reads_dirty in zip(reversed(body), reversed(is_dirty), strict=True):
+        bound = (set(_assigned_names(statement)) - leaves) & needed
+        if not bound or not (reads_dirty or isinstance(statement, definitions) or bound & dirty):
+            continue
+        kept.append(statement)
+        needed -= _killed_names(statement)
+        needed.update(_read_names(statement))
+    return kept[::-1]
+
+
 def forward_program(
     source: str, namespace: Mapping[str, Any], leaf_names: Iterable[str], root_name: str
 ) -> ForwardProgram | Explanation:
@@ -176,19 +235,8 @@ def forward_program(
             f"{root_name} was not computed by the code run here, so there is nothing to re-evaluate. "
             "Type the code that builds it in the input line (or load an example), then check again.",
         )
-    dirty = set(leaves)
-    kept: list[ast.stmt] = []
-    for statement in body[: last_root + 1]:
-        assigned = _assigned_names(statement)
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
-            kept.append(statement)
-            continue
-        if isinstance(statement, ast.Expr) or set(assigned) & set(leaves) and not (_read_names(statement) & dirty):
-            continue
-        if _read_names(statement) & dirty:
-            kept.append(statement)
-            dirty.update(assigned)
-    if root_name not in dirty:
+    kept = _slice(body[: last_root + 1], set(leaves), root_name)
+    if kept is None:
         return Explanation("No code to replay", f"{root_name} does not depend on the leaves {', '.join(leaves)}.")
     module = ast.fix_missing_locations(ast.Module(body=kept, type_ignores=[]))
     segments = tuple(ast.get_source_segment(source, s) or ast.unparse(s) for s in kept)

@@ -5,20 +5,20 @@ stdout and stderr chunks in the order they were written, the ``Out[n]`` value (i
 exactly as torch prints tensors, plus a one-line tensor summary), a traceback trimmed to
 the user's own frames, the memory view and, for a failed element-wise op, a broadcasting
 explanation. Output beyond a size limit is counted, not kept. :meth:`ReplEngine.interrupt`,
-called from any thread, raises ``KeyboardInterrupt`` in the running code. Nothing here
-needs a terminal.
+called from any thread, raises ``KeyboardInterrupt`` in the running code. The engine keeps
+the source of its last successful inputs (:meth:`ReplEngine.replay_source`), so the Graph
+pane can re-evaluate a REPL tensor from its leaves. Nothing here needs a terminal.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
-import ctypes
 import linecache
 import sys
-import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from tui_lab.core.repl_broadcast import BroadcastExplanation, explain_error
 from tui_lab.core.repl_capture import OutputCapture, install_routing
+from tui_lab.core.repl_interrupt import ThreadInterrupter
 from tui_lab.core.repl_memory import MemoryEvent, diff_memory, take_fingerprints
 from tui_lab.core.workspace import Workspace
 
@@ -34,6 +35,8 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 EXIT_MESSAGE = "exit()/quit()/sys.exit() do not close tui-lab from the REPL; press ctrl+q to quit the app."
 #: How many past ``Out[n]`` values stay reachable as ``_n`` / ``_oh[n]``.
 OUTPUT_CACHE_SIZE = 100
+#: How many successful inputs :meth:`ReplEngine.replay_source` keeps.
+REPLAY_INPUTS = 200
 INPUT_UNAVAILABLE = "input() is not available in this REPL (no prompt is attached); assign the value instead."
 
 
@@ -152,8 +155,8 @@ class ReplEngine:
         self.max_chars = max_chars
         self.max_lines = max_lines
         self.execution_count = 1
-        self._lock = threading.Lock()
-        self._thread_id: int | None = None
+        self._interrupter = ThreadInterrupter()
+        self._succeeded: deque[str] = deque(maxlen=REPLAY_INPUTS)
         self._capture: OutputCapture | None = None
         ns = workspace.namespace
         ns.setdefault("_ih", [""])
@@ -199,23 +202,19 @@ class ReplEngine:
     @property
     def running(self) -> bool:
         """True while an input executes."""
-        return self._thread_id is not None
+        return self._interrupter.running
 
     def interrupt(self) -> bool:
         """Raise KeyboardInterrupt in the running input (from any thread); False if none runs."""
-        with self._lock:
-            if self._thread_id is None:
-                return False
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                ctypes.c_ulong(self._thread_id), ctypes.py_object(KeyboardInterrupt)
-            )
-            return True
+        return self._interrupter.interrupt()
 
-    def _stop_interrupts(self) -> None:
-        """Forget the running thread and drop an interrupt that arrived just as the run ended."""
-        with self._lock:
-            self._thread_id = None
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(threading.get_ident()), None)
+    def replay_source(self) -> str:
+        """The last :data:`REPLAY_INPUTS` inputs that ran without an error, oldest first, one program.
+
+        Failed and interrupted inputs are left out; the Graph pane re-runs only the statements
+        its leaves and target depend on (see ``autograd_program.forward_program``).
+        """
+        return "".join(self._succeeded)
 
     def run(self, source: str) -> RunResult:
         """Execute ``source`` and return what it produced; never raises for user errors."""
@@ -238,8 +237,7 @@ class ReplEngine:
         started = time.perf_counter()
         self._capture = capture
         try:
-            with self._lock:
-                self._thread_id = threading.get_ident()
+            self._interrupter.begin()
             capture.start()
             try:
                 body, last = _compile(source, filename)
@@ -249,7 +247,7 @@ class ReplEngine:
                     value = eval(last, ns)
                     has_value = value is not None
             finally:
-                self._stop_interrupts()
+                self._interrupter.end()
         except SystemExit as exc:
             exit_requested = True
             code = "" if exc.code in (None, 0) else f" (exit code {exc.code!r})"
@@ -258,9 +256,11 @@ class ReplEngine:
             interrupted = isinstance(exc, KeyboardInterrupt)
             error = _error_info(exc)
         finally:
-            self._stop_interrupts()
+            self._interrupter.end()
             capture.stop()
             self._capture = None
+        if error is None and not exit_requested:
+            self._succeeded.append(source if source.endswith("\n") else source + "\n")
         value_repr = summary = note = None
         if has_value:
             value_repr, summary = self._display(value, number, capture)

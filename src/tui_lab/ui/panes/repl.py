@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
@@ -112,6 +112,13 @@ class ReplScreen(PaneScreen):
         self._closing = True
         if self.engine is not None:
             self.engine.interrupt()
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key typed in the variable list goes to the input (Enter and arrows stay with the list)."""
+        if self.focused is self.variables.options and event.is_printable and event.character:
+            self.editor.focus()
+            self.editor.insert(event.character)
+            event.stop()
 
     def on_screen_resume(self) -> None:
         """Back from another pane or a modal: keep typing where you were, or in the input."""
@@ -322,8 +329,9 @@ class ReplScreen(PaneScreen):
     def action_inspect_graph(self) -> None:
         """Open the selected variable in the Graph pane."""
         name = self._selected_or_warn()
-        if name is not None:
-            self.lab.open_pane("graph", {"inspect": name})
+        if name is not None:  # the source lets the Graph pane's checks re-evaluate name from its leaves
+            source = self.engine.replay_source() if self.engine is not None else ""
+            self.lab.open_pane("graph", {"inspect": name, "source": source})
 
     def action_use_as_training_data(self) -> None:
         """Send the selected variable to the Train pane."""
