@@ -256,3 +256,43 @@ async def test_typing_on_the_graph_goes_to_the_input(make_app: AppFactory) -> No
         await pilot.press("enter")
         await _settle(app, pilot)
         assert "MulBackward0" in "".join(_rows(app))
+
+
+async def test_ctrl_c_stops_endless_code_and_the_pane_stays_usable(make_app: AppFactory) -> None:
+    import time
+
+    from tui_lab.ui.panes.graph import GraphScreen
+
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, GraphScreen)
+        field = screen.query_one("#graph-input", Input)
+        field.focus()
+        field.value = "while True: pass"
+        await pilot.press("enter")
+        while not screen.interrupter.running:
+            await pilot.pause(0.05)
+        started = time.perf_counter()
+        await pilot.press("ctrl+c")
+        await app.workers.wait_for_complete()
+        assert time.perf_counter() - started < 1.0
+        await pilot.pause()
+        assert "Interrupted" in _info(app) and "ctrl+c stopped your code" in _info(app)
+        assert "while True: pass" in _info(app) and not screen.interrupter.running
+        await _run(app, pilot, DOT)
+        assert "DotBackward0" in "".join(_rows(app))
+        await pilot.press("ctrl+c")  # idle: clears the input line
+        assert field.value == "" and screen.focused is field
+
+
+async def test_interrupt_palette_entry_is_listed(make_app: AppFactory) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _run(app, pilot, DOT)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Graph: interrupt")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one("#graph-input", Input).value == ""

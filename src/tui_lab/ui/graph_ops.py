@@ -15,6 +15,7 @@ from textual import work
 from textual.worker import get_current_worker
 
 from tui_lab.core.autograd_errors import Explanation, explain_exception
+from tui_lab.core.repl_interrupt import ThreadInterrupter
 from tui_lab.ui.base import PaneScreen
 from tui_lab.ui.graph_text import (
     Palette,
@@ -43,6 +44,8 @@ class GraphOps(PaneScreen):
     walk: ReverseWalk | None = None
     walk_step: int = -1
     freed: bool = False
+    #: Raises KeyboardInterrupt in the worker that runs the user's code (ctrl+c), as the REPL does.
+    interrupter: ThreadInterrupter
 
     def show_info(self, text: Text) -> None:
         """Replace the info panel (the screen implements it)."""
@@ -88,7 +91,11 @@ class GraphOps(PaneScreen):
         if source is None and text.isidentifier() and text in workspace:
             result = RunResult(self.sources.get(text, ""), text, workspace.get(text))
         else:
-            result = run_code(source or text, workspace)
+            try:
+                with self.interrupter.running_here():
+                    result = run_code(source or text, workspace)
+            except KeyboardInterrupt as error:  # ctrl+c landed just after the code finished
+                result = RunResult(source or text, error=explain_exception(error))
         if result.error is not None or result.root_name is None:
             self.app.call_from_thread(self._failed, result.error or Explanation("Nothing to inspect", ""))
             return
@@ -257,8 +264,9 @@ class GraphOps(PaneScreen):
             self.app.call_from_thread(self.explain, program)
             return
         try:
-            value = program.rerun(self.workspace)
-        except Exception as error:  # the user's code failed on re-run: explain it
+            with self.interrupter.running_here():
+                value = program.rerun(self.workspace)
+        except (Exception, KeyboardInterrupt) as error:  # the user's code failed on re-run, or ctrl+c
             self.app.call_from_thread(self.explain, explain_exception(error, model.source))
             return
         built = self._model_for(value, graph.root_name or root_var, model.source)
@@ -287,8 +295,9 @@ class GraphOps(PaneScreen):
     def run_torch(self, body: Callable[[], Text]) -> None:
         """Thread: run ``body`` and show its text, or explain its error."""
         try:
-            text = body()
-        except Exception as error:  # every failure is explained in the panel
+            with self.interrupter.running_here():
+                text = body()
+        except (Exception, KeyboardInterrupt) as error:  # every failure (and ctrl+c) is explained
             self.app.call_from_thread(self.explain, explain_exception(error))
             return
         self.app.call_from_thread(self._after_op, text)

@@ -19,6 +19,7 @@ from textual.events import Key, Resize
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
+from tui_lab.core.repl_interrupt import ThreadInterrupter
 from tui_lab.core.workspace import WorkspaceChange
 from tui_lab.ui.base import PaneCommand
 from tui_lab.ui.graph_checks import GraphChecks
@@ -62,6 +63,13 @@ class GraphScreen(GraphChecks):
         Binding("f6", "load_example", "Examples"),
         Binding("f7", "show_details", "Details of the selected node", show=False),
         Binding("f8", "toggle_fold", "Fold/unfold the selected chain", show=False),
+        Binding(
+            "ctrl+c",
+            "interrupt",
+            "Interrupt running code (a long C-level torch call finishes first); clear the input when idle",
+            show=False,
+            priority=True,
+        ),
         Binding("escape", "focus_graph", show=False),
     ]
     PANE_COMMANDS = (
@@ -78,6 +86,11 @@ class GraphScreen(GraphChecks):
         PaneCommand("Graph: forward vs reverse Jacobians", "jvp vs vjp, and how many passes", "jacobians"),
         PaneCommand("Graph: node details", "Saved tensors, shapes and the creating line", "show_details"),
         PaneCommand("Graph: fold/unfold chain", "Expand or fold a long chain of one op", "toggle_fold"),
+        PaneCommand(
+            "Graph: interrupt / clear input",
+            "Stop the code the Graph pane runs (while True: pass), or clear its input line (ctrl+c)",
+            "interrupt",
+        ),
     )
 
     def __init__(self) -> None:
@@ -87,6 +100,7 @@ class GraphScreen(GraphChecks):
         self.sources: dict[str, str] = {}
         self._example_shown = False
         self._info_text = Text(WELCOME)
+        self.interrupter = ThreadInterrupter()
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="graph-main"):
@@ -106,6 +120,10 @@ class GraphScreen(GraphChecks):
     def on_mount(self) -> None:
         self._refresh_names()
         self.watch(self.app, "theme", self.theme_changed, init=True)
+
+    def on_unmount(self) -> None:
+        """The app is closing: stop running code, so its thread does not keep the process alive."""
+        self.interrupter.interrupt()
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
@@ -134,7 +152,8 @@ class GraphScreen(GraphChecks):
         name = request.get("inspect")
         source = request.get("source")
         if isinstance(name, str) and isinstance(source, str) and source.strip():
-            self.sources[name] = source
+            if name in self._assigned(source) or name not in self.sources:  # keep the Graph pane's own code
+                self.sources[name] = source
         if isinstance(name, str) and name:
             self.query_one("#graph-input", Input).value = name
             self.inspect(name)
@@ -190,6 +209,16 @@ class GraphScreen(GraphChecks):
             field.focus()
             field.insert_text_at_cursor(event.character)
             event.stop()
+
+    def action_interrupt(self) -> None:
+        """Raise KeyboardInterrupt in the code the pane is running, or clear the input when idle."""
+        if self.interrupter.interrupt():
+            note = " Interrupting… (a long C-level torch call finishes first)"
+            self.query_one("#graph-summary", Static).update(note, layout=False)
+            return
+        field = self.query_one("#graph-input", Input)
+        field.value = ""
+        field.focus()
 
     def action_focus_graph(self) -> None:
         """Move the focus to the graph."""
