@@ -220,3 +220,22 @@ async def test_open_pane_hands_the_request_to_that_pane(make_app: AppFactory, mo
         app.open_pane("graph", {"inspect": "y"})  # a pane already mounted
         await pilot.pause()
     assert seen == [("graph", {"inspect": "x"}), ("train", {"train_on": "X"}), ("graph", {"inspect": "y"})]
+
+
+@pytest.mark.parametrize("csv", ["sample_data/house_tiny.csv", "sample_data/no-such-file.csv"])
+async def test_torch_waits_for_the_start_up_csv_then_loads(csv: str) -> None:
+    from pathlib import Path
+
+    from tui_lab.core.workspace import Workspace
+
+    path = str(Path(__file__).resolve().parents[2] / csv)
+    app = TuiLabApp(csv_path=path, workspace=Workspace())
+    assert not app._start_hold.is_set()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if app.torch_ready:
+                break
+        assert app._start_hold.is_set()  # released by the Data pane, loaded or not
+        assert app.torch_ready
+        assert app.current_mode == "data"

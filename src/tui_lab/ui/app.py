@@ -46,6 +46,10 @@ def pane_screen_classes() -> dict[str, type[PaneScreen]]:
     return {pane: pane_screen_class(pane) for pane in PANE_SCREENS}
 
 
+#: The longest torch waits for a start-up CSV to load before importing anyway.
+START_HOLD_LIMIT_S = 10.0
+
+
 @dataclass
 class WorkspaceChanged(Message):
     """The workspace changed (posted from any thread, re-published on the UI thread)."""
@@ -91,6 +95,11 @@ class TuiLabApp(App[None]):
         self.requested_device = device
         self.csv_path = csv_path
         self._ui_thread = threading.get_ident()
+        # A CSV named on the command line loads first: importing torch beside it took the
+        # interpreter from pandas and made a 1M-row load ~3x slower. Released by the Data pane.
+        self._start_hold = threading.Event()
+        if not csv_path:
+            self._start_hold.set()
         self._unsubscribe = self.workspace.subscribe(self._on_workspace_change)
 
     # -- start-up ---------------------------------------------------------------------
@@ -109,9 +118,14 @@ class TuiLabApp(App[None]):
 
     @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
     def _load_torch(self) -> None:
+        self._start_hold.wait(START_HOLD_LIMIT_S)
         self.workspace.load_preloads()
         pane_screen_classes()  # import the other panes now, off the UI thread
         self.call_from_thread(self._torch_loaded)
+
+    def release_start_hold(self) -> None:
+        """The start-up CSV has loaded (or failed): let torch load. Thread-safe."""
+        self._start_hold.set()
 
     def _torch_loaded(self) -> None:
         freeze_long_lived_objects()

@@ -145,6 +145,8 @@ class DataLoading(_ScreenBase):
         else:
             if not worker.is_cancelled:
                 self.post_message(CsvLoaded(loaded, path))
+        finally:
+            self.app.release_start_hold()  # type: ignore[attr-defined]  # torch may load now
 
     def _superseded(self, path: str) -> bool:
         """True for a message from a load that was cancelled or replaced by another."""
