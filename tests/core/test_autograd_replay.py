@@ -97,3 +97,20 @@ def test_keyboard_interrupt_explanation_names_the_line() -> None:
         explanation = explain_exception(error, "a = 1\nraise KeyboardInterrupt")
     assert explanation.title == "Interrupted" and explanation.line == 2
     assert "At line 2: raise KeyboardInterrupt" in explanation.message
+
+
+def test_a_training_loop_is_not_replayed(workspace: Workspace) -> None:
+    engine = ReplEngine(workspace)
+    inputs = [
+        "w = torch.zeros(3, requires_grad=True)",
+        "X = torch.randn(8, 3)\ny = X @ torch.tensor([1.0, 2.0, 3.0])",
+        "for epoch in range(2):\n    l = ((X @ w - y) ** 2).sum()\n    l.backward()\n"
+        "    with torch.no_grad():\n        w -= 0.01 * w.grad\n        w.grad.zero_()",
+    ]
+    for source in inputs:
+        assert engine.run(source).ok
+    before = workspace["w"].detach().clone()
+    result = forward_program(engine.replay_source(), workspace.namespace, ("w",), "l")
+    assert not isinstance(result, ForwardProgram)
+    assert result.title == "Cannot replay a training step" and "l.backward()" in result.message
+    assert torch.equal(workspace["w"].detach(), before)

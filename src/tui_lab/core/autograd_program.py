@@ -214,6 +214,28 @@ def _slice(body: list[ast.stmt], leaves: set[str], root_name: str) -> list[ast.s
     return kept[::-1]
 
 
+def _root_name(node: ast.expr) -> str | None:
+    """``w`` for ``w``, ``w.grad``, ``w[0]`` or ``w.grad.data``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _side_effect(statements: list[ast.stmt], leaves: set[str]) -> tuple[ast.AST, str] | None:
+    """The first node in ``statements`` that runs backward() or changes a leaf in place (a training step)."""
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                method = node.func.attr
+                if method == "backward":
+                    return node, "runs backward()"
+                if method.endswith("_") and not method.startswith("_") and _root_name(node.func.value) in leaves:
+                    return node, f"changes the leaf {_root_name(node.func.value)} in place ({method})"
+            if isinstance(node, ast.AugAssign) and _root_name(node.target) in leaves:
+                return node, f"changes the leaf {_root_name(node.target)} in place"
+    return None
+
+
 def forward_program(
     source: str, namespace: Mapping[str, Any], leaf_names: Iterable[str], root_name: str
 ) -> ForwardProgram | Explanation:
@@ -238,6 +260,17 @@ def forward_program(
     kept = _slice(body[: last_root + 1], set(leaves), root_name)
     if kept is None:
         return Explanation("No code to replay", f"{root_name} does not depend on the leaves {', '.join(leaves)}.")
+    effect = _side_effect(kept, set(leaves))
+    if effect is not None:
+        node, what = effect
+        line = ast.get_source_segment(source, node) or ast.unparse(node)
+        return Explanation(
+            "Cannot replay a training step",
+            f"The code that computes {root_name} also {what}: {line}\n"
+            f"Re-running it with nudged leaf values would update the leaves or their .grad as it goes, so "
+            f"the checks would compare different functions. Compute {root_name} in a statement of its own "
+            "(outside the loop), then check again.",
+        )
     module = ast.fix_missing_locations(ast.Module(body=kept, type_ignores=[]))
     segments = tuple(ast.get_source_segment(source, s) or ast.unparse(s) for s in kept)
     return ForwardProgram(source, leaves, root_name, segments, dict(namespace), module)
