@@ -144,7 +144,7 @@ class GraphScreen(GraphChecks):
         """Run ``text`` (code or a name) and draw the resulting tensor's graph."""
         if not self.lab.torch_ready and not self.workspace.ready:
             self.notify("torch is still loading; your input runs as soon as it is ready.", title="Graph")
-        self.query_one("#graph-summary", Static).update(" Running…", layout=False)
+        self.query_one("#graph-summary", Static).update(" Running… (ctrl+c interrupts)", layout=False)
         self.run_input(text, source)
 
     def handle_request(self, request: dict[str, Any]) -> None:
