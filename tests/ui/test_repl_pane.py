@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import OptionList, RichLog, Static
+from textual.widgets import Input, OptionList, RichLog, Static
 
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.modals import HelpScreen, PickerScreen
@@ -293,7 +293,7 @@ async def test_inspect_graph_lets_the_graph_pane_check_repl_tensors(make_app: Ap
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.current_mode == "graph" and app.screen.query_one("#graph-input").value == "y"  # type: ignore[attr-defined]
+        assert app.current_mode == "graph" and app.screen.query_one("#graph-input", Input).value == "y"
         await pilot.press("ctrl+n")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -301,6 +301,19 @@ async def test_inspect_graph_lets_the_graph_pane_check_repl_tensors(make_app: Ap
         assert "No code to replay" not in info
         error = float(info.split("x: max |autograd − numeric| = ")[1].split()[0])
         assert error < 1e-2
+        await pilot.press("f2")
+        await type_and_enter(pilot, "y = x.sum()")  # rebinding y makes the code handed over stale
+        await pilot.press("f4")
+        field = app.screen.query_one("#graph-input", Input)
+        field.value = "y"
+        field.focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "No code to replay" in str(app.screen.query_one("#graph-info", Static).render())
 
 
 async def test_typing_in_the_variable_list_goes_to_the_input(make_app: AppFactory) -> None:

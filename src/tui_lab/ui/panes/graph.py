@@ -307,6 +307,9 @@ class GraphScreen(GraphChecks):
     # -- workspace ----------------------------------------------------------------------------
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:
+        if change.source != "graph":  # rebound elsewhere: the code kept for these names is stale
+            for name in change.changed | change.deleted:
+                self.sources.pop(name, None)
         self._refresh_names()
         if self.model is not None and change.source != "graph":
             self.refresh_grads()
