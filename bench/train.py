@@ -208,7 +208,7 @@ def app_overhead(args: argparse.Namespace, data: Dataset) -> None:
 
 
 async def redraw_times(points: int, runs: int, repeats: int) -> tuple[list[float], list[float]]:
-    """(ms on the UI thread to cut the curves, ms for the whole picture: curves + plotext + ANSI decode)."""
+    """(ms on the UI thread to cut the curves, ms for the whole picture: curves + plotext + lines)."""
     from textual.app import App, ComposeResult
 
     from tui_lab.core.train_history import RunRecord
@@ -235,7 +235,7 @@ async def redraw_times(points: int, runs: int, repeats: int) -> tuple[list[float
             start = time.perf_counter()
             spec = plot.spec()
             middle = time.perf_counter()
-            plot.draw(spec)
+            plot.lines(spec)
             end = time.perf_counter()
             ui_times.append((middle - start) * 1000)
             times.append((end - start) * 1000)
@@ -243,7 +243,7 @@ async def redraw_times(points: int, runs: int, repeats: int) -> tuple[list[float
 
 
 def plot_redraw(args: argparse.Namespace) -> None:
-    print("== loss-plot redraw at 120x40: whole picture (curves + plotext + ANSI), and its UI-thread part ==")
+    print("== loss-plot redraw at 120x40: whole picture (curves + plotext + lines), and its UI-thread part ==")
     for points in (1_000, 100_000, 1_000_000):
         for runs in (1, 7):
             ui, times = asyncio.run(redraw_times(points, runs, max(5, args.repeats * 3)))

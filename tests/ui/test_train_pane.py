@@ -108,6 +108,35 @@ async def test_hidden_fields_are_not_checked(make_app: MakeApp) -> None:
         assert screen.records[-1].status == "finished" and screen.records[-1].config.loss == "huber"
 
 
+async def test_up_and_down_move_between_shown_fields(make_app: MakeApp) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        form = train_screen(app).form
+        form.query_one("#field-impl", ChoiceField).focus()
+        await pilot.press("up")  # already the first field: stays
+        assert app.focused is form.query_one("#field-impl")
+        await pilot.press("down", "down")  # impl → data → N
+        assert app.focused is form.query_one("#field-n")
+        await pilot.press("x")  # typing still goes into the focused Input
+        assert form.query_one("#field-n", Input).value.endswith("x")
+        await pilot.press("up")
+        assert app.focused is form.query_one("#field-data")
+        await pilot.press("right")  # ←/→ still cycle a choice: workspace data shows X, y instead of N…
+        await pilot.pause()
+        assert form.value("data") == "workspace"
+        await pilot.press("down", "down")  # …so ↓ skips the hidden synthetic fields
+        assert app.focused is form.query_one("#field-y_name")
+        await pilot.press("down")  # past y name: csv rows are hidden, lr comes next
+        assert app.focused is form.query_one("#field-lr")
+        await pilot.press("tab")  # Tab still works
+        assert app.focused is form.query_one("#field-batch_size")
+        fields = form.shown_fields()
+        fields[-1].focus()
+        await pilot.press("down")  # the last field: stays
+        assert app.focused is fields[-1] is form.query_one("#field-seed")
+
+
 async def test_stop_is_prompt_and_keeps_the_ui_live(make_app: MakeApp) -> None:
     app = make_app(pane="train")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -252,3 +281,39 @@ def test_every_binding_has_a_palette_command() -> None:
     actions = {c.action for c in TrainScreen.PANE_COMMANDS}
     assert {b.action for b in TrainScreen.BINDINGS} <= actions
     assert "lr_sweep" in actions
+
+
+async def test_plot_lines_match_what_plotext_prints() -> None:
+    """The worker reads plotext's matrix directly; the picture must equal plotext's own ANSI output."""
+    from rich.segment import Segment
+    from textual.app import App, ComposeResult
+
+    from tui_lab.core.train_config import TrainConfig
+    from tui_lab.core.train_history import RunRecord
+
+    class PlotApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LossPlot()
+
+    def cells(segments: list[Segment]) -> list[tuple[str, object, object]]:
+        return [(ch, s.style and s.style.color, s.style and s.style.bgcolor) for s in segments for ch in s.text]
+
+    async with PlotApp().run_test(size=(100, 30)) as pilot:
+        plot = pilot.app.query_one(LossPlot)
+        records = []
+        for run_id in (1, 2, 3):
+            record = RunRecord(run_id, TrainConfig(lr=0.01 * run_id), status="finished" if run_id < 3 else "running")
+            record.add_steps([1.0 / (run_id + step) for step in range(300)], 100)
+            record.epoch_losses = [0.5 / run_id, 0.1 / run_id]
+            records.append(record)
+        plot.records, plot.current_id = records, 3
+        for log_scale in (False, True):
+            plot.log_scale = log_scale
+            spec = plot.spec()
+            printed = plot.draw(spec).split("\n", allow_blank=True)
+            lines = plot.lines(spec)
+            assert len(lines) == 30 and all(line.cell_length == 100 for line in lines)
+            for line, text in zip(lines, printed, strict=False):
+                expected = cells(list(text.render(pilot.app.console, end="")))
+                assert cells(list(line))[: len(expected)] == expected
+            assert any("#3" in line.text for line in lines)  # the legend names the runs

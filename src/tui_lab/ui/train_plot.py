@@ -3,7 +3,9 @@
 Drawing has two halves. On the UI thread, :meth:`LossPlot.spec` turns the runs into a small
 :class:`PlotSpec` (each curve already smoothed and cut to about one point per column, in numpy).
 plotext then builds the picture from that spec in a thread worker: it is pure Python and takes
-tens of milliseconds at 120×40, which would otherwise stall the event loop on every redraw.
+tens of milliseconds at 120×40, which would otherwise stall the event loop on every redraw. The
+worker also turns plotext's character matrix into the widget's lines (:class:`Strip`), so the UI
+thread only hands finished lines to the compositor (converting them there cost ~5 ms a redraw).
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from plotext import _utility as plotext_utility
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.message import Message
-from textual.visual import VisualType
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 if TYPE_CHECKING:
@@ -69,7 +75,7 @@ class LossPlot(PlotextPlot):
         """A picture finished building in the worker."""
 
         size: tuple[int, int]
-        text: Text
+        lines: list[Strip]
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
@@ -77,7 +83,9 @@ class LossPlot(PlotextPlot):
         self.log_scale = False
         self.current_id: int | None = None
         self._lock = threading.Lock()
-        self._picture: tuple[tuple[int, int], Text] | None = None
+        self._picture: tuple[tuple[int, int], list[Strip]] | None = None
+        self._ansi_console = Console(color_system="truecolor", force_terminal=True, width=200, legacy_windows=False)
+        self._styles: dict[str, Style] = {}
         self._building = False
         self._stale = False
 
@@ -128,37 +136,91 @@ class LossPlot(PlotextPlot):
 
     # -- building (any thread) ----------------------------------------------------------------
 
+    def _compose_figure(self, spec: PlotSpec) -> None:
+        """Set plotext's figure up for ``spec`` (call with the lock held)."""
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        width, height = spec.size
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(spec.theme)
+        title = f"loss of {spec.common}" if spec.common else "loss ─ per step (smoothed) ● per epoch"
+        plt.title(title + (" · log" if spec.log_scale else ""))
+        plt.xlabel("epoch")
+        plt.yscale("log" if spec.log_scale else "linear")
+        drawn = 0
+        for curve in spec.curves:
+            if curve.x:
+                # braille only for the newest run: plotext's braille pass costs a full canvas per curve
+                marker = "braille" if curve.braille else "dot"
+                plt.plot(curve.x, curve.y, color=curve.colour, label=curve.label, marker=marker)
+                drawn += 1
+            if curve.epoch_x:
+                label = None if curve.x else curve.label
+                plt.scatter(curve.epoch_x, curve.epoch_y, color=curve.colour, marker="●", label=label)
+                drawn += 1
+        if not drawn:
+            plt.plot([0.0, 1.0], [math.nan, math.nan])
+            plt.yticks([])
+            plt.title("loss: no runs yet (F6 starts one)")
+        plt.xlim(0, spec.x_max)
+
     def draw(self, spec: PlotSpec) -> Text:
-        """Build the picture with plotext (pure Python; the lock keeps one build at a time)."""
+        """The picture as plotext prints it (ANSI decoded): the reference that :meth:`lines` matches."""
         with self._lock:
-            plt = self.plt
-            plt.clear_data()
-            plt.clear_figure()
-            width, height = spec.size
-            plt.plotsize(width, height)
-            plt._set_size(width, height)
-            plt.theme(spec.theme)
-            title = f"loss of {spec.common}" if spec.common else "loss ─ per step (smoothed) ● per epoch"
-            plt.title(title + (" · log" if spec.log_scale else ""))
-            plt.xlabel("epoch")
-            plt.yscale("log" if spec.log_scale else "linear")
-            drawn = 0
-            for curve in spec.curves:
-                if curve.x:
-                    # braille only for the newest run: plotext's braille pass costs a full canvas per curve
-                    marker = "braille" if curve.braille else "dot"
-                    plt.plot(curve.x, curve.y, color=curve.colour, label=curve.label, marker=marker)
-                    drawn += 1
-                if curve.epoch_x:
-                    label = None if curve.x else curve.label
-                    plt.scatter(curve.epoch_x, curve.epoch_y, color=curve.colour, marker="●", label=label)
-                    drawn += 1
-            if not drawn:
-                plt.plot([0.0, 1.0], [math.nan, math.nan])
-                plt.yticks([])
-                plt.title("loss: no runs yet (F6 starts one)")
-            plt.xlim(0, spec.x_max)
-            return Text.from_ansi(plt.build())
+            self._compose_figure(spec)
+            return Text.from_ansi(self.plt.build())
+
+    def lines(self, spec: PlotSpec) -> list[Strip]:
+        """The picture as the widget's lines, each exactly the plot's width (any thread).
+
+        Reads plotext's character and colour matrices directly instead of printing ANSI text
+        and decoding it again, which was two thirds of a redraw's cost.
+        """
+        width, height = spec.size
+        with self._lock:
+            self._compose_figure(spec)
+            figure: Any = self.plt  # plotext's figure.build() without its last step (printing ANSI text)
+            try:
+                figure._set_sizes()
+                figure._build_matrix()
+                matrix = figure.monitor.matrix
+                rows = [self._matrix_row(matrix, row).crop_extend(0, width, None) for row in reversed(matrix.Rows)]
+            except AttributeError:  # another plotext version: take the slower, public way
+                text = Text.from_ansi(figure.build())
+                rows = [
+                    Strip(line.render(self._ansi_console, end=""), line.cell_len).crop_extend(0, width, None)
+                    for line in text.split("\n", allow_blank=True)
+                ]
+        return rows[:height] + [Strip.blank(width)] * (height - len(rows))
+
+    def _matrix_row(self, matrix: Any, row: int) -> Strip:
+        """One row of plotext's matrix as a Strip: one segment per run of equally coloured cells."""
+        markers, fore, style, back = (
+            matrix.marker[row],
+            matrix.fullground[row],
+            matrix.style[row],
+            matrix.background[row],
+        )
+        segments = []
+        start, cols = 0, len(markers)
+        for col in range(1, cols + 1):
+            if col == cols or fore[col] != fore[start] or style[col] != style[start] or back[col] != back[start]:
+                text = "".join(markers[start:col])
+                segments.append(Segment(text, self._rich_style(fore[start], style[start], back[start])))
+                start = col
+        return Strip(segments)
+
+    def _rich_style(self, fore: Any, style: Any, back: Any) -> Style:
+        """The rich Style plotext's ANSI codes for these colours decode to (cached by code)."""
+        code = plotext_utility.colors_to_ansi(fore, style, back)
+        cached = self._styles.get(code)
+        if cached is None:
+            decoded = Text.from_ansi(code + "x")
+            cached = decoded.get_style_at_offset(self._ansi_console, 0) if decoded.spans else Style.null()
+            self._styles[code] = cached
+        return cached
 
     def _request(self) -> None:
         if not self.is_mounted:
@@ -171,21 +233,27 @@ class LossPlot(PlotextPlot):
 
     @work(thread=True, group="loss-plot", exit_on_error=False)
     def _build(self, spec: PlotSpec) -> None:
+        self.post_message(self.Built(spec.size, self._safe_lines(spec)))
+
+    def _safe_lines(self, spec: PlotSpec) -> list[Strip]:
         try:
-            text = self.draw(spec)
+            return self.lines(spec)
         except Exception as error:  # plotext on odd data must not take the pane down
-            text = Text(f"plot failed: {error}")
-        self.post_message(self.Built(spec.size, text))
+            width, height = spec.size
+            first = Strip(list(Text(f"plot failed: {error}").render(self._ansi_console, end="")))
+            return [first.crop_extend(0, width, None)] + [Strip.blank(width)] * max(0, height - 1)
 
     def on_loss_plot_built(self, message: LossPlot.Built) -> None:
-        self._picture = (message.size, message.text)
+        self._picture = (message.size, message.lines)
         self._building = False
         self.refresh()
         if self._stale:
             self._request()
 
-    def render(self) -> VisualType:
+    def render_line(self, y: int) -> Strip:
+        """One line of the picture (built in the worker; built here only on first paint or a resize)."""
         size = (self.size.width, self.size.height)
-        if self._picture is None or self._picture[0] != size:  # first paint or a resize: build here, once
-            self._picture = (size, self.draw(self.spec()))
-        return self._picture[1]
+        if self._picture is None or self._picture[0] != size:
+            self._picture = (size, self._safe_lines(self.spec()))
+        lines = self._picture[1]
+        return lines[y] if 0 <= y < len(lines) else Strip.blank(size[0])
