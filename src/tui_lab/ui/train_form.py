@@ -1,7 +1,8 @@
 """The Train pane's settings form: one row per field, its error message right under it.
 
 Text fields are one-line ``Input`` widgets; choices are :class:`ChoiceField` (←/→ or space
-cycles), so the whole form is driven with Tab, arrows and typing.
+cycles), so the whole form is driven with Tab, arrows and typing: ↑/↓ move to the previous or
+next shown field, as in a settings dialog.
 """
 
 from __future__ import annotations
@@ -117,6 +118,11 @@ class ChoiceField(Widget, can_focus=True):
 class TrainForm(VerticalScroll, can_focus=False):
     """Every setting of a run, validated as a whole by :func:`parse_config` on start."""
 
+    BINDINGS = [
+        Binding("up", "move_field(-1)", "Previous field", show=False),
+        Binding("down", "move_field(1)", "Next field", show=False),
+    ]
+
     DEFAULT_CSS = """
     TrainForm {
         width: 34;
@@ -198,6 +204,23 @@ class TrainForm(VerticalScroll, can_focus=False):
         """Show ``config`` in every field."""
         for name, _label, _choices in FIELDS:
             self.set_value(name, field_text(config, name))
+
+    def shown_fields(self) -> list[Widget]:
+        """The field widgets that apply to the current choices, in form order."""
+        return [self.query_one(f"#field-{name}") for name, _label, _choices in FIELDS if not self._hidden(name)]
+
+    def action_move_field(self, delta: int) -> None:
+        """Focus the previous (−1) or next (+1) shown field; stays put at either end."""
+        fields = self.shown_fields()
+        focused = self.screen.focused
+        if focused not in fields:
+            target = fields[0] if delta > 0 else fields[-1]
+        else:
+            index = fields.index(focused) + delta
+            if not 0 <= index < len(fields):
+                return
+            target = fields[index]
+        target.focus()
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Show each message beside its field (clearing the others) and focus the first bad field."""
