@@ -26,6 +26,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
+from tui_lab.core.train_axis import Ticks, axis_ticks
+
 if TYPE_CHECKING:
     from tui_lab.core.train_history import RunRecord
 
@@ -58,6 +60,9 @@ class PlotSpec:
     theme: str
     #: Settings every overlaid run shares (shown once in the title instead of in each label).
     common: str = ""
+    #: Loss-axis ticks (data values) and their compact labels; empty lets plotext choose.
+    y_ticks: tuple[float, ...] = ()
+    y_labels: tuple[str, ...] = ()
 
 
 class LossPlot(PlotextPlot):
@@ -128,7 +133,17 @@ class LossPlot(PlotextPlot):
         x_max = max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0])
         theme = self._get_plotext_theme_name(self.app.theme)
         common = " ".join(p for p in ordered[0].config.label_parts() if p in shared) if shared else ""
-        return PlotSpec(tuple(curves), self.log_scale, x_max, (self.size.width, self.size.height), theme, common)
+        ticks = self._y_ticks(curves)
+        size = (self.size.width, self.size.height)
+        return PlotSpec(tuple(curves), self.log_scale, x_max, size, theme, common, ticks.values, ticks.labels)
+
+    def _y_ticks(self, curves: list[Curve]) -> Ticks:
+        """Round loss ticks inside the drawn values' range, labelled ``1.97e10`` rather than ``19702956032.0``."""
+        values = [v for c in curves for v in (*c.y, *c.epoch_y)]
+        if not values:
+            return Ticks((), ())
+        rows = max(1, (self.size.height or 24) - 5)  # title, frame, x labels and x title take five rows
+        return axis_ticks(min(values), max(values), max(2, min(6, rows // 3)), self.log_scale)
 
     def _finite(self, x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
         keep = np.isfinite(y) & ((y > 0) | (not self.log_scale))
@@ -164,6 +179,8 @@ class LossPlot(PlotextPlot):
             plt.plot([0.0, 1.0], [math.nan, math.nan])
             plt.yticks([])
             plt.title("loss: no runs yet (F6 starts one)")
+        elif spec.y_ticks:
+            plt.yticks(list(spec.y_ticks), list(spec.y_labels))
         plt.xlim(0, spec.x_max)
 
     def draw(self, spec: PlotSpec) -> Text:
