@@ -178,3 +178,30 @@ def test_slow_chunks_shrink_without_changing_the_numbers(monkeypatch: pytest.Mon
     shrunk = run(config, should_stop=count)
     assert calls > 2 * 3000 / 10 / 256 + 10  # far more chunks than the default 256 steps each
     assert shrunk.w == reference.w and shrunk.epoch_losses == reference.epoch_losses
+
+
+@pytest.mark.parametrize("impl", ["scratch", "concise", "manual"])
+@pytest.mark.parametrize("csv", ["house_tiny.csv", "housing.csv"])
+def test_raw_house_prices_train_or_stop_with_the_guards_message(impl: str, csv: str) -> None:
+    """The Data pane's X, y from the sample CSVs, prices unscaled, at lr 0.03: never NaN, never a crash."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from tui_lab.core.data_tensors import to_tensors
+
+    frame = pd.read_csv(Path(__file__).resolve().parents[2] / "sample_data" / csv)
+    frame = pd.get_dummies(frame.fillna(frame.mean(numeric_only=True)), dummy_na=True, dtype="float64")
+    tensors = to_tensors(frame, ["Price"]).tensors
+    config = TrainConfig(impl=impl, data="workspace", x_name="X", y_name="y", lr=0.03, batch_size=10, epochs=3)
+    result = run(config, lookup=lambda name, default=None: tensors.get(name, default))
+    assert result.status in ("finished", "diverged")
+    assert all(math.isfinite(v) for v in (*result.w, result.b, *result.step_losses, *result.epoch_losses))
+    assert result.w_error is None  # no truth for workspace data: the pane shows "n/a"
+    if result.status == "diverged":
+        assert result.diverged_at is not None
+        assert result.message == divergence_message(*result.diverged_at)
+    if csv == "housing.csv":  # 29 unscaled columns (LotArea ~1e4): the first SGD step overshoots
+        assert result.status == "diverged" and result.diverged_at == (1, 2)
+    else:  # four rows, three columns: lr 0.03 still shrinks the loss
+        assert result.status == "finished" and result.epoch_losses[-1] < result.initial_loss
