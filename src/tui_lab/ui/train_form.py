@@ -220,7 +220,7 @@ class TrainForm(VerticalScroll, can_focus=False):
             if not 0 <= index < len(fields):
                 return
             target = fields[index]
-        target.focus()
+        self.screen.set_focus(target)  # at once, not later as focus() does: fast repeats must each move on
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Show each message beside its field (clearing the others) and focus the first bad field."""
