@@ -239,3 +239,22 @@ async def test_torch_waits_for_the_start_up_csv_then_loads(csv: str) -> None:
         assert app._start_hold.is_set()  # released by the Data pane, loaded or not
         assert app.torch_ready
         assert app.current_mode == "data"
+
+
+async def test_a_broken_torch_install_is_a_message_not_a_crash() -> None:
+    from tui_lab.core.workspace import Workspace
+
+    class BrokenWorkspace(Workspace):
+        def load_preloads(self) -> None:
+            raise ImportError("libtorch_cpu.so: cannot open shared object file")
+
+    app = TuiLabApp(workspace=BrokenWorkspace())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.torch_ready
+        titles = [n.title for n in app._notifications]
+        assert "Could not import torch" in titles
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.current_mode == "data"

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.timer import Timer
 
 from tui_lab.core.devices import DeviceError, available_devices, describe_device, resolve_device
 from tui_lab.core.gc_tuning import freeze_long_lived_objects
@@ -41,6 +42,11 @@ def pane_screen_class(pane: str) -> type[PaneScreen]:
     return screen_class
 
 
+def make_pane_screen(pane: str) -> PaneScreen:
+    """A new screen for ``pane`` (the factory behind each mode)."""
+    return pane_screen_class(pane)()
+
+
 def pane_screen_classes() -> dict[str, type[PaneScreen]]:
     """Every pane's screen class, in tab order."""
     return {pane: pane_screen_class(pane) for pane in PANE_SCREENS}
@@ -62,7 +68,7 @@ class TuiLabApp(App[None]):
 
     TITLE = "tui-lab"
     CSS_PATH = Path(__file__).with_name("tui_lab.tcss")
-    MODES = {pane: partial(lambda p: pane_screen_class(p)(), pane) for pane in PANE_SCREENS}
+    MODES = {pane: partial(make_pane_screen, pane) for pane in PANE_SCREENS}
     BINDINGS = [
         Binding("f1", "help", "Help", tooltip="Help: keys, panes and the command line"),
         Binding("f2", "go('repl')", "REPL", tooltip="Go to the REPL pane"),
@@ -100,6 +106,7 @@ class TuiLabApp(App[None]):
         self._start_hold = threading.Event()
         if not csv_path:
             self._start_hold.set()
+        self._memory_timer: Timer | None = None
         self._unsubscribe = self.workspace.subscribe(self._on_workspace_change)
 
     # -- start-up ---------------------------------------------------------------------
@@ -119,7 +126,18 @@ class TuiLabApp(App[None]):
     @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
     def _load_torch(self) -> None:
         self._start_hold.wait(START_HOLD_LIMIT_S)
-        self.workspace.load_preloads()
+        try:
+            self.workspace.load_preloads()
+        except Exception as error:  # a broken torch install must be a message, not a dead app
+            self.call_from_thread(
+                self.notify,
+                f"{type(error).__name__}: {error}. The REPL, Graph and Train panes need torch; "
+                "reinstall it (make run TORCH=...) and restart.",
+                title="Could not import torch",
+                severity="error",
+                timeout=60,
+            )
+            return
         pane_screen_classes()  # import the other panes now, off the UI thread
         self.call_from_thread(self._torch_loaded)
 
@@ -163,9 +181,18 @@ class TuiLabApp(App[None]):
             self.notify(f"Could not use {spec}: {error}", title="Device error", severity="error")
             return False
         self.device, self.device_label = device, label
+        if device.startswith("cuda") and self._memory_timer is None:
+            self._memory_timer = self.set_interval(5, self._refresh_device_label)
         if announce:
             self.notify(f"Now using {label}", title="Device")
         return True
+
+    def _refresh_device_label(self) -> None:
+        """Keep the status bar's free GPU memory current."""
+        try:
+            self.device_label = describe_device(self.device)
+        except Exception:  # a driver hiccup only leaves the old figure on screen
+            return
 
     def action_select_device(self) -> None:
         """Offer the devices that exist here."""
