@@ -92,9 +92,10 @@ def run_child(script: str, path: Path) -> dict[str, tuple[float, int]]:
     """Run a child process; returns {marker: (seconds since spawn, peak RSS bytes)}."""
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
         handle.write(script)
-    env = dict(os.environ, TUI_LAB_HOME=tempfile.mkdtemp(prefix="bench-data-"))
-    start = time.time()
-    result = subprocess.run([sys.executable, handle.name, str(path)], capture_output=True, text=True, env=env)
+    with tempfile.TemporaryDirectory(prefix="bench-data-") as home:
+        env = dict(os.environ, TUI_LAB_HOME=home)
+        start = time.time()
+        result = subprocess.run([sys.executable, handle.name, str(path)], capture_output=True, text=True, env=env)
     os.unlink(handle.name)
     marks = {}
     for line in result.stdout.splitlines():

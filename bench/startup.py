@@ -74,9 +74,10 @@ Timed().run(headless=True, size=(80, 24))
 
 
 def run_once(code: str) -> dict[str, float | str]:
-    env = dict(os.environ, TUI_LAB_HOME=tempfile.mkdtemp(prefix="tui-lab-bench-"))
-    start = time.time()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    with tempfile.TemporaryDirectory(prefix="tui-lab-bench-") as home:
+        env = dict(os.environ, TUI_LAB_HOME=home)
+        start = time.time()
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     if out.returncode != 0:
         raise SystemExit(f"benchmark child failed:\n{out.stderr}")
     marks: dict[str, float | str] = {}
@@ -123,7 +124,9 @@ def main() -> None:
     ratio = statistics.median(first_frame) / statistics.median(trivial)
     print(f"ratio first frame tui-lab / trivial (medians): {ratio:.2f}x   (target <= 1.2x)")
     shell_ratio = statistics.median(shell_only) / statistics.median(trivial)
-    print(f"ratio shell with an empty pane / trivial (medians): {shell_ratio:.2f}x   (what the REPL pane adds is the rest)")
+    print(
+        f"ratio shell with an empty pane / trivial (medians): {shell_ratio:.2f}x   (what the REPL pane adds is the rest)"
+    )
     print(f"runs where torch was imported before the first frame: {torch_before_frame} (target 0)")
 
 
