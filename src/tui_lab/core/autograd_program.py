@@ -87,9 +87,18 @@ def _killed_names(statement: ast.stmt) -> set[str]:
     return names
 
 
+def _exec_recording_lines(code: Any, namespace: dict[str, Any]) -> None:
+    """Run ``code`` with anomaly mode on, so each autograd node records the user line that made it."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with torch.autograd.set_detect_anomaly(True, check_nan=False):
+            exec(code, namespace)
+
+
 def run_code(source: str, workspace: Workspace, source_name: str = "graph") -> RunResult:
     """Execute ``source`` in the workspace and pick the tensor to inspect."""
-    import torch
 
     try:
         tree = ast.parse(source, SOURCE_FILENAME, "exec")
@@ -108,14 +117,11 @@ def run_code(source: str, workspace: Workspace, source_name: str = "graph") -> R
     code = compile(tree, SOURCE_FILENAME, "exec")
     before = workspace.snapshot()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with torch.autograd.set_detect_anomaly(True, check_nan=False):
-                exec(code, workspace.namespace)
+        _exec_recording_lines(code, workspace.namespace)
     except (Exception, KeyboardInterrupt) as error:  # the user's code (or ctrl+c): explained, never raised
-        workspace.notify_since(before, source_name)
         return RunResult(source, error=explain_exception(error, source))
-    workspace.notify_since(before, source_name)
+    finally:
+        workspace.notify_since(before, source_name)
     candidates = [RESULT_NAME] if expression is not None else []
     for statement in reversed(tree.body[:-1] if expression is not None else tree.body):
         candidates.extend(reversed(_assigned_names(statement)))
@@ -166,14 +172,9 @@ class ForwardProgram:
 
     def rerun(self, workspace: Workspace, source_name: str = "graph") -> Any:
         """Re-run the kept statements in the workspace itself: a fresh graph over the same leaves."""
-        import torch
-
         before = workspace.snapshot()
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with torch.autograd.set_detect_anomaly(True, check_nan=False):
-                    exec(compile(self._module, SOURCE_FILENAME, "exec"), workspace.namespace)
+            _exec_recording_lines(compile(self._module, SOURCE_FILENAME, "exec"), workspace.namespace)
         finally:
             workspace.notify_since(before, source_name)
         return workspace.get(self.root_name)
