@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -123,13 +125,9 @@ def throughput(args: argparse.Namespace, data: Dataset) -> None:
     print(f"manual at 4096: {rates['manual', 4096] / 1e6:,.1f}M samples/s; at 10: {rates['manual', 10] / 1e6:,.2f}M")
 
 
-async def app_run(config: TrainConfig, device: str, probe: bool) -> tuple[float, list[float], float]:
-    """Train ``config`` through the Train pane's worker in a headless app.
-
-    Returns samples/s, event-loop lags in ms, and the UI thread's CPU time as a share of the run's wall time.
-    With ``probe`` the event loop is sampled every 5 ms for lag; that probe wakes the UI thread 200 times a
-    second and takes the GIL from the trainer each time, so speed is measured in a run without it.
-    """
+@contextlib.asynccontextmanager
+async def started_run(config: TrainConfig, device: str) -> AsyncIterator[tuple[Any, Any]]:
+    """A headless app on the Train pane with ``config`` already started; yields (pilot, screen)."""
     from tui_lab.core.workspace import Workspace
     from tui_lab.ui.app import TuiLabApp
     from tui_lab.ui.panes.train import TrainScreen
@@ -137,7 +135,6 @@ async def app_run(config: TrainConfig, device: str, probe: bool) -> tuple[float,
     workspace = Workspace()
     workspace.load_preloads()
     app = TuiLabApp(workspace=workspace, pane="train", device=device)
-    lags: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         while not app.torch_ready:
             await pilot.pause()
@@ -145,6 +142,18 @@ async def app_run(config: TrainConfig, device: str, probe: bool) -> tuple[float,
         assert isinstance(screen, TrainScreen)
         screen.form.load(config)
         screen.action_start_run()
+        yield pilot, screen
+
+
+async def app_run(config: TrainConfig, device: str, probe: bool) -> tuple[float, list[float], float]:
+    """Train ``config`` through the Train pane's worker in a headless app.
+
+    Returns samples/s, event-loop lags in ms, and the UI thread's CPU time as a share of the run's wall time.
+    With ``probe`` the event loop is sampled every 5 ms for lag; that probe wakes the UI thread 200 times a
+    second and takes the GIL from the trainer each time, so speed is measured in a run without it.
+    """
+    lags: list[float] = []
+    async with started_run(config, device) as (pilot, screen):
         start, cpu_start = time.perf_counter(), time.thread_time()
         tick = 0.005 if probe else 0.1
         while screen.running:
@@ -160,20 +169,7 @@ async def app_run(config: TrainConfig, device: str, probe: bool) -> tuple[float,
 
 async def app_stop_latency(config: TrainConfig, device: str, after: float = 1.5) -> float:
     """Seconds from F7's action to the pane showing the run as ended (run started ``after`` s earlier)."""
-    from tui_lab.core.workspace import Workspace
-    from tui_lab.ui.app import TuiLabApp
-    from tui_lab.ui.panes.train import TrainScreen
-
-    workspace = Workspace()
-    workspace.load_preloads()
-    app = TuiLabApp(workspace=workspace, pane="train", device=device)
-    async with app.run_test(size=(120, 40)) as pilot:
-        while not app.torch_ready:
-            await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, TrainScreen)
-        screen.form.load(config)
-        screen.action_start_run()
+    async with started_run(config, device) as (pilot, screen):
         await asyncio.sleep(after)
         start = time.perf_counter()
         screen.action_stop_run()
