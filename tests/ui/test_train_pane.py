@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -162,16 +163,31 @@ async def test_stop_is_prompt_and_keeps_the_ui_live(make_app: MakeApp) -> None:
         assert record.steps < 3 * 20_000
 
 
-async def test_starting_during_a_run_queues_it(make_app: MakeApp) -> None:
+async def test_starting_during_a_run_queues_it(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second F6 while a run is going queues it; the first run is held open by a gate, not by its size."""
+    import threading
+
+    from tui_lab.core import train_runner
+
+    gate = threading.Event()
+    real_run = train_runner.run
+
+    def gated_run(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(timeout=60)  # released below, once the second F6 has been seen; the bound only guards a hang
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(train_runner, "run", gated_run)
     app = make_app(pane="train")
     async with app.run_test(size=(80, 24)) as pilot:
         await torch_ready(app, pilot)
         screen = train_screen(app)
-        await type_into(pilot, screen.form, "n", "100000")
+        await type_into(pilot, screen.form, "n", "1000")
         await type_into(pilot, screen.form, "epochs", "1")
         await pilot.press("f6", "f6")
         assert screen.running
+        assert len(screen.queue) == 1
         assert any("Queued 1 run(s) behind #1" in n.message for n in app._notifications)
+        gate.set()
         await settle(app, pilot, screen)
         assert [r.status for r in screen.records] == ["finished", "finished"]
         assert [r.run_id for r in screen.records] == [1, 2]
