@@ -34,7 +34,7 @@ OUT = Path(__file__).resolve().parent / "out"
 APP_RUN = """
 import resource, sys, time
 from tui_lab.ui.app import TuiLabApp
-from tui_lab.ui.data_grid import DataGrid
+from tui_lab.ui.data.grid import DataGrid
 
 class Timed(TuiLabApp):
     def on_ready(self):  # TuiLabApp.on_ready runs as well: Textual calls every class's handler
@@ -138,7 +138,7 @@ def bench_startup(path: Path, runs: int) -> None:
 async def _pilot_end(path: Path, runs: int) -> list[float]:
     """Press End and wait for the refresh, on any file: the Pilot round trip alone."""
     from tui_lab.ui.app import TuiLabApp
-    from tui_lab.ui.panes.data import DataScreen
+    from tui_lab.ui.data.screen import DataScreen
 
     app = TuiLabApp(csv_path=str(path), pane="data")
     out = []
@@ -159,7 +159,7 @@ async def _pilot_end(path: Path, runs: int) -> list[float]:
 async def _jump(path: Path, runs: int) -> tuple[list[float], list[float], list[float]]:
     from tui_lab.core.workspace import Workspace
     from tui_lab.ui.app import TuiLabApp
-    from tui_lab.ui.panes.data import DataScreen
+    from tui_lab.ui.data.screen import DataScreen
 
     workspace = Workspace()
     app = TuiLabApp(csv_path=str(path), pane="data", workspace=workspace)
@@ -220,10 +220,10 @@ def timed(job: Callable[[], object], runs: int) -> list[float]:
 def bench_pipeline(path: Path, runs: int) -> None:
     import torch
 
-    from tui_lab.core.csv_loader import load_csv
-    from tui_lab.core.data_pipeline import Pipeline
-    from tui_lab.core.data_steps import DropColumns, FillMissing, OneHot, SetTarget
-    from tui_lab.core.data_tensors import to_tensors
+    from tui_lab.core.data.load import load_csv
+    from tui_lab.core.data.pipeline import Pipeline
+    from tui_lab.core.data.steps import DropColumns, FillMissing, OneHot, SetTarget
+    from tui_lab.core.data.tensors import to_tensors
 
     loaded = load_csv(path)
     frame = loaded.frame

@@ -21,7 +21,7 @@ os.environ.setdefault("TUI_LAB_HOME", tempfile.mkdtemp(prefix="tui-lab-bench-"))
 
 from tui_lab.core.workspace import Workspace  # noqa: E402
 from tui_lab.ui.app import TuiLabApp  # noqa: E402
-from tui_lab.ui.graph_view import GraphView  # noqa: E402
+from tui_lab.ui.graph.view import GraphView  # noqa: E402
 
 SIZES = (100, 1_000, 10_000)
 

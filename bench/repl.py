@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from tui_lab.core.repl_engine import ReplEngine
+from tui_lab.core.repl.engine import ReplEngine
 from tui_lab.core.workspace import Workspace
 
 
@@ -64,8 +64,8 @@ async def bench_ui(runs: int) -> None:
     from textual.widgets import RichLog
 
     from tui_lab.ui.app import TuiLabApp
-    from tui_lab.ui.panes.repl import ReplScreen
-    from tui_lab.ui.repl_editor import ReplInput
+    from tui_lab.ui.repl.editor import ReplInput
+    from tui_lab.ui.repl.screen import ReplScreen
 
     ws = Workspace()
     ws.load_preloads()

@@ -37,7 +37,7 @@ Trivial().run(headless=True, size=(80, 24))
 SHELL_ONLY = """
 import sys, time, types
 from tui_lab.ui import app as app_module
-from tui_lab.ui.base import PaneScreen
+from tui_lab.ui.pane import PaneScreen
 
 class EmptyPane(PaneScreen):
     PANE = "repl"

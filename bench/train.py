@@ -33,9 +33,9 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils import data as tdata  # noqa: E402
 
-from tui_lab.core.linreg_data import Dataset, synthetic_data  # noqa: E402
-from tui_lab.core.train_config import TrainConfig  # noqa: E402
-from tui_lab.core.train_runner import run  # noqa: E402
+from tui_lab.core.train.config import TrainConfig  # noqa: E402
+from tui_lab.core.train.data import Dataset, synthetic_data  # noqa: E402
+from tui_lab.core.train.runner import run  # noqa: E402
 
 BATCHES = (10, 256, 4096)
 
@@ -130,7 +130,7 @@ async def started_run(config: TrainConfig, device: str) -> AsyncIterator[tuple[A
     """A headless app on the Train pane with ``config`` already started; yields (pilot, screen)."""
     from tui_lab.core.workspace import Workspace
     from tui_lab.ui.app import TuiLabApp
-    from tui_lab.ui.panes.train import TrainScreen
+    from tui_lab.ui.train.screen import TrainScreen
 
     workspace = Workspace()
     workspace.load_preloads()
@@ -213,8 +213,8 @@ async def redraw_times(points: int, runs: int, repeats: int) -> tuple[list[float
     """(ms on the UI thread to cut the curves, ms for the whole picture: curves + plotext + lines)."""
     from textual.app import App, ComposeResult
 
-    from tui_lab.core.train_history import RunRecord
-    from tui_lab.ui.train_plot import LossPlot
+    from tui_lab.core.train.history import RunRecord
+    from tui_lab.ui.train.plot import LossPlot
 
     class PlotApp(App[None]):
         def compose(self) -> ComposeResult:

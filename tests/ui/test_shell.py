@@ -9,9 +9,9 @@ from textual.command import CommandPalette
 from textual.widgets import OptionList
 
 from tui_lab.ui.app import TuiLabApp, pane_screen_class, pane_screen_classes
-from tui_lab.ui.base import PaneScreen
+from tui_lab.ui.chrome import StatusBar
 from tui_lab.ui.modals import HelpScreen, PickerScreen
-from tui_lab.ui.widgets import StatusBar
+from tui_lab.ui.pane import PaneScreen
 
 AppFactory = Callable[..., TuiLabApp]
 

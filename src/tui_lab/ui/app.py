@@ -22,16 +22,16 @@ from textual.timer import Timer
 from tui_lab.core.devices import DeviceError, available_devices, describe_device, resolve_device
 from tui_lab.core.gc_tuning import freeze_long_lived_objects
 from tui_lab.core.workspace import Workspace, WorkspaceChange
-from tui_lab.ui.base import PaneScreen
 from tui_lab.ui.modals import HelpScreen, PickerScreen
+from tui_lab.ui.pane import PaneScreen
 
 #: Each pane's screen class, as "module:Class". Imported on first use, so the first frame pays only
 #: for the start pane and the others load in the background while torch does.
 PANE_SCREENS: dict[str, str] = {
-    "repl": "tui_lab.ui.panes.repl:ReplScreen",
-    "data": "tui_lab.ui.panes.data:DataScreen",
-    "graph": "tui_lab.ui.panes.graph:GraphScreen",
-    "train": "tui_lab.ui.panes.train:TrainScreen",
+    "repl": "tui_lab.ui.repl.screen:ReplScreen",
+    "data": "tui_lab.ui.data.screen:DataScreen",
+    "graph": "tui_lab.ui.graph.screen:GraphScreen",
+    "train": "tui_lab.ui.train.screen:TrainScreen",
 }
 
 
@@ -67,7 +67,7 @@ class TuiLabApp(App[None]):
     """The terminal workbench: REPL, Data, Graph and Train over one workspace."""
 
     TITLE = "tui-lab"
-    CSS_PATH = Path(__file__).with_name("tui_lab.tcss")
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     MODES = {pane: partial(make_pane_screen, pane) for pane in PANE_SCREENS}
     BINDINGS = [
         Binding("f1", "help", "Help", tooltip="Help: keys, panes and the command line"),

@@ -1,0 +1,67 @@
+"""Command-line entry point.
+
+``tui-lab --help`` and ``--version`` import neither torch nor Textual: only argparse and
+this package's light modules load before the arguments are checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tui_lab import __version__
+from tui_lab.core.devices import DeviceError, parse_device_spec
+
+PANES = ("repl", "data", "graph", "train")
+
+EPILOG = """\
+keys:
+  F1 help   F2 REPL   F3 Data   F4 Graph   F5 Train   F12 device   ctrl+p palette   ctrl+q quit
+
+headless training (no terminal UI):
+  tui-lab train --help
+"""
+
+
+def _device(text: str) -> str:
+    try:
+        return parse_device_spec(text)
+    except DeviceError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for the interactive app."""
+    parser = argparse.ArgumentParser(
+        prog="tui-lab",
+        description="A terminal workbench for learning and exploring PyTorch.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("csv_path", nargs="?", metavar="CSV_PATH", help="a CSV file to open in the Data pane")
+    parser.add_argument("--pane", choices=PANES, help="the pane to open first (default: repl, or data with a CSV)")
+    parser.add_argument("--device", type=_device, metavar="DEVICE", help="cpu, cuda, cuda:N or mps (default: cpu)")
+    parser.add_argument("--version", action="version", version=f"tui-lab {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run the app (or ``tui-lab train``); returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["train"]:
+        from tui_lab.cli.train import main as train_main
+
+        return train_main(args_list[1:])
+    args = build_parser().parse_args(args_list)
+    pane = args.pane or ("data" if args.csv_path else "repl")
+
+    from tui_lab.ui.app import TuiLabApp
+
+    app = TuiLabApp(csv_path=args.csv_path, pane=pane, device=args.device)
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,205 @@
+"""``tui-lab train``: the Train pane's engine, headless.
+
+Prints one line per epoch in the course's format (``epoch 1, loss 0.000239``), then the
+learned w, b and their errors; ``--json`` prints one JSON object instead. Exit status 0 on
+success, 2 for bad arguments or data, 3 when the divergence guard stops the run.
+``--help`` imports neither torch nor Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from tui_lab.core.train.config import IMPLS, LOSSES, OPTIMIZERS, ConfigError, TrainConfig, parse_config
+
+if TYPE_CHECKING:
+    from tui_lab.core.train.runner import RunResult
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
+
+#: CLI option -> config field.
+OPTION_FIELDS = {
+    "impl": "impl",
+    "n": "n",
+    "true_w": "true_w",
+    "true_b": "true_b",
+    "noise": "noise",
+    "data_seed": "data_seed",
+    "lr": "lr",
+    "batch_size": "batch_size",
+    "epochs": "epochs",
+    "optimizer": "optimizer",
+    "momentum": "momentum",
+    "loss": "loss",
+    "delta": "huber_delta",
+    "init_std": "init_std",
+    "seed": "seed",
+    "csv": "csv_path",
+    "target": "target",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors exit with status 2 and one clear line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"tui-lab train: error: {message}\n(see tui-lab train --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``tui-lab train`` argument parser (every value is checked later, field by field)."""
+    d = TrainConfig()
+    parser = _Parser(
+        prog="tui-lab train",
+        description="Train linear regression (d2l 3.2-3.5) without the terminal UI.",
+        epilog="exit status: 0 success, 2 bad arguments or data, 3 diverged",
+    )
+    add = parser.add_argument
+    add("--impl", default=d.impl, help=f"{' | '.join(IMPLS)} (default: {d.impl})")
+    add("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
+    add("--n", default=str(d.n), metavar="N", help=f"synthetic samples (default: {d.n})")
+    add("--true-w", default="2,-3.4", metavar="W", help="true weights, comma separated (default: 2,-3.4)")
+    add("--true-b", default=str(d.true_b), metavar="B", help=f"true bias (default: {d.true_b})")
+    add("--noise", default=str(d.noise), metavar="SIGMA", help=f"noise std σ (default: {d.noise})")
+    add("--data-seed", default=str(d.data_seed), metavar="S", help="seed of the synthetic data (default: 0)")
+    add("--lr", default=str(d.lr), help=f"learning rate (default: {d.lr})")
+    add("--batch-size", default=str(d.batch_size), metavar="B", help=f"minibatch size (default: {d.batch_size})")
+    add("--epochs", default=str(d.epochs), metavar="E", help=f"epochs (default: {d.epochs})")
+    add("--optimizer", default=d.optimizer, help=f"{' | '.join(OPTIMIZERS)} (default: {d.optimizer})")
+    add("--momentum", default=str(d.momentum), metavar="MU", help=f"momentum μ (default: {d.momentum})")
+    add("--loss", default=d.loss, help=f"{' | '.join(LOSSES)} (default: {d.loss})")
+    add("--delta", default=str(d.huber_delta), metavar="D", help="Huber δ (default: 1)")
+    add("--init-std", default=str(d.init_std), metavar="S", help=f"std of the initial weights (default: {d.init_std})")
+    add("--seed", default=str(d.seed), metavar="S", help="seed of the initial weights and shuffling (default: 0)")
+    add("--csv", default="", metavar="PATH", help="train on a CSV instead of synthetic data")
+    add("--target", default="", metavar="COL", help="the CSV's target column")
+    add("--json", action="store_true", help="print one JSON object instead of text")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The config the arguments describe; raises ConfigError naming every bad option."""
+    values = {field: getattr(args, option) for option, field in OPTION_FIELDS.items()}
+    if args.csv:
+        values["data"] = "csv"
+    else:
+        values.pop("csv_path")
+        values.pop("target")
+    try:
+        return parse_config(values)
+    except ConfigError as error:
+        options = {field: option for option, field in OPTION_FIELDS.items()}
+        renamed = {"--" + options.get(f, f).replace("_", "-"): m for f, m in error.errors.items()}
+        raise ConfigError(renamed) from None
+
+
+def result_json(result: RunResult) -> dict[str, Any]:
+    """The JSON object ``--json`` prints (also used by the pane's export)."""
+    return {
+        "config": result.config.to_dict(),
+        "device": result.device,
+        "status": result.status,
+        "message": result.message,
+        "initial_loss": result.initial_loss,
+        "epoch_losses": list(result.epoch_losses),
+        "w": list(result.w),
+        "b": result.b,
+        "true_w": None if result.true_w is None else list(result.true_w),
+        "true_b": result.true_b,
+        "w_error": None if result.w_error is None else list(result.w_error),
+        "b_error": result.b_error,
+        "closed_form": {"w": list(result.closed_w or ()), "b": result.closed_b, "loss": result.closed_loss},
+        "seconds": result.seconds,
+        "samples": result.samples,
+        "samples_per_s": result.samples_per_s,
+        "diverged_at": None
+        if result.diverged_at is None
+        else {"epoch": result.diverged_at[0], "step": result.diverged_at[1]},
+    }
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN/Inf floats replaced by None, so the output is strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _vector(values: Sequence[float]) -> str:
+    return "[" + ", ".join(f"{v:.6f}" for v in values) + "]"
+
+
+def print_text(result: RunResult) -> None:
+    """The course's printout: epoch lines, then w, b and their errors."""
+    if result.config.impl == "closed":
+        print(f"closed form (lstsq on [X, 1]), loss {result.final_loss:f}")
+    for epoch, loss in enumerate(result.epoch_losses, start=1):
+        if result.config.impl != "closed":
+            print(f"epoch {epoch}, loss {loss:f}")
+    if result.status != "finished":
+        print(result.message, file=sys.stderr)
+    print(f"w: {_vector(result.w)}   b: {result.b:.6f}")
+    if result.w_error is not None and result.b_error is not None:
+        print(f"error in estimating w: {_vector(result.w_error)}")
+        print(f"error in estimating b: {result.b_error:.6f}")
+    else:
+        print("error in estimating w, b: n/a (no true parameters for this data)")
+    print(f"{result.seconds:.3f} s, {result.samples_per_s:,.0f} samples/s on {result.device}")
+
+
+_NEGATIVE = re.compile(r"^-\.?\d")
+
+
+def join_negative_values(argv: Sequence[str]) -> list[str]:
+    """``--true-w -3.4,2`` as ``--true-w=-3.4,2``: argparse would take ``-3.4,2`` for an option."""
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and _NEGATIVE.match(token):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``tui-lab train``; returns the exit status."""
+    args = build_parser().parse_args(join_negative_values(sys.argv[1:] if argv is None else argv))
+    try:
+        config = config_from_args(args)
+    except ConfigError as error:
+        for option, message in error.errors.items():
+            print(f"tui-lab train: error: {option}: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+    from tui_lab.core.devices import DeviceError
+    from tui_lab.core.train.data import DataError
+    from tui_lab.core.train.runner import run
+
+    try:
+        result = run(config, args.device)
+    except DeviceError as error:
+        print(f"tui-lab train: error: --device: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except DataError as error:
+        option = {"csv_path": "--csv", "target": "--target"}.get(error.field, "--" + error.field)
+        print(f"tui-lab train: error: {option}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(_finite(result_json(result))))
+        if result.status != "finished":
+            print(result.message, file=sys.stderr)
+    else:
+        print_text(result)
+    if result.status == "diverged":
+        return EXIT_DIVERGED
+    return EXIT_OK if result.status == "finished" else EXIT_FAILED

@@ -1,0 +1,62 @@
+"""The whole pipeline as one runnable script: ``read_csv``, every step's exact code, then the tensors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tui_lab.core.data.load import LoadOptions
+from tui_lab.core.data.pipeline import Pipeline
+from tui_lab.core.data.tensors import TensorOptions, tensor_code
+
+
+def _read_line(path: Path, options: LoadOptions) -> str:
+    args = [repr(str(path))] + [f"{key}={value!r}" for key, value in options.read_csv_kwargs().items()]
+    return f"data = pd.read_csv({', '.join(args)})"
+
+
+def generate_code(
+    path: Path,
+    options: LoadOptions,
+    steps: Sequence[tuple[str, str]],
+    target: Sequence[str],
+    tensors: TensorOptions | None = None,
+) -> str:
+    """A script from ``(title, code)`` steps; the tensors part is left out when ``tensors`` is None."""
+    lines = [
+        f'"""Preprocessing for {path.name}, exported from tui-lab\'s Data pane."""',
+        "",
+        "import pandas as pd",
+        "import torch",
+        "",
+        _read_line(path, options),
+        "target = []",
+    ]
+    for number, (title, code) in enumerate(steps, start=1):
+        lines.append("")
+        lines.append(f"# {number}. {title}")
+        lines.extend(code.splitlines())
+    if tensors is not None:
+        lines.append("")
+        lines.append("# To tensors")
+        lines.extend(tensor_code(target, tensors).splitlines())
+        names = [tensors.x_name] + ([tensors.y_name] if target else [])
+        lines.append("")
+        lines.append('if __name__ == "__main__":')
+        for name in names:
+            lines.append(f"    print({name!r}, tuple({name}.shape), {name}.dtype)")
+    return "\n".join(lines) + "\n"
+
+
+def pipeline_code(pipeline: Pipeline, tensors: TensorOptions | None = None) -> str:
+    """The script for ``pipeline`` as it stands (applied steps only)."""
+    steps = [(applied.step.title(), applied.code) for applied in pipeline.applied]
+    return generate_code(pipeline.path, pipeline.options, steps, pipeline.target, tensors or TensorOptions())
+
+
+def run_generated(code: str) -> dict[str, Any]:
+    """Run a generated script as plain Python (not as ``__main__``) and return its globals."""
+    namespace: dict[str, Any] = {"__name__": "tui_lab_generated"}
+    exec(compile(code, "<generated>", "exec"), namespace)
+    return namespace

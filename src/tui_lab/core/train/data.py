@@ -1,0 +1,166 @@
+"""Data for linear regression: the course's synthetic y = Xw + b + ε, workspace tensors, or a CSV.
+
+Every loader returns a :class:`Dataset` of float32 CPU tensors (X is N×d, y has N values)
+or raises :class:`DataError` naming the form field to blame, with a message a learner can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from tui_lab.core.train.config import TrainConfig
+
+_MISSING = object()
+
+
+class DataError(ValueError):
+    """Data that cannot be trained on; ``field`` is the config field the message belongs beside."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Features ``X`` (N×d), targets ``y`` (N,), and the true parameters when they are known."""
+
+    X: torch.Tensor
+    y: torch.Tensor
+    true_w: tuple[float, ...] | None
+    true_b: float | None
+    source: str
+    feature_names: tuple[str, ...] = ()
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return int(self.X.shape[0])
+
+    @property
+    def d(self) -> int:
+        """Number of features."""
+        return int(self.X.shape[1])
+
+
+def synthetic_data(
+    true_w: tuple[float, ...], true_b: float, n: int, noise: float = 0.01, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The course's ``synthetic_data``: X ~ N(0, 1), y = Xw + b + ε with ε ~ N(0, noise²), seeded."""
+    gen = torch.Generator().manual_seed(seed)
+    w = torch.tensor(true_w, dtype=torch.float32)
+    X = torch.normal(0.0, 1.0, (n, len(w)), generator=gen)
+    y = torch.mv(X, w) + true_b
+    if noise > 0:
+        y += torch.normal(0.0, noise, y.shape, generator=gen)
+    return X, y
+
+
+def as_features(value: Any, name: str, field: str = "x_name") -> torch.Tensor:
+    """``value`` as an N×d float32 tensor (a 1-D tensor becomes one column), or DataError."""
+    tensor = _as_tensor(value, name, field)
+    if tensor.dim() == 1:
+        tensor = tensor.unsqueeze(1)
+    if tensor.dim() != 2:
+        raise DataError(field, f"{name} must be 2-D (samples × features), got shape {tuple(tensor.shape)}")
+    if tensor.shape[0] == 0 or tensor.shape[1] == 0:
+        raise DataError(field, f"{name} is empty (shape {tuple(tensor.shape)})")
+    return tensor
+
+
+def as_targets(value: Any, name: str, field: str = "y_name") -> torch.Tensor:
+    """``value`` as a 1-D float32 tensor (N×1 is flattened), or DataError."""
+    tensor = _as_tensor(value, name, field)
+    if tensor.dim() == 2 and tensor.shape[1] == 1:
+        tensor = tensor[:, 0]
+    if tensor.dim() != 1:
+        raise DataError(field, f"{name} must be 1-D or N×1 (one target per sample), got shape {tuple(tensor.shape)}")
+    if tensor.shape[0] == 0:
+        raise DataError(field, f"{name} is empty")
+    return tensor
+
+
+def _as_tensor(value: Any, name: str, field: str) -> torch.Tensor:
+    if value is _MISSING or value is None:
+        raise DataError(field, f"no {name!r} in the workspace (load a CSV in the Data pane, or set it in the REPL)")
+    if not isinstance(value, torch.Tensor):
+        try:
+            value = torch.as_tensor(_numeric_array(value))
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise DataError(field, f"{name} is a {type(value).__name__}, not numeric data: {error}") from None
+    if value.is_complex() or value.dtype == torch.bool:
+        raise DataError(field, f"{name} has dtype {value.dtype}; need real numbers")
+    tensor = value.detach().to("cpu", torch.float32)
+    if not bool(torch.isfinite(tensor).all()):
+        bad = int((~torch.isfinite(tensor)).sum())
+        raise DataError(field, f"{name} has {bad} NaN/Inf value(s); fill or drop them first")
+    return tensor
+
+
+def _numeric_array(value: Any) -> Any:
+    import numpy as np
+
+    to_numpy = getattr(value, "to_numpy", None)
+    array = np.asarray(to_numpy() if callable(to_numpy) else value)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"dtype {array.dtype} is not numeric")
+    return array
+
+
+def workspace_data(x_name: str, y_name: str, lookup: Callable[[str, Any], Any]) -> Dataset:
+    """X and y from the workspace (``lookup`` is ``workspace.get``), checked for shape and values."""
+    X = as_features(lookup(x_name, _MISSING), x_name)
+    y = as_targets(lookup(y_name, _MISSING), y_name)
+    if X.shape[0] != y.shape[0]:
+        message = f"{x_name} has {X.shape[0]} rows but {y_name} has {y.shape[0]} values"
+        raise DataError("y_name", message)
+    return Dataset(X, y, None, None, f"workspace {x_name}, {y_name}")
+
+
+def csv_data(path: str, target: str) -> Dataset:
+    """The course's preprocessing (2.2): the target column as y, the rest one-hot encoded and mean-filled as X."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise DataError("csv_path", f"no such file: {path}") from None
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        raise DataError("csv_path", f"cannot read {path}: {error}") from None
+    if target not in frame.columns:
+        raise DataError("target", f"no column {target!r}; columns are {', '.join(map(str, frame.columns))}")
+    labels = frame[target]
+    if not pd.api.types.is_numeric_dtype(labels) or pd.api.types.is_bool_dtype(labels):
+        raise DataError("target", f"target {target!r} is not numeric (dtype {labels.dtype})")
+    if labels.isna().any():
+        raise DataError("target", f"target {target!r} has {int(labels.isna().sum())} missing value(s)")
+    inputs = frame.drop(columns=[target])
+    if inputs.shape[1] == 0:
+        raise DataError("target", "the CSV has no columns besides the target")
+    numeric = inputs.select_dtypes(include="number").columns
+    inputs[numeric] = inputs[numeric].fillna(inputs[numeric].mean())
+    inputs = pd.get_dummies(inputs, dummy_na=True, dtype=float)
+    inputs = inputs.loc[:, inputs.notna().all()]
+    if inputs.shape[1] == 0:
+        raise DataError("csv_path", "no usable feature columns (all missing)")
+    X = torch.tensor(inputs.to_numpy(dtype="float32"))
+    y = torch.tensor(labels.to_numpy(dtype="float32"))
+    return Dataset(X, y, None, None, f"csv {path}", tuple(map(str, inputs.columns)))
+
+
+def load_dataset(config: TrainConfig, lookup: Callable[[str, Any], Any] | None = None) -> Dataset:
+    """The dataset ``config`` asks for; workspace data needs ``lookup`` (e.g. ``workspace.get``)."""
+    if config.data == "synthetic":
+        X, y = synthetic_data(config.true_w, config.true_b, config.n, config.noise, config.data_seed)
+        return Dataset(X, y, tuple(config.true_w), config.true_b, "synthetic")
+    if config.data == "workspace":
+        if lookup is None:
+            raise DataError("data", "workspace data needs the app's workspace; use --csv on the command line")
+        return workspace_data(config.x_name, config.y_name, lookup)
+    if config.data == "csv":
+        return csv_data(config.csv_path, config.target)
+    raise DataError("data", f"unknown data source {config.data!r}")

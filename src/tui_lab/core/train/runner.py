@@ -1,0 +1,384 @@
+"""Run one training configuration on a device, reporting throttled progress.
+
+``run(config, device, on_progress, should_stop)`` is the engine behind both the Train pane
+(in a thread worker) and ``tui-lab train``. Steps run in chunks of up to 256; each chunk
+ends with one device sync that checks its losses (the divergence guard), reads the clock,
+polls ``should_stop`` and, at most every ``progress_interval`` seconds, calls ``on_progress``.
+On CUDA, full chunks of the manual-gradient path are captured once in a CUDA graph and
+replayed, which is the known way past kernel-launch overhead at small batches.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from tui_lab.core.devices import resolve_device
+from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.data import Dataset, load_dataset
+from tui_lab.core.train.impls import ENGINES, Engine, augment, closed_form, full_loss, initial_params
+
+#: A loss this many times the initial loss counts as blown up.
+BLOWUP_FACTOR = 1e4
+CHUNK_STEPS = 256
+CHUNK_SAMPLES = 1 << 18
+PROGRESS_INTERVAL = 0.1
+#: A chunk slower than this is halved for the next one (stop must take effect within 0.5 s).
+CHUNK_SECONDS = 0.05
+
+
+@dataclass(frozen=True, eq=False)
+class Progress:
+    """A throttled snapshot of a run: what changed since the previous one, and where it stands."""
+
+    epoch: int
+    epochs: int
+    step: int
+    steps_total: int
+    steps_per_epoch: int
+    new_step_losses: np.ndarray
+    epoch_losses: tuple[float, ...]
+    w: tuple[float, ...]
+    b: float
+    elapsed: float
+    samples_per_s: float
+    eta: float | None
+    cuda_memory: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """How a run ended, with its curves, parameters, errors and speed."""
+
+    config: TrainConfig
+    device: str
+    status: str  # finished | stopped | diverged | failed
+    message: str
+    step_losses: np.ndarray
+    epoch_losses: tuple[float, ...]
+    initial_loss: float
+    w: tuple[float, ...]
+    b: float
+    true_w: tuple[float, ...] | None
+    true_b: float | None
+    closed_w: tuple[float, ...] | None
+    closed_b: float | None
+    closed_loss: float | None
+    seconds: float
+    samples: int
+    steps_per_epoch: int
+    diverged_at: tuple[int, int] | None = None
+    artifacts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def samples_per_s(self) -> float:
+        """Training throughput (samples processed per second of training)."""
+        return self.samples / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def final_loss(self) -> float | None:
+        """The last full-data loss."""
+        return self.epoch_losses[-1] if self.epoch_losses else None
+
+    @property
+    def w_error(self) -> tuple[float, ...] | None:
+        """true w − learned w, as the course prints it; None for data without a truth."""
+        if self.true_w is None or len(self.true_w) != len(self.w):
+            return None
+        return tuple(t - v for t, v in zip(self.true_w, self.w, strict=True))
+
+    @property
+    def b_error(self) -> float | None:
+        """true b − learned b; None for data without a truth."""
+        return None if self.true_b is None else self.true_b - self.b
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def _never() -> bool:
+    return False
+
+
+def first_bad(values: list[float], limit: float) -> int | None:
+    """Index of the first NaN/Inf or blown-up loss, or None."""
+    for index, value in enumerate(values):
+        if not math.isfinite(value) or value > limit:
+            return index
+    return None
+
+
+def divergence_message(epoch: int, step: int) -> str:
+    """The guard's message, as the CLI and the pane show it."""
+    return f"diverged at epoch {epoch}, step {step}; try a smaller learning rate"
+
+
+def cuda_memory(device: str) -> int | None:
+    """Bytes of CUDA memory allocated by tensors on ``device``, or None off CUDA."""
+    return int(torch.cuda.memory_allocated(device)) if device.startswith("cuda") else None
+
+
+def explain_failure(error: BaseException, device: str) -> str:
+    """A learner-facing message for an exception raised while training."""
+    if isinstance(error, torch.cuda.OutOfMemoryError):
+        return f"CUDA out of memory on {device}: try a smaller N or batch size, or train on cpu"
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return f"training failed on {device}: {text}"
+
+
+def run(
+    config: TrainConfig,
+    device: str = "cpu",
+    on_progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] = _never,
+    *,
+    dataset: Dataset | None = None,
+    lookup: Callable[[str, Any], Any] | None = None,
+    progress_interval: float = PROGRESS_INTERVAL,
+    use_cuda_graphs: bool = True,
+) -> RunResult:
+    """Train ``config`` on ``device``; raises DeviceError/DataError for bad input, returns failures otherwise."""
+    device = resolve_device(device)
+    data = dataset if dataset is not None else load_dataset(config, lookup)
+    try:
+        return _Trainer(config, device, data, on_progress, should_stop, progress_interval, use_cuda_graphs).train()
+    except (RuntimeError, MemoryError) as error:
+        if device.startswith("cuda"):
+            torch.cuda.empty_cache()
+        return _failed(config, device, data, explain_failure(error, device))
+
+
+def _failed(config: TrainConfig, device: str, data: Dataset, message: str) -> RunResult:
+    d = data.d
+    return RunResult(
+        config, device, "failed", message, np.zeros(0), (), math.nan, (0.0,) * d, 0.0, data.true_w, data.true_b,
+        None, None, None, 0.0, 0, 0,
+    )  # fmt: skip
+
+
+class _Trainer:
+    """One run's state: data on the device, the engine, the loss history."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        device: str,
+        data: Dataset,
+        on_progress: ProgressCallback | None,
+        should_stop: Callable[[], bool],
+        interval: float,
+        use_cuda_graphs: bool,
+    ) -> None:
+        self.config, self.device, self.data = config, device, data
+        self.on_progress, self.should_stop, self.interval = on_progress, should_stop, interval
+        self.X = data.X.to(device)
+        self.y = data.y.to(device)
+        self.steps_per_epoch = math.ceil(data.n / config.batch_size)
+        self.step_losses: list[float] = []
+        self.epoch_losses: list[float] = []
+        self.sent_steps = 0
+        self.sent_epochs = 0
+        self.use_graphs = use_cuda_graphs and device.startswith("cuda")
+        self.graph: Any = None
+
+    # -- the run ------------------------------------------------------------------------
+
+    def train(self) -> RunResult:
+        cfg, data = self.config, self.data
+        theta0 = initial_params(data.d, cfg, self.device)
+        self.initial_loss = full_loss(self.X, self.y, theta0, cfg)
+        self.limit = BLOWUP_FACTOR * max(self.initial_loss, 1e-8)
+        if cfg.impl == "closed":
+            self.start = time.perf_counter()
+            return self._closed()
+        closed = closed_form(data.X, data.y)  # the comparison, solved up front so a stop returns at once
+        engine = ENGINES[cfg.impl](cfg, data.d, self.device)
+        self.start = self.last_report = time.perf_counter()
+        status, message, where = self._loop(engine)
+        seconds = time.perf_counter() - self.start
+        theta = engine.flat().cpu()
+        self._report(theta, force=True)
+        return self._result(status, message, theta, seconds, closed, where, engine.artifacts())
+
+    def _closed(self) -> RunResult:
+        theta = closed_form(self.X, self.y)
+        seconds = time.perf_counter() - self.start
+        loss = full_loss(self.X, self.y, theta.to(self.device), self.config)
+        self.epoch_losses.append(loss)
+        theta = theta.cpu()
+        message = f"closed form: loss {loss:.6f}"
+        return self._result("finished", message, theta, seconds, theta, None, {}, samples=self.data.n)
+
+    def _loop(self, engine: Engine) -> tuple[str, str, tuple[int, int] | None]:
+        cfg, n, B = self.config, self.data.n, self.config.batch_size
+        X = augment(self.X) if engine.augmented else self.X
+        chunk = max(1, min(CHUNK_STEPS, CHUNK_SAMPLES // B, self.steps_per_epoch))
+        losses = torch.zeros(chunk, device=self.device)
+        hist = torch.zeros(chunk + 2, self.data.d + 1, device=self.device)
+        hist[0] = engine.flat()
+        limit = chunk
+        gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
+        sizes = [min(B, n - s * B) for s in range(self.steps_per_epoch)]
+        self.samples = 0
+        for epoch in range(1, cfg.epochs + 1):
+            perm = torch.randperm(n, generator=gen, device=self.device)
+            Xs, ys = X.index_select(0, perm), self.y.index_select(0, perm)
+            c0 = 0
+            while c0 < self.steps_per_epoch:
+                k = min(limit, self.steps_per_epoch - c0)
+                began = time.perf_counter()
+                self._run_chunk(engine, Xs, ys, c0, k, losses, hist)
+                values = [v / sizes[c0 + j] for j, v in enumerate(losses[:k].tolist())]
+                bad = first_bad(values, self.limit)
+                if bad is not None:
+                    self.samples += sum(sizes[c0 : c0 + bad])
+                    self.step_losses.extend(values[:bad])
+                    engine.load_flat(hist[bad])
+                    step = c0 + bad + 1
+                    return "diverged", divergence_message(epoch, step), (epoch, step)
+                self.step_losses.extend(values)
+                self.samples += sum(sizes[c0 : c0 + k])
+                hist[0] = hist[k].clone()
+                c0 += k
+                if self.should_stop():
+                    return "stopped", f"stopped in epoch {epoch} at step {c0}", None
+                if time.perf_counter() - began > CHUNK_SECONDS and limit > 1:
+                    limit //= 2  # slow steps: smaller chunks keep stop and progress prompt
+                self._report_throttled(engine)
+            loss = full_loss(self.X, self.y, engine.flat(), cfg)
+            if not math.isfinite(loss) or loss > self.limit:
+                engine.load_flat(hist[0])
+                return "diverged", divergence_message(epoch, self.steps_per_epoch), (epoch, self.steps_per_epoch)
+            self.epoch_losses.append(loss)
+            self._report_throttled(engine)
+        return "finished", f"finished {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}", None
+
+    def _run_chunk(
+        self,
+        engine: Engine,
+        Xs: torch.Tensor,
+        ys: torch.Tensor,
+        c0: int,
+        k: int,
+        losses: torch.Tensor,
+        hist: torch.Tensor,
+    ) -> None:
+        B = self.config.batch_size
+        start, stop = c0 * B, (c0 + k) * B
+        full = k == len(losses) and stop <= self.data.n
+        if self.use_graphs and engine.graphable and full:
+            self._replay(engine, Xs[start:stop], ys[start:stop], k, losses, hist)
+            return
+        engine.begin_chunk(hist)
+        engine.run_steps(Xs[start:stop], ys[start:stop], k, B, losses, hist)
+        engine.end_chunk(hist, k)
+
+    def _replay(
+        self, engine: Engine, Xc: torch.Tensor, yc: torch.Tensor, k: int, losses: torch.Tensor, hist: torch.Tensor
+    ) -> None:
+        """Run a full chunk through a CUDA graph, capturing it on first use (the first chunk runs eagerly)."""
+        B = self.config.batch_size
+
+        def body(Xc: torch.Tensor, yc: torch.Tensor) -> None:
+            engine.begin_chunk(hist)
+            engine.run_steps(Xc, yc, k, B, losses, hist)
+            engine.end_chunk(hist, k)
+
+        if self.graph is None:
+            self.static_X, self.static_y = Xc.clone(), yc.clone()
+            side = torch.cuda.Stream(device=self.device)
+            side.wait_stream(torch.cuda.current_stream(self.device))
+            with torch.cuda.stream(side):
+                body(self.static_X, self.static_y)  # warm-up doubles as this chunk's real training
+            torch.cuda.current_stream(self.device).wait_stream(side)
+            try:
+                graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(graph):
+                    body(self.static_X, self.static_y)
+                self.graph = graph
+            except RuntimeError:
+                self.use_graphs = False  # capture unsupported here: stay eager
+            return
+        self.static_X.copy_(Xc)
+        self.static_y.copy_(yc)
+        self.graph.replay()
+
+    # -- progress and results --------------------------------------------------------------
+
+    def _report_throttled(self, engine: Engine) -> None:
+        if self.on_progress is None:
+            return
+        now = time.perf_counter()
+        if now - self.last_report >= self.interval:
+            self._report(engine.flat(), force=False)
+
+    def _report(self, theta: torch.Tensor, *, force: bool) -> None:
+        if self.on_progress is None:
+            return
+        self.last_report = time.perf_counter()
+        elapsed = self.last_report - self.start
+        done = len(self.step_losses)
+        total = self.steps_per_epoch * self.config.epochs
+        rate = getattr(self, "samples", 0) / elapsed if elapsed > 0 else 0.0
+        eta = elapsed * (total - done) / done if done else None
+        values = theta.tolist()
+        progress = Progress(
+            epoch=min(len(self.epoch_losses) + 1, self.config.epochs),
+            epochs=self.config.epochs,
+            step=done,
+            steps_total=total,
+            steps_per_epoch=self.steps_per_epoch,
+            new_step_losses=np.asarray(self.step_losses[self.sent_steps :], dtype=np.float64),
+            epoch_losses=tuple(self.epoch_losses[self.sent_epochs :]),
+            w=tuple(values[:-1]),
+            b=values[-1],
+            elapsed=elapsed,
+            samples_per_s=rate,
+            eta=eta,
+            cuda_memory=cuda_memory(self.device),
+        )
+        self.sent_steps, self.sent_epochs = done, len(self.epoch_losses)
+        self.on_progress(progress)
+
+    def _result(
+        self,
+        status: str,
+        message: str,
+        theta: torch.Tensor,
+        seconds: float,
+        closed: torch.Tensor,
+        where: tuple[int, int] | None,
+        extra: dict[str, Any],
+        samples: int | None = None,
+    ) -> RunResult:
+        values, closed_values = theta.tolist(), closed.tolist()
+        w = torch.tensor(values[:-1])
+        artifacts: dict[str, Any] = {"w": w, "b": torch.tensor(values[-1]), **extra}
+        closed_loss = full_loss(self.data.X, self.data.y, closed, self.config)
+        return RunResult(
+            config=self.config,
+            device=self.device,
+            status=status,
+            message=message,
+            step_losses=np.asarray(self.step_losses, dtype=np.float64),
+            epoch_losses=tuple(self.epoch_losses),
+            initial_loss=self.initial_loss,
+            w=tuple(values[:-1]),
+            b=values[-1],
+            true_w=self.data.true_w,
+            true_b=self.data.true_b,
+            closed_w=tuple(closed_values[:-1]),
+            closed_b=closed_values[-1],
+            closed_loss=closed_loss,
+            seconds=seconds,
+            samples=self.samples if samples is None else samples,
+            steps_per_epoch=self.steps_per_epoch,
+            diverged_at=where,
+            artifacts=artifacts,
+        )

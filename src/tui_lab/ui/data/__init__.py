@@ -1,0 +1,1 @@
+"""The Data pane: its screen, grid, forms and dialogs."""

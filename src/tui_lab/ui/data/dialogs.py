@@ -1,0 +1,373 @@
+"""Modal dialogs of the Data pane: open a CSV, type a path, fill in a step's options, confirm."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, SelectionList, Static
+from textual.widgets.option_list import Option
+
+from tui_lab.core.data.files import complete_path, load_recent, sample_files
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > .dialog {{
+    width: 72; max-width: 95%; height: auto; max-height: 90%;
+    border: round $accent; background: $surface; padding: 0 1;
+}}
+{name} .dialog-title {{ text-style: bold; }}
+{name} .dialog-help {{ color: $text-muted; }}
+{name} .dialog-error {{ color: $error; height: auto; }}
+{name} .dialog-buttons {{ height: auto; align-horizontal: right; }}
+{name} .dialog-buttons Button {{ margin-left: 1; min-width: 10; }}
+{name} Label {{ margin-top: 1; color: $text-muted; }}
+{name} Input, {name} Select, {name} SelectionList, {name} OptionList {{ background: $boost; }}
+{name} .dialog-fields {{ height: auto; max-height: 55vh; }}
+{name} SelectionList {{ height: auto; max-height: 7; }}
+{name} OptionList {{ height: auto; max-height: 10; }}
+"""
+
+
+class PathSuggester(Suggester):
+    """Completes file-system paths as you type (→ or End accepts, Tab too in the dialogs)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return complete_path(value)
+
+
+class _Dialog(ModalScreen[Any]):
+    """Shared behaviour: Esc cancels; Tab accepts a path suggestion before moving focus."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _accept_suggestion(self) -> bool:
+        focused = self.focused
+        if isinstance(focused, Input) and focused._suggestion and focused.cursor_at_end:
+            focused.value = focused._suggestion
+            focused.cursor_position = len(focused.value)
+            return True
+        return False
+
+    async def on_key(self, event: Any) -> None:
+        if event.key == "tab" and self._accept_suggestion():
+            event.stop()
+            event.prevent_default()
+
+
+class OpenCsvScreen(_Dialog):
+    """Pick a CSV: a path with completion, the two sample files (F6, F7) and recent files."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="OpenCsvScreen")
+    AUTO_FOCUS = "#open-path"
+    BINDINGS = [
+        Binding("f6", "sample(0)", "house_tiny.csv"),
+        Binding("f7", "sample(1)", "housing.csv"),
+    ]
+
+    def __init__(self, start: str = "") -> None:
+        super().__init__()
+        self.start = start
+        self.samples = sample_files()
+        self.recent = [p for p in load_recent() if p not in {str(s) for s in self.samples}]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Open CSV", classes="dialog-title")
+            yield Input(
+                self.start, placeholder="path/to/file.csv", suggester=PathSuggester(), id="open-path", compact=True
+            )
+            yield Static("Enter opens · Tab/→ completes · ↓ to the list · Esc cancels", classes="dialog-help")
+            yield Static("", classes="dialog-error", id="open-error")
+            options = [
+                Option(Text.assemble((f"F{6 + i} ", "bold"), f"sample: {p.name}"), id=str(p))
+                for i, p in enumerate(self.samples)
+            ]
+            if not self.samples:
+                options.append(Option("sample_data/ not found next to the app or here", disabled=True))
+            options += [Option(f"recent: {p}", id=p) for p in self.recent]
+            yield OptionList(*options, id="open-list", compact=True)
+
+    @on(Input.Submitted, "#open-path")
+    def _submit(self, event: Input.Submitted) -> None:
+        value = event.value.strip()
+        if not value:
+            self.query_one("#open-error", Static).update("Type a path, or pick a file below.")
+            return
+        self.dismiss(value)
+
+    @on(OptionList.OptionSelected, "#open-list")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.dismiss(event.option.id)
+
+    def action_sample(self, index: int) -> None:
+        if index < len(self.samples):
+            self.dismiss(str(self.samples[index]))
+        else:
+            self.query_one("#open-error", Static).update("That sample file is not here (sample_data/ missing).")
+
+    async def on_key(self, event: Any) -> None:
+        await super().on_key(event)
+        if event.key == "down" and isinstance(self.focused, Input):
+            options = self.query_one("#open-list", OptionList)
+            options.focus()
+            if options.highlighted is None and options.option_count:
+                options.highlighted = 0
+            event.stop()
+
+
+class PathPromptScreen(_Dialog):
+    """Ask for a file path to write to."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="PathPromptScreen")
+
+    def __init__(self, title: str, default: str) -> None:
+        super().__init__()
+        self.title_text, self.default = title, default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Input(self.default, suggester=PathSuggester(), id="prompt-path", compact=True)
+            yield Static("Enter writes (atomically) · Esc cancels", classes="dialog-help")
+
+    @on(Input.Submitted, "#prompt-path")
+    def _submit(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+
+
+class ConfirmScreen(_Dialog):
+    """A yes/no question: y or Enter says yes, n or Esc says no."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmScreen")
+    BINDINGS = [Binding("y,enter", "answer(True)", "Yes"), Binding("n", "answer(False)", "No")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question)
+            yield Static("y / Enter: yes · n / Esc: no", classes="dialog-help")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+@dataclass(frozen=True)
+class ColumnsField:
+    """Tick columns (space toggles)."""
+
+    name: str
+    label: str
+    columns: Sequence[str]
+    selected: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ChoiceField:
+    """One of a few options."""
+
+    name: str
+    label: str
+    options: Sequence[tuple[str, str]]
+    value: str
+
+
+@dataclass(frozen=True)
+class TextField:
+    """A line of text."""
+
+    name: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+
+
+@dataclass(frozen=True)
+class CheckField:
+    """An on/off option."""
+
+    name: str
+    label: str
+    value: bool = False
+
+
+Field = ColumnsField | ChoiceField | TextField | CheckField
+
+
+class _SubmitOnEnter:
+    """Mixin for form fields: Enter applies the whole form (space still changes the field)."""
+
+    def action_submit_form(self) -> None:
+        screen = self.screen  # type: ignore[attr-defined]
+        if isinstance(screen, StepFormScreen):
+            screen.action_apply()
+
+
+class _FormSelectionList(_SubmitOnEnter, SelectionList[str]):
+    """Space toggles a column; Enter applies the form."""
+
+    BINDINGS = [Binding("enter", "submit_form", "Apply", show=False)]
+
+
+class _FormSelect(_SubmitOnEnter, Select[str]):
+    """Space or ↓ opens the choices; Enter applies the form."""
+
+    BINDINGS = [Binding("enter", "submit_form", "Apply", show=False)]
+
+
+class _FormCheckbox(_SubmitOnEnter, Checkbox):
+    """Space toggles; Enter applies the form."""
+
+    BINDINGS = [Binding("enter", "submit_form", "Apply", show=False)]
+
+
+class StepFormScreen(_Dialog):
+    """A step's options; Enter (or the Apply button) checks them with ``validate`` and returns them."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="StepFormScreen")
+    AUTO_FOCUS = ".dialog-fields *"  # the first focusable field, not the scrollable dialog
+
+    def __init__(
+        self,
+        title: str,
+        help_text: str,
+        fields: Sequence[Field],
+        validate: Callable[[dict[str, Any]], str | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.title_text, self.help_text, self.fields, self.validate = title, help_text, list(fields), validate
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Static(
+                self.help_text + "\nSpace toggles · Enter applies · Tab next field · Esc cancels", classes="dialog-help"
+            )
+            with VerticalScroll(classes="dialog-fields", can_focus=False):
+                for field in self.fields:
+                    yield from self._compose_field(field)
+            yield Static("", classes="dialog-error", id="form-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Apply", variant="primary", id="form-apply", compact=True)
+                yield Button("Cancel", id="form-cancel", compact=True)
+
+    def _compose_field(self, field: Field) -> ComposeResult:
+        if isinstance(field, CheckField):
+            yield _FormCheckbox(field.label, field.value, id=f"field-{field.name}", compact=True)
+            return
+        yield Label(field.label)
+        if isinstance(field, ColumnsField):
+            yield _FormSelectionList(
+                *[(name, name, name in field.selected) for name in field.columns],
+                id=f"field-{field.name}",
+                compact=True,
+            )
+        elif isinstance(field, ChoiceField):
+            yield _FormSelect(
+                list(field.options), value=field.value, allow_blank=False, id=f"field-{field.name}", compact=True
+            )
+        else:
+            yield Input(field.value, placeholder=field.placeholder, id=f"field-{field.name}", compact=True)
+
+    def on_mount(self) -> None:
+        # Focusing the first field before layout scrolls its label away; start at the top.
+        fields = self.query_one(".dialog-fields", VerticalScroll)
+        self.call_after_refresh(fields.scroll_home, animate=False)
+
+    def values(self) -> dict[str, Any]:
+        """The form's current values by field name."""
+        out: dict[str, Any] = {}
+        for field in self.fields:
+            widget = self.query_one(f"#field-{field.name}")
+            if isinstance(field, ColumnsField):
+                chosen = set(widget.selected)  # type: ignore[attr-defined]
+                out[field.name] = tuple(c for c in field.columns if c in chosen)
+            else:
+                out[field.name] = widget.value  # type: ignore[attr-defined]
+        return out
+
+    def action_apply(self) -> None:
+        values = self.values()
+        problem = self.validate(values) if self.validate else None
+        if problem:
+            self.query_one("#form-error", Static).update(problem)
+            return
+        self.dismiss(values)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_apply()
+
+    @on(Button.Pressed, "#form-apply")
+    def _apply_pressed(self) -> None:
+        self.action_apply()
+
+    @on(Button.Pressed, "#form-cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+
+class CodeScreen(_Dialog):
+    """The pipeline as a runnable script: c copies it (OSC 52), e exports it as .py."""
+
+    DEFAULT_CSS = (
+        DIALOG_CSS.format(name="CodeScreen")
+        + """
+    CodeScreen > .dialog { width: 100; height: 90%; }
+    CodeScreen TextArea { height: 1fr; }
+    """
+    )
+    BINDINGS = [
+        Binding("c", "copy", "Copy"),
+        Binding("e", "export", "Export .py"),
+        Binding("q", "cancel", "Close", show=False),
+    ]
+
+    def __init__(self, code: str, on_copy: Callable[[], None], on_export: Callable[[], None]) -> None:
+        super().__init__()
+        self.code, self.on_copy, self.on_export = code, on_copy, on_export
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import TextArea
+
+        with Vertical(classes="dialog"):
+            yield Static("Pipeline code: read_csv → steps → tensors", classes="dialog-title")
+            yield Static("c copy (OSC 52) · e export .py · Esc close", classes="dialog-help")
+            yield TextArea(self.code, language="python", read_only=True, id="code-text", show_line_numbers=True)
+
+    def action_copy(self) -> None:
+        self.on_copy()
+
+    def action_export(self) -> None:
+        self.dismiss(None)
+        self.on_export()
+
+
+def default_export_path(source: Path | None, suffix: str) -> str:
+    """``<source stem>_processed<suffix>`` next to the source file (never the source itself)."""
+    if source is None:
+        return f"processed{suffix}"
+    return str(source.with_name(f"{source.stem}_processed{suffix}"))

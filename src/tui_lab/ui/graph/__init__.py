@@ -1,0 +1,1 @@
+"""The Graph pane: its screen, graph view and info text."""

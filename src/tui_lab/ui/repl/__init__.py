@@ -1,0 +1,1 @@
+"""The REPL pane: its screen, editor, log rendering, variable list and dialogs."""

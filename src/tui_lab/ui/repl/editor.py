@@ -1,0 +1,190 @@
+"""The REPL's input: a Python TextArea where Enter runs complete input, with history and completion.
+
+Enter runs when :func:`~tui_lab.core.repl.engine.input_state` says the input is complete
+(IPython's rule), otherwise it inserts a newline with the right indentation. ctrl+j and
+shift+enter always insert a newline. Up/Down on the first/last line walk the history.
+Tab completes (the screen computes candidates in a worker and calls :meth:`show_completions`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.widgets import OptionList, TextArea
+from textual.widgets.option_list import Option
+
+from tui_lab.core.repl.complete import Completion
+from tui_lab.core.repl.history import History
+from tui_lab.core.repl.input import input_state, next_indent
+
+
+class ReplInput(TextArea):
+    """Multi-line Python input with IPython-like Enter, history and Tab completion."""
+
+    DEFAULT_CSS = """
+    ReplInput {
+        height: auto;
+        min-height: 3;
+        max-height: 12;
+        border: tall $accent 40%;
+    }
+    ReplInput:focus {
+        border: tall $accent;
+    }
+    """
+
+    @dataclass
+    class Submitted(Message):
+        """The user ran an input."""
+
+        source: str
+
+    @dataclass
+    class CompletionRequested(Message):
+        """Tab was pressed after a name: complete at (1-based line, 0-based column)."""
+
+        source: str
+        line: int
+        column: int
+
+    def __init__(self, history: History, *, id: str | None = None) -> None:
+        # Highlighting starts after the first frame: compiling the tree-sitter query takes ~65 ms.
+        super().__init__(language=None, id=id, tab_behavior="indent", soft_wrap=True, show_line_numbers=False)
+        self.input_history = history
+        self.popup: OptionList | None = None
+        self._completion: Completion | None = None
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.set_timer, 0.05, self._start_highlighting)
+
+    def _start_highlighting(self) -> None:
+        self.language = "python"
+
+    # -- key handling ---------------------------------------------------------------
+
+    async def _on_key(self, event: events.Key) -> None:
+        key = event.key
+        if self.popup_visible and self._popup_key(key):
+            event.stop()
+            event.prevent_default()
+            return
+        handled = True
+        if key == "enter":
+            self._enter()
+        elif key in ("ctrl+j", "shift+enter"):
+            self.insert_newline()
+        elif key == "tab":
+            handled = self._tab()
+        elif key == "up" and self.cursor_location[0] == 0 and not self.selected_text:
+            self._recall(self.input_history.previous(self.text), at_start=True)
+        elif key == "down" and self.cursor_location[0] == self.document.line_count - 1 and not self.selected_text:
+            self._recall(self.input_history.next(), at_start=False)
+        else:
+            handled = False
+        if handled:
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)
+
+    def _enter(self) -> None:
+        row, _ = self.cursor_location
+        at_end = row == self.document.line_count - 1
+        if at_end and input_state(self.text) != "incomplete":
+            self.submit()
+        else:
+            self.insert_newline()
+
+    def insert_newline(self) -> None:
+        """Insert a newline with the indentation the current line calls for."""
+        row, column = self.cursor_location
+        line = self.document.get_line(row)[:column]
+        self.insert("\n" + next_indent(line))
+
+    def _tab(self) -> bool:
+        row, column = self.cursor_location
+        before = self.document.get_line(row)[:column]
+        if not before.strip() or before.endswith((" ", "(", ",")):
+            self.insert(" " * (4 - column % 4))
+            return True
+        self.post_message(self.CompletionRequested(self.text, row + 1, column))
+        return True
+
+    def _recall(self, entry: str | None, *, at_start: bool) -> None:
+        if entry is None:
+            return
+        self.load_text(entry)
+        if at_start:
+            self.move_cursor((0, len(self.document.get_line(0))))
+        else:
+            self.move_cursor(self.document.end)
+
+    def submit(self) -> None:
+        """Run the input as it is (F9 and Enter on complete input)."""
+        self.hide_completions()
+        self.post_message(self.Submitted(self.text))
+
+    # -- completion popup -------------------------------------------------------------
+
+    @property
+    def popup_visible(self) -> bool:
+        """True while the completion list is shown."""
+        return self.popup is not None and self.popup.display
+
+    def show_completions(self, completion: Completion) -> None:
+        """Insert the common prefix; list the choices when there are several."""
+        if not completion.items:
+            self.app.bell()
+            if completion.timed_out:
+                self.notify("Completion timed out.", title="Completion", severity="warning")
+            return
+        common = completion.common_prefix()
+        if len(completion.items) == 1 or len(common) > len(completion.prefix):
+            self._replace_prefix(completion.prefix, common if len(completion.items) > 1 else completion.items[0])
+            if len(completion.items) == 1:
+                return
+            completion = Completion(common, completion.items)
+        self._completion = completion
+        if self.popup is not None:
+            self.popup.clear_options()
+            self.popup.add_options([Option(Text(item), id=item) for item in completion.items])
+            self.popup.highlighted = 0
+            self.popup.display = True
+
+    def hide_completions(self) -> None:
+        """Close the completion list."""
+        if self.popup is not None:
+            self.popup.display = False
+        self._completion = None
+
+    def _replace_prefix(self, prefix: str, replacement: str) -> None:
+        row, column = self.cursor_location
+        start = (row, column - len(prefix))
+        self.replace(replacement, start, (row, column))
+
+    def _popup_key(self, key: str) -> bool:
+        """Keys while the list is open: arrows move, Tab/Enter pick, Esc closes. True if used."""
+        popup = self.popup
+        assert popup is not None
+        if key in ("up", "down"):
+            popup.action_cursor_up() if key == "up" else popup.action_cursor_down()
+            return True
+        if key in ("tab", "enter"):
+            self.accept_completion()
+            return True
+        self.hide_completions()
+        return key == "escape"
+
+    def accept_completion(self) -> None:
+        """Insert the highlighted choice."""
+        popup, completion = self.popup, self._completion
+        if popup is not None and completion is not None and popup.highlighted is not None:
+            choice = popup.get_option_at_index(popup.highlighted).id or ""
+            row, column = self.cursor_location
+            line = self.document.get_line(row)[:column]
+            typed = completion.prefix if line.endswith(completion.prefix) else ""
+            self._replace_prefix(typed, choice)
+        self.hide_completions()

@@ -1,0 +1,116 @@
+"""REPL modals: answering ``input()``, and the "Explain broadcasting" calculator."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from tui_lab.core.repl.broadcast import evaluate_operands
+
+
+class InputPromptScreen(ModalScreen[str | None]):
+    """Answer the running code's ``input(prompt)``; Esc or ctrl+c raises KeyboardInterrupt there."""
+
+    DEFAULT_CSS = """
+    InputPromptScreen { align: center middle; }
+    #input-box { width: 60; max-width: 90%; height: auto; border: round $accent; background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape,ctrl+c", "cancel", "Cancel (raises KeyboardInterrupt)", priority=True)]
+
+    def __init__(self, prompt: str) -> None:
+        super().__init__()
+        self.prompt_text = prompt
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="input-box"):
+            yield Static(Text("The running code asks for input()", style="bold"))
+            yield Static(Text(self.prompt_text or "(no prompt)"), id="input-prompt")
+            yield Input(placeholder="type the answer, Enter sends", id="input-answer")
+            yield Static(Text("Esc cancels (the code gets KeyboardInterrupt)", style="dim"))
+
+    @on(Input.Submitted, "#input-answer")
+    def _send(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class BroadcastScreen(ModalScreen[None]):
+    """Type two (or more) comma-separated names or expressions; see how their shapes broadcast."""
+
+    DEFAULT_CSS = """
+    BroadcastScreen { align: center middle; }
+    #broadcast-box { width: 76; max-width: 95%; height: auto; max-height: 90%; border: round $accent; background: $surface; padding: 0 1; }
+    #broadcast-result { height: auto; margin-top: 1; }
+    """
+    BINDINGS = [Binding("escape", "close", "Close")]
+
+    def __init__(self, namespace: Mapping[str, Any], initial: str = "") -> None:
+        super().__init__()
+        self.namespace = namespace
+        self.initial = initial
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="broadcast-box"):
+            yield Static(Text("Explain broadcasting", style="bold"))
+            yield Input(
+                value=self.initial, placeholder="a, b   e.g.  X, X.sum(axis=1, keepdims=True)", id="broadcast-exprs"
+            )
+            yield Static(Text("Names or expressions, separated by ', '. Enter explains, Esc closes.", style="dim"))
+            yield Static(id="broadcast-result")
+
+    def on_mount(self) -> None:
+        if self.initial:
+            self.explain(self.initial)
+
+    @on(Input.Submitted, "#broadcast-exprs")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.explain(event.value)
+
+    def explain(self, text: str) -> None:
+        """Evaluate the expressions and show the aligned shapes, or why not."""
+        parts = split_expressions(text)
+        result = self.query_one("#broadcast-result", Static)
+        if len(parts) < 2:
+            result.update(Text("Give at least two expressions, e.g.  a, b", style="italic"))
+            return
+        try:
+            explanation = evaluate_operands(parts, self.namespace)
+        except ValueError as error:
+            result.update(Text(str(error), style="bold"))
+            return
+        result.update(Text(explanation.as_text()))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def split_expressions(text: str) -> list[str]:
+    """Split on top-level commas (not inside brackets or quotes)."""
+    parts, depth, current, quote = [], 0, "", ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+            continue
+        current += char
+    if current.strip():
+        parts.append(current.strip())
+    return [p for p in parts if p]

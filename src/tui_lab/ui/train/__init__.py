@@ -1,0 +1,1 @@
+"""The Train pane: its screen, form, loss plot, summary and sweep dialog."""

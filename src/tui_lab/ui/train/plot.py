@@ -1,0 +1,276 @@
+"""The Train pane's loss plot: every kept run overlaid, labelled, downsampled before drawing.
+
+Drawing has two halves. On the UI thread, :meth:`LossPlot.spec` turns the runs into a small
+:class:`PlotSpec` (each curve already smoothed and cut to about one point per column, in numpy).
+plotext then builds the picture from that spec in a thread worker: it is pure Python and takes
+tens of milliseconds at 120×40, which would otherwise stall the event loop on every redraw. The
+worker also turns plotext's character matrix into the widget's lines (:class:`Strip`), so the UI
+thread only hands finished lines to the compositor (converting them there cost ~5 ms a redraw).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from plotext import _utility as plotext_utility
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.message import Message
+from textual.strip import Strip
+from textual_plotext import PlotextPlot
+
+from tui_lab.core.train.axis import Ticks, axis_ticks
+
+if TYPE_CHECKING:
+    from tui_lab.core.train.history import RunRecord
+
+
+#: Plotext colour names, one per run (cycled).
+RUN_COLOURS = ("cyan+", "orange+", "green+", "magenta+", "yellow+", "blue+", "red+", "white")
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One run, ready to draw: its smoothed step curve and its epoch dots."""
+
+    label: str
+    colour: str
+    x: list[float]
+    y: list[float]
+    epoch_x: list[float]
+    epoch_y: list[float]
+    braille: bool
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    """Everything plotext needs for one picture, detached from the live run records."""
+
+    curves: tuple[Curve, ...]
+    log_scale: bool
+    x_max: float
+    size: tuple[int, int]
+    theme: str
+    #: Settings every overlaid run shares (shown once in the title instead of in each label).
+    common: str = ""
+    #: Loss-axis ticks (data values) and their compact labels; empty lets plotext choose.
+    y_ticks: tuple[float, ...] = ()
+    y_labels: tuple[str, ...] = ()
+
+
+class LossPlot(PlotextPlot):
+    """Smoothed per-step loss and per-epoch loss of the kept runs, against epochs."""
+
+    DEFAULT_CSS = """
+    LossPlot {
+        height: 1fr;
+        min-height: 8;
+    }
+    """
+
+    @dataclass
+    class Built(Message):
+        """A picture finished building in the worker."""
+
+        size: tuple[int, int]
+        lines: list[Strip]
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.records: list[RunRecord] = []
+        self.log_scale = False
+        self.current_id: int | None = None
+        self._lock = threading.Lock()
+        self._picture: tuple[tuple[int, int], list[Strip]] | None = None
+        self._ansi_console = Console(color_system="truecolor", force_terminal=True, width=200, legacy_windows=False)
+        self._styles: dict[str, Style] = {}
+        self._building = False
+        self._stale = False
+
+    # -- what to draw (UI thread) -----------------------------------------------------------
+
+    def show_runs(self, records: list[RunRecord], current_id: int | None = None) -> None:
+        """Draw ``records`` (the current run's curve last, on top)."""
+        self.records = list(records)
+        self.current_id = current_id
+        self._request()
+
+    def set_log_scale(self, on: bool) -> None:
+        """Switch the y axis between linear and log10."""
+        self.log_scale = on
+        self._request()
+
+    def max_points(self, current: bool) -> int:
+        """Points per curve: one per column for the current run, fewer for the others (plotext joins them)."""
+        width = self.size.width or 80
+        return max(16, width if current else width // 4)
+
+    def spec(self) -> PlotSpec:
+        """The picture to build now: each curve downsampled, whatever the history length."""
+        ordered = sorted(self.records, key=lambda r: (r.run_id == self.current_id, r.run_id))
+        newest = ordered[-1].run_id if ordered else None
+        shared = set.intersection(*(set(r.config.label_parts()) for r in ordered)) if len(ordered) > 1 else set()
+        curves = []
+        for record in ordered:
+            x, y = record.step_curve(self.max_points(record.run_id == self.current_id))
+            xs, ys = self._finite(x, y)
+            ex: list[float] = []
+            ey: list[float] = []
+            if record.run_id == newest or not xs:  # epoch dots for the newest run keep the overlay cheap
+                ex, ey = self._finite(*(np.asarray(v, dtype=np.float64) for v in record.epoch_curve()))
+            suffix = "" if record.status in ("running", "finished") else f" ({record.status})"
+            colour = RUN_COLOURS[record.run_id % len(RUN_COLOURS)]
+            own = [p for p in record.config.label_parts() if p not in shared]  # only what tells the runs apart
+            label = f"#{record.run_id} {' '.join(own)}".rstrip() + suffix
+            curves.append(Curve(label, colour, xs, ys, ex, ey, record.run_id == newest))
+        x_max = max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0])
+        theme = self._get_plotext_theme_name(self.app.theme)
+        common = " ".join(p for p in ordered[0].config.label_parts() if p in shared) if shared else ""
+        ticks = self._y_ticks(curves)
+        size = (self.size.width, self.size.height)
+        return PlotSpec(tuple(curves), self.log_scale, x_max, size, theme, common, ticks.values, ticks.labels)
+
+    def _y_ticks(self, curves: list[Curve]) -> Ticks:
+        """Round loss ticks inside the drawn values' range, labelled ``1.97e10`` rather than ``19702956032.0``."""
+        values = [v for c in curves for v in (*c.y, *c.epoch_y)]
+        if not values:
+            return Ticks((), ())
+        rows = max(1, (self.size.height or 24) - 5)  # title, frame, x labels and x title take five rows
+        return axis_ticks(min(values), max(values), max(2, min(6, rows // 3)), self.log_scale)
+
+    def _finite(self, x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
+        keep = np.isfinite(y) & ((y > 0) | (not self.log_scale))
+        return x[keep].tolist(), y[keep].tolist()
+
+    # -- building (any thread) ----------------------------------------------------------------
+
+    def _compose_figure(self, spec: PlotSpec) -> None:
+        """Set plotext's figure up for ``spec`` (call with the lock held)."""
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        width, height = spec.size
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(spec.theme)
+        title = f"loss of {spec.common}" if spec.common else "loss ─ per step (smoothed) ● per epoch"
+        plt.title(title + (" · log" if spec.log_scale else ""))
+        plt.xlabel("epoch")
+        plt.yscale("log" if spec.log_scale else "linear")
+        drawn = 0
+        for curve in spec.curves:
+            if curve.x:
+                # braille only for the newest run: plotext's braille pass costs a full canvas per curve
+                marker = "braille" if curve.braille else "dot"
+                plt.plot(curve.x, curve.y, color=curve.colour, label=curve.label, marker=marker)
+                drawn += 1
+            if curve.epoch_x:
+                label = None if curve.x else curve.label
+                plt.scatter(curve.epoch_x, curve.epoch_y, color=curve.colour, marker="●", label=label)
+                drawn += 1
+        if not drawn:
+            plt.plot([0.0, 1.0], [math.nan, math.nan])
+            plt.yticks([])
+            plt.title("loss: no runs yet (F6 starts one)")
+        elif spec.y_ticks:
+            plt.yticks(list(spec.y_ticks), list(spec.y_labels))
+        plt.xlim(0, spec.x_max)
+
+    def draw(self, spec: PlotSpec) -> Text:
+        """The picture as plotext prints it (ANSI decoded): the reference that :meth:`lines` matches."""
+        with self._lock:
+            self._compose_figure(spec)
+            return Text.from_ansi(self.plt.build())
+
+    def lines(self, spec: PlotSpec) -> list[Strip]:
+        """The picture as the widget's lines, each exactly the plot's width (any thread).
+
+        Reads plotext's character and colour matrices directly instead of printing ANSI text
+        and decoding it again, which was two thirds of a redraw's cost.
+        """
+        width, height = spec.size
+        with self._lock:
+            self._compose_figure(spec)
+            figure: Any = self.plt  # plotext's figure.build() without its last step (printing ANSI text)
+            try:
+                figure._set_sizes()
+                figure._build_matrix()
+                matrix = figure.monitor.matrix
+                rows = [self._matrix_row(matrix, row).crop_extend(0, width, None) for row in reversed(matrix.Rows)]
+            except AttributeError:  # another plotext version: take the slower, public way
+                text = Text.from_ansi(figure.build())
+                rows = [
+                    Strip(line.render(self._ansi_console, end=""), line.cell_len).crop_extend(0, width, None)
+                    for line in text.split("\n", allow_blank=True)
+                ]
+        return rows[:height] + [Strip.blank(width)] * (height - len(rows))
+
+    def _matrix_row(self, matrix: Any, row: int) -> Strip:
+        """One row of plotext's matrix as a Strip: one segment per run of equally coloured cells."""
+        markers, fore, style, back = (
+            matrix.marker[row],
+            matrix.fullground[row],
+            matrix.style[row],
+            matrix.background[row],
+        )
+        segments = []
+        start, cols = 0, len(markers)
+        for col in range(1, cols + 1):
+            if col == cols or fore[col] != fore[start] or style[col] != style[start] or back[col] != back[start]:
+                text = "".join(markers[start:col])
+                segments.append(Segment(text, self._rich_style(fore[start], style[start], back[start])))
+                start = col
+        return Strip(segments)
+
+    def _rich_style(self, fore: Any, style: Any, back: Any) -> Style:
+        """The rich Style plotext's ANSI codes for these colours decode to (cached by code)."""
+        code = plotext_utility.colors_to_ansi(fore, style, back)
+        cached = self._styles.get(code)
+        if cached is None:
+            decoded = Text.from_ansi(code + "x")
+            cached = decoded.get_style_at_offset(self._ansi_console, 0) if decoded.spans else Style.null()
+            self._styles[code] = cached
+        return cached
+
+    def _request(self) -> None:
+        if not self.is_mounted:
+            return
+        if self._building:
+            self._stale = True  # one rebuild after the current one, with the newest data
+            return
+        self._building, self._stale = True, False
+        self._build(self.spec())
+
+    @work(thread=True, group="loss-plot", exit_on_error=False)
+    def _build(self, spec: PlotSpec) -> None:
+        self.post_message(self.Built(spec.size, self._safe_lines(spec)))
+
+    def _safe_lines(self, spec: PlotSpec) -> list[Strip]:
+        try:
+            return self.lines(spec)
+        except Exception as error:  # plotext on odd data must not take the pane down
+            width, height = spec.size
+            first = Strip(list(Text(f"plot failed: {error}").render(self._ansi_console, end="")))
+            return [first.crop_extend(0, width, None)] + [Strip.blank(width)] * max(0, height - 1)
+
+    def on_loss_plot_built(self, message: LossPlot.Built) -> None:
+        self._picture = (message.size, message.lines)
+        self._building = False
+        self.refresh()
+        if self._stale:
+            self._request()
+
+    def render_line(self, y: int) -> Strip:
+        """One line of the picture (built in the worker; built here only on first paint or a resize)."""
+        size = (self.size.width, self.size.height)
+        if self._picture is None or self._picture[0] != size:
+            self._picture = (size, self._safe_lines(self.spec()))
+        lines = self._picture[1]
+        return lines[y] if 0 <= y < len(lines) else Strip.blank(size[0])

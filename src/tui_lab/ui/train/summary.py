@@ -1,0 +1,189 @@
+"""The Train pane's live numbers: progress bar with ETA, samples/s, w and b against the truth, summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from tui_lab.core.train.history import RunRecord
+
+
+MAX_ROWS = 4
+BAR_WIDTH = 12
+
+
+def format_rate(rate: float) -> str:
+    """``1.23M samples/s``."""
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if rate >= scale:
+            return f"{rate / scale:.3g}{unit} samples/s"
+    return f"{rate:.0f} samples/s"
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``0:03`` or ``1:02:03``; ``--:--`` when unknown."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "--:--"
+    whole = int(round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_loss(value: float) -> str:
+    """``0.000093`` as the course prints losses, or ``7.78916e+07`` when that would be unreadable."""
+    return f"{value:.6f}" if abs(value) < 1e4 else f"{value:.6g}"
+
+
+def progress_bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    """A text bar ``█████░░░░░``."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    filled = int(round(fraction * width))
+    return "█" * filled + "░" * (width - filled)
+
+
+def params_table(
+    w: Sequence[float],
+    b: float,
+    true_w: Sequence[float] | None,
+    true_b: float | None,
+    closed: tuple[Sequence[float], float] | None = None,
+) -> Text:
+    """Learned w, b beside the true values and their errors (true − learned, "n/a" without a truth).
+
+    Plain aligned text rather than a rich Table: it is redrawn ten times a second.
+    """
+    names = [f"w[{i}]" for i in range(len(w))] + ["b"]
+    learned = [*w, b]
+    truth: list[float | None] = (
+        [*true_w, true_b] if true_w is not None and len(true_w) == len(w) else [None] * len(learned)
+    )
+    if true_b is None:
+        truth[-1] = None
+    best = [*closed[0], closed[1]] if closed is not None else None
+    rows = list(range(len(learned)))
+    if len(rows) > MAX_ROWS + 1:
+        rows = rows[:MAX_ROWS] + [len(learned) - 1]
+    header = ["", "learned", "true", "error"] + (["closed"] if best is not None else [])
+    table = [header]
+    for i in rows:
+        t = truth[i]
+        cells = [
+            names[i],
+            format_loss(learned[i]) if abs(learned[i]) >= 1e4 else f"{learned[i]:.5f}",
+            "n/a" if t is None else f"{t:g}",
+            "n/a" if t is None else f"{t - learned[i]:+.2e}",
+        ]
+        if best is not None:
+            cells.append(format_loss(best[i]) if abs(best[i]) >= 1e4 else f"{best[i]:.5f}")
+        table.append(cells)
+    widths = [max(len(row[c]) for row in table) for c in range(len(header))]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for r, row in enumerate(table):
+        line = " ".join(cell.ljust(widths[0]) if c == 0 else cell.rjust(widths[c]) for c, cell in enumerate(row))
+        text.append(line + "\n", style="bold" if r == 0 else "")
+    if len(rows) < len(learned):
+        text.append(f"… {len(learned) - len(rows)} more weights\n", style="dim")
+    text.rstrip()
+    return text
+
+
+class TrainStats(Widget):
+    """Progress, speed and parameters of the current run; the summary once it ends.
+
+    A fixed-height widget repainted with ``refresh()`` (not ``Static.update``, which asks
+    for a new layout): ten updates a second must not reflow the whole screen.
+    """
+
+    DEFAULT_CSS = """
+    TrainStats {
+        height: 9;
+        padding: 0 1;
+        border-top: hkey $panel;
+    }
+    """
+
+    #: The first line shown, as plain text (for tests and screen readers).
+    headline = ""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._content: RenderableType = Text("")
+
+    def render(self) -> RenderableType:
+        return self._content
+
+    def _show(self, *parts: RenderableType) -> None:
+        first = parts[0]
+        self.headline = first.plain if isinstance(first, Text) else str(first)
+        self._content = Group(*parts) if len(parts) > 1 else first
+        self.refresh()
+
+    def show_idle(self, message: str = "") -> None:
+        """Before any run: how to start one."""
+        text = Text.assemble(
+            ("No run yet: ", "bold"),
+            "fill in the form (Tab moves, ←/→ cycles a choice) and press F6.\n",
+            "F7 stop · F8 run again · F9 clear runs · F10 export · ctrl+l log scale\n",
+            "ctrl+o picks X, y from the workspace · ctrl+p palette → Learning-rate sweep",
+        )
+        parts: list[RenderableType] = [text]
+        if message:
+            parts.append(Text(message))
+        self._show(*parts)
+
+    def show_progress(self, record: RunRecord, progress: Any, device: str, queued: int = 0) -> None:
+        """A run in flight: ``epoch 2/3 · step 150/300 ███░░ 50% · ETA 0:03 · 1.2M samples/s``."""
+        fraction = progress.step / progress.steps_total if progress.steps_total else 0.0
+        line = Text()
+        line.append(f"#{record.run_id} ", style="bold")
+        line.append(f"epoch {progress.epoch}/{progress.epochs} · step {progress.step}/{progress.steps_total} ")
+        line.append(progress_bar(fraction), style="bold")
+        line.append(f" {fraction:4.0%} · ETA {format_seconds(progress.eta)} · {format_rate(progress.samples_per_s)}")
+        if progress.cuda_memory is not None:
+            line.append(f" · {device} memory {progress.cuda_memory / 2**20:.1f} MiB")
+        if queued:
+            line.append(f" · {queued} queued", style="italic")
+        last = record.epoch_losses[-1] if record.epoch_losses else None
+        status = Text(
+            f"{record.label} on {device}" + (f" · epoch loss {format_loss(last)}" if last is not None else ""),
+            style="dim",
+        )
+        true_w = record.config.true_w if record.config.data == "synthetic" else None
+        true_b = record.config.true_b if record.config.data == "synthetic" else None
+        self._show(line, status, params_table(progress.w, progress.b, true_w, true_b))
+
+    def show_preparing(self, record: RunRecord, device: str) -> None:
+        """Between start and the first progress message."""
+        self._show(Text(f"{record.label}: preparing on {device}…"))
+
+    def show_result(self, record: RunRecord, queued: int = 0) -> None:
+        """The summary of a finished, stopped or diverged run."""
+        result = record.result
+        style = {"finished": "bold", "stopped": "bold italic", "diverged": "bold red", "failed": "bold red"}
+        head = Text(f"{record.label} · {record.message}", style=style.get(record.status, "bold"))
+        if result is None or not result.w:
+            self._show(head)
+            return
+        facts = Text()
+        if result.final_loss is not None:
+            facts.append(f"final loss {format_loss(result.final_loss)} · ")
+        facts.append(f"{result.seconds:.2f} s · {format_rate(result.samples_per_s)} · {result.device}")
+        if result.closed_loss is not None:
+            facts.append(f" · closed-form loss {format_loss(result.closed_loss)}")
+        if queued:
+            facts.append(f" · {queued} queued", style="italic")
+        closed = (
+            (result.closed_w, result.closed_b) if result.closed_w is not None and result.closed_b is not None else None
+        )
+        table = params_table(result.w, result.b, result.true_w, result.true_b, closed)
+        self._show(head, facts, table)
+
+    def show_message(self, message: str) -> None:
+        """A one-line message (errors that stop a run from starting)."""
+        self._show(Text(message))

@@ -1,0 +1,203 @@
+"""Pipeline steps, undo/redo and before/after summaries, on the course's house_tiny and small frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tui_lab.core.data.load import load_csv
+from tui_lab.core.data.pipeline import Pipeline
+from tui_lab.core.data.steps import (
+    CastColumn,
+    DropColumns,
+    DropMissing,
+    DropMostMissing,
+    FillMissing,
+    FilterRows,
+    OneHot,
+    SetTarget,
+    SortRows,
+    Standardize,
+    StepError,
+    is_numeric_column,
+)
+
+HOUSE_TINY = Path(__file__).resolve().parents[3] / "sample_data" / "house_tiny.csv"
+
+
+@pytest.fixture
+def tiny() -> Pipeline:
+    loaded = load_csv(HOUSE_TINY)
+    return Pipeline(loaded.path, loaded.frame, loaded.options)
+
+
+def frame_pipeline(frame: pd.DataFrame) -> Pipeline:
+    return Pipeline(Path("/nonexistent/frame.csv"), frame)
+
+
+def test_numeric_detection_holds_on_pandas_3_text(tiny: Pipeline) -> None:
+    frame = tiny.frame
+    assert is_numeric_column(frame["NumRooms"]) and is_numeric_column(frame["Price"])
+    assert not is_numeric_column(frame["Alley"])
+    assert not is_numeric_column(pd.Series([True, False]))
+
+
+def test_course_pipeline(tiny: Pipeline) -> None:
+    tiny.apply(SetTarget(("Price",)))
+    filled = tiny.apply(FillMissing("mean"))
+    assert filled.code == "data = data.fillna(data[['NumRooms']].mean())"
+    assert tiny.frame["NumRooms"].tolist() == [3.0, 2.0, 4.0, 3.0]
+    assert filled.summary.nans_before == 5 and filled.summary.nans_after == 3
+    encoded = tiny.apply(OneHot(("Alley",), dummy_na=True))
+    assert list(tiny.frame.columns) == ["NumRooms", "Price", "Alley_Pave", "Alley_nan"]
+    assert encoded.summary.columns_added == ("Alley_Pave", "Alley_nan")
+    assert encoded.summary.columns_removed == ("Alley",)
+    assert tiny.target == ("Price",)
+
+
+def test_mean_on_a_text_column_is_refused_with_advice(tiny: Pipeline) -> None:
+    with pytest.raises(StepError, match="Alley is not numeric.*mode or a constant"):
+        tiny.apply(FillMissing("mean", ("NumRooms", "Alley")))
+    assert tiny.applied == []
+
+
+@pytest.mark.parametrize(
+    ("method", "columns", "expected"),
+    [
+        ("median", None, [3.0, 2.0, 4.0, 3.0]),
+        ("constant", ("NumRooms",), [-1.0, 2.0, 4.0, -1.0]),
+    ],
+)
+def test_fill_variants(tiny: Pipeline, method: str, columns: tuple[str, ...] | None, expected: list[float]) -> None:
+    tiny.apply(FillMissing(method, columns, constant="-1"))
+    assert tiny.frame["NumRooms"].tolist() == expected
+
+
+def test_fill_mode_and_constant_on_text(tiny: Pipeline) -> None:
+    tiny.apply(FillMissing("mode", ("Alley",)))
+    assert tiny.frame["Alley"].tolist() == ["Pave"] * 4
+    tiny.undo()
+    tiny.apply(FillMissing("constant", ("Alley",), constant="None"))
+    assert tiny.frame["Alley"].tolist() == ["Pave", "None", "None", "None"]
+
+
+def test_constant_must_be_a_number_for_numeric_columns(tiny: Pipeline) -> None:
+    with pytest.raises(StepError, match="not a number"):
+        tiny.apply(FillMissing("constant", ("NumRooms",), constant="abc"))
+
+
+def test_dropna_variants() -> None:
+    frame = pd.DataFrame({"a": [1.0, np.nan, np.nan, 4.0], "b": [1.0, np.nan, 3.0, 4.0], "c": [np.nan] * 4})
+    pipeline = frame_pipeline(frame)
+    assert len(pipeline.compute(DropMissing(0, "any")).frame) == 0
+    assert pipeline.compute(DropMissing(0, "all")).frame.index.tolist() == [0, 2, 3]
+    assert pipeline.compute(DropMissing(0, thresh=2)).frame.index.tolist() == [0, 3]
+    assert pipeline.compute(DropMissing(0, "any", subset=("a",))).frame.index.tolist() == [0, 3]
+    assert list(pipeline.compute(DropMissing(1, "all")).frame.columns) == ["a", "b"]
+    assert list(pipeline.compute(DropMissing(1, "any")).frame.columns) == []
+    with pytest.raises(StepError, match="how must be"):
+        pipeline.compute(DropMissing(0, "some"))
+
+
+def test_drop_the_row_and_the_column_with_most_missing(tiny: Pipeline) -> None:
+    row = tiny.apply(DropMostMissing(0))
+    assert tiny.frame.index.tolist() == [0, 1, 2]
+    assert row.summary.rows_before - row.summary.rows_after == 1
+    tiny.undo()
+    tiny.apply(DropMostMissing(1))
+    assert list(tiny.frame.columns) == ["NumRooms", "Price"]
+    clean = frame_pipeline(pd.DataFrame({"a": [1, 2]}))
+    with pytest.raises(StepError, match="nothing to drop"):
+        clean.apply(DropMostMissing(0))
+
+
+def test_standardize_numeric_inputs_only(tiny: Pipeline) -> None:
+    tiny.apply(SetTarget(("Price",)))
+    tiny.apply(FillMissing("mean"))
+    tiny.apply(Standardize())
+    values = tiny.frame["NumRooms"]
+    assert values.mean() == pytest.approx(0.0)
+    assert values.std() == pytest.approx(1.0)
+    assert tiny.frame["Price"].tolist() == [127500, 106000, 178100, 140000]
+    with pytest.raises(StepError, match="Alley is not numeric"):
+        tiny.apply(Standardize(("Alley",)))
+
+
+def test_drop_and_cast(tiny: Pipeline) -> None:
+    tiny.apply(CastColumn("Price", "float32"))
+    assert str(tiny.frame["Price"].dtype) == "float32"
+    assert tiny.applied[-1].summary.dtype_changes == (("Price", "int64", "float32"),)
+    with pytest.raises(StepError, match="NaN.*Int64"):
+        tiny.apply(CastColumn("NumRooms", "int64"))
+    tiny.apply(CastColumn("NumRooms", "Int64"))
+    assert str(tiny.frame["NumRooms"].dtype) == "Int64"
+    tiny.apply(DropColumns(("Alley",)))
+    assert list(tiny.frame.columns) == ["NumRooms", "Price"]
+
+
+def test_target_columns_are_protected(tiny: Pipeline) -> None:
+    tiny.apply(SetTarget(("Price",)))
+    with pytest.raises(StepError, match="target"):
+        tiny.apply(DropColumns(("Price",)))
+    with pytest.raises(StepError, match="target"):
+        tiny.apply(OneHot(("Price",)))
+
+
+def test_filter_and_sort(tiny: Pipeline) -> None:
+    tiny.apply(FilterRows("Price > 130000"))
+    assert tiny.frame["Price"].tolist() == [178100, 140000]
+    tiny.undo()
+    tiny.apply(FilterRows("Alley.isna()"))
+    assert tiny.frame.index.tolist() == [1, 2, 3]
+    tiny.apply(SortRows("Price", ascending=False))
+    assert tiny.frame["Price"].tolist() == [178100, 140000, 106000]
+
+
+def test_filter_errors_are_clear(tiny: Pipeline) -> None:
+    with pytest.raises(StepError, match="Syntax error in filter"):
+        tiny.apply(FilterRows("Price >"))
+    with pytest.raises(StepError, match="filter: Nope > 1 failed"):
+        tiny.apply(FilterRows("Nope > 1"))
+
+
+def test_undo_and_redo_restore_exact_frames(tiny: Pipeline) -> None:
+    raw = tiny.frame.copy()
+    tiny.apply(SetTarget(("Price",)))
+    tiny.apply(FillMissing("mean"))
+    filled = tiny.frame.copy()
+    tiny.apply(OneHot(("Alley",)))
+    tiny.undo()
+    pd.testing.assert_frame_equal(tiny.frame, filled)
+    tiny.undo()
+    tiny.undo()
+    pd.testing.assert_frame_equal(tiny.frame, raw)
+    assert tiny.undo() is None
+    tiny.redo()
+    tiny.redo()
+    pd.testing.assert_frame_equal(tiny.frame, filled)
+    assert tiny.target == ("Price",)
+    tiny.apply(DropColumns(("Alley",)))
+    assert tiny.redo() is None  # a new step clears the redo stack
+
+
+def test_stale_step_is_refused(tiny: Pipeline) -> None:
+    stale = tiny.compute(FillMissing("mean"))
+    tiny.apply(DropColumns(("Alley",)))
+    with pytest.raises(StepError, match="changed while the step ran"):
+        tiny.commit(stale)
+
+
+def test_summary_lines_read_well(tiny: Pipeline) -> None:
+    applied = tiny.apply(DropMostMissing(0))
+    lines = applied.summary.lines()
+    assert lines[0] == "rows: 4 → 3 (1 removed)"
+    assert "NaN: 5 → 3 (2 filled or dropped)" in lines
+
+
+def test_filter_accepts_backquoted_names() -> None:
+    pipeline = frame_pipeline(pd.DataFrame({"Lot Area": [1, 9, 3], "b": [1, 2, 3]}))
+    pipeline.apply(FilterRows("`Lot Area` > 2 and b < 3"))
+    assert pipeline.frame["Lot Area"].tolist() == [9]

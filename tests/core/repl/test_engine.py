@@ -1,0 +1,216 @@
+"""The headless REPL engine: IPython-like results, errors, interrupts, limits, and the d2l 2.1 examples."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import threading
+import time
+
+import pytest
+
+from tui_lab.core.repl.engine import EXIT_MESSAGE, ReplEngine
+from tui_lab.core.workspace import Workspace, WorkspaceChange
+
+# The course's ndarray section (d2l 2.1), one input per entry, run in order in one workspace.
+D2L_NDARRAY = [
+    "x = torch.arange(12, dtype=torch.float32)\nx",
+    "x.numel()",
+    "x.shape",
+    "X = x.reshape(3, 4)\nX",
+    "torch.zeros((2, 3, 4))",
+    "torch.ones((2, 3, 4))",
+    "torch.manual_seed(0)\ntorch.randn(3, 4)",
+    "torch.tensor([[2, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]])",
+    "x = torch.tensor([1.0, 2, 4, 8])\ny = torch.tensor([2, 2, 2, 2])\nx + y, x - y, x * y, x / y, x ** y",
+    "torch.exp(x)",
+    "X = torch.arange(12, dtype=torch.float32).reshape((3, 4))\nY = torch.tensor([[2.0, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]])\ntorch.cat((X, Y), dim=0)",
+    "torch.cat((X, Y), dim=1)",
+    "X == Y",
+    "X.sum()",
+    "a = torch.arange(3).reshape((3, 1))\nb = torch.arange(2).reshape((1, 2))\na, b",
+    "a + b",
+    "X[-1], X[1:3]",
+    "X[1, 2] = 9\nX",
+    "X[0:2, :] = 12\nX",
+    "before = id(Y)\nY = Y + X\nid(Y) == before",
+    "Z = torch.zeros_like(Y)\nprint('id(Z):', id(Z) == id(Z))\nbefore = id(Z)\nZ[:] = X + Y\nid(Z) == before",
+    "before = id(X)\nX += Y\nid(X) == before",
+    "A = X.numpy()\nB = torch.from_numpy(A)\ntype(A), type(B)",
+    "a = torch.tensor([3.5])\na, a.item(), float(a), int(a)",
+]
+
+
+def _plain_run(sources: list[str]) -> list[tuple[str, str | None]]:
+    """Run the inputs with bare exec/eval, as plain Python would: (stdout, repr of last value)."""
+    import numpy
+    import torch
+
+    ns: dict[str, object] = {"torch": torch, "np": numpy}
+    results = []
+    for source in sources:
+        tree = ast.parse(source)
+        last = tree.body.pop() if isinstance(tree.body[-1], ast.Expr) else None
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(tree, "<plain>", "exec"), ns)
+            value = eval(compile(ast.Expression(last.value), "<plain>", "eval"), ns) if last else None
+        results.append((out.getvalue(), None if value is None else repr(value)))
+    return results
+
+
+@pytest.fixture
+def engine(workspace: Workspace) -> ReplEngine:
+    return ReplEngine(workspace)
+
+
+def test_d2l_ndarray_examples_match_plain_python(engine: ReplEngine) -> None:
+    expected = _plain_run(D2L_NDARRAY)
+    for source, (stdout, value) in zip(D2L_NDARRAY, expected, strict=True):
+        result = engine.run(source)
+        assert result.error is None, (source, result.error)
+        assert "".join(c.text for c in result.outputs) == stdout, source
+        assert result.value_repr == value, source
+
+
+def test_out_numbering_and_underscore(engine: ReplEngine, workspace: Workspace) -> None:
+    first = engine.run("40 + 2")
+    assert (first.number, first.value_repr) == (1, "42")
+    assert engine.run("None").value_repr is None
+    third = engine.run("_ * 2")
+    assert third.number == 3 and third.value_repr == "84"
+    assert workspace["_oh"][1] == 42 and workspace["_3"] == 84 and workspace["_ih"][-1] == "_ * 2"
+
+
+def test_stdout_and_stderr_keep_their_order(engine: ReplEngine) -> None:
+    result = engine.run("import sys\nprint('a')\nprint('b', file=sys.stderr)\nprint('c')")
+    assert [(c.stream, c.text) for c in result.outputs] == [("stdout", "a\n"), ("stderr", "b\n"), ("stdout", "c\n")]
+
+
+def test_tensor_value_has_torch_repr_and_summary(engine: ReplEngine) -> None:
+    result = engine.run("w = torch.ones(2, 3, requires_grad=True)\nw * 2")
+    assert result.value_repr is not None and result.value_repr.startswith("tensor([[2., 2., 2.],")
+    assert result.value_summary == "shape (2, 3) · torch.float32 · cpu · requires_grad · grad_fn=<MulBackward0>"
+
+
+def test_traceback_holds_only_user_frames(engine: ReplEngine, workspace: Workspace) -> None:
+    engine.run("x = 1")
+    result = engine.run("def f(a):\n    return a / 0\nf(2)")
+    assert result.error is not None and result.error.type_name == "ZeroDivisionError"
+    assert 'File "<In [2]>", line 2, in f' in result.error.traceback
+    assert "repl_engine" not in result.error.traceback and "tui_lab" not in result.error.traceback
+    assert workspace["x"] == 1
+
+
+def test_syntax_error_shows_the_caret(engine: ReplEngine) -> None:
+    result = engine.run("def f(:\n    pass")
+    assert result.error is not None and result.error.type_name == "SyntaxError"
+    lines = result.error.traceback.splitlines()
+    assert lines[1].strip() == "def f(:" and lines[2].strip() == "^"
+    assert "ast.py" not in result.error.traceback
+
+
+def test_interrupt_stops_an_endless_loop_within_a_second(engine: ReplEngine, workspace: Workspace) -> None:
+    engine.run("kept = 7")
+    timer = threading.Timer(0.3, engine.interrupt)
+    timer.start()
+    started = time.perf_counter()
+    result = engine.run("while True: pass")
+    assert result.interrupted and result.error is not None and result.error.type_name == "KeyboardInterrupt"
+    assert time.perf_counter() - started < 1.3
+    assert not engine.running and not engine.interrupt()
+    assert engine.run("kept + 1").value_repr == "8"
+
+
+@pytest.mark.parametrize("source", ["exit()", "quit()", "import sys\nsys.exit(3)", "raise SystemExit"])
+def test_exit_is_explained_not_obeyed(engine: ReplEngine, source: str) -> None:
+    result = engine.run(source)
+    assert result.exit_requested and result.error is None
+    assert EXIT_MESSAGE in result.outputs[-1].text
+
+
+def test_input_uses_the_provider_or_fails_clearly(engine: ReplEngine) -> None:
+    failed = engine.run("input('name? ')")
+    assert failed.error is not None and "input() is not available" in failed.error.message
+    engine.input_provider = lambda prompt: f"<{prompt}>"
+    result = engine.run("answer = input('name? ')\nanswer")
+    assert result.value_repr == "'<name? >'"
+    assert result.outputs[0].text == "name? <name? >\n"
+
+
+def test_huge_output_is_truncated_with_a_count(workspace: Workspace) -> None:
+    engine = ReplEngine(workspace, max_chars=1_000, max_lines=50)
+    result = engine.run("print('x' * 10_000_000)")
+    assert sum(len(c.text) for c in result.outputs) == 1_000
+    assert result.truncated_chars == 10_000_001 - 1_000
+    note = result.truncation_note()
+    assert note is not None and "9,999,001 more characters" in note
+    lines = engine.run("for i in range(1000): print(i)")
+    assert "".join(c.text for c in lines.outputs).count("\n") == 50 and lines.truncated_lines == 950
+
+
+def test_huge_repr_is_clipped(workspace: Workspace) -> None:
+    engine = ReplEngine(workspace, max_chars=3_000)
+    result = engine.run("list(range(100_000))")
+    assert result.value_repr is not None and len(result.value_repr) <= 3_000 and result.truncated_chars > 0
+
+
+def test_listeners_hear_new_and_in_place_names(engine: ReplEngine, workspace: Workspace) -> None:
+    heard: list[WorkspaceChange] = []
+    workspace.subscribe(heard.append)
+    engine.run("Y = torch.ones(3)")
+    engine.run("Y += 1")
+    assert [sorted(c.changed) for c in heard] == [["Y"], ["Y"]]
+    assert all(c.source == "repl" for c in heard)
+
+
+def test_memory_events_come_with_the_result(engine: ReplEngine) -> None:
+    engine.run("Y = torch.ones(3)")
+    assert [m.kind for m in engine.run("Y = Y + 1").memory] == ["new storage"]
+    assert [m.kind for m in engine.run("Y += 1").memory] == ["in place"]
+    assert [(m.kind, m.other) for m in engine.run("A = Y.numpy()").memory] == [("shares memory", "Y")]
+
+
+def test_broadcast_error_carries_an_explanation(engine: ReplEngine) -> None:
+    result = engine.run("torch.ones(3, 4) + torch.ones(2, 4)")
+    assert result.error is not None and result.error.broadcast is not None
+    assert result.error.broadcast.shapes == ((3, 4), (2, 4))
+    assert result.error.broadcast.axes == ("clash", "match")
+
+
+def test_big_tensor_repr_says_how_much_torch_elided(engine: ReplEngine) -> None:
+    result = engine.run("torch.arange(10**6)")
+    assert result.value_repr == "tensor([     0,      1,      2,  ..., 999997, 999998, 999999])"
+    assert result.value_note is not None and "6 of 1,000,000 elements (999,994 cut" in result.value_note
+    assert engine.run("torch.zeros(10, 10)").value_note is None
+
+
+def test_output_cache_is_bounded(engine: ReplEngine, workspace: Workspace) -> None:
+    from tui_lab.core.repl.engine import OUTPUT_CACHE_SIZE
+
+    for i in range(OUTPUT_CACHE_SIZE + 5):
+        engine.run(f"{i} + 1")
+    assert len(workspace["_oh"]) == OUTPUT_CACHE_SIZE
+    assert "_1" not in workspace and f"_{OUTPUT_CACHE_SIZE + 5}" in workspace
+
+
+def test_help_prints_documentation_without_a_pager(engine: ReplEngine) -> None:
+    result = engine.run("help(torch.arange)")
+    assert result.error is None and "arange(" in "".join(c.text for c in result.outputs)
+
+
+def test_replay_source_keeps_successful_inputs_only_and_is_bounded(workspace: Workspace) -> None:
+    from tui_lab.core.repl.engine import REPLAY_INPUTS
+
+    engine = ReplEngine(workspace)
+    engine.run("a = 1")
+    engine.run("b = undefined_name")
+    engine.run("c = a + 1\nc")
+    engine.run("sys_exit = exit()")
+    assert engine.replay_source() == "a = 1\nc = a + 1\nc\n"
+    ast.parse(engine.replay_source())
+    for number in range(REPLAY_INPUTS + 5):
+        engine.run(f"n = {number}")
+    kept = engine.replay_source().splitlines()
+    assert len(kept) == REPLAY_INPUTS and kept[-1] == f"n = {REPLAY_INPUTS + 4}" and "a = 1" not in kept

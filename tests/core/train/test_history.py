@@ -1,0 +1,68 @@
+"""Run history: smoothing, downsampling bounded by the plot width, CSV and JSON export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+
+from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.history import BucketedSeries, RunRecord, downsample, moving_average, runs_to_csv, runs_to_json
+from tui_lab.core.train.runner import run
+
+
+def test_moving_average_is_a_trailing_mean() -> None:
+    values = np.array([1.0, 2.0, 3.0, 4.0])
+    assert moving_average(values, 2).tolist() == [1.0, 1.5, 2.5, 3.5]
+    assert moving_average(values, 1).tolist() == values.tolist()
+
+
+def test_downsample_bounds_points_and_keeps_the_mean() -> None:
+    x = np.arange(100_000, dtype=np.float64)
+    y = np.random.default_rng(0).random(100_000)
+    dx, dy = downsample(x, y, 160)
+    assert len(dx) == len(dy) == 160
+    assert abs(dy.mean() - y.mean()) < 1e-3
+    assert downsample(x[:10], y[:10], 160)[1].tolist() == y[:10].tolist()
+
+
+def test_bucketed_series_is_exact_and_bounded() -> None:
+    values = np.random.default_rng(1).random(10_001)
+    series = BucketedSeries(10_001, resolution=100)
+    for chunk in np.array_split(values, 37):
+        series.extend(chunk)
+    steps, means = series.points()
+    assert series.bucket == 101 and len(means) == 100 and series.count == 10_001
+    assert np.isclose(means[0], values[:101].mean()) and np.isclose(means[-1], values[99 * 101 :].mean())
+    assert np.isclose(steps[0], 51.0)
+
+
+def test_record_curves_grow_with_progress_and_end_with_the_result() -> None:
+    record = RunRecord(1, TrainConfig(n=100, epochs=2), status="running")
+    record.add_steps(np.array([4.0, 3.0]), steps_per_epoch=10)
+    record.add_steps(np.array([2.0]), steps_per_epoch=10)
+    assert record.steps == 3
+    x, y = record.step_curve(100)
+    assert np.allclose(x, [0.1, 0.2, 0.3]) and np.allclose(y, [4.0, 3.0, 2.0])  # too short to smooth
+    result = run(TrainConfig(n=100, epochs=2))
+    record.finish(result)
+    assert record.status == "finished" and record.steps == 20
+    assert record.epoch_curve() == ([1.0, 2.0], list(result.epoch_losses))
+    assert record.label.startswith("#1 concise sgd")
+
+
+def test_exports_are_tidy_csv_and_json() -> None:
+    records = []
+    for run_id, lr in ((1, 0.03), (2, 100.0)):
+        record = RunRecord(run_id, TrainConfig(lr=lr, n=1000, epochs=2))
+        record.finish(run(record.config))
+        records.append(record)
+    rows = list(csv.DictReader(io.StringIO(runs_to_csv(records))))
+    assert [r["run"] for r in rows] == ["1", "1", "2"]  # the diverged run keeps one row, without epochs
+    assert rows[2]["status"] == "diverged" and rows[2]["epoch"] == ""
+    assert float(rows[1]["loss"]) < 0.01 and float(rows[0]["w_error_max"]) < 0.05
+    document = json.loads(runs_to_json(records))
+    assert [r["status"] for r in document["runs"]] == ["finished", "diverged"]
+    assert document["runs"][0]["closed_form"]["w"][0] == records[0].result.closed_w[0]

@@ -1,0 +1,298 @@
+"""The Graph pane driven by keys, as a learner would use it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from textual.widgets import Input, Static
+
+from tui_lab.core.workspace import Workspace
+from tui_lab.ui.app import TuiLabApp
+from tui_lab.ui.graph.view import GraphView
+from tui_lab.ui.modals import PickerScreen
+
+AppFactory = Callable[..., TuiLabApp]
+DOT = "x = torch.arange(4.0, requires_grad=True); y = 2 * torch.dot(x, x)"
+
+
+async def _settle(app: TuiLabApp, pilot: object) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def _run(app: TuiLabApp, pilot: object, code: str) -> None:
+    field = app.screen.query_one("#graph-input", Input)
+    field.focus()
+    field.value = code
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await _settle(app, pilot)
+
+
+def _info(app: TuiLabApp) -> str:
+    return str(app.screen_stack[0].query_one("#graph-info", Static).render())
+
+
+def _rows(app: TuiLabApp) -> list[str]:
+    view = app.screen_stack[0].query_one(GraphView)
+    assert view.model is not None and view.model.layout is not None
+    return [
+        row.prefix + "  " + "".join(text for text, _ in view.model.label(row.node)) for row in view.model.layout.rows
+    ]
+
+
+async def test_dot_example_draws_x_once_and_backward_accumulates(make_app: AppFactory, workspace: Workspace) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _run(app, pilot, DOT)
+        rows = _rows(app)
+        assert [r.split("  ")[1].split()[0] for r in rows] == ["y", "MulBackward0", "DotBackward0", "x"]
+        assert rows[2].startswith("●─┐") and rows[3].startswith("◆─┘")  # x once, two edges into it
+        await pilot.press("ctrl+r")
+        await _settle(app, pilot)
+        assert workspace["x"].grad.tolist() == [0.0, 4.0, 8.0, 12.0]
+        assert "grad=[0., 4., 8., 12.]" in _rows(app)[3]
+        # The plain backward freed the graph: backward with retain_graph explains and offers a rebuild.
+        await pilot.press("ctrl+g")
+        await _settle(app, pilot)
+        assert "Backward through a freed graph" in _info(app)
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert workspace["x"].grad.tolist() == [0.0, 8.0, 16.0, 24.0]
+        await pilot.press("ctrl+g")
+        await _settle(app, pilot)
+        assert workspace["x"].grad.tolist() == [0.0, 12.0, 24.0, 36.0]
+        await pilot.press("ctrl+o")
+        await _settle(app, pilot)
+        assert workspace["x"].grad.tolist() == [0.0, 0.0, 0.0, 0.0]
+        assert "x.grad = [0., 0., 0., 0.]" in _info(app)
+
+
+async def test_arrows_follow_edges_and_enter_shows_details(make_app: AppFactory) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _run(
+            app,
+            pilot,
+            "a = torch.ones(2, requires_grad=True); b = torch.ones(2, requires_grad=True); c = (a * b).sum()",
+        )
+        view = app.screen.query_one(GraphView)
+        view.focus()
+        assert view.model is not None
+        names = lambda: view.model.graph.nodes[view.selected].label  # noqa: E731
+        assert names() == "c"
+        await pilot.press("down", "down")
+        assert names() == "MulBackward0"
+        await pilot.press("down")
+        first = names()
+        await pilot.press("right")
+        assert {first, names()} == {"a", "b"}
+        await pilot.press("up")
+        assert names() == "MulBackward0"
+        await pilot.press("enter")
+        info = _info(app)
+        assert "MulBackward0" in info and "_saved_other" in info and "_saved_self" in info
+        assert "created by line 1" in info
+
+
+async def test_step_through_shows_each_incoming_gradient(make_app: AppFactory, workspace: Workspace) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _run(
+            app,
+            pilot,
+            "x = torch.arange(4.0, requires_grad=True); w = torch.ones(4, requires_grad=True); z = (x * w).sum()",
+        )
+        seen = []
+        for _ in range(4):
+            await pilot.press("ctrl+t")
+            await _settle(app, pilot)
+            seen.append(_info(app).splitlines()[0])
+        assert [s.split(": ", 1)[1] for s in seen] == [
+            "SumBackward0",
+            "MulBackward0",
+            "x (AccumulateGrad)",
+            "w (AccumulateGrad)",
+        ]
+        assert "w: [0., 1., 2., 3.]" in _info(app)
+        assert workspace["x"].grad is None  # stepping leaves .grad alone
+
+
+async def test_detach_example_from_the_palette_command(make_app: AppFactory, workspace: Workspace) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press(*"detach", "enter")
+        await _settle(app, pilot)
+        rows = _rows(app)
+        assert any("✂ u = y.detach()" in row and row.startswith("◇") for row in rows)
+        await pilot.press("ctrl+r")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, PickerScreen)  # non-scalar: choose how
+        await pilot.press("enter")  # z.sum().backward()
+        await _settle(app, pilot)
+        assert torch.equal(workspace["x"].grad, workspace["u"])
+
+
+async def test_numeric_check_on_linear_regression(make_app: AppFactory) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")
+        await pilot.press(*"matrix", "enter")
+        await _settle(app, pilot)
+        await pilot.press("ctrl+n")
+        await _settle(app, pilot)
+        info = _info(app)
+        assert "in float32" in info and "in float64" in info
+        error = float(info.split("max |autograd − numeric| = ")[1].split()[0])
+        assert error < 1e-3
+        await pilot.press("ctrl+y")
+        await _settle(app, pilot)
+        assert "3 passes, one per input" in _info(app) and "1 pass, one per output" in _info(app)
+        await pilot.press("f9")
+        await _settle(app, pilot)
+        assert "gradcheck passed" in _info(app)
+
+
+async def test_bad_input_is_explained(make_app: AppFactory) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _run(app, pilot, "x = torch.arange(4.0); y = x + 1")
+        assert "No graph" in _info(app) and "requires_grad=True" in _info(app)
+        await _run(app, pilot, "s = 'hello'")
+        assert "Not a tensor" in _info(app)
+        await _run(app, pilot, "y = (")
+        assert "Syntax error" in _info(app)
+        await _run(app, pilot, "w = torch.ones(3, requires_grad=True); w -= 0.1 * w")
+        assert "torch.no_grad()" in _info(app)
+        await _run(app, pilot, "x = torch.arange(4.0, requires_grad=True); y = x * 2")
+        await pilot.press("ctrl+t", "ctrl+t")
+        await _settle(app, pilot)
+        assert app.is_running
+
+
+async def test_ten_thousand_additions_fold_and_stay_navigable(make_app: AppFactory) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _run(app, pilot, "x = torch.ones(3, requires_grad=True)\ny = x\nfor i in range(10000):\n    y = y + x")
+        rows = _rows(app)
+        assert len(rows) == 3 and "AddBackward0 ×10000" in rows[1]
+        view = app.screen.query_one(GraphView)
+        view.focus()
+        await pilot.press("down", "space")
+        await pilot.pause()
+        assert len(view.model.layout) == 10002  # type: ignore[union-attr]
+        await pilot.press("end")
+        assert view.model.graph.nodes[view.selected].label == "x"  # type: ignore[union-attr]
+
+
+async def test_hundred_thousand_nodes_are_cut(make_app: AppFactory) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _run(app, pilot, "x = torch.ones(1, requires_grad=True)\ny = x\nfor i in range(100000):\n    y = y * 1.0")
+        view = app.screen.query_one(GraphView)
+        assert view.model is not None and view.model.graph.truncated
+        assert "cut at the node limit" in str(app.screen.query_one("#graph-summary", Static).render())
+
+
+async def test_inspect_request_from_another_pane(make_app: AppFactory, workspace: Workspace) -> None:
+    workspace.namespace["p"] = torch.ones(2, requires_grad=True)
+    workspace.namespace["q"] = workspace["p"] * 3
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_pane("graph", {"inspect": "q"})
+        await pilot.pause()
+        await _settle(app, pilot)
+        assert app.current_mode == "graph"
+        assert app.screen.query_one("#graph-input", Input).value == "q"
+        assert [r.split("  ")[1].split()[0] for r in _rows(app)] == ["q", "MulBackward0", "p"]
+        await pilot.press("ctrl+n")
+        await _settle(app, pilot)
+        assert "No code to replay" in _info(app)
+        app.open_pane("graph", {"inspect": "q", "source": "q = p * 3"})
+        await pilot.pause()
+        await _settle(app, pilot)
+        await pilot.press("ctrl+n")
+        await _settle(app, pilot)
+        assert "p: max |autograd − numeric|" in _info(app)
+
+
+async def test_pick_tensor_with_ctrl_l(make_app: AppFactory, workspace: Workspace) -> None:
+    workspace.namespace["a"] = torch.ones(2, requires_grad=True)
+    workspace.namespace["b"] = workspace["a"].exp()
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+l")
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("b", "enter")
+        await _settle(app, pilot)
+        assert "ExpBackward0" in "".join(_rows(app))
+
+
+async def test_wide_terminal_puts_info_beside_the_graph(make_app: AppFactory) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _run(app, pilot, DOT)
+        assert app.screen.has_class("-wide")
+        box = app.screen.query_one("#graph-info-box")
+        assert box.region.x > 60
+
+
+async def test_typing_on_the_graph_goes_to_the_input(make_app: AppFactory) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _run(app, pilot, DOT)
+        await pilot.press("escape")
+        view = app.screen.query_one(GraphView)
+        assert app.screen.focused is view
+        field = app.screen.query_one("#graph-input", Input)
+        field.value = ""
+        await pilot.press("y")
+        assert app.screen.focused is field and field.value == "y"
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert "MulBackward0" in "".join(_rows(app))
+
+
+async def test_ctrl_c_stops_endless_code_and_the_pane_stays_usable(make_app: AppFactory) -> None:
+    import time
+
+    from tui_lab.ui.graph.screen import GraphScreen
+
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, GraphScreen)
+        field = screen.query_one("#graph-input", Input)
+        field.focus()
+        field.value = "while True: pass"
+        await pilot.press("enter")
+        while not screen.interrupter.running:
+            await pilot.pause(0.05)
+        started = time.perf_counter()
+        await pilot.press("ctrl+c")
+        await app.workers.wait_for_complete()
+        assert time.perf_counter() - started < 1.0
+        await pilot.pause()
+        assert "Interrupted" in _info(app) and "ctrl+c stopped your code" in _info(app)
+        assert "while True: pass" in _info(app) and not screen.interrupter.running
+        await _run(app, pilot, DOT)
+        assert "DotBackward0" in "".join(_rows(app))
+        await pilot.press("ctrl+c")  # idle: clears the input line
+        assert field.value == "" and screen.focused is field
+
+
+async def test_interrupt_palette_entry_is_listed(make_app: AppFactory) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _run(app, pilot, DOT)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Graph: interrupt")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one("#graph-input", Input).value == ""

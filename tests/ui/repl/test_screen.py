@@ -1,0 +1,333 @@
+"""The REPL pane driven with real keys: running, errors, interrupt, editing, history, completion, views."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, RichLog, Static
+
+from tui_lab.ui.app import TuiLabApp
+from tui_lab.ui.modals import HelpScreen, PickerScreen
+from tui_lab.ui.repl.editor import ReplInput
+from tui_lab.ui.repl.modals import BroadcastScreen, InputPromptScreen
+from tui_lab.ui.repl.screen import ReplScreen
+from tui_lab.ui.repl.variables import VariableList
+
+AppFactory = Callable[..., TuiLabApp]
+
+
+def log_text(app: TuiLabApp) -> str:
+    log = app.screen.query_one("#repl-log", RichLog)
+    return "\n".join(strip.text.rstrip() for strip in log.lines)
+
+
+def static_text(app: TuiLabApp, selector: str) -> str:
+    """The plain text a Static shows (rendered through a recording console)."""
+    console = Console(width=100, file=io.StringIO())
+    console.print(app.screen.query_one(selector, Static).content)
+    return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+def editor(app: TuiLabApp) -> ReplInput:
+    return app.screen.query_one("#repl-input", ReplInput)
+
+
+async def type_and_enter(pilot: Pilot[Any], text: str) -> None:
+    """Type ``text`` key by key, then press Enter and wait for the run to finish."""
+    await pilot.press(*text)
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_run_shows_torch_repr_and_the_variable(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_and_enter(pilot, "x = torch.arange(12)")
+        await type_and_enter(pilot, "x.reshape(3, 4)")
+        text = log_text(app)
+        assert "In [2]: x.reshape(3, 4)" in text and "tensor([[ 0,  1,  2,  3]," in text
+        assert "shape (3, 4) · torch.int64 · cpu" in text
+        rows = app.screen.query_one("#repl-vars", VariableList)
+        assert rows.rows == [("x", "(12,) int64 cpu")]
+
+
+async def test_errors_are_shown_and_the_app_lives(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_and_enter(pilot, "1/0")
+        assert "ZeroDivisionError: division by zero" in log_text(app)
+        await type_and_enter(pilot, "torch.ones(3, 4) + torch.ones(2, 4)")
+        text = log_text(app)
+        assert "broadcasting explainer" in text and "3 4" in text and "2 4" in text and "✗ =" in text
+        await type_and_enter(pilot, "1+1")
+        assert "Out[3]: 2" in log_text(app)
+
+
+async def test_ctrl_c_interrupts_an_endless_loop(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"while True: pass", "enter")
+        screen = app.screen
+        assert isinstance(screen, ReplScreen) and screen.engine is not None
+        while not screen.engine.running:
+            await pilot.pause(0.05)
+        assert "running" in static_text(app, "#repl-status")
+        started = time.perf_counter()
+        await pilot.press("ctrl+c")
+        await app.workers.wait_for_complete()
+        assert time.perf_counter() - started < 1.0
+        await pilot.pause()
+        assert "KeyboardInterrupt" in log_text(app)
+        await type_and_enter(pilot, "1+1")
+        assert "Out[2]: 2" in log_text(app)
+
+
+async def test_ctrl_c_clears_the_input_when_idle(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"x = 1")
+        await pilot.press("ctrl+c")
+        assert editor(app).text == ""
+        assert app.is_running
+
+
+async def test_enter_continues_blocks_and_runs_when_complete(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"def f(a):", "enter")
+        assert editor(app).text == "def f(a):\n    "
+        await pilot.press(*"return a * 2", "enter")
+        assert editor(app).text == "def f(a):\n    return a * 2\n"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await type_and_enter(pilot, "f(3)")
+        assert "Out[2]: 6" in log_text(app)
+        await pilot.press(*"x = 1", "ctrl+j")
+        assert editor(app).text == "x = 1\n"
+
+
+async def test_history_recalls_and_persists(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_and_enter(pilot, "a = 1")
+        await type_and_enter(pilot, "b = 2")
+        await pilot.press("up")
+        assert editor(app).text == "b = 2"
+        await pilot.press("up")
+        assert editor(app).text == "a = 1"
+        await pilot.press("down", "down")
+        assert editor(app).text == ""
+    again = make_app(pane="repl")
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.press("up")
+        assert editor(again).text == "b = 2"
+        await pilot.press("ctrl+r")
+        picker = again.screen
+        assert isinstance(picker, PickerScreen)
+        await pilot.press(*"a =", "enter")
+        assert editor(again).text == "a = 1"
+
+
+async def test_tab_completes_and_lists_choices(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"torch.ara", "tab")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert editor(app).text == "torch.arange"
+        await pilot.press("ctrl+c")
+        await type_and_enter(pilot, "x = torch.arange(3)")
+        await pilot.press(*"x.su", "tab")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        popup = app.screen.query_one("#repl-completions", OptionList)
+        assert popup.display and popup.option_count >= 4
+        prompts = [str(popup.get_option_at_index(i).prompt) for i in range(popup.option_count)]
+        assert "sum" in prompts
+        for _ in range(prompts.index("sum")):
+            await pilot.press("down")
+        await pilot.press("enter")
+        assert editor(app).text == "x.sum" and not popup.display
+
+
+async def test_memory_view_tells_new_storage_from_in_place(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_enter(pilot, "Y = torch.ones(3)")
+        await type_and_enter(pilot, "Y = Y + 1")
+        assert "Y new storage" in log_text(app)
+        await type_and_enter(pilot, "Y += 1")
+        assert "Y in place" in log_text(app)
+        await type_and_enter(pilot, "A = Y.numpy()")
+        assert "A (NumPy array) and Y (tensor) use the same memory" in log_text(app).replace("\n", " ")
+
+
+async def test_huge_output_is_cut_and_help_still_opens(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_and_enter(pilot, "print('x' * 10_000_000)")
+        assert "output truncated: 9,950,001 more characters" in log_text(app).replace("\n", " ")
+        started = time.perf_counter()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen) and time.perf_counter() - started < 1.0
+
+
+async def test_input_prompts_in_a_modal_and_exit_is_explained(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"name = input('who? ')", "enter")
+        while not isinstance(app.screen, InputPromptScreen):
+            await pilot.pause(0.05)
+        await pilot.press(*"Ada", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.workspace["name"] == "Ada" and "who? Ada" in log_text(app)
+        await type_and_enter(pilot, "exit()")
+        assert "press ctrl+q to quit" in log_text(app).replace("\n", " ") and app.is_running
+
+
+async def test_variable_actions_details_and_deletion(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    opened: list[tuple[str, dict[str, Any] | None]] = []
+    app.open_pane = lambda pane, request=None: opened.append((pane, request))  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_enter(pilot, "w = torch.ones(2, 3, requires_grad=True)")
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        details = static_text(app, "#repl-details")
+        assert "strides" in details and "(3, 1)" in details and "values" in details
+        await pilot.press("ctrl+g")
+        await pilot.press("f8")
+        source = "w = torch.ones(2, 3, requires_grad=True)\n"
+        assert opened == [("graph", {"inspect": "w", "source": source}), ("train", {"train_on": "w"})]
+        await pilot.press("delete")
+        await pilot.pause()
+        assert "w" not in app.workspace and app.screen.query_one("#repl-vars", VariableList).row_count == 0
+
+
+async def test_other_panes_publishing_refreshes_the_list(make_app: AppFactory) -> None:
+    import torch
+
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.workspace.publish_many({"X": torch.zeros(5, 2), "y": torch.zeros(5)}, "data")
+        await pilot.pause()
+        rows = app.screen.query_one("#repl-vars", VariableList)
+        assert [name for name, _ in rows.rows] == ["X", "y"]
+
+
+async def test_palette_commands_insert_examples_and_explain_broadcasting(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press(*"cumsum", "enter")
+        assert "cumsum(axis=0)" in editor(app).text
+        await type_and_enter(pilot, "\n")  # Enter on the inserted example runs it
+        await type_and_enter(pilot, "a = torch.arange(3).reshape(3, 1)")
+        await pilot.press("ctrl+t")
+        assert isinstance(app.screen, BroadcastScreen)
+        await pilot.press(*"a, torch.ones(2)", "enter")
+        shown = static_text(app, "#broadcast-result")
+        assert "broadcasts to (3, 2)" in shown
+        await pilot.press("escape")
+        assert isinstance(app.screen, ReplScreen)
+
+
+async def test_palette_entry_runs_the_repl_action(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Insert example")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+
+
+async def test_cancelling_input_interrupts_the_code(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"answer = input()", "enter")
+        while not isinstance(app.screen, InputPromptScreen):
+            await pilot.pause(0.05)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "KeyboardInterrupt" in log_text(app) and "answer" not in app.workspace
+        assert isinstance(app.screen, ReplScreen) and app.screen.focused is editor(app)
+
+
+async def test_quitting_while_code_runs_stops_it(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"while True: pass", "enter")
+        screen = app.screen
+        assert isinstance(screen, ReplScreen) and screen.engine is not None
+        engine = screen.engine
+        while not engine.running:
+            await pilot.pause(0.05)
+        await pilot.press("ctrl+q")
+    deadline = time.perf_counter() + 1.0
+    while engine.running and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    assert not engine.running
+
+
+async def test_inspect_graph_lets_the_graph_pane_check_repl_tensors(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_and_enter(pilot, "x = torch.arange(4.0, requires_grad=True)")
+        await type_and_enter(pilot, "y = 2 * torch.dot(x, x)")
+        await type_and_enter(pilot, "print(y)")
+        await pilot.press("f6", "down")
+        assert app.screen.query_one("#repl-vars", VariableList).selected == "y"
+        await pilot.press("ctrl+g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.current_mode == "graph" and app.screen.query_one("#graph-input", Input).value == "y"
+        await pilot.press("ctrl+n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        info = str(app.screen.query_one("#graph-info", Static).render())
+        assert "No code to replay" not in info
+        error = float(info.split("x: max |autograd − numeric| = ")[1].split()[0])
+        assert error < 1e-2
+        await pilot.press("f2")
+        await type_and_enter(pilot, "y = x.sum()")  # rebinding y makes the code handed over stale
+        await pilot.press("f4")
+        field = app.screen.query_one("#graph-input", Input)
+        field.value = "y"
+        field.focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "No code to replay" in str(app.screen.query_one("#graph-info", Static).render())
+
+
+async def test_typing_in_the_variable_list_goes_to_the_input(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_and_enter(pilot, "a = 1; b = 2")
+        await pilot.press("f6", "down")
+        rows = app.screen.query_one("#repl-vars", VariableList)
+        assert app.screen.focused is rows and rows.selected == "b"  # arrows keep their list meaning
+        await pilot.press("f2", "f3", "f2")  # away to the Data pane and back: the list keeps the focus
+        assert app.screen.focused is rows
+        await pilot.press(*"a + b")
+        assert app.screen.focused is editor(app) and editor(app).text == "a + b"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Out[2]: 3" in log_text(app)
