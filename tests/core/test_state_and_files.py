@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +55,100 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.Mon
         atomic_write_text(target, "half-written")
     assert target.read_text() == "precious"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+# -- exports and state writes: regular files only, symlinks followed, umask, stale temps ----------
+
+
+def test_a_device_node_is_never_replaced_by_a_regular_file() -> None:
+    with pytest.raises(fileio.WriteRefused, match="a device"):
+        atomic_write_text("/dev/null", "x", private=False)
+    assert Path("/dev/null").is_char_device()
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(fileio.WriteRefused, match="FIFO"):
+        atomic_write_text(fifo, "x", private=False)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_a_socket_and_a_directory_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "sock"
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(path))
+        with pytest.raises(fileio.WriteRefused, match="socket"):
+            atomic_write_text(path, "x", private=False)
+    finally:
+        server.close()
+    with pytest.raises(fileio.WriteRefused, match="directory"):
+        atomic_write_text(tmp_path, "x", private=False)
+
+
+def test_a_symlink_is_written_through_to_its_target(tmp_path: Path) -> None:
+    real = tmp_path / "real.csv"
+    real.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    assert atomic_write_text(link, "new", private=False) == real
+    assert link.is_symlink() and real.read_text() == "new"
+
+
+def test_user_exports_follow_the_umask_and_state_files_stay_private(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        export = atomic_write_text(tmp_path / "export.csv", "a", private=False)
+        state = atomic_write_text(tmp_path / "state.json", "{}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(export.stat().st_mode) == 0o640
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+
+
+def test_overwriting_an_export_keeps_its_mode(tmp_path: Path) -> None:
+    target = tmp_path / "shared.csv"
+    target.write_text("old")
+    target.chmod(0o664)
+    atomic_write_text(target, "new", private=False)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o664
+
+
+def test_a_missing_export_folder_is_not_created_without_asking(tmp_path: Path) -> None:
+    with pytest.raises(fileio.MissingDirectory, match="does not exist") as info:
+        atomic_write_text(tmp_path / "a" / "b" / "out.csv", "x", private=False, create_parents=False)
+    assert info.value.directory == tmp_path / "a" / "b"
+    assert not (tmp_path / "a").exists()
+
+
+def test_a_killed_writers_temp_file_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".out.csv.tui-lab-{dead.pid}-abc123.tmp"
+    stale.write_text("half")
+    live = tmp_path / f".out.csv.tui-lab-{os.getpid()}-def456.tmp"
+    live.write_text("mine, in progress")
+    unrelated = tmp_path / ".out.csv.tmp"
+    unrelated.write_text("not ours")
+    atomic_write_text(tmp_path / "other.csv", "x", private=False)
+    assert not stale.exists()
+    assert live.exists() and unrelated.exists()
+
+
+def test_a_cancelled_chunked_write_leaves_the_old_file_and_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "big.csv"
+    target.write_text("old")
+    written: list[int] = []
+
+    def chunks() -> Iterator[bytes]:
+        yield b"a" * 10
+        yield b"b" * 10
+
+    with pytest.raises(fileio.WriteCancelled):
+        fileio.atomic_write_chunks(
+            target, chunks(), private=False, should_stop=lambda: bool(written), on_progress=written.append
+        )
+    assert written == [10]
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["big.csv"]

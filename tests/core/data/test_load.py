@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import os
 from pathlib import Path
 
 import numpy as np
@@ -169,3 +171,132 @@ def test_preview_module_does_not_import_pandas() -> None:
     code = "import sys, tui_lab.core.data.preview; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# -- hostile and unusual files (issue 11 item 7 and 11, issue 12 item 12) ----------------------
+
+
+def test_a_fifo_is_refused_up_front_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(CsvLoadError, match="FIFO .named pipe., not a regular file") as info:
+        load_csv(fifo)  # opening a FIFO for reading would block until a writer came: never opened
+    assert info.value.kind == "special"
+
+
+def test_a_device_is_refused() -> None:
+    with pytest.raises(CsvLoadError, match="a device, not a regular file"):
+        load_csv("/dev/zero")
+
+
+@pytest.mark.parametrize("suffix", [".csv.gz", ".csv.bz2", ".csv.xz", ".zip"])
+def test_compressed_files_load_like_pandas_reads_them(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"house{suffix}"
+    pd.read_csv(HOUSE_TINY).to_csv(path, index=False)  # pandas compresses by the suffix
+    loaded = load_csv(path)
+    pd.testing.assert_frame_equal(loaded.frame, pd.read_csv(HOUSE_TINY))
+    assert loaded.options.read_csv_kwargs() == {}
+
+
+def test_a_gzip_file_without_the_suffix_loads_and_its_code_says_so(tmp_path: Path, chunky: None) -> None:
+    path = tmp_path / "secretly.csv"
+    path.write_bytes(gzip.compress(make_frame().to_csv(index=False).encode()))
+    loaded = load_csv(path)
+    assert loaded.options.read_csv_kwargs() == {"compression": "gzip"}
+    pd.testing.assert_frame_equal(loaded.frame, pd.read_csv(path, compression="gzip"))
+    assert any("gzip-compressed" in note for note in loaded.notes)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_with_a_byte_order_mark_loads(tmp_path: Path, encoding: str) -> None:
+    text = "name,city\nJosé,Málaga\nRenée,Zürich\n"
+    data = text.encode(encoding) if encoding == "utf-16" else b"\xfe\xff" + text.encode(encoding)
+    loaded = load_csv(write(tmp_path, "wide.csv", data))
+    assert loaded.frame["city"].tolist() == ["Málaga", "Zürich"]
+    assert loaded.options.encoding == "utf-16"
+    assert any("UTF-16" in note for note in loaded.notes)
+
+
+def test_utf16_without_a_byte_order_mark_is_named_not_called_binary(tmp_path: Path) -> None:
+    loaded = load_csv(write(tmp_path, "nobom.csv", "a,b\n1,2\n".encode("utf-16-le")))
+    assert loaded.frame.to_numpy().tolist() == [[1, 2]]
+    assert loaded.options.encoding == "utf-16-le"
+
+
+def test_a_header_field_over_128_kib_loads(tmp_path: Path) -> None:
+    long_name = "h" * 200_000
+    loaded = load_csv(write(tmp_path, "long.csv", f"{long_name},b\n1,2\n"))
+    assert list(loaded.frame.columns) == [long_name, "b"]
+
+
+@pytest.mark.parametrize(("sep", "name"), [(";", "semicolon"), ("\t", "tab")])
+def test_a_semicolon_or_tab_file_offers_its_delimiter(tmp_path: Path, sep: str, name: str) -> None:
+    path = write(tmp_path, "euro.csv", f"a{sep}b{sep}c\n1,5{sep}2{sep}x\n3{sep}4{sep}y\n")
+    loaded = load_csv(path)
+    assert loaded.frame.shape[1] == 1 and loaded.suggested_sep == sep
+    assert any(f"{name}-separated" in note for note in loaded.notes)
+    again = load_csv(path, LoadOptions(sep=sep))
+    assert list(again.frame.columns) == ["a", "b", "c"] and again.suggested_sep is None
+    assert again.options.read_csv_kwargs() == {"sep": sep}
+
+
+def test_skipping_bad_lines_says_how_many(tmp_path: Path) -> None:
+    path = write(tmp_path, "ragged.csv", "a,b\n1,2\n3,4,5\n6,7\n8,9,10,11\n12,13\n")
+    loaded = load_csv(path, LoadOptions(skip_bad_lines=True))
+    assert loaded.frame.shape == (3, 2)
+    assert "Skipped 2 bad line(s) with the wrong number of fields." in loaded.notes
+
+
+def test_empty_header_names_get_a_clear_note(tmp_path: Path) -> None:
+    loaded = load_csv(write(tmp_path, "blank.csv", "a,,\n1,2,3\n"))
+    assert list(loaded.frame.columns) == ["a", "Unnamed: 1", "Unnamed: 2"]
+    assert any("Column(s) 2, 3 have no name in the header" in note for note in loaded.notes)
+    assert not any("Duplicate" in note for note in loaded.notes)
+
+
+def test_a_file_deleted_mid_load_is_a_clear_message(tmp_path: Path, chunky: None) -> None:
+    path = tmp_path / "going.csv"
+    make_frame().to_csv(path, index=False)
+    with pytest.raises(CsvLoadError, match="deleted or moved while it was loading") as info:
+        load_csv(path, on_preview=lambda frame: path.unlink())
+    assert info.value.kind == "vanished"
+
+
+def test_a_file_deleted_before_pandas_opens_it_is_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "going.csv", "a\n1\n")
+    real = csv_loader.inspect_file
+
+    def inspect_then_delete(target: Path) -> object:
+        facts = real(target)
+        target.unlink()
+        return facts
+
+    monkeypatch.setattr(csv_loader, "inspect_file", inspect_then_delete)
+    with pytest.raises(CsvLoadError, match="deleted or moved"):
+        load_csv(path)
+
+
+def numbers_then_text(path: Path, rows: int = 1000) -> None:
+    values = [str(i) for i in range(rows)] + ["abc", "007", ""]
+    path.write_text("x,y\n" + "".join(f"{v},{i}\n" for i, v in enumerate(values)))
+
+
+def test_chunked_and_whole_reads_agree_on_a_column_numeric_first_and_text_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "mixed.csv"
+    numbers_then_text(path)
+    whole = load_csv(path)
+    monkeypatch.setattr(csv_loader, "WHOLE_READ_BYTES", 0)
+    monkeypatch.setattr(csv_loader, "PREVIEW_ROWS", 10)
+    monkeypatch.setattr(csv_loader, "CHUNK_ROWS", 100)
+    chunked = load_csv(path)
+    pd.testing.assert_frame_equal(chunked.frame, whole.frame)
+    script = pd.read_csv(path, **chunked.options.read_csv_kwargs())  # what the exported code runs
+    pd.testing.assert_frame_equal(chunked.frame, script)
+    assert chunked.options.text_columns == ("x",)
+    assert chunked.frame["x"].tolist()[-3:-1] == ["abc", "007"]  # read as text: "007" keeps its zeros
+    assert {type(v) for v in chunked.frame["x"].dropna()} == {str}
+    assert any("read as text" in note for note in chunked.notes)

@@ -5,31 +5,44 @@ with it in chunks: a small first chunk becomes a preview (the table shows rows b
 file has finished), then large chunks report progress by bytes and check ``should_stop``.
 Each failure raises :class:`CsvLoadError` with a message meant for a person and, where there
 is one, the fix to offer (another encoding, skipping bad lines).
+
+What the pane shows is what the exported script's single ``pd.read_csv`` gives: every choice
+(encoding, delimiter, compression, columns read as text) is a :class:`LoadOptions` field that
+becomes a ``read_csv`` argument, and a column whose type changes part-way through the file
+(numbers first, text later) is re-read as text in both, instead of a mix of ints and strings.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import time
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
+
+from tui_lab.core.data.sniff import (
+    FileFacts,
+    SniffError,
+    find_bad_lines,
+    inspect_file,
+    is_utf8,
+    read_header,
+    sniff_delimiter,
+)
 
 #: Rows in the first chunk (the preview) and in every later chunk.
 PREVIEW_ROWS = 2_000
 CHUNK_ROWS = 250_000
 #: Files up to this size are read in one call (chunking only pays off for big files).
 WHOLE_READ_BYTES = 32 * 1024 * 1024
-#: Bytes sniffed for NUL bytes and the header.
-SNIFF_BYTES = 64 * 1024
 WIDE_COLUMNS = 500
 FALLBACK_ENCODING = "latin-1"
+_DELIMITER_NAMES = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 class CsvLoadError(Exception):
@@ -53,12 +66,23 @@ class LoadOptions:
 
     encoding: str = "utf-8"
     skip_bad_lines: bool = False
+    sep: str = ","
+    #: Set only when pandas cannot infer it from the file name (a gzip file called data.csv).
+    compression: str | None = None
+    #: Columns read as text because their values change type part-way through the file.
+    text_columns: tuple[str, ...] = ()
 
     def read_csv_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``pd.read_csv`` beyond the path (only non-defaults)."""
         kwargs: dict[str, Any] = {}
         if self.encoding != "utf-8":
             kwargs["encoding"] = self.encoding
+        if self.sep != ",":
+            kwargs["sep"] = self.sep
+        if self.compression is not None:
+            kwargs["compression"] = self.compression
+        if self.text_columns:
+            kwargs["dtype"] = {name: "str" for name in self.text_columns}
         if self.skip_bad_lines:
             kwargs["on_bad_lines"] = "skip"
         return kwargs
@@ -86,60 +110,24 @@ class LoadedCsv:
     options: LoadOptions
     notes: tuple[str, ...] = field(default_factory=tuple)
     seconds: float = 0.0
+    #: A delimiter to offer when the file read as one column but looks separated by it.
+    suggested_sep: str | None = None
 
 
 def check_path(path: str | os.PathLike[str]) -> Path:
-    """The resolved path, or :class:`CsvLoadError` for a missing path, a directory, an empty or binary file."""
+    """The resolved path, or :class:`CsvLoadError` for a missing path, a directory, a FIFO, an empty or binary file."""
+    return _inspect(path)[0]
+
+
+def _inspect(path: str | os.PathLike[str]) -> tuple[Path, FileFacts]:
     target = Path(path).expanduser()
-    if not target.exists():
-        raise CsvLoadError(f"No such file: {target}", "missing")
     if target.is_dir():
         raise CsvLoadError(f"{target} is a directory, not a CSV file.", "directory")
     try:
-        size = target.stat().st_size
-        with target.open("rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-    except OSError as error:
-        raise CsvLoadError(f"Cannot read {target}: {error.strerror or error}", "unreadable") from None
-    if size == 0 or not head.strip():
-        raise CsvLoadError(f"{target.name} is empty: there is no header and no rows.", "empty")
-    if b"\x00" in head:
-        raise CsvLoadError(f"{target.name} looks like a binary file (it holds NUL bytes), not a CSV.", "binary")
-    return target.resolve()
-
-
-def _header(path: Path, encoding: str) -> list[str]:
-    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
-        return next(csv.reader(handle), [])
-
-
-def find_bad_lines(path: Path, encoding: str, limit: int = 5) -> tuple[int, ...]:
-    """1-based line numbers of the first ``limit`` records whose field count differs from the header's."""
-    bad: list[int] = []
-    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, [])
-        for record in reader:
-            if record and len(record) != len(header):
-                bad.append(reader.line_num)
-                if len(bad) >= limit:
-                    break
-    return tuple(bad)
-
-
-def _is_utf8(path: Path) -> bool:
-    """True when the file decodes as UTF-8 (checked in 1 MiB blocks, stopping at the first error)."""
-    import codecs
-
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with path.open("rb") as handle:
-            while block := handle.read(1 << 20):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+        facts = inspect_file(target)
+    except SniffError as error:
+        raise CsvLoadError(str(error), error.kind) from None
+    return target.resolve(), facts
 
 
 class _CountingReader:
@@ -167,21 +155,35 @@ def _unify_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(fixes) if fixes else frame
 
 
+def _mixed_columns(frame: pd.DataFrame) -> list[str]:
+    """Object columns holding values of several types (numbers from one part of the file, text from another)."""
+    out = []
+    for name in frame.columns:
+        if pd.api.types.is_object_dtype(frame[name].dtype):
+            if pd.api.types.infer_dtype(frame[name], skipna=True).startswith("mixed"):
+                out.append(str(name))
+    return out
+
+
 def _read(
     path: Path,
+    facts: FileFacts,
     options: LoadOptions,
     on_progress: Callable[[LoadProgress], None] | None,
     on_preview: Callable[[pd.DataFrame], None] | None,
     should_stop: Callable[[], bool] | None,
-) -> tuple[pd.DataFrame, list[str]]:
-    total = path.stat().st_size
+) -> tuple[pd.DataFrame, int]:
+    """The frame and the number of bad lines pandas skipped."""
+    total = facts.size
     kwargs = options.read_csv_kwargs()
-    notes: list[str] = []
+    if options.skip_bad_lines:
+        kwargs["on_bad_lines"] = "warn"  # same rows as "skip", but pandas says which it dropped
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if total <= WHOLE_READ_BYTES:
+        if total <= WHOLE_READ_BYTES or facts.compression == "zip":
             frame = pd.read_csv(path, **kwargs)
         else:
+            kwargs["compression"] = facts.compression
             with path.open("rb") as raw:
                 counter = _CountingReader(raw)
                 chunks: list[pd.DataFrame] = []
@@ -204,10 +206,28 @@ def _read(
                             on_progress(LoadProgress(counter.bytes_read, total, rows))
                 frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
                 frame = _unify_text_columns(frame)
-    skipped = [w for w in caught if "Skipping line" in str(w.message) or "Expected" in str(w.message)]
-    if skipped:
-        notes.append(f"Skipped {len(skipped)} bad line(s).")
-    return frame, notes
+    skipped = sum(str(w.message).count("Skipping line") for w in caught)
+    return frame, skipped
+
+
+def _read_consistently(
+    path: Path,
+    facts: FileFacts,
+    options: LoadOptions,
+    on_progress: Callable[[LoadProgress], None] | None,
+    on_preview: Callable[[pd.DataFrame], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> tuple[pd.DataFrame, int, LoadOptions, list[str]]:
+    """Read; a column of mixed types is read again as text, so every read of the file agrees."""
+    frame, skipped = _read(path, facts, options, on_progress, on_preview, should_stop)
+    mixed = [name for name in _mixed_columns(frame) if name not in options.text_columns]
+    if not mixed:
+        return frame, skipped, options, []
+    options = replace(options, text_columns=options.text_columns + tuple(mixed))
+    frame, skipped = _read(path, facts, options, on_progress, None, should_stop)
+    names = ", ".join(mixed)
+    note = f"{names}: numbers in some rows and text in others, so read as text (dtype str, also in the code)."
+    return frame, skipped, options, [note]
 
 
 def load_csv(
@@ -220,22 +240,49 @@ def load_csv(
 ) -> LoadedCsv:
     """Read ``path``; raises :class:`CsvLoadError` with a clear message, or :class:`LoadCancelled`."""
     start = time.perf_counter()
-    target = check_path(path)
+    target, facts = _inspect(path)
     options = options or LoadOptions()
     notes: list[str] = []
+    if facts.compression_kwarg is not None and options.compression is None:
+        options = replace(options, compression=facts.compression_kwarg)
+        notes.append(f"{target.name} is {facts.compression_kwarg}-compressed: read with compression=.")
+    if facts.encoding is not None and facts.encoding.startswith("utf-16") and options.encoding == "utf-8":
+        options = replace(options, encoding=facts.encoding)
+        notes.append(f"{target.name} is UTF-16 text: read with encoding={facts.encoding!r}.")
     try:
-        frame, read_notes = _read(target, options, on_progress, on_preview, should_stop)
+        return _load(target, facts, options, notes, start, on_progress, on_preview, should_stop)
+    except FileNotFoundError:
+        raise CsvLoadError(f"{target.name} was deleted or moved while it was loading.", "vanished") from None
+
+
+def _load(
+    target: Path,
+    facts: FileFacts,
+    options: LoadOptions,
+    notes: list[str],
+    start: float,
+    on_progress: Callable[[LoadProgress], None] | None,
+    on_preview: Callable[[pd.DataFrame], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> LoadedCsv:
+    try:
+        frame, skipped, options, read_notes = _read_consistently(
+            target, facts, options, on_progress, on_preview, should_stop
+        )
     except UnicodeDecodeError:
-        if options.encoding == FALLBACK_ENCODING or _is_utf8(target):
+        if options.encoding == FALLBACK_ENCODING or options.encoding.startswith("utf-16"):
             raise CsvLoadError(f"{target.name} is not valid {options.encoding} text.", "encoding") from None
-        latin = LoadOptions(FALLBACK_ENCODING, options.skip_bad_lines)
-        frame, read_notes = _read(target, latin, on_progress, on_preview, should_stop)
-        options = latin
+        if is_utf8(target, facts.compression):
+            raise CsvLoadError(f"{target.name} is not valid {options.encoding} text.", "encoding") from None
+        options = replace(options, encoding=FALLBACK_ENCODING)
+        frame, skipped, options, read_notes = _read_consistently(
+            target, facts, options, on_progress, on_preview, should_stop
+        )
         notes.append(f"{target.name} is not UTF-8: it was decoded as {FALLBACK_ENCODING}.")
     except pd.errors.EmptyDataError:
         raise CsvLoadError(f"{target.name} is empty: there is no header and no rows.", "empty") from None
     except pd.errors.ParserError as error:
-        bad = find_bad_lines(target, options.encoding)
+        bad = find_bad_lines(target, options.encoding, facts.compression, options.sep)
         where = f"line(s) {', '.join(map(str, bad))}" if bad else str(error).splitlines()[-1]
         raise CsvLoadError(
             f"{target.name} has rows with the wrong number of fields: {where}. Skip the bad lines?",
@@ -243,20 +290,37 @@ def load_csv(
             bad_lines=bad,
             offer="skip_bad_lines",
         ) from None
-    except (OSError, MemoryError) as error:
+    except FileNotFoundError:
+        raise
+    except (OSError, MemoryError, EOFError) as error:
         raise CsvLoadError(f"Could not read {target.name}: {error}", "unreadable") from None
     notes.extend(read_notes)
-    notes.extend(_describe(target, frame, options))
+    if skipped:
+        notes.append(f"Skipped {skipped:,} bad line(s) with the wrong number of fields.")
+    elif options.skip_bad_lines:
+        notes.append("Skip bad lines is on, but no line was skipped.")
+    notes.extend(_describe(target, facts, frame, options))
+    suggested = None
+    if len(frame.columns) == 1 and options.sep == ",":
+        suggested = sniff_delimiter(facts.head, options.encoding if options.encoding != "utf-8" else "utf-8-sig")
+        if suggested is not None:
+            name = _DELIMITER_NAMES.get(suggested, repr(suggested))
+            notes.append(f"{target.name} read as one column but looks {name}-separated: reload with sep={suggested!r}?")
     if len(frame.columns) and len(frame) == 0:
         raise CsvLoadError(f"{target.name} has a header ({len(frame.columns)} columns) but no rows.", "header_only")
-    return LoadedCsv(target, frame, options, tuple(notes), time.perf_counter() - start)
+    return LoadedCsv(target, frame, options, tuple(notes), time.perf_counter() - start, suggested)
 
 
-def _describe(path: Path, frame: pd.DataFrame, options: LoadOptions) -> list[str]:
-    """Notes on duplicate names, very wide tables and fields with line breaks."""
+def _describe(path: Path, facts: FileFacts, frame: pd.DataFrame, options: LoadOptions) -> list[str]:
+    """Notes on unnamed and duplicate columns, very wide tables and fields with line breaks."""
     notes = []
-    header = _header(path, options.encoding)
-    duplicates = sorted(name for name, count in Counter(header).items() if count > 1)
+    header = read_header(path, options.encoding, facts.compression, options.sep)
+    unnamed = [i for i, name in enumerate(header) if not name.strip()]
+    if unnamed and len(header) == len(frame.columns):
+        positions = ", ".join(str(i + 1) for i in unnamed[:5]) + (" …" if len(unnamed) > 5 else "")
+        given = ", ".join(str(frame.columns[i]) for i in unnamed[:3])
+        notes.append(f"Column(s) {positions} have no name in the header: pandas calls them {given}.")
+    duplicates = sorted(name for name, count in Counter(n for n in header if n.strip()).items() if count > 1)
     if duplicates:
         notes.append(
             f"Duplicate column names {', '.join(duplicates)}: pandas renamed the copies (e.g. {duplicates[0]}.1)."

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import csv
 import os
+import stat
 from dataclasses import dataclass
+
+from tui_lab.core.data.sniff import allow_long_fields
 
 #: Files smaller than this load in well under a second; they get no stdlib preview.
 PREVIEW_MIN_BYTES = 8 * 1024 * 1024
@@ -40,10 +43,15 @@ def _looks_numeric(values: list[str]) -> bool:
 
 
 def read_preview(path: str | os.PathLike[str], rows: int = 200, encoding: str = "utf-8") -> RowsPreview | None:
-    """The first ``rows`` records of ``path``, or None when it is small, unreadable or not plain CSV text."""
+    """The first ``rows`` records of ``path``, or None when it is small, special, unreadable or not plain CSV text.
+
+    Compressed files give None (their bytes do not decode); a FIFO or device is never opened.
+    """
     try:
-        if os.path.getsize(path) < PREVIEW_MIN_BYTES:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size < PREVIEW_MIN_BYTES:
             return None
+        allow_long_fields()
         with open(path, encoding=encoding, newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
