@@ -14,7 +14,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from tui_lab.core.train.closed import augment, solve
 from tui_lab.core.train.config import TrainConfig
+
+__all__ = ["ENGINES", "Engine", "augment", "closed_form", "full_loss", "initial_params"]
 
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
@@ -130,6 +133,8 @@ class ScratchEngine(Engine):
         self.w = theta[:d].reshape(d, 1).clone().requires_grad_(True)
         self.b = theta[d:].clone().requires_grad_(True)
         self.opt = None if config.optimizer == "sgd" else HandOptimizer(config, [self.w, self.b])
+        #: Hand-written Adam keeps its step count on the host, so only sgd and momentum replay in a CUDA graph.
+        self.graphable = config.optimizer != "adam"
         #: squared_loss is ½e²; reported MSE is e².
         self.report_scale = 2.0 if config.loss == "mse" else 1.0
 
@@ -163,7 +168,13 @@ class ScratchEngine(Engine):
 
 
 class ConciseEngine(Engine):
-    """The concise version: ``nn.Linear``, ``nn.MSELoss``/``nn.HuberLoss`` and ``torch.optim``."""
+    """The concise version: ``nn.Linear``, ``nn.MSELoss``/``nn.HuberLoss`` and ``torch.optim``.
+
+    On CUDA, Adam is built with ``capturable=True`` (its step count lives on the device), so every
+    optimizer's whole step (forward, backward, ``opt.step()``) can be captured in a CUDA graph.
+    """
+
+    graphable = True
 
     def __init__(self, config: TrainConfig, d: int, device: str) -> None:
         super().__init__(config, d, device)
@@ -176,7 +187,7 @@ class ConciseEngine(Engine):
         elif config.optimizer == "momentum":
             self.opt = torch.optim.SGD(params, lr=config.lr, momentum=config.momentum)
         else:
-            self.opt = torch.optim.Adam(params, lr=config.lr)
+            self.opt = torch.optim.Adam(params, lr=config.lr, capturable=device.startswith("cuda"))
         self.loss: nn.Module = nn.MSELoss() if config.loss == "mse" else nn.HuberLoss(delta=config.huber_delta)
 
     def step(self, j: int, Xb: torch.Tensor, yb: torch.Tensor, losses: torch.Tensor, hist: torch.Tensor) -> None:
@@ -285,21 +296,9 @@ class ManualEngine(Engine):
 ENGINES: dict[str, type[Engine]] = {"scratch": ScratchEngine, "concise": ConciseEngine, "manual": ManualEngine}
 
 
-def augment(X: torch.Tensor) -> torch.Tensor:
-    """[X, 1]: a column of ones so θ's last entry is the bias."""
-    return torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype, device=X.device)], dim=1)
-
-
 def closed_form(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """θ* = argmin ‖[X, 1]θ − y‖² by ``torch.linalg.lstsq`` in float64 (the normal equations' solution)."""
-    if X.device.type == "mps":  # no float64 on Apple GPUs: solve on the CPU
-        X, y = X.cpu(), y.cpu()
-    X1 = augment(X.double())
-    if X1.device.type != "cpu" and int(torch.linalg.matrix_rank(X1.T @ X1)) < X1.shape[1]:
-        X1, y = X1.cpu(), y.cpu()  # CUDA only has gels, which needs full rank (one-hot columns often are not)
-    driver = "gelsd" if X1.device.type == "cpu" else None  # gelsd copes with collinear columns
-    solution = torch.linalg.lstsq(X1, y.double().unsqueeze(1), driver=driver).solution
-    return solution[:, 0].float()
+    """θ* = argmin ‖[X, 1]θ − y‖² in float64, returned as float32 on the CPU (see ``closed.solve``)."""
+    return solve(X, y).theta
 
 
 def full_loss(X: torch.Tensor, y: torch.Tensor, theta: torch.Tensor, config: TrainConfig) -> float:

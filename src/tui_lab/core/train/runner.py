@@ -1,11 +1,18 @@
 """Run one training configuration on a device, reporting throttled progress.
 
 ``run(config, device, on_progress, should_stop)`` is the engine behind both the Train pane
-(in a thread worker) and ``tui-lab train``. Steps run in chunks of up to 256; each chunk
-ends with one device sync that checks its losses (the divergence guard), reads the clock,
-polls ``should_stop`` and, at most every ``progress_interval`` seconds, calls ``on_progress``.
-On CUDA, full chunks of the manual-gradient path are captured once in a CUDA graph and
-replayed, which is the known way past kernel-launch overhead at small batches.
+(in a thread worker) and ``tui-lab train``. Steps run in chunks sized from measured time: the
+first chunk is one step, and a chunk doubles while it takes well under ``CHUNK_SECONDS`` (and
+halves when it takes longer), up to 256 steps. Each chunk ends with one device sync that checks
+its losses (the divergence guard), reads the clock, polls ``should_stop`` and, at most every
+``progress_interval`` seconds, calls ``on_progress``; so a stop is seen after the very first
+step and at least every ~50 ms after that, on every engine and device.
+
+On CUDA, once the chunk size has settled, one chunk of whole steps (forward, backward and the
+optimizer's update, for scratch and concise as well as manual) is captured in a CUDA graph and
+replayed for every later full chunk: the known way past kernel-launch overhead at small batches.
+Capture counts as a chunk. What cannot be captured runs eagerly (the short last batch of an
+epoch, an engine whose optimizer keeps host-side state), and the result's ``notes`` say so.
 """
 
 from __future__ import annotations
@@ -20,17 +27,28 @@ import numpy as np
 import torch
 
 from tui_lab.core.devices import resolve_device
+from tui_lab.core.train.closed import solve
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import Dataset, load_dataset
-from tui_lab.core.train.impls import ENGINES, Engine, augment, closed_form, full_loss, initial_params
+from tui_lab.core.train.impls import ENGINES, Engine, augment, full_loss, initial_params
 
 #: A loss this many times the initial loss counts as blown up.
 BLOWUP_FACTOR = 1e4
 CHUNK_STEPS = 256
 CHUNK_SAMPLES = 1 << 18
 PROGRESS_INTERVAL = 0.1
-#: A chunk slower than this is halved for the next one (stop must take effect within 0.5 s).
+#: A chunk slower than this is halved for the next one, one faster than a quarter of it doubled
+#: (stop must take effect within 0.5 s).
 CHUNK_SECONDS = 0.05
+
+
+def next_chunk_size(steps: int, seconds: float, cap: int) -> int:
+    """The next chunk's step count after ``steps`` steps took ``seconds``: grow while well under, shrink when over."""
+    if seconds > CHUNK_SECONDS:
+        return max(1, steps // 2)
+    if seconds < CHUNK_SECONDS / 4:
+        return min(cap, steps * 2)
+    return min(cap, steps)
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +93,13 @@ class RunResult:
     steps_per_epoch: int
     diverged_at: tuple[int, int] | None = None
     artifacts: dict[str, Any] = field(default_factory=dict)
+    #: What the learner should know about how the run was executed (eager fallbacks, CPU solves).
+    notes: tuple[str, ...] = ()
+    #: torch.cuda.max_memory_allocated over the run, in bytes (None off CUDA).
+    peak_cuda_memory: int | None = None
+    #: Chunks the steps ran in (how often ``should_stop`` was polled), and the captured graph's length.
+    chunks: int = 0
+    graph_steps: int = 0
 
     @property
     def samples_per_s(self) -> float:
@@ -124,6 +149,11 @@ def cuda_memory(device: str) -> int | None:
     return int(torch.cuda.memory_allocated(device)) if device.startswith("cuda") else None
 
 
+def peak_cuda_memory(device: str) -> int | None:
+    """torch.cuda.max_memory_allocated on ``device`` since the last reset, or None off CUDA."""
+    return int(torch.cuda.max_memory_allocated(device)) if device.startswith("cuda") else None
+
+
 def explain_failure(error: BaseException, device: str) -> str:
     """A learner-facing message for an exception raised while training."""
     if isinstance(error, torch.cuda.OutOfMemoryError):
@@ -146,6 +176,8 @@ def run(
     """Train ``config`` on ``device``; raises DeviceError/DataError for bad input, returns failures otherwise."""
     device = resolve_device(device)
     data = dataset if dataset is not None else load_dataset(config, lookup)
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats(device)
     try:
         return _Trainer(config, device, data, on_progress, should_stop, progress_interval, use_cuda_graphs).train()
     except (RuntimeError, MemoryError) as error:
@@ -186,6 +218,11 @@ class _Trainer:
         self.sent_epochs = 0
         self.use_graphs = use_cuda_graphs and device.startswith("cuda")
         self.graph: Any = None
+        self.static_X = self.static_y = torch.empty(0)
+        self.graph_steps = 0
+        self.capture_at = 0  # the chunk length to capture once growth has settled (0: not yet)
+        self.chunks = 0
+        self.notes: list[str] = []
 
     # -- the run ------------------------------------------------------------------------
 
@@ -197,32 +234,37 @@ class _Trainer:
         if cfg.impl == "closed":
             self.start = time.perf_counter()
             return self._closed()
-        closed = closed_form(data.X, data.y)  # the comparison, solved up front so a stop returns at once
+        solution = solve(self.X, self.y)  # the comparison, solved up front so a stop returns at once
+        self.notes.extend(solution.notes)
         engine = ENGINES[cfg.impl](cfg, data.d, self.device)
+        if self.use_graphs and not engine.graphable:
+            self.use_graphs = False
+            self.notes.append(f"{cfg.impl} with {cfg.optimizer} ran eagerly (its update keeps host-side state)")
         self.start = self.last_report = time.perf_counter()
         status, message, where = self._loop(engine)
         seconds = time.perf_counter() - self.start
         theta = engine.flat().cpu()
         self._report(theta, force=True)
-        return self._result(status, message, theta, seconds, closed, where, engine.artifacts())
+        return self._result(status, message, theta, seconds, solution.theta, where, engine.artifacts())
 
     def _closed(self) -> RunResult:
-        theta = closed_form(self.X, self.y)
+        solution = solve(self.X, self.y)
+        self.notes.extend(solution.notes)
+        theta = solution.theta
         seconds = time.perf_counter() - self.start
         loss = full_loss(self.X, self.y, theta.to(self.device), self.config)
         self.epoch_losses.append(loss)
-        theta = theta.cpu()
-        message = f"closed form: loss {loss:.6f}"
+        message = f"closed form ({solution.method}): loss {loss:.6f}"
         return self._result("finished", message, theta, seconds, theta, None, {}, samples=self.data.n)
 
     def _loop(self, engine: Engine) -> tuple[str, str, tuple[int, int] | None]:
         cfg, n, B = self.config, self.data.n, self.config.batch_size
         X = augment(self.X) if engine.augmented else self.X
-        chunk = max(1, min(CHUNK_STEPS, CHUNK_SAMPLES // B, self.steps_per_epoch))
-        losses = torch.zeros(chunk, device=self.device)
-        hist = torch.zeros(chunk + 2, self.data.d + 1, device=self.device)
+        cap = max(1, min(CHUNK_STEPS, CHUNK_SAMPLES // B, self.steps_per_epoch))
+        losses = torch.zeros(cap, device=self.device)
+        hist = torch.zeros(cap + 2, self.data.d + 1, device=self.device)
         hist[0] = engine.flat()
-        limit = chunk
+        limit = 1  # the first chunk is one step: a stop is seen after it, however slow the start
         gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
         sizes = [min(B, n - s * B) for s in range(self.steps_per_epoch)]
         self.samples = 0
@@ -231,10 +273,12 @@ class _Trainer:
             Xs, ys = X.index_select(0, perm), self.y.index_select(0, perm)
             c0 = 0
             while c0 < self.steps_per_epoch:
-                k = min(limit, self.steps_per_epoch - c0)
+                k = min(self.graph_steps or limit, self.steps_per_epoch - c0)
                 began = time.perf_counter()
                 self._run_chunk(engine, Xs, ys, c0, k, losses, hist)
                 values = [v / sizes[c0 + j] for j, v in enumerate(losses[:k].tolist())]
+                seconds = time.perf_counter() - began
+                self.chunks += 1
                 bad = first_bad(values, self.limit)
                 if bad is not None:
                     self.samples += sum(sizes[c0 : c0 + bad])
@@ -248,8 +292,11 @@ class _Trainer:
                 c0 += k
                 if self.should_stop():
                     return "stopped", f"stopped in epoch {epoch} at step {c0}", None
-                if time.perf_counter() - began > CHUNK_SECONDS and limit > 1:
-                    limit //= 2  # slow steps: smaller chunks keep stop and progress prompt
+                if not self.graph_steps and k == limit:
+                    grown = next_chunk_size(limit, seconds, cap)
+                    if grown <= limit and self.use_graphs and not self.capture_at:
+                        self.capture_at = limit  # growth has settled: capture chunks of this length
+                    limit = grown
                 self._report_throttled(engine)
             loss = full_loss(self.X, self.y, engine.flat(), cfg)
             if not math.isfinite(loss) or loss > self.limit:
@@ -271,10 +318,12 @@ class _Trainer:
     ) -> None:
         B = self.config.batch_size
         start, stop = c0 * B, (c0 + k) * B
-        full = k == len(losses) and stop <= self.data.n
-        if self.use_graphs and engine.graphable and full:
+        whole = stop <= self.data.n  # every step of the chunk has a full batch
+        if self.use_graphs and whole and k == (self.graph_steps or self.capture_at):
             self._replay(engine, Xs[start:stop], ys[start:stop], k, losses, hist)
             return
+        if self.graph_steps and not whole and "short last batch" not in " ".join(self.notes):
+            self.notes.append(f"the short last batch of each epoch ({self.data.n % B} rows) ran eagerly")
         engine.begin_chunk(hist)
         engine.run_steps(Xs[start:stop], ys[start:stop], k, B, losses, hist)
         engine.end_chunk(hist, k)
@@ -282,7 +331,7 @@ class _Trainer:
     def _replay(
         self, engine: Engine, Xc: torch.Tensor, yc: torch.Tensor, k: int, losses: torch.Tensor, hist: torch.Tensor
     ) -> None:
-        """Run a full chunk through a CUDA graph, capturing it on first use (the first chunk runs eagerly)."""
+        """Run a full chunk through a CUDA graph; the capturing chunk trains eagerly on a side stream first."""
         B = self.config.batch_size
 
         def body(Xc: torch.Tensor, yc: torch.Tensor) -> None:
@@ -290,24 +339,26 @@ class _Trainer:
             engine.run_steps(Xc, yc, k, B, losses, hist)
             engine.end_chunk(hist, k)
 
-        if self.graph is None:
-            self.static_X, self.static_y = Xc.clone(), yc.clone()
-            side = torch.cuda.Stream(device=self.device)
-            side.wait_stream(torch.cuda.current_stream(self.device))
-            with torch.cuda.stream(side):
-                body(self.static_X, self.static_y)  # warm-up doubles as this chunk's real training
-            torch.cuda.current_stream(self.device).wait_stream(side)
-            try:
-                graph = torch.cuda.CUDAGraph()
-                with torch.cuda.graph(graph):
-                    body(self.static_X, self.static_y)
-                self.graph = graph
-            except RuntimeError:
-                self.use_graphs = False  # capture unsupported here: stay eager
+        if self.graph is not None:
+            self.static_X.copy_(Xc)
+            self.static_y.copy_(yc)
+            self.graph.replay()
             return
-        self.static_X.copy_(Xc)
-        self.static_y.copy_(yc)
-        self.graph.replay()
+        self.static_X, self.static_y = Xc.clone(), yc.clone()
+        side = torch.cuda.Stream(device=self.device)
+        side.wait_stream(torch.cuda.current_stream(self.device))
+        with torch.cuda.stream(side):
+            body(self.static_X, self.static_y)  # warm-up doubles as this chunk's real training
+        torch.cuda.current_stream(self.device).wait_stream(side)
+        try:
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                body(self.static_X, self.static_y)
+        except RuntimeError as error:
+            self.use_graphs = False
+            self.notes.append(f"CUDA graph capture failed, ran eagerly: {str(error).strip().splitlines()[0]}")
+            return
+        self.graph, self.graph_steps = graph, k
 
     # -- progress and results --------------------------------------------------------------
 
@@ -381,4 +432,8 @@ class _Trainer:
             steps_per_epoch=self.steps_per_epoch,
             diverged_at=where,
             artifacts=artifacts,
+            notes=tuple(self.notes),
+            peak_cuda_memory=peak_cuda_memory(self.device),
+            chunks=self.chunks,
+            graph_steps=self.graph_steps,
         )
