@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -83,20 +84,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def option_for(field: str) -> str:
+    """The command-line option that sets config ``field`` (``true_b`` → ``--true-b``, ``csv_path`` → ``--csv``)."""
+    options = {f: option for option, f in OPTION_FIELDS.items()}
+    return "--" + options.get(field, field).replace("_", "-")
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The config the arguments describe; raises ConfigError naming every bad option."""
     values = {field: getattr(args, option) for option, field in OPTION_FIELDS.items()}
+    problems = usage_problems(args)
     if args.csv:
         values["data"] = "csv"
     else:
         values.pop("csv_path")
         values.pop("target")
     try:
-        return parse_config(values)
+        config = parse_config(values)
     except ConfigError as error:
-        options = {field: option for option, field in OPTION_FIELDS.items()}
-        renamed = {"--" + options.get(f, f).replace("_", "-"): m for f, m in error.errors.items()}
-        raise ConfigError(renamed) from None
+        raise ConfigError({**{option_for(f): m for f, m in error.errors.items()}, **problems}) from None
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def usage_problems(args: argparse.Namespace) -> dict[str, str]:
+    """Options that parse but make no sense together (each would otherwise be silently ignored)."""
+    problems: dict[str, str] = {}
+    if args.target and not args.csv:
+        problems["--target"] = "needs --csv PATH (the target is a column of that CSV)"
+    if str(args.impl).strip().lower() == "model":
+        problems["--impl"] = "model trains a workspace nn.Module: use the Train pane (tui-lab --pane train)"
+    return problems
 
 
 def result_json(result: RunResult) -> dict[str, Any]:
@@ -157,6 +176,30 @@ def print_text(result: RunResult) -> None:
     print(f"{result.seconds:.3f} s, {result.samples_per_s:,.0f} samples/s on {result.device}")
 
 
+def write_output(result: RunResult, as_json: bool) -> None:
+    """Print the result; a reader that went away (``tui-lab train | head -1``) ends it quietly."""
+    try:
+        if as_json:
+            print(json.dumps(_finite(result_json(result))))
+            if result.status != "finished":
+                print(result.message, file=sys.stderr)
+        else:
+            print_text(result)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's flush at exit does not raise BrokenPipeError again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (captured in tests)
+        pass
+
+
 _NEGATIVE = re.compile(r"^-\.?\d")
 
 
@@ -191,15 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tui-lab train: error: --device: {error}", file=sys.stderr)
         return EXIT_USAGE
     except DataError as error:
-        option = {"csv_path": "--csv", "target": "--target"}.get(error.field, "--" + error.field)
-        print(f"tui-lab train: error: {option}: {error}", file=sys.stderr)
+        print(f"tui-lab train: error: {option_for(error.field)}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if args.json:
-        print(json.dumps(_finite(result_json(result))))
-        if result.status != "finished":
-            print(result.message, file=sys.stderr)
-    else:
-        print_text(result)
+    write_output(result, args.json)
     if result.status == "diverged":
         return EXIT_DIVERGED
     return EXIT_OK if result.status == "finished" else EXIT_FAILED

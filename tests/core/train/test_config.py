@@ -48,6 +48,74 @@ def test_all_bad_fields_are_reported_together() -> None:
     assert set(caught.value.errors) == {"lr", "batch_size"}
 
 
+def test_field_and_cross_field_errors_come_in_one_round() -> None:
+    """A CSV without path and a bad lr are reported together, not one after the other."""
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"data": "csv", "lr": "x", "loss": "cross_entropy"})
+    assert set(caught.value.errors) == {"csv_path", "target", "lr", "loss"}
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "needle"),
+    [
+        ("seed", "1e29", "at most"),
+        ("data_seed", "1e29", "at most"),
+        ("n", "1e12", "at most 10000000000"),
+        ("n", "1e308", "at most"),
+        ("n", "1e400", "too large"),
+        ("true_b", "1e300", "within ±1e+12"),
+        ("true_b", "1e308", "float32"),
+        ("noise", "1e308", "within"),
+        ("true_w", "2, 1e308", "within"),
+        ("lr", "1e308", "at most 1e+06"),
+        ("init_std", "1e308", "within"),
+        ("huber_delta", "1e308", "at most"),
+        ("epochs", "1e9", "at most"),
+        ("processes", "0", "≥ 1"),
+    ],
+)
+def test_numbers_are_range_checked_with_clear_messages(field: str, text: str, needle: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({field: text})
+    assert needle in caught.value.errors[field]
+    assert "Traceback" not in caught.value.errors[field]
+
+
+def test_an_empty_number_says_what_to_type() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"true_b": "", "n": " "})
+    assert caught.value.errors["true_b"] == "empty: give a number, e.g. 4.2"
+    assert caught.value.errors["n"].startswith("empty: give a whole number")
+
+
+def test_an_empty_weight_between_commas_is_an_error_not_skipped() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"true_w": "2,,3"})
+    assert "empty weight" in caught.value.errors["true_w"]
+    assert parse_config({"true_w": "2, -3.4,"}).true_w == (2.0, -3.4)
+    assert parse_config({"true_w": "2 -3.4"}).true_w == (2.0, -3.4)
+
+
+def test_cross_entropy_needs_the_model_implementation() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"loss": "cross_entropy", "impl": "concise"})
+    assert "impl model" in caught.value.errors["loss"]
+    assert parse_config({"loss": "cross_entropy", "impl": "model", "model_name": "clf"}).model_name == "clf"
+
+
+def test_several_processes_cannot_use_the_workspace() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"processes": "2", "data": "workspace"})
+    assert "workspace" in caught.value.errors["processes"]
+    assert parse_config({"processes": "2"}).processes == 2
+
+
+def test_legend_parts_tell_apart_runs_that_differ_only_in_n_or_epochs() -> None:
+    runs = [TrainConfig(), TrainConfig(n=2000), TrainConfig(epochs=5), TrainConfig(seed=1)]
+    assert len({tuple(c.legend_parts()) for c in runs}) == len(runs)
+    assert TrainConfig(impl="model", model_name="mlp").label().startswith("model mlp sgd")
+
+
 def test_csv_needs_path_and_target() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config({"data": "csv"})

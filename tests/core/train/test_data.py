@@ -68,3 +68,35 @@ def test_csv_target_must_be_numeric(tmp_path: Path) -> None:
 def test_load_dataset_synthetic_keeps_the_truth() -> None:
     data = load_dataset(TrainConfig(n=50, true_w=(1.0, 2.0, 3.0)))
     assert data.X.shape == (50, 3) and data.true_w == (1.0, 2.0, 3.0) and data.true_b == 4.2
+
+
+def test_values_beyond_float32_are_named_as_data_overflow() -> None:
+    space = {"X": torch.tensor([[1.0], [1e300]], dtype=torch.float64), "y": torch.ones(2)}
+    with pytest.raises(DataError) as caught:
+        workspace_data("X", "y", lambda name, default: space.get(name, default))
+    assert caught.value.field == "x_name" and "data overflow" in str(caught.value) and "1e+300" in str(caught.value)
+    assert "learning rate" not in str(caught.value)
+
+
+def test_values_whose_squares_overflow_are_refused_with_a_scale_hint() -> None:
+    space = {"X": torch.ones(2, 1), "y": torch.tensor([1.0, 3e20])}
+    with pytest.raises(DataError) as caught:
+        workspace_data("X", "y", lambda name, default: space.get(name, default))
+    assert caught.value.field == "y_name" and "squared they exceed float32" in str(caught.value)
+
+
+def test_synthetic_overflow_blames_the_setting_that_caused_it() -> None:
+    with pytest.raises(DataError) as caught:
+        load_dataset(TrainConfig(n=10, true_b=1e39))  # built directly: the form's range check would refuse it
+    assert caught.value.field == "true_b" and "data overflow" in str(caught.value)
+    with pytest.raises(DataError) as caught:
+        load_dataset(TrainConfig(n=10, noise=1e30))
+    assert caught.value.field == "noise"
+
+
+def test_csv_with_huge_values_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text("a,p\n1,1e300\n2,3\n")
+    with pytest.raises(DataError) as caught:
+        csv_data(str(path), "p")
+    assert caught.value.field == "target" and "data overflow" in str(caught.value)

@@ -66,3 +66,45 @@ def test_exports_are_tidy_csv_and_json() -> None:
     document = json.loads(runs_to_json(records))
     assert [r["status"] for r in document["runs"]] == ["finished", "diverged"]
     assert document["runs"][0]["closed_form"]["w"][0] == records[0].result.closed_w[0]
+
+
+def test_loss_buffer_is_exact_below_its_cap_and_bounded_beyond() -> None:
+    from tui_lab.core.train.history import LossBuffer
+
+    values = np.random.default_rng(2).random(1000)
+    exact = LossBuffer(cap=1024)
+    exact.extend(values)
+    assert exact.bucket == 1 and np.allclose(exact.values(), values)
+    bounded = LossBuffer(cap=64)
+    for chunk in np.array_split(values, 13):
+        bounded.extend(chunk)
+    kept = bounded.values()
+    assert bounded.count == 1000 and bounded.bucket == 16 and len(kept) <= 65
+    assert int(bounded.weights().sum()) == 1000
+    assert np.allclose(kept, [values[i : i + 16].mean() for i in range(0, 1000, 16)], atol=1e-6)
+    assert kept.dtype == np.float32 and bounded.nbytes == 64 * 4
+
+
+def test_loss_buffer_hands_out_new_values_once() -> None:
+    from tui_lab.core.train.history import LossBuffer
+
+    buffer = LossBuffer(cap=4, track_new=True)
+    buffer.extend([1.0, 2.0, 3.0])
+    assert buffer.take_new().tolist() == [1.0, 2.0, 3.0]
+    buffer.extend([4.0, 5.0, 6.0])
+    assert buffer.take_new().tolist() == [4.0, 5.0, 6.0] and buffer.take_new().tolist() == []
+    assert np.allclose(buffer.values(), [1.5, 3.5, 5.5])
+
+
+def test_a_long_run_keeps_a_bounded_history() -> None:
+    """5M steps of losses (the issue's 5M-step run) take at most LOSS_CAP float32 in the result's buffer."""
+    from tui_lab.core.train.history import LOSS_CAP, LossBuffer
+
+    buffer = LossBuffer()
+    for _ in range(50):
+        buffer.extend(np.ones(100_000))
+    assert buffer.count == 5_000_000 and len(buffer.values()) <= LOSS_CAP + 1
+    record = RunRecord(1, TrainConfig(n=1_000_000, batch_size=10, epochs=50), status="running")
+    for _ in range(50):
+        record.add_steps(np.ones(100_000), 100_000)
+    assert record.steps == 5_000_000 and len(record.step_curve(10_000)[1]) <= 4096

@@ -20,7 +20,7 @@ configs = st.builds(
     batch_size=st.integers(1, 10**6),
     epochs=st.integers(1, 1000),
     optimizer=st.sampled_from(OPTIMIZERS),
-    loss=st.sampled_from(LOSSES),
+    loss=st.sampled_from([loss for loss in LOSSES if loss != "cross_entropy"]),
     huber_delta=positive,
     seed=st.integers(0, 2**31),
 )

@@ -13,8 +13,11 @@ from typing import Any
 import torch
 
 from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.limits import estimate
 
 _MISSING = object()
+#: Largest |value| accepted in X or y: squared (as every loss does) it stays far inside float32.
+MAX_ABS_DATA = 1e18
 
 
 class DataError(ValueError):
@@ -94,11 +97,27 @@ def _as_tensor(value: Any, name: str, field: str) -> torch.Tensor:
             raise DataError(field, f"{name} is a {type(value).__name__}, not numeric data: {error}") from None
     if value.is_complex() or value.dtype == torch.bool:
         raise DataError(field, f"{name} has dtype {value.dtype}; need real numbers")
-    tensor = value.detach().to("cpu", torch.float32)
-    if not bool(torch.isfinite(tensor).all()):
-        bad = int((~torch.isfinite(tensor)).sum())
+    original = value.detach()
+    if not bool(torch.isfinite(original).all()):
+        bad = int((~torch.isfinite(original)).sum())
         raise DataError(field, f"{name} has {bad} NaN/Inf value(s); fill or drop them first")
+    tensor = original.to("cpu", torch.float32)
+    if not bool(torch.isfinite(tensor).all()):
+        largest = float(original.abs().max())
+        raise DataError(field, f"data overflow: {name} has values up to {largest:.3g}, beyond float32's ±3.4e38")
+    check_scale(tensor, name, field)
     return tensor
+
+
+def check_scale(tensor: torch.Tensor, name: str, field: str) -> None:
+    """DataError when squares of ``tensor``'s values would overflow float32 (the loss squares them)."""
+    largest = float(tensor.abs().max()) if tensor.numel() else 0.0
+    if largest > MAX_ABS_DATA:
+        raise DataError(
+            field,
+            f"data overflow: {name} has values up to {largest:.3g}; squared they exceed float32's 3.4e38. "
+            f"Scale it down first (e.g. divide by {10 ** (len(str(int(largest))) - 4):.0e})",
+        )
 
 
 def _numeric_array(value: Any) -> Any:
@@ -147,20 +166,61 @@ def csv_data(path: str, target: str) -> Dataset:
     inputs = inputs.loc[:, inputs.notna().all()]
     if inputs.shape[1] == 0:
         raise DataError("csv_path", "no usable feature columns (all missing)")
-    X = torch.tensor(inputs.to_numpy(dtype="float32"))
-    y = torch.tensor(labels.to_numpy(dtype="float32"))
+    import numpy as np
+
+    with np.errstate(over="ignore"):  # values beyond float32 become Inf, refused just below
+        X = torch.tensor(inputs.to_numpy(dtype="float32"))
+        y = torch.tensor(labels.to_numpy(dtype="float32"))
+    for tensor, name, field in ((X, "the CSV's features", "csv_path"), (y, f"target {target!r}", "target")):
+        if not bool(torch.isfinite(tensor).all()):
+            raise DataError(field, f"data overflow: {name} has values beyond float32's ±3.4e38")
+        check_scale(tensor, name, field)
     return Dataset(X, y, None, None, f"csv {path}", tuple(map(str, inputs.columns)))
 
 
-def load_dataset(config: TrainConfig, lookup: Callable[[str, Any], Any] | None = None) -> Dataset:
-    """The dataset ``config`` asks for; workspace data needs ``lookup`` (e.g. ``workspace.get``)."""
+def check_memory(n: int, d: int, device: str = "cpu", field: str = "n") -> None:
+    """DataError (blaming ``field``) when N × (d + 1) × 4 bytes × 2 does not fit the free memory of ``device``."""
+    devices = ["cpu"] if device == "cpu" else ["cpu", device]  # generated on the CPU, then copied
+    for where in devices:
+        guess = estimate(n, d, where)
+        if not guess.fits:
+            raise DataError(field, guess.refusal(n, d))
+
+
+def check_synthetic(config: TrainConfig, device: str = "cpu") -> None:
+    """Refuse synthetic data that does not fit in memory, before any of it is allocated."""
+    check_memory(config.n, len(config.true_w), device)
+
+
+def _check_generated(X: torch.Tensor, y: torch.Tensor, config: TrainConfig) -> None:
+    """Name an overflow of the generated data after the setting that caused it, not the learning rate."""
+    if bool(torch.isfinite(y).all()) and float(y.abs().max()) <= MAX_ABS_DATA:
+        return
+    scales = {"true_w": max(abs(v) for v in config.true_w), "true_b": abs(config.true_b), "noise": config.noise}
+    field = max(scales, key=lambda name: scales[name])
+    label = {"true_w": "true w", "true_b": "true b", "noise": "noise σ"}[field]
+    raise DataError(field, f"data overflow: y = Xw + b + ε leaves float32's range with {label} = {scales[field]:g}")
+
+
+def load_dataset(config: TrainConfig, lookup: Callable[[str, Any], Any] | None = None, device: str = "cpu") -> Dataset:
+    """The dataset ``config`` asks for; workspace data needs ``lookup`` (e.g. ``workspace.get``).
+
+    Synthetic data is checked against the free memory of the CPU and ``device`` before it is made;
+    data that exists already is checked before it is copied to ``device``.
+    """
     if config.data == "synthetic":
+        check_synthetic(config, device)
         X, y = synthetic_data(config.true_w, config.true_b, config.n, config.noise, config.data_seed)
+        _check_generated(X, y, config)
         return Dataset(X, y, tuple(config.true_w), config.true_b, "synthetic")
     if config.data == "workspace":
         if lookup is None:
             raise DataError("data", "workspace data needs the app's workspace; use --csv on the command line")
-        return workspace_data(config.x_name, config.y_name, lookup)
+        data = workspace_data(config.x_name, config.y_name, lookup)
+        check_memory(data.n, data.d, device, "x_name")
+        return data
     if config.data == "csv":
-        return csv_data(config.csv_path, config.target)
+        data = csv_data(config.csv_path, config.target)
+        check_memory(data.n, data.d, device, "csv_path")
+        return data
     raise DataError("data", f"unknown data source {config.data!r}")

@@ -3,6 +3,11 @@
 The Train pane keeps one :class:`RunRecord` per run. Drawing never walks the whole history:
 ``curve`` smooths and bucket-averages the per-step losses down to a fixed number of points,
 in numpy, so a redraw costs the same at 1k or 1M steps.
+
+Memory per run is bounded whatever its length: the runner keeps per-step losses in a
+:class:`LossBuffer` (float32, exact up to ``LOSS_CAP`` = 65,536 steps, then averaged in
+buckets that double in size: at most 256 KiB), and a record's curve is a
+:class:`BucketedSeries` of at most 4,096 bucket means (32 KiB). Clearing the records frees both.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from tui_lab.core.train.config import TrainConfig
 
 #: How many runs the plot keeps (the newest ones).
 MAX_RUNS = 8
+#: Per-step losses a run keeps exactly; beyond this, neighbouring buckets are averaged (float32: 256 KiB).
+LOSS_CAP = 1 << 16
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
@@ -41,6 +48,103 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarra
     starts = edges[:-1]
     counts = np.diff(edges)
     return np.add.reduceat(x, starts) / counts, np.add.reduceat(y, starts) / counts
+
+
+class LossBuffer:
+    """Per-step losses in at most ``cap`` float32 numbers: exact at first, then bucket means.
+
+    While the run is shorter than ``cap`` steps every loss is kept as it is (``bucket == 1``).
+    When the buffer fills, neighbouring buckets are averaged in pairs and the bucket size doubles,
+    so memory stays ``4 × cap`` bytes however long the run, and each stored value is the exact
+    mean of ``bucket`` consecutive steps (the newest, still filling, is kept apart as a sum).
+    """
+
+    def __init__(self, cap: int = LOSS_CAP, *, track_new: bool = False) -> None:
+        if cap < 2:
+            raise ValueError("cap must be at least 2")
+        self.cap = cap
+        #: With ``track_new``, values appended since the last :meth:`take_new` are kept for a progress report.
+        self._new: list[np.ndarray] | None = [] if track_new else None
+        self.bucket = 1
+        self.count = 0
+        self._means = np.empty(cap, dtype=np.float32)
+        self._stored = 0
+        self._partial_sum = 0.0
+        self._partial_n = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held for the losses (the bound: ``4 × cap``)."""
+        return int(self._means.nbytes)
+
+    def extend(self, values: np.ndarray | list[float]) -> None:
+        """Append per-step losses (any length)."""
+        data = np.asarray(values, dtype=np.float64).reshape(-1)
+        if len(data) == 0:
+            return
+        self.count += len(data)
+        if self._new is not None:
+            self._new.append(data.astype(np.float32))
+        start, done = 0, []
+        if self._partial_n:
+            take = min(self.bucket - self._partial_n, len(data))
+            self._partial_sum += float(data[:take].sum())
+            self._partial_n += take
+            start = take
+            if self._partial_n == self.bucket:
+                done.append(np.array([self._partial_sum / self.bucket]))
+                self._partial_sum, self._partial_n = 0.0, 0
+        rest = data[start:]
+        full = len(rest) // self.bucket * self.bucket
+        if full:
+            done.append(rest[:full].reshape(-1, self.bucket).mean(axis=1))
+        tail = rest[full:]
+        if len(tail):  # the partial bucket was empty or just completed: the tail starts a new one
+            self._partial_sum, self._partial_n = float(tail.sum()), len(tail)
+        if done:
+            self._store(np.concatenate(done))
+
+    def _store(self, means: np.ndarray) -> None:
+        """Append complete bucket means, halving the resolution as often as needed to stay within ``cap``."""
+        if self._stored + len(means) <= self.cap:
+            self._means[self._stored : self._stored + len(means)] = means
+            self._stored += len(means)
+            return
+        sequence = np.concatenate([self._means[: self._stored].astype(np.float64), means])
+        while len(sequence) > self.cap:
+            if len(sequence) % 2:  # the odd last bucket joins the partial one: both fall in the same new bucket
+                self._partial_sum += float(sequence[-1]) * self.bucket
+                self._partial_n += self.bucket
+                sequence = sequence[:-1]
+            sequence = sequence.reshape(-1, 2).mean(axis=1)
+            self.bucket *= 2
+        self._means[: len(sequence)] = sequence
+        self._stored = len(sequence)
+
+    def take_new(self) -> np.ndarray:
+        """The values appended since the previous call (float32), then forgets them."""
+        if not self._new:
+            return np.zeros(0, dtype=np.float32)
+        new = np.concatenate(self._new)
+        self._new.clear()
+        return new
+
+    def values(self) -> np.ndarray:
+        """The stored bucket means (float32), the partial last bucket's mean included."""
+        stored = self._means[: self._stored]
+        if not self._partial_n:
+            return stored.copy()
+        return np.append(stored, np.float32(self._partial_sum / self._partial_n))
+
+    def weights(self) -> np.ndarray:
+        """How many steps each of :meth:`values` averages."""
+        sizes = np.full(self._stored + (1 if self._partial_n else 0), self.bucket, dtype=np.int64)
+        if self._partial_n:
+            sizes[-1] = self._partial_n
+        return sizes
 
 
 class BucketedSeries:
@@ -112,14 +216,30 @@ class RunRecord:
         self._series.extend(losses)
 
     def finish(self, result: Any) -> None:
-        """Take the final curves and status from a RunResult."""
+        """Take the final curves and status from a RunResult.
+
+        The result's per-step losses replace the curve built from progress when they are exact
+        (``step_bucket == 1``); bucketed ones only fill a curve that no progress message started.
+        """
         self.result = result
         self.status = result.status
         self.message = result.message
         self.steps_per_epoch = result.steps_per_epoch
         self.epoch_losses = list(result.epoch_losses)
-        self._series = None
-        self.add_steps(result.step_losses, result.steps_per_epoch, result.steps_per_epoch * result.config.epochs)
+        bucket = int(getattr(result, "step_bucket", 1))
+        total = result.steps_per_epoch * result.config.epochs
+        if bucket == 1:
+            self._series = None
+            self.add_steps(result.step_losses, result.steps_per_epoch, total)
+        elif self._series is None:
+            self.add_steps(
+                np.repeat(np.asarray(result.step_losses, dtype=np.float64), bucket), result.steps_per_epoch, total
+            )
+
+    def release(self) -> None:
+        """Drop what a finished run no longer needs (the curve stays): published objects, per-step losses."""
+        if self.result is not None and isinstance(getattr(self.result, "artifacts", None), dict):
+            self.result.artifacts.clear()
 
     def step_curve(self, max_points: int) -> tuple[np.ndarray, np.ndarray]:
         """Smoothed per-step loss against epochs (x = fraction of epochs done), at most ``max_points``."""

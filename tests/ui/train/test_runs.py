@@ -1,0 +1,111 @@
+"""The run queue without Textual: launch, queue, stop, finish, fail, reject, clear."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.history import MAX_RUNS
+from tui_lab.ui.train import runs as runs_module
+from tui_lab.ui.train.runs import RunQueue
+
+
+@dataclass
+class FakeResult:
+    """The parts of a RunResult the queue and the record read."""
+
+    status: str
+    config: TrainConfig = field(default_factory=TrainConfig)
+    message: str = ""
+    steps_per_epoch: int = 2
+    epoch_losses: tuple[float, ...] = (1.0,)
+    step_losses: np.ndarray = field(default_factory=lambda: np.array([2.0, 1.0]))
+    artifacts: dict[str, object] = field(default_factory=dict)
+
+
+def test_the_first_submit_launches_and_the_rest_queue_behind_it() -> None:
+    runs = RunQueue()
+    first = runs.submit([TrainConfig(lr=0.1), TrainConfig(lr=0.2)])
+    assert first.launch is not None and first.launch.run_id == 1 and runs.current is first.launch
+    assert list(runs.queue) == [TrainConfig(lr=0.2)] and runs.running
+    again = runs.submit([TrainConfig(lr=0.3)])
+    assert again.launch is None and again.behind == 1 and again.waiting == 2
+    assert "Queued 1: 2 runs waiting behind #1" in again.notice()
+    third = runs.submit([TrainConfig(lr=0.4)])
+    assert "3 runs waiting" in third.notice()  # the toast counts up
+
+
+def test_finished_runs_hand_over_to_the_next_only_after_the_worker_ended() -> None:
+    runs = RunQueue()
+    runs.submit([TrainConfig(), TrainConfig(epochs=1)])
+    record = runs.finished(1, FakeResult("finished"))
+    assert record is not None and record.status == "finished" and runs.current is None
+    assert runs.next_run() is None  # the worker thread has not returned yet
+    runs.worker_ended()
+    following = runs.next_run()
+    assert following is not None and following.run_id == 2 and following.config.epochs == 1
+    assert not runs.queue
+
+
+def test_stop_drops_queued_runs() -> None:
+    runs = RunQueue()
+    runs.submit([TrainConfig(), TrainConfig(), TrainConfig()])
+    stopping = runs.stop()
+    assert stopping.run_id == 1 and stopping.dropped == 2 and not runs.queue
+    assert "dropped 2 queued run(s)" in stopping.notice()
+    runs.finished(1, FakeResult("stopped"))
+    runs.worker_ended()
+    assert runs.next_run() is None and not runs.running
+    assert RunQueue().stop().notice() == "Nothing is running."
+
+
+def test_a_failed_run_drops_the_queue_and_a_worker_error_marks_the_run_failed() -> None:
+    runs = RunQueue()
+    runs.submit([TrainConfig(), TrainConfig()])
+    runs.finished(1, FakeResult("failed", message="CUDA out of memory"))
+    runs.worker_ended()
+    assert not runs.queue and runs.next_run() is None
+    runs.submit([TrainConfig(), TrainConfig()])
+    failed = runs.worker_ended("boom")
+    assert failed is not None and failed.status == "failed" and failed.message == "boom"
+    assert runs.current is None and not runs.queue and not runs.running
+
+
+def test_a_rejected_run_is_forgotten() -> None:
+    runs = RunQueue()
+    runs.submit([TrainConfig(), TrainConfig()])
+    assert runs.rejected(1) == 1
+    assert runs.records == [] and runs.current is None
+    runs.worker_ended()
+    assert not runs.running
+
+
+def test_only_the_newest_runs_are_kept_and_clear_frees_the_finished_ones() -> None:
+    runs = RunQueue()
+    for _ in range(MAX_RUNS + 2):
+        runs.submit([TrainConfig()])
+        runs.finished(runs.next_id - 1, FakeResult("finished", artifacts={"w": object()}))
+        runs.worker_ended()
+    assert len(runs.records) == MAX_RUNS == runs_module.MAX_RUNS
+    assert runs.records[0].run_id == 3 and len(runs.done_records()) == MAX_RUNS
+    kept = runs.records[-1]
+    runs.submit([TrainConfig()])
+    assert runs.clear() == MAX_RUNS - 1
+    assert runs.records == [runs.current] and kept.result.artifacts == {}
+
+
+def test_progress_goes_only_to_the_current_run() -> None:
+    @dataclass
+    class Progress:
+        new_step_losses: np.ndarray
+        steps_per_epoch: int
+        steps_total: int
+        epoch_losses: tuple[float, ...]
+
+    runs = RunQueue()
+    runs.submit([TrainConfig()])
+    assert runs.progressed(7, Progress(np.ones(3), 10, 30, ())) is None
+    record = runs.progressed(1, Progress(np.ones(3), 10, 30, (0.5,)))
+    assert record is not None and record.steps == 3 and record.epoch_losses == [0.5]
