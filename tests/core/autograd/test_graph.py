@@ -7,6 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tui_lab.core.autograd.examples import EXAMPLES, bound_names, example, fresh_names, rename_bindings
+from tui_lab.core.autograd.explain import ExplanationKind, explain_exception
 from tui_lab.core.autograd.graph import CONSTANT, LEAF, MORE, GraphInputError, build_graph, tensor_names
 from tui_lab.core.autograd.layout import layout_lanes, topological_order
 from tui_lab.core.autograd.view import build_view, find_chains
@@ -134,3 +136,52 @@ def test_layout_invariants_on_random_dags(children: list[list[int]]) -> None:
         if row.node != 0:
             above = layout.rows[position[row.node] - 1].prefix
             assert len(above) > 2 * row.column and above[2 * row.column] != " "
+
+
+def test_a_comparison_result_is_a_value_with_the_true_reason() -> None:
+    x = torch.arange(4.0, requires_grad=True)
+    with pytest.raises(GraphInputError) as info:
+        build_graph(x == 4 * x, root_name="_", grad_inputs=["x"])
+    assert info.value.kind is ExplanationKind.NO_GRAPH
+    assert info.value.value_text == "tensor([ True, False, False, False])"
+    assert "not differentiable" in str(info.value) and "computed from x, which requires grad" in str(info.value)
+    assert "none of the tensors" not in str(info.value)
+
+
+def test_no_grad_result_names_the_inputs_that_require_grad() -> None:
+    w = torch.ones(2, requires_grad=True)
+    with torch.no_grad():
+        v = w * 2
+    with pytest.raises(GraphInputError) as info:
+        build_graph(v, root_name="v", grad_inputs=["w"])
+    assert "computed from w, which requires grad" in str(info.value) and "no_grad" in str(info.value)
+    with pytest.raises(GraphInputError) as info:
+        build_graph(v, root_name="v", grad_inputs=[])
+    assert "none of the tensors it was computed from requires grad" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (RuntimeError("Trying to backward through the graph a second time"), ExplanationKind.FREED_GRAPH),
+        (RuntimeError("grad can be implicitly created only for scalar outputs"), ExplanationKind.NEEDS_SCALAR),
+        (KeyboardInterrupt(), ExplanationKind.INTERRUPTED),
+        (ValueError("x"), ExplanationKind.USER_ERROR),
+    ],
+)
+def test_explanations_carry_a_kind(error: BaseException, kind: ExplanationKind) -> None:
+    assert explain_exception(error).kind is kind
+
+
+def test_examples_name_what_they_bind_and_rename_cleanly() -> None:
+    import ast
+
+    for case in EXAMPLES:
+        binds = bound_names(case.code)
+        assert case.root in binds
+        mapping = fresh_names(binds, set(binds))
+        code = rename_bindings(case.code, mapping)
+        ast.parse(code)
+        assert set(bound_names(code)) == set(mapping.values())
+    assert bound_names(example("dot").code) == ("x", "y")
+    assert fresh_names(("x", "y"), {"x", "y", "x2"}) == {"x": "x3", "y": "y3"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from tui_lab.core.autograd.details import node_details, run_backward, zero_grads
+from tui_lab.core.autograd.details import Accumulation, node_details, run_backward, zero_grads
 from tui_lab.core.autograd.examples import EXAMPLES
 from tui_lab.core.autograd.graph import build_graph, tensor_names
 from tui_lab.core.autograd.program import run_code
@@ -66,7 +66,16 @@ def test_backward_accumulates_and_zero_grads(workspace: Workspace) -> None:
     assert first.grads == (("x", "[0., 4., 8., 12.]"),)
     second = run_backward(graph, retain_graph=True)
     assert second.grads == (("x", "[0., 8., 16., 24.]"),)
-    assert zero_grads(graph).grads == (("x", "[0., 0., 0., 0.]"),)
+    third = run_backward(graph, retain_graph=True)
+    assert third.before == (("x", "[0., 8., 16., 24.]"),) and third.grads == (("x", "[0., 12., 24., 36.]"),)
+    assert [r.accumulation for r in (first, second, third)] == [
+        Accumulation.STORED,
+        Accumulation.DOUBLED,
+        Accumulation.ADDED,  # 8x -> 12x is not a doubling
+    ]
+    zeroed = zero_grads(graph)
+    assert zeroed.grads == (("x", "[0., 0., 0., 0.]"),) and zeroed.accumulation is Accumulation.ZEROED
+    assert run_backward(graph, retain_graph=True).accumulation is Accumulation.STORED  # zeros held nothing
 
 
 def test_second_backward_without_retain_is_explained(workspace: Workspace) -> None:

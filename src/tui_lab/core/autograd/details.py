@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from tui_lab.core.autograd.explain import SOURCE_FILENAME, Explanation, explain_exception
@@ -159,18 +160,43 @@ def _child_label(graph: AutogradGraph, index: int, child: Any) -> str:
     return str(child.name()).rsplit("::", 1)[-1]
 
 
+class Accumulation(Enum):
+    """What a backward or zero-grads call did to the leaves' ``.grad`` (for a tip that tells the truth)."""
+
+    STORED = "stored"  #: every .grad was None or zero before: backward stored the gradient
+    DOUBLED = "doubled"  #: the same gradient was added again: every .grad is exactly twice what it was
+    ADDED = "added"  #: the gradient was added to what .grad held (not a doubling: 8x -> 12x)
+    ZEROED = "zeroed"  #: x.grad.zero_() on every leaf
+
+
 @dataclass(frozen=True)
 class BackwardResult:
-    """Leaf gradients after a backward call, or why it failed."""
+    """Leaf gradients after a backward call (and before it), or why it failed."""
 
     call: str
     grads: tuple[tuple[str, str], ...] = ()
     error: Explanation | None = None
+    before: tuple[tuple[str, str], ...] = ()
+    accumulation: Accumulation | None = None
 
 
 def leaf_tensors(graph: AutogradGraph) -> list[tuple[str, Any]]:
     """(label, tensor) of every leaf."""
     return [(graph.nodes[i].label, graph.objects[i].variable) for i in graph.leaves]
+
+
+def _grads_now(graph: AutogradGraph) -> list[Any]:
+    return [t.grad.detach().clone() if t.grad is not None else None for _, t in leaf_tensors(graph)]
+
+
+def accumulation(before: Sequence[Any], after: Sequence[Any]) -> Accumulation:
+    """Compare the leaves' .grad before and after a backward call."""
+    held = [(b, a) for b, a in zip(before, after, strict=True) if b is not None and bool(b.ne(0).any())]
+    if not held:
+        return Accumulation.STORED
+    if all(a is not None and a.shape == b.shape and bool((a == 2 * b).all()) for b, a in held):
+        return Accumulation.DOUBLED
+    return Accumulation.ADDED
 
 
 def run_backward(graph: AutogradGraph, mode: str = "plain", retain_graph: bool = False) -> BackwardResult:
@@ -180,6 +206,8 @@ def run_backward(graph: AutogradGraph, mode: str = "plain", retain_graph: bool =
     root = graph.objects[graph.root]
     name = graph.root_name or "root"
     retain = ", retain_graph=True" if retain_graph else ""
+    before = _grads_now(graph)
+    before_text = tuple((label, _grad_text(t)) for label, t in leaf_tensors(graph))
     try:
         if mode == "sum":
             call = f"{name}.sum().backward({retain.lstrip(', ')})"
@@ -192,16 +220,22 @@ def run_backward(graph: AutogradGraph, mode: str = "plain", retain_graph: bool =
             root.backward(retain_graph=retain_graph)
     except RuntimeError as error:
         return BackwardResult(call, error=explain_exception(error))
-    return BackwardResult(call, tuple((label, _grad_text(t)) for label, t in leaf_tensors(graph)))
+    grads = tuple((label, _grad_text(t)) for label, t in leaf_tensors(graph))
+    return BackwardResult(call, grads, None, before_text, accumulation(before, _grads_now(graph)))
 
 
 def zero_grads(graph: AutogradGraph) -> BackwardResult:
     """``x.grad.zero_()`` for every leaf that has a gradient."""
+    before_text = tuple((label, _grad_text(t)) for label, t in leaf_tensors(graph))
     for _, tensor in leaf_tensors(graph):
         if tensor.grad is not None:
             tensor.grad.zero_()
     return BackwardResult(
-        "x.grad.zero_() for every leaf", tuple((label, _grad_text(t)) for label, t in leaf_tensors(graph))
+        "x.grad.zero_() for every leaf",
+        tuple((label, _grad_text(t)) for label, t in leaf_tensors(graph)),
+        None,
+        before_text,
+        Accumulation.ZEROED,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 
@@ -89,3 +91,56 @@ def example(key: str) -> AutogradExample:
         if candidate.key == key:
             return candidate
     raise KeyError(key)
+
+
+def bound_names(code: str) -> tuple[str, ...]:
+    """The workspace names running ``code`` binds at the top level, in order (``x``, ``y``; ``f`` for a def)."""
+    from tui_lab.core.autograd.program import _assigned_names
+
+    names: list[str] = []
+    for statement in ast.parse(code).body:
+        names.extend(_assigned_names(statement))
+    return tuple(dict.fromkeys(names))
+
+
+def fresh_names(names: Collection[str], taken: Collection[str]) -> dict[str, str]:
+    """``x -> x2, y -> y2``: one suffix for all ``names`` so that none of the new names is ``taken``."""
+    suffix = 2
+    while any(f"{name}{suffix}" in taken or f"{name}{suffix}" in names for name in names):
+        suffix += 1
+    return {name: f"{name}{suffix}" for name in names}
+
+
+class _Renamer(ast.NodeTransformer):
+    def __init__(self, mapping: Mapping[str, str]) -> None:
+        self.mapping = mapping
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        node.id = self.mapping.get(node.id, node.id)
+        return node
+
+    def visit_arg(self, node: ast.arg) -> ast.arg:
+        node.arg = self.mapping.get(node.arg, node.arg)
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        node.name = self.mapping.get(node.name, node.name)
+        self.generic_visit(node)
+        return node
+
+
+def rename_bindings(code: str, mapping: Mapping[str, str]) -> str:
+    """``code`` with every use of the names in ``mapping`` renamed (so an example keeps the user's names)."""
+    if not mapping:
+        return code
+    tree = _Renamer(mapping).visit(ast.parse(code))
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def renamed(case: AutogradExample, mapping: Mapping[str, str]) -> AutogradExample:
+    """``case`` with its names renamed by ``mapping`` (code, root and the hint's mentions of the root)."""
+    if not mapping:
+        return case
+    return AutogradExample(
+        case.key, case.title, rename_bindings(case.code, mapping), mapping.get(case.root, case.root), case.hint
+    )

@@ -10,10 +10,12 @@ a 100,000-node graph gives a bounded graph with a "more" marker, never a hang.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+
+from tui_lab.core.autograd.explain import Explanation, ExplanationKind
 
 #: Default cap on the nodes read from one graph.
 MAX_NODES = 20_000
@@ -25,11 +27,23 @@ ROOT, FUNCTION, LEAF, CONSTANT, MORE = "root", "function", "leaf", "constant", "
 
 
 class GraphInputError(ValueError):
-    """The value cannot be inspected; ``title`` and the message say why and what to do."""
+    """The value cannot be inspected; ``title``, ``kind`` and the message say why and what to do.
 
-    def __init__(self, title: str, message: str) -> None:
+    ``value_text`` is the value itself (``tensor([True, True])``, ``12.0``), shown because a
+    result without a graph is still an answer.
+    """
+
+    def __init__(
+        self, title: str, message: str, kind: ExplanationKind = ExplanationKind.NO_GRAPH, value_text: str | None = None
+    ) -> None:
         super().__init__(message)
         self.title = title
+        self.kind = kind
+        self.value_text = value_text
+
+    def explanation(self) -> Explanation:
+        """The same as an :class:`Explanation`."""
+        return Explanation(self.title, str(self), None, self.kind)
 
 
 @dataclass(frozen=True)
@@ -91,16 +105,39 @@ def dtype_text(dtype: Any) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def explain_not_inspectable(value: Any, name: str | None) -> GraphInputError | None:
-    """Why ``value`` has no backward graph to draw, or None if it has one."""
+#: Characters of a value's text shown when it has no graph.
+VALUE_TEXT_LIMIT = 2_000
+
+
+def value_text(value: Any, limit: int = VALUE_TEXT_LIMIT) -> str:
+    """The value as Python prints it (``tensor([True, True, True, True])``), cut to ``limit`` characters."""
+    try:
+        text = repr(value)
+    except Exception as error:  # a broken __repr__ must not take the pane down
+        text = f"<{type(value).__name__}: repr failed with {type(error).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def explain_not_inspectable(
+    value: Any, name: str | None, grad_inputs: Sequence[str] | None = None
+) -> GraphInputError | None:
+    """Why ``value`` has no backward graph to draw, or None if it has one.
+
+    ``grad_inputs`` are the names the computation read that hold tensors requiring grad (None
+    when unknown, e.g. a name looked up in the workspace): with them the reason can be told
+    truthfully instead of guessing "none of its inputs requires grad".
+    """
     import torch
 
     label = name or "the value"
+    shown = value_text(value)
     if not isinstance(value, torch.Tensor):
         return GraphInputError(
             "Not a tensor",
-            f"{label} is a {type(value).__name__}, not a tensor. The Graph pane draws the autograd graph "
-            "of a tensor, e.g. y = 2 * torch.dot(x, x) with x = torch.arange(4.0, requires_grad=True).",
+            f"{label} is a {type(value).__name__}, not a tensor, so it has no graph. The Graph pane draws the "
+            "autograd graph of a tensor, e.g. y = 2 * torch.dot(x, x) with x = torch.arange(4.0, requires_grad=True).",
+            ExplanationKind.NOT_A_TENSOR,
+            shown,
         )
     if value.grad_fn is not None:
         return None
@@ -109,13 +146,53 @@ def explain_not_inspectable(value: Any, name: str | None) -> GraphInputError | N
             "A leaf has no graph",
             f"{label} is a leaf: you created it with requires_grad=True, so it has no grad_fn. "
             f"Compute something from it, e.g. y = 2 * {name or 'x'} * {name or 'x'}, and inspect y.",
+            ExplanationKind.LEAF_WITHOUT_GRAPH,
+            shown,
+        )
+    dtype = dtype_text(value.dtype)
+    if not (value.is_floating_point() or value.is_complex()):
+        why = (
+            f"{label} is a {dtype} tensor: comparisons (==, <, >) and integer results are not differentiable, so "
+            "autograd records no graph for them whatever they were computed from. The value above is the answer; "
+            "to see a graph, inspect a floating-point result such as the y in y.backward()."
+        )
+        if grad_inputs:
+            why += f" (It was computed from {_names(grad_inputs)}, which {_requires(grad_inputs)} grad.)"
+        return GraphInputError("A value, not a graph", why, ExplanationKind.NO_GRAPH, shown)
+    if grad_inputs:
+        return GraphInputError(
+            "No graph was recorded",
+            f"{label} was computed from {_names(grad_inputs)}, which {_requires(grad_inputs)} grad, yet it has no "
+            "grad_fn: it was computed under torch.no_grad() (or inference mode), from .detach() or .data, or by an "
+            "operation without a gradient (.item(), argmax, rounding). The value above is the answer.",
+            ExplanationKind.NO_GRAPH,
+            shown,
+        )
+    if grad_inputs is not None:
+        return GraphInputError(
+            "No graph",
+            f"{label} has no grad_fn: none of the tensors it was computed from requires grad, so autograd "
+            "recorded nothing. Create the input with requires_grad=True (torch.arange(4.0, requires_grad=True)) "
+            "or call x.requires_grad_() before computing, then run the code again.",
+            ExplanationKind.NO_GRAPH,
+            shown,
         )
     return GraphInputError(
         "No graph",
-        f"{label} has no grad_fn: none of the tensors it was computed from requires grad, so autograd "
-        "recorded nothing. Create the input with requires_grad=True (torch.arange(4.0, requires_grad=True)) "
-        "or call x.requires_grad_() before computing, then run the code again.",
+        f"{label} has no grad_fn and does not require grad, so autograd recorded nothing for it: either none of "
+        "the tensors it was computed from required grad, or it was computed under torch.no_grad() or detached. "
+        "Create the input with requires_grad=True (torch.arange(4.0, requires_grad=True)) and compute it again.",
+        ExplanationKind.NO_GRAPH,
+        shown,
     )
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+
+def _requires(names: Sequence[str]) -> str:
+    return "require" if len(names) > 1 else "requires"
 
 
 def _saved_tensors(fn: Any) -> list[tuple[str, Any]]:
@@ -164,14 +241,16 @@ def build_graph(
     max_nodes: int = MAX_NODES,
     graph_tensors: Mapping[str, Any] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    grad_inputs: Sequence[str] | None = None,
 ) -> AutogradGraph:
     """Read the backward graph of ``root`` breadth first, at most ``max_nodes`` nodes.
 
     ``names`` maps ``id(tensor)`` to workspace names (for leaves and constants);
-    ``graph_tensors`` are the workspace tensors, used to recognise detached copies.
+    ``graph_tensors`` are the workspace tensors, used to recognise detached copies;
+    ``grad_inputs`` the names the code read that require grad (see :func:`explain_not_inspectable`).
     Raises :class:`GraphInputError` for a non-tensor or a tensor without a graph.
     """
-    problem = explain_not_inspectable(root, root_name)
+    problem = explain_not_inspectable(root, root_name, grad_inputs)
     if problem is not None:
         raise problem
     names = dict(names or {})

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_lab.core.autograd.explain import SOURCE_FILENAME, Explanation, explain_exception
+from tui_lab.core.autograd.explain import SOURCE_FILENAME, Explanation, ExplanationKind, explain_exception
 from tui_lab.core.workspace import Workspace
 
 #: The name a final expression's value is bound to (like the Python REPL's ``_``).
@@ -27,13 +27,18 @@ RESULT_NAME = "_"
 
 @dataclass(frozen=True)
 class RunResult:
-    """What running the input did: the name and value to inspect, or an explanation."""
+    """What running the input did: the name and value to inspect, or an explanation.
+
+    ``reads`` are the names read by the statement that produced the value (the final
+    expression, or the last assignment to ``root_name``): the inputs it was computed from.
+    """
 
     source: str
     root_name: str | None = None
     value: Any = None
     error: Explanation | None = None
     expression: str | None = None
+    reads: tuple[str, ...] | None = None
 
 
 def _assigned_names(statement: ast.stmt) -> list[str]:
@@ -105,7 +110,10 @@ def run_code(source: str, workspace: Workspace, source_name: str = "graph") -> R
     except SyntaxError as error:
         return RunResult(source, error=explain_exception(error, source))
     if not tree.body:
-        return RunResult(source, error=Explanation("Nothing to run", "Type code or a tensor's name."))
+        return RunResult(
+            source,
+            error=Explanation("Nothing to run", "Type code or a tensor's name.", None, ExplanationKind.NOTHING_TO_RUN),
+        )
     last = tree.body[-1]
     expression = None
     if isinstance(last, ast.Expr):
@@ -122,17 +130,23 @@ def run_code(source: str, workspace: Workspace, source_name: str = "graph") -> R
         return RunResult(source, error=explain_exception(error, source))
     finally:
         workspace.notify_since(before, source_name)
-    candidates = [RESULT_NAME] if expression is not None else []
+    candidates: list[tuple[str, ast.stmt]] = [(RESULT_NAME, tree.body[-1])] if expression is not None else []
     for statement in reversed(tree.body[:-1] if expression is not None else tree.body):
-        candidates.extend(reversed(_assigned_names(statement)))
-    for name in candidates:
+        candidates.extend((name, statement) for name in reversed(_assigned_names(statement)))
+    for name, statement in candidates:
         value = workspace.get(name)
         if name == RESULT_NAME and value is None:
             continue
-        return RunResult(source, name, value, expression=expression if name == RESULT_NAME else None)
+        reads = tuple(sorted(_read_names(statement)))
+        return RunResult(source, name, value, expression=expression if name == RESULT_NAME else None, reads=reads)
     return RunResult(
         source,
-        error=Explanation("Nothing to inspect", "The code assigned no name and had no value. End it with a tensor."),
+        error=Explanation(
+            "Nothing to inspect",
+            "The code assigned no name and had no value. End it with a tensor.",
+            None,
+            ExplanationKind.NOTHING_TO_INSPECT,
+        ),
     )
 
 
@@ -257,10 +271,17 @@ def forward_program(
             "No code to replay",
             f"{root_name} was not computed by the code run here, so there is nothing to re-evaluate. "
             "Type the code that builds it in the input line (or load an example), then check again.",
+            None,
+            ExplanationKind.NO_REPLAY,
         )
     kept = _slice(body[: last_root + 1], set(leaves), root_name)
     if kept is None:
-        return Explanation("No code to replay", f"{root_name} does not depend on the leaves {', '.join(leaves)}.")
+        return Explanation(
+            "No code to replay",
+            f"{root_name} does not depend on the leaves {', '.join(leaves)}.",
+            None,
+            ExplanationKind.NO_REPLAY,
+        )
     effect = _side_effect(kept, set(leaves))
     if effect is not None:
         node, what = effect
@@ -271,6 +292,8 @@ def forward_program(
             f"Re-running it with nudged leaf values would update the leaves or their .grad as it goes, so "
             f"the checks would compare different functions. Compute {root_name} in a statement of its own "
             "(outside the loop), then check again.",
+            None,
+            ExplanationKind.TRAINING_STEP,
         )
     module = ast.fix_missing_locations(ast.Module(body=kept, type_ignores=[]))
     segments = tuple(ast.get_source_segment(source, s) or ast.unparse(s) for s in kept)

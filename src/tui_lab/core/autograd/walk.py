@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from tui_lab.core.autograd.graph import FUNCTION, LEAF, AutogradGraph, function_name
@@ -74,6 +75,26 @@ class ReverseWalk:
     steps: tuple[WalkStep, ...]
     leaf_grads: dict[int, Any]
     seeded_with_ones: bool
+
+
+class MarkState(Enum):
+    """Where a node stands in the step-through: the step shown now, or one already passed."""
+
+    CURRENT = "current"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class WalkMark:
+    """The step-through's mark on one node: its step number, the gradient that arrived, its state."""
+
+    step: int
+    gradient: str
+    state: MarkState
+
+    def passed(self) -> WalkMark:
+        """The same mark once the walk has moved on."""
+        return WalkMark(self.step, self.gradient, MarkState.DONE)
 
 
 class WalkError(RuntimeError):
