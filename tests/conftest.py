@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,3 +25,40 @@ def workspace() -> Workspace:
     ws = Workspace()
     ws.load_preloads()
     return ws
+
+
+@pytest.fixture
+def fake_gpu_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A host with two fake H100s (cpu, cuda:0, cuda:1) seen through a fake NVML; yields the FakeNvml.
+
+    Pins torch's thread count to 2 so ``cpu · 2 threads`` reads the same on every machine.
+    Training on these cards is not possible: they exist only for device lists, pickers and status bars.
+    """
+    import torch
+
+    from tests.fakes_gpu import two_gpus
+    from tui_lab.core import devices, gpu
+
+    fake = two_gpus()
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    devices.override_devices(["cpu", "cuda:0", "cuda:1"])
+    gpu.set_nvml(fake)
+    yield fake
+    devices.override_devices(None)
+    gpu.reset_nvml()
+
+
+@pytest.fixture
+def cpu_only_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A host with only a CPU (2 torch threads) and no NVML, whatever the machine really has."""
+    import torch
+
+    from tui_lab.core import devices, gpu
+
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    devices.override_devices(["cpu"])
+    gpu.set_nvml(None)
+    yield
+    devices.override_devices(None)
+    gpu.reset_nvml()

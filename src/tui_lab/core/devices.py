@@ -1,6 +1,8 @@
 """Torch devices: parse a spec, list what exists, describe one for the status bar.
 
-``parse_device_spec`` never imports torch, so argparse can use it for ``--help``.
+``parse_device_spec`` never imports torch, so argparse can use it for ``--help``. Tests pretend
+a host with ``override_devices`` (the ``fake_gpu_host`` and ``cpu_only_host`` fixtures), so what a
+test sees never depends on the machine it runs on.
 """
 
 from __future__ import annotations
@@ -8,6 +10,18 @@ from __future__ import annotations
 import re
 
 _SPEC = re.compile(r"^(cpu|mps|cuda)(?::(\d+))?$")
+_override: list[str] | None = None
+
+
+def override_devices(devices: list[str] | None) -> None:
+    """Pretend this host has exactly ``devices`` (tests); None goes back to the real host."""
+    global _override
+    _override = None if devices is None else list(devices)
+
+
+def devices_overridden() -> bool:
+    """True while a pretend device list is in force."""
+    return _override is not None
 
 
 class DeviceError(ValueError):
@@ -25,6 +39,8 @@ def parse_device_spec(spec: str) -> str:
 
 def available_devices() -> list[str]:
     """Every device torch can use here: cpu, then cuda:0..N-1, then mps."""
+    if _override is not None:
+        return list(_override)
     import torch
 
     devices = ["cpu"]
@@ -50,6 +66,7 @@ def resolve_device(spec: str) -> str:
             import torch
 
             why = "this torch build has no CUDA" if torch.version.cuda is None else "no NVIDIA GPU is visible"
+            why = "no NVIDIA GPU is visible" if _override is not None else why
             raise DeviceError(f"{spec} is not available: {why}. Devices here: {', '.join(devices)}.")
         raise DeviceError(f"{spec} is not available: this machine has {len(gpus)} GPU(s), {', '.join(gpus)}.")
     raise DeviceError(f"{spec} is not available here. Devices here: {', '.join(devices)}.")
@@ -62,8 +79,11 @@ def describe_device(device: str) -> str:
     if device == "cpu":
         return f"cpu · {torch.get_num_threads()} threads"
     if device.startswith("cuda"):
-        index = torch.device(device).index or 0
-        name = torch.cuda.get_device_name(index)
-        free, _total = torch.cuda.mem_get_info(index)
-        return f"{device} · {name} · {free / 2**30:.1f} GiB free"
+        from tui_lab.core import gpu
+
+        index = int(device.partition(":")[2] or 0)
+        status = gpu.snapshot(index)
+        if status is None:
+            return f"{device} · unavailable"
+        return f"{device} · {status.name} · {status.memory_free / 2**30:.1f} GiB free"
     return f"{device} · Apple GPU" if device == "mps" else device
