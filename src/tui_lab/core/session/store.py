@@ -1,0 +1,271 @@
+"""Sessions on disk: atomic saves, checked loads, bad sessions moved aside, never deleted.
+
+A session ``NAME`` is the directory ``<state>/sessions/NAME/``: ``session.json`` (the manifest,
+written last) beside the value files. A save writes a new directory ``.NAME.new-<pid>``,
+fsyncs every file and the directory, then swaps it in with two renames (the old one is renamed
+to ``.NAME.old-<pid>`` first and removed only after the new one is in place). A kill at any
+moment leaves either the old or the new session complete; :func:`load` also finds an old one
+whose swap was cut between the two renames. A session that cannot be read (garbage, a missing
+or truncated file, a directory where a file belongs, a pickle payload, a newer format) raises
+:class:`SessionCorrupt`; :func:`move_aside` then renames it to ``NAME.bad-<time>``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tui_lab.core.session.model import SaveProgress, SaveReport, SessionFormatError, SessionState
+from tui_lab.core.session.snapshot import SessionSnapshot, write_values
+from tui_lab.core.session.tensorfile import SaveStopped
+from tui_lab.core.state import state_dir
+
+MANIFEST = "session.json"
+DEFAULT_NAME = "default"
+MANIFEST_LIMIT = 64 * 1024 * 1024
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class SessionCorrupt(Exception):
+    """A session that cannot be read; ``str()`` says which file and why."""
+
+
+class SessionsOff(Exception):
+    """The state directory cannot be written: sessions are off for this run."""
+
+
+def check_name(name: str) -> str:
+    """``name`` when it is a valid session name (letters, digits, ``._-``), else ValueError."""
+    if not _NAME.match(name) or name.endswith((".json", ".lock")) or ".bad-" in name:
+        raise ValueError(f"{name!r} is not a session name: use letters, digits, '.', '_' or '-' (at most 64)")
+    return name
+
+
+def sessions_root() -> Path:
+    """``<state>/sessions``, created and proven writable, or :class:`SessionsOff` saying why."""
+    try:
+        root = state_dir() / "sessions"
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise SessionsOff(f"sessions are off: the state directory cannot be written ({error.strerror or error})") from None
+    return root
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean_leftovers(root: Path, name: str) -> None:
+    """Remove half-written ``.NAME.new-PID`` directories whose writer is gone (never a complete session)."""
+    for path in root.glob(f".{name}.new-*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _pid_alive(int(pid)) and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def save(
+    snapshot: SessionSnapshot,
+    name: str = DEFAULT_NAME,
+    *,
+    root: Path | None = None,
+    on_progress: Callable[[SaveProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> SaveReport:
+    """Write ``snapshot`` as session ``name`` atomically; raises SaveStopped (nothing changed) or OSError."""
+    check_name(name)
+    started = time.perf_counter()
+    root = root or sessions_root()
+    _clean_leftovers(root, name)
+    final = root / name
+    fresh = root / f".{name}.new-{os.getpid()}"
+    if fresh.exists():
+        shutil.rmtree(fresh)
+    fresh.mkdir(mode=0o700)
+    try:
+        state, nbytes = write_values(fresh, snapshot, on_progress=on_progress, should_stop=should_stop)
+        text = json.dumps(state.to_json(), ensure_ascii=False, allow_nan=True)
+        manifest = fresh / MANIFEST
+        with open(manifest, "x", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        for sub in [fresh, *(p for p in fresh.rglob("*") if p.is_dir())]:
+            _fsync_dir(sub)
+        old = root / f".{name}.old-{os.getpid()}"
+        if final.exists():
+            os.replace(final, old)
+        os.replace(fresh, final)
+        _fsync_dir(root)
+        if old.exists():
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    return SaveReport(str(final), nbytes + len(text), time.perf_counter() - started, state, state.not_saved)
+
+
+def session_dir(name: str, root: Path | None = None) -> Path | None:
+    """The directory of session ``name``, recovering an old one left by a swap cut between its renames."""
+    root = root or sessions_root()
+    final = root / check_name(name)
+    if final.exists() or final.is_symlink():
+        return final
+    olds = sorted(root.glob(f".{name}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in olds:
+        if (old / MANIFEST).is_file():
+            os.replace(old, final)
+            return final
+    return None
+
+
+def _read_manifest(directory: Path) -> SessionState:
+    if directory.is_symlink() or not directory.is_dir():
+        raise SessionCorrupt(f"{directory.name} is not a session directory")
+    manifest = directory / MANIFEST
+    if manifest.is_symlink() or not manifest.is_file():
+        raise SessionCorrupt(f"{MANIFEST} is missing or is not a regular file")
+    if manifest.stat().st_size > MANIFEST_LIMIT:
+        raise SessionCorrupt(f"{MANIFEST} is implausibly large")
+    try:
+        data = json.loads(manifest.read_bytes().decode("utf-8"))
+        return SessionState.from_json(data)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        what = error if isinstance(error, SessionFormatError) else f"it is not valid JSON ({type(error).__name__})"
+        raise SessionCorrupt(f"{MANIFEST} cannot be read: {what}") from None
+
+
+def peek(name: str = DEFAULT_NAME, root: Path | None = None) -> SessionState | None:
+    """The manifest of session ``name`` (for the resume prompt), None if there is none; SessionCorrupt if bad."""
+    directory = session_dir(name, root)
+    return None if directory is None else _read_manifest(directory)
+
+
+@dataclass
+class LoadedSession:
+    """A session read back: the manifest, the restored values, and notes for the person."""
+
+    state: SessionState
+    path: Path
+    values: dict[str, Any] = field(default_factory=dict)
+    #: Module name -> (its state_dict, the REPL inputs that build it): restored only on confirmation.
+    modules: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = field(default_factory=dict)
+    run_losses: dict[int, np.ndarray] = field(default_factory=dict)
+    source_copy: Any = None
+    notes: list[str] = field(default_factory=list)
+
+
+def load(name: str = DEFAULT_NAME, root: Path | None = None) -> LoadedSession | None:
+    """Read session ``name`` in full; None when there is none, :class:`SessionCorrupt` when it is bad."""
+    from tui_lab.core.session.snapshot import read_values
+
+    directory = session_dir(name, root)
+    if directory is None:
+        return None
+    state = _read_manifest(directory)
+    loaded = LoadedSession(state, directory)
+    try:
+        read_values(directory, loaded)
+    except SessionCorrupt:
+        raise
+    except Exception as error:  # numpy, safetensors and pandas each raise their own kinds on bad bytes
+        raise SessionCorrupt(f"a value file cannot be read: {type(error).__name__}: {error}") from None
+    return loaded
+
+
+def move_aside(name: str, root: Path | None = None) -> Path | None:
+    """Rename a bad session to ``NAME.bad-<time>`` (never deleted); returns where it went."""
+    root = root or sessions_root()
+    final = root / check_name(name)
+    if not (final.exists() or final.is_symlink()):
+        return None
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = root / f"{name}.bad-{stamp}"
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = root / f"{name}.bad-{stamp}-{counter}"
+    os.replace(final, target)
+    return target
+
+
+def list_sessions(root: Path | None = None) -> list[tuple[str, str]]:
+    """(name, saved_at or a problem) for every session, newest first."""
+    root = root or sessions_root()
+    found: list[tuple[float, str, str]] = []
+    for path in root.iterdir():
+        if path.name.startswith(".") or ".bad-" in path.name or not path.is_dir() or not _NAME.match(path.name):
+            continue
+        try:
+            state = _read_manifest(path)
+            found.append((path.stat().st_mtime, path.name, state.saved_at))
+        except (SessionCorrupt, OSError) as error:
+            found.append((0.0, path.name, f"unreadable: {error}"))
+    return [(name, when) for _, name, when in sorted(found, reverse=True)]
+
+
+# -- running markers: was the last exit clean? --------------------------------------------------
+
+
+def _marker(root: Path, name: str) -> Path:
+    return root / f".{name}.running"
+
+
+def mark_running(name: str, root: Path | None = None) -> None:
+    """Note that this process has session ``name`` open (removed by :func:`mark_clean`)."""
+    root = root or sessions_root()
+    marker = _marker(root, check_name(name))
+    marker.write_text(json.dumps({"pid": os.getpid(), "since": time.time()}), encoding="utf-8")
+
+
+def mark_clean(name: str, root: Path | None = None) -> None:
+    """The app closed normally: forget the running marker."""
+    root = root or sessions_root()
+    _marker(root, check_name(name)).unlink(missing_ok=True)
+
+
+def unclean_exit(name: str, root: Path | None = None) -> bool:
+    """True when a tui-lab that had session ``name`` open ended without closing it (crash, kill, lost link)."""
+    root = root or sessions_root()
+    marker = _marker(root, check_name(name))
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+        pid = int(data["pid"])
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError, KeyError, TypeError):
+        return True
+    return pid != os.getpid() and not _pid_alive(pid)
+
+
+__all__ = [
+    "DEFAULT_NAME", "LoadedSession", "SaveStopped", "SessionCorrupt", "SessionsOff", "check_name", "list_sessions",
+    "load", "mark_clean", "mark_running", "move_aside", "peek", "save", "session_dir", "sessions_root",
+    "unclean_exit",
+]  # fmt: skip

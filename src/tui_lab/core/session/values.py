@@ -1,0 +1,229 @@
+"""Which workspace values a session keeps, how each is written, and how it is read back.
+
+:func:`plan_names` runs on the UI thread and only looks at types and sizes; it decides per
+name: a tensor (safetensors), an ``nn.Module`` (its ``state_dict`` in safetensors plus the REPL
+inputs that built it), a NumPy array or scalar (``np.save(allow_pickle=False)``), a DataFrame
+or Series (:mod:`tui_lab.core.session.frames`), a JSON value (numbers, strings, lists and dicts
+of them), an alias of another saved name, or "not saved" with a reason. The size cap applies
+smallest-first, so one huge tensor never pushes out a hundred small names. Nothing read back
+is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import math
+import types
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tui_lab.core.session.frames import UnsupportedValue
+from tui_lab.core.session.model import NotSaved
+from tui_lab.core.session.tensorfile import unsupported_reason
+
+#: JSON values above this size are not saved (a list of a million floats belongs in a tensor).
+JSON_LIMIT = 1_000_000
+SAFE_NOTE = "tui-lab saves values only in formats that cannot run code when loaded (no pickle)"
+
+
+@dataclass(frozen=True)
+class NamePlan:
+    """One name to save: its kind, the object, its size and the line shown in lists."""
+
+    name: str
+    kind: str
+    value: Any = field(repr=False)
+    nbytes: int
+    summary: str
+    type_name: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def format_bytes(count: float) -> str:
+    """``1.5 GiB``."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(count) < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GiB"
+
+
+def _type_name(value: object) -> str:
+    kind = type(value)
+    return kind.__name__ if kind.__module__ in ("builtins", "__main__") else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def tensor_meta(tensor: torch.Tensor) -> dict[str, Any]:
+    """What a tensor needs besides its bytes: dtype, device, grad flags."""
+    return {
+        "dtype": str(tensor.dtype).removeprefix("torch."),
+        "device": str(tensor.device),
+        "requires_grad": bool(tensor.requires_grad),
+        "parameter": isinstance(tensor, torch.nn.Parameter),
+        "had_grad_fn": tensor.grad_fn is not None,
+    }
+
+
+def _json_value(value: Any) -> Any:
+    """``value`` as JSON when it survives a round trip unchanged, else raise UnsupportedValue."""
+    if isinstance(value, complex):
+        return {"as": "complex", "value": [value.real, value.imag]}
+    try:
+        text = json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        raise UnsupportedValue("it holds objects JSON cannot keep") from None
+    if len(text) > JSON_LIMIT:
+        raise UnsupportedValue(f"its JSON form is over {format_bytes(JSON_LIMIT)}; keep such data in a tensor")
+    back = json.loads(text)
+    if isinstance(value, tuple):
+        back = tuple(back)
+    if not _same(back, value):
+        raise UnsupportedValue("it holds tuples, non-text keys or other types JSON would change")
+    return {"as": "tuple" if isinstance(value, tuple) else "plain", "value": list(back) if isinstance(value, tuple) else back}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+def why_not(value: object) -> str:
+    """The reason a value of this type is not saved, in words a learner follows."""
+    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.LambdaType)):
+        return "a function: its code is kept as the REPL input that defined it"
+    if inspect.isclass(value):
+        return "a class: its code is kept as the REPL input that defined it"
+    if inspect.isgenerator(value) or inspect.iscoroutine(value):
+        return "a generator or coroutine: its position cannot be saved"
+    if isinstance(value, io.IOBase):
+        return "an open file: reopen it after resuming"
+    if isinstance(value, torch.utils.data.DataLoader):
+        return "a DataLoader: it is rebuilt by re-running the REPL input that made it"
+    return f"an object of type {_type_name(value)}: {SAFE_NOTE}"
+
+
+def _plan_one(name: str, value: Any, seen: dict[int, str]) -> NamePlan | NotSaved:
+    kind = _type_name(value)
+    if id(value) in seen and not isinstance(value, (int, float, str, bool, type(None))):
+        target = seen[id(value)]
+        return NamePlan(name, "alias", None, 0, f"the same object as {target}", kind, {"target": target})
+    if isinstance(value, torch.Tensor):
+        reason = unsupported_reason(value)
+        if reason:
+            return NotSaved(name, kind, reason)
+        meta = tensor_meta(value)
+        summary = f"tensor {tuple(value.shape)} {meta['dtype']} {meta['device']}"
+        return NamePlan(name, "tensor", value, value.numel() * value.element_size(), summary, kind, meta)
+    if isinstance(value, torch.nn.Module):
+        state = value.state_dict()
+        bad = [k for k, t in state.items() if not isinstance(t, torch.Tensor) or unsupported_reason(t)]
+        if bad:
+            return NotSaved(name, kind, f"its state entry {bad[0]!r} cannot be saved safely")
+        size = sum(t.numel() * t.element_size() for t in state.values())
+        devices = sorted({str(t.device) for t in state.values()}) or ["cpu"]
+        meta = {"class": type(value).__qualname__, "keys": list(state), "device": devices[0]}
+        summary = f"{type(value).__name__} · {len(state)} tensors · {format_bytes(size)}"
+        return NamePlan(name, "module", state, size, summary, kind, meta)
+    if isinstance(value, (np.ndarray, np.generic)):
+        array = np.asarray(value)
+        if array.dtype.hasobject:
+            return NotSaved(name, kind, "a NumPy array of Python objects (it would need pickle)")
+        scalar = isinstance(value, np.generic)
+        summary = f"{'numpy scalar' if scalar else 'ndarray'} {array.shape} {array.dtype}"
+        return NamePlan(name, "ndarray", array, array.nbytes, summary, kind, {"scalar": scalar})
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        size = int(np.sum(value.memory_usage(index=True, deep=False)))
+        what = "DataFrame" if isinstance(value, pd.DataFrame) else "Series"
+        return NamePlan(name, "frame", value, size, f"{what} {value.shape}", kind)
+    if isinstance(value, (bool, int, float, complex, str, list, tuple, dict, type(None))):
+        try:
+            encoded = _json_value(value)
+        except UnsupportedValue as error:
+            return NotSaved(name, kind, str(error))
+        text = repr(value)
+        return NamePlan(name, "json", encoded, len(json.dumps(encoded)), text[:60], kind)
+    return NotSaved(name, kind, why_not(value))
+
+
+def plan_names(
+    items: Iterable[tuple[str, Any]], cap: int, inputs: Mapping[str, tuple[str, ...]] | None = None
+) -> tuple[list[NamePlan], list[NotSaved]]:
+    """What to save of ``items`` within ``cap`` bytes, and what not (with reasons and defining inputs)."""
+    inputs = inputs or {}
+    plans: list[NamePlan] = []
+    skipped: list[NotSaved] = []
+    seen: dict[int, str] = {}
+    for name, value in items:
+        try:
+            planned = _plan_one(name, value, seen)
+        except Exception as error:  # a hostile __len__ or dtype must not stop the save
+            planned = NotSaved(name, _type_name(value), f"could not be examined: {type(error).__name__}: {error}")
+        if isinstance(planned, NamePlan):
+            plans.append(planned)
+            if planned.kind != "alias":
+                seen.setdefault(id(value), name)
+        else:
+            skipped.append(NotSaved(name, planned.type_name, planned.reason, inputs.get(name, ())))
+    total = 0
+    kept: list[NamePlan] = []
+    for plan in sorted(plans, key=lambda p: (p.nbytes, p.name)):
+        if plan.kind != "alias" and total + plan.nbytes > cap:
+            reason = (
+                f"{format_bytes(plan.nbytes)} would take the session past its size cap of {format_bytes(cap)} "
+                "(TUI_LAB_SESSION_CAP or the session_cap setting raises it)"
+            )
+            skipped.append(NotSaved(name=plan.name, type_name=plan.type_name, reason=reason, inputs=inputs.get(plan.name, ())))
+            continue
+        total += plan.nbytes
+        kept.append(plan)
+    kept_names = {p.name for p in kept}
+    final = [p for p in kept if p.kind != "alias" or p.meta["target"] in kept_names]
+    for plan in kept:
+        if plan not in final:
+            skipped.append(NotSaved(plan.name, plan.type_name, f"an alias of {plan.meta['target']}, which was not saved"))
+    final.sort(key=lambda p: p.name)
+    skipped.sort(key=lambda n: n.name)
+    return final, skipped
+
+
+def restore_tensor(tensor: torch.Tensor, meta: Mapping[str, Any]) -> tuple[torch.Tensor, str | None]:
+    """Put a loaded CPU tensor back on its device with its grad flags; a note when the device is gone."""
+    from tui_lab.core.devices import resolve_device
+
+    note = None
+    device = str(meta.get("device", "cpu"))
+    if device != "cpu":
+        try:
+            tensor = tensor.to(resolve_device(device))
+        except Exception as error:
+            note = f"was on {device}, which is not available here ({error}); restored on the CPU"
+    if meta.get("parameter"):
+        tensor = torch.nn.Parameter(tensor, requires_grad=bool(meta.get("requires_grad")))
+    elif meta.get("requires_grad") and (tensor.is_floating_point() or tensor.is_complex()):
+        tensor.requires_grad_(True)
+    return tensor, note
+
+
+def decode_json(encoded: Any) -> Any:
+    """The value :func:`_json_value` encoded."""
+    if not isinstance(encoded, dict) or encoded.get("as") not in ("complex", "tuple", "plain"):
+        raise UnsupportedValue("a JSON value is not in the expected form")
+    value: Any = encoded.get("value")
+    if encoded["as"] == "complex":
+        real, imag = value
+        return complex(float(real), float(imag))
+    return tuple(value) if encoded["as"] == "tuple" else value
