@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ from tui_lab.core.data.steps import (
     SetTarget,
     SortRows,
     Standardize,
+    Step,
     StepError,
     is_numeric_column,
 )
@@ -201,3 +204,49 @@ def test_filter_accepts_backquoted_names() -> None:
     pipeline = frame_pipeline(pd.DataFrame({"Lot Area": [1, 9, 3], "b": [1, 2, 3]}))
     pipeline.apply(FilterRows("`Lot Area` > 2 and b < 3"))
     assert pipeline.frame["Lot Area"].tolist() == [9]
+
+
+@pytest.mark.parametrize(
+    ("expression", "where"),
+    [
+        ("Price = 3", "at column 7 ('=')"),
+        ("`Lot Area` > > 3", "at column 14 ('>')"),
+        ("Price >", "at the end (the expression stops too early)"),
+    ],
+)
+def test_filter_syntax_errors_point_at_the_column_typed(tiny: Pipeline, expression: str, where: str) -> None:
+    with pytest.raises(StepError, match="Syntax error in filter") as info:
+        tiny.apply(FilterRows(expression))
+    assert where in str(info.value) and "column 0" not in str(info.value)
+
+
+def test_one_hot_name_collision_with_an_existing_column_is_a_clear_message() -> None:
+    frame = pd.DataFrame({"a": ["x", "y", None], "a_x": [1, 2, 3]})
+    pipeline = Pipeline(Path("collide.csv"), frame)
+    with pytest.raises(StepError, match="would make a column a_x, which already exists; rename or drop a_x"):
+        pipeline.apply(OneHot(("a",), dummy_na=True))
+    assert pipeline.applied == []
+
+
+def test_one_hot_names_made_twice_are_a_clear_message() -> None:
+    frame = pd.DataFrame({"a": ["b_c", None], "a_b": ["c", "d"]})  # a + b_c and a_b + c both give a_b_c
+    pipeline = Pipeline(Path("twice.csv"), frame)
+    with pytest.raises(StepError, match="a_b_c, which would be made twice"):
+        pipeline.apply(OneHot(("a", "a_b"), dummy_na=False))
+
+
+@dataclass(frozen=True)
+class _RenameToA(Step):
+    """A step whose code makes two columns called a."""
+
+    def title(self) -> str:
+        return "rename"
+
+    def code(self, frame: pd.DataFrame, target: Sequence[str]) -> str:
+        return "data.columns = ['a', 'a']"
+
+
+def test_a_step_giving_duplicate_names_is_a_clear_message_not_attribute_error() -> None:
+    pipeline = Pipeline(Path("dup.csv"), pd.DataFrame({"a": [1.0], "b": [2.0]}))
+    with pytest.raises(StepError, match="two columns named a; rename or drop one"):
+        pipeline.apply(_RenameToA())

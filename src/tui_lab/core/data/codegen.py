@@ -1,4 +1,9 @@
-"""The whole pipeline as one runnable script: ``read_csv``, every step's exact code, then the tensors."""
+"""The whole pipeline as one runnable script: ``read_csv``, every step's exact code, then the tensors.
+
+Names and paths come from data, so they enter the script only as ``repr()`` literals (the steps
+write their code that way too), and comments are made of printable characters only: a column
+named ``"a\\nimport os"`` or a file named ``a\"\"\";x.csv`` stays text and never becomes a statement.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,11 @@ from typing import Any
 from tui_lab.core.data.load import LoadOptions
 from tui_lab.core.data.pipeline import Pipeline
 from tui_lab.core.data.tensors import TensorOptions, tensor_code
+
+
+def comment_text(text: str) -> str:
+    """``text`` safe inside a ``#`` comment: every non-printable character (newlines too) escaped."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def _read_line(path: Path, options: LoadOptions) -> str:
@@ -25,7 +35,7 @@ def generate_code(
 ) -> str:
     """A script from ``(title, code)`` steps; the tensors part is left out when ``tensors`` is None."""
     lines = [
-        f'"""Preprocessing for {path.name}, exported from tui-lab\'s Data pane."""',
+        repr(f"Preprocessing for {path.name}, exported from tui-lab's Data pane."),
         "",
         "import pandas as pd",
         "import torch",
@@ -35,12 +45,12 @@ def generate_code(
     ]
     for number, (title, code) in enumerate(steps, start=1):
         lines.append("")
-        lines.append(f"# {number}. {title}")
-        lines.extend(code.splitlines())
+        lines.append(f"# {number}. {comment_text(title)}")
+        lines.extend(code.split("\n"))
     if tensors is not None:
         lines.append("")
         lines.append("# To tensors")
-        lines.extend(tensor_code(target, tensors).splitlines())
+        lines.extend(tensor_code(target, tensors).split("\n"))
         names = [tensors.x_name] + ([tensors.y_name] if target else [])
         lines.append("")
         lines.append('if __name__ == "__main__":')

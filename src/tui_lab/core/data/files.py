@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_lab.core.fileio import atomic_write_text
+from tui_lab.core.fileio import MissingDirectory, WriteCancelled, WriteRefused, atomic_write_chunks, atomic_write_text
 from tui_lab.core.state import state_dir
 
 SAMPLE_FILES = ("house_tiny.csv", "housing.csv")
@@ -16,9 +18,35 @@ RECENT_LIMIT = 10
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["ExportError", "ExportProgress", "MissingFolder", "WriteCancelled", "export_code", "export_csv"]
+
 
 class ExportError(Exception):
     """An export was refused or failed; the message says why."""
+
+
+class MissingFolder(ExportError):
+    """The export's folder does not exist; the UI may ask, then export with ``create_folder=True``."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(f"The folder {directory} does not exist.")
+        self.directory = directory
+
+
+#: Rows per chunk of a CSV export: small enough that a cancel (Esc, ctrl+q) lands within a second.
+EXPORT_CHUNK_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class ExportProgress:
+    """Rows of the table written so far."""
+
+    rows: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return self.rows / self.total if self.total else 1.0
 
 
 def sample_data_dir() -> Path | None:
@@ -69,22 +97,60 @@ def _check_target(path: str | os.PathLike[str], source: Path | None) -> Path:
     return target
 
 
-def export_csv(frame: pd.DataFrame, path: str | os.PathLike[str], source: Path | None) -> Path:
-    """Write ``frame`` as CSV atomically; never over the ``source`` file."""
-    target = _check_target(path, source)
+def _write(
+    target: Path,
+    chunks: Iterable[bytes],
+    create_folder: bool,
+    should_stop: Callable[[], bool] | None = None,
+) -> Path:
     try:
-        return atomic_write_text(target, frame.to_csv(index=False))
+        return atomic_write_chunks(target, chunks, private=False, create_parents=create_folder, should_stop=should_stop)
+    except MissingDirectory as error:
+        raise MissingFolder(error.directory) from None
+    except WriteRefused as error:
+        raise ExportError(str(error)) from None
     except OSError as error:
         raise ExportError(f"Could not write {target}: {error.strerror or error}") from None
 
 
-def export_code(code: str, path: str | os.PathLike[str], source: Path | None) -> Path:
+def csv_chunks(
+    frame: pd.DataFrame, rows: int | None = None, on_progress: Callable[[ExportProgress], None] | None = None
+) -> Iterator[bytes]:
+    """``frame.to_csv(index=False)`` as UTF-8 bytes, ``rows`` rows at a time (the header first)."""
+    rows = rows or EXPORT_CHUNK_ROWS
+    total = len(frame)
+    if total == 0:
+        yield frame.to_csv(index=False).encode("utf-8")
+        return
+    for start in range(0, total, rows):
+        part = frame.iloc[start : start + rows]
+        yield part.to_csv(index=False, header=start == 0).encode("utf-8")
+        if on_progress is not None:
+            on_progress(ExportProgress(min(start + rows, total), total))
+
+
+def export_csv(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    source: Path | None,
+    *,
+    create_folder: bool = False,
+    should_stop: Callable[[], bool] | None = None,
+    on_progress: Callable[[ExportProgress], None] | None = None,
+) -> Path:
+    """Write ``frame`` as CSV atomically, in chunks; never over the ``source`` file.
+
+    Raises :class:`ExportError` (:class:`MissingFolder` for a missing folder) or
+    :class:`tui_lab.core.fileio.WriteCancelled` when ``should_stop`` said so (nothing written).
+    """
+    target = _check_target(path, source)
+    return _write(target, csv_chunks(frame, on_progress=on_progress), create_folder, should_stop)
+
+
+def export_code(code: str, path: str | os.PathLike[str], source: Path | None, *, create_folder: bool = False) -> Path:
     """Write the pipeline script atomically; never over the ``source`` file."""
     target = _check_target(path, source)
-    try:
-        return atomic_write_text(target, code)
-    except OSError as error:
-        raise ExportError(f"Could not write {target}: {error.strerror or error}") from None
+    return _write(target, [code.encode("utf-8")], create_folder)
 
 
 def complete_path(text: str) -> str | None:

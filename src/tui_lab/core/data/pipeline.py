@@ -151,6 +151,12 @@ class Pipeline:
             raise
         except Exception as error:
             raise StepError(f"{step.title()} failed: {type(error).__name__}: {error}") from None
+        duplicated = [str(c) for c in frame.columns[frame.columns.duplicated()]]
+        if duplicated:
+            raise StepError(
+                f"{step.title()} would give two columns named {', '.join(duplicated[:3])}; "
+                "rename or drop one of them first."
+            )
         known = self.applied[-1].summary.nans_after if self.applied else self.source_nans
         summary = summarize(base, frame, target, new_target, known)
         return AppliedStep(step, code, frame, new_target, summary, base)

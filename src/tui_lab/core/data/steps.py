@@ -193,7 +193,24 @@ class OneHot(Step):
         clash = [c for c in self.columns if c in target]
         if clash:
             raise StepError(f"{', '.join(clash)} is the target; unset it as target before encoding it.")
+        self._check_new_names(frame)
         return f"data = pd.get_dummies(data, columns={_names(self.columns)}, dummy_na={self.dummy_na})"
+
+    def _check_new_names(self, frame: pd.DataFrame) -> None:
+        """Refuse when a new column's name (``a_x``) is already taken: pandas would make two of them."""
+        taken = {str(c) for c in frame.columns if c not in self.columns}
+        made: set[str] = set()
+        for column in self.columns:
+            levels = [str(v) for v in pd.unique(frame[column].dropna())] + (["nan"] if self.dummy_na else [])
+            for level in levels:
+                name = f"{column}_{level}"
+                if name in taken or name in made:
+                    where = "already exists" if name in taken else "would be made twice"
+                    raise StepError(
+                        f"One-hot of {column} would make a column {name}, which {where}; "
+                        f"rename or drop {name} first (or encode one column at a time)."
+                    )
+                made.add(name)
 
 
 @dataclass(frozen=True)
@@ -265,13 +282,27 @@ class FilterRows(Step):
     def code(self, frame: pd.DataFrame, target: Sequence[str]) -> str:
         if not self.expression.strip():
             raise StepError("Type an expression, e.g. Price > 130000 or Alley.isna().")
-        try:  # pandas lets `backquoted names` hold spaces; stand them in by a name for the syntax check
-            compile(re.sub(r"`[^`]*`", "_column", self.expression), "<filter>", "eval")
-        except SyntaxError as error:
-            raise StepError(
-                f"Syntax error in filter {self.expression!r}: {error.msg} (column {error.offset})."
-            ) from None
+        problem = filter_syntax_error(self.expression)
+        if problem is not None:
+            raise StepError(problem)
         return f"data = data.query({self.expression!r}, engine='python')"
+
+
+def filter_syntax_error(expression: str) -> str | None:
+    """A message pointing at the column of a syntax error in ``expression`` (1-based), or None."""
+    # pandas lets `backquoted names` hold spaces; stand each in by a name of the same length,
+    # so the error's column is the column in what the user typed.
+    checked = re.sub(r"`[^`]*`", lambda match: "_" * len(match.group()), expression)
+    try:
+        compile(checked, "<filter>", "eval")
+    except SyntaxError as error:
+        offset = error.offset or 0
+        if offset < 1 or offset > len(expression):
+            where = "at the end (the expression stops too early)"
+        else:
+            where = f"at column {offset} ({expression[offset - 1]!r})"
+        return f"Syntax error in filter {where}: {error.msg}."
+    return None
 
 
 @dataclass(frozen=True)

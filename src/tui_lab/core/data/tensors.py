@@ -8,6 +8,7 @@ pane's tensors and the exported script's tensors come from identical statements.
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 import pandas as pd
 
 TENSOR_DTYPES = ("float32", "float64")
+#: Names the generated script itself uses: a tensor called ``pd`` would shadow pandas.
+RESERVED_NAMES = frozenset({"pd", "torch", "data", "target", "inputs"})
 
 
 class TensorError(Exception):
@@ -32,8 +35,10 @@ class TensorOptions:
     def check(self) -> None:
         """Raise :class:`TensorError` for bad names or an unknown dtype."""
         for name in (self.x_name, self.y_name):
-            if not name.isidentifier():
+            if not name.isidentifier() or keyword.iskeyword(name):
                 raise TensorError(f"{name!r} is not a valid Python name.")
+            if name in RESERVED_NAMES:
+                raise TensorError(f"{name!r} is used by the generated code; choose another name.")
         if self.x_name == self.y_name:
             raise TensorError("X and y need different names.")
         if self.dtype not in TENSOR_DTYPES:
