@@ -6,7 +6,6 @@ import ast
 import contextlib
 import io
 import threading
-import time
 
 import pytest
 
@@ -65,13 +64,45 @@ def engine(workspace: Workspace) -> ReplEngine:
     return ReplEngine(workspace)
 
 
+def _squeezed(text: str | None) -> str | None:
+    return None if text is None else "".join(text.split())
+
+
 def test_d2l_ndarray_examples_match_plain_python(engine: ReplEngine) -> None:
     expected = _plain_run(D2L_NDARRAY)
     for source, (stdout, value) in zip(D2L_NDARRAY, expected, strict=True):
         result = engine.run(source)
         assert result.error is None, (source, result.error)
         assert "".join(c.text for c in result.outputs) == stdout, source
-        assert result.value_repr == value, source
+        # the same text as plain Python's repr; only the line breaks of tuples of tensors differ
+        assert _squeezed(result.value_repr) == _squeezed(value), source
+        if value is not None and not value.startswith("("):
+            assert result.value_repr == value, source
+
+
+def test_tuples_of_tensors_show_one_element_per_line(engine: ReplEngine) -> None:
+    result = engine.run("x = torch.tensor([1.0, 2, 4, 8])\ny = torch.tensor([2, 2, 2, 2])\nx + y, x - y, x * y")
+    assert result.value_repr == (
+        "(tensor([ 3.,  4.,  6., 10.]),\n tensor([-1.,  0.,  2.,  6.]),\n tensor([ 2.,  4.,  8., 16.]))"
+    )
+    pair = engine.run("torch.arange(3).reshape(3, 1), torch.arange(2)").value_repr
+    assert pair == "(tensor([[0],\n         [1],\n         [2]]),\n tensor([0, 1]))"
+    assert engine.run("(1, 2), [3]").value_repr == "((1, 2), [3])"
+
+
+def test_tensors_are_laid_out_for_the_given_width_and_the_setting_is_restored(engine: ReplEngine) -> None:
+    import torch
+
+    result = engine.run("x = torch.arange(12); x", width=50)
+    assert result.value_repr == "tensor([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,\n        10, 11])"
+    printed = engine.run("print(torch.arange(12))", width=50).outputs[0].text
+    assert printed == result.value_repr + "\n"
+    assert torch._tensor_str.PRINT_OPTS.linewidth == 80
+    assert "\n" not in (engine.run("x", width=120).value_repr or "")
+    engine.run("torch.set_printoptions(linewidth=30)", width=50)  # the user's own choice wins and stays
+    assert torch._tensor_str.PRINT_OPTS.linewidth == 30
+    assert len((engine.run("x", width=50).value_repr or "").splitlines()) > 2
+    torch.set_printoptions(linewidth=80)
 
 
 def test_out_numbering_and_underscore(engine: ReplEngine, workspace: Workspace) -> None:
@@ -103,6 +134,16 @@ def test_traceback_holds_only_user_frames(engine: ReplEngine, workspace: Workspa
     assert workspace["x"] == 1
 
 
+def test_traceback_carets_sit_under_the_operator_on_the_last_line(engine: ReplEngine) -> None:
+    result = engine.run("1/0")
+    assert result.error is not None
+    lines = result.error.traceback.splitlines()
+    code, carets = lines[-3], lines[-2]
+    assert code.strip() == "1/0" and carets.index("^") == code.index("/")
+    two = engine.run("a = 1\na/0").error
+    assert two is not None and two.traceback.splitlines()[-2].index("^") == two.traceback.splitlines()[-3].index("/")
+
+
 def test_syntax_error_shows_the_caret(engine: ReplEngine) -> None:
     result = engine.run("def f(:\n    pass")
     assert result.error is not None and result.error.type_name == "SyntaxError"
@@ -111,14 +152,20 @@ def test_syntax_error_shows_the_caret(engine: ReplEngine) -> None:
     assert "ast.py" not in result.error.traceback
 
 
-def test_interrupt_stops_an_endless_loop_within_a_second(engine: ReplEngine, workspace: Workspace) -> None:
+def test_interrupt_stops_an_endless_loop(engine: ReplEngine, workspace: Workspace) -> None:
     engine.run("kept = 7")
-    timer = threading.Timer(0.3, engine.interrupt)
-    timer.start()
-    started = time.perf_counter()
-    result = engine.run("while True: pass")
+    entered = threading.Event()
+    workspace.namespace["entered"] = entered
+
+    def interrupt_once_running() -> None:
+        assert entered.wait(30)
+        engine.interrupt()
+
+    helper = threading.Thread(target=interrupt_once_running, daemon=True)
+    helper.start()
+    result = engine.run("entered.set()\nwhile True: pass")
+    helper.join(30)
     assert result.interrupted and result.error is not None and result.error.type_name == "KeyboardInterrupt"
-    assert time.perf_counter() - started < 1.3
     assert not engine.running and not engine.interrupt()
     assert engine.run("kept + 1").value_repr == "8"
 
@@ -170,6 +217,71 @@ def test_memory_events_come_with_the_result(engine: ReplEngine) -> None:
     assert [m.kind for m in engine.run("Y = Y + 1").memory] == ["new storage"]
     assert [m.kind for m in engine.run("Y += 1").memory] == ["in place"]
     assert [(m.kind, m.other) for m in engine.run("A = Y.numpy()").memory] == [("shares memory", "Y")]
+
+
+def test_saving_memory_example_reports_each_statement_for_what_it_did(engine: ReplEngine) -> None:
+    from tui_lab.core.repl.examples import example_by_key
+
+    example = example_by_key("2.1 saving memory")
+    assert example is not None
+    result = engine.run(example.code)
+    events = [(m.line, m.statement, m.name, m.kind) for m in result.memory]
+    assert events == [
+        (4, "Y = Y + X", "Y", "new storage"),
+        (8, "Z[:] = X + Y", "Z", "in place"),
+        (9, "X += Y", "X", "in place"),
+    ]
+    assert all("moved" not in m.describe() for m in result.memory)
+
+
+def test_writing_through_a_numpy_view_changes_the_tensor(engine: ReplEngine) -> None:
+    engine.run("X = torch.zeros(3)")
+    result = engine.run("A = X.numpy(); A += 1")
+    changed = [(m.name, m.headline) for m in result.memory if m.kind == "in place"]
+    assert ("X", "changed through A") in changed and ("A", "in place") in changed
+    later = engine.run("A[0] = 5")
+    assert [(m.name, m.headline) for m in later.memory] == [("A", "in place"), ("X", "changed through A")]
+    assert "X" in later.changed
+
+
+def test_a_tensor_name_rebound_to_a_number_is_now_an_int_not_deleted(engine: ReplEngine) -> None:
+    engine.run("x = torch.ones(2)")
+    assert [m.describe() for m in engine.run("x = 12345").memory] == [
+        "x: now an int — the name now refers to something else"
+    ]
+    engine.run("y = torch.ones(2)")
+    assert [m.headline for m in engine.run("del y").memory] == ["deleted"]
+
+
+def test_bare_exit_says_how_to_quit(engine: ReplEngine) -> None:
+    for name in ("exit", "quit"):
+        result = engine.run(name)
+        assert result.value_repr is not None and result.value_repr.startswith("Use ctrl+q to quit")
+        assert "function" not in result.value_repr
+
+
+def test_a_thread_that_prints_after_its_input_finished_is_late_output(engine: ReplEngine, workspace: Workspace) -> None:
+    go = threading.Event()
+    workspace.namespace["go"] = go
+    pending: list[bool] = []
+    engine.late.on_pending = lambda: pending.append(True)
+    result = engine.run(
+        "import threading\n"
+        "def later():\n    go.wait(30)\n    print('late hello')\n"
+        "t = threading.Thread(target=later)\nt.start()\nprint('on time')"
+    )
+    assert [c.text for c in result.outputs] == ["on time\n"]
+    go.set()
+    workspace["t"].join(30)
+    assert engine.late.drain() == ([("stdout", "late hello\n")], 0) and pending == [True]
+    assert engine.late.drain() == ([], 0)
+
+
+def test_a_thread_printing_while_its_input_runs_joins_that_output(engine: ReplEngine) -> None:
+    result = engine.run(
+        "import threading\nt = threading.Thread(target=lambda: print('from a thread'))\nt.start(); t.join()"
+    )
+    assert [c.text for c in result.outputs] == ["from a thread\n"]
 
 
 def test_broadcast_error_carries_an_explanation(engine: ReplEngine) -> None:

@@ -27,12 +27,25 @@ from typing import Any, Literal
 
 from tui_lab.core.interrupt import ThreadInterrupter
 from tui_lab.core.repl.broadcast import BroadcastExplanation, explain_error
-from tui_lab.core.repl.capture import OutputCapture, install_routing
-from tui_lab.core.repl.memory import MemoryEvent, diff_memory, take_fingerprints
+from tui_lab.core.repl.capture import (
+    DisplayBlock,
+    LateOutput,
+    OutputCapture,
+    begin_run,
+    end_run,
+    install_routing,
+    set_late_sink,
+)
+from tui_lab.core.repl.d2l.hook import import_notes
+from tui_lab.core.repl.d2l.magics import ends_with_semicolon, strip_leading_magics
+from tui_lab.core.repl.display import TORCH_DEFAULT_WIDTH, pretty_repr, print_width
+from tui_lab.core.repl.memory import MemoryEvent, MemoryTracker
 from tui_lab.core.workspace import Workspace
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 EXIT_MESSAGE = "exit()/quit()/sys.exit() do not close tui-lab from the REPL; press ctrl+q to quit the app."
+#: What a bare ``exit`` or ``quit`` shows (Python's own says "Use exit() or Ctrl-D").
+EXIT_HINT = "Use ctrl+q to quit tui-lab (exit() in the REPL only explains this)"
 #: How many past ``Out[n]`` values stay reachable as ``_n`` / ``_oh[n]``.
 OUTPUT_CACHE_SIZE = 100
 #: How many successful inputs :meth:`ReplEngine.replay_source` keeps.
@@ -44,12 +57,27 @@ class ExitRequested(SystemExit):
     """Raised by the REPL's own exit() and quit()."""
 
 
+class ReplExit:
+    """The REPL's ``exit``/``quit``: calling raises :class:`ExitRequested`; the bare name says how to quit."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return EXIT_HINT
+
+    def __call__(self, code: object = None) -> None:
+        raise ExitRequested(code)
+
+
 @dataclass(frozen=True)
 class OutputChunk:
-    """Text written to one stream."""
+    """Text written to one stream, or a display block (a plot as text lines, ``stream == "display"``)."""
 
-    stream: Literal["stdout", "stderr"]
+    stream: Literal["stdout", "stderr", "display"]
     text: str
+    #: For a display block, its id (a live picture with this id was replaced while the input ran).
+    block_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +111,8 @@ class RunResult:
     changed: frozenset[str] = field(default_factory=frozenset)
     #: The per-run output limits the engine applied (characters, lines).
     limits: tuple[int, int] = (0, 0)
+    #: One-line notes: IPython magics skipped, a real ``d2l`` package in use.
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -158,6 +188,13 @@ class ReplEngine:
         self._interrupter = ThreadInterrupter()
         self._succeeded: deque[str] = deque(maxlen=REPLAY_INPUTS)
         self._capture: OutputCapture | None = None
+        #: Output of threads the user's code started, written after their input finished.
+        self.late = LateOutput(max_chars)
+        #: Told of each display block (a plot) as it is drawn, from the running thread, for live pictures.
+        self.display_listener: Callable[[DisplayBlock], None] | None = None
+        #: The most rows a picture drawn during a run may take (the log's height); its width is ``run``'s width.
+        self.display_rows = 20
+        set_late_sink(self.late.append)
         ns = workspace.namespace
         ns.setdefault("_ih", [""])
         ns.setdefault("_oh", {})
@@ -168,10 +205,7 @@ class ReplEngine:
     def _make_builtins(self) -> dict[str, Any]:
         table = dict(vars(builtins))
 
-        def repl_exit(code: object = None) -> None:
-            raise ExitRequested(code)
-
-        table["exit"] = table["quit"] = repl_exit
+        table["exit"], table["quit"] = ReplExit("exit"), ReplExit("quit")
         table["input"] = self._input
         table["help"] = self._help
         return table
@@ -216,67 +250,84 @@ class ReplEngine:
         """
         return "".join(self._succeeded)
 
-    def run(self, source: str) -> RunResult:
-        """Execute ``source`` and return what it produced; never raises for user errors."""
+    def run(self, source: str, *, width: int | None = None) -> RunResult:
+        """Execute ``source`` and return what it produced; never raises for user errors.
+
+        ``width`` is the log's width in columns: tensors (``x`` and ``print(x)``) are laid out
+        for it while the input runs (see :func:`~tui_lab.core.repl.display.print_width`).
+        Top-level statements run one by one, so the memory view says what each one did.
+        """
         number = self.execution_count
         self.execution_count += 1
         filename = f"<In [{number}]>"
-        lines = source.splitlines(keepends=True) or ["\n"]
-        linecache.cache[filename] = (len(source), None, lines, filename)
+        lines = [line if line.endswith("\n") else line + "\n" for line in source.splitlines(keepends=True)] or ["\n"]
+        linecache.cache[filename] = (len(source), None, lines, filename)  # trailing newline: carets line up
         ns = self.workspace.namespace
         ns["_ih"].append(source)
         install_routing()
         capture = OutputCapture(self.max_chars, self.max_lines)
+        capture.display_width, capture.display_rows = max(24, width or 80), self.display_rows
+        capture.on_display = self.display_listener
+        runnable, notes = strip_leading_magics(source)
         ws = self.workspace
         before_ids = ws.snapshot()
-        before_prints = take_fingerprints(ws.user_items())
+        tracker = MemoryTracker(ws.user_items)
         value: Any = None
-        has_value = False
+        value_repr = summary = note = None
         error: ErrorInfo | None = None
         interrupted = exit_requested = False
         started = time.perf_counter()
         self._capture = capture
-        try:
-            self._interrupter.begin()
-            capture.start()
+        with print_width(width):
             try:
-                body, last = _compile(source, filename)
-                if body is not None:
-                    exec(body, ns)
-                if last is not None:
-                    value = eval(last, ns)
-                    has_value = value is not None
+                self._interrupter.begin()
+                capture.start()
+                begin_run(capture)
+                try:
+                    steps, last = _compile(runnable, filename)
+                    for code, line, text in steps:
+                        try:
+                            exec(code, ns)
+                        finally:
+                            tracker.step(line, text)
+                    if last is not None:
+                        code, line, text = last
+                        try:
+                            value = eval(code, ns)
+                        finally:
+                            tracker.step(line, text)
+                finally:
+                    self._interrupter.end()
+            except SystemExit as exc:
+                exit_requested = True
+                code_text = "" if exc.code in (None, 0) else f" (exit code {exc.code!r})"
+                capture.write("stderr", f"{EXIT_MESSAGE}{code_text}\n")
+            except BaseException as exc:  # noqa: BLE001 - a REPL reports every user error and survives
+                interrupted = isinstance(exc, KeyboardInterrupt)
+                error = _error_info(exc)
             finally:
                 self._interrupter.end()
-        except SystemExit as exc:
-            exit_requested = True
-            code = "" if exc.code in (None, 0) else f" (exit code {exc.code!r})"
-            capture.write("stderr", f"{EXIT_MESSAGE}{code}\n")
-        except BaseException as exc:  # noqa: BLE001 - a REPL reports every user error and survives
-            interrupted = isinstance(exc, KeyboardInterrupt)
-            error = _error_info(exc)
-        finally:
-            self._interrupter.end()
+            if ends_with_semicolon(runnable):
+                value = None  # IPython: a trailing ';' hides Out[n] (the book's `d2l.plt.scatter(...);`)
+            if value is not None and error is None and not exit_requested:
+                value_repr, summary = self._display(value, number, capture, width)
+                note = elision_note(value)
+            end_run()
             capture.stop()
             self._capture = None
         if error is None and not exit_requested:
-            self._succeeded.append(source if source.endswith("\n") else source + "\n")
-        value_repr = summary = note = None
-        if has_value:
-            value_repr, summary = self._display(value, number, capture)
-            note = elision_note(value)
+            self._succeeded.append(runnable if runnable.endswith("\n") else runnable + "\n")
         duration = time.perf_counter() - started
-        after_prints = take_fingerprints(ws.user_items())
-        in_place = {
-            n for n, fp in after_prints.items() if n in before_prints and before_prints[n].version != fp.version
-        }
-        change = ws.notify_since(before_ids, "repl", also=in_place)
+        capture.finish()  # figures drawn but not shown are drawn now, after the code's own time
+        change = ws.notify_since(before_ids, "repl", also=tracker.written)
         changed = frozenset(n for n in change.changed if not n.startswith("_"))
-        memory = diff_memory(before_prints, after_prints, changed)
         return RunResult(
             number=number,
             source=source,
-            outputs=tuple(OutputChunk(stream, text) for stream, text in capture.chunks()),
+            outputs=tuple(
+                OutputChunk(stream, text, block)
+                for (stream, text), block in zip(capture.chunks(), capture.block_ids(), strict=True)
+            ),
             value_repr=value_repr,
             value_summary=summary,
             value_note=note,
@@ -286,12 +337,13 @@ class ReplEngine:
             truncated_chars=capture.cut_chars,
             truncated_lines=capture.cut_lines,
             duration=duration,
-            memory=tuple(memory),
+            memory=tuple(tracker.events),
             changed=changed,
             limits=(self.max_chars, self.max_lines),
+            notes=notes + import_notes(),
         )
 
-    def _display(self, value: Any, number: int, capture: OutputCapture) -> tuple[str, str | None]:
+    def _display(self, value: Any, number: int, capture: OutputCapture, width: int | None) -> tuple[str, str | None]:
         """Bind ``_``/``__``/``___``/``_N``/``_oh[N]`` and return the value's repr, bounded."""
         ns = self.workspace.namespace
         ns["___"], ns["__"], ns["_"] = ns.get("__"), ns.get("_"), value
@@ -302,23 +354,37 @@ class ReplEngine:
             del outputs[old]  # like IPython's cache_size: old results (big tensors too) can be freed
             ns.pop(f"_{old}", None)
         try:
-            text = repr(value)
+            text = pretty_repr(value, width or TORCH_DEFAULT_WIDTH)
         except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not break the REPL
             text = f"<repr failed: {type(exc).__name__}: {exc}>"
         text = capture.clip(text)
         return text, tensor_summary(value)
 
 
-def _compile(source: str, filename: str) -> tuple[Any, Any]:
-    """Compile everything but a trailing expression as ``exec``, the expression as ``eval``."""
+Step = tuple[Any, int, str]
+
+
+def _compile(source: str, filename: str) -> tuple[list[Step], Step | None]:
+    """Each top-level statement compiled on its own (all of them before any runs), a trailing expression as ``eval``.
+
+    Every step carries its line number and its first line of source, for the memory view.
+    """
     tree = ast.parse(source, filename, mode="exec")
+
+    def first_line(node: ast.stmt) -> str:
+        segment = ast.get_source_segment(source, node) or ""
+        return segment.split("\n", 1)[0].strip()
+
+    body = list(tree.body)
     last = None
-    final = tree.body[-1] if tree.body else None
-    if isinstance(final, ast.Expr):
-        tree.body.pop()
-        last = ast.Expression(final.value)
-    body = compile(tree, filename, "exec") if tree.body else None
-    return body, compile(last, filename, "eval") if last is not None else None
+    if body and isinstance(body[-1], ast.Expr):
+        final = body.pop()
+        expression = ast.Expression(final.value)  # type: ignore[attr-defined]
+        last = (compile(expression, filename, "eval"), final.lineno, first_line(final))
+    steps = [
+        (compile(ast.Module([node], type_ignores=[]), filename, "exec"), node.lineno, first_line(node)) for node in body
+    ]
+    return steps, last
 
 
 def _error_info(exc: BaseException) -> ErrorInfo:

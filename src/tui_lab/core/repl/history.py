@@ -3,15 +3,19 @@
 Entries are whole inputs (multi-line ones included). :class:`History` also holds the
 Up/Down navigation cursor: ``previous(current)`` remembers the unsent draft so that
 walking past the newest entry gives the draft back, as in IPython.
+
+Reading and writing go through :class:`~tui_lab.core.state.StateFile`: a read-only or
+missing state directory never raises, a damaged file is moved aside (the entries that
+still parse are kept), and :meth:`History.take_notices` gives the sentences to show once.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from tui_lab.core.fileio import atomic_write_text
-from tui_lab.core.state import state_dir
+from tui_lab.core.state import StateFile, state_dir
 
 HISTORY_FILE = "repl_history.json"
 MAX_ENTRIES = 1_000
@@ -31,23 +35,50 @@ class History:
         self.entries: list[str] = []
         self._cursor: int | None = None
         self._draft = ""
+        self._read = path is None  # a file-backed history writes nothing before it has read the file
+        self._file = (
+            StateFile(
+                path,
+                "history",
+                unsaved="new inputs won't be saved",
+                valid=lambda value: isinstance(value, list),
+                salvage=salvage_strings,
+            )
+            if path is not None
+            else None
+        )
 
     @classmethod
     def load(cls, path: Path | None = None) -> History:
-        """Read the history file (a missing or broken file gives an empty history)."""
+        """Read the history file; a missing, unreadable or damaged file never raises (see :meth:`take_notices`)."""
         history = cls(path or history_path())
-        try:
-            data = json.loads(history.path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
-        except (OSError, ValueError):
-            data = []
-        if isinstance(data, list):
-            history.entries = [e for e in data if isinstance(e, str)][-history.max_entries :]
+        history.read()
         return history
 
+    def read(self) -> None:
+        """Read the file now (the REPL does it after its first frame); inputs added before are kept after it."""
+        if self._file is None:
+            return
+        data = self._file.load()
+        stored = [e for e in data if isinstance(e, str)] if isinstance(data, list) else []
+        typed, self._read = self.entries, True
+        self.entries = (stored + typed)[-self.max_entries :]
+        if typed:
+            self.save()
+
+    @property
+    def writable(self) -> bool:
+        """False once the file could not be written (or must not be, being unreadable)."""
+        return self._file is None or self._file.writable
+
+    def take_notices(self) -> list[str]:
+        """Problems with the history file not yet shown, e.g. "history is read-only: new inputs won't be saved"."""
+        return self._file.take_notices() if self._file is not None else []
+
     def save(self) -> None:
-        """Write the history atomically (no-op for an in-memory history)."""
-        if self.path is not None:
-            atomic_write_text(self.path, json.dumps(self.entries, ensure_ascii=False))
+        """Write the history atomically (no-op for an in-memory history or one that cannot be written)."""
+        if self._file is not None and self._read:
+            self._file.save(self.entries)
 
     def add(self, source: str) -> None:
         """Append an input (blank inputs and repeats of the last one are skipped) and save."""
@@ -97,3 +128,24 @@ class History:
                 seen.add(entry)
                 found.append(entry)
         return found
+
+
+def salvage_strings(text: str) -> list[str] | None:
+    """The complete string entries at the start of a damaged JSON list (a truncated history)."""
+    decoder = json.JSONDecoder()
+    start = text.find("[")
+    if start < 0:
+        return None
+    found: list[str] = []
+    index = start + 1
+    while True:
+        while index < len(text) and text[index] in " \t\r\n,":
+            index += 1
+        try:
+            value: Any
+            value, index = decoder.raw_decode(text, index)
+        except ValueError:
+            break
+        if isinstance(value, str):
+            found.append(value)
+    return found or None

@@ -140,6 +140,8 @@ def _tensor_details(name: str, t: Any, shares: str) -> VariableDetails:
         ("grad_fn", type(t.grad_fn).__name__ if t.grad_fn is not None else "None"),
         ("is_leaf", str(t.is_leaf)),
     ]
+    if t.is_leaf and (t.requires_grad or t.grad is not None):
+        fields.append(("grad", _grad_text(t.grad)))
     if t.layout == sys.modules["torch"].strided:
         storage = t.untyped_storage()
         fields += [
@@ -169,10 +171,15 @@ def _with_values(name: str, title: str, fields: list[tuple[str, str]], t: Any) -
     if sample is not data:
         note = f"statistics from a strided sample ({flat.numel():,} of {data.numel():,} elements)"
     values = flat.float() if not flat.is_floating_point() else flat
+
+    def stat(value: float, floating: bool = flat.is_floating_point()) -> str:
+        text = f"{value:.6g}"
+        return text + "." if floating and not any(c in text for c in ".en") else text
+
     fields += [
-        ("min", f"{values.min().item():.6g}"),
-        ("max", f"{values.max().item():.6g}"),
-        ("mean", f"{values.mean().item():.6g}"),
+        ("min", stat(values.min().item())),
+        ("max", stat(values.max().item())),
+        ("mean", stat(values.mean().item(), True)),
     ]
     if flat.is_floating_point():
         fields += [("NaN", f"{int(torch.isnan(flat).sum()):,}"), ("Inf", f"{int(torch.isinf(flat).sum()):,}")]
@@ -182,15 +189,29 @@ def _with_values(name: str, title: str, fields: list[tuple[str, str]], t: Any) -
         grid = tuple(tuple(items[i : i + GRID_MAX_COLS]) for i in range(0, len(items), GRID_MAX_COLS))
     elif data.dim() == 2 and data.shape[0] <= GRID_MAX_ROWS and data.shape[1] <= GRID_MAX_COLS:
         grid = tuple(tuple(_fmt(v) for v in row) for row in data.tolist())
+    elif data.dim() == 0:
+        grid = ((_fmt(data.item()),),)
     elif data.dim() in (1, 2):
         heat = _heatmap(data if data.dim() == 2 else data.reshape(1, -1))
     return VariableDetails(name, title, tuple(fields), grid=grid, heat=heat, note=note)
 
 
 def _fmt(value: object) -> str:
+    """One value as torch writes it: floats keep their point (``0.``, ``1.5``), ints and bools as they are."""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        text = f"{value:.4g}"
+        return text if any(c in text for c in ".en") else text + "."
     return str(value)
+
+
+def _grad_text(grad: Any) -> str:
+    """A leaf's ``.grad`` in a line: its first values, or why there is none yet."""
+    if grad is None:
+        return "None (no backward() has reached it yet)"
+    flat = grad.detach().reshape(-1)
+    shown = ", ".join(_fmt(v) for v in flat[:8].tolist())
+    more = f", … ({flat.numel():,} values)" if flat.numel() > 8 else ""
+    return f"[{shown}{more}] shape {tuple(grad.shape)}"
 
 
 def _heatmap(matrix: Any) -> tuple[tuple[float, ...], ...]:
