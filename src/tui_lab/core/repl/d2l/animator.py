@@ -1,0 +1,114 @@
+"""``d2l.Animator``: the book's live training curve, drawn in place in the REPL log.
+
+``add(x, y)`` records points at once but redraws only now and then, so the training loop it
+sits in keeps its speed: never during the first :data:`FIRST_DRAW_AFTER` seconds (a short
+loop shows its curve once, when the input finishes), then at most every
+:data:`MIN_INTERVAL` seconds and never more than :data:`DUTY` of the time (a redraw that took
+10 ms waits at least 10 / DUTY ms for the next). Each redraw replaces the same display block;
+the final picture is drawn when the input ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from tui_lab.core.repl.d2l import plotting
+
+FIRST_DRAW_AFTER = 0.5
+MIN_INTERVAL = 0.25
+#: The most of the loop's time that redrawing may take.
+DUTY = 0.03
+
+
+def set_axes(
+    axes: plotting.Axes,
+    xlabel: Any,
+    ylabel: Any,
+    xlim: Any,
+    ylim: Any,
+    xscale: str,
+    yscale: str,
+    legend: Sequence[Any] | None,
+) -> None:
+    """The book's ``d2l.set_axes``: labels, scales, limits and legend of one axes, with a grid."""
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_xscale(xscale)
+    axes.set_yscale(yscale)
+    axes.set_xlim(xlim)
+    axes.set_ylim(ylim)
+    if legend:
+        axes.legend(legend)
+    axes.grid()
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+class Animator:
+    """Plots data incrementally, as the book's ``Animator`` (same arguments and attributes)."""
+
+    def __init__(
+        self,
+        xlabel: Any = None,
+        ylabel: Any = None,
+        legend: Sequence[Any] | None = None,
+        xlim: Any = None,
+        ylim: Any = None,
+        xscale: str = "linear",
+        yscale: str = "linear",
+        fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
+        nrows: int = 1,
+        ncols: int = 1,
+        figsize: Sequence[float] = (3.5, 2.5),
+    ) -> None:
+        legend = list(legend) if legend is not None else []
+        self.fig = plotting.Figure(figsize, nrows, ncols)
+        self.axes = self.fig.axes
+        self.fig.prepare = self._compose
+        self.config_axes = lambda: set_axes(self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+        self.X: list[list[float]] | None = None
+        self.Y: list[list[float]] | None = None
+        self.fmts = fmts
+        self._created = time.perf_counter()
+        self._last_draw = 0.0
+        self._next_draw = self._created + FIRST_DRAW_AFTER
+        #: How many times the picture was redrawn while points were being added (for tests and the bench).
+        self.redraws = 0
+
+    def add(self, x: Any, y: Any) -> None:
+        """Add one point per curve (``y`` a number or a sequence, ``x`` shared or one per curve)."""
+        ys = list(y) if hasattr(y, "__len__") else [y]
+        xs = list(x) if hasattr(x, "__len__") else [x] * len(ys)
+        if not self.X:
+            self.X = [[] for _ in ys]
+        if not self.Y:
+            self.Y = [[] for _ in ys]
+        for index, (a, b) in enumerate(zip(xs, ys, strict=False)):
+            if a is not None and b is not None and index < len(self.X):
+                self.X[index].append(float(a))
+                self.Y[index].append(float(b))
+        self.fig.touched()
+        now = time.perf_counter()
+        if now >= self._next_draw:
+            self._redraw()
+            cost = time.perf_counter() - now
+            self.redraws += 1
+            self._next_draw = time.perf_counter() + max(MIN_INTERVAL, cost / DUTY)
+
+    def _redraw(self) -> None:
+        self.fig.show()
+
+    def _compose(self) -> None:
+        axes = self.axes[0]
+        axes.cla()
+        for xs, ys in zip(self.X or [], self.Y or [], strict=False):
+            axes.series.append(plotting.Series("line", list(xs), list(ys)))
+        self.config_axes()
+
+    def show(self) -> None:
+        """Draw the current picture now."""
+        self._redraw()
