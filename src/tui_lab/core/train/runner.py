@@ -30,6 +30,7 @@ from tui_lab.core.devices import resolve_device
 from tui_lab.core.train.closed import solve
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import Dataset, load_dataset
+from tui_lab.core.train.history import LossBuffer
 from tui_lab.core.train.impls import ENGINES, Engine, augment, full_loss, initial_params
 
 #: A loss this many times the initial loss counts as blown up.
@@ -100,6 +101,8 @@ class RunResult:
     #: Chunks the steps ran in (how often ``should_stop`` was polled), and the captured graph's length.
     chunks: int = 0
     graph_steps: int = 0
+    #: Steps averaged by each value of ``step_losses`` (1 while the run is within ``history.LOSS_CAP`` steps).
+    step_bucket: int = 1
 
     @property
     def samples_per_s(self) -> float:
@@ -175,7 +178,11 @@ def run(
 ) -> RunResult:
     """Train ``config`` on ``device``; raises DeviceError/DataError for bad input, returns failures otherwise."""
     device = resolve_device(device)
-    data = dataset if dataset is not None else load_dataset(config, lookup)
+    if config.impl == "model":  # a workspace nn.Module: its own loop (core/train/model.py)
+        from tui_lab.core.train.model import train_model
+
+        return train_model(config, device, on_progress, should_stop, dataset=dataset, lookup=lookup)
+    data = dataset if dataset is not None else load_dataset(config, lookup, device)
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats(device)
     try:
@@ -212,7 +219,7 @@ class _Trainer:
         self.X = data.X.to(device)
         self.y = data.y.to(device)
         self.steps_per_epoch = math.ceil(data.n / config.batch_size)
-        self.step_losses: list[float] = []
+        self.step_losses = LossBuffer(track_new=on_progress is not None)  # bounded: float32, bucketed beyond a cap
         self.epoch_losses: list[float] = []
         self.sent_steps = 0
         self.sent_epochs = 0
@@ -385,7 +392,7 @@ class _Trainer:
             step=done,
             steps_total=total,
             steps_per_epoch=self.steps_per_epoch,
-            new_step_losses=np.asarray(self.step_losses[self.sent_steps :], dtype=np.float64),
+            new_step_losses=self.step_losses.take_new(),
             epoch_losses=tuple(self.epoch_losses[self.sent_epochs :]),
             w=tuple(values[:-1]),
             b=values[-1],
@@ -417,7 +424,8 @@ class _Trainer:
             device=self.device,
             status=status,
             message=message,
-            step_losses=np.asarray(self.step_losses, dtype=np.float64),
+            step_losses=self.step_losses.values(),
+            step_bucket=self.step_losses.bucket,
             epoch_losses=tuple(self.epoch_losses),
             initial_loss=self.initial_loss,
             w=tuple(values[:-1]),

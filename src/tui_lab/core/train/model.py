@@ -1,0 +1,326 @@
+"""Train any workspace ``nn.Module`` on X, y: the ``model`` implementation.
+
+The learner types ``net = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))`` in the
+REPL and trains it here with the same guard, stop and progress as the course's linear models.
+A copy is trained: the result publishes the trained module under its own name and the untouched
+original as ``<name>_init``. :func:`check_model` runs the module on two rows before anything
+else, so a model that does not fit X or y is explained, never a traceback mid-run.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.data import DataError, Dataset, load_dataset
+from tui_lab.core.train.history import LossBuffer
+from tui_lab.core.train.runner import (
+    BLOWUP_FACTOR,
+    CHUNK_SECONDS,
+    CHUNK_STEPS,
+    PROGRESS_INTERVAL,
+    Progress,
+    ProgressCallback,
+    RunResult,
+    cuda_memory,
+    divergence_message,
+    explain_failure,
+    first_bad,
+)
+
+#: Rows per forward pass when the full-data loss is measured after each epoch.
+EVAL_ROWS = 1 << 16
+
+
+def init_name(name: str) -> str:
+    """The workspace name that keeps the untrained original: ``net`` → ``net_init``."""
+    return f"{name}_init"
+
+
+def find_module(name: str, lookup: Callable[[str, Any], Any] | None) -> nn.Module:
+    """The workspace's ``nn.Module`` called ``name``, or DataError saying how to make one."""
+    value = None if lookup is None else lookup(name, None)
+    if lookup is None:
+        raise DataError("model_name", "impl model trains a workspace nn.Module: use the Train pane")
+    if value is None:
+        example = f"{name} = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))"
+        raise DataError("model_name", f"no {name!r} in the workspace: define one in the REPL, e.g. {example}")
+    if not isinstance(value, nn.Module):
+        raise DataError("model_name", f"{name} is a {type(value).__name__}, not an nn.Module")
+    if not any(p.requires_grad for p in value.parameters()):
+        raise DataError("model_name", f"{name} has no trainable parameters")
+    return value
+
+
+def _first_layer(module: nn.Module) -> str:
+    """``nn.Linear(3, 16)`` for the first module that declares its input width, or ''."""
+    for sub in module.modules():
+        width = getattr(sub, "in_features", None)
+        if isinstance(width, int):
+            return f"its first layer {type(sub).__name__}({width}, {getattr(sub, 'out_features', '…')}) expects {width}"
+    return ""
+
+
+def target_kind(loss: str) -> str:
+    """How a loss wants y: ``index`` (class indices, cross-entropy) or ``value`` (regression)."""
+    return "index" if loss == "cross_entropy" else "value"
+
+
+def check_model(module: nn.Module, name: str, X: torch.Tensor, y: torch.Tensor, loss: str) -> None:
+    """Run ``module`` on two rows of X and check its output against y and the loss; DataError explains a mismatch."""
+    d = X.shape[1]
+    sample = X[:2]
+    params = list(module.parameters())
+    if params:
+        sample = sample.to(device=params[0].device, dtype=params[0].dtype)
+    try:
+        with torch.no_grad():
+            out = module(sample)
+    except (RuntimeError, TypeError, ValueError, IndexError) as error:
+        layer = _first_layer(module)
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        why = f"X has {d} feature(s) per sample, but {layer}" if layer else f"{name}(X) failed: {detail}"
+        raise DataError("model_name", f"{name} does not fit X: {why}") from None
+    if not isinstance(out, torch.Tensor):
+        raise DataError("model_name", f"{name}(X) returned a {type(out).__name__}, not a tensor")
+    rows = sample.shape[0]
+    if target_kind(loss) == "value":
+        if out.shape not in ((rows,), (rows, 1)):
+            hint = " (or use loss cross_entropy if y holds class indices)" if out.dim() == 2 else ""
+            raise DataError(
+                "model_name",
+                f"{name} gives output of shape {tuple(out.shape)} for {rows} samples, but y has one number per "
+                f"sample: end it with a layer of one output, e.g. nn.Linear(…, 1){hint}",
+            )
+        return
+    if out.dim() != 2 or out.shape[1] < 2:
+        raise DataError(
+            "model_name",
+            f"cross-entropy needs one score per class (output N × C, C ≥ 2), but {name} gives shape "
+            f"{tuple(out.shape)} for 2 samples",
+        )
+    classes = int(out.shape[1])
+    if not bool(torch.all(y == y.round())) or float(y.min()) < 0:
+        raise DataError("y_name", "cross-entropy needs y to hold class indices 0, 1, 2, … (whole numbers ≥ 0)")
+    if int(y.max()) >= classes:
+        raise DataError(
+            "y_name", f"y has class index {int(y.max())}, but {name} gives {classes} scores (classes 0…{classes - 1})"
+        )
+
+
+def _loss_fn(config: TrainConfig) -> nn.Module:
+    if config.loss == "huber":
+        return nn.HuberLoss(delta=config.huber_delta)
+    if config.loss == "cross_entropy":
+        return nn.CrossEntropyLoss()
+    return nn.MSELoss()
+
+
+def _optimizer(config: TrainConfig, module: nn.Module) -> torch.optim.Optimizer:
+    params = [p for p in module.parameters() if p.requires_grad]
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr)
+    momentum = config.momentum if config.optimizer == "momentum" else 0.0
+    return torch.optim.SGD(params, lr=config.lr, momentum=momentum)
+
+
+def train_model(
+    config: TrainConfig,
+    device: str,
+    on_progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    *,
+    dataset: Dataset | None = None,
+    lookup: Callable[[str, Any], Any] | None = None,
+    progress_interval: float = PROGRESS_INTERVAL,
+) -> RunResult:
+    """Train a copy of the workspace module ``config.model_name``; DataError before the run for any mismatch."""
+    original = find_module(config.model_name, lookup)
+    data = dataset if dataset is not None else load_dataset(config, lookup, device)
+    check_model(original, config.model_name, data.X, data.y, config.loss)
+    try:
+        trained = copy.deepcopy(original)
+    except Exception as error:  # arbitrary user modules: any failure to copy is explained, not raised
+        raise DataError("model_name", f"cannot copy {config.model_name} to train it: {error}") from None
+    trainer = _ModelTrainer(config, device, data, trained, on_progress, should_stop, progress_interval)
+    try:
+        result = trainer.train()
+    except (RuntimeError, MemoryError) as error:
+        if device.startswith("cuda"):
+            torch.cuda.empty_cache()
+        result = trainer.result("failed", explain_failure(error, device), None)
+    result.artifacts.update({config.model_name: trainer.module, init_name(config.model_name): original})
+    return result
+
+
+class _ModelTrainer:
+    """One run of a module: data on the device, the optimizer, the bounded loss history."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        device: str,
+        data: Dataset,
+        module: nn.Module,
+        on_progress: ProgressCallback | None,
+        should_stop: Callable[[], bool],
+        interval: float,
+    ) -> None:
+        self.config, self.device, self.data = config, device, data
+        self.on_progress, self.should_stop, self.interval = on_progress, should_stop, interval
+        self.module = module.to(device)
+        dtype = next(module.parameters()).dtype
+        self.X = data.X.to(device=device, dtype=dtype)
+        kind = target_kind(config.loss)
+        self.y = data.y.to(device=device, dtype=torch.long if kind == "index" else dtype)
+        self.loss_fn = _loss_fn(config)
+        self.opt = _optimizer(config, self.module)
+        self.steps_per_epoch = math.ceil(data.n / config.batch_size)
+        self.losses = LossBuffer(track_new=on_progress is not None)
+        self.epoch_losses: list[float] = []
+        self.sent_epochs = 0
+        self.samples = 0
+        self.initial_loss = math.nan
+        self.start = self.last_report = time.perf_counter()
+
+    def _batch_loss(self, Xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        out = self.module(Xb)
+        if self.config.loss != "cross_entropy":
+            out = out.reshape(-1)
+        return self.loss_fn(out, yb)
+
+    def full_loss(self) -> float:
+        """Mean loss over all of X, y (in slices, so a large N needs no second copy)."""
+        total, n = 0.0, self.data.n
+        self.module.eval()  # dropout off, batch-norm statistics untouched while measuring
+        try:
+            with torch.no_grad():
+                for start in range(0, n, EVAL_ROWS):
+                    stop = min(n, start + EVAL_ROWS)
+                    total += float(self._batch_loss(self.X[start:stop], self.y[start:stop])) * (stop - start)
+        finally:
+            self.module.train()
+        return total / n
+
+    def train(self) -> RunResult:
+        cfg, n, B = self.config, self.data.n, self.config.batch_size
+        self.initial_loss = self.full_loss()
+        limit = BLOWUP_FACTOR * max(self.initial_loss, 1e-8) if math.isfinite(self.initial_loss) else math.inf
+        if not math.isfinite(self.initial_loss):
+            return self.result("diverged", "the untrained model's loss is already NaN/Inf: check its output", (1, 0))
+        gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
+        chunk, losses = 1, torch.zeros(CHUNK_STEPS, device=self.device)
+        self.start = self.last_report = time.perf_counter()
+        for epoch in range(1, cfg.epochs + 1):
+            perm = torch.randperm(n, generator=gen, device=self.device)
+            step = 0
+            while step < self.steps_per_epoch:
+                k = min(chunk, self.steps_per_epoch - step)
+                began = time.perf_counter()
+                saved = copy.deepcopy(self.module.state_dict())  # the last good parameters, for the guard
+                sizes = []
+                for j in range(k):
+                    rows = perm[(step + j) * B : (step + j + 1) * B]
+                    loss = self._batch_loss(self.X[rows], self.y[rows])
+                    self.opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    self.opt.step()
+                    losses[j] = loss.detach()
+                    sizes.append(len(rows))
+                values = losses[:k].tolist()
+                bad = first_bad(values, limit)
+                if bad is not None:
+                    self.losses.extend(values[:bad])
+                    self.samples += sum(sizes[:bad])
+                    self.module.load_state_dict(saved)
+                    where = (epoch, step + bad + 1)
+                    return self.result("diverged", divergence_message(*where), where)
+                self.losses.extend(values)
+                self.samples += sum(sizes)
+                step += k
+                if self.should_stop():
+                    return self.result("stopped", f"stopped in epoch {epoch} at step {step}", None)
+                seconds = time.perf_counter() - began
+                chunk = max(1, chunk // 2) if seconds > CHUNK_SECONDS else min(CHUNK_STEPS, chunk * 2)
+                self._report(force=False)
+            loss_value = self.full_loss()
+            if not math.isfinite(loss_value) or loss_value > limit:
+                where = (epoch, self.steps_per_epoch)
+                return self.result("diverged", divergence_message(*where), where)
+            self.epoch_losses.append(loss_value)
+            self._report(force=False)
+        return self.result("finished", f"finished {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}", None)
+
+    def _report(self, *, force: bool) -> None:
+        if self.on_progress is None:
+            return
+        now = time.perf_counter()
+        if not force and now - self.last_report < self.interval:
+            return
+        self.last_report = now
+        elapsed = now - self.start
+        done, total = self.losses.count, self.steps_per_epoch * self.config.epochs
+        self.on_progress(
+            Progress(
+                epoch=min(len(self.epoch_losses) + 1, self.config.epochs),
+                epochs=self.config.epochs,
+                step=done,
+                steps_total=total,
+                steps_per_epoch=self.steps_per_epoch,
+                new_step_losses=self.losses.take_new(),
+                epoch_losses=tuple(self.epoch_losses[self.sent_epochs :]),
+                w=(),
+                b=math.nan,
+                elapsed=elapsed,
+                samples_per_s=self.samples / elapsed if elapsed > 0 else 0.0,
+                eta=elapsed * (total - done) / done if done else None,
+                cuda_memory=cuda_memory(self.device),
+            )
+        )
+        self.sent_epochs = len(self.epoch_losses)
+
+    def result(self, status: str, message: str, where: tuple[int, int] | None) -> RunResult:
+        """The RunResult of this run as it stands (the trained module goes out through ``artifacts``)."""
+        seconds = time.perf_counter() - self.start
+        self._report(force=True)
+        count = parameter_count(self.module)
+        name = self.config.model_name
+        note = f"{name} trained ({count:,} parameters); the untrained original is kept as {init_name(name)}"
+        return RunResult(
+            config=self.config,
+            device=self.device,
+            status=status,
+            message=message,
+            step_losses=self.losses.values(),
+            epoch_losses=tuple(self.epoch_losses),
+            initial_loss=self.initial_loss,
+            w=(),
+            b=math.nan,
+            true_w=None,
+            true_b=None,
+            closed_w=None,
+            closed_b=None,
+            closed_loss=None,
+            seconds=seconds,
+            samples=self.samples,
+            steps_per_epoch=self.steps_per_epoch,
+            diverged_at=where,
+            artifacts={},
+            notes=(note,),
+            step_bucket=self.losses.bucket,
+        )
+
+
+def parameter_count(module: nn.Module) -> int:
+    """Trainable numbers in ``module``."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+__all__ = ["check_model", "find_module", "init_name", "parameter_count", "train_model"]
