@@ -1,7 +1,7 @@
-"""Runnable snippets from d2l chapters 2.1–2.5, for the REPL's "Insert example…" command.
+"""Runnable snippets from d2l chapters 2.1–3.6, for the REPL's "Insert example…" command.
 
 Each snippet runs on its own in a fresh workspace (torch and np are preloaded); a test
-runs every one of them through the engine.
+runs every one of them through the engine. The ``d2l`` snippets are the book's cells as printed.
 """
 
 from __future__ import annotations
@@ -89,6 +89,72 @@ EXAMPLES: tuple[Example, ...] = (
         "x = torch.arange(4.0, requires_grad=True)\ny = x * x\nu = y.detach()\nz = u * x\nz.sum().backward()\nx.grad == u",
     ),
 )
+
+#: The book's ``d2l`` cells (sections 2.4, 3.2, 3.3, 3.6), as printed: tui-lab provides ``d2l`` when
+#: no real one is installed, and draws the plots as text in the log.
+D2L_EXAMPLES: tuple[Example, ...] = (
+    Example(
+        "2.4",
+        "d2l.plot: f(x) and its tangent line",
+        "%matplotlib inline\nfrom d2l import torch as d2l\nimport numpy as np\n\ndef f(x):\n    return 3 * x ** 2 - 4 * x\n\n"
+        "x = np.arange(0, 3, 0.1)\nd2l.plot(x, [f(x), 2 * x - 3], 'x', 'f(x)', legend=['f(x)', 'Tangent line (x=1)'])",
+    ),
+    Example(
+        "3.2",
+        "d2l: synthetic data and its scatter plot",
+        "%matplotlib inline\nfrom d2l import torch as d2l\nimport torch\n\ntrue_w = d2l.tensor([2, -3.4])\ntrue_b = 4.2\n"
+        "features, labels = d2l.synthetic_data(true_w, true_b, 1000)\n"
+        "print('features:', features[0],'\\nlabel:', labels[0])\n"
+        "d2l.set_figsize()\nd2l.plt.scatter(d2l.numpy(features[:, 1]), d2l.numpy(labels), 1);",
+    ),
+    Example(
+        "3.2",
+        "d2l: linear regression from scratch",
+        "from d2l import torch as d2l\nimport random\n\ntrue_w = d2l.tensor([2, -3.4])\ntrue_b = 4.2\n"
+        "features, labels = d2l.synthetic_data(true_w, true_b, 1000)\n\n"
+        "def data_iter(batch_size, features, labels):\n    num_examples = len(features)\n"
+        "    indices = list(range(num_examples))\n    random.shuffle(indices)\n"
+        "    for i in range(0, num_examples, batch_size):\n"
+        "        batch_indices = d2l.tensor(indices[i: min(i + batch_size, num_examples)])\n"
+        "        yield features[batch_indices], labels[batch_indices]\n\n"
+        "w = torch.normal(0, 0.01, size=(2,1), requires_grad=True)\nb = torch.zeros(1, requires_grad=True)\n"
+        "lr, num_epochs, batch_size = 0.03, 3, 10\nnet, loss = d2l.linreg, d2l.squared_loss\n"
+        "for epoch in range(num_epochs):\n    for X, y in data_iter(batch_size, features, labels):\n"
+        "        l = loss(net(X, w, b), y)\n        l.sum().backward()\n        d2l.sgd([w, b], lr, batch_size)\n"
+        "    with torch.no_grad():\n        train_l = loss(net(features, w, b), labels)\n"
+        "        print(f'epoch {epoch + 1}, loss {float(train_l.mean()):f}')\n"
+        "print(f'error in estimating w: {true_w - d2l.reshape(w, true_w.shape)}')\n"
+        "print(f'error in estimating b: {true_b - b}')",
+    ),
+    Example(
+        "3.3",
+        "d2l: concise linear regression",
+        "from d2l import torch as d2l\nfrom torch import nn\n\ntrue_w = d2l.tensor([2, -3.4])\ntrue_b = 4.2\n"
+        "features, labels = d2l.synthetic_data(true_w, true_b, 1000)\n"
+        "data_iter = d2l.load_array((features, labels), 10)\nnet = nn.Sequential(nn.Linear(2, 1))\n"
+        "net[0].weight.data.normal_(0, 0.01)\nnet[0].bias.data.fill_(0)\nloss = nn.MSELoss()\n"
+        "trainer = torch.optim.SGD(net.parameters(), lr=0.03)\n"
+        "for epoch in range(3):\n    for X, y in data_iter:\n        l = loss(net(X) ,y)\n"
+        "        trainer.zero_grad()\n        l.backward()\n        trainer.step()\n"
+        "    l = loss(net(features), labels)\n    print(f'epoch {epoch + 1}, loss {l:f}')\n"
+        "w = net[0].weight.data\nprint('error in estimating w:', true_w - d2l.reshape(w, true_w.shape))\n"
+        "b = net[0].bias.data\nprint('error in estimating b:', true_b - b)",
+    ),
+    Example(
+        "3.6",
+        "d2l.Animator: a live training curve",
+        "from d2l import torch as d2l\nfrom torch import nn\n\n"
+        "features, labels = d2l.synthetic_data(d2l.tensor([2, -3.4]), 4.2, 1000)\n"
+        "data_iter = d2l.load_array((features, labels), 10)\nnet = nn.Sequential(nn.Linear(2, 1))\n"
+        "loss = nn.MSELoss()\ntrainer = torch.optim.SGD(net.parameters(), lr=0.01)\n"
+        "animator = d2l.Animator(xlabel='epoch', ylabel='loss', yscale='log', legend=['train loss'])\n"
+        "for epoch in range(10):\n    for X, y in data_iter:\n        trainer.zero_grad()\n"
+        "        loss(net(X), y).backward()\n        trainer.step()\n"
+        "    with torch.no_grad():\n        animator.add(epoch + 1, float(loss(net(features), labels)))",
+    ),
+)
+
+EXAMPLES = EXAMPLES + D2L_EXAMPLES
 
 
 def example_by_key(key: str) -> Example | None:

@@ -3,9 +3,9 @@
 ``add(x, y)`` records points at once but redraws only now and then, so the training loop it
 sits in keeps its speed: never during the first :data:`FIRST_DRAW_AFTER` seconds (a short
 loop shows its curve once, when the input finishes), then at most every
-:data:`MIN_INTERVAL` seconds and never more than :data:`DUTY` of the time (a redraw that took
-10 ms waits at least 10 / DUTY ms for the next). Each redraw replaces the same display block;
-the final picture is drawn when the input ends.
+:data:`MIN_INTERVAL` seconds and never more than :data:`DUTY` of the time: a redraw that
+took 10 ms waits 10 / DUTY ms for the next, at most :data:`MAX_INTERVAL`. Each redraw
+replaces the same display block; the final picture is drawn when the input ends.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from tui_lab.core.repl.d2l import plotting
 
 FIRST_DRAW_AFTER = 0.5
 MIN_INTERVAL = 0.25
+#: The longest wait between redraws, however slow the last one was (a busy machine, a cold start).
+MAX_INTERVAL = 2.0
 #: The most of the loop's time that redrawing may take.
-DUTY = 0.03
+DUTY = 0.04
 
 
 def set_axes(
@@ -97,7 +99,7 @@ class Animator:
             self._redraw()
             cost = time.perf_counter() - now
             self.redraws += 1
-            self._next_draw = time.perf_counter() + max(MIN_INTERVAL, cost / DUTY)
+            self._next_draw = time.perf_counter() + min(MAX_INTERVAL, max(MIN_INTERVAL, cost / DUTY))
 
     def _redraw(self) -> None:
         self.fig.show()

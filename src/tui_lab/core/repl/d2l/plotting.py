@@ -17,6 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from plotext._figure import _figure_class
+from plotext._utility import uncolorize
+
 from tui_lab.core.repl import capture
 from tui_lab.core.text import visible
 
@@ -280,9 +283,6 @@ def _finite(x: list[float], y: list[float], xlog: bool, ylog: bool) -> tuple[lis
 
 def render_axes(ax: Axes, width: int, height: int) -> list[str]:
     """``ax`` drawn by plotext as ``height`` lines of plain text, ``width`` columns wide."""
-    from plotext._figure import _figure_class
-    from plotext._utility import uncolorize
-
     with _draw_lock:  # plotext keeps some state at module level
         fig: Any = _figure_class()
         fig.plotsize(width, height)
