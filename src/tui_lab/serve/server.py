@@ -1,0 +1,255 @@
+"""The web server of ``tui-lab serve``: textual-serve's server behind a token, with a seat limit.
+
+Every route needs the access token (only ``/``, as ``?token=``) or the session cookie that a
+page opened with the token sets; anything else gets 403 and starts nothing. Each websocket
+starts one :class:`~tui_lab.serve.visitor.Visitor`; at most ``max_sessions`` run at once, and
+the next visitor gets a page that says so. SIGINT, SIGTERM and SIGHUP stop the server and
+every app it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shlex
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from textual_serve.server import Server, to_int
+
+from tui_lab.serve.access import AccessGate
+from tui_lab.serve.pages import app_page, forbidden_page, full_page
+from tui_lab.serve.visitor import Visitor
+
+#: Seconds a closing websocket waits for the browser's reply.
+WS_CLOSE_S = 0.2
+#: Seconds aiohttp waits for open requests when the server stops.
+HTTP_SHUTDOWN_S = 0.25
+
+_SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """What ``tui-lab serve`` was asked for (already checked by the command line)."""
+
+    token: str
+    app_argv: tuple[str, ...]
+    state_root: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None
+    max_sessions: int = 8
+
+    def __repr__(self) -> str:  # the token never reaches a log or a traceback
+        return f"ServeConfig(host={self.host!r}, port={self.port!r}, max_sessions={self.max_sessions!r})"
+
+
+def say(message: str) -> None:
+    """One line of the server's log, on stderr (never holds the token)."""
+    print(f"tui-lab serve: {message}", file=sys.stderr, flush=True)
+
+
+class LabServer(Server):
+    """textual-serve's :class:`Server` with the token gate, per-visitor apps and a seat limit."""
+
+    def __init__(self, config: ServeConfig, state_dir: Path) -> None:
+        super().__init__(shlex.join(config.app_argv), host=config.host, port=config.port, title="tui-lab")
+        self.config = config
+        self.state_dir = state_dir
+        self.public_url = (config.public_url or "").rstrip("/")
+        self.gate = AccessGate(config.token, config.port)
+        self._places: set[object] = set()
+        self._visitors: set[Visitor] = set()
+        self._stopping = False
+        self._started = 0
+
+    def bound(self, port: int) -> None:
+        """Record the port actually bound (``--port 0`` asks the system for a free one)."""
+        self.port = port
+        self.gate = AccessGate(self.config.token, port)
+
+    @property
+    def sessions(self) -> int:
+        """Visitors whose app is starting or running."""
+        return len(self._places)
+
+    async def _make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._guard])
+        app.add_routes(
+            [
+                web.get("/", self.handle_page, name="index"),
+                web.get("/ws", self.handle_visitor, name="websocket"),
+                web.get("/download/{key}", self.handle_download, name="download"),
+                web.static("/static", self.statics_path, name="static"),
+            ]
+        )
+        return app
+
+    @web.middleware
+    async def _guard(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """403 unless the request shows the token (page only) or the session cookie."""
+        gate = self.gate
+        allowed = gate.cookie_ok(request.cookies.get(gate.cookie_name)) or (
+            request.path == "/" and gate.token_ok(request.query.get("token"))
+        )
+        if not allowed:
+            return self._with_headers(web.Response(status=403, text=forbidden_page(), content_type="text/html"))
+        response = await handler(request)
+        return response if response.prepared else self._with_headers(response)
+
+    @staticmethod
+    def _with_headers(response: web.StreamResponse) -> web.StreamResponse:
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    async def handle_page(self, request: web.Request) -> web.Response:
+        """The app's page, or the refusal page when every place is taken."""
+        max_sessions = self.config.max_sessions
+        if self._stopping or self.sessions >= max_sessions:
+            response = web.Response(status=503, text=full_page(max_sessions), content_type="text/html")
+            response.headers["Retry-After"] = "60"
+        else:
+            base = self.public_url
+            websocket_url = ""
+            if base:
+                scheme = "wss" if base.startswith("https:") else "ws"
+                websocket_url = f"{scheme}:{base.split(':', 1)[1]}/ws"
+            page = app_page(
+                title=self.title,
+                static_url=f"{base}/static/",
+                websocket_url=websocket_url,
+                font_size=max(8, min(40, to_int(request.query.get("fontsize", "16"), 16))),
+            )
+            response = web.Response(text=page, content_type="text/html")
+        if self.gate.token_ok(request.query.get("token")):
+            response.set_cookie(
+                self.gate.cookie_name,
+                self.gate.cookie_value,
+                httponly=True,
+                samesite="Lax",
+                path="/",
+                secure=self.public_url.startswith("https:") or None,
+            )
+        return response
+
+    def _origin_ok(self, request: web.Request) -> bool:
+        """A websocket must come from a page of this server (no cross-site websocket hijacking)."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return True  # not a browser; it showed the cookie all the same
+        parts = urlsplit(origin)
+        if parts.netloc == request.host:
+            return True
+        public = urlsplit(self.public_url) if self.public_url else None
+        return public is not None and (parts.scheme, parts.netloc) == (public.scheme, public.netloc)
+
+    async def handle_visitor(self, request: web.Request) -> web.StreamResponse:
+        """One visitor's websocket: start their app, relay keys and screen, stop it when they go."""
+        if not self._origin_ok(request):
+            return web.Response(status=403, text="This websocket belongs to another site's page.")
+        if self._stopping or self.sessions >= self.config.max_sessions:
+            return web.Response(status=503, text=f"All {self.config.max_sessions} places are taken.")
+        place = object()
+        self._places.add(place)  # no await since the check: the check and the seat are one step
+        self._started += 1
+        number = self._started
+        websocket = web.WebSocketResponse(heartbeat=15, timeout=WS_CLOSE_S)
+        visitor: Visitor | None = None
+        try:
+            await websocket.prepare(request)
+            visitor = Visitor(
+                self.config.app_argv,
+                self.state_dir,
+                write_bytes=websocket.send_bytes,
+                write_str=websocket.send_str,
+                close=websocket.close,
+                download_manager=self.download_manager,
+            )
+            self._visitors.add(visitor)
+            await visitor.start(to_int(request.query.get("width", "80"), 80), to_int(request.query.get("height", "24"), 24))
+            say(f"visitor {number} joined ({self.sessions}/{self.config.max_sessions} places taken)")
+            await self._process_messages(websocket, visitor)
+        except (ConnectionError, ValueError) as error:
+            say(f"visitor {number}: connection dropped ({type(error).__name__})")
+        finally:
+            if visitor is not None:
+                await visitor.stop()
+                self._visitors.discard(visitor)
+            self._places.discard(place)
+            with contextlib.suppress(Exception):
+                await websocket.close()
+            say(f"visitor {number} left ({self.sessions}/{self.config.max_sessions} places taken)")
+        return websocket
+
+    async def stop_visitors(self) -> None:
+        """Refuse new visitors and stop every app (terminate, then kill) at once."""
+        self._stopping = True
+        visitors = list(self._visitors)
+        await asyncio.gather(*(v.stop(polite=False) for v in visitors), return_exceptions=True)
+
+
+def public_base(config: ServeConfig, port: int) -> str:
+    """The address printed for visitors (without the token)."""
+    if config.public_url:
+        return config.public_url.rstrip("/")
+    host = config.host
+    if host in ("0.0.0.0", "::", ""):
+        import socket
+
+        host = socket.gethostname()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+async def _serve(config: ServeConfig, ready: Callable[[str], None]) -> int:
+    state_dir = Path(tempfile.mkdtemp(prefix="server-", dir=config.state_root))
+    server = LabServer(config, state_dir)
+    runner = web.AppRunner(await server._make_app(), access_log=None, shutdown_timeout=HTTP_SHUTDOWN_S)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.host, config.port)
+        try:
+            await site.start()
+        except OSError as error:
+            say(f"cannot listen on {config.host}:{config.port}: {error.strerror or error}")
+            return 1
+        port = runner.addresses[0][1] if runner.addresses else config.port
+        server.bound(port)
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        for sig in signals:
+            loop.add_signal_handler(sig, stop.set)
+        ready(f"{public_base(config, port)}/?token={config.token}")
+        await stop.wait()
+        for sig in signals:  # a second ctrl+c is not swallowed
+            loop.remove_signal_handler(sig)
+        say(f"stopping {server.sessions} app(s)…")
+        await server.stop_visitors()
+        return 0
+    finally:
+        await runner.cleanup()
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def run(config: ServeConfig, ready: Callable[[str], None]) -> int:
+    """Serve until SIGINT/SIGTERM/SIGHUP; ``ready`` gets the URL (with token) once listening."""
+    return asyncio.run(_serve(config, ready))

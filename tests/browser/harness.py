@@ -1,0 +1,227 @@
+"""Start ``tui-lab serve`` in a subprocess and read its app's screen in headless Chromium.
+
+Shared by tests/cli/test_serve.py, tests/browser/ and bench/serve.py. The browser is Debian's
+``/usr/bin/chromium`` driven by Playwright; nothing is downloaded at run time. The screen is
+read from xterm.js's buffer, not from pixels: an init script catches the page's ``Terminal``
+object as textual.js stores it, and ``screen_text`` reads its visible rows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+URL_RE = re.compile(r"(http://\S+/\?token=[A-Za-z0-9_\-]+)")
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if not Path(CHROMIUM).is_file():
+        return f"{CHROMIUM} is absent (apt-get install chromium; .ci/run installs it)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is absent (pip install -e '.[test]')"
+    return None
+
+
+@dataclass
+class Served:
+    """A running ``tui-lab serve``: its process, the URL with the token and the bare base URL."""
+
+    process: subprocess.Popen[str]
+    url: str
+    #: Everything the server printed (stdout and stderr), complete once the block has ended.
+    printed: str = ""
+
+    @property
+    def base(self) -> str:
+        return self.url.split("/?token=", 1)[0]
+
+    @property
+    def token(self) -> str:
+        return self.url.split("/?token=", 1)[1]
+
+
+def _read_url(process: subprocess.Popen[str], deadline: float) -> tuple[str, str]:
+    """The URL the server printed, and all it printed to stdout so far."""
+    assert process.stdout is not None
+    seen = ""
+    fd = process.stdout.fileno()
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(fd, 4096).decode("utf-8", "replace")
+        if not chunk:
+            break
+        seen += chunk
+        if match := URL_RE.search(seen):
+            return match.group(1), seen
+    process.kill()
+    _, err = process.communicate(timeout=10)
+    raise RuntimeError(f"tui-lab serve printed no URL; stdout {seen!r}, stderr {err!r}")
+
+
+def stop_server(process: subprocess.Popen[str], sig: int = signal.SIGINT, timeout: float = 10.0) -> int:
+    """Signal the server, wait for it (killing it past ``timeout``) and return its exit status."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+    return process.returncode
+
+
+@contextmanager
+def served(args: Sequence[str], home: Path, timeout: float = 30.0) -> Iterator[Served]:
+    """Run ``tui-lab serve --port 0 ARGS`` with ``TUI_LAB_HOME=home`` until the block ends."""
+    env = dict(os.environ, TUI_LAB_HOME=str(home), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui_lab", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    url, printed = _read_url(process, time.monotonic() + timeout)
+    server = Served(process, url)
+    try:
+        yield server
+    finally:
+        stop_server(process)
+        out, err = process.communicate(timeout=timeout)
+        server.printed = printed + out + err
+
+
+def app_processes(server_pid: int) -> list[int]:
+    """Pids of the live ``tui_lab`` app processes whose parent is ``server_pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        if fields.get("PPid", "").strip() == str(server_pid) and b"tui_lab" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05) -> None:
+    """Poll ``condition()`` until it is true; AssertionError naming ``what`` past ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+#: Runs before textual.js: catches the xterm.js Terminal the moment textual.js stores it as
+#: ``this.terminal``, then removes the trap. Keeps a count of parsed writes.
+SCREEN_PROBE = """
+(() => {
+  const probe = { term: null, writes: 0 };
+  window.__tuiLab = probe;
+  Object.defineProperty(Object.prototype, "terminal", {
+    configurable: true,
+    get() { return undefined; },
+    set(value) {
+      Object.defineProperty(this, "terminal", { value, writable: true, configurable: true, enumerable: true });
+      if (!probe.term && value && typeof value.write === "function" && value.buffer) {
+        probe.term = value;
+        delete Object.prototype.terminal;
+        value.onWriteParsed(() => { probe.writes += 1; });
+      }
+    },
+  });
+  probe.screen = () => {
+    const term = probe.term;
+    if (!term) return "";
+    const buffer = term.buffer.active;
+    const rows = [];
+    for (let y = 0; y < term.rows; y++) {
+      const line = buffer.getLine(buffer.viewportY + y);
+      rows.push(line ? line.translateToString(true) : "");
+    }
+    return rows.join("\\n");
+  };
+})();
+"""
+
+
+def screen_text(page: Any) -> str:
+    """The app's screen as text, one line per terminal row."""
+    return str(page.evaluate("() => window.__tuiLab ? window.__tuiLab.screen() : ''"))
+
+
+def wait_for_screen(page: Any, pattern: str, timeout: float = 30.0) -> str:
+    """Wait until the screen matches the regular expression ``pattern``; return the screen."""
+    try:
+        page.wait_for_function(
+            "pattern => window.__tuiLab && new RegExp(pattern).test(window.__tuiLab.screen())",
+            arg=pattern,
+            timeout=timeout * 1000,
+            polling=50,
+        )
+    except Exception as error:
+        raise AssertionError(f"the screen never showed {pattern!r}:\n{screen_text(page)}") from error
+    return screen_text(page)
+
+
+@contextmanager
+def chromium_page(profile: Path, width: int = 1280, height: int = 800) -> Iterator[Any]:
+    """A page of a fresh headless Chromium profile, with :data:`SCREEN_PROBE` installed."""
+    from playwright.sync_api import sync_playwright
+
+    shutil.rmtree(profile, ignore_errors=True)
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": width, "height": height},
+        )
+        try:
+            context.add_init_script(SCREEN_PROBE)
+            page = context.pages[0] if context.pages else context.new_page()
+            yield page
+        finally:
+            context.close()

@@ -1,0 +1,244 @@
+"""``tui-lab serve`` over plain HTTP and websockets: the token gate, the seat limit, stopping.
+
+Each server test runs the real command on a free localhost port (``--port 0``) and reads
+/proc for the app processes it started. Waits are bounded polls on conditions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.browser.harness import Served, alive, app_processes, served, stop_server
+from tui_lab.cli.serve import app_argv, build_parser, is_loopback, main, network_warning
+from tui_lab.serve.access import AccessGate, TokenError, check_token, load_or_create_token_file, new_token
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc to find the app processes")
+
+
+# -- command line -----------------------------------------------------------------------
+
+
+def test_serve_help_imports_neither_torch_nor_textual() -> None:
+    code = (
+        "import sys\n"
+        "from tui_lab.cli import main\n"
+        "try:\n    main(['serve', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print('LOADED', sorted(m for m in ('torch', 'textual', 'aiohttp', 'textual_serve', 'pandas')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert "--max-sessions" in result.stdout and "ssh -L 8000:127.0.0.1:8000" in result.stdout
+    assert "LOADED []" in result.stdout, result.stdout
+
+
+def test_defaults_are_private_and_app_options_reach_the_child(tmp_path: Path) -> None:
+    csv = tmp_path / "house.csv"
+    csv.write_text("a,b\n1,2\n")
+    args = build_parser().parse_args(["--pane", "train", "--device", "cpu", str(csv)])
+    assert (args.host, args.port, args.max_sessions, args.public_url) == ("127.0.0.1", 8000, 8, None)
+    assert app_argv(args) == (sys.executable, "-m", "tui_lab", "--pane", "train", "--device", "cpu", str(csv))
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("localhost", True), ("::1", True),
+                                                 ("127.3.2.1", True), ("0.0.0.0", False), ("::", False),
+                                                 ("192.168.1.5", False), ("lab.example.org", False)])
+def test_only_loopback_hosts_are_quiet(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_network_warning_is_loud_and_offers_the_tunnel() -> None:
+    text = network_warning("0.0.0.0", 8000)
+    assert "WARNING" in text and "run Python code as" in text and "ssh -L 8000:127.0.0.1:8000" in text
+
+
+@pytest.mark.parametrize("argv", [["--max-sessions", "0"], ["--port", "70000"], ["--public-url", "ftp://x"],
+                                  ["--public-url", "https://x/y"], ["--pane", "nope"], ["--device", "gpu"]])
+def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "tui-lab serve: error:" in capsys.readouterr().err
+
+
+def test_missing_csv_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(tmp_path / "absent.csv")]) == 2
+    assert "no such CSV file" in capsys.readouterr().err
+
+
+# -- the token --------------------------------------------------------------------------
+
+
+def test_gate_compares_token_and_cookie() -> None:
+    token = new_token()
+    gate = AccessGate(token, 8123)
+    assert gate.token_ok(token)
+    for wrong in (None, "", token[:-1], token + "x", "é" * 43, "\x00"):
+        assert not gate.token_ok(wrong)
+    assert gate.cookie_ok(gate.cookie_value) and not gate.cookie_ok(token)
+    assert gate.cookie_name == "tui_lab_serve_8123"
+    assert token not in repr(gate) and gate.cookie_value not in repr(gate)
+
+
+def test_token_file_is_created_private_then_reused(tmp_path: Path) -> None:
+    path = tmp_path / "token"
+    token, created = load_or_create_token_file(path)
+    assert created and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_token_file(path) == (token, False)
+    path.write_text("  my-own-course-token-2026 \n")
+    assert load_or_create_token_file(path) == ("my-own-course-token-2026", False)
+
+
+@pytest.mark.parametrize("text", ["short", "has spaces in the token!!", "x" * 5000])
+def test_unusable_tokens_are_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "token"
+    path.write_text(text)
+    with pytest.raises(TokenError):
+        load_or_create_token_file(path)
+
+
+def test_token_file_must_be_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(TokenError, match="not a regular file"):
+        load_or_create_token_file(fifo)
+    assert check_token("a" * 16) == "a" * 16
+
+
+# -- the server -------------------------------------------------------------------------
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Poll ``condition`` without blocking the event loop; fail naming ``what`` past ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def client() -> aiohttp.ClientSession:
+    # unsafe=True: keep cookies set by an IP address such as 127.0.0.1
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def test_token_gate_over_http(tmp_path: Path) -> None:
+    with served([], tmp_path / "home") as server:
+        pid = server.process.pid
+        async with client() as http:
+            for url in (server.base + "/", server.base + "/?token=wrong", f"{server.base}/?token={server.token}x",
+                        server.base + "/?token=%C3%A9", server.base + "/static/js/textual.js",
+                        f"{server.base}/static/js/textual.js?token={server.token}", server.base + "/download/x"):
+                async with http.get(url) as response:
+                    assert response.status == 403, url
+                    body = await response.text()
+                    assert "token" in body and "textual.js" not in body
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(server.base + "/ws")
+            assert refused.value.status == 403
+            assert app_processes(pid) == [], "a refused visitor started an app"
+            assert http.cookie_jar.filter_cookies(server.base) == {}
+
+            async with http.get(server.url) as response:
+                assert response.status == 200
+                page = await response.text()
+                assert 'class="textual-terminal"' in page and server.token not in page
+                assert "HttpOnly" in response.headers["Set-Cookie"]
+                assert response.headers["Cache-Control"] == "no-store"
+            async with http.get(server.base + "/static/js/textual.js") as response:
+                assert response.status == 200  # the cookie opens the assets
+            with pytest.raises(aiohttp.WSServerHandshakeError) as foreign:
+                await http.ws_connect(server.base + "/ws", origin="http://evil.example")
+            assert foreign.value.status == 403
+        assert app_processes(pid) == []
+    assert server.process.returncode == 0
+
+
+async def open_visitor(http: aiohttp.ClientSession, server: Served) -> aiohttp.ClientWebSocketResponse:
+    """A visitor's websocket (the page first, for the cookie), once its app has drawn a frame."""
+    async with http.get(server.url) as response:
+        assert response.status == 200
+    websocket = await http.ws_connect(server.base + "/ws?width=100&height=30")
+    message = await websocket.receive(timeout=60)
+    assert message.type == aiohttp.WSMsgType.BINARY, message
+    return websocket
+
+
+def visitor_home(pid: int) -> Path:
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return Path(next(v for v in environ if v.startswith(b"TUI_LAB_HOME=")).split(b"=", 1)[1].decode())
+
+
+async def test_max_sessions_plus_one_gets_the_refusal_page(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with served(["--max-sessions", "1"], home) as server:
+        pid = server.process.pid
+        async with client() as http:
+            first = await open_visitor(http, server)
+            (child,) = app_processes(pid)
+            state = visitor_home(child)
+            assert state.is_dir() and state.is_relative_to(home / "state" / "serve") and state.name.startswith("visitor-")
+
+            async with http.get(server.url) as response:
+                assert response.status == 503
+                page = await response.text()
+                assert "tui-lab is full" in page and "--max-sessions" in page and "textual.js" not in page
+            with pytest.raises(aiohttp.WSServerHandshakeError) as full:
+                await http.ws_connect(server.base + "/ws")
+            assert full.value.status == 503
+            assert app_processes(pid) == [child]
+
+            await first.close()
+            await until(lambda: not alive(child), "the first visitor's app to stop")
+            await until(lambda: not state.exists(), "the first visitor's state directory to go")
+            async with http.get(server.url) as response:
+                assert response.status == 200, "the place is free again"
+
+
+async def test_ctrl_c_stops_the_server_and_every_app(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with served([], home) as server:
+        pid = server.process.pid
+        async with client() as http:
+            websocket = await open_visitor(http, server)
+            (child,) = app_processes(pid)
+            assert os.getpgid(child) == child, "each app leads its own process group"
+            status = await asyncio.to_thread(stop_server, server.process, signal.SIGINT)
+            assert status == 0
+            assert not alive(child)
+            with pytest.raises(ProcessLookupError):
+                os.killpg(child, 0)
+            await websocket.close()
+        assert list((home / "state" / "serve").iterdir()) == [], "the server removes its state directories"
+    assert "visitor 1 joined" in server.printed and "stopping 1 app" in server.printed
+
+
+def test_the_token_is_printed_once_and_logged_nowhere(tmp_path: Path) -> None:
+    with served(["--host", "127.0.0.1"], tmp_path / "home") as server:
+        pass
+    assert server.printed.count(server.token) == 1, server.printed
+    assert "share it only with your students" in server.printed and "WARNING" not in server.printed
+
+
+def test_a_network_host_is_served_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tui_lab.serve.server
+
+    seen = []
+    monkeypatch.setattr(tui_lab.serve.server, "run", lambda config, ready: seen.append(config) or 0)
+    assert main(["--host", "0.0.0.0", "--port", "8765"]) == 0
+    (config,) = seen
+    assert (config.host, config.port, config.max_sessions) == ("0.0.0.0", 8765, 8)
+    assert config.token not in repr(config)
+    assert "WARNING: listening on 0.0.0.0" in capsys.readouterr().err
