@@ -100,3 +100,21 @@ def test_csv_with_huge_values_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError) as caught:
         csv_data(str(path), "p")
     assert caught.value.field == "target" and "data overflow" in str(caught.value)
+
+
+def test_preflight_reports_every_data_problem_without_loading() -> None:
+    from torch import nn
+
+    from tui_lab.core.train.data import preflight
+
+    look = {"X": torch.ones(3, 2), "y": torch.ones(4), "net": nn.Linear(3, 1)}.get
+    errors = preflight(TrainConfig(data="workspace"), lambda n, d: look(n, d))
+    assert errors == {"y_name": "X has 3 rows but y has 4 values"}
+    errors = preflight(TrainConfig(data="workspace", x_name="A", y_name="B"), lambda n, d: look(n, d))
+    assert set(errors) == {"x_name", "y_name"}
+    errors = preflight(TrainConfig(impl="model"), lambda n, d: look(n, d))
+    assert "X has 2 feature(s) per sample" in errors["model_name"]
+    assert (
+        "no such file" in preflight(TrainConfig(data="csv", csv_path="/nope.csv", target="a"), None)["csv_path"].lower()
+    )
+    assert preflight(TrainConfig(), None) == {}
