@@ -249,3 +249,20 @@ def read_values(directory: Path, loaded: LoadedSession) -> None:
         folder = safe_file(directory, data.source_copy, folder=True)
         spec = json.loads(safe_file(folder, "spec.json").read_text(encoding="utf-8"))
         loaded.source_copy = decode_frame(spec, _frame_loader(folder))
+
+
+def snapshot_state(snapshot: SessionSnapshot) -> SessionState:
+    """The manifest a snapshot would get, without writing any value (for exports when sessions are off)."""
+    names = tuple(SavedName(p.name, p.kind, p.type_name, p.summary, "", {}, p.nbytes) for p in snapshot.plans)
+    return SessionState(
+        saved_at=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        names=names,
+        not_saved=snapshot.not_saved,
+        data=snapshot.data,
+        train=snapshot.train,
+        repl=snapshot.repl,
+        pane=snapshot.pane,
+        inputs=dict(snapshot.inputs),
+        notes=snapshot.notes,
+        version=__version__,
+    )
