@@ -1,0 +1,231 @@
+"""A run in other processes: ``tui-lab train --nproc-per-node N … --progress-jsonl`` driven like ``runner.run``.
+
+The Train pane's "processes" field above 1 lands here. :func:`run_processes` starts the command
+in its own process group, reads rank 0's JSON lines (``start``, ``progress``…, then ``result`` or
+``error``, the protocol of ``cli/train.py``) and turns them into the same ``Progress`` and
+``RunResult`` objects an in-process run gives, so the pane draws it like any other run.
+
+Stopping sends SIGTERM to the launcher's group (the launcher passes it on to torchrun and the
+ranks, which stop together), waits ``STOP_WAIT`` seconds, then SIGKILLs the group; ranks die with
+their launcher (PR_SET_PDEATHSIG), so no process is left. A crash is one line: the launcher's
+``error`` event, or the last line it wrote to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.history import LossBuffer
+from tui_lab.core.train.runner import Progress, ProgressCallback, RunResult
+
+#: Seconds between SIGTERM and SIGKILL of the launcher's group (every rank is gone within 2 s).
+STOP_WAIT = 1.7
+#: How often the reader wakes up to look at ``should_stop`` while no line arrives.
+POLL_SECONDS = 0.1
+
+#: config field -> ``tui-lab train`` option.
+OPTIONS = {
+    "impl": "--impl", "n": "--n", "true_w": "--true-w", "true_b": "--true-b", "noise": "--noise",
+    "data_seed": "--data-seed", "lr": "--lr", "batch_size": "--batch-size", "epochs": "--epochs",
+    "optimizer": "--optimizer", "momentum": "--momentum", "loss": "--loss", "huber_delta": "--delta",
+    "init_std": "--init-std", "seed": "--seed",
+}  # fmt: skip
+
+
+def train_arguments(config: TrainConfig, device: str) -> list[str]:
+    """``tui-lab train`` arguments for ``config`` on ``processes`` processes, with the JSON-lines protocol."""
+    args = ["train"]
+    for field, option in OPTIONS.items():
+        value = getattr(config, field)
+        text = ",".join(repr(float(v)) for v in value) if field == "true_w" else str(value)
+        args.append(f"{option}={text}")
+    if config.data == "csv":
+        args += [f"--csv={config.csv_path}", f"--target={config.target}"]
+    device_kind = "cuda" if device.startswith("cuda") else "cpu"
+    return [*args, f"--device={device_kind}", f"--nproc-per-node={config.processes}", "--progress-jsonl"]
+
+
+def command(config: TrainConfig, device: str) -> list[str]:
+    """The full command line: this interpreter running ``tui-lab train``."""
+    entry = "import sys; from tui_lab.cli import main; sys.exit(main(sys.argv[1:]))"
+    return [sys.executable, "-c", entry, *train_arguments(config, device)]
+
+
+def progress_from(event: dict[str, Any]) -> Progress:
+    """A ``progress`` event as a runner ``Progress``."""
+    return Progress(
+        epoch=int(event["epoch"]),
+        epochs=int(event["epochs"]),
+        step=int(event["step"]),
+        steps_total=int(event["steps_total"]),
+        steps_per_epoch=int(event["steps_per_epoch"]),
+        new_step_losses=np.asarray(event.get("new_step_losses") or [], dtype=np.float32),
+        epoch_losses=tuple(float(v) for v in event.get("epoch_losses") or ()),
+        w=tuple(float(v) for v in event.get("w") or ()),
+        b=_float(event.get("b")),
+        elapsed=float(event.get("elapsed") or 0.0),
+        samples_per_s=float(event.get("samples_per_s") or 0.0),
+        eta=event.get("eta"),
+        cuda_memory=event.get("cuda_memory"),
+    )
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+class _Run:
+    """The state of one launched run while its lines are read."""
+
+    def __init__(self, config: TrainConfig, device: str) -> None:
+        self.config, self.device = config, device
+        self.losses = LossBuffer()
+        self.epoch_losses: list[float] = []
+        self.last: Progress | None = None
+        self.world = config.processes
+        self.result: dict[str, Any] | None = None
+        self.error: str | None = None
+        self.began = time.perf_counter()
+
+    def take(self, line: str, on_progress: ProgressCallback | None) -> None:
+        """Handle one line of rank 0's output (anything that is not a JSON event is ignored)."""
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(event, dict):
+            return
+        kind = event.get("event")
+        if kind == "start":
+            self.world = int(event.get("world_size") or self.world)
+        elif kind == "progress":
+            progress = progress_from(event)
+            self.losses.extend(progress.new_step_losses)
+            self.epoch_losses.extend(progress.epoch_losses)
+            self.last = progress
+            if on_progress is not None:
+                on_progress(progress)
+        elif kind == "result":
+            self.result = event
+        elif kind == "error":
+            self.error = str(event.get("message") or "the run failed")
+
+    def outcome(self, status: str, message: str) -> RunResult:
+        """A RunResult from the result event when there is one, else from the last progress."""
+        event = self.result or {}
+        last = self.last
+        closed = event.get("closed_form") or {}
+        where = event.get("diverged_at")
+        steps_per_epoch = (
+            last.steps_per_epoch if last else math.ceil(self.config.n / (self.config.batch_size * self.world))
+        )
+        notes = [f"{self.world} processes, global batch {self.world * self.config.batch_size}", *event.get("notes", ())]
+        return RunResult(
+            config=self.config,
+            device=str(event.get("device") or self.device),
+            status=str(event.get("status") or status),
+            message=str(event.get("message") or message),
+            step_losses=self.losses.values(),
+            epoch_losses=tuple(_float(v) for v in event.get("epoch_losses") or self.epoch_losses),
+            initial_loss=_float(event.get("initial_loss")),
+            w=tuple(_float(v) for v in event.get("w") or (last.w if last else ())),
+            b=_float(event.get("b", last.b if last else None)),
+            true_w=None if event.get("true_w") is None else tuple(float(v) for v in event["true_w"]),
+            true_b=None if event.get("true_b") is None else float(event["true_b"]),
+            closed_w=tuple(float(v) for v in closed["w"]) if closed.get("w") else None,
+            closed_b=None if closed.get("b") is None else float(closed["b"]),
+            closed_loss=None if closed.get("loss") is None else float(closed["loss"]),
+            seconds=float(event.get("seconds") or time.perf_counter() - self.began),
+            samples=int(event.get("samples") or 0),
+            steps_per_epoch=steps_per_epoch,
+            diverged_at=None if not where else (int(where["epoch"]), int(where["step"])),
+            notes=tuple(str(n) for n in notes),
+            step_bucket=self.losses.bucket,
+        )
+
+
+def stop_group(process: subprocess.Popen[bytes], wait: float = STOP_WAIT) -> None:
+    """SIGTERM the process's group, then SIGKILL it if it has not exited after ``wait`` seconds."""
+    for sig, timeout in ((signal.SIGTERM, wait), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_processes(
+    config: TrainConfig,
+    device: str,
+    on_progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    *,
+    argv: Sequence[str] | None = None,
+) -> RunResult:
+    """Run ``config`` as ``tui-lab train --nproc-per-node …`` (``argv`` replaces the command in tests)."""
+    state = _Run(config, device)
+    process = subprocess.Popen(
+        list(argv) if argv is not None else command(config, device),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: a stop reaches the launcher and nothing else
+    )
+    assert process.stdout is not None and process.stderr is not None
+    out_fd, err_fd = process.stdout.fileno(), process.stderr.fileno()
+    pending = {out_fd: b"", err_fd: b""}
+    stopped = False
+    errors: list[str] = []
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(out_fd, selectors.EVENT_READ)
+            selector.register(err_fd, selectors.EVENT_READ)
+            while pending:
+                if not stopped and should_stop():
+                    stopped = True
+                    stop_group(process)
+                for key, _mask in selector.select(POLL_SECONDS):
+                    fd = int(key.fd)
+                    chunk = os.read(fd, 1 << 16)
+                    lines = (pending[fd] + chunk).split(b"\n")
+                    if chunk:
+                        pending[fd] = lines.pop()
+                    else:  # end of the stream: what is left is a last line without a newline
+                        selector.unregister(fd)
+                        del pending[fd]
+                    for raw in lines:
+                        line = raw.decode("utf-8", "replace").strip()
+                        if fd == out_fd:
+                            state.take(line, on_progress)
+                        elif line:
+                            errors = [*errors[-19:], line]
+    finally:
+        if process.poll() is None:  # the reader itself failed: leave no process behind
+            stop_group(process, wait=0.5)
+        process.stdout.close()
+        process.stderr.close()
+    code = process.wait()
+    if stopped and state.result is None:
+        last = state.last
+        where = f"in epoch {last.epoch} at step {last.step - (last.epoch - 1) * last.steps_per_epoch}" if last else ""
+        return state.outcome("stopped", f"stopped {where} (all {state.world} processes ended)".replace("  ", " "))
+    if state.result is not None:
+        return state.outcome("finished", "finished")
+    reason = state.error or (errors[-1] if errors else f"the launcher exited with status {code}")
+    return state.outcome("failed", reason.removeprefix("tui-lab train: error: "))
