@@ -81,7 +81,7 @@ def not_saved_text(entries: Sequence[NotSaved]) -> Text:
     text = Text()
     for entry in entries:
         text.append_text(safe_text(entry.name))
-        text.append(f" ({entry.type_name}): ", style="dim")
+        text.append_text(safe_text(f" ({entry.type_name}): ", "dim"))
         text.append_text(safe_text(entry.reason))
         if entry.inputs:
             text.append(f" · {len(entry.inputs)} REPL input(s) kept", style="italic")

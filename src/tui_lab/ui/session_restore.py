@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_lab.core.session import store
 from tui_lab.core.session.capture import Provenance, restore_module
+from tui_lab.core.text import visible
 from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.session_modals import PromptScreen, rerun_question
 
@@ -135,7 +136,7 @@ class SessionRestorer:
             error = Exception(f"{error}; it could not be moved aside either ({move_error})")
         where = f" It was moved to {moved} (nothing was deleted)." if moved else ""
         self.app.notify(
-            f"The session {name!r} could not be read: {error}.{where} tui-lab starts fresh.",
+            visible(f"The session {name!r} could not be read: {error}.{where} tui-lab starts fresh."),
             title="Session not restored", severity="error", timeout=30, markup=False,
         )  # fmt: skip
 
@@ -182,7 +183,7 @@ class SessionRestorer:
         if state.not_saved:
             lines.append("Not saved: " + ", ".join(f"{n.name} ({n.type_name})" for n in state.not_saved[:8]) + ".")
         lines += [note[:1].upper() + note[1:] + "." for note in loaded.notes]
-        self.app.notify("\n".join(lines), title="Session", timeout=15, markup=False)
+        self.app.notify(visible("\n".join(lines), keep="\n"), title="Session", timeout=15, markup=False)
 
     # -- re-running inputs -----------------------------------------------------------------
 
@@ -219,7 +220,7 @@ class SessionRestorer:
             if problem:
                 problems.append(f"{name}: {problem}")
         message = "Re-ran the saved inputs" + (": " + "; ".join(problems) if problems else "; saved weights loaded.")
-        self.app.call_from_thread(self.app.notify, message, title="Session", markup=False)
+        self.app.call_from_thread(self.app.notify, visible(message), title="Session", markup=False)
 
     # -- open, new, export -------------------------------------------------------------------
 

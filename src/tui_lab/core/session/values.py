@@ -168,6 +168,9 @@ def plan_names(
     skipped: list[NotSaved] = []
     seen: dict[int, str] = {}
     for name, value in items:
+        if not isinstance(name, str) or not name.isidentifier():
+            skipped.append(NotSaved(str(name), _type_name(value), "not a valid Python name"))
+            continue
         try:
             planned = _plan_one(name, value, seen)
         except Exception as error:  # a hostile __len__ or dtype must not stop the save
