@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--csv", default="", metavar="PATH", help="train on a CSV instead of synthetic data")
     add("--target", default="", metavar="COL", help="the CSV's target column")
     add("--json", action="store_true", help="print one JSON object instead of text")
+    add_distributed_options(parser)
     return parser
 
 
@@ -224,19 +225,232 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"tui-lab train: error: {option}: {message}", file=sys.stderr)
         return EXIT_USAGE
 
+    if wants_distributed(args):
+        return main_distributed(args, config, list(sys.argv[1:] if argv is None else argv))
+
     from tui_lab.core.devices import DeviceError
     from tui_lab.core.train.data import DataError
     from tui_lab.core.train.runner import run
 
     try:
-        result = run(config, args.device)
+        result = run(config, args.device, on_progress=progress_printer(args.progress_jsonl))
     except DeviceError as error:
         print(f"tui-lab train: error: --device: {error}", file=sys.stderr)
         return EXIT_USAGE
     except DataError as error:
         print(f"tui-lab train: error: {option_for(error.field)}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    write_output(result, args.json)
+    if args.progress_jsonl:
+        print_event(result_event(result, 1))
+    else:
+        write_output(result, args.json)
     if result.status == "diverged":
         return EXIT_DIVERGED
     return EXIT_OK if result.status == "finished" else EXIT_FAILED
+
+
+# -- data-parallel runs (torch.distributed, launched through torchrun) and the JSON-lines protocol --
+
+
+def add_distributed_options(parser: argparse.ArgumentParser) -> None:
+    """``--nproc-per-node N [--nnodes M --node-rank R --rdzv-endpoint HOST:PORT]`` and ``--progress-jsonl``."""
+    group = parser.add_argument_group(
+        "data parallel", "train with several processes through torch.distributed (gloo on cpu, NCCL on cuda)"
+    )
+    add = group.add_argument
+    add(
+        "--nproc-per-node",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes on this node; cuda: one GPU each (default: 1)",
+    )
+    add("--nnodes", type=int, default=1, metavar="M", help="nodes in the run (default: 1)")
+    add("--node-rank", type=int, default=0, metavar="R", help="this node's rank, 0..M-1 (default: 0)")
+    add("--rdzv-endpoint", default="", metavar="HOST:PORT", help="node 0's address for the rendezvous (several nodes)")
+    add("--rdzv-timeout", type=int, default=300, metavar="S", help="seconds to wait for every node (default: 300)")
+    add(
+        "--progress-jsonl", action="store_true", help="print progress and the result as JSON lines (for the Train pane)"
+    )
+
+
+def wants_distributed(args: argparse.Namespace) -> bool:
+    """True when the arguments ask for more than one process."""
+    return bool(args.nproc_per_node != 1 or args.nnodes != 1)
+
+
+def distributed_problems(args: argparse.Namespace) -> dict[str, str]:
+    """What is wrong with the data-parallel options, per option."""
+    from tui_lab.core.train.config import MAX_PROCESSES
+
+    problems: dict[str, str] = {}
+    if not 1 <= args.nproc_per_node <= MAX_PROCESSES:
+        problems["--nproc-per-node"] = f"must be in 1..{MAX_PROCESSES}, got {args.nproc_per_node}"
+    if args.nnodes < 1:
+        problems["--nnodes"] = f"must be ≥ 1, got {args.nnodes}"
+    elif not 0 <= args.node_rank < args.nnodes:
+        problems["--node-rank"] = f"must be in 0..{args.nnodes - 1}, got {args.node_rank}"
+    if args.nnodes > 1 and not re.fullmatch(r"\[?[\w.:-]+\]?:\d{1,5}", args.rdzv_endpoint):
+        problems["--rdzv-endpoint"] = "several nodes need node 0's HOST:PORT, e.g. --rdzv-endpoint node0:29500"
+    if args.rdzv_timeout < 1:
+        problems["--rdzv-timeout"] = f"must be ≥ 1 second, got {args.rdzv_timeout}"
+    device = str(args.device).strip().lower()
+    if device not in ("cpu", "cuda"):
+        problems["--device"] = "with several processes use cpu (gloo) or cuda (NCCL, cuda:LOCAL_RANK per process)"
+    if args.json and args.progress_jsonl:
+        problems["--json"] = "--progress-jsonl already ends with the result as JSON; give one of them"
+    return problems
+
+
+def print_event(event: dict[str, Any]) -> None:
+    """One JSON line on stdout, flushed at once (a reader that went away ends output quietly)."""
+    try:
+        print(json.dumps(_finite(event)), flush=True)
+    except BrokenPipeError:
+        silence_stdout()
+
+
+def progress_event(progress: Any) -> dict[str, Any]:
+    """A ``runner.Progress`` as the ``{"event": "progress", …}`` line of ``--progress-jsonl``."""
+    return {
+        "event": "progress",
+        "epoch": progress.epoch,
+        "epochs": progress.epochs,
+        "step": progress.step,
+        "steps_total": progress.steps_total,
+        "steps_per_epoch": progress.steps_per_epoch,
+        "new_step_losses": [float(v) for v in progress.new_step_losses],
+        "epoch_losses": list(progress.epoch_losses),
+        "w": list(progress.w),
+        "b": progress.b,
+        "elapsed": progress.elapsed,
+        "samples_per_s": progress.samples_per_s,
+        "eta": progress.eta,
+        "cuda_memory": progress.cuda_memory,
+    }
+
+
+def result_event(result: RunResult, world_size: int) -> dict[str, Any]:
+    """The run's result as the last line of ``--progress-jsonl`` (the ``--json`` object plus the topology)."""
+    return {"event": "result", **distributed_json(result, world_size)}
+
+
+def distributed_json(result: RunResult, world_size: int) -> dict[str, Any]:
+    """``result_json`` plus processes, global batch, notes and peak CUDA memory."""
+    return {
+        **result_json(result),
+        "world_size": world_size,
+        "global_batch": world_size * result.config.batch_size,
+        "notes": list(result.notes),
+        "peak_cuda_memory": result.peak_cuda_memory,
+    }
+
+
+def progress_printer(enabled: bool) -> Any:
+    """``on_progress`` for ``--progress-jsonl`` (None when off)."""
+    return (lambda progress: print_event(progress_event(progress))) if enabled else None
+
+
+def main_distributed(args: argparse.Namespace, config: TrainConfig, argv: list[str]) -> int:
+    """Launch the ranks through torchrun (or, inside a rank, train as one of them)."""
+    from tui_lab.core.train import distributed
+
+    if distributed.is_rank():
+        return _rank_main(args, config)
+    problems = distributed_problems(args)
+    for option, message in problems.items():
+        print(f"tui-lab train: error: {option}: {message}", file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
+    spec = distributed.LaunchSpec(
+        args.nproc_per_node, args.nnodes, args.node_rank, args.rdzv_endpoint.strip(), args.rdzv_timeout
+    )
+
+    def forward(line: str) -> None:
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:
+            silence_stdout()
+
+    outcome = distributed.launch(spec, argv, forward)
+    if outcome.error is not None:
+        if args.progress_jsonl:
+            print_event({"event": "error", "message": outcome.error})
+        print(f"tui-lab train: error: {outcome.error}", file=sys.stderr)
+        return EXIT_FAILED
+    if outcome.message:
+        print(outcome.message, file=sys.stderr)
+    return EXIT_FAILED if outcome.exit_status is None else outcome.exit_status
+
+
+def _rank_main(args: argparse.Namespace, config: TrainConfig) -> int:
+    """One rank: join the group, train, and on rank 0 print the output and leave the exit status."""
+    from tui_lab.core.train import distributed, parallel
+    from tui_lab.core.train.data import DataError
+
+    rank = int(os.environ["RANK"])
+    distributed.register_rank()
+    sys.stderr = open(distributed.rank_error_file(), "w", buffering=1, encoding="utf-8")  # noqa: SIM115
+    if rank != 0:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        group = parallel.join(args.device)
+    except Exception as error:  # a rank that cannot join says so in one line; the launcher reports it
+        print(f"tui-lab train: rank {rank} could not join the process group: {_first_line(error)}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        pids = parallel.gather_pids()
+        world = group.world
+        if rank == 0 and args.progress_jsonl:
+            print_event(
+                {
+                    "event": "start",
+                    "world_size": world,
+                    "global_batch": world * config.batch_size,
+                    "backend": group.backend,
+                    "pids": pids,
+                    "config": config.to_dict(),
+                }
+            )
+        elif rank == 0 and not args.json:
+            batch = config.batch_size
+            print(
+                f"data parallel: {world} processes ({group.backend}), global batch {world * batch} = {world} × {batch}",
+                flush=True,
+            )
+        result = parallel.run(config, group, progress_printer(rank == 0 and args.progress_jsonl))
+    except DataError as error:
+        if rank == 0:
+            distributed.write_status(EXIT_USAGE, f"tui-lab train: error: {option_for(error.field)}: {error}")
+        return EXIT_OK
+    except Exception as error:  # a collective failed (a peer died) or training broke: one line, no traceback
+        print(f"tui-lab train: rank {rank}: {_first_line(error)}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        parallel.leave()
+    if rank == 0:
+        if args.progress_jsonl:
+            print_event(result_event(result, world))
+        elif args.json:
+            print_event(distributed_json(result, world))
+        else:
+            print_text(result)
+        status = {"finished": EXIT_OK, "diverged": EXIT_DIVERGED}.get(result.status, EXIT_FAILED)
+        distributed.write_status(status, None if result.status == "finished" else result.message)
+    return EXIT_OK
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def rank_main() -> int:
+    """The entry torchrun starts in every rank: ``main`` with the launcher's arguments."""
+    from tui_lab.core.train.distributed import rank_args
+
+    return main(rank_args())
+
+
+if __name__ == "__main__":
+    sys.exit(rank_main())
