@@ -110,7 +110,7 @@ class ConfigError(ValueError):
 
 def _show(value: float) -> str:
     """A number as a message shows it: ``1000``, ``1e+12``, ``1.5``."""
-    if isinstance(value, int) and abs(value) < 10**15:
+    if isinstance(value, int) and abs(value) < 10**20:
         return str(value)
     return f"{float(value):g}"
 

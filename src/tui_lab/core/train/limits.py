@@ -38,9 +38,10 @@ class MemoryEstimate:
         """A learner-facing sentence saying why the run was not started."""
         free = "unknown" if self.free is None else format_bytes(self.free)
         largest = max(1, int(USABLE_SHARE * (self.free or 0)) // (COPIES * VALUE_BYTES * (d + 1)))
+        usable = "" if self.free is None else f", of which a run may use {USABLE_SHARE:.0%}"
         return (
             f"N = {n:,} × {d + 1} values needs about {format_bytes(self.needed)} on {self.device} "
-            f"(data and its shuffled copy), but only {free} is free; use N ≤ {largest:,}"
+            f"(data and its shuffled copy), but only {free} is free{usable}; use N ≤ {largest:,}"
         )
 
 
