@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_lab.core.session.model import REPL_LOG_ENTRIES, DataState, ReplEntry, TrainState
-from tui_lab.core.session.panes import run_state
-from tui_lab.core.session.snapshot import SessionSnapshot
-from tui_lab.core.session.values import plan_names
+
+if TYPE_CHECKING:  # these need numpy, pandas and torch: imported with the first snapshot
+    from tui_lab.core.session.snapshot import SessionSnapshot
 
 #: Inputs kept per name (the newest ones).
 INPUTS_PER_NAME = 20
@@ -68,7 +68,11 @@ def take_snapshot(
     notes: Iterable[str] = (),
 ) -> SessionSnapshot:
     """Plan the workspace names within ``cap`` and collect the panes' states (references only)."""
-    from tui_lab.core.session.panes import data_state
+    import numpy as np
+
+    from tui_lab.core.session.panes import data_state, run_state
+    from tui_lab.core.session.snapshot import SessionSnapshot
+    from tui_lab.core.session.values import plan_names
 
     inputs = provenance.snapshot() if provenance is not None else {}
     plans, skipped = plan_names(list(items), cap, inputs)
@@ -77,7 +81,7 @@ def take_snapshot(
     if panes.pipeline is not None:
         data = data_state(panes.pipeline, panes.cursor, panes.tensor_options)
         table = panes.pipeline.source
-        if int(table.memory_usage(index=True, deep=False).sum()) <= SOURCE_COPY_LIMIT:
+        if int(np.sum(table.memory_usage(index=True, deep=False))) <= SOURCE_COPY_LIMIT:
             source = table
     train = None
     losses = {}

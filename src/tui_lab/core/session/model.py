@@ -23,6 +23,10 @@ REPL_LOG_ENTRIES = 200
 REPL_TEXT_CHARS = 10_000
 
 
+class SaveStopped(Exception):
+    """``should_stop`` returned True while a session was being written (nothing was replaced)."""
+
+
 class SessionFormatError(ValueError):
     """A session's manifest is not one this tui-lab can read; ``str()`` says why."""
 

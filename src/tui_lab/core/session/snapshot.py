@@ -27,6 +27,7 @@ from tui_lab.core.session.model import (
     ReplEntry,
     SavedName,
     SaveProgress,
+    SaveStopped,
     SessionState,
     TrainState,
 )
@@ -132,8 +133,6 @@ def write_values(
         elif plan.kind == "json":
             meta["json"] = plan.value
         if should_stop is not None and should_stop():
-            from tui_lab.core.session.tensorfile import SaveStopped
-
             raise SaveStopped
         saved.append(SavedName(plan.name, plan.kind, plan.type_name, plan.summary, file, meta, plan.nbytes))
     train = snapshot.train

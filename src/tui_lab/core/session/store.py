@@ -21,14 +21,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from tui_lab.core.session.model import SaveProgress, SaveReport, SessionFormatError, SessionState
-from tui_lab.core.session.snapshot import SessionSnapshot, write_values
-from tui_lab.core.session.tensorfile import SaveStopped
+from tui_lab.core.session.model import SaveProgress, SaveReport, SaveStopped, SessionFormatError, SessionState
 from tui_lab.core.state import state_dir
+
+if TYPE_CHECKING:  # numpy, torch and pandas load with the first save or load, not with the app
+    import numpy as np
+
+    from tui_lab.core.session.snapshot import SessionSnapshot
 
 MANIFEST = "session.json"
 DEFAULT_NAME = "default"
@@ -99,6 +100,8 @@ def save(
     should_stop: Callable[[], bool] | None = None,
 ) -> SaveReport:
     """Write ``snapshot`` as session ``name`` atomically; raises SaveStopped (nothing changed) or OSError."""
+    from tui_lab.core.session.snapshot import write_values
+
     check_name(name)
     started = time.perf_counter()
     root = root or sessions_root()

@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+from tui_lab.core.session.model import SaveStopped
+
 #: torch dtype -> safetensors dtype name (the ones safetensors can read back).
 DTYPES: dict[torch.dtype, str] = {
     torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
@@ -27,10 +29,6 @@ DTYPES: dict[torch.dtype, str] = {
     torch.uint16: "U16", torch.uint32: "U32", torch.uint64: "U64",
 }  # fmt: skip
 SLICE_BYTES = 8 * 1024 * 1024
-
-
-class SaveStopped(Exception):
-    """``should_stop`` returned True during a write."""
 
 
 def unsupported_reason(tensor: torch.Tensor) -> str | None:
