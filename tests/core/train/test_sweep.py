@@ -1,0 +1,69 @@
+"""Batched sweeps: R learning rates as one program equal R runs alone; a diverging run stops alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.runner import Progress, run
+from tui_lab.core.train.sweep import batchable, run_sweep
+
+RATES = (0.003, 0.03, 0.1, 100.0)
+#: Adam at lr 100 does not diverge but bounces chaotically, where float rounding decides the path.
+ADAM_RATES = (0.003, 0.03, 0.1, 0.3)
+
+
+@pytest.mark.parametrize("impl", ["scratch", "concise", "manual"])
+@pytest.mark.parametrize(("optimizer", "loss"), [("sgd", "mse"), ("momentum", "mse"), ("adam", "huber")])
+def test_batched_sweep_equals_each_rate_alone(impl: str, optimizer: str, loss: str) -> None:
+    base = TrainConfig(impl=impl, optimizer=optimizer, loss=loss, n=205, batch_size=10, epochs=3, seed=2)
+    configs = [base.with_changes(lr=lr) for lr in (ADAM_RATES if optimizer == "adam" else RATES)]
+    assert batchable(configs)
+    swept = run_sweep(configs)
+    for config, got in zip(configs, swept, strict=True):
+        alone = run(config)
+        assert got.config == config
+        assert (got.status, got.diverged_at) == (alone.status, alone.diverged_at), config.lr
+        assert got.w == pytest.approx(alone.w, rel=1e-4, abs=1e-5) and got.b == pytest.approx(
+            alone.b, rel=1e-4, abs=1e-5
+        )
+        assert got.epoch_losses == pytest.approx(alone.epoch_losses, rel=1e-4, abs=1e-9)
+        assert len(got.step_losses) == len(alone.step_losses) and got.samples == alone.samples
+        assert got.step_losses == pytest.approx(alone.step_losses, rel=1e-3, abs=1e-7)
+        assert got.message == alone.message
+
+
+def test_a_diverging_run_stops_alone_while_the_others_finish() -> None:
+    configs = [TrainConfig(impl="manual", lr=lr) for lr in (0.03, 100.0, 0.01)]
+    results = run_sweep(configs)
+    assert [r.status for r in results] == ["finished", "diverged", "finished"]
+    assert results[1].diverged_at is not None and "try a smaller learning rate" in results[1].message
+    assert results[0].final_loss is not None and results[0].final_loss < 1e-3
+    assert len(results[0].epoch_losses) == 3 and all(v == v for v in results[1].w)  # finite, rolled back
+
+
+def test_progress_is_per_run_and_complete() -> None:
+    seen: dict[int, list[Progress]] = {}
+    configs = [TrainConfig(impl="scratch", n=2000, epochs=2, lr=lr) for lr in (0.01, 0.03)]
+    results = run_sweep(configs, on_progress=lambda i, p: seen.setdefault(i, []).append(p), progress_interval=0)
+    for index, result in enumerate(results):
+        progress = seen[index]
+        assert sum(len(p.new_step_losses) for p in progress) == len(result.step_losses) == 400
+        assert [v for p in progress for v in p.epoch_losses] == list(result.epoch_losses)
+        assert progress[-1].w == result.w
+
+
+def test_stop_ends_every_run_after_the_first_step() -> None:
+    configs = [TrainConfig(impl="concise", n=100_000, lr=lr) for lr in (0.01, 0.03, 0.1)]
+    results = run_sweep(configs, should_stop=lambda: True)
+    assert [r.status for r in results] == ["stopped"] * 3 and all(len(r.step_losses) == 1 for r in results)
+
+
+def test_runs_that_differ_in_more_than_the_rate_run_one_after_another() -> None:
+    configs = [TrainConfig(impl="manual", n=100, epochs=1), TrainConfig(impl="manual", n=100, epochs=1, batch_size=20)]
+    assert not batchable(configs) and not batchable(configs[:1])
+    assert not batchable([TrainConfig(impl="closed"), TrainConfig(impl="closed", lr=0.1)])
+    indices: list[int] = []
+    results = run_sweep(configs, on_progress=lambda i, p: indices.append(i))
+    assert [r.steps_per_epoch for r in results] == [10, 5] and set(indices) == {0, 1}
+    assert all("batched" not in " ".join(r.notes) for r in results)
