@@ -154,23 +154,12 @@ def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05
 
 
 #: Runs before textual.js: catches the xterm.js Terminal the moment textual.js stores it as
-#: ``this.terminal``, then removes the trap. Keeps a count of parsed writes.
+#: ``this.terminal``, then removes the trap. After every parsed write it records the first
+#: paint (ms since navigation start) and settles pending waits on the screen's text.
 SCREEN_PROBE = """
 (() => {
-  const probe = { term: null, writes: 0 };
+  const probe = { term: null, writes: 0, firstPaint: null, waiters: [] };
   window.__tuiLab = probe;
-  Object.defineProperty(Object.prototype, "terminal", {
-    configurable: true,
-    get() { return undefined; },
-    set(value) {
-      Object.defineProperty(this, "terminal", { value, writable: true, configurable: true, enumerable: true });
-      if (!probe.term && value && typeof value.write === "function" && value.buffer) {
-        probe.term = value;
-        delete Object.prototype.terminal;
-        value.onWriteParsed(() => { probe.writes += 1; });
-      }
-    },
-  });
   probe.screen = () => {
     const term = probe.term;
     if (!term) return "";
@@ -182,6 +171,38 @@ SCREEN_PROBE = """
     }
     return rows.join("\\n");
   };
+  const parsed = () => {
+    probe.writes += 1;
+    if (probe.firstPaint === null && probe.screen().trim() !== "") probe.firstPaint = performance.now();
+    probe.waiters = probe.waiters.filter((settled) => !settled());
+  };
+  // Key round trip: from xterm.js taking the key (onData, just before the websocket send)
+  // to the first write after which the screen matches ``pattern``.
+  probe.armKey = (pattern) => {
+    const re = new RegExp(pattern);
+    probe.keyResult = new Promise((resolve) => {
+      let start = null;
+      const typed = probe.term.onData(() => { if (start === null) start = performance.now(); });
+      probe.waiters.push(() => {
+        if (start === null || !re.test(probe.screen())) return false;
+        typed.dispose();
+        resolve(performance.now() - start);
+        return true;
+      });
+    });
+  };
+  Object.defineProperty(Object.prototype, "terminal", {
+    configurable: true,
+    get() { return undefined; },
+    set(value) {
+      Object.defineProperty(this, "terminal", { value, writable: true, configurable: true, enumerable: true });
+      if (!probe.term && value && typeof value.write === "function" && value.buffer) {
+        probe.term = value;
+        delete Object.prototype.terminal;
+        value.onWriteParsed(parsed);
+      }
+    },
+  });
 })();
 """
 
@@ -206,8 +227,8 @@ def wait_for_screen(page: Any, pattern: str, timeout: float = 30.0) -> str:
 
 
 @contextmanager
-def chromium_page(profile: Path, width: int = 1280, height: int = 800) -> Iterator[Any]:
-    """A page of a fresh headless Chromium profile, with :data:`SCREEN_PROBE` installed."""
+def chromium(profile: Path, width: int = 1280, height: int = 800) -> Iterator[Any]:
+    """A fresh headless Chromium profile (a Playwright context) whose pages carry the probe."""
     from playwright.sync_api import sync_playwright
 
     shutil.rmtree(profile, ignore_errors=True)
@@ -221,7 +242,13 @@ def chromium_page(profile: Path, width: int = 1280, height: int = 800) -> Iterat
         )
         try:
             context.add_init_script(SCREEN_PROBE)
-            page = context.pages[0] if context.pages else context.new_page()
-            yield page
+            yield context
         finally:
             context.close()
+
+
+@contextmanager
+def chromium_page(profile: Path, width: int = 1280, height: int = 800) -> Iterator[Any]:
+    """The first page of :func:`chromium`."""
+    with chromium(profile, width, height) as context:
+        yield context.pages[0] if context.pages else context.new_page()
