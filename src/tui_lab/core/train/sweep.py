@@ -145,6 +145,39 @@ class _Batched:
         if self.config.impl != "concise":
             self.opt.forget(rows)
 
+    def run_steps(
+        self, Xc: torch.Tensor, yc: torch.Tensor, k: int, batch: int, losses: torch.Tensor, hist: torch.Tensor
+    ) -> None:
+        """Steps 0..k-1 of a chunk: ``hist[j + 1]`` gets Θ before step j, ``losses[j]`` its summed losses (R,)."""
+        full = min(k, Xc.shape[0] // batch)
+        cfg = self.config
+        if cfg.impl == "manual" and cfg.optimizer == "sgd" and cfg.loss == "mse" and full > 0:
+            self._manual_sgd(Xc, yc, full, batch, losses, hist)
+        else:
+            full = 0
+        for j in range(full, k):
+            hist[j + 1] = self.flat()
+            losses[j] = self.step(Xc[j * batch : (j + 1) * batch], yc[j * batch : (j + 1) * batch])
+
+    def _manual_sgd(
+        self, Xc: torch.Tensor, yc: torch.Tensor, k: int, batch: int, losses: torch.Tensor, hist: torch.Tensor
+    ) -> None:
+        """Θ ← Θ − lr·(2/B)(ΘXᵀ − y)X for k full batches, Θ kept in ``hist`` (views made once, no allocation per step)."""
+        blocks = Xc[: k * batch].view(k, batch, -1)
+        X_batches, Xt_batches = blocks.unbind(0), blocks.transpose(1, 2).unbind(0)
+        y_batches = yc[: k * batch].view(k, 1, batch).expand(k, self.R, batch).unbind(0)
+        thetas, loss_out = hist.unbind(0), losses.unbind(0)
+        residual = torch.empty(self.R, batch, device=Xc.device, dtype=Xc.dtype)
+        square = torch.empty_like(residual)
+        step = (-2.0 / batch * self.lr).unsqueeze(1)
+        hist[1].copy_(self.theta)
+        for j in range(k):
+            torch.addmm(y_batches[j], thetas[j + 1], Xt_batches[j], beta=-1, out=residual)  # ΘXᵀ − y
+            torch.mul(residual, residual, out=square)
+            torch.sum(square, 1, out=loss_out[j])
+            torch.addcmul(thetas[j + 1], step, residual @ X_batches[j], out=thetas[j + 2])
+        self.theta.copy_(hist[k + 1])
+
     def step(self, Xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         """One minibatch for every run; returns the summed losses (R,) as the single runs report them."""
         cfg, batch = self.config, Xb.shape[0]
@@ -267,10 +300,7 @@ class _Sweep:
             while c0 < self.steps_per_epoch:
                 k = min(chunk, self.steps_per_epoch - c0)
                 began = time.perf_counter()
-                for j in range(k):
-                    rows = slice((c0 + j) * B, (c0 + j + 1) * B)
-                    hist[j + 1] = engine.flat()
-                    losses[j] = engine.step(Xs[rows], ys[rows])
+                engine.run_steps(Xs[c0 * B : (c0 + k) * B], ys[c0 * B : (c0 + k) * B], k, B, losses, hist)
                 values = (losses[:k].T.cpu().double() / torch.tensor(sizes[c0 : c0 + k], dtype=torch.float64)).tolist()
                 for r in self.running():
                     bad = first_bad(values[r], limit)
@@ -290,9 +320,9 @@ class _Sweep:
                     return self.results(engine)
                 chunk = next_chunk_size(chunk, time.perf_counter() - began, cap)
                 self.report(engine, force=False)
-            theta = engine.flat()
+            epoch_losses = self.full_losses(engine.flat())
             for r in self.running():
-                loss = full_loss(self.X, self.y, theta[r], cfg)
+                loss = epoch_losses[r]
                 if not math.isfinite(loss) or loss > limit:
                     self.freeze(engine, r, hist[0, r], "diverged", (epoch, self.steps_per_epoch))
                 else:
@@ -304,6 +334,17 @@ class _Sweep:
         for r in self.running():
             self.end(r, "finished", f"finished {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}", None)
         return self.results(engine)
+
+    def full_losses(self, theta: torch.Tensor) -> list[float]:
+        """Every run's mean loss over all of (X, y) at once (one (N, R) product instead of R passes)."""
+        cfg, d = self.configs[0], self.data.d
+        with torch.no_grad():
+            error = torch.addmm(theta[:, d], self.X, theta[:, :d].T) - self.y[:, None]
+            if cfg.loss == "mse":
+                return (error * error).mean(0).tolist()
+            size = error.abs()
+            clipped = size.clamp(max=cfg.huber_delta)
+            return (clipped * (size - clipped / 2)).mean(0).tolist()
 
     def running(self) -> list[int]:
         return [r for r in range(self.R) if r not in self.ended]
