@@ -302,7 +302,7 @@ class _Trainer:
                 if not self.graph_steps and k == limit:
                     grown = next_chunk_size(limit, seconds, cap)
                     if grown <= limit and self.use_graphs and not self.capture_at:
-                        self.capture_at = limit  # growth has settled: capture chunks of this length
+                        self.capture_at = grown  # growth has settled: the next whole chunk is captured at this length
                     limit = grown
                 self._report_throttled(engine)
             loss = full_loss(self.X, self.y, engine.flat(), cfg)
