@@ -2,8 +2,8 @@
 
 Parameters are stacked as Θ (R, d+1); each epoch draws one permutation shared by all runs (the
 same one each run draws alone with the same seed), and every step computes all R losses (R,) and
-updates at once: manual with matrix products, scratch with ``torch.func.vmap`` over the course's
-``linreg`` and ``squared_loss`` and its ``sgd`` (a learning rate per row), concise with
+updates at once: manual with matrix products, scratch with the course's ``linreg``,
+``squared_loss`` and ``sgd`` broadcast over runs (w is (R, d, 1), a learning rate per run), concise with
 ``functional_call`` + ``vmap`` over one ``nn.Linear`` and ``torch.optim`` on the stacked
 parameters (each run's step scaled by its own rate). A run that diverges is rolled back to its
 last good parameters and stops alone; the others go on. Each run gets its own result, equal to
@@ -105,7 +105,7 @@ class _Batched:
             self.opt = _Optimizer(cfg, self.lr, [self.theta])
         elif cfg.impl == "scratch":
             self.w = theta[:, :d].reshape(self.R, d, 1).clone().requires_grad_(True)
-            self.b = theta[:, d:].clone().requires_grad_(True)
+            self.b = theta[:, d:].reshape(self.R, 1, 1).clone().requires_grad_(True)
             self.opt = _Optimizer(cfg, self.lr, [self.w, self.b])
         else:
             self.module = nn.Linear(d, 1).to(device)
@@ -123,7 +123,7 @@ class _Batched:
         if self.config.impl == "manual":
             return self.theta.clone()
         if self.config.impl == "scratch":
-            return torch.cat([self.w.detach().view(self.R, -1), self.b.detach()], dim=1)
+            return torch.cat([self.w.detach().view(self.R, -1), self.b.detach().view(self.R, 1)], dim=1)
         return torch.cat([self.weight.detach().view(self.R, -1), self.bias.detach()], dim=1)
 
     def load_rows(self, rows: torch.Tensor, theta: torch.Tensor) -> None:
@@ -134,7 +134,7 @@ class _Batched:
                 self.theta[rows] = theta
             elif self.config.impl == "scratch":
                 self.w[rows] = theta[:, :d].reshape(-1, d, 1)
-                self.b[rows] = theta[:, d:]
+                self.b[rows] = theta[:, d:].reshape(-1, 1, 1)
             else:
                 self.weight[rows] = theta[:, :d].reshape(-1, 1, d)
                 self.bias[rows] = theta[:, d:]
@@ -193,18 +193,16 @@ class _Batched:
             self.opt.update([self.theta], [(signal @ Xb).mul_(scale)])
             return losses
         if cfg.impl == "scratch":
-
-            def one_run(w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-                y_hat = linreg(Xb, w, b)
-                if cfg.loss == "mse":
-                    return course_squared_loss(y_hat, yb).sum()
-                return huber_loss(y_hat, yb, cfg.huber_delta).sum()
-
-            l = vmap(one_run)(self.w, self.b)  # noqa: E741
+            # The course's functions broadcast over runs: X (B, d) @ w (R, d, 1) + b (R, 1, 1) is ŷ (R, B, 1).
+            y_hat = linreg(Xb, self.w, self.b)
+            y_runs = yb.expand(self.R, -1).unsqueeze(2)
+            if cfg.loss == "mse":
+                l = course_squared_loss(y_hat, y_runs).sum((1, 2))  # noqa: E741
+            else:
+                l = huber_loss(y_hat, y_runs, cfg.huber_delta).sum((1, 2))  # noqa: E741
             l.sum().backward()
             if cfg.optimizer == "sgd":
-                sgd([self.w], self.lr.view(-1, 1, 1), batch)  # type: ignore[arg-type]  # the course's sgd, a rate per run
-                sgd([self.b], self.lr.view(-1, 1), batch)  # type: ignore[arg-type]
+                sgd([self.w, self.b], self.lr.view(-1, 1, 1), batch)  # type: ignore[arg-type]  # the course's sgd, a rate per run
             else:
                 assert self.w.grad is not None and self.b.grad is not None
                 with torch.no_grad():
