@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tui_lab.cli import build_parser
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
 
@@ -17,6 +18,38 @@ def make_app(workspace: Workspace) -> Callable[..., TuiLabApp]:
 
     def factory(**kwargs: Any) -> TuiLabApp:
         kwargs.setdefault("workspace", workspace)
+        kwargs.setdefault("cli_help", build_parser().format_help())  # as `tui-lab` passes it
         return TuiLabApp(**kwargs)
 
     return factory
+
+
+async def run_palette(app: TuiLabApp, pilot: Any, query: str) -> None:
+    """Open the command palette, type ``query``, wait until its first match is highlighted, press Enter.
+
+    The palette searches in a worker; this waits for that state (bounded by frames), never for time.
+    """
+    from textual.command import CommandList, CommandPalette
+
+    await pilot.press("ctrl+p")
+    for _ in range(200):
+        await pilot.pause()
+        if isinstance(app.screen, CommandPalette):
+            break
+    assert isinstance(app.screen, CommandPalette)
+    await pilot.press(*query)
+    palette = app.screen
+    commands = palette.query_one(CommandList)
+    for _ in range(500):
+        await pilot.pause()
+        gathering = any(w.group == palette._GATHER_COMMANDS_GROUP and not w.is_finished for w in app.workers)
+        if not gathering and commands.option_count and commands.highlighted is not None:
+            break
+    else:
+        raise AssertionError(f"the palette found nothing for {query!r}")
+    await pilot.press("enter")
+    for _ in range(200):
+        await pilot.pause()
+        if not isinstance(app.screen, CommandPalette):
+            return
+    raise AssertionError("the palette did not close")

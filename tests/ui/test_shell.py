@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from textual.command import CommandPalette
 from textual.widgets import OptionList
 
-from tui_lab.ui.app import TuiLabApp, pane_screen_class, pane_screen_classes
+from tests.ui.conftest import run_palette
+from tui_lab.ui.app import TuiLabApp, pane_screen_class
 from tui_lab.ui.chrome import StatusBar
 from tui_lab.ui.modals import HelpScreen, PickerScreen
 from tui_lab.ui.pane import PaneScreen
+from tui_lab.ui.panes import PANES
+from tui_lab.ui.requests import InspectTensor, PaneRequest, UseAsTrainingData
 
 AppFactory = Callable[..., TuiLabApp]
 
@@ -51,13 +53,16 @@ async def test_start_pane_comes_from_the_cli(make_app: AppFactory) -> None:
 
 async def test_palette_lists_every_pane_and_device_command(make_app: AppFactory) -> None:
     app = make_app()
-    async with app.run_test(size=(80, 24)):
+    async with app.run_test(size=(80, 24)) as pilot:
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for title in ("Help", "Go to REPL", "Go to Data", "Go to Graph", "Go to Train", "Select device"):
             assert title in titles
-        for screen_type in pane_screen_classes().values():
-            for command in screen_type.PANE_COMMANDS:
-                assert command.title in titles
+        for pane in PANES:
+            for action in pane.actions:
+                assert action.palette in titles
+        await run_palette(app, pilot, "Insert example")
+        assert app.current_mode == "repl"
+        assert isinstance(app.screen, PickerScreen)
 
 
 async def test_f12_opens_the_device_picker(make_app: AppFactory) -> None:
@@ -72,25 +77,12 @@ async def test_f12_opens_the_device_picker(make_app: AppFactory) -> None:
         assert isinstance(app.screen, PaneScreen)
 
 
-def test_every_pane_key_has_a_palette_entry() -> None:
-    for screen_type in pane_screen_classes().values():
-        commands = {command.action for command in screen_type.PANE_COMMANDS}
-        for binding in TuiLabApp._bindings_of(screen_type):
-            assert binding.action in commands, f"{screen_type.__name__}: {binding.key} has no palette entry"
-
-
 async def test_palette_device_command_lists_only_existing_devices(make_app: AppFactory) -> None:
     import torch
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"device")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        await run_palette(app, pilot, "Select device")
         assert isinstance(app.screen, PickerScreen)
         options = app.screen.query_one(OptionList)
         ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
@@ -161,7 +153,10 @@ async def test_workspace_change_from_a_thread_reaches_the_status_bar(make_app: A
         worker = threading.Thread(target=app.workspace.publish, args=("w", 1.5, "train"))
         worker.start()
         worker.join()
-        await pilot.pause(0.1)
+        for _ in range(100):  # the change is re-published on the UI thread through a message
+            await pilot.pause()
+            if "workspace: 1 name" in str(app.screen.query_one(StatusBar).build_text()):
+                break
         assert "workspace: 1 name, 0 tensors" in str(app.screen.query_one(StatusBar).build_text())
 
 
@@ -192,19 +187,15 @@ async def test_palette_pane_command_runs_on_its_pane_from_another_pane(make_app:
     app = make_app(pane="train")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Insert example")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await pilot.pause(0.3)
+        await run_palette(app, pilot, "Insert example")
         assert app.current_mode == "repl"
         assert isinstance(app.screen, PickerScreen)
 
 
-async def test_open_pane_hands_the_request_to_that_pane(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[tuple[str, dict[str, object]]] = []
+async def test_send_hands_each_typed_request_to_its_pane(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, PaneRequest]] = []
 
-    def record(self: PaneScreen, request: dict[str, object]) -> None:
+    def record(self: PaneScreen, request: PaneRequest) -> None:
         seen.append((self.PANE, request))
 
     for pane in ("graph", "train"):
@@ -212,14 +203,18 @@ async def test_open_pane_hands_the_request_to_that_pane(make_app: AppFactory, mo
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        app.open_pane("graph", {"inspect": "x"})  # a pane never shown yet
+        app.send(InspectTensor("x"))  # a pane never shown yet
         await pilot.pause()
         assert app.current_mode == "graph"
-        app.open_pane("train", {"train_on": "X"})
+        app.send(UseAsTrainingData("X"))
         await pilot.pause()
-        app.open_pane("graph", {"inspect": "y"})  # a pane already mounted
+        app.send(InspectTensor("y", "y = x * 2"))  # a pane already mounted
         await pilot.pause()
-    assert seen == [("graph", {"inspect": "x"}), ("train", {"train_on": "X"}), ("graph", {"inspect": "y"})]
+    assert seen == [
+        ("graph", InspectTensor("x")),
+        ("train", UseAsTrainingData("X")),
+        ("graph", InspectTensor("y", "y = x * 2")),
+    ]
 
 
 @pytest.mark.parametrize("csv", ["sample_data/house_tiny.csv", "sample_data/no-such-file.csv"])

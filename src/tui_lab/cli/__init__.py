@@ -12,12 +12,11 @@ from collections.abc import Sequence
 
 from tui_lab import __version__
 from tui_lab.core.devices import DeviceError, parse_device_spec
-
-PANES = ("repl", "data", "graph", "train")
+from tui_lab.ui.panes import GLOBAL_ACTIONS, PANE_NAMES
 
 EPILOG = """\
 keys:
-  F1 help   F2 REPL   F3 Data   F4 Graph   F5 Train   F12 device   ctrl+p palette   ctrl+q quit
+  KEYS
 
 headless training (no terminal UI):
   tui-lab train --help
@@ -36,11 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tui-lab",
         description="A terminal workbench for learning and exploring PyTorch.",
-        epilog=EPILOG,
+        epilog=EPILOG.replace("KEYS", "   ".join(f"{a.key_display} {a.label}" for a in GLOBAL_ACTIONS)),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("csv_path", nargs="?", metavar="CSV_PATH", help="a CSV file to open in the Data pane")
-    parser.add_argument("--pane", choices=PANES, help="the pane to open first (default: repl, or data with a CSV)")
+    parser.add_argument("--pane", choices=PANE_NAMES, help="the pane to open first (default: repl, or data with a CSV)")
     parser.add_argument("--device", type=_device, metavar="DEVICE", help="cpu, cuda, cuda:N or mps (default: cpu)")
     parser.add_argument("--version", action="version", version=f"tui-lab {__version__}")
     return parser
@@ -53,12 +52,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui_lab.cli.train import main as train_main
 
         return train_main(args_list[1:])
+    if args_list[:1] == ["serve"]:
+        from tui_lab.cli.serve import main as serve_main
+
+        return serve_main(args_list[1:])
     args = build_parser().parse_args(args_list)
     pane = args.pane or ("data" if args.csv_path else "repl")
 
     from tui_lab.ui.app import TuiLabApp
 
-    app = TuiLabApp(csv_path=args.csv_path, pane=pane, device=args.device)
+    app = TuiLabApp(csv_path=args.csv_path, pane=pane, device=args.device, cli_help=build_parser().format_help())
     app.run()
     return app.return_code or 0
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -21,23 +20,21 @@ from textual.timer import Timer
 
 from tui_lab.core.devices import DeviceError, available_devices, describe_device, resolve_device
 from tui_lab.core.gc_tuning import freeze_long_lived_objects
+from tui_lab.core.text import visible
 from tui_lab.core.workspace import Workspace, WorkspaceChange
 from tui_lab.ui.modals import HelpScreen, PickerScreen
-from tui_lab.ui.pane import PaneScreen
+from tui_lab.ui.pane import PaneScreen, bindings_for
+from tui_lab.ui.panes import GLOBAL_ACTIONS, PANE_NAMES, PANES, pane_spec
+from tui_lab.ui.requests import OpenCsv, PaneRequest
 
-#: Each pane's screen class, as "module:Class". Imported on first use, so the first frame pays only
-#: for the start pane and the others load in the background while torch does.
-PANE_SCREENS: dict[str, str] = {
-    "repl": "tui_lab.ui.repl.screen:ReplScreen",
-    "data": "tui_lab.ui.data.screen:DataScreen",
-    "graph": "tui_lab.ui.graph.screen:GraphScreen",
-    "train": "tui_lab.ui.train.screen:TrainScreen",
-}
+#: Each pane's screen is imported on first use, so the first frame pays only for the start pane
+#: and the others load in the background while torch does.
+UI_DIR = Path(__file__).parent
 
 
 def pane_screen_class(pane: str) -> type[PaneScreen]:
     """Import and return the screen class of ``pane``."""
-    module_name, class_name = PANE_SCREENS[pane].split(":")
+    module_name, class_name = pane_spec(pane).screen.split(":")
     screen_class: type[PaneScreen] = getattr(importlib.import_module(module_name), class_name)
     return screen_class
 
@@ -49,7 +46,7 @@ def make_pane_screen(pane: str) -> PaneScreen:
 
 def pane_screen_classes() -> dict[str, type[PaneScreen]]:
     """Every pane's screen class, in tab order."""
-    return {pane: pane_screen_class(pane) for pane in PANE_SCREENS}
+    return {pane: pane_screen_class(pane) for pane in PANE_NAMES}
 
 
 #: The longest torch waits for a start-up CSV to load before importing anyway.
@@ -67,17 +64,11 @@ class TuiLabApp(App[None]):
     """The terminal workbench: REPL, Data, Graph and Train over one workspace."""
 
     TITLE = "tui-lab"
-    CSS_PATH = Path(__file__).with_name("app.tcss")
-    MODES = {pane: partial(make_pane_screen, pane) for pane in PANE_SCREENS}
-    BINDINGS = [
-        Binding("f1", "help", "Help", tooltip="Help: keys, panes and the command line"),
-        Binding("f2", "go('repl')", "REPL", tooltip="Go to the REPL pane"),
-        Binding("f3", "go('data')", "Data", tooltip="Go to the Data pane"),
-        Binding("f4", "go('graph')", "Graph", tooltip="Go to the Graph pane"),
-        Binding("f5", "go('train')", "Train", tooltip="Go to the Train pane"),
-        Binding("f12", "select_device", "Device", tooltip="Select device: cpu, cuda:N or mps"),
-        Binding("ctrl+q", "quit", "Quit", priority=True, tooltip="Quit tui-lab"),
-    ]
+    #: The shell's layout, then each pane room's own stylesheet (``ui/<pane>/<pane>.tcss``).
+    CSS_PATH = [UI_DIR / "app.tcss", *sorted(UI_DIR.glob("*/*.tcss"))]
+    MODES = {pane: partial(make_pane_screen, pane) for pane in PANE_NAMES}
+    #: ctrl+p is Textual's own palette binding; the registry lists it for the help screen and docs.
+    BINDINGS = bindings_for("app", tuple(a for a in GLOBAL_ACTIONS if a.action != "command_palette"))
 
     device: reactive[str] = reactive("cpu")
     device_label: reactive[str] = reactive("cpu")
@@ -90,8 +81,9 @@ class TuiLabApp(App[None]):
         pane: str = "repl",
         device: str | None = None,
         workspace: Workspace | None = None,
+        cli_help: str = "",
     ) -> None:
-        start = pane if pane in PANE_SCREENS else "repl"
+        start = pane if pane in PANE_NAMES else "repl"
         # The first frame is the start pane itself, not a blank default screen.
         self.DEFAULT_MODE = start  # type: ignore[misc]
         super().__init__()
@@ -100,6 +92,7 @@ class TuiLabApp(App[None]):
         self.start_pane = start
         self.requested_device = device
         self.csv_path = csv_path
+        self.cli_help = cli_help
         self._ui_thread = threading.get_ident()
         # A CSV named on the command line loads first: importing torch beside it took the
         # interpreter from pandas and made a 1M-row load ~3x slower. Released by the Data pane.
@@ -114,7 +107,7 @@ class TuiLabApp(App[None]):
     def on_mount(self) -> None:
         self._ui_thread = threading.get_ident()
         if self.csv_path:
-            self.open_pane("data", {"open_csv": self.csv_path})
+            self.send(OpenCsv(self.csv_path))
 
     def on_ready(self) -> None:
         """The first frame is on screen: now pay for ``import torch`` in a thread."""
@@ -181,6 +174,7 @@ class TuiLabApp(App[None]):
             self.notify(f"Could not use {spec}: {error}", title="Device error", severity="error")
             return False
         self.device, self.device_label = device, label
+        self.workspace.device = device  # core code (d2l.try_gpu) follows the status bar's device
         if device.startswith("cuda") and self._memory_timer is None:
             self._memory_timer = self.set_interval(5, self._refresh_device_label)
         if announce:
@@ -217,14 +211,19 @@ class TuiLabApp(App[None]):
 
     def action_go(self, pane: str) -> None:
         """Show one of the four panes."""
-        if pane in PANE_SCREENS and self.current_mode != pane:
+        if pane in PANE_NAMES and self.current_mode != pane:
             self.switch_mode(pane)
 
-    def open_pane(self, pane: str, request: dict[str, Any] | None = None) -> None:
-        """Show ``pane`` and hand it ``request`` (e.g. ``{"inspect": "x"}``)."""
-        self.action_go(pane)
-        if request is not None:
-            self.pane_screen(pane).request(request)
+    def send(self, request: PaneRequest) -> None:
+        """Show the pane ``request`` is for and hand it over (e.g. ``send(InspectTensor("x"))``)."""
+        self.action_go(request.PANE)
+        self.pane_screen(request.PANE).request(request)
+
+    def report_worker_failure(self, pane_title: str, error: BaseException | None) -> None:
+        """One place turns a failed worker into a log entry and a notification naming the pane."""
+        self.log.error(f"{pane_title} worker failed", error)
+        detail = visible(f"{type(error).__name__}: {error}" if error is not None else "unknown error")
+        self.notify(detail, title=f"{pane_title}: something went wrong", severity="error", timeout=15, markup=False)
 
     def pane_screen(self, pane: str) -> PaneScreen:
         """The screen of ``pane``, which must be the current mode (``action_go`` makes it so)."""
@@ -238,46 +237,33 @@ class TuiLabApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)
             return
-        self.push_screen(HelpScreen(self.key_sections()))
-
-    def key_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        """Every key with its description: global keys, then each pane's."""
-        sections = [
-            (
-                "Everywhere",
-                [
-                    (b.key.upper() if b.key[1:].isdigit() else b.key, b.tooltip or b.description)
-                    for b in self._bindings_of(type(self))
-                ]
-                + [("ctrl+p", "Command palette: every action by name")],
-            )
-        ]
-        for pane, screen_type in pane_screen_classes().items():
-            keys = [(b.key, b.tooltip or b.description) for b in self._bindings_of(screen_type)]
-            if keys:
-                sections.append((screen_type.PANE_TITLE or pane, keys))
-        return sections
+        self.push_screen(HelpScreen(self.key_sections(), self.cli_help))
 
     @staticmethod
-    def _bindings_of(owner: type) -> list[Binding]:
-        """The described bindings a class declares itself (not those it inherits from Textual)."""
-        bindings = vars(owner).get("BINDINGS", [])
-        return [b for b in bindings if isinstance(b, Binding) and b.description]
+    def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
+        """Every key with its description, from the registry: global keys, then each pane's."""
+        sections = [("Everywhere", [(a.key_display, a.description) for a in GLOBAL_ACTIONS])]
+        for pane in PANES:
+            sections.append((pane.title, [(a.key_display, a.description) for a in pane.actions]))
+        return sections
 
     # -- command palette ----------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield SystemCommand("Help", "Keys, panes and the command line (F1)", self.action_help)
-        screen_types = pane_screen_classes()
-        for pane, screen_type in screen_types.items():
-            title = screen_type.PANE_TITLE or pane
-            yield SystemCommand(f"Go to {title}", f"Show the {title} pane", partial(self.action_go, pane))
-        yield SystemCommand(
-            "Select device", "Choose cpu, cuda:N or mps for the panes that compute (F12)", self.action_select_device
-        )
-        for pane, screen_type in screen_types.items():
-            for command in screen_type.PANE_COMMANDS:
-                yield SystemCommand(command.title, command.help, partial(self._run_pane_action, pane, command.action))
+        callbacks = {"help": self.action_help, "select_device": self.action_select_device}
+        callbacks.update({f"go('{pane}')": partial(self.action_go, pane) for pane in PANE_NAMES})
+        for action in GLOBAL_ACTIONS:
+            if action.action in callbacks:  # Textual's own commands already include the palette and Quit
+                yield SystemCommand(
+                    action.palette, f"{action.description} ({action.key_display})", callbacks[action.action]
+                )
+        for pane in PANES:
+            for pane_action in pane.actions:
+                yield SystemCommand(
+                    pane_action.palette,
+                    f"{pane_action.description} ({pane_action.key_display})",
+                    partial(self._run_pane_action, pane.name, pane_action.action),
+                )
         yield from super().get_system_commands(screen)
 
     def _run_pane_action(self, pane: str, action: str) -> None:

@@ -1,4 +1,4 @@
-"""Small widgets shared by every pane: the pane tab strip and the status bar."""
+"""The chrome around every pane: the tab strip (from the registry) and the status bar."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui_lab.core.workspace import WorkspaceChange
+from tui_lab.ui.panes import PANES
 
 if TYPE_CHECKING:
     from tui_lab.ui.app import TuiLabApp
-
-PANE_KEYS = (("repl", "F2", "REPL"), ("data", "F3", "Data"), ("graph", "F4", "Graph"), ("train", "F5", "Train"))
-
 
 class PaneTabs(Static):
     """One line naming the four panes and their keys, the current one highlighted."""
@@ -25,10 +23,10 @@ class PaneTabs(Static):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" tui-lab ", style="bold")
-        for pane, key, title in PANE_KEYS:
+        for pane in PANES:
             text.append(" ")
-            label = f" {key} {title} "
-            text.append(label, style="reverse bold" if pane == self.current else "")
+            label = f" {pane.key.upper()} {pane.title} "
+            text.append(label, style="reverse bold" if pane.name == self.current else "")
         text.append("   F1 help", style="dim")
         return text
 

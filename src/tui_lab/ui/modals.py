@@ -14,14 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_lab.cli import build_parser
-
-PANE_DESCRIPTIONS = (
-    ("REPL (F2)", "A tensor REPL over the shared workspace, with a variable pane that knows tensors."),
-    ("Data (F3)", "A CSV preprocessing viewer that turns a table into the tensors X, y."),
-    ("Graph (F4)", "An autograd inspector: the grad_fn graph, backward, gradients flowing."),
-    ("Train (F5)", "Linear regression (scratch, concise, closed form) with a live loss curve."),
-)
+from tui_lab.ui.panes import PANES
 
 
 class HelpScreen(ModalScreen[None]):
@@ -33,9 +26,10 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "dismiss_help", "Close", show=False),
     ]
 
-    def __init__(self, key_sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> None:
+    def __init__(self, key_sections: Sequence[tuple[str, Sequence[tuple[str, str]]]], cli_help: str = "") -> None:
         super().__init__(id="help-screen")
         self.key_sections = key_sections
+        self.cli_help = cli_help or "Run `tui-lab --help` (and `tui-lab train --help`) for the command line."
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
@@ -43,7 +37,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self._keys_table(), id="help-keys")
             yield Static(self._panes_table(), id="help-panes")
             yield Static(Text("Command line", style="bold"))
-            yield Static(Text(build_parser().format_help().rstrip()), id="help-cli")
+            yield Static(Text(self.cli_help.rstrip()), id="help-cli")
             yield Static(
                 Text(
                     "Notes: every action is also in the command palette (ctrl+p). "
@@ -67,8 +61,8 @@ class HelpScreen(ModalScreen[None]):
         table = Table(title="Panes", title_justify="left", expand=True, show_edge=False, show_header=False)
         table.add_column("pane", style="bold", no_wrap=True)
         table.add_column("what it does")
-        for pane, what in PANE_DESCRIPTIONS:
-            table.add_row(pane, what)
+        for pane in PANES:
+            table.add_row(f"{pane.title} ({pane.key.upper()})", pane.description)
         return table
 
     def action_dismiss_help(self) -> None:

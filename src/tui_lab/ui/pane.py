@@ -1,25 +1,32 @@
 """The screen every pane is built on: tab strip, body, status bar and footer.
 
-A pane subclasses :class:`PaneScreen`, sets ``PANE``/``PANE_TITLE``, yields its widgets
-from :meth:`compose_body`, lists its actions in ``PANE_COMMANDS`` (the command palette
-offers every one of them from any pane) and overrides the hooks it needs (Textual runs every class's ``on_mount`` in the MRO,
-so an override need not call ``super().on_mount()``):
-:meth:`handle_request` for requests from other panes and :meth:`on_workspace_change`.
+A pane subclasses :class:`PaneScreen`, sets ``PANE`` (its registry name), yields its widgets
+from :meth:`compose_body` and implements ``action_<name>`` for each action its
+``ui/<pane>/keys.py`` declares: the bindings are generated from the registry when the class
+is created, so keys, footer, help and palette cannot drift apart. It overrides the hooks it
+needs (Textual runs every class's ``on_mount`` in the MRO, so an override need not call
+``super().on_mount()``): :meth:`handle_request` for typed requests from other panes and
+:meth:`on_workspace_change`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
 
 from tui_lab.core.workspace import Workspace, WorkspaceChange
+from tui_lab.ui.actions import PaneAction
 from tui_lab.ui.chrome import PaneTabs, StatusBar
+from tui_lab.ui.panes import pane_spec
+from tui_lab.ui.requests import PaneRequest
 
 if TYPE_CHECKING:
     from tui_lab.ui.app import TuiLabApp
@@ -28,13 +35,21 @@ if TYPE_CHECKING:
 MIN_WIDTH, MIN_HEIGHT = 60, 20
 
 
-@dataclass(frozen=True)
-class PaneCommand:
-    """A command-palette entry that runs ``action`` on its pane (switching there first)."""
-
-    title: str
-    help: str
-    action: str
+def bindings_for(pane: str, actions: tuple[PaneAction, ...]) -> list[BindingType]:
+    """Textual bindings for the registry's ``actions`` of ``pane`` (each with a stable id)."""
+    return [
+        Binding(
+            action.key,
+            action.action,
+            action.label,
+            show=action.show,
+            priority=action.priority,
+            tooltip=action.description,
+            id=action.binding_id(pane),
+        )
+        for action in actions
+        if action.key is not None
+    ]
 
 
 class PaneScreen(Screen[None]):
@@ -42,11 +57,22 @@ class PaneScreen(Screen[None]):
 
     PANE: ClassVar[str] = ""
     PANE_TITLE: ClassVar[str] = ""
-    PANE_COMMANDS: ClassVar[tuple[PaneCommand, ...]] = ()
+    #: The registry's actions of this pane (set when the class is created).
+    ACTIONS: ClassVar[tuple[PaneAction, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.PANE:
+            spec = pane_spec(cls.PANE)
+            cls.PANE_TITLE, cls.ACTIONS = spec.title, spec.actions
+            cls.BINDINGS = [*bindings_for(cls.PANE, spec.actions), *vars(cls).get("EXTRA_BINDINGS", [])]
+            missing = [a.action for a in spec.actions if not callable(getattr(cls, f"action_{a.action}", None))]
+            if missing:
+                raise TypeError(f"{cls.__name__} lacks action_ methods for registry actions: {missing}")
 
     def __init__(self) -> None:
         super().__init__(id=f"{self.PANE}-screen")
-        self._pending_requests: list[dict[str, Any]] = []
+        self._pending_requests: list[PaneRequest] = []
         self._subscribed = False
 
     @property
@@ -93,15 +119,26 @@ class PaneScreen(Screen[None]):
     def _apply_size(self, width: int, height: int) -> None:
         self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
 
-    def request(self, request: dict[str, Any]) -> None:
+    def request(self, request: PaneRequest) -> None:
         """Queue ``request`` for :meth:`handle_request`, once this screen is mounted."""
         if self.is_mounted:
             self.call_after_refresh(self.handle_request, request)
         else:
             self._pending_requests.append(request)
 
-    def handle_request(self, request: dict[str, Any]) -> None:
-        """Act on a request from another pane or the CLI, e.g. ``{"open_csv": path}``."""
+    def handle_request(self, request: PaneRequest) -> None:
+        """Act on a typed request from another pane or the CLI (``app.send`` routes each type to its pane)."""
+
+    @on(Worker.StateChanged)
+    def _report_failed_worker(self, event: Worker.StateChanged) -> None:
+        """Any worker of this pane that raised: one notification naming the pane, then the pane's own clean-up."""
+        if event.state != WorkerState.ERROR:
+            return
+        self.lab.report_worker_failure(self.PANE_TITLE, event.worker.error)
+        self.worker_failed(event.worker)
+
+    def worker_failed(self, worker: Worker[Any]) -> None:
+        """Make the pane's status line truthful after ``worker`` raised (the app has already told the user)."""
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:
         """Called on the UI thread after the workspace changed."""

@@ -11,6 +11,7 @@ from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.graph.view import GraphView
 from tui_lab.ui.modals import PickerScreen
+from tui_lab.ui.requests import InspectTensor
 
 AppFactory = Callable[..., TuiLabApp]
 DOT = "x = torch.arange(4.0, requires_grad=True); y = 2 * torch.dot(x, x)"
@@ -50,22 +51,22 @@ async def test_dot_example_draws_x_once_and_backward_accumulates(make_app: AppFa
         rows = _rows(app)
         assert [r.split("  ")[1].split()[0] for r in rows] == ["y", "MulBackward0", "DotBackward0", "x"]
         assert rows[2].startswith("●─┐") and rows[3].startswith("◆─┘")  # x once, two edges into it
-        await pilot.press("ctrl+r")
+        await pilot.press("f9")
         await _settle(app, pilot)
         assert workspace["x"].grad.tolist() == [0.0, 4.0, 8.0, 12.0]
         assert "grad=[0., 4., 8., 12.]" in _rows(app)[3]
         # The plain backward freed the graph: backward with retain_graph explains and offers a rebuild.
-        await pilot.press("ctrl+g")
+        await pilot.press("f10")
         await _settle(app, pilot)
         assert "Backward through a freed graph" in _info(app)
         assert isinstance(app.screen, PickerScreen)
         await pilot.press("enter")
         await _settle(app, pilot)
         assert workspace["x"].grad.tolist() == [0.0, 8.0, 16.0, 24.0]
-        await pilot.press("ctrl+g")
+        await pilot.press("f10")
         await _settle(app, pilot)
         assert workspace["x"].grad.tolist() == [0.0, 12.0, 24.0, 36.0]
-        await pilot.press("ctrl+o")
+        await pilot.press("f11")
         await _settle(app, pilot)
         assert workspace["x"].grad.tolist() == [0.0, 0.0, 0.0, 0.0]
         assert "x.grad = [0., 0., 0., 0.]" in _info(app)
@@ -124,13 +125,13 @@ async def test_step_through_shows_each_incoming_gradient(make_app: AppFactory, w
 async def test_detach_example_from_the_palette_command(make_app: AppFactory, workspace: Workspace) -> None:
     app = make_app(pane="graph")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f6")
+        await pilot.press("ctrl+o")
         assert isinstance(app.screen, PickerScreen)
         await pilot.press(*"detach", "enter")
         await _settle(app, pilot)
         rows = _rows(app)
         assert any("✂ u = y.detach()" in row and row.startswith("◇") for row in rows)
-        await pilot.press("ctrl+r")
+        await pilot.press("f9")
         await _settle(app, pilot)
         assert isinstance(app.screen, PickerScreen)  # non-scalar: choose how
         await pilot.press("enter")  # z.sum().backward()
@@ -141,7 +142,7 @@ async def test_detach_example_from_the_palette_command(make_app: AppFactory, wor
 async def test_numeric_check_on_linear_regression(make_app: AppFactory) -> None:
     app = make_app(pane="graph")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f6")
+        await pilot.press("ctrl+o")
         await pilot.press(*"matrix", "enter")
         await _settle(app, pilot)
         await pilot.press("ctrl+n")
@@ -153,7 +154,7 @@ async def test_numeric_check_on_linear_regression(make_app: AppFactory) -> None:
         await pilot.press("ctrl+y")
         await _settle(app, pilot)
         assert "3 passes, one per input" in _info(app) and "1 pass, one per output" in _info(app)
-        await pilot.press("f9")
+        await pilot.press("ctrl+g")
         await _settle(app, pilot)
         assert "gradcheck passed" in _info(app)
 
@@ -204,7 +205,7 @@ async def test_inspect_request_from_another_pane(make_app: AppFactory, workspace
     workspace.namespace["q"] = workspace["p"] * 3
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
-        app.open_pane("graph", {"inspect": "q"})
+        app.send(InspectTensor("q"))
         await pilot.pause()
         await _settle(app, pilot)
         assert app.current_mode == "graph"
@@ -213,7 +214,7 @@ async def test_inspect_request_from_another_pane(make_app: AppFactory, workspace
         await pilot.press("ctrl+n")
         await _settle(app, pilot)
         assert "No code to replay" in _info(app)
-        app.open_pane("graph", {"inspect": "q", "source": "q = p * 3"})
+        app.send(InspectTensor("q", "q = p * 3"))
         await pilot.pause()
         await _settle(app, pilot)
         await pilot.press("ctrl+n")

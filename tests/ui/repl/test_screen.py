@@ -17,6 +17,7 @@ from tui_lab.ui.repl.editor import ReplInput
 from tui_lab.ui.repl.modals import BroadcastScreen, InputPromptScreen
 from tui_lab.ui.repl.screen import ReplScreen
 from tui_lab.ui.repl.variables import VariableList
+from tui_lab.ui.requests import InspectTensor, PaneRequest, UseAsTrainingData
 
 AppFactory = Callable[..., TuiLabApp]
 
@@ -195,19 +196,19 @@ async def test_input_prompts_in_a_modal_and_exit_is_explained(make_app: AppFacto
 
 async def test_variable_actions_details_and_deletion(make_app: AppFactory) -> None:
     app = make_app(pane="repl")
-    opened: list[tuple[str, dict[str, Any] | None]] = []
-    app.open_pane = lambda pane, request=None: opened.append((pane, request))  # type: ignore[method-assign]
+    opened: list[PaneRequest] = []
+    app.send = opened.append  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
         await type_and_enter(pilot, "w = torch.ones(2, 3, requires_grad=True)")
-        await pilot.press("f6")
+        await pilot.press("ctrl+f")
         await app.workers.wait_for_complete()
         await pilot.pause()
         details = static_text(app, "#repl-details")
         assert "strides" in details and "(3, 1)" in details and "values" in details
         await pilot.press("ctrl+g")
-        await pilot.press("f8")
+        await pilot.press("ctrl+n")
         source = "w = torch.ones(2, 3, requires_grad=True)\n"
-        assert opened == [("graph", {"inspect": "w", "source": source}), ("train", {"train_on": "w"})]
+        assert opened == [InspectTensor("w", source), UseAsTrainingData("w")]
         await pilot.press("delete")
         await pilot.pause()
         assert "w" not in app.workspace and app.screen.query_one("#repl-vars", VariableList).row_count == 0
@@ -288,7 +289,7 @@ async def test_inspect_graph_lets_the_graph_pane_check_repl_tensors(make_app: Ap
         await type_and_enter(pilot, "x = torch.arange(4.0, requires_grad=True)")
         await type_and_enter(pilot, "y = 2 * torch.dot(x, x)")
         await type_and_enter(pilot, "print(y)")
-        await pilot.press("f6", "down")
+        await pilot.press("ctrl+f", "down")
         assert app.screen.query_one("#repl-vars", VariableList).selected == "y"
         await pilot.press("ctrl+g")
         await app.workers.wait_for_complete()
@@ -320,7 +321,7 @@ async def test_typing_in_the_variable_list_goes_to_the_input(make_app: AppFactor
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
         await type_and_enter(pilot, "a = 1; b = 2")
-        await pilot.press("f6", "down")
+        await pilot.press("ctrl+f", "down")
         rows = app.screen.query_one("#repl-vars", VariableList)
         assert app.screen.focused is rows and rows.selected == "b"  # arrows keep their list meaning
         await pilot.press("f2", "f3", "f2")  # away to the Data pane and back: the list keeps the focus

@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tui_lab.ui.app import TuiLabApp
+from tui_lab.ui.requests import UseAsTrainingData
 from tui_lab.ui.train.form import ChoiceField, TrainForm
 from tui_lab.ui.train.plot import LossPlot
 from tui_lab.ui.train.screen import TrainScreen
@@ -241,9 +242,9 @@ async def test_train_on_request_and_workspace_checks(make_app: MakeApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await torch_ready(app, pilot)
         app.workspace.publish_many({"feats": torch.randn(30, 2), "target": torch.randn(31)}, "test")
-        app.open_pane("train", {"train_on": "feats"})
+        app.send(UseAsTrainingData("feats"))
         await pilot.pause()
-        app.open_pane("train", {"train_on": "target"})
+        app.send(UseAsTrainingData("target"))
         await pilot.pause()
         screen = train_screen(app)
         form = screen.form
@@ -294,12 +295,6 @@ async def test_sweep_dialog_checks_the_rates(make_app: MakeApp) -> None:
         await pilot.pause()
         await settle(app, pilot, screen)
         assert [r.config.lr for r in screen.records] == [0.05, 0.2]
-
-
-def test_every_binding_has_a_palette_command() -> None:
-    actions = {c.action for c in TrainScreen.PANE_COMMANDS}
-    assert {b.action for b in TrainScreen.BINDINGS} <= actions
-    assert "lr_sweep" in actions
 
 
 async def test_plot_lines_match_what_plotext_prints() -> None:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import OptionList, ProgressBar, Static
@@ -23,7 +22,8 @@ from tui_lab.ui.data.actions import DataStepActions
 from tui_lab.ui.data.dialogs import CodeScreen, PathPromptScreen, default_export_path
 from tui_lab.ui.data.grid import DataGrid
 from tui_lab.ui.data.loading import DataLoading
-from tui_lab.ui.pane import PaneCommand, PaneScreen
+from tui_lab.ui.pane import PaneScreen
+from tui_lab.ui.requests import OpenCsv, PaneRequest
 
 if TYPE_CHECKING:
     from tui_lab.core.data.pipeline import Pipeline
@@ -61,7 +61,6 @@ class DataScreen(DataLoading, DataStepActions, PaneScreen):
     """A CSV preprocessing viewer: open a CSV, see the NaNs, split inputs and target, fill, one-hot, and publish the tensors X, y to the workspace."""
 
     PANE = "data"
-    PANE_TITLE = "Data"
     DEFAULT_CSS = """
     #data-main { height: 1fr; }
     #data-left { width: 1fr; }
@@ -78,50 +77,6 @@ class DataScreen(DataLoading, DataStepActions, PaneScreen):
     #data-steps { height: 1fr; min-height: 3; border: none; padding: 0; }
     #data-summary { height: auto; max-height: 7; color: $text-muted; }
     """
-    BINDINGS = [
-        Binding("o", "open_csv", "Open"),
-        Binding("t", "set_target", "Target"),
-        Binding("m", "fill_missing", "Fill NaN"),
-        Binding("n", "drop_missing", "Drop NaN", show=False),
-        Binding("h", "one_hot", "One-hot"),
-        Binding("z", "standardize", "Standardize", show=False),
-        Binding("x", "drop_column", "Drop column", show=False),
-        Binding("c", "cast_column", "Cast dtype", show=False),
-        Binding("slash", "filter_rows", "Filter", show=False),
-        Binding("s", "sort_rows", "Sort", show=False),
-        Binding("u", "undo", "Undo"),
-        Binding("ctrl+r", "redo", "Redo", show=False),
-        Binding("T", "to_tensors", "Tensors"),
-        Binding("k", "show_code", "Code"),
-        Binding("y", "copy_code", "Copy code", show=False),
-        Binding("e", "export_csv", "Export CSV", show=False),
-        Binding("E", "export_code", "Export .py", show=False),
-        Binding("g", "first_row", "First row", show=False),
-        Binding("G", "last_row", "Last row", show=False),
-        Binding("escape", "cancel_load", "Cancel loading", show=False),
-    ]
-    PANE_COMMANDS = (
-        PaneCommand("Data: Open CSV…", "Open a CSV file (path completion, samples, recent files)", "open_csv"),
-        PaneCommand("Data: Set target column(s)", "Split inputs / target: the target becomes y", "set_target"),
-        PaneCommand("Data: Fill missing values", "Fill NaN with the mean, median, mode or a constant", "fill_missing"),
-        PaneCommand("Data: Drop missing values", "dropna by rows or columns, or the row with most NaN", "drop_missing"),
-        PaneCommand("Data: One-hot encode", "pd.get_dummies with an optional NaN column", "one_hot"),
-        PaneCommand("Data: Standardize numeric columns", "(x - mean) / std", "standardize"),
-        PaneCommand("Data: Drop column", "Drop the column under the cursor", "drop_column"),
-        PaneCommand("Data: Cast column dtype", "Change the dtype of the column under the cursor", "cast_column"),
-        PaneCommand("Data: Filter rows", "Keep rows matching a pandas expression (a pipeline step)", "filter_rows"),
-        PaneCommand("Data: Sort by column", "Sort by the column under the cursor (a pipeline step)", "sort_rows"),
-        PaneCommand("Data: Undo step", "Take back the last preprocessing step", "undo"),
-        PaneCommand("Data: Redo step", "Re-apply the last undone step", "redo"),
-        PaneCommand("Data: To tensors", "Publish X and y to the workspace", "to_tensors"),
-        PaneCommand("Data: Show pipeline code", "The pipeline as runnable pandas + torch code", "show_code"),
-        PaneCommand("Data: Copy pipeline code", "Copy the code to the clipboard (OSC 52)", "copy_code"),
-        PaneCommand("Data: Export table as CSV", "Write the processed table to a new CSV file", "export_csv"),
-        PaneCommand("Data: Export pipeline as .py", "Write the pipeline code to a .py file", "export_code"),
-        PaneCommand("Data: Jump to first row", "Move the cursor to the first row", "first_row"),
-        PaneCommand("Data: Jump to last row", "Move the cursor to the last row", "last_row"),
-        PaneCommand("Data: Cancel loading", "Stop loading the CSV being read", "cancel_load"),
-    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -149,23 +104,24 @@ class DataScreen(DataLoading, DataStepActions, PaneScreen):
     def grid(self) -> DataGrid:
         return self.query_one("#data-grid", DataGrid)
 
-    def request(self, request: dict[str, Any]) -> None:
-        """Start an ``open_csv`` at once (not after a refresh): the first rows show sooner."""
-        if "open_csv" in request and self.is_mounted:
+    def request(self, request: PaneRequest) -> None:
+        """Start an ``OpenCsv`` at once (not after a refresh): the first rows show sooner."""
+        if isinstance(request, OpenCsv) and self.is_mounted:
             self.handle_request(request)
         else:
             super().request(request)
 
     def on_mount(self) -> None:
         # Textual calls PaneScreen.on_mount after this one (handlers run for every class in the MRO).
-        opening = [r for r in self._pending_requests if "open_csv" in r]
-        self._pending_requests = [r for r in self._pending_requests if "open_csv" not in r]
+        opening = [r for r in self._pending_requests if isinstance(r, OpenCsv)]
+        self._pending_requests = [r for r in self._pending_requests if not isinstance(r, OpenCsv)]
         for request in opening:
             self.handle_request(request)
 
-    def handle_request(self, request: dict[str, Any]) -> None:
-        if "open_csv" in request:
-            self.open_csv(str(request["open_csv"]))
+    def handle_request(self, request: PaneRequest) -> None:
+        """``OpenCsv(path)``: load and show that file."""
+        if isinstance(request, OpenCsv):
+            self.open_csv(request.path)
 
     # -- views ------------------------------------------------------------------------
 

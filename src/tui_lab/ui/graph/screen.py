@@ -8,12 +8,9 @@ beside, on wide terminals) shows details, results and plain-language explanation
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.events import Key, Resize
 from textual.suggester import SuggestFromList
@@ -25,7 +22,7 @@ from tui_lab.ui.graph.checks import GraphChecks
 from tui_lab.ui.graph.text import WELCOME
 from tui_lab.ui.graph.view import LEGEND, GraphModel, GraphView
 from tui_lab.ui.modals import PickerScreen
-from tui_lab.ui.pane import PaneCommand
+from tui_lab.ui.requests import InspectTensor, PaneRequest
 
 #: From this width on, the info panel sits beside the graph instead of below it.
 WIDE = 110
@@ -35,7 +32,6 @@ class GraphScreen(GraphChecks):
     """An autograd inspector: draws the grad_fn graph of a workspace tensor, runs backward and shows the gradients flowing back to the leaves."""
 
     PANE = "graph"
-    PANE_TITLE = "Graph"
     AUTO_FOCUS = "#graph-input"
     DEFAULT_CSS = """
     GraphScreen #graph-input-row { height: 1; }
@@ -51,47 +47,6 @@ class GraphScreen(GraphChecks):
     GraphScreen.-wide #graph-split { layout: horizontal; }
     GraphScreen.-wide #graph-info-box { height: 1fr; width: 45%; border-left: vkey $panel; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "backward", "Backward"),
-        Binding("ctrl+g", "backward_retain", "Backward+retain"),
-        Binding("ctrl+o", "zero_grads", "Zero grads"),
-        Binding("ctrl+t", "step", "Step"),
-        Binding("ctrl+n", "numeric_check", "Num check"),
-        Binding("f9", "gradcheck", "gradcheck (float64)", show=False),
-        Binding("ctrl+y", "jacobians", "Jacobians: forward vs reverse", show=False),
-        Binding("ctrl+l", "pick_tensor", "Pick a workspace tensor", show=False),
-        Binding("f6", "load_example", "Examples"),
-        Binding("f7", "show_details", "Details of the selected node", show=False),
-        Binding("f8", "toggle_fold", "Fold/unfold the selected chain", show=False),
-        Binding(
-            "ctrl+c",
-            "interrupt",
-            "Interrupt running code (a long C-level torch call finishes first); clear the input when idle",
-            show=False,
-            priority=True,
-        ),
-        Binding("escape", "focus_graph", show=False),
-    ]
-    PANE_COMMANDS = (
-        PaneCommand("Load autograd example…", "The course's cases: 2⟨x,x⟩, detach, control flow, …", "load_example"),
-        PaneCommand("Graph: inspect a workspace tensor…", "Pick a tensor by name and draw its graph", "pick_tensor"),
-        PaneCommand("Graph: backward", "Run backward() on the inspected tensor", "backward"),
-        PaneCommand(
-            "Graph: backward with retain_graph", "backward(retain_graph=True): run it twice", "backward_retain"
-        ),
-        PaneCommand("Graph: zero grads", "x.grad.zero_() for every leaf", "zero_grads"),
-        PaneCommand("Graph: step through reverse mode", "One node per press, with the chain rule", "step"),
-        PaneCommand("Graph: numeric check", "Autograd vs central finite differences", "numeric_check"),
-        PaneCommand("Graph: gradcheck in float64", "torch.autograd.gradcheck", "gradcheck"),
-        PaneCommand("Graph: forward vs reverse Jacobians", "jvp vs vjp, and how many passes", "jacobians"),
-        PaneCommand("Graph: node details", "Saved tensors, shapes and the creating line", "show_details"),
-        PaneCommand("Graph: fold/unfold chain", "Expand or fold a long chain of one op", "toggle_fold"),
-        PaneCommand(
-            "Graph: interrupt / clear input",
-            "Stop the code the Graph pane runs (while True: pass), or clear its input line (ctrl+c)",
-            "interrupt",
-        ),
-    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -147,14 +102,15 @@ class GraphScreen(GraphChecks):
         self.query_one("#graph-summary", Static).update(" Running… (ctrl+c interrupts)", layout=False)
         self.run_input(text, source)
 
-    def handle_request(self, request: dict[str, Any]) -> None:
-        """``{"inspect": name}``, optionally with ``"source"``: the code that built it, for the checks."""
-        name = request.get("inspect")
-        source = request.get("source")
-        if isinstance(name, str) and isinstance(source, str) and source.strip():
+    def handle_request(self, request: PaneRequest) -> None:
+        """``InspectTensor(name, source)``: draw ``name``'s graph; ``source`` is the code that built it, for the checks."""
+        if not isinstance(request, InspectTensor):
+            return
+        name, source = request.name, request.source
+        if source is not None and source.strip():
             if name in self._assigned(source) or name not in self.sources:  # keep the Graph pane's own code
                 self.sources[name] = source
-        if isinstance(name, str) and name:
+        if name:
             self.query_one("#graph-input", Input).value = name
             self.inspect(name)
 

@@ -29,17 +29,17 @@ from tui_lab.core.workspace import WorkspaceChange
 from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.pane import PaneScreen
 from tui_lab.ui.repl.editor import ReplInput
-from tui_lab.ui.repl.keys import BANNER, LOG_MAX_LINES, REPL_BINDINGS, REPL_COMMANDS
+from tui_lab.ui.repl.keys import BANNER, LOG_MAX_LINES
 from tui_lab.ui.repl.modals import BroadcastScreen, InputPromptScreen
 from tui_lab.ui.repl.render import ResultStyles, echo_input, render_result
 from tui_lab.ui.repl.variables import VariablePane
+from tui_lab.ui.requests import InsertCode, InspectTensor, PaneRequest, UseAsTrainingData
 
 
 class ReplScreen(PaneScreen):
     """A tensor REPL as good as IPython: code runs in the shared workspace, a variable pane that knows tensors, a memory view and a broadcasting explainer."""
 
     PANE = "repl"
-    PANE_TITLE = "REPL"
     DEFAULT_CSS = """
     ReplScreen #repl-columns { height: 1fr; }
     ReplScreen #repl-main { width: 1fr; }
@@ -49,8 +49,6 @@ class ReplScreen(PaneScreen):
     ReplScreen #repl-status.-running { color: $warning; text-style: bold; }
     ReplScreen #repl-side { width: 38%; min-width: 28; max-width: 56; }
     """
-    BINDINGS = REPL_BINDINGS
-    PANE_COMMANDS = REPL_COMMANDS
 
     def __init__(self) -> None:
         super().__init__()
@@ -331,13 +329,13 @@ class ReplScreen(PaneScreen):
         name = self._selected_or_warn()
         if name is not None:  # the source lets the Graph pane's checks re-evaluate name from its leaves
             source = self.engine.replay_source() if self.engine is not None else ""
-            self.lab.open_pane("graph", {"inspect": name, "source": source})
+            self.lab.send(InspectTensor(name, source))
 
     def action_use_as_training_data(self) -> None:
         """Send the selected variable to the Train pane."""
         name = self._selected_or_warn()
         if name is not None:
-            self.lab.open_pane("train", {"train_on": name})
+            self.lab.send(UseAsTrainingData(name))
 
     def action_delete_variable(self) -> None:
         """Delete the selected variable from the workspace."""
@@ -386,9 +384,11 @@ class ReplScreen(PaneScreen):
         if selected is not None and change.source != "repl" and selected in change.changed:
             self._load_details(selected)
 
-    def handle_request(self, request: dict[str, Any]) -> None:
-        """``{"insert": code}`` puts code into the input; ``{"run": code}`` runs it."""
-        if "insert" in request:
-            self._load_input(str(request["insert"]))
-        if "run" in request:
-            self.run_source(str(request["run"]))
+    def handle_request(self, request: PaneRequest) -> None:
+        """``InsertCode(code)`` puts code into the input; with ``run=True`` it runs it."""
+        if not isinstance(request, InsertCode):
+            return
+        if request.run:
+            self.run_source(request.code)
+        else:
+            self._load_input(request.code)

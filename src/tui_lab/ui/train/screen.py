@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -24,7 +23,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui_lab.core.train.config import ConfigError, TrainConfig, parse_config
 from tui_lab.core.workspace import WorkspaceChange, is_tensor
 from tui_lab.ui.modals import PickerScreen
-from tui_lab.ui.pane import PaneCommand, PaneScreen
+from tui_lab.ui.pane import PaneScreen
+from tui_lab.ui.requests import PaneRequest, UseAsTrainingData
 from tui_lab.ui.train.form import TrainForm
 from tui_lab.ui.train.plot import LossPlot
 from tui_lab.ui.train.summary import TrainStats
@@ -66,29 +66,6 @@ class TrainScreen(PaneScreen):
     """Linear regression (scratch, concise, manual gradient, closed form) with a live loss curve."""
 
     PANE = "train"
-    PANE_TITLE = "Train"
-    BINDINGS = [
-        Binding("f6", "start_run", "Start"),
-        Binding("f7", "stop_run", "Stop"),
-        Binding("f8", "run_again", "Again"),
-        Binding("f9", "clear_runs", "Clear runs"),
-        Binding("ctrl+l", "toggle_log", "Log scale"),
-        Binding("ctrl+o", "pick_data", "Pick X, y"),
-        Binding("f10", "export_runs", "Export"),
-    ]
-    PANE_COMMANDS = (
-        PaneCommand("Train: start", "Start a run with the form's settings (F6)", "start_run"),
-        PaneCommand("Train: stop", "Stop the current run and drop queued ones (F7)", "stop_run"),
-        PaneCommand("Train: run again", "Repeat the last run's settings (F8)", "run_again"),
-        PaneCommand("Train: clear runs", "Remove finished runs from the plot (F9)", "clear_runs"),
-        PaneCommand("Train: toggle log scale", "Loss axis linear or log10 (ctrl+l)", "toggle_log"),
-        PaneCommand("Train: pick X, y", "Train on workspace tensors chosen from a list (ctrl+o)", "pick_data"),
-        PaneCommand("Train: export runs", "Write the run history as CSV and JSON (F10)", "export_runs"),
-        PaneCommand(
-            "Learning-rate sweep", "Run several learning rates (0.001 … 0.3) one after another, overlaid", "lr_sweep"
-        ),
-        PaneCommand("Train: reset form", "Put the course's defaults back in the form", "reset_form"),
-    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -364,20 +341,21 @@ class TrainScreen(PaneScreen):
 
     # -- other panes ---------------------------------------------------------------------------
 
-    def handle_request(self, request: dict[str, Any]) -> None:
-        """``{"train_on": name}``: use that tensor as X if it is 2-D, else as y."""
-        name = request.get("train_on")
-        if not isinstance(name, str):
+    def handle_request(self, request: PaneRequest) -> None:
+        """``UseAsTrainingData(name)``: use that tensor as X if it is 2-D (or ``role="X"``), else as y."""
+        if not isinstance(request, UseAsTrainingData):
             return
+        name = request.name
         value = self.workspace.get(name)
         if not is_tensor(value):
             self.notify(f"{name!r} is not a tensor in the workspace.", title="Train", severity="warning")
             return
-        field = "x_name" if value.dim() == 2 else "y_name"
+        role = request.role if request.role != "auto" else ("X" if value.dim() == 2 else "y")
+        field = "x_name" if role == "X" else "y_name"
         self.form.set_value("data", "workspace")
         self.form.set_value(field, name)
-        role = "features X" if field == "x_name" else "targets y"
-        self.notify(f"Training data: {name} {tuple(value.shape)} as {role}. F6 starts.", title="Train")
+        meaning = "features X" if field == "x_name" else "targets y"
+        self.notify(f"Training data: {name} {tuple(value.shape)} as {meaning}. F6 starts.", title="Train")
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:
         self._refresh_suggestions()

@@ -1,0 +1,74 @@
+"""The registry is the single source of keys, and the key map has no dangerous collisions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.binding import Binding
+
+from tui_lab.cli import build_parser
+from tui_lab.ui.actions import Effect
+from tui_lab.ui.app import TuiLabApp, pane_screen_class
+from tui_lab.ui.chrome import PaneTabs
+from tui_lab.ui.modals import HelpScreen
+from tui_lab.ui.panes import GLOBAL_ACTIONS, PANE_NAMES, PANES, key_map_markdown
+
+DOCS_KEYS = Path(__file__).resolve().parents[2] / "docs" / "keys.md"
+
+
+def test_each_screen_binds_exactly_its_registry_actions() -> None:
+    for pane in PANES:
+        screen = pane_screen_class(pane.name)
+        bound = {(b.key, b.action, b.id) for b in screen.BINDINGS if isinstance(b, Binding) and b.description}
+        declared = {(a.key, a.action, a.binding_id(pane.name)) for a in pane.actions if a.key}
+        assert bound == declared, pane.name
+
+
+def test_the_cli_offers_exactly_the_registry_panes() -> None:
+    pane_option = next(a for a in build_parser()._actions if "--pane" in a.option_strings)
+    assert tuple(pane_option.choices or ()) == PANE_NAMES
+
+
+async def test_help_tabs_and_palette_list_exactly_the_registry(make_app: Callable[..., TuiLabApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        tabs = str(app.screen.query_one(PaneTabs).render())
+        assert [pane.title for pane in PANES] == [t for t in (p.title for p in PANES) if f"{t} " in tabs]
+        palette = [c.title for c in app.get_system_commands(app.screen)]
+        registry = [a.palette for a in GLOBAL_ACTIONS if a.action not in ("command_palette", "quit")]
+        registry += [a.palette for pane in PANES for a in pane.actions]
+        assert palette[: len(registry)] == registry
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        sections = dict(app.screen.key_sections)
+        assert list(sections) == ["Everywhere", *(pane.title for pane in PANES)]
+        for pane in PANES:
+            assert [key for key, _ in sections[pane.title]] == [a.key_display for a in pane.actions]
+
+
+def test_keys_that_change_work_mean_the_same_kind_of_thing_everywhere() -> None:
+    """A key that changes data or gradients in one pane never does something harmless in another.
+
+    Otherwise a key pressed twice (ctrl+g: open the graph, then ctrl+g again there) changes work by
+    surprise. Keys that take the learner to another pane must not change anything anywhere.
+    """
+    uses: dict[str, list[tuple[str, Effect, str]]] = defaultdict(list)
+    for pane in PANES:
+        for action in pane.actions:
+            if action.key:
+                uses[action.key].append((pane.name, action.effect, action.action))
+    global_keys = {a.key for a in GLOBAL_ACTIONS}
+    for key, bound in uses.items():
+        assert key not in global_keys, f"{key} is a global key and also bound in {bound}"
+        panes = [p for p, _, _ in bound]
+        assert len(panes) == len(set(panes)), f"{key} is bound twice in one pane: {bound}"
+        effects = {e for _, e, _ in bound}
+        if Effect.CHANGE in effects:
+            assert effects == {Effect.CHANGE}, f"{key} changes work in one pane but not in another: {bound}"
+
+
+def test_the_published_key_map_is_current() -> None:
+    assert DOCS_KEYS.read_text(encoding="utf-8") == key_map_markdown(), "regenerate docs/keys.md from the registry"
