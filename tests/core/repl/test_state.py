@@ -145,3 +145,36 @@ def test_variable_details_show_floats_as_floats_and_a_leafs_grad() -> None:
     fields = dict(variable_details("x", x).fields)
     assert fields["grad"] == "[0., 4., 8., 12.] shape (4,)" and fields["max"] == "3."
     assert variable_details("i", torch.arange(3)).grid == (("0", "1", "2"),)
+
+
+def test_a_permission_error_on_write_is_said_once_even_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui_lab.core.state as state
+
+    def refuse(path: object, text: str) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    history = History.load()
+    monkeypatch.setattr(state, "atomic_write_text", refuse)
+    history.add("x = 1")
+    history.add("y = 2")
+    assert history.take_notices() == ["history is read-only: new inputs won't be saved (permission denied)."]
+    assert history.entries == ["x = 1", "y = 2"] and not history_path().exists()
+
+
+def test_a_permission_error_on_read_keeps_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    History.load().add("precious = 1")
+    original = Path.read_text
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> str:
+        if self == history_path():
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "read_text", refuse)
+        history = History.load()
+        history.add("x = 1")
+    assert history.take_notices() == [
+        "history cannot be read (permission denied): starting empty; new inputs won't be saved."
+    ]
+    assert json.loads(history_path().read_text()) == ["precious = 1"]
