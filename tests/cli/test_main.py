@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
 from tui_lab import __version__
-from tui_lab.cli import build_parser, main
+from tui_lab.cli import build_parser, main, terminal_problem
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -22,7 +23,7 @@ def test_help_lists_keys_and_options(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for text in ("CSV_PATH", "--pane", "--device", "F1 help", "ctrl+q quit", "tui-lab train"):
+    for text in ("CSV_PATH", "--pane", "--device", "F1 All keys", "ctrl+q Quit", "tui-lab train"):
         assert text in out
 
 
@@ -50,3 +51,20 @@ def test_bad_pane_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
 def test_parser_reads_csv_pane_and_device() -> None:
     args = build_parser().parse_args(["data.csv", "--pane", "train", "--device", "cuda:1"])
     assert (args.csv_path, args.pane, args.device) == ("data.csv", "train", "cuda:1")
+
+
+@pytest.mark.parametrize("term", ["dumb", "", "unknown"])
+def test_a_dumb_terminal_gets_a_clear_refusal_not_a_full_colour_tui(term: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TERM"}
+    if term:
+        env["TERM"] = term
+    result = subprocess.run(
+        [sys.executable, "-m", "tui_lab", "--pane", "repl"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 2
+    assert "cannot draw a full-screen app" in result.stderr and "\x1b" not in result.stdout
+
+
+def test_terminal_problem_accepts_real_terminals() -> None:
+    assert terminal_problem({"TERM": "xterm-256color"}) is None
+    assert terminal_problem({"TERM": "screen"}) is None

@@ -7,8 +7,9 @@ this package's light modules load before the arguments are checked.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tui_lab import __version__
 from tui_lab.core.devices import DeviceError, parse_device_spec
@@ -30,6 +31,15 @@ def _device(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _session(text: str) -> str:
+    from tui_lab.core.session.store import check_name  # light: no torch, no Textual
+
+    try:
+        return check_name(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser for the interactive app."""
     parser = argparse.ArgumentParser(
@@ -41,8 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("csv_path", nargs="?", metavar="CSV_PATH", help="a CSV file to open in the Data pane")
     parser.add_argument("--pane", choices=PANE_NAMES, help="the pane to open first (default: repl, or data with a CSV)")
     parser.add_argument("--device", type=_device, metavar="DEVICE", help="cpu, cuda, cuda:N or mps (default: cpu)")
+    parser.add_argument("--resume", action="store_true", help="restore the last session without asking")
+    parser.add_argument(
+        "--session", type=_session, default="default", metavar="NAME", help="open or create the named session"
+    )
     parser.add_argument("--version", action="version", version=f"tui-lab {__version__}")
     return parser
+
+
+def terminal_problem(environ: Mapping[str, str]) -> str | None:
+    """Why this terminal cannot show the full-screen app (``TERM=dumb`` or unset), or ``None``."""
+    term = environ.get("TERM", "")
+    if term in ("", "dumb", "unknown"):
+        shown = f"TERM={term}" if term else "TERM is not set"
+        return (
+            f"{shown}: this terminal cannot draw a full-screen app. Run tui-lab in a terminal emulator, "
+            "or set TERM (for example TERM=xterm-256color). `tui-lab train` works without one."
+        )
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,10 +84,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_main(args_list[1:])
     args = build_parser().parse_args(args_list)
     pane = args.pane or ("data" if args.csv_path else "repl")
+    problem = terminal_problem(os.environ)
+    if problem:
+        print(f"tui-lab: {problem}", file=sys.stderr)
+        return 2
 
     from tui_lab.ui.app import TuiLabApp
 
-    app = TuiLabApp(csv_path=args.csv_path, pane=pane, device=args.device, cli_help=build_parser().format_help())
+    app = TuiLabApp(
+        csv_path=args.csv_path, pane=pane, device=args.device, cli_help=build_parser().format_help(),
+        session=args.session, resume=args.resume,
+    )  # fmt: skip
     app.run()
     return app.return_code or 0
 
