@@ -35,18 +35,14 @@ Trivial().run(headless=True, size=(80, 24))
 """
 
 SHELL_ONLY = """
-import sys, time, types
+import sys, time
 from tui_lab.ui import app as app_module
 from tui_lab.ui.pane import PaneScreen
 
 class EmptyPane(PaneScreen):
-    PANE = "repl"
-    PANE_TITLE = "REPL"
+    pass  # the shell (tabs, status bar, footer) around an empty body; no registry actions
 
-module = types.ModuleType("bench_empty_pane")
-module.EmptyPane = EmptyPane
-sys.modules["bench_empty_pane"] = module
-app_module.PANE_SCREENS["repl"] = "bench_empty_pane:EmptyPane"
+app_module.pane_screen_class = lambda pane: EmptyPane  # the mode factory looks it up at call time
 
 class Timed(app_module.TuiLabApp):
     def on_ready(self):
