@@ -192,7 +192,8 @@ class ReplEngine:
         self.late = LateOutput(max_chars)
         #: Told of each display block (a plot) as it is drawn, from the running thread, for live pictures.
         self.display_listener: Callable[[DisplayBlock], None] | None = None
-        #: The most rows a picture drawn during a run may take (the log's height); its width is ``run``'s width.
+        #: The size of the pictures drawn during a run (the log's): columns when ``run`` gets no width, most rows.
+        self.display_width = 80
         self.display_rows = 20
         set_late_sink(self.late.append)
         ns = workspace.namespace
@@ -266,7 +267,7 @@ class ReplEngine:
         ns["_ih"].append(source)
         install_routing()
         capture = OutputCapture(self.max_chars, self.max_lines)
-        capture.display_width, capture.display_rows = max(24, width or 80), self.display_rows
+        capture.display_width, capture.display_rows = max(24, width or self.display_width), self.display_rows
         capture.on_display = self.display_listener
         runnable, notes = strip_leading_magics(source)
         ws = self.workspace
