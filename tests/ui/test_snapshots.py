@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import torch
 
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
@@ -21,12 +20,8 @@ def _app(pane: str) -> TuiLabApp:
 
 
 @pytest.fixture(autouse=True)
-def fixed_threads() -> Any:
-    """The status bar names the thread count; pin it so snapshots match on any machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
+def hermetic_devices(cpu_only_host: None) -> None:
+    """What the screens show about devices comes from a fake CPU-only host (2 threads), on any machine."""
 
 
 @pytest.mark.parametrize("pane", ["repl", "data", "graph", "train"])

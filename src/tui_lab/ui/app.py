@@ -26,10 +26,25 @@ from tui_lab.ui.modals import HelpScreen, PickerScreen
 from tui_lab.ui.pane import PaneScreen, bindings_for
 from tui_lab.ui.panes import GLOBAL_ACTIONS, PANE_NAMES, PANES, pane_spec
 from tui_lab.ui.requests import OpenCsv, PaneRequest
+from tui_lab.ui.session import SessionController
 
 #: Each pane's screen is imported on first use, so the first frame pays only for the start pane
 #: and the others load in the background while torch does.
 UI_DIR = Path(__file__).parent
+
+
+def device_status_label(device: str) -> str:
+    """``cuda:0 · NVIDIA H100 · 37% · 12.1/79.6 GiB · 41°C``, as nvitop would show it; plain text elsewhere.
+
+    Without NVML (or a GPU) :mod:`tui_lab.core.gpu` falls back to torch's name and memory silently.
+    """
+    if device.startswith("cuda"):
+        from tui_lab.core import gpu
+
+        status = gpu.snapshot(int(device.partition(":")[2] or 0))
+        if status is not None:
+            return f"{device} · {status.name} · {status.summary()}"
+    return describe_device(device)
 
 
 def pane_screen_class(pane: str) -> type[PaneScreen]:
@@ -82,6 +97,8 @@ class TuiLabApp(App[None]):
         device: str | None = None,
         workspace: Workspace | None = None,
         cli_help: str = "",
+        session: str = "default",
+        resume: bool = False,
     ) -> None:
         start = pane if pane in PANE_NAMES else "repl"
         # The first frame is the start pane itself, not a blank default screen.
@@ -101,6 +118,8 @@ class TuiLabApp(App[None]):
             self._start_hold.set()
         self._memory_timer: Timer | None = None
         self._unsubscribe = self.workspace.subscribe(self._on_workspace_change)
+        #: Autosave, resume and the palette's session commands (docs/sessions.md).
+        self.session = SessionController(self, session, resume=resume)
 
     # -- start-up ---------------------------------------------------------------------
 
@@ -108,6 +127,12 @@ class TuiLabApp(App[None]):
         self._ui_thread = threading.get_ident()
         if self.csv_path:
             self.send(OpenCsv(self.csv_path))
+        self.session.start()
+
+    async def action_quit(self) -> None:
+        """Save the session (in a worker thread), then quit."""
+        await self.session.save_on_quit()
+        self.exit()
 
     def on_ready(self) -> None:
         """The first frame is on screen: now pay for ``import torch`` in a thread."""
@@ -166,7 +191,7 @@ class TuiLabApp(App[None]):
         """Switch to ``spec`` if it exists here; otherwise say why and stay put."""
         try:
             device = resolve_device(spec)
-            label = describe_device(device)
+            label = device_status_label(device)
         except DeviceError as error:
             self.notify(f"{error} Staying on {self.device}.", title="Device not available", severity="warning")
             return False
@@ -176,17 +201,24 @@ class TuiLabApp(App[None]):
         self.device, self.device_label = device, label
         self.workspace.device = device  # core code (d2l.try_gpu) follows the status bar's device
         if device.startswith("cuda") and self._memory_timer is None:
-            self._memory_timer = self.set_interval(5, self._refresh_device_label)
+            self._memory_timer = self.set_interval(1, self._refresh_device_label)
         if announce:
             self.notify(f"Now using {label}", title="Device")
         return True
 
+    @work(thread=True, exclusive=True, group="device-status", exit_on_error=False)
     def _refresh_device_label(self) -> None:
-        """Keep the status bar's free GPU memory current."""
+        """About once a second, off the UI thread: the card's utilisation, memory and temperature (NVML)."""
+        device = self.device
         try:
-            self.device_label = describe_device(self.device)
+            label = device_status_label(device)
         except Exception:  # a driver hiccup only leaves the old figure on screen
             return
+        self.call_from_thread(self._set_device_label, device, label)
+
+    def _set_device_label(self, device: str, label: str) -> None:
+        if device == self.device:  # not a stale reading for the card we just left
+            self.device_label = label
 
     def action_select_device(self) -> None:
         """Offer the devices that exist here."""
@@ -197,7 +229,7 @@ class TuiLabApp(App[None]):
         for device in available_devices():
             current = "  (current)" if device == self.device else ""
             try:
-                choices.append((device, describe_device(device) + current))
+                choices.append((device, device_status_label(device) + current))
             except Exception as error:
                 choices.append((device, f"{device} · unavailable: {error}"))
 
@@ -264,6 +296,7 @@ class TuiLabApp(App[None]):
                     f"{pane_action.description} ({pane_action.key_display})",
                     partial(self._run_pane_action, pane.name, pane_action.action),
                 )
+        yield from self.session.commands()
         yield from super().get_system_commands(screen)
 
     def _run_pane_action(self, pane: str, action: str) -> None:
