@@ -270,7 +270,9 @@ class ManualEngine(Engine):
             super().run_steps(Xc, yc, k, batch, losses, hist)
             return
         blocks = Xc[: full * batch].view(full, batch, -1)
-        X_batches, Xt_batches = blocks.unbind(0), blocks.transpose(1, 2).unbind(0)
+        # Xᵀ made contiguous once per chunk: addmv on a transposed view is 3x slower and, with several
+        # threads on a busy machine, can stall for milliseconds in OpenMP's barrier.
+        X_batches, Xt_batches = blocks.unbind(0), blocks.transpose(1, 2).contiguous().unbind(0)
         y_batches = yc[: full * batch].view(full, batch).unbind(0)
         thetas, loss_out = hist.unbind(0), losses.unbind(0)
         residual = torch.empty(batch, device=Xc.device, dtype=Xc.dtype)

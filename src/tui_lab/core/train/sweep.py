@@ -164,7 +164,7 @@ class _Batched:
     ) -> None:
         """Θ ← Θ − lr·(2/B)(ΘXᵀ − y)X for k full batches, Θ kept in ``hist`` (views made once, no allocation per step)."""
         blocks = Xc[: k * batch].view(k, batch, -1)
-        X_batches, Xt_batches = blocks.unbind(0), blocks.transpose(1, 2).unbind(0)
+        X_batches, Xt_batches = blocks.unbind(0), blocks.transpose(1, 2).contiguous().unbind(0)
         y_batches = yc[: k * batch].view(k, 1, batch).expand(k, self.R, batch).unbind(0)
         thetas, loss_out = hist.unbind(0), losses.unbind(0)
         residual = torch.empty(self.R, batch, device=Xc.device, dtype=Xc.dtype)
