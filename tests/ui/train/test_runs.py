@@ -109,3 +109,13 @@ def test_progress_goes_only_to_the_current_run() -> None:
     assert runs.progressed(7, Progress(np.ones(3), 10, 30, ())) is None
     record = runs.progressed(1, Progress(np.ones(3), 10, 30, (0.5,)))
     assert record is not None and record.steps == 3 and record.epoch_losses == [0.5]
+
+
+def test_restored_runs_come_before_the_running_one_and_ids_continue() -> None:
+    from tui_lab.core.train.history import RunRecord
+
+    runs = RunQueue()
+    running = runs.submit([TrainConfig()]).launch
+    runs.restore([RunRecord(5, TrainConfig(), status="finished"), RunRecord(7, TrainConfig(), status="finished")])
+    assert [r.run_id for r in runs.records] == [5, 7, 1] and runs.current is running
+    assert runs.next_id == 8

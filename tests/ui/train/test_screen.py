@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from textual.pilot import Pilot
@@ -139,7 +140,7 @@ async def test_up_and_down_move_between_shown_fields(make_app: MakeApp) -> None:
         assert app.focused is fields[fields.index(form.query_one("#field-batch_size")) + 3]
         fields[-1].focus()
         await pilot.press("down")  # the last field: stays
-        assert app.focused is fields[-1] is form.query_one("#field-seed")
+        assert app.focused is fields[-1] is form.query_one("#field-processes")
 
 
 async def test_stop_is_prompt_and_keeps_the_ui_live(make_app: MakeApp) -> None:
@@ -187,11 +188,13 @@ async def test_starting_during_a_run_queues_it(make_app: MakeApp, monkeypatch: p
         await pilot.press("f6", "f6")
         assert screen.running
         assert len(screen.queue) == 1
-        assert any("Queued 1 run(s) behind #1" in n.message for n in app._notifications)
+        assert any("1 run waiting behind #1" in n.message for n in app._notifications)
+        await pilot.press("f6")
+        assert any("2 runs waiting behind #1" in n.message for n in app._notifications)  # the toast counts up
         gate.set()
         await settle(app, pilot, screen)
-        assert [r.status for r in screen.records] == ["finished", "finished"]
-        assert [r.run_id for r in screen.records] == [1, 2]
+        assert [r.status for r in screen.records] == ["finished", "finished", "finished"]
+        assert [r.run_id for r in screen.records] == [1, 2, 3]
 
 
 async def test_learning_rate_sweep_overlays_six_labelled_runs(make_app: MakeApp) -> None:
@@ -331,3 +334,95 @@ async def test_plot_lines_match_what_plotext_prints() -> None:
                 expected = cells(list(text.render(pilot.app.console, end="")))
                 assert cells(list(line))[: len(expected)] == expected
             assert any("#3" in line.text for line in lines)  # the legend names the runs
+
+
+async def test_settings_and_data_problems_are_reported_in_one_round(make_app: MakeApp) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        form = screen.form
+        form.set_value("data", "workspace")
+        form.set_value("x_name", "nothing_here")
+        await type_into(pilot, form, "lr", "abc")
+        await pilot.press("f6")
+        await pilot.pause()
+        assert "not a number" in str(form.query_one("#error-lr", Static).render())
+        assert "no 'nothing_here' in the workspace" in str(form.query_one("#error-x_name", Static).render())
+        assert screen.query_one(TrainStats).headline == "Not started: 3 settings need fixing (see the form)."
+
+
+async def test_an_empty_true_b_says_what_to_type(make_app: MakeApp) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        await type_into(pilot, screen.form, "true_b", "")
+        await type_into(pilot, screen.form, "n", "1e308")
+        await pilot.press("f6")
+        await pilot.pause()
+        assert "empty: give a number, e.g. 4.2" in str(screen.form.query_one("#error-true_b", Static).render())
+        assert "must be at most 10000000000" in str(screen.form.query_one("#error-n", Static).render())
+        assert screen.records == []
+
+
+async def test_runs_that_differ_only_in_n_or_epochs_have_different_legends(make_app: MakeApp) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        await type_into(pilot, screen.form, "epochs", "1")
+        await pilot.press("f6")
+        await settle(app, pilot, screen)
+        await type_into(pilot, screen.form, "n", "500")
+        await pilot.press("f6")
+        await settle(app, pilot, screen)
+        await type_into(pilot, screen.form, "epochs", "2")
+        await pilot.press("f6")
+        await settle(app, pilot, screen)
+        spec = screen.query_one(LossPlot).spec()
+        labels = [c.label for c in spec.curves]
+        assert labels == ["#1 N=1000 1 ep", "#2 N=500 1 ep", "#3 N=500 2 ep"]
+        await pilot.press("ctrl+l")  # on the log axis the legend sits below the plot, not over the curves
+        lines = [strip.text for strip in screen.query_one(LossPlot).lines(screen.query_one(LossPlot).spec())]
+        legend_at = next(i for i, line in enumerate(lines) if "#1 N=1000 1 ep" in line)
+        assert legend_at >= len(lines) - len(spec.legend) and "epoch" in "".join(lines[:legend_at])
+
+
+async def test_summary_shows_b_and_how_many_weights_are_left_out(make_app: MakeApp) -> None:
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        torch.manual_seed(0)
+        X = torch.randn(200, 29)
+        app.workspace.publish_many({"H": X, "price": X @ torch.ones(29) + 3.0}, "test")
+        app.send(UseAsTrainingData("H"))
+        app.send(UseAsTrainingData("price"))
+        await pilot.pause()
+        screen = train_screen(app)
+        await type_into(pilot, screen.form, "epochs", "1")
+        await pilot.press("f6")
+        await settle(app, pilot, screen)
+        shown = screen.query_one(TrainStats).plain.splitlines()
+        assert any(line.startswith("b ") for line in shown)
+        assert shown[-1].startswith("… ") and shown[-1].endswith(" more weights")
+        assert len(shown) <= screen.query_one(TrainStats).lines
+
+
+async def test_progress_counts_steps_within_the_epoch_like_the_stop_message(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui_lab.core.train.config import TrainConfig
+    from tui_lab.core.train.runner import Progress
+
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        record = screen.runs.submit([TrainConfig()]).launch
+        assert record is not None
+        progress = Progress(2, 3, 150, 300, 100, np.zeros(0), (), (1.0, 2.0), 3.0, 1.0, 10.0, 1.0)
+        screen.query_one(TrainStats).show_progress(record, progress, "cpu")
+        assert "epoch 2/3 · step 50/100" in screen.query_one(TrainStats).headline
+        screen.runs.rejected(record.run_id)
+        screen.runs.worker_ended()

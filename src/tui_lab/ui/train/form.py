@@ -33,6 +33,7 @@ from tui_lab.core.train.config import (
 #: (field, label, choices or None for text), in form order.
 FIELDS: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("impl", "impl", IMPLS),
+    ("model_name", "model", None),
     ("data", "data", DATA_SOURCES),
     ("n", "N", None),
     ("true_w", "true w", None),
@@ -52,6 +53,7 @@ FIELDS: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("huber_delta", "huber δ", None),
     ("init_std", "init std", None),
     ("seed", "seed", None),
+    ("processes", "processes", None),
 )
 
 #: Fields shown only for one data source / optimizer / loss.
@@ -63,6 +65,7 @@ ONLY_WHEN = {
     "target": ("data", "csv"),
     "momentum": ("optimizer", "momentum"),
     "huber_delta": ("loss", "huber"),
+    "model_name": ("impl", "model"),
 }
 
 
@@ -122,44 +125,6 @@ class TrainForm(VerticalScroll, can_focus=False):
         Binding("up", "move_field(-1)", "Previous field", show=False),
         Binding("down", "move_field(1)", "Next field", show=False),
     ]
-
-    DEFAULT_CSS = """
-    TrainForm {
-        width: 34;
-        height: 1fr;
-        border-right: vkey $panel;
-        scrollbar-size-vertical: 1;
-    }
-    TrainForm .field-row {
-        height: 1;
-    }
-    TrainForm .field-label {
-        width: 10;
-        color: $text-muted;
-    }
-    TrainForm Input {
-        width: 1fr;
-        height: 1;
-        border: none;
-        padding: 0 1;
-        background: $boost;
-    }
-    TrainForm Input:focus {
-        border: none;
-        background: $accent 25%;
-    }
-    TrainForm .field-error {
-        color: $error;
-        padding-left: 10;
-        display: none;
-    }
-    TrainForm .field-error.-shown {
-        display: block;
-    }
-    TrainForm .-hidden {
-        display: none;
-    }
-    """
 
     def __init__(self, config: TrainConfig, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
@@ -242,11 +207,13 @@ class TrainForm(VerticalScroll, can_focus=False):
         """Hide every message."""
         self.show_errors({})
 
-    def set_suggestions(self, names: Iterable[str]) -> None:
-        """Offer workspace names as completions in the X and y fields."""
+    def set_suggestions(self, names: Iterable[str], modules: Iterable[str] = ()) -> None:
+        """Offer workspace tensor names as completions in the X and y fields, module names in the model field."""
         listing = sorted(names)
         for name in ("x_name", "y_name"):
             self.query_one(f"#field-{name}", Input).suggester = SuggestFromList(listing, case_sensitive=True)
+        module_names = sorted(modules)
+        self.query_one("#field-model_name", Input).suggester = SuggestFromList(module_names, case_sensitive=True)
 
     def _reveal(self, name: str) -> None:
         rule = ONLY_WHEN.get(name)

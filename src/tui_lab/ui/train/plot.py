@@ -6,6 +6,9 @@ plotext then builds the picture from that spec in a thread worker: it is pure Py
 tens of milliseconds at 120×40, which would otherwise stall the event loop on every redraw. The
 worker also turns plotext's character matrix into the widget's lines (:class:`Strip`), so the UI
 thread only hands finished lines to the compositor (converting them there cost ~5 ms a redraw).
+
+The legend is drawn below the plot, not by plotext inside it: inside, it sits in the top-left
+corner, which is exactly where loss curves start (and where they stay on a log axis).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from plotext import _utility as plotext_utility
+from plotext._dict import no_color
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -63,17 +67,37 @@ class PlotSpec:
     #: Loss-axis ticks (data values) and their compact labels; empty lets plotext choose.
     y_ticks: tuple[float, ...] = ()
     y_labels: tuple[str, ...] = ()
+    #: Legend lines below the plot: each a tuple of (text, plotext colour) entries.
+    legend: tuple[tuple[tuple[str, str], ...], ...] = ()
+
+    @property
+    def canvas_size(self) -> tuple[int, int]:
+        """The size plotext draws at: the plot without the legend lines below it."""
+        width, height = self.size
+        return width, max(1, height - len(self.legend))
+
+
+#: Cells between two legend entries.
+LEGEND_GAP = 3
+
+
+def legend_lines(entries: list[tuple[str, str]], width: int, max_lines: int) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Pack ``(label, colour)`` entries into lines of ``width`` cells (``━ label`` each); at most ``max_lines``."""
+    lines: list[list[tuple[str, str]]] = []
+    used = width + 1
+    for label, colour in entries:
+        cells = 2 + len(label)
+        if lines and used + LEGEND_GAP + cells <= width:
+            lines[-1].append((label, colour))
+            used += LEGEND_GAP + cells
+        else:
+            lines.append([(label, colour)])
+            used = cells
+    return tuple(tuple(line) for line in lines[:max_lines])
 
 
 class LossPlot(PlotextPlot):
     """Smoothed per-step loss and per-epoch loss of the kept runs, against epochs."""
-
-    DEFAULT_CSS = """
-    LossPlot {
-        height: 1fr;
-        min-height: 8;
-    }
-    """
 
     @dataclass
     class Built(Message):
@@ -117,6 +141,7 @@ class LossPlot(PlotextPlot):
         ordered = sorted(self.records, key=lambda r: (r.run_id == self.current_id, r.run_id))
         newest = ordered[-1].run_id if ordered else None
         shared = set.intersection(*(set(r.config.label_parts()) for r in ordered)) if len(ordered) > 1 else set()
+        alike = set.intersection(*(set(r.config.legend_parts()) for r in ordered)) if len(ordered) > 1 else set()
         curves = []
         for record in ordered:
             x, y = record.step_curve(self.max_points(record.run_id == self.current_id))
@@ -127,7 +152,7 @@ class LossPlot(PlotextPlot):
                 ex, ey = self._finite(*(np.asarray(v, dtype=np.float64) for v in record.epoch_curve()))
             suffix = "" if record.status in ("running", "finished") else f" ({record.status})"
             colour = RUN_COLOURS[record.run_id % len(RUN_COLOURS)]
-            own = [p for p in record.config.label_parts() if p not in shared]  # only what tells the runs apart
+            own = [p for p in record.config.legend_parts() if p not in alike]  # only what tells the runs apart
             label = f"#{record.run_id} {' '.join(own)}".rstrip() + suffix
             curves.append(Curve(label, colour, xs, ys, ex, ey, record.run_id == newest))
         x_max = max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0])
@@ -135,14 +160,16 @@ class LossPlot(PlotextPlot):
         common = " ".join(p for p in ordered[0].config.label_parts() if p in shared) if shared else ""
         ticks = self._y_ticks(curves)
         size = (self.size.width, self.size.height)
-        return PlotSpec(tuple(curves), self.log_scale, x_max, size, theme, common, ticks.values, ticks.labels)
+        entries = [(c.label, c.colour) for c in sorted(curves, key=lambda c: c.label)]
+        legend = legend_lines(entries, max(10, size[0] - 2), max(1, size[1] // 4)) if curves else ()
+        return PlotSpec(tuple(curves), self.log_scale, x_max, size, theme, common, ticks.values, ticks.labels, legend)
 
     def _y_ticks(self, curves: list[Curve]) -> Ticks:
         """Round loss ticks inside the drawn values' range, labelled ``1.97e10`` rather than ``19702956032.0``."""
         values = [v for c in curves for v in (*c.y, *c.epoch_y)]
         if not values:
             return Ticks((), ())
-        rows = max(1, (self.size.height or 24) - 5)  # title, frame, x labels and x title take five rows
+        rows = max(1, (self.size.height or 24) - 7)  # title, frame, x labels, x title and the legend take ~7 rows
         return axis_ticks(min(values), max(values), max(2, min(6, rows // 3)), self.log_scale)
 
     def _finite(self, x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
@@ -156,7 +183,7 @@ class LossPlot(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        width, height = spec.size
+        width, height = spec.canvas_size
         plt.plotsize(width, height)
         plt._set_size(width, height)
         plt.theme(spec.theme)
@@ -169,11 +196,10 @@ class LossPlot(PlotextPlot):
             if curve.x:
                 # braille only for the newest run: plotext's braille pass costs a full canvas per curve
                 marker = "braille" if curve.braille else "dot"
-                plt.plot(curve.x, curve.y, color=curve.colour, label=curve.label, marker=marker)
+                plt.plot(curve.x, curve.y, color=curve.colour, marker=marker)
                 drawn += 1
             if curve.epoch_x:
-                label = None if curve.x else curve.label
-                plt.scatter(curve.epoch_x, curve.epoch_y, color=curve.colour, marker="●", label=label)
+                plt.scatter(curve.epoch_x, curve.epoch_y, color=curve.colour, marker="●")
                 drawn += 1
         if not drawn:
             plt.plot([0.0, 1.0], [math.nan, math.nan])
@@ -198,11 +224,13 @@ class LossPlot(PlotextPlot):
         width, height = spec.size
         with self._lock:
             self._compose_figure(spec)
+            background: Any = no_color
             figure: Any = self.plt  # plotext's figure.build() without its last step (printing ANSI text)
             try:
                 figure._set_sizes()
                 figure._build_matrix()
                 matrix = figure.monitor.matrix
+                background = matrix.background[0][0]  # the figure's own background, for the legend lines
                 rows = [self._matrix_row(matrix, row).crop_extend(0, width, None) for row in reversed(matrix.Rows)]
             except AttributeError:  # another plotext version: take the slower, public way
                 text = Text.from_ansi(figure.build())
@@ -210,7 +238,21 @@ class LossPlot(PlotextPlot):
                     Strip(line.render(self._ansi_console, end=""), line.cell_len).crop_extend(0, width, None)
                     for line in text.split("\n", allow_blank=True)
                 ]
+        canvas_height = spec.canvas_size[1]
+        rows = rows[:canvas_height] + [Strip.blank(width)] * (canvas_height - len(rows))
+        rows += [self._legend_strip(line, width, background) for line in spec.legend]
         return rows[:height] + [Strip.blank(width)] * (height - len(rows))
+
+    def _legend_strip(self, entries: tuple[tuple[str, str], ...], width: int, background: Any) -> Strip:
+        """One legend line: ``━ #1 lr=0.1   ━ #2 lr=0.3`` with each marker in its run's colour."""
+        plain = self._rich_style(no_color, no_color, background)
+        segments = [Segment(" ", plain)]
+        for index, (label, colour) in enumerate(entries):
+            if index:
+                segments.append(Segment(" " * LEGEND_GAP, plain))
+            segments.append(Segment("━ ", self._rich_style(colour, "bold", background)))
+            segments.append(Segment(label, self._rich_style(colour, no_color, background)))
+        return Strip(segments).crop_extend(0, width, plain)
 
     def _matrix_row(self, matrix: Any, row: int) -> Strip:
         """One row of plotext's matrix as a Strip: one segment per run of equally coloured cells."""

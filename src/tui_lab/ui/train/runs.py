@@ -164,6 +164,11 @@ class RunQueue:
         self.records = [r for r in self.records if r is self.current]
         return len(gone)
 
+    def restore(self, records: list[RunRecord]) -> None:
+        """Put finished runs back (from a saved session) before the running one; ids continue after theirs."""
+        self.records = [*records, *(r for r in self.records if r is self.current)][-self.max_runs :]
+        self.next_id = max([self.next_id - 1, *(r.run_id for r in self.records)]) + 1
+
     def done_records(self) -> list[RunRecord]:
         """The kept runs that have a result (for export)."""
         return [r for r in self.records if r.result is not None]

@@ -1,14 +1,16 @@
-"""The Train pane: linear regression in a thread worker on the chosen device, with a live loss curve.
+"""The Train pane: linear regression or a workspace model, trained in a worker, with a live loss curve.
 
 The form (left) holds the run's settings; the plot overlays the kept runs; the numbers below
-it follow the current run. Training runs in ``core.train_runner.run`` on a thread worker and
-reports back through throttled ``RunProgressed`` messages (about 10 Hz), so the UI stays live.
+it follow the current run. What the pane knows (the runs, the queue, which one is running) lives
+in :class:`~tui_lab.ui.train.runs.RunQueue`; this screen composes the widgets and wires events.
+A run trains in ``core.train.runner.run`` on a thread worker, or with "processes" above 1 in
+``core.train.remote.run_processes`` (``tui-lab train --nproc-per-node N`` in its own process
+group), and reports back through throttled ``RunProgressed`` messages (about 10 Hz).
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,19 +20,23 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from tui_lab.core.train.config import ConfigError, TrainConfig, parse_config
 from tui_lab.core.workspace import WorkspaceChange, is_tensor
 from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.pane import PaneScreen
 from tui_lab.ui.requests import PaneRequest, UseAsTrainingData
+from tui_lab.ui.theme import escape_markup
 from tui_lab.ui.train.form import TrainForm
 from tui_lab.ui.train.plot import LossPlot
+from tui_lab.ui.train.runs import RunQueue
 from tui_lab.ui.train.summary import TrainStats
 from tui_lab.ui.train.sweep import SweepScreen
 
 if TYPE_CHECKING:
+    from collections import deque
+
     from tui_lab.core.train.history import RunRecord
 
 #: Seconds between live plot redraws (the numbers below it update with every progress message).
@@ -63,17 +69,14 @@ class RunRejected(Message):
 
 
 class TrainScreen(PaneScreen):
-    """Linear regression (scratch, concise, manual gradient, closed form) with a live loss curve."""
+    """Linear regression (scratch, concise, manual gradient, closed form) or any workspace model."""
 
     PANE = "train"
+    CSS_PATH = "train.tcss"
 
     def __init__(self) -> None:
         super().__init__()
-        self.records: list[RunRecord] = []
-        self.queue: deque[TrainConfig] = deque()
-        self.current: RunRecord | None = None
-        self.last_config: TrainConfig | None = None
-        self.next_id = 1
+        self.runs = RunQueue()
         self.log_scale = False
         self._worker: Worker[None] | None = None
         self._last_plot = 0.0
@@ -96,9 +99,19 @@ class TrainScreen(PaneScreen):
         return self.query_one(TrainForm)
 
     @property
+    def records(self) -> list[RunRecord]:
+        """The kept runs, oldest first."""
+        return self.runs.records
+
+    @property
+    def queue(self) -> deque[TrainConfig]:
+        """Runs waiting behind the current one."""
+        return self.runs.queue
+
+    @property
     def running(self) -> bool:
-        """True while a run is in flight (until its worker thread has returned)."""
-        return self.current is not None or self._worker is not None
+        """True while a run is in flight (until its worker has returned)."""
+        return self.runs.running
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -110,10 +123,10 @@ class TrainScreen(PaneScreen):
 
     def action_run_again(self) -> None:
         """Repeat the last run's settings."""
-        if self.last_config is None:
+        if self.runs.last_config is None:
             self.action_start_run()
             return
-        self._submit([self.last_config])
+        self._submit([self.runs.last_config])
 
     def action_lr_sweep(self) -> None:
         """Ask for learning rates (the course's six by default), then run them one after another."""
@@ -128,15 +141,31 @@ class TrainScreen(PaneScreen):
             if rates:
                 self._submit([config.with_changes(lr=lr) for lr in rates])
 
-        self.app.push_screen(SweepScreen(config.label()), chosen)
+        self.app.push_screen(SweepScreen(config), chosen)
 
     def _form_config(self) -> TrainConfig | None:
+        """The form's config, or None after showing every problem (settings and data) at once."""
+        from tui_lab.core.train.data import preflight
+
+        values = self.form.values()
         try:
-            config = parse_config(self.form.values())
+            config = parse_config(values)
+            errors: dict[str, str] = {}
         except ConfigError as error:
-            self.form.show_errors(error.errors)
-            count = len(error.errors)
-            self.query_one(TrainStats).show_message(f"Not started: {count} setting(s) need fixing (see the form).")
+            config, errors = None, dict(error.errors)
+        if self.lab.torch_ready:
+            try:
+                checked = config or parse_config({k: v for k, v in values.items() if k not in errors})
+            except ConfigError:
+                checked = None
+            if checked is not None:
+                for name, message in preflight(checked, self.workspace.get, self.lab.device).items():
+                    errors.setdefault(name, message)
+        if errors:
+            self.form.show_errors(errors)
+            count = len(errors)
+            noun = "setting needs" if count == 1 else "settings need"
+            self.query_one(TrainStats).show_message(f"Not started: {count} {noun} fixing (see the form).")
             return None
         self.form.clear_errors()
         return config
@@ -145,32 +174,23 @@ class TrainScreen(PaneScreen):
         if not self.lab.torch_ready:
             self.notify("torch is still loading; start again in a moment.", title="Train", severity="warning")
             return
-        if self.running:
-            self.queue.extend(configs)
-            assert self.current is not None
-            self.notify(f"Queued {len(configs)} run(s) behind #{self.current.run_id}; F7 stops and drops the queue.")
-            return
-        self.queue.extend(configs[1:])
-        self._launch(configs[0])
+        submitted = self.runs.submit(configs)
+        if submitted.launch is not None:
+            self._launch(submitted.launch)
+        else:
+            self.notify(submitted.notice(), title="Train")
 
-    def _launch(self, config: TrainConfig) -> None:
-        from tui_lab.core.train.history import MAX_RUNS, RunRecord
-
-        record = RunRecord(self.next_id, config, status="running")
-        self.next_id += 1
-        self.records = [*self.records, record][-MAX_RUNS:]
-        self.current, self.last_config = record, config
+    def _launch(self, record: RunRecord) -> None:
         device = self.lab.device
         self.query_one(TrainStats).show_preparing(record, device)
         self._redraw()
-        self._worker = self._train(record.run_id, config, device)
+        self._worker = self._train(record.run_id, record.config, device)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def _train(self, run_id: int, config: TrainConfig, device: str) -> None:
-        """Train in this thread; only messages go back to the UI."""
+        """Train in this thread (or wait on the processes that do); only messages go back to the UI."""
         from tui_lab.core.devices import DeviceError
         from tui_lab.core.train.data import DataError
-        from tui_lab.core.train.runner import run
 
         worker = get_current_worker()
 
@@ -178,13 +198,15 @@ class TrainScreen(PaneScreen):
             self.post_message(RunProgressed(run_id, progress))
 
         try:
-            result = run(
-                config,
-                device,
-                on_progress=report,
-                should_stop=lambda: worker.is_cancelled,
-                lookup=self.workspace.get,
-            )
+            if config.processes > 1:
+                from tui_lab.core.train.remote import run_processes
+
+                result = run_processes(config, device, report, lambda: worker.is_cancelled)
+            else:
+                from tui_lab.core.train.runner import run
+
+                lookup = self.workspace.get
+                result = run(config, device, on_progress=report, should_stop=lambda: worker.is_cancelled, lookup=lookup)
         except DataError as error:
             self.post_message(RunRejected(run_id, error.field, str(error)))
             return
@@ -200,13 +222,10 @@ class TrainScreen(PaneScreen):
 
     @on(RunProgressed)
     def _progressed(self, message: RunProgressed) -> None:
-        record = self.current
-        if record is None or record.run_id != message.run_id:
+        record = self.runs.progressed(message.run_id, message.progress)
+        if record is None:
             return
-        progress = message.progress
-        record.add_steps(progress.new_step_losses, progress.steps_per_epoch, progress.steps_total)
-        record.epoch_losses.extend(progress.epoch_losses)
-        self.query_one(TrainStats).show_progress(record, progress, self.lab.device, len(self.queue))
+        self.query_one(TrainStats).show_progress(record, message.progress, self.lab.device, len(self.runs.queue))
         now = time.monotonic()
         if now - self._last_plot >= PLOT_INTERVAL:  # plotext is pure Python: redraw less often than the numbers
             self._last_plot = now
@@ -214,79 +233,71 @@ class TrainScreen(PaneScreen):
 
     @on(RunFinished)
     def _finished(self, message: RunFinished) -> None:
-        record = self._record(message.run_id)
+        record = self.runs.finished(message.run_id, message.result)
         if record is None:
             return
         result = message.result
-        record.finish(result)
-        if result.status != "failed":
+        if result.status != "failed" and result.artifacts:
             self.workspace.publish_many(result.artifacts, "train")
-        self._done(record)
-        self.query_one(TrainStats).show_result(record, len(self.queue))
+        record.release()  # published: the record need not keep the modules alive
+        self._redraw()
+        self.query_one(TrainStats).show_result(record, len(self.runs.queue))
+        title = f"Run #{record.run_id} {result.status}"
         if result.status == "diverged":
-            self.notify(result.message, title=f"Run #{record.run_id} diverged", severity="warning")
+            self.notify(escape_markup(result.message), title=title, severity="warning")
         elif result.status == "failed":
-            self.notify(result.message, title=f"Run #{record.run_id} failed", severity="error")
-            self.queue.clear()
+            self.notify(escape_markup(result.message), title=title, severity="error")
         self._next()
 
     @on(RunRejected)
     def _rejected(self, message: RunRejected) -> None:
-        record = self._record(message.run_id)
-        if record is not None:
-            self.records = [r for r in self.records if r is not record]
-            self._done(record)
-        self.queue.clear()
+        self.runs.rejected(message.run_id)
+        self._redraw()
         if message.field:
             self.form.show_errors({message.field: message.message})
         self.query_one(TrainStats).show_message(f"Not started: {message.message}")
-        self.notify(message.message, title="Train: not started", severity="error")
-
-    def _record(self, run_id: int) -> RunRecord | None:
-        return next((r for r in self.records if r.run_id == run_id), None)
-
-    def _done(self, record: RunRecord) -> None:
-        if self.current is record:
-            self.current = None
-        self._redraw()
+        self.notify(escape_markup(message.message), title="Train: not started", severity="error")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Start the next queued run once the previous worker thread has really returned."""
+        """Start the next queued run once the previous worker has really returned."""
         if event.worker is not self._worker or not event.worker.is_finished:
             return
         self._worker = None
-        if event.state == WorkerState.ERROR and self.current is not None:
-            self.current.status, self.current.message = "failed", str(event.worker.error)
-            self.query_one(TrainStats).show_message(f"Run #{self.current.run_id} failed: {event.worker.error}")
-            self._done(self.current)
+        self.runs.worker_ended()
         self._next()
 
+    def worker_failed(self, worker: Worker[Any]) -> None:
+        """The training worker raised (the app has said so): the run it carried is marked failed."""
+        if worker is not self._worker and self._worker is not None:
+            return
+        failed = self.runs.worker_ended(str(worker.error))
+        if failed is not None:
+            self.query_one(TrainStats).show_message(f"Run #{failed.run_id} failed: {worker.error}")
+            self._redraw()
+
     def _next(self) -> None:
-        if self.queue and not self.running:
-            self._launch(self.queue.popleft())
+        record = self.runs.next_run()
+        if record is not None:
+            self._launch(record)
 
     def _redraw(self) -> None:
-        current = self.current.run_id if self.current else None
-        self.query_one(LossPlot).show_runs(self.records, current)
+        current = self.runs.current.run_id if self.runs.current else None
+        self.query_one(LossPlot).show_runs(self.runs.records, current)
 
     # -- other actions -----------------------------------------------------------------------
 
     def action_stop_run(self) -> None:
-        """Stop the current run within a chunk of steps, and drop queued runs."""
-        dropped = len(self.queue)
-        self.queue.clear()
-        if self._worker is None or self.current is None:
-            self.notify("Nothing is running.", title="Train")
-            return
-        self._worker.cancel()
-        extra = f" and dropped {dropped} queued run(s)" if dropped else ""
-        self.notify(f"Stopping run #{self.current.run_id if self.current else '?'}{extra}.", title="Train")
+        """Stop the current run within a chunk of steps (every process of it), and drop queued runs."""
+        stopping = self.runs.stop()
+        if stopping.run_id is not None and self._worker is not None:
+            self._worker.cancel()
+        self.notify(stopping.notice(), title="Train")
 
     def action_clear_runs(self) -> None:
-        """Forget finished runs (the running one stays)."""
-        self.records = [r for r in self.records if r is self.current]
+        """Forget finished runs (the running one stays) and free their histories."""
+        self.runs.clear()
         self._redraw()
-        if self.current is None:
+        if self.runs.current is None:
             self.query_one(TrainStats).show_idle()
 
     def action_toggle_log(self) -> None:
@@ -326,7 +337,7 @@ class TrainScreen(PaneScreen):
         from tui_lab.core.fileio import atomic_write_text
         from tui_lab.core.train.history import runs_to_csv, runs_to_json
 
-        done = [r for r in self.records if r.result is not None]
+        done = self.runs.done_records()
         if not done:
             self.notify("No finished runs to export yet.", title="Export")
             return
@@ -335,9 +346,9 @@ class TrainScreen(PaneScreen):
             csv_path = atomic_write_text(stem.with_suffix(".csv"), runs_to_csv(done))
             json_path = atomic_write_text(stem.with_suffix(".json"), runs_to_json(done))
         except OSError as error:
-            self.notify(f"Could not write the export: {error}", title="Export", severity="error")
+            self.notify(escape_markup(f"Could not write the export: {error}"), title="Export", severity="error")
             return
-        self.notify(f"{len(done)} run(s) written to {csv_path} and {json_path.name}", title="Export")
+        self.notify(escape_markup(f"{len(done)} run(s) written to {csv_path} and {json_path.name}"), title="Export")
 
     # -- other panes ---------------------------------------------------------------------------
 
@@ -348,18 +359,36 @@ class TrainScreen(PaneScreen):
         name = request.name
         value = self.workspace.get(name)
         if not is_tensor(value):
-            self.notify(f"{name!r} is not a tensor in the workspace.", title="Train", severity="warning")
+            self.notify(escape_markup(f"{name!r} is not a tensor in the workspace."), title="Train", severity="warning")
             return
         role = request.role if request.role != "auto" else ("X" if value.dim() == 2 else "y")
         field = "x_name" if role == "X" else "y_name"
         self.form.set_value("data", "workspace")
         self.form.set_value(field, name)
         meaning = "features X" if field == "x_name" else "targets y"
-        self.notify(f"Training data: {name} {tuple(value.shape)} as {meaning}. F6 starts.", title="Train")
+        notice = f"Training data: {name} {tuple(value.shape)} as {meaning}. F6 starts."
+        self.notify(escape_markup(notice), title="Train")
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:
         self._refresh_suggestions()
 
+    def restore_session(self, records: list[RunRecord], form: dict[str, str] | None = None) -> None:
+        """Show finished runs and form values restored from a session (a run in flight is kept)."""
+        from tui_lab.ui.train.form import ChoiceField
+
+        self.runs.restore(records)
+        known = self.form.values(relevant_only=False)
+        for name, text in (form or {}).items():
+            widget = self.form.query_one(f"#field-{name}") if name in known else None
+            if widget is not None and (not isinstance(widget, ChoiceField) or text in widget.choices):
+                self.form.set_value(name, text)
+        self._redraw()
+
     def _refresh_suggestions(self) -> None:
-        if self.workspace.ready:
-            self.form.set_suggestions(self.workspace.tensors())
+        if not self.workspace.ready:
+            return
+        import sys
+
+        nn = sys.modules.get("torch.nn")
+        modules = [n for n, v in self.workspace.user_items() if nn is not None and isinstance(v, nn.Module)]
+        self.form.set_suggestions(self.workspace.tensors(), modules)

@@ -1,4 +1,9 @@
-"""The Train pane's live numbers: progress bar with ETA, samples/s, w and b against the truth, summary."""
+"""The Train pane's live numbers: progress bar with ETA, samples/s, w and b against the truth, summary.
+
+Steps are counted within the epoch everywhere (``epoch 2/3 · step 150/300``), as the runner's
+"stopped in epoch 2 at step 150" and "diverged at epoch 2, step 150" do. The parameter table
+always shows ``b`` first, then as many weights as the panel's height leaves room for.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,18 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
+
+from tui_lab.ui.theme import safe_line, safe_text, theme_style
 
 if TYPE_CHECKING:
     from tui_lab.core.train.history import RunRecord
 
 
-MAX_ROWS = 4
+#: Table rows (b and weights) shown when the caller gives no height.
+MAX_ROWS = 5
 BAR_WIDTH = 12
 
 
@@ -53,10 +62,13 @@ def params_table(
     true_w: Sequence[float] | None,
     true_b: float | None,
     closed: tuple[Sequence[float], float] | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> Text:
-    """Learned w, b beside the true values and their errors (true − learned, "n/a" without a truth).
+    """Learned b and w beside the true values and their errors (true − learned, "n/a" without a truth).
 
-    Plain aligned text rather than a rich Table: it is redrawn ten times a second.
+    At most ``max_rows`` lines below the header: ``b`` always, then weights, and when some do not
+    fit the last line says "… N more weights". Plain aligned text rather than a rich Table: it is
+    redrawn ten times a second.
     """
     names = [f"w[{i}]" for i in range(len(w))] + ["b"]
     learned = [*w, b]
@@ -66,9 +78,11 @@ def params_table(
     if true_b is None:
         truth[-1] = None
     best = [*closed[0], closed[1]] if closed is not None else None
-    rows = list(range(len(learned)))
-    if len(rows) > MAX_ROWS + 1:
-        rows = rows[:MAX_ROWS] + [len(learned) - 1]
+    room = max(1, max_rows)
+    weights = list(range(len(w)))
+    if len(weights) + 1 > room:
+        weights = weights[: max(0, room - 2)]  # one line for b, one for "… N more weights"
+    rows = [len(learned) - 1, *weights]
     header = ["", "learned", "true", "error"] + (["closed"] if best is not None else [])
     table = [header]
     for i in rows:
@@ -93,6 +107,11 @@ def params_table(
     return text
 
 
+def table_room(height: int, lines_above: int) -> int:
+    """Rows left for b and the weights in a panel ``height`` lines tall, below ``lines_above`` lines and a header."""
+    return max(1, height - lines_above - 1)
+
+
 class TrainStats(Widget):
     """Progress, speed and parameters of the current run; the summary once it ends.
 
@@ -100,16 +119,10 @@ class TrainStats(Widget):
     for a new layout): ten updates a second must not reflow the whole screen.
     """
 
-    DEFAULT_CSS = """
-    TrainStats {
-        height: 9;
-        padding: 0 1;
-        border-top: hkey $panel;
-    }
-    """
-
     #: The first line shown, as plain text (for tests and screen readers).
     headline = ""
+    #: Everything shown, as plain text.
+    plain = ""
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
@@ -121,6 +134,7 @@ class TrainStats(Widget):
     def _show(self, *parts: RenderableType) -> None:
         first = parts[0]
         self.headline = first.plain if isinstance(first, Text) else str(first)
+        self.plain = "\n".join(part.plain if isinstance(part, Text) else str(part) for part in parts)
         self._content = Group(*parts) if len(parts) > 1 else first
         self.refresh()
 
@@ -130,19 +144,27 @@ class TrainStats(Widget):
             ("No run yet: ", "bold"),
             "fill in the form (Tab moves, ←/→ cycles a choice) and press F6.\n",
             "F7 stop · F8 run again · F9 clear runs · F10 export · ctrl+l log scale\n",
-            "ctrl+o picks X, y from the workspace · ctrl+p palette → Learning-rate sweep",
+            "ctrl+o picks X, y from the workspace · ctrl+s learning-rate sweep\n",
+            "impl model trains a workspace nn.Module; processes > 1 uses torch.distributed",
         )
         parts: list[RenderableType] = [text]
         if message:
             parts.append(Text(message))
         self._show(*parts)
 
+    @property
+    def lines(self) -> int:
+        """Content lines the panel shows (its height without border and padding)."""
+        return self.content_region.height or 8
+
     def show_progress(self, record: RunRecord, progress: Any, device: str, queued: int = 0) -> None:
-        """A run in flight: ``epoch 2/3 · step 150/300 ███░░ 50% · ETA 0:03 · 1.2M samples/s``."""
+        """A run in flight: ``epoch 2/3 · step 150/100 ███░░ 50% · ETA 0:03 · 1.2M samples/s`` (step within the epoch)."""
         fraction = progress.step / progress.steps_total if progress.steps_total else 0.0
-        line = Text()
+        in_epoch = progress.step - (progress.epoch - 1) * progress.steps_per_epoch
+        in_epoch = min(max(in_epoch, 0), progress.steps_per_epoch)
+        line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"#{record.run_id} ", style="bold")
-        line.append(f"epoch {progress.epoch}/{progress.epochs} · step {progress.step}/{progress.steps_total} ")
+        line.append(f"epoch {progress.epoch}/{progress.epochs} · step {in_epoch}/{progress.steps_per_epoch} ")
         line.append(progress_bar(fraction), style="bold")
         line.append(f" {fraction:4.0%} · ETA {format_seconds(progress.eta)} · {format_rate(progress.samples_per_s)}")
         if progress.cuda_memory is not None:
@@ -150,27 +172,31 @@ class TrainStats(Widget):
         if queued:
             line.append(f" · {queued} queued", style="italic")
         last = record.epoch_losses[-1] if record.epoch_losses else None
-        status = Text(
+        status = safe_line(
             f"{record.label} on {device}" + (f" · epoch loss {format_loss(last)}" if last is not None else ""),
             style="dim",
         )
+        if not progress.w:  # a workspace model: no w, b to show
+            name = record.config.model_name
+            self._show(line, status, Text(f"training a copy of {name}; the original will be kept as {name}_init"))
+            return
         true_w = record.config.true_w if record.config.data == "synthetic" else None
         true_b = record.config.true_b if record.config.data == "synthetic" else None
-        self._show(line, status, params_table(progress.w, progress.b, true_w, true_b))
+        room = table_room(self.lines, 2)
+        self._show(line, status, params_table(progress.w, progress.b, true_w, true_b, max_rows=room))
 
     def show_preparing(self, record: RunRecord, device: str) -> None:
         """Between start and the first progress message."""
-        self._show(Text(f"{record.label}: preparing on {device}…"))
+        self._show(safe_line(f"{record.label}: preparing on {device}…"))
 
     def show_result(self, record: RunRecord, queued: int = 0) -> None:
         """The summary of a finished, stopped or diverged run."""
         result = record.result
-        style = {"finished": "bold", "stopped": "bold italic", "diverged": "bold red", "failed": "bold red"}
-        head = Text(f"{record.label} · {record.message}", style=style.get(record.status, "bold"))
-        if result is None or not result.w:
+        head = safe_line(f"{record.label} · {record.message}", style=self._status_style(record.status))
+        if result is None:
             self._show(head)
             return
-        facts = Text()
+        facts = Text(no_wrap=True, overflow="ellipsis")
         if result.final_loss is not None:
             facts.append(f"final loss {format_loss(result.final_loss)} · ")
         facts.append(f"{result.seconds:.2f} s · {format_rate(result.samples_per_s)} · {result.device}")
@@ -178,12 +204,23 @@ class TrainStats(Widget):
             facts.append(f" · closed-form loss {format_loss(result.closed_loss)}")
         if queued:
             facts.append(f" · {queued} queued", style="italic")
+        notes = [safe_line(note, style="dim") for note in getattr(result, "notes", ())]
+        if not result.w:  # a workspace model, or a run that failed before its first step
+            self._show(head, facts, *notes[: max(0, self.lines - 2)])
+            return
         closed = (
             (result.closed_w, result.closed_b) if result.closed_w is not None and result.closed_b is not None else None
         )
-        table = params_table(result.w, result.b, result.true_w, result.true_b, closed)
+        room = table_room(self.lines, 2)
+        table = params_table(result.w, result.b, result.true_w, result.true_b, closed, max_rows=room)
         self._show(head, facts, table)
 
+    def _status_style(self, status: str) -> Style | str:
+        """The headline's style for a run's status, from the theme (no literal colours)."""
+        if status in ("diverged", "failed"):
+            return theme_style(self.app, "error" if status == "failed" else "warning", bold=True)
+        return "bold italic" if status == "stopped" else "bold"
+
     def show_message(self, message: str) -> None:
-        """A one-line message (errors that stop a run from starting)."""
-        self._show(Text(message))
+        """A message (errors that stop a run from starting); text from data is shown safely."""
+        self._show(safe_text(message))

@@ -10,7 +10,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from tui_lab.core.train.config import DEFAULT_SWEEP, parse_learning_rates
+from tui_lab.core.train.config import DEFAULT_SWEEP, TrainConfig, parse_learning_rates
+
+
+def shared_settings(config: TrainConfig) -> str:
+    """What every swept run shares: the form's settings without the learning rate (which the sweep sets)."""
+    return " ".join(part for part in config.label_parts() if not part.startswith("lr="))
 
 
 class SweepScreen(ModalScreen[tuple[float, ...] | None]):
@@ -34,9 +39,9 @@ class SweepScreen(ModalScreen[tuple[float, ...] | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, summary: str) -> None:
+    def __init__(self, config: TrainConfig) -> None:
         super().__init__()
-        self.summary = summary
+        self.summary = shared_settings(config)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="sweep-box"):
