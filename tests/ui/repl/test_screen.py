@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import time
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +36,15 @@ def static_text(app: TuiLabApp, selector: str) -> str:
 
 def editor(app: TuiLabApp) -> ReplInput:
     return app.screen.query_one("#repl-input", ReplInput)
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str, tries: int = 1_000) -> None:
+    """Wait (bounded) until ``condition()`` holds; fail saying ``what`` never happened."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"never happened: {what}")
 
 
 async def type_and_enter(pilot: Pilot[Any], text: str) -> None:
@@ -76,13 +85,11 @@ async def test_ctrl_c_interrupts_an_endless_loop(make_app: AppFactory) -> None:
         await pilot.press(*"while True: pass", "enter")
         screen = app.screen
         assert isinstance(screen, ReplScreen) and screen.engine is not None
-        while not screen.engine.running:
-            await pilot.pause(0.05)
+        engine = screen.engine
+        await wait_for(pilot, lambda: engine.running, "the loop started")
         assert "running" in static_text(app, "#repl-status")
-        started = time.perf_counter()
-        await pilot.press("ctrl+c")
+        await pilot.press("ctrl+c")  # the latency is measured by bench/repl.py
         await app.workers.wait_for_complete()
-        assert time.perf_counter() - started < 1.0
         await pilot.pause()
         assert "KeyboardInterrupt" in log_text(app)
         await type_and_enter(pilot, "1+1")
@@ -174,18 +181,17 @@ async def test_huge_output_is_cut_and_help_still_opens(make_app: AppFactory) -> 
     async with app.run_test(size=(80, 24)) as pilot:
         await type_and_enter(pilot, "print('x' * 10_000_000)")
         assert "output truncated: 9,950,001 more characters" in log_text(app).replace("\n", " ")
-        started = time.perf_counter()
-        await pilot.press("f1")
+        await pilot.press("f1")  # how fast it opens is measured by bench/repl.py
         await pilot.pause()
-        assert isinstance(app.screen, HelpScreen) and time.perf_counter() - started < 1.0
+        assert isinstance(app.screen, HelpScreen)
+        assert "shift+tab" in static_text(app, "#help-keys")  # the way into the log, to scroll it
 
 
 async def test_input_prompts_in_a_modal_and_exit_is_explained(make_app: AppFactory) -> None:
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(*"name = input('who? ')", "enter")
-        while not isinstance(app.screen, InputPromptScreen):
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: isinstance(app.screen, InputPromptScreen), "the input() prompt")
         await pilot.press(*"Ada", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -258,8 +264,7 @@ async def test_cancelling_input_interrupts_the_code(make_app: AppFactory) -> Non
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(*"answer = input()", "enter")
-        while not isinstance(app.screen, InputPromptScreen):
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: isinstance(app.screen, InputPromptScreen), "the input() prompt")
         await pilot.press("escape")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -274,13 +279,15 @@ async def test_quitting_while_code_runs_stops_it(make_app: AppFactory) -> None:
         screen = app.screen
         assert isinstance(screen, ReplScreen) and screen.engine is not None
         engine = screen.engine
-        while not engine.running:
-            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: engine.running, "the loop started")
         await pilot.press("ctrl+q")
-    deadline = time.perf_counter() + 1.0
-    while engine.running and time.perf_counter() < deadline:
-        time.sleep(0.01)
-    assert not engine.running
+    interrupted = threading.Event()
+    for _ in range(1_000):  # bounded: the interrupt reaches the loop at its next bytecode
+        if not engine.running:
+            interrupted.set()
+            break
+        interrupted.wait(0.01)
+    assert interrupted.is_set()
 
 
 async def test_inspect_graph_lets_the_graph_pane_check_repl_tensors(make_app: AppFactory) -> None:

@@ -9,16 +9,19 @@ Tab completes (the screen computes candidates in a worker and calls :meth:`show_
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import events
 from textual.message import Message
 from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 
-from tui_lab.core.repl.complete import Completion
-from tui_lab.core.repl.history import History
 from tui_lab.core.repl.input import input_state, next_indent
+from tui_lab.ui.theme import safe_line
+
+if TYPE_CHECKING:
+    from tui_lab.core.repl.complete import Completion
+    from tui_lab.core.repl.history import History
 
 
 class ReplInput(TextArea):
@@ -50,7 +53,7 @@ class ReplInput(TextArea):
         line: int
         column: int
 
-    def __init__(self, history: History, *, id: str | None = None) -> None:
+    def __init__(self, history: History | None = None, *, id: str | None = None) -> None:
         # Highlighting starts after the first frame: compiling the tree-sitter query takes ~65 ms.
         super().__init__(language=None, id=id, tab_behavior="indent", soft_wrap=True, show_line_numbers=False)
         self.input_history = history
@@ -78,9 +81,16 @@ class ReplInput(TextArea):
             self.insert_newline()
         elif key == "tab":
             handled = self._tab()
-        elif key == "up" and self.cursor_location[0] == 0 and not self.selected_text:
+        elif key == "backspace":
+            handled = self._dedent()
+        elif key == "up" and self.cursor_location[0] == 0 and not self.selected_text and self.input_history is not None:
             self._recall(self.input_history.previous(self.text), at_start=True)
-        elif key == "down" and self.cursor_location[0] == self.document.line_count - 1 and not self.selected_text:
+        elif (
+            key == "down"
+            and self.cursor_location[0] == self.document.line_count - 1
+            and not self.selected_text
+            and self.input_history is not None
+        ):
             self._recall(self.input_history.next(), at_start=False)
         else:
             handled = False
@@ -111,6 +121,18 @@ class ReplInput(TextArea):
             self.insert(" " * (4 - column % 4))
             return True
         self.post_message(self.CompletionRequested(self.text, row + 1, column))
+        return True
+
+    def _dedent(self) -> bool:
+        """Backspace in leading indentation removes one level (4 columns), as IPython does."""
+        if self.selected_text:
+            return False
+        row, column = self.cursor_location
+        before = self.document.get_line(row)[:column]
+        if not before or before.strip() or column < 2:
+            return False
+        start = (column - 1) // 4 * 4
+        self.delete((row, start), (row, column))
         return True
 
     def _recall(self, entry: str | None, *, at_start: bool) -> None:
@@ -146,11 +168,11 @@ class ReplInput(TextArea):
             self._replace_prefix(completion.prefix, common if len(completion.items) > 1 else completion.items[0])
             if len(completion.items) == 1:
                 return
-            completion = Completion(common, completion.items)
+            completion = type(completion)(common, completion.items)
         self._completion = completion
         if self.popup is not None:
             self.popup.clear_options()
-            self.popup.add_options([Option(Text(item), id=item) for item in completion.items])
+            self.popup.add_options([Option(safe_line(item), id=item) for item in completion.items])
             self.popup.highlighted = 0
             self.popup.display = True
 

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from tui_lab.core.repl.broadcast import evaluate_operands
+from tui_lab.ui.theme import safe_text
 
 
 class InputPromptScreen(ModalScreen[str | None]):
@@ -32,7 +32,7 @@ class InputPromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="input-box"):
             yield Static(Text("The running code asks for input()", style="bold"))
-            yield Static(Text(self.prompt_text or "(no prompt)"), id="input-prompt")
+            yield Static(safe_text(self.prompt_text or "(no prompt)"), id="input-prompt")
             yield Input(placeholder="type the answer, Enter sends", id="input-answer")
             yield Static(Text("Esc cancels (the code gets KeyboardInterrupt)", style="dim"))
 
@@ -83,12 +83,14 @@ class BroadcastScreen(ModalScreen[None]):
         if len(parts) < 2:
             result.update(Text("Give at least two expressions, e.g.  a, b", style="italic"))
             return
+        from tui_lab.core.repl.broadcast import evaluate_operands
+
         try:
             explanation = evaluate_operands(parts, self.namespace)
         except ValueError as error:
-            result.update(Text(str(error), style="bold"))
+            result.update(safe_text(error, "bold"))
             return
-        result.update(Text(explanation.as_text()))
+        result.update(safe_text(explanation.as_text()))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,43 +1,127 @@
-"""Turn REPL results into Rich text for the output log, in the app theme's colours.
+"""Turn REPL results into Rich renderables for the output log, in the app theme's colours.
 
-Colours come from the current theme's variables (``$error``, ``$accent``...), never literals,
-so the log follows the theme the user picks.
+Everything here is untrusted text (the user's output, reprs, tracebacks, names): control
+characters are made visible by :func:`tui_lab.core.text.visible` before anything reaches the
+log, so ``print("\\x1b]52;...")`` cannot write the clipboard. The one exception is colour: an
+SGR sequence (``ESC [ 1;31 m``, parameters digits only) is turned into a Rich style by
+:func:`output_text`; every other escape is shown, never sent.
+
+Colours come from the theme through :func:`tui_lab.ui.theme.theme_style`, never literals.
+Values are laid out by torch for the log's width; :func:`render_blocks` yields each block with
+the width to write it at, so a line wider than the log scrolls sideways instead of being
+re-wrapped mid-row.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, cast
 
-from rich.console import RenderableType
-from rich.syntax import Syntax
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.table import Table
 from rich.text import Text
+from textual.app import App
+from textual.widgets import RichLog
 
-from tui_lab.core.repl.broadcast import BroadcastExplanation
-from tui_lab.core.repl.engine import RunResult
-from tui_lab.core.repl.memory import MemoryEvent
+from tui_lab.core.text import visible
+from tui_lab.ui.theme import theme_style
 
-MEMORY_MARKS = {"new storage": "⟲", "in place": "✎", "same storage": "≡", "deleted": "✗", "shares memory": "⇄"}
+if TYPE_CHECKING:  # the engine is imported after the first frame, not with the screen
+    from tui_lab.core.repl.broadcast import BroadcastExplanation
+    from tui_lab.core.repl.capture import DisplayBlock
+    from tui_lab.core.repl.engine import ReplEngine, RunResult
+    from tui_lab.core.repl.memory import MemoryEvent
+
+MEMORY_MARKS = {
+    "new storage": "⟲",
+    "in place": "✎",
+    "same storage": "≡",
+    "deleted": "✗",
+    "retyped": "↦",
+    "shares memory": "⇄",
+}
+#: An SGR (colour/bold) sequence whose parameters are digits only: the one escape kept, as a style.
+_SGR = re.compile(r"\x1b\[([0-9;]{0,40})m")
+#: Output lines longer than this are wrapped by the log; shorter ones keep their layout and scroll.
+NO_WRAP_LIMIT = 400
+
+#: A renderable and the width to write it at (None: the log's own width, wrapping).
+Block = tuple[RenderableType, int | None]
 
 
 class ResultStyles:
-    """Rich style strings built from the theme's CSS variables."""
+    """Rich styles built from the app theme's variables."""
+
+    def __init__(self, app: App[object] | Mapping[str, str]) -> None:
+        if not isinstance(app, App):  # the theme's variables, as an older caller passes them
+            app = cast("App[object]", _Variables(app))
+        self.prompt_in = theme_style(app, "success", bold=True)
+        self.prompt_out = theme_style(app, "error", bold=True)
+        self.error = theme_style(app, "error")
+        self.warning = theme_style(app, "warning") + Style(italic=True)
+        self.muted = Style(dim=True)
+        self.accent = theme_style(app, "accent")
+        self.heading = theme_style(app, "accent", bold=True)
+
+
+class _Variables:
+    """Stands in for the app when only the theme's variables are at hand."""
 
     def __init__(self, variables: Mapping[str, str]) -> None:
-        def pick(*names: str) -> str:
-            return next((variables[n] for n in names if variables.get(n, "").startswith("#")), "")
+        self.variables = variables
 
-        self.prompt_in = f"bold {pick('success', 'accent')}".strip()
-        self.prompt_out = f"bold {pick('error', 'accent')}".strip()
-        self.error = pick("text-error", "error")
-        self.warning = f"italic {pick('text-warning', 'warning')}".strip()
-        self.muted = "dim"
-        self.accent = pick("accent")
+    def get_css_variables(self) -> Mapping[str, str]:
+        return self.variables
 
 
-def echo_input(number: int, source: str, styles: ResultStyles) -> Iterator[RenderableType]:
-    """``In [n]: code`` with the code highlighted."""
+def _carriage_returns(line: str) -> str:
+    """What a terminal shows for a line rewritten with ``\\r`` (progress bars): the last version."""
+    if "\r" not in line:
+        return line
+    stripped = line.rstrip("\r")
+    return stripped.rsplit("\r", 1)[-1]
+
+
+def output_text(text: str, style: Style | str = "") -> Text:
+    """Untrusted output as Text: SGR colours kept as styles, every other control made visible."""
+    text = "\n".join(_carriage_returns(line) for line in text.split("\n"))
+    if "\x1b" not in text:
+        return Text(visible(text, keep="\n\t"), style=style)
+    pieces: list[str] = []
+    position = 0
+    for match in _SGR.finditer(text):
+        pieces.append(visible(text[position : match.start()], keep="\n\t"))
+        pieces.append(match.group(0))
+        position = match.end()
+    pieces.append(visible(text[position:], keep="\n\t"))
+    result = Text.from_ansi("".join(pieces), style=style)
+    result.end = "" if not text.endswith("\n") else "\n"
+    return result
+
+
+def _widest(text: str) -> int:
+    return max((len(line) for line in text.split("\n")), default=0)
+
+
+def _unwrapped(text: Text, plain: str) -> Block:
+    """A block kept exactly as laid out (it scrolls sideways if wider than the log), unless it is prose-long."""
+    widest = _widest(plain)
+    if widest > NO_WRAP_LIMIT:
+        return text, None
+    text.no_wrap = True
+    text.overflow = "ignore"
+    return text, widest
+
+
+def echo_input(number: int, source: str, styles: ResultStyles) -> Iterator[Text]:
+    """``In [n]: code`` with the code highlighted (control characters in it shown, not sent)."""
+    from rich.syntax import Syntax  # pygments is imported on the first input, not at start-up
+
+    shown = visible(source, keep="\n\t")
     prompt = f"In [{number}]: "
-    code = Syntax(source, "python", theme="ansi_dark", background_color="default").highlight(source)
+    code = Syntax(shown, "python", theme="ansi_dark", background_color="default").highlight(shown)
     code.rstrip()
     lines = code.split("\n")
     for index, line in enumerate(lines):
@@ -45,55 +129,195 @@ def echo_input(number: int, source: str, styles: ResultStyles) -> Iterator[Rende
         yield head + line
 
 
-def render_result(result: RunResult, styles: ResultStyles) -> Iterator[RenderableType]:
-    """Everything one run produced, in order: output, truncation, error, Out[n], memory view."""
+def render_result(result: RunResult, styles: ResultStyles, width: int | None = None) -> Iterator[RenderableType]:
+    """The renderables of :func:`render_blocks`, for a caller that writes everything at the log's width."""
+    for renderable, _ in render_blocks(result, styles, width):
+        yield renderable
+
+
+def render_blocks(result: RunResult, styles: ResultStyles, width: int | None = None) -> Iterator[Block]:
+    """Everything one run produced, in order: notes, output (plots too), truncation, error, Out[n], memory view."""
+    for note_line in result.notes:  # one line each: an IPython magic skipped, a real d2l package in use
+        yield Text(visible(note_line), style=styles.muted), None
     for chunk in result.outputs:
         text = chunk.text[:-1] if chunk.text.endswith("\n") else chunk.text
-        yield Text(text, style=styles.error if chunk.stream == "stderr" else "")
+        yield _unwrapped(output_text(text, styles.error if chunk.stream == "stderr" else ""), text)
     note = result.truncation_note()
     if note:
-        yield Text(note, style=styles.warning)
+        yield Text(note, style=styles.warning), None
     if result.error is not None:
-        yield Text(result.error.traceback, style=styles.error)
+        yield _unwrapped(output_text(result.error.traceback, styles.error), result.error.traceback)
         if result.error.broadcast is not None:
-            yield from render_broadcast(result.error.broadcast, styles)
+            for line in render_broadcast(result.error.broadcast, styles):
+                yield line, None
     if result.value_repr is not None:
-        prompt = f"Out[{result.number}]: "
-        value = Text(prompt, style=styles.prompt_out)
-        body = result.value_repr
-        value.append(("\n" + body) if "\n" in body else body)  # multi-line reprs start on their own line, as in IPython
-        yield value
+        yield render_value(result.number, result.value_repr, styles, width)
         if result.value_summary:
-            yield Text(result.value_summary, style=styles.muted)
+            yield Text(result.value_summary, style=styles.muted), None
         if result.value_note:
-            yield Text(result.value_note, style=styles.warning)
+            yield Text(result.value_note, style=styles.warning), None
     if result.memory:
-        yield from render_memory(result.memory, styles)
-    yield Text("")
+        yield render_memory(result.memory, styles), None
+    yield Text(""), None
 
 
-def render_memory(events: tuple[MemoryEvent, ...], styles: ResultStyles) -> Iterator[Text]:
-    """The memory view: one line per tensor name that moved, changed in place or shares memory."""
-    yield Text("memory view:", style=f"bold {styles.accent}".strip())
+def render_value(number: int, body: str, styles: ResultStyles, width: int | None = None) -> Block:
+    """``Out[n]: value``; a multi-line value, or one that would not fit after the prompt, starts on its own line."""
+    prompt = f"Out[{number}]: "
+    value = Text(prompt, style=styles.prompt_out)
+    own_line = "\n" in body or (width is not None and len(prompt) + len(body) > width)
+    shown = ("\n" + body) if own_line else body  # as IPython does for multi-line reprs
+    value.append_text(output_text(shown))
+    return _unwrapped(value, prompt + shown)
+
+
+def render_memory(events: tuple[MemoryEvent, ...], styles: ResultStyles) -> RenderableType:
+    """The memory view: statement by statement, one line per tensor name; wrapped lines stay indented."""
+    parts: list[RenderableType] = [Text("memory view:", style=styles.heading)]
+    by_statement = len({(e.line, e.statement) for e in events}) > 1
+    indent = 4 if by_statement else 2
+    table: Table | None = None
+    current: tuple[int | None, str] | None = None
     for event in events:
-        line = Text(f"  {MEMORY_MARKS.get(event.kind, '•')} ")
-        line.append(event.name, style="bold")
-        line.append(f" {event.kind}", style=f"bold {styles.accent}".strip())
+        key = (event.line, event.statement)
+        if table is None or (by_statement and key != current):
+            current = key
+            if by_statement and event.line is not None:
+                parts.append(Text(f"  line {event.line}: ", style=styles.muted) + Text(visible(event.statement)))
+            table = Table.grid(padding=0)
+            table.add_column(no_wrap=True, width=indent + 2)
+            table.add_column(ratio=1, overflow="fold")
+            parts.append(table)
+        line = Text()
+        line.append(visible(event.name), style="bold")
+        line.append(f" {event.headline}", style=styles.heading)
         if event.detail:
-            line.append(f" — {event.detail}", style=styles.muted)
-        yield line
+            line.append(f" — {visible(event.detail)}", style=styles.muted)
+        table.add_row(Text(" " * indent + MEMORY_MARKS.get(event.kind, "•")), line)
+    return Group(*parts)
 
 
 def render_broadcast(explanation: BroadcastExplanation, styles: ResultStyles) -> Iterator[Text]:
     """Operand shapes right-aligned, ✗ under clashing axes, ↕ under stretched ones."""
-    yield Text("broadcasting explainer (shapes aligned from the right):", style=f"bold {styles.accent}".strip())
+    yield Text("broadcasting explainer (shapes aligned from the right):", style=styles.heading)
     lines = explanation.as_text().split("\n")
     marks, verdict = lines[-2], lines[-1]
     for line in lines[:-2]:
-        yield Text("  " + line)
+        yield Text("  " + visible(line))
     mark_line = Text("  ")
     for char in marks:
-        style = styles.error if char == "✗" else styles.accent if char == "↕" else ""
-        mark_line.append(char, style=f"bold {style}".strip())
+        style = styles.error if char == "✗" else styles.accent if char == "↕" else Style()
+        mark_line.append(char, style=style + Style(bold=True))
     yield mark_line
     yield Text("  " + verdict, style=styles.error if not explanation.ok else styles.muted)
+
+
+def render_late_output(chunks: list[tuple[str, str]], dropped: int, styles: ResultStyles) -> Iterator[Block]:
+    """Output a thread of an earlier input wrote after that input finished, marked as late."""
+    yield Text("late output (a thread started by an earlier input):", style=styles.warning), None
+    for stream, text in chunks:
+        body = text[:-1] if text.endswith("\n") else text
+        yield _unwrapped(output_text(body, styles.error if stream == "stderr" else ""), body)
+    if dropped:
+        yield Text(f"… {dropped:,} more characters of late output not shown", style=styles.warning), None
+
+
+class LiveBlocks:
+    """Plots drawn while an input still runs (a live ``d2l.Animator``): shown in the log, replaced in place.
+
+    A block is first written at the end of the log; a later picture with the same id replaces
+    its lines where they stand. When the input finishes, :meth:`remove` takes them out and the
+    result is written in order, final pictures included. RichLog has no public way to replace
+    lines, so this edits its ``lines`` (and the ``_start_line``/``_line_cache`` they depend on,
+    as of Textual 8); a block trimmed away by ``max_lines`` or a cleared log is simply forgotten.
+    """
+
+    def __init__(self) -> None:
+        #: block id -> (absolute index of its first line in the log, number of lines)
+        self._shown: dict[int, tuple[int, int]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._shown)
+
+    def show(self, log: RichLog, block_id: int, text: str) -> None:
+        """Write the picture, or replace the one shown for ``block_id``."""
+        renderable, width = _unwrapped(output_text(text), text)
+        first = log._start_line + len(log.lines)
+        log.write(renderable, width=width)
+        if not log.lines or first < log._start_line:
+            self._shown.pop(block_id, None)  # deferred (the log has no size yet) or trimmed away at once
+            return
+        new_at = first - log._start_line
+        new = log.lines[new_at:]
+        old = self._shown.get(block_id)
+        if old is not None and 0 <= old[0] - log._start_line and old[0] + old[1] <= first:
+            at = old[0] - log._start_line
+            del log.lines[new_at:]
+            log.lines[at : at + old[1]] = new
+            shift = len(new) - old[1]
+            self._shown = {k: (s + shift if s > old[0] else s, c) for k, (s, c) in self._shown.items()}
+            self._shown[block_id] = (old[0], len(new))
+            self._changed(log)
+        else:
+            self._shown[block_id] = (first, len(new))
+
+    def remove(self, log: RichLog) -> None:
+        """Take every live picture out of the log (the run's result, written next, holds the final ones)."""
+        for start, count in sorted(self._shown.values(), reverse=True):
+            at = start - log._start_line
+            if at >= 0 and at + count <= len(log.lines):
+                del log.lines[at : at + count]
+        if self._shown:
+            self._changed(log)
+        self._shown.clear()
+
+    @staticmethod
+    def _changed(log: RichLog) -> None:
+        from textual.geometry import Size
+
+        log._line_cache.clear()
+        log.virtual_size = Size(log.virtual_size.width, len(log.lines))
+        log.refresh()
+
+
+class LivePictures:
+    """Shows an engine's pictures (display blocks) in the log while an input runs, never blocking the code.
+
+    The engine calls the listener from the thread that runs the code; the picture is handed to
+    the event loop with ``call_soon_threadsafe`` (queued before the run's result, which comes the
+    same way) and shown by :class:`LiveBlocks`. :meth:`start` sizes the pictures to the log,
+    :meth:`finish` takes the live ones out before the result is written with the final ones.
+    """
+
+    def __init__(self, engine: ReplEngine, log: RichLog) -> None:
+        import asyncio
+
+        self._engine, self._log = engine, log
+        self._loop = asyncio.get_running_loop()
+        self._blocks = LiveBlocks()
+        self._run = 0
+        engine.display_listener = self._from_code_thread
+
+    def start(self, number: int) -> None:
+        """Input ``number`` starts: pictures take the log's width and at most its height."""
+        region = self._log.scrollable_content_region
+        if region.width:
+            self._engine.display_width = region.width
+            self._engine.display_rows = max(8, region.height - 1)
+        self._run = number
+
+    def _from_code_thread(self, block: DisplayBlock) -> None:
+        self._loop.call_soon_threadsafe(self._show, self._run, block)
+
+    def _show(self, run: int, block: DisplayBlock) -> None:
+        if run == self._run:
+            self._blocks.show(self._log, block.block_id, "\n".join(block.lines))
+
+    def finish(self) -> None:
+        """The input ended: remove the live pictures (the result holds the final ones)."""
+        self._run = 0
+        self._blocks.remove(self._log)
+
+    def forget(self) -> None:
+        """The log was cleared: nothing shown is live any more."""
+        self._blocks = LiveBlocks()

@@ -1,64 +1,69 @@
 """The REPL pane: a tensor REPL over the shared workspace, with a variable pane and memory view.
 
-The screen wires widgets to the headless :class:`~tui_lab.core.repl.engine.ReplEngine`:
-code runs in a thread worker (the UI stays live; ctrl+c interrupts it), results are
-rendered into a bounded log, and the variable pane follows every workspace change.
+The screen composes widgets and wires them to a plain
+:class:`~tui_lab.ui.repl.controller.ReplController` (engine, history, running input): code
+runs in a thread worker (the UI stays live; ctrl+c interrupts it), results are rendered into
+a bounded log laid out for its width, and the variable pane follows every workspace change.
+Layout lives in ``repl.tcss``. The first frame pays only for the widgets: reading the history,
+the variable pane's first fill and syntax highlighting come right after it.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import OptionList, RichLog, Static
 from textual.worker import Worker, WorkerState
 
-from tui_lab.core.repl.complete import complete
-from tui_lab.core.repl.engine import ReplEngine, RunResult
-from tui_lab.core.repl.examples import EXAMPLES, example_by_key
-from tui_lab.core.repl.history import History
-from tui_lab.core.repl.inspect import variable_details
-from tui_lab.core.repl.memory import take_fingerprints
 from tui_lab.core.workspace import WorkspaceChange
 from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.pane import PaneScreen
 from tui_lab.ui.repl.editor import ReplInput
 from tui_lab.ui.repl.keys import BANNER, LOG_MAX_LINES
 from tui_lab.ui.repl.modals import BroadcastScreen, InputPromptScreen
-from tui_lab.ui.repl.render import ResultStyles, echo_input, render_result
+from tui_lab.ui.repl.render import (
+    Block,
+    LivePictures,
+    ResultStyles,
+    echo_input,
+    render_blocks,
+    render_late_output,
+)
 from tui_lab.ui.repl.variables import VariablePane
 from tui_lab.ui.requests import InsertCode, InspectTensor, PaneRequest, UseAsTrainingData
+from tui_lab.ui.theme import escape_markup
+
+if TYPE_CHECKING:  # the engine, history and inspection load right after the first frame
+    from tui_lab.core.repl.engine import ReplEngine, RunResult
+    from tui_lab.core.repl.history import History
+    from tui_lab.ui.repl.controller import ReplController
+
+
+class LateOutputArrived(Message):
+    """A thread started by an earlier input printed after that input finished."""
 
 
 class ReplScreen(PaneScreen):
     """A tensor REPL as good as IPython: code runs in the shared workspace, a variable pane that knows tensors, a memory view and a broadcasting explainer."""
 
     PANE = "repl"
-    DEFAULT_CSS = """
-    ReplScreen #repl-columns { height: 1fr; }
-    ReplScreen #repl-main { width: 1fr; }
-    ReplScreen #repl-log { height: 1fr; scrollbar-size-vertical: 1; }
-    ReplScreen #repl-completions { display: none; height: auto; max-height: 8; border: round $accent; }
-    ReplScreen #repl-status { height: 1; color: $text-muted; padding: 0 1; }
-    ReplScreen #repl-status.-running { color: $warning; text-style: bold; }
-    ReplScreen #repl-side { width: 38%; min-width: 28; max-width: 56; }
-    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.history = History.load()
-        self.engine: ReplEngine | None = None
-        self._started: float | None = None
-        self._running_number = 0
+        self.controller: ReplController | None = None
+        self._pending: list[str] = []  # inputs sent before the controller exists (right after start-up)
         self._closing = False
         self._ticker: Timer | None = None
         self._styles: ResultStyles | None = None
+        self._live: LivePictures | None = None  # plots (a d2l.Animator) drawn while code runs
 
     # -- layout -----------------------------------------------------------------------
 
@@ -70,8 +75,18 @@ class ReplScreen(PaneScreen):
                 )
                 yield OptionList(id="repl-completions")
                 yield Static(id="repl-status")
-                yield ReplInput(self.history, id="repl-input")
+                yield ReplInput(id="repl-input")
             yield VariablePane(id="repl-side")
+
+    @property
+    def history(self) -> History | None:
+        """The input history (None until it has been read, right after the first frame)."""
+        return self.controller.history if self.controller is not None else None
+
+    @property
+    def engine(self) -> ReplEngine | None:
+        """The engine (None before the screen is mounted)."""
+        return self.controller.engine if self.controller is not None else None
 
     @property
     def editor(self) -> ReplInput:
@@ -92,24 +107,53 @@ class ReplScreen(PaneScreen):
     def styles_for_results(self) -> ResultStyles:
         """Theme-derived styles (rebuilt when the theme changes)."""
         if self._styles is None:
-            self._styles = ResultStyles(self.app.get_css_variables())
+            self._styles = ResultStyles(self.app)
         return self._styles
 
+    def log_width(self) -> int | None:
+        """The log's width in columns (what tensors are laid out for); None before layout."""
+        width = self.log_view.scrollable_content_region.width
+        return width if width >= 20 else None
+
     def on_mount(self) -> None:
-        self.engine = ReplEngine(self.workspace, input_provider=self._ask_input)
         self.editor.popup = self.query_one("#repl-completions", OptionList)
         for line in BANNER:
             self.log_view.write(Text(line, style="dim"))
         self._ticker = self.set_interval(0.1, self._tick, pause=True)
-        self.watch(self.app, "torch_ready", self._torch_ready_changed)
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self.editor.focus()
+        self._set_status()
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """What the first frame does not need: the engine, the history file, the variable list, state problems."""
+        from tui_lab.ui.repl.controller import ReplController
+
+        controller = ReplController(self.workspace, input_provider=self._ask_input)
+        controller.engine.late.on_pending = self._late_output_pending
+        self._live = LivePictures(controller.engine, self.log_view)
+        self.controller = controller
+        self._tell(controller.load_state())
+        self.editor.input_history = controller.history
+        self.watch(self.app, "torch_ready", self._torch_ready_changed)
+        pending, self._pending = self._pending, []
+        for source in pending:
+            self.run_source(source)
+
+    def _late_output_pending(self) -> None:
+        """Called from a user thread: wake the UI once to show what it printed."""
+        self.post_message(LateOutputArrived())
+
+    def _tell(self, notices: Iterable[str]) -> None:
+        for notice in notices:
+            self.notify(escape_markup(notice), title="REPL state", severity="warning", timeout=10)
 
     def on_unmount(self) -> None:
         """The app is closing: stop running code, so its thread does not keep the process alive."""
         self._closing = True
-        if self.engine is not None:
-            self.engine.interrupt()
+        if self.controller is not None:
+            self.controller.engine.late.on_pending = None
+            self.controller.interrupt()
 
     def on_key(self, event: events.Key) -> None:
         """A printable key typed in the variable list goes to the input (Enter and arrows stay with the list)."""
@@ -132,20 +176,22 @@ class ReplScreen(PaneScreen):
 
     def _set_status(self) -> None:
         status = self.query_one("#repl-status", Static)
-        running = self._started is not None
+        controller = self.controller
+        running = controller is not None and controller.running
         status.set_class(running, "-running")
-        number = self.engine.execution_count if self.engine else 1
-        if running and self._started is not None:
-            elapsed = time.monotonic() - self._started
-            what = "running" if self.lab.torch_ready else "waiting for torch"
-            status.update(f"In [{self._running_number}] {what}… {elapsed:.1f} s · ctrl+c interrupts")
-        elif not self.lab.torch_ready:
-            status.update(f"In [{number}]: (torch is loading; you can type already)")
-        else:
-            status.update(f"In [{number}]:")
+        status.update(controller.status(self.lab.torch_ready) if controller is not None else "In [1]:")
 
     def _tick(self) -> None:
         self._set_status()
+
+    def _write(self, blocks: Iterable[Block]) -> None:
+        """Write blocks to the log; one wider than the log keeps its layout and scrolls sideways."""
+        log = self.log_view
+        for renderable, width in blocks:
+            if width is None:
+                log.write(renderable)
+            else:
+                log.write(renderable, width=max(width, log.scrollable_content_region.width, log.min_width))
 
     # -- running ----------------------------------------------------------------------
 
@@ -156,34 +202,41 @@ class ReplScreen(PaneScreen):
 
     def run_source(self, source: str) -> None:
         """Echo ``source`` as ``In [n]`` and run it in a worker."""
-        if not source.strip() or self.engine is None:
+        controller = self.controller
+        if controller is None:
+            if source.strip():
+                self._pending.append(source)
+                self.editor.clear()
             return
-        if self._started is not None:
-            self.notify("Code is still running; ctrl+c interrupts it.", title="REPL", severity="warning")
+        number = controller.next_number
+        refused = controller.begin(source)
+        if refused == "empty":
             return
-        self.history.add(source)
+        if refused is not None:
+            self.notify(refused, title="REPL", severity="warning")
+            return
+        self._tell(controller.notices())
         self.editor.clear()
-        self._running_number = self.engine.execution_count
-        for line in echo_input(self.engine.execution_count, source.rstrip("\n"), self.styles_for_results):
+        for line in echo_input(number, source.rstrip("\n"), self.styles_for_results):
             self.log_view.write(line)
-        self._started = time.monotonic()
+        if self._live is not None:
+            self._live.start(number)
         if self._ticker is not None:
             self._ticker.resume()
         self._set_status()
-        self._run_in_worker(source)
+        self._run_in_worker(source, self.log_width())
 
     @work(thread=True, exclusive=True, group="repl-run", exit_on_error=False)
-    def _run_in_worker(self, source: str) -> RunResult | None:
+    def _run_in_worker(self, source: str, width: int | None) -> RunResult | None:
         """Run in a daemon thread and wait for it, so quitting never waits for a long C-level call."""
-        engine = self.engine
-        assert engine is not None
+        controller = self.controller
+        assert controller is not None
         results: list[RunResult] = []
         failures: list[BaseException] = []
 
         def run() -> None:
             try:
-                self.workspace.wait_ready()
-                results.append(engine.run(source))
+                results.append(controller.run(source, width))
             except BaseException as error:  # noqa: BLE001 - reported by the worker below
                 failures.append(error)
 
@@ -199,8 +252,9 @@ class ReplScreen(PaneScreen):
         return results[0]
 
     def _show_result(self, result: RunResult) -> None:
-        for renderable in render_result(result, self.styles_for_results):
-            self.log_view.write(renderable)
+        if self._live is not None:
+            self._live.finish()  # the result holds the final pictures, in order
+        self._write(render_blocks(result, self.styles_for_results, self.log_width()))
         if result.exit_requested:
             self.notify("tui-lab keeps running. Press ctrl+q to quit.", title="exit() ignored")
         self._finish_run()
@@ -208,8 +262,20 @@ class ReplScreen(PaneScreen):
         if self.variables.selected in result.changed or any(e.name == self.variables.selected for e in result.memory):
             self._load_details(self.variables.selected)
 
+    @on(LateOutputArrived)
+    def _late_output(self, event: LateOutputArrived) -> None:
+        event.stop()
+        if self.controller is None:
+            return
+        chunks, dropped = self.controller.take_late_output()
+        if chunks or dropped:
+            self._write(render_late_output(list(chunks), dropped, self.styles_for_results))
+
     def _finish_run(self) -> None:
-        self._started = None
+        if self.controller is not None:
+            self.controller.finish()
+        if self._live is not None:
+            self._live.finish()
         if self._ticker is not None:
             self._ticker.pause()
         self._set_status()
@@ -249,31 +315,42 @@ class ReplScreen(PaneScreen):
 
     def action_interrupt(self) -> None:
         """Interrupt running code, or clear the input when nothing runs."""
-        if self.engine is not None and self.engine.running:
-            self.engine.interrupt()
+        if self.controller is not None and self.controller.engine.running:
+            self.controller.interrupt()
             self.query_one("#repl-status", Static).update("interrupting…")
             return
         self.editor.hide_completions()
         self.editor.clear()
-        self.history.reset()
+        if self.history is not None:
+            self.history.reset()
         self.editor.focus()
 
     def action_clear_output(self) -> None:
         """Empty the output log."""
         self.log_view.clear()
+        if self._live is not None:
+            self._live.forget()
+
+    def action_toggle_variables(self) -> None:
+        """Hide or show the variable pane (the log takes the whole width; the next output uses it)."""
+        hidden = not self.has_class("-variables-hidden")
+        self.set_class(hidden, "-variables-hidden")
+        if hidden and self.focused is not None and self.focused in self.variables.walk_children():
+            self.editor.focus()
 
     def action_toggle_focus(self) -> None:
         """Move focus between the input and the variable list."""
         if self.focused is self.variables.options:
             self.editor.focus()
         else:
+            self.set_class(False, "-variables-hidden")
             self.variables.options.focus()
             if self.variables.options.cursor < 0 and self.variables.options.row_count:
                 self.variables.options.cursor = 0
 
     def action_search_history(self) -> None:
         """Pick a past input by substring."""
-        entries = self.history.search("")
+        entries = self.history.search("") if self.history is not None else []
         if not entries:
             self.notify("No history yet.", title="History")
             return
@@ -291,6 +368,8 @@ class ReplScreen(PaneScreen):
 
     def action_insert_example(self) -> None:
         """Insert a course snippet into the input."""
+        from tui_lab.core.repl.examples import EXAMPLES, example_by_key
+
         choices = [(e.key, f"{e.section} · {e.title}") for e in EXAMPLES]
 
         def picked(key: str | None) -> None:
@@ -321,14 +400,14 @@ class ReplScreen(PaneScreen):
     def _selected_or_warn(self) -> str | None:
         name = self.variables.selected
         if name is None:
-            self.notify("Select a variable first: F6, then ↑/↓.", title="No variable selected", severity="warning")
+            self.notify("Select a variable first: ctrl+f, then ↑/↓.", title="No variable selected", severity="warning")
         return name
 
     def action_inspect_graph(self) -> None:
         """Open the selected variable in the Graph pane."""
         name = self._selected_or_warn()
         if name is not None:  # the source lets the Graph pane's checks re-evaluate name from its leaves
-            source = self.engine.replay_source() if self.engine is not None else ""
+            source = self.controller.replay_source() if self.controller is not None else ""
             self.lab.send(InspectTensor(name, source))
 
     def action_use_as_training_data(self) -> None:
@@ -342,7 +421,7 @@ class ReplScreen(PaneScreen):
         name = self._selected_or_warn()
         if name is not None:
             self.workspace.delete([name], "repl")
-            self.notify(f"Deleted {name}.", title="Workspace")
+            self.notify(f"Deleted {escape_markup(name)}.", title="Workspace")
 
     # -- completion and details -----------------------------------------------------------
 
@@ -353,7 +432,8 @@ class ReplScreen(PaneScreen):
 
     @work(thread=True, exclusive=True, group="repl-complete", exit_on_error=False)
     def _complete_in_worker(self, source: str, line: int, column: int) -> None:
-        found = complete(source, line, column, self.workspace.namespace, timeout=1.0)
+        assert self.controller is not None
+        found = self.controller.complete(source, line, column)
         self.app.call_from_thread(self.editor.show_completions, found)
 
     @on(VariablePane.VariableHighlighted)
@@ -368,17 +448,18 @@ class ReplScreen(PaneScreen):
 
     @work(thread=True, exclusive=True, group="repl-details", exit_on_error=False)
     def _details_in_worker(self, name: str) -> None:
-        value: Any = self.workspace.get(name)
-        try:
-            details = variable_details(name, value, take_fingerprints(self.workspace.user_items()))
-        except Exception as error:  # noqa: BLE001 - show why, keep the pane alive
-            self.app.call_from_thread(self.variables.show_details, None, f"{name}: {type(error).__name__}: {error}")
-            return
-        self.app.call_from_thread(self.variables.show_details, details)
+        assert self.controller is not None
+        details = self.controller.details(name)
+        if isinstance(details, str):
+            self.app.call_from_thread(self.variables.show_details, None, details)
+        else:
+            self.app.call_from_thread(self.variables.show_details, details)
 
     # -- workspace ------------------------------------------------------------------------
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:
+        if self.controller is None or not self.controller.state_loaded:
+            return  # the first fill comes after the first frame
         self.variables.refresh_rows(self.workspace)
         selected = self.variables.selected
         if selected is not None and change.source != "repl" and selected in change.changed:

@@ -8,6 +8,7 @@ screen in a worker for the highlighted name and handed to :meth:`VariablePane.sh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.segment import Segment
@@ -24,8 +25,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from tui_lab.core.repl.inspect import VariableDetails, variable_row
-from tui_lab.core.workspace import Workspace
+from tui_lab.core.text import one_line
+from tui_lab.ui.theme import safe_line, safe_text
+
+if TYPE_CHECKING:  # the list is first filled after the first frame; its summaries are imported then
+    from tui_lab.core.repl.inspect import VariableDetails
+    from tui_lab.core.workspace import Workspace
 
 SHADES = " ░▒▓█"
 
@@ -75,7 +80,8 @@ class VariableList(ScrollView, can_focus=True):
     def set_rows(self, rows: list[tuple[str, str]], keep: str | None) -> None:
         """Show ``rows``, keeping the cursor on ``keep`` when it is still listed."""
         self.rows = rows
-        self.virtual_size = Size(max((len(n) + len(s) + 1 for n, s in rows), default=0), len(rows))
+        widest = max((len(one_line(n)) + len(one_line(s)) + 1 for n, s in rows), default=0)
+        self.virtual_size = Size(widest, len(rows))
         names = [name for name, _ in rows]
         if keep in names:
             self.cursor = names.index(keep)
@@ -107,9 +113,12 @@ class VariableList(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         name, summary = self.rows[index]
         row_style = base + self.get_component_rich_style("variable-list--cursor") if index == self.cursor else base
-        segments = [
-            Segment(name, row_style + self.get_component_rich_style("variable-list--name", partial=True)),
-            Segment(" " + summary, row_style + self.get_component_rich_style("variable-list--summary", partial=True)),
+        segments = [  # names and summaries come from user code: controls shown as escapes, never sent
+            Segment(one_line(name), row_style + self.get_component_rich_style("variable-list--name", partial=True)),
+            Segment(
+                " " + one_line(summary),
+                row_style + self.get_component_rich_style("variable-list--summary", partial=True),
+            ),
         ]
         return Strip(segments).crop_extend(self.scroll_offset.x, self.scroll_offset.x + width, row_style)
 
@@ -140,7 +149,7 @@ class VariablePane(Vertical):
         yield VariableList(id="repl-vars")
         yield Static("Details", classes="repl-side-title")
         with VerticalScroll(id="repl-details-scroll"):
-            yield Static(Text("Select a variable (F6, then ↑/↓).", style="dim"), id="repl-details")
+            yield Static(Text("Select a variable (ctrl+f, then ↑/↓).", style="dim"), id="repl-details")
 
     @property
     def options(self) -> VariableList:
@@ -154,6 +163,8 @@ class VariablePane(Vertical):
 
     def refresh_rows(self, workspace: Workspace) -> None:
         """Rebuild the list from the workspace, keeping the highlighted name (metadata only, no data pass)."""
+        from tui_lab.core.repl.inspect import variable_row
+
         rows = []
         for name, value in workspace.user_items():
             try:
@@ -177,33 +188,33 @@ class VariablePane(Vertical):
         """Render the details of the selected variable (or a hint/error)."""
         target = self.query_one("#repl-details", Static)
         if error is not None:
-            target.update(Text(error, style="bold"))
+            target.update(safe_text(error, "bold"))
         elif details is None:
-            target.update(Text("Select a variable (F6, then ↑/↓).", style="dim"))
+            target.update(Text("Select a variable (ctrl+f, then ↑/↓).", style="dim"))
         else:
             target.update(render_details(details))
 
 
 def render_details(details: VariableDetails) -> RenderableType:
     """Fields as a two-column table, then the value grid or the heatmap, then any note."""
-    parts: list[RenderableType] = [Text(f"{details.name}: {details.title}", style="bold")]
+    parts: list[RenderableType] = [safe_line(f"{details.name}: {details.title}", "bold")]
     table = Table.grid(padding=(0, 1))
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
     for label, value in details.fields:
-        table.add_row(label, value)
+        table.add_row(safe_line(label), safe_text(value))
     parts.append(table)
     if details.grid is not None:
         grid = Table(show_header=False, box=None, padding=(0, 1), pad_edge=False)
         for _ in range(max(len(row) for row in details.grid)):
             grid.add_column(justify="right", no_wrap=True)
         for row in details.grid:
-            grid.add_row(*row)
+            grid.add_row(*(safe_line(cell) for cell in row))
         parts += [Text("values", style="bold"), grid]
     if details.heat is not None:
         parts.append(Text(f"heatmap (block means, {SHADES[1]} low … {SHADES[-1]} high)", style="bold"))
         for cells in details.heat:
             parts.append(Text("".join(SHADES[min(int(v * (len(SHADES) - 1) + 0.5), len(SHADES) - 1)] for v in cells)))
     if details.note:
-        parts.append(Text(details.note, style="dim"))
+        parts.append(safe_text(details.note, "dim"))
     return Group(*parts)

@@ -1,0 +1,124 @@
+"""What the REPL pane knows and does, as a plain object a test drives without Textual.
+
+:class:`ReplController` owns the engine, the input history and the state of the running
+input (which ``In [n]``, since when); it says what the status line reads, which problems
+with the state directory are still to be told, and what a thread printed late. The screen
+only composes widgets, forwards keys here and renders what comes back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tui_lab.core.repl.capture import Stream
+from tui_lab.core.repl.complete import Completion, complete
+from tui_lab.core.repl.engine import ReplEngine, RunResult
+from tui_lab.core.repl.history import History, history_path
+from tui_lab.core.repl.inspect import VariableDetails, variable_details
+from tui_lab.core.repl.memory import take_fingerprints
+from tui_lab.core.workspace import Workspace
+
+
+class ReplController:
+    """The REPL's engine, history and running input, without any widget.
+
+    ``input_provider`` answers ``input()`` from the running code. The history is created
+    empty and read by :meth:`load_state` (the screen calls it after its first frame).
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        input_provider: Callable[[str], str] | None = None,
+        history: History | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.history = history if history is not None else History(history_path())
+        self.engine = ReplEngine(workspace, input_provider=input_provider)
+        self.started: float | None = None
+        self.running_number = 0
+        self.state_loaded = False
+
+    # -- state ---------------------------------------------------------------------------
+
+    def load_state(self) -> list[str]:
+        """Read the history file; the problems met, each one sentence to show once."""
+        if not self.state_loaded:
+            self.state_loaded = True
+            self.history.read()
+        return self.history.take_notices()
+
+    def notices(self) -> list[str]:
+        """Problems with the state files not told yet (e.g. the history became read-only)."""
+        return self.history.take_notices()
+
+    # -- running -------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """True from :meth:`begin` until :meth:`finish`."""
+        return self.started is not None
+
+    @property
+    def next_number(self) -> int:
+        """The ``In [n]`` the next input gets."""
+        return self.engine.execution_count
+
+    def begin(self, source: str) -> str | None:
+        """Accept ``source`` to run (recorded in the history); otherwise the reason it is refused."""
+        if not source.strip():
+            return "empty"
+        if self.running:
+            return "Code is still running; ctrl+c interrupts it."
+        self.history.add(source)
+        self.running_number = self.engine.execution_count
+        self.started = time.monotonic()
+        return None
+
+    def run(self, source: str, width: int | None = None) -> RunResult:
+        """Run ``source`` (blocking: the screen calls this in a worker thread), laid out for ``width`` columns."""
+        self.workspace.wait_ready()
+        return self.engine.run(source, width=width)
+
+    def finish(self) -> None:
+        """The running input is over (its result shown, or the worker failed)."""
+        self.started = None
+
+    def interrupt(self) -> bool:
+        """Interrupt the running code; False when nothing runs."""
+        return self.engine.interrupt()
+
+    def status(self, torch_ready: bool, now: float | None = None) -> str:
+        """The status line: the prompt number, or what is running and for how long."""
+        if self.started is not None:
+            elapsed = (time.monotonic() if now is None else now) - self.started
+            what = "running" if torch_ready else "waiting for torch"
+            return f"In [{self.running_number}] {what}… {elapsed:.1f} s · ctrl+c interrupts"
+        if not torch_ready:
+            return f"In [{self.next_number}]: (torch is loading; you can type already)"
+        return f"In [{self.next_number}]:"
+
+    def take_late_output(self) -> tuple[list[tuple[Stream, str]], int]:
+        """What threads of earlier inputs printed since the last call, and how many characters were dropped."""
+        return self.engine.late.drain()
+
+    # -- asking about names ----------------------------------------------------------------
+
+    def replay_source(self) -> str:
+        """The successful inputs, for the Graph pane's checks."""
+        return self.engine.replay_source()
+
+    def complete(self, source: str, line: int, column: int) -> Completion:
+        """Completion candidates (blocking, bounded to a second)."""
+        return complete(source, line, column, self.workspace.namespace, timeout=1.0)
+
+    def details(self, name: str) -> VariableDetails | str:
+        """Details of ``name``, or a one-line reason they could not be computed."""
+        value: Any = self.workspace.get(name)
+        try:
+            return variable_details(name, value, take_fingerprints(self.workspace.user_items()))
+        except Exception as error:  # noqa: BLE001 - a strange object gets a message, not a crash
+            return f"{name}: {type(error).__name__}: {error}"

@@ -1,0 +1,211 @@
+"""What the REPL log draws: tensors laid out for its width, no escape reaching the terminal, late output,
+state problems said once, and the editing details users noticed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from textual.pilot import Pilot
+from textual.widgets import OptionList, RichLog
+
+from tui_lab.core.repl.display import print_width
+from tui_lab.ui.app import TuiLabApp
+from tui_lab.ui.repl.editor import ReplInput
+from tui_lab.ui.repl.screen import ReplScreen
+from tui_lab.ui.repl.variables import VariableList
+
+AppFactory = Callable[..., TuiLabApp]
+
+
+def log_lines(app: TuiLabApp) -> list[str]:
+    log = app.screen.query_one("#repl-log", RichLog)
+    return [strip.text.rstrip() for strip in log.lines]
+
+
+def drawn_text(app: TuiLabApp) -> str:
+    """Every segment the log and the variable list would send to the terminal."""
+    log = app.screen.query_one("#repl-log", RichLog)
+    rows = app.screen.query_one("#repl-vars", VariableList)
+    parts = [segment.text for strip in log.lines for segment in strip]
+    parts += [segment.text for y in range(rows.size.height) for segment in rows.render_line(y)]
+    return "".join(parts)
+
+
+async def run(pilot: Pilot[Any], text: str) -> None:
+    """Type ``text`` and Enter, then wait until the run's result is in the log."""
+    editor = pilot.app.screen.query_one("#repl-input", ReplInput)
+    editor.load_text(text)
+    editor.move_cursor(editor.document.end)
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def torch_lines(expression: Callable[[], object], width: int) -> list[str]:
+    with print_width(width):
+        return repr(expression()).splitlines()
+
+
+def contains_run(lines: list[str], wanted: list[str]) -> bool:
+    """``wanted`` appears in ``lines`` as consecutive, whole lines."""
+    return any(lines[i : i + len(wanted)] == wanted for i in range(len(lines) - len(wanted) + 1))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_tensor_rows_are_laid_out_by_torch_for_the_log_never_rewrapped(
+    make_app: AppFactory, size: tuple[int, int]
+) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=size) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplScreen)
+        width = screen.log_width()
+        assert width is not None
+        await run(pilot, "x = torch.arange(12); x")
+        await run(pilot, "torch.manual_seed(0)\ntorch.randn(3, 10)")
+        lines = [re.sub(r"^Out\[\d+\]: ", "", line) for line in log_lines(app)]
+        arange = torch_lines(lambda: torch.arange(12), width)
+        torch.manual_seed(0)
+        randn = torch.randn(3, 10)
+        rows = torch_lines(lambda: randn, width)
+        assert contains_run(lines, arange) and contains_run(lines, rows)
+        assert all(len(line) <= width for line in lines if line.startswith(("tensor", " ")))
+        if size == (120, 40):
+            assert "Out[1]: tensor([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11])" in log_lines(app)
+
+
+async def test_hiding_the_variable_pane_widens_the_log(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplScreen)
+        narrow = screen.log_width()
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        wide = screen.log_width()
+        assert narrow is not None and wide is not None and wide > narrow + 20
+        assert not screen.variables.display or not screen.variables.region.width
+        await run(pilot, "torch.arange(12)")
+        assert "Out[1]: tensor([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11])" in log_lines(app)
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert screen.log_width() == narrow
+
+
+async def test_escape_sequences_from_output_and_names_never_reach_the_terminal(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run(pilot, 'print("\\x1b]52;c;U1RUZXJt\\x1b\\\\")')
+        await run(pilot, 'globals()["v\\x1b]52;c;dmFybmFtZQ==\\x07"] = 1')
+        await run(pilot, 'print("\\x1b[2J\\x1b]0;TITLE\\x07 and \\x9b31m")')
+        await run(pilot, 'raise ValueError("\\x1b]52;c;RVJS\\x07")')
+        await run(pilot, "print('\\x1b[31mred\\x1b[0m plain')")
+        drawn = drawn_text(app)
+        assert "\x1b" not in drawn and "\x07" not in drawn and "\x9b" not in drawn
+        lines = log_lines(app)
+        assert "␛]52;c;U1RUZXJt␛\\" in lines
+        assert any("␛]52;c;RVJS␇" in line for line in lines)
+        rows = app.screen.query_one("#repl-vars", VariableList)
+        assert any(name.startswith("v\x1b") for name, _ in rows.rows)  # the name itself is kept
+        assert "v␛]52;c;dmFybmFtZQ==␇" in drawn
+        red = next(strip for strip in app.screen.query_one("#repl-log", RichLog).lines if "red plain" in strip.text)
+        colour = next(seg.style for seg in red if seg.text.startswith("red"))
+        assert colour is not None and colour.color is not None  # SGR colours survive, as styles
+
+
+async def test_a_thread_printing_after_its_input_shows_late_output(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run(pilot, "import threading\ngo = threading.Event()")
+        await run(pilot, "t = threading.Thread(target=lambda: (go.wait(30), print('late hello')))\nt.start()")
+        app.workspace["go"].set()
+        app.workspace["t"].join(30)
+        for _ in range(200):  # bounded: the message is posted by the thread's write
+            if "late hello" in log_lines(app):
+                break
+            await pilot.pause(0.01)
+        lines = log_lines(app)
+        assert "late hello" in lines
+        assert any(line.startswith("late output") for line in lines[: lines.index("late hello")])
+
+
+async def test_the_saving_memory_example_reads_as_the_course_says(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.press(*"saving memory", "enter")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = "\n".join(log_lines(app))
+        view = text[text.index("memory view:") :]
+        assert "line 8: Z[:] = X + Y" in view and "Z in place" in view
+        assert "line 9: X += Y" in view and "X in place" in view
+        assert "Y new storage" in view and "X new storage" not in view and "moved" not in view
+
+
+async def test_memory_lines_wrap_with_an_indent(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run(pilot, "Y = torch.ones(3)")
+        await run(pilot, "Y = Y + 1")
+        lines = log_lines(app)
+        start = next(i for i, line in enumerate(lines) if "Y new storage" in line)
+        assert lines[start + 1].startswith("    ") and lines[start + 1].strip()
+
+
+async def test_bare_exit_and_carets(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run(pilot, "exit")
+        assert any("Use ctrl+q to quit tui-lab" in line for line in log_lines(app))
+        await run(pilot, "1/0")
+        lines = log_lines(app)
+        code = next(i for i, line in enumerate(lines) if line.strip() == "1/0" and "In [" not in line)
+        assert lines[code + 1].index("^") == lines[code].index("/")
+
+
+async def test_backspace_in_indentation_removes_one_level(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = app.screen.query_one("#repl-input", ReplInput)
+        await pilot.press(*"for i in range(2):", "enter", *"if i:", "enter")
+        assert editor.text.endswith("\n        ")
+        await pilot.press("backspace")
+        assert editor.text.endswith("\n    ")
+        await pilot.press("backspace")
+        assert editor.text == "for i in range(2):\n    if i:\n"
+        await pilot.press(*"x = 1 ", "backspace")
+        assert editor.text.endswith("\nx = 1")
+
+
+async def test_completion_inside_a_call_offers_keyword_arguments(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run(pilot, "x = torch.ones(3)")
+        await pilot.press(*"torch.sum(x, di", "tab")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        popup = app.screen.query_one("#repl-completions", OptionList)
+        assert popup.display and str(popup.get_option_at_index(0).prompt) == "dim="
+        await pilot.press("enter")
+        assert app.screen.query_one("#repl-input", ReplInput).text == "torch.sum(x, dim="
+
+
+async def test_state_problems_are_said_once_and_the_repl_still_runs(make_app: AppFactory, lab_home: Path) -> None:
+    lab_home.mkdir(parents=True, exist_ok=True)
+    (lab_home / "state").write_text("a file where the state folder belongs")
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run(pilot, "a = 1")
+        await run(pilot, "b = 2")
+        await pilot.press("up")
+        assert app.screen.query_one("#repl-input", ReplInput).text == "b = 2"
+        said = [n.message for n in app._notifications if "history" in n.message]
+        assert len(said) == 1 and "new inputs won" in said[0]
+        assert app.workspace["b"] == 2
