@@ -7,6 +7,12 @@ same process. The course's baselines are its own loops: ``DataLoader(TensorDatas
 with ``nn.Linear`` (3.3) and the ``random.shuffle`` ``data_iter`` with autograd (3.2); at small
 batches they are timed over their first ``--baseline-steps`` steps, since their rate is flat.
 
+Sections (``--skip`` takes a comma list): throughput, app, plot, stop (the core's stop latency per engine at
+0.2 s and 1.5 s into a run), closed (the closed form at 10M rows against float64 lstsq), sweep (8 learning
+rates as one batched program against 8 runs one after another, issue #15), dist (``tui-lab train
+--nproc-per-node 2`` against one process, gloo on the CPU). ``--quick`` runs only the new sections. The GPU
+figures of issue #10 come from ``bench/gpu.py``.
+
 Targets (issue #6): concise ≥ 50× the DataLoader loop at batch 4096; manual gradient ≥ 10× the
 autograd loop at batch 10; the app's worker ≥ 0.9× the bare loop; event-loop lag p99 ≤ 5 ms and
 max ≤ 20 ms while training; a plot redraw ≤ 20 ms at 1k and 100k points. On an H100 with
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import statistics
 import sys
@@ -36,6 +43,7 @@ from torch.utils import data as tdata  # noqa: E402
 from tui_lab.core.train.config import TrainConfig  # noqa: E402
 from tui_lab.core.train.data import Dataset, synthetic_data  # noqa: E402
 from tui_lab.core.train.runner import run  # noqa: E402
+from tui_lab.core.train.sweep import run_sweep  # noqa: E402
 
 BATCHES = (10, 256, 4096)
 
@@ -128,18 +136,28 @@ def throughput(args: argparse.Namespace, data: Dataset) -> None:
 @contextlib.asynccontextmanager
 async def started_run(config: TrainConfig, device: str) -> AsyncIterator[tuple[Any, Any]]:
     """A headless app on the Train pane with ``config`` already started; yields (pilot, screen)."""
+    import tempfile
+
     from tui_lab.core.workspace import Workspace
     from tui_lab.ui.app import TuiLabApp
     from tui_lab.ui.train.screen import TrainScreen
 
+    home = tempfile.TemporaryDirectory(prefix="tui-lab-bench-")
+    os.environ["TUI_LAB_HOME"] = home.name  # no saved session to offer, no state of the user's touched
     workspace = Workspace()
     workspace.load_preloads()
     app = TuiLabApp(workspace=workspace, pane="train", device=device)
     async with app.run_test(size=(120, 40)) as pilot:
         while not app.torch_ready:
             await pilot.pause()
+        for _ in range(100):
+            if isinstance(app.screen, TrainScreen):
+                break
+            await pilot.pause()
+        else:
+            await pilot.press("f5")
         screen = app.screen
-        assert isinstance(screen, TrainScreen)
+        assert isinstance(screen, TrainScreen), type(screen)
         screen.form.load(config)
         screen.action_start_run()
         yield pilot, screen
@@ -173,7 +191,7 @@ async def app_stop_latency(config: TrainConfig, device: str, after: float = 1.5)
         await asyncio.sleep(after)
         start = time.perf_counter()
         screen.action_stop_run()
-        while screen.current is not None:
+        while screen.runs.current is not None:
             await asyncio.sleep(0.001)
         return time.perf_counter() - start
 
@@ -256,6 +274,128 @@ def plot_redraw(args: argparse.Namespace) -> None:
             )
 
 
+def core_stop_latency(config: TrainConfig, device: str, after: float, data: Dataset | None = None) -> float:
+    """Seconds from ``should_stop`` turning true (``after`` s into ``run``) to ``run`` returning."""
+    began = time.perf_counter()
+    asked: list[float] = []
+
+    def stop() -> bool:
+        if time.perf_counter() - began >= after:
+            asked.append(asked[0] if asked else time.perf_counter())
+            return True
+        return False
+
+    run(config, device, should_stop=stop, dataset=data)
+    return time.perf_counter() - (asked[0] if asked else began)
+
+
+def stop_latency(args: argparse.Namespace) -> None:
+    print(f"== stop latency in the core (should_stop true at 0.2 s / 1.5 s), N = 1M, batch 10, {args.device} ==")
+    X, y = synthetic_data((2.0, -3.4), 4.2, 1_000_000, 0.01, 0)
+    data = Dataset(X, y, (2.0, -3.4), 4.2, "synthetic")
+    for impl in ("scratch", "concise", "manual"):
+        config = TrainConfig(impl=impl, n=data.n, batch_size=10, epochs=3)
+        cells = []
+        for after in (0.2, 1.5):
+            waits = [core_stop_latency(config, args.device, after, data) for _ in range(args.repeats)]
+            cells.append(
+                f"at {after} s: median {statistics.median(waits) * 1000:.0f} ms, max {max(waits) * 1000:.0f} ms"
+            )
+        print(f"{impl:>8}: " + "; ".join(cells) + " (target <= 500)")
+
+
+def closed_at_scale(args: argparse.Namespace, n: int = 10_000_000) -> None:
+    from tui_lab.core.train.closed import augment, solve
+
+    print(f"== closed form at N = {n:,} on {args.device} (chunked float64 normal equations) ==")
+    X, y = synthetic_data((2.0, -3.4), 4.2, n, 0.01, 0)
+    Xd, yd = X.to(args.device), y.to(args.device)
+    sync(args.device)
+    times = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        solution = solve(Xd, yd)
+        sync(args.device)
+        times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    exact = torch.linalg.lstsq(augment(X.double()), y.double().unsqueeze(1), driver="gelsd").solution[:, 0]
+    lstsq_s = time.perf_counter() - start
+    relative = float(((solution.theta.double() - exact).abs() / exact.abs()).max())
+    print(
+        f"solve {statistics.median(times) * 1000:.0f} ms ({solution.method}{'; ' + '; '.join(solution.notes) if solution.notes else ''}); "
+        f"float64 lstsq on the CPU {lstsq_s * 1000:.0f} ms; max relative difference {relative:.1e} (target <= 1e-6)"
+    )
+
+
+def sweep_rates(args: argparse.Namespace) -> None:
+    rates = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.05, 0.005)
+    print(f"== learning-rate sweep, 8 rates: one batched program vs 8 runs one after another ({args.device}) ==")
+    for impl in ("manual", "scratch"):
+        for batch, n in ((10, args.sweep_n), (4096, 1_000_000)):
+            X, y = synthetic_data((2.0, -3.4), 4.2, n, 0.01, 0)
+            data = Dataset(X, y, (2.0, -3.4), 4.2, "synthetic")
+            configs = [TrainConfig(impl=impl, n=n, batch_size=batch, epochs=1, lr=lr) for lr in rates]
+            batched, one, sequential = [], [], []
+            for _ in range(args.repeats):
+                start = time.perf_counter()
+                run_sweep(configs, args.device, dataset=data)
+                batched.append(time.perf_counter() - start)
+                times = []
+                for config in configs:
+                    start = time.perf_counter()
+                    run(config, args.device, dataset=data)
+                    times.append(time.perf_counter() - start)
+                one.append(times[0])
+                sequential.append(sum(times))
+            b, o, s_ = statistics.median(batched), statistics.median(one), statistics.median(sequential)
+            print(
+                f"{impl:>8} batch {batch:>4} N = {n:,}: batched {b:.2f} s, 8 sequential {s_:.2f} s ({s_ / b:.1f}x faster), "
+                f"one run {o:.2f} s, batched / one run {b / o:.2f} (target <= 2)"
+            )
+
+
+def cli_rate(args: list[str], threads: int = 0) -> tuple[float, float]:
+    """(samples/s while training, wall seconds) of one ``tui-lab train --json`` run (``threads``: OMP_NUM_THREADS)."""
+    import json
+    import os
+    import subprocess
+
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)} if threads else None
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "tui_lab.cli.train", "--json", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return float(json.loads(done.stdout.splitlines()[-1])["samples_per_s"]), time.perf_counter() - start
+
+
+def data_parallel(args: argparse.Namespace) -> None:
+    print("== data parallel: tui-lab train --nproc-per-node 2 (gloo) vs one process, training samples/s ==")
+    common = ["--impl", "manual", "--n", str(args.dist_n), "--epochs", "3", "--device", "cpu"]
+    cores = os.cpu_count() or 1
+    print(
+        f"(each of the 2 processes gets OMP_NUM_THREADS={max(1, cores // 2)}; one process is shown with torch's default threads and with that many)"
+    )
+    for batch in (4096, 256):
+        one = [cli_rate([*common, "--batch-size", str(batch)]) for _ in range(args.repeats)]
+        same = [cli_rate([*common, "--batch-size", str(batch)], max(1, cores // 2)) for _ in range(args.repeats)]
+        weak = [cli_rate([*common, "--batch-size", str(batch), "--nproc-per-node", "2"]) for _ in range(args.repeats)]
+        half = [
+            cli_rate([*common, "--batch-size", str(batch // 2), "--nproc-per-node", "2"]) for _ in range(args.repeats)
+        ]
+        r1, rs, r2, rh = (statistics.median(r for r, _ in runs) for runs in (one, same, weak, half))
+        w1, w2 = statistics.median(w for _, w in one), statistics.median(w for _, w in weak)
+        print(
+            f"batch {batch}: 1 process {r1:,.0f} ({rs:,.0f} with the per-process threads); "
+            f"2 processes x {batch} {r2:,.0f} (ratio {r2 / r1:.2f}, {r2 / rs:.2f}); "
+            f"2 processes x {batch // 2} (same global batch) {rh:,.0f} (ratio {rh / r1:.2f}, {rh / rs:.2f}); "
+            f"wall incl. start-up {w1:.1f} s vs {w2:.1f} s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
@@ -264,10 +404,17 @@ def main() -> None:
     parser.add_argument("--baseline-steps", type=int, default=2000)
     parser.add_argument("--skip", default="", help="comma list of sections to skip: throughput,app,plot")
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (default: torch's choice)")
+    parser.add_argument(
+        "--quick", action="store_true", help="only the issue #10/#15 sections: stop, closed, sweep, dist"
+    )
+    parser.add_argument("--sweep-n", type=int, default=20_000, help="N of the batch-10 sweep (default: 20000)")
+    parser.add_argument("--dist-n", type=int, default=1_000_000, help="N of the data-parallel runs (default: 1M)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     skip = set(args.skip.split(","))
+    if args.quick:
+        skip |= {"throughput", "app", "plot"}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
     if args.device.startswith("cuda"):
         print(torch.cuda.get_device_name(args.device))
@@ -280,6 +427,14 @@ def main() -> None:
         app_overhead(args, data)
     if "plot" not in skip:
         plot_redraw(args)
+    if "stop" not in skip:
+        stop_latency(args)
+    if "closed" not in skip:
+        closed_at_scale(args)
+    if "sweep" not in skip:
+        sweep_rates(args)
+    if "dist" not in skip and not args.device.startswith("cuda"):
+        data_parallel(args)
     print(f"(bench took {time.perf_counter() - started:.0f} s)")
 
 
