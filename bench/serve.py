@@ -17,6 +17,7 @@ Exits 0 with a note when Chromium or Playwright is absent.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import statistics
@@ -42,12 +43,13 @@ from tests.browser.harness import (  # noqa: E402
 LETTERS = "zqxjkvbwyfzqxjkvbwyf"
 
 
-def first_frame_ms(page: object, url: str) -> float:
-    """Open ``url`` in ``page`` and return ms from navigation start to the first painted frame."""
+def first_frame_ms(page: object, url: str) -> tuple[float, float]:
+    """Open ``url`` in ``page``: ms from navigation start to the first painted frame, and to the websocket's open."""
     page.goto(url)  # type: ignore[attr-defined]
     page.wait_for_function("() => window.__tuiLab && window.__tuiLab.firstPaint !== null",  # type: ignore[attr-defined]
                            timeout=120_000, polling=20)
-    return float(page.evaluate("() => window.__tuiLab.firstPaint"))  # type: ignore[attr-defined]
+    paint, opened = page.evaluate("() => [window.__tuiLab.firstPaint, window.__tuiLab.wsOpen]")  # type: ignore[attr-defined]
+    return float(paint), float(opened)
 
 
 def key_round_trips(page: object, count: int) -> list[float]:
@@ -72,6 +74,7 @@ def main() -> int:
     parser.add_argument("--opens", type=int, default=5, help="page opens (each starts an app) (default: 5)")
     parser.add_argument("--keys", type=int, default=40, help="keys typed (default: 40)")
     args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     reason = browser_missing()
     if reason:
         print(f"bench/serve.py skipped: {reason}")
@@ -79,10 +82,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="tui-lab-bench-serve-") as tmp:
         home = Path(tmp)
         with served(["--max-sessions", "2"], home / "home") as server, chromium(home / "profile") as browser:
-            frames = []
+            frames, opens = [], []
             for attempt in range(args.opens):
                 page = browser.new_page()
-                frames.append(first_frame_ms(page, server.url))
+                frame, opened = first_frame_ms(page, server.url)
+                frames.append(frame)
+                opens.append(opened)
                 if attempt == args.opens - 1:
                     wait_for_screen(page, r"In \[1\]", 120)
                     keys = key_round_trips(page, args.keys)
@@ -90,12 +95,15 @@ def main() -> int:
                 wait_until(lambda: not app_processes(server.process.pid), 30, "the visitor's app to stop")
             print(f"page open → first app frame: median {statistics.median(frames):.0f} ms "
                   f"(min {min(frames):.0f}, max {max(frames):.0f}, {len(frames)} opens; goal ≤ 1500 ms)")
+            app_start = [frame - opened for frame, opened in zip(frames, opens, strict=True)]
+            print(f"  of which page and scripts → websocket open: median {statistics.median(opens):.0f} ms; "
+                  f"app process start → first frame: median {statistics.median(app_start):.0f} ms")
             print(f"key → screen updated:       median {statistics.median(keys):.1f} ms "
                   f"(p90 {sorted(keys)[int(0.9 * (len(keys) - 1))]:.1f}, max {max(keys):.1f}, {len(keys)} keys; "
                   "goal ≤ 50 ms)")
 
             for _ in range(2):
-                first_frame_ms(browser.new_page(), server.url)
+                first_frame_ms(browser.new_page(), server.url)  # two visitors, each with an app
             children = app_processes(server.process.pid)
             started = time.perf_counter()
             server.process.send_signal(signal.SIGINT)
@@ -104,6 +112,7 @@ def main() -> int:
             stopped = time.perf_counter() - started
             print(f"ctrl+c with {len(children)} visitors → server and apps gone: {stopped * 1000:.0f} ms "
                   "(goal ≤ 2000 ms)")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

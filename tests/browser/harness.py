@@ -155,11 +155,20 @@ def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05
 
 #: Runs before textual.js: catches the xterm.js Terminal the moment textual.js stores it as
 #: ``this.terminal``, then removes the trap. After every parsed write it records the first
-#: paint (ms since navigation start) and settles pending waits on the screen's text.
+#: paint (ms since navigation start) and settles pending waits on the screen's text. It also
+#: notes when the page's websocket opened.
 SCREEN_PROBE = """
 (() => {
-  const probe = { term: null, writes: 0, firstPaint: null, waiters: [] };
+  const probe = { term: null, writes: 0, firstPaint: null, wsOpen: null, waiters: [] };
   window.__tuiLab = probe;
+  const BrowserSocket = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const socket = new BrowserSocket(...args);
+    socket.addEventListener("open", () => { if (probe.wsOpen === null) probe.wsOpen = performance.now(); });
+    return socket;
+  };
+  window.WebSocket.prototype = BrowserSocket.prototype;
+  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
   probe.screen = () => {
     const term = probe.term;
     if (!term) return "";
