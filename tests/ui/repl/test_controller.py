@@ -1,0 +1,65 @@
+"""The REPL pane's controller, driven without Textual: running, refusing, status, history, late output."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from tui_lab.core.repl.history import history_path
+from tui_lab.core.workspace import Workspace
+from tui_lab.ui.repl.controller import ReplController
+
+
+def test_the_controller_imports_neither_textual_nor_rich() -> None:
+    code = "import sys, tui_lab.ui.repl.controller; print('textual' in sys.modules, 'rich' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_an_input_runs_with_its_number_and_status(workspace: Workspace) -> None:
+    controller = ReplController(workspace)
+    assert controller.status(torch_ready=True) == "In [1]:"
+    assert controller.begin("x = torch.arange(12); x") is None
+    assert controller.running and controller.status(True, now=controller.started + 1.25).startswith(
+        "In [1] running… 1.2 s"
+    )
+    assert controller.begin("1 + 1") == "Code is still running; ctrl+c interrupts it."
+    result = controller.run("x = torch.arange(12); x", width=50)
+    controller.finish()
+    assert result.value_repr == "tensor([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,\n        10, 11])"
+    assert not controller.running and controller.status(True) == "In [2]:"
+    assert controller.begin("   ") == "empty"
+
+
+def test_history_is_read_late_and_problems_are_told_once(workspace: Workspace, lab_home: Path) -> None:
+    history_path().parent.mkdir(parents=True, exist_ok=True)
+    history_path().write_text('["old = 1", "tru')  # cut short
+    controller = ReplController(workspace)
+    assert controller.history.entries == []  # nothing read before the first frame
+    notices = controller.load_state()
+    assert controller.history.entries == ["old = 1"] and len(notices) == 1 and ".corrupt-" in notices[0]
+    assert controller.load_state() == [] and controller.notices() == []
+
+
+def test_late_output_is_collected_for_the_ui(workspace: Workspace) -> None:
+    controller = ReplController(workspace)
+    go = threading.Event()
+    workspace.namespace["go"] = go
+    woken: list[bool] = []
+    controller.engine.late.on_pending = lambda: woken.append(True)
+    controller.run("import threading\nt = threading.Thread(target=lambda: (go.wait(30), print('late')))\nt.start()")
+    go.set()
+    workspace.namespace["t"].join(30)
+    assert controller.take_late_output() == ([("stdout", "late\n")], 0) and woken == [True]
+
+
+def test_details_of_a_strange_object_are_a_message(workspace: Workspace) -> None:
+    class Broken:
+        def __repr__(self) -> str:
+            raise RuntimeError("no repr")
+
+    workspace.namespace["odd"] = Broken()
+    controller = ReplController(workspace)
+    assert controller.details("odd") == "odd: RuntimeError: no repr"
