@@ -33,7 +33,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-URL_RE = re.compile(r"(http://\S+/\?token=[A-Za-z0-9_\-]+)")
+URL_RE = re.compile(r"(https?://\S+/\?token=[A-Za-z0-9_\-]+)\n")
+LISTENING_RE = re.compile(r"listening on (http://\S+)\n")
 
 
 def browser_missing() -> str | None:
@@ -53,6 +54,8 @@ class Served:
 
     process: subprocess.Popen[str]
     url: str
+    #: Where the server listens (differs from ``base`` with ``--public-url``).
+    local: str = ""
     #: Everything the server printed (stdout and stderr), complete once the block has ended.
     printed: str = ""
 
@@ -65,24 +68,27 @@ class Served:
         return self.url.split("/?token=", 1)[1]
 
 
-def _read_url(process: subprocess.Popen[str], deadline: float) -> tuple[str, str]:
-    """The URL the server printed, and all it printed to stdout so far."""
-    assert process.stdout is not None
-    seen = ""
-    fd = process.stdout.fileno()
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+def _read_url(process: subprocess.Popen[str], deadline: float) -> tuple[str, str, str]:
+    """The URL the server printed, where it listens, and all it printed (both streams) so far."""
+    assert process.stdout is not None and process.stderr is not None
+    streams = {process.stdout.fileno(): "", process.stderr.fileno(): ""}
+    while time.monotonic() < deadline and streams:
+        ready, _, _ = select.select(list(streams), [], [], max(0.0, deadline - time.monotonic()))
         if not ready:
             break
-        chunk = os.read(fd, 4096).decode("utf-8", "replace")
-        if not chunk:
-            break
-        seen += chunk
-        if match := URL_RE.search(seen):
-            return match.group(1), seen
+        for fd in ready:
+            chunk = os.read(fd, 4096).decode("utf-8", "replace")
+            if not chunk:
+                del streams[fd]
+                continue
+            streams[fd] += chunk
+        out, err = streams.get(process.stdout.fileno(), ""), streams.get(process.stderr.fileno(), "")
+        url, local = URL_RE.search(out), LISTENING_RE.search(err)
+        if url and local:
+            return url.group(1), local.group(1), out + err
     process.kill()
-    _, err = process.communicate(timeout=10)
-    raise RuntimeError(f"tui-lab serve printed no URL; stdout {seen!r}, stderr {err!r}")
+    out, err = process.communicate(timeout=10)
+    raise RuntimeError(f"tui-lab serve printed no URL; stdout {out!r}, stderr {err!r}")
 
 
 def stop_server(process: subprocess.Popen[str], sig: int = signal.SIGINT, timeout: float = 10.0) -> int:
@@ -108,8 +114,8 @@ def served(args: Sequence[str], home: Path, timeout: float = 30.0) -> Iterator[S
         text=True,
         env=env,
     )
-    url, printed = _read_url(process, time.monotonic() + timeout)
-    server = Served(process, url)
+    url, local, printed = _read_url(process, time.monotonic() + timeout)
+    server = Served(process, url, local)
     try:
         yield server
     finally:

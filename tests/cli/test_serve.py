@@ -164,6 +164,22 @@ async def test_token_gate_over_http(tmp_path: Path) -> None:
     assert server.process.returncode == 0
 
 
+async def test_public_url_and_token_file(tmp_path: Path) -> None:
+    token_file = tmp_path / "course-token"
+    token_file.write_text("course-token-for-monday-2026\n")
+    token_file.chmod(0o600)
+    args = ["--public-url", "https://lab.example.org", "--token-file", str(token_file)]
+    with served(args, tmp_path / "home") as server:
+        assert server.url == "https://lab.example.org/?token=course-token-for-monday-2026"
+        async with client() as http, http.get(f"{server.local}/?token={server.token}") as response:
+            assert response.status == 200
+            page = await response.text()
+            assert 'data-session-websocket-url="wss://lab.example.org/ws"' in page
+            assert 'href="https://lab.example.org/static/css/xterm.css"' in page
+            assert "Secure" in response.headers["Set-Cookie"]
+    assert "readable by other users" not in server.printed
+
+
 async def open_visitor(http: aiohttp.ClientSession, server: Served) -> aiohttp.ClientWebSocketResponse:
     """A visitor's websocket (the page first, for the cookie), once its app has drawn a frame."""
     async with http.get(server.url) as response:

@@ -238,6 +238,8 @@ async def _serve(config: ServeConfig, ready: Callable[[str], None]) -> int:
         signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
         for sig in signals:
             loop.add_signal_handler(sig, stop.set)
+        host = f"[{config.host}]" if ":" in config.host else config.host
+        say(f"listening on http://{host}:{port}")
         ready(f"{public_base(config, port)}/?token={config.token}")
         await stop.wait()
         for sig in signals:  # a second ctrl+c is not swallowed
