@@ -201,3 +201,20 @@ def test_matplotlib_inline_stand_in_only_when_missing(engine: ReplEngine) -> Non
     result = ok(engine, "from matplotlib_inline import backend_inline\nbackend_inline.set_matplotlib_formats('svg')")
     assert result.error is None
     assert getattr(sys.modules["matplotlib_inline"], hook.MARKER, False)
+
+
+def test_plots_take_tensors_that_need_grad(engine: ReplEngine) -> None:
+    result = ok(engine, "from d2l import torch as d2l\nw = torch.arange(5.0, requires_grad=True)\nd2l.plot(w, [w * w, 2 * w])")
+    assert [c for c in result.outputs if c.stream == "display"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_book_code_on_the_gpu_chosen_in_the_app(engine: ReplEngine) -> None:
+    engine.workspace.device = "cuda:0"
+    result = ok(
+        engine,
+        "from d2l import torch as d2l\nX = torch.arange(6.0, device=d2l.try_gpu(), requires_grad=True)\n"
+        "d2l.plot(X, [X * X], 'x')\nfloat(d2l.numpy(X).sum()), X.device.type",
+    )
+    assert result.value_repr == "(15.0, 'cuda')"
+    assert [c for c in result.outputs if c.stream == "display"]
