@@ -20,3 +20,12 @@ def test_a_short_model_shows_every_weight_and_no_note() -> None:
 
 def test_table_room_leaves_the_headline_and_header() -> None:
     assert table_room(8, 2) == 5 and table_room(3, 2) == 1
+
+
+def test_the_legend_keeps_the_newest_runs_when_space_runs_out() -> None:
+    from tui_lab.ui.train.plot import legend_lines
+
+    entries = [(f"#{i} concise lr=0.0{i} B=10", "cyan+") for i in range(1, 6)]
+    lines = legend_lines(entries, 40, 2)
+    assert len(lines) == 2 and lines[-1][-1][0].startswith("#5")
+    assert all(2 + sum(len(label) + 2 for label, _ in line) + 3 * (len(line) - 1) <= 44 for line in lines)

@@ -51,6 +51,7 @@ class Curve:
     epoch_x: list[float]
     epoch_y: list[float]
     braille: bool
+    run_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,11 @@ LEGEND_GAP = 3
 
 
 def legend_lines(entries: list[tuple[str, str]], width: int, max_lines: int) -> tuple[tuple[tuple[str, str], ...], ...]:
-    """Pack ``(label, colour)`` entries into lines of ``width`` cells (``━ label`` each); at most ``max_lines``."""
+    """Pack ``(label, colour)`` entries into lines of ``width`` cells (``━ label`` each).
+
+    At most ``max_lines`` lines: when more would be needed the oldest entries go, so the newest
+    runs (given last) are always named.
+    """
     lines: list[list[tuple[str, str]]] = []
     used = width + 1
     for label, colour in entries:
@@ -93,7 +98,7 @@ def legend_lines(entries: list[tuple[str, str]], width: int, max_lines: int) -> 
         else:
             lines.append([(label, colour)])
             used = cells
-    return tuple(tuple(line) for line in lines[:max_lines])
+    return tuple(tuple(line) for line in lines[-max_lines:])
 
 
 class LossPlot(PlotextPlot):
@@ -154,13 +159,13 @@ class LossPlot(PlotextPlot):
             colour = RUN_COLOURS[record.run_id % len(RUN_COLOURS)]
             own = [p for p in record.config.legend_parts() if p not in alike]  # only what tells the runs apart
             label = f"#{record.run_id} {' '.join(own)}".rstrip() + suffix
-            curves.append(Curve(label, colour, xs, ys, ex, ey, record.run_id == newest))
+            curves.append(Curve(label, colour, xs, ys, ex, ey, record.run_id == newest, record.run_id))
         x_max = max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0])
         theme = self._get_plotext_theme_name(self.app.theme)
         common = " ".join(p for p in ordered[0].config.label_parts() if p in shared) if shared else ""
         ticks = self._y_ticks(curves)
         size = (self.size.width, self.size.height)
-        entries = [(c.label, c.colour) for c in sorted(curves, key=lambda c: c.label)]
+        entries = [(c.label, c.colour) for c in sorted(curves, key=lambda c: c.run_id)]
         legend = legend_lines(entries, max(10, size[0] - 2), max(1, size[1] // 4)) if curves else ()
         return PlotSpec(tuple(curves), self.log_scale, x_max, size, theme, common, ticks.values, ticks.labels, legend)
 
