@@ -72,3 +72,11 @@ def test_keys_that_change_work_mean_the_same_kind_of_thing_everywhere() -> None:
 
 def test_the_published_key_map_is_current() -> None:
     assert DOCS_KEYS.read_text(encoding="utf-8") == key_map_markdown(), "regenerate docs/keys.md from the registry"
+
+
+def test_no_key_is_one_that_tmux_or_the_terminal_keeps() -> None:
+    """ctrl+b is tmux's prefix, ctrl+z suspends, ctrl+\\ quits: such keys never reach the app."""
+    swallowed = {"ctrl+b", "ctrl+z", "ctrl+backslash", "ctrl+enter", "ctrl+shift+enter"}
+    for pane in PANES:
+        for action in pane.actions:
+            assert action.key not in swallowed, f"{pane.name}.{action.action} uses {action.key}"

@@ -85,14 +85,14 @@ async def test_hiding_the_variable_pane_widens_the_log(make_app: AppFactory) -> 
         screen = app.screen
         assert isinstance(screen, ReplScreen)
         narrow = screen.log_width()
-        await pilot.press("ctrl+b")
+        await pilot.press("ctrl+s")
         await pilot.pause()
         wide = screen.log_width()
         assert narrow is not None and wide is not None and wide > narrow + 20
         assert not screen.variables.display or not screen.variables.region.width
         await run(pilot, "torch.arange(12)")
         assert "Out[1]: tensor([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11])" in log_lines(app)
-        await pilot.press("ctrl+b")
+        await pilot.press("ctrl+s")
         await pilot.pause()
         assert screen.log_width() == narrow
 

@@ -39,7 +39,7 @@ ACTIONS: tuple[PaneAction, ...] = (
                "Send the selected variable to the Train pane as X (2-D) or y", "Use as training data", Effect.NAVIGATE),
     PaneAction("delete_variable", "delete", "Delete variable", "Delete the selected variable from the workspace (in the variable list)",
                "Delete variable", Effect.CHANGE),
-    PaneAction("toggle_variables", "ctrl+b", "Hide variables",
+    PaneAction("toggle_variables", "ctrl+s", "Hide variables",
                "Hide or show the variable pane: the output log takes the whole width (wide tensor rows scroll sideways: "
                "shift+tab into the log, then ←/→)", "Hide / show variables"),
 )
