@@ -66,6 +66,7 @@ class PaneScreen(Screen[None]):
             spec = pane_spec(cls.PANE)
             cls.PANE_TITLE, cls.ACTIONS = spec.title, spec.actions
             cls.BINDINGS = [*bindings_for(cls.PANE, spec.actions), *vars(cls).get("EXTRA_BINDINGS", [])]
+            cls._merged_bindings = cls._merge_bindings()  # DOMNode merged them before BINDINGS was set
             missing = [a.action for a in spec.actions if not callable(getattr(cls, f"action_{a.action}", None))]
             if missing:
                 raise TypeError(f"{cls.__name__} lacks action_ methods for registry actions: {missing}")
