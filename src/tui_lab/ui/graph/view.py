@@ -1,13 +1,17 @@
 """The Graph pane's DAG widget: a line-API view that renders only the visible rows.
 
-It draws a :class:`GraphModel` (graph, folded view, lane layout) and moves a cursor along
-the edges: ↓ to an input, ↑ back to the node it came from, ←/→ to the other inputs of that
-node. Enter asks for details, Space folds or unfolds a chain.
+It draws a :class:`~tui_lab.ui.graph.model.GraphModel` (graph, folded view, lane layout) and
+moves a cursor along the edges: ↓ to an input, ↑ back to the node it came from, ←/→ to the other
+inputs of that node. Enter asks for details, Space folds or unfolds a chain.
+
+A cursor move repaints two rows and nothing else: the component styles are resolved once per
+style change (not per segment), and the node under the cursor is a ``var`` the screen watches,
+so the summary line is updated in the same frame as the rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -16,78 +20,21 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
+from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_lab.core.autograd.graph import CONSTANT, LEAF, MORE, ROOT, AutogradGraph, shape_text
-from tui_lab.core.autograd.layout import MAX_LANES, LaneLayout, layout_lanes
-from tui_lab.core.autograd.view import ViewGraph, build_view, find_chains
+from tui_lab.core.autograd.graph import CONSTANT, LEAF, ROOT
+from tui_lab.core.autograd.layout import MAX_LANES
+from tui_lab.ui.graph.model import GraphModel
+
+__all__ = ["GraphView"]
 
 #: Rows measured to size the horizontal scroll range (the rest are assumed no wider).
 WIDTH_SAMPLE = 2_000
 
-GLYPHS = {ROOT: "◎", "function": "●", LEAF: "◆", CONSTANT: "◇", MORE: "⋯", "folded": "⊞"}
-LEGEND = "◎ root  ● Function  ◆ leaf (AccumulateGrad)  ◇ constant  ✂ detached  ⊞ chain"
-
-
-@dataclass
-class GraphModel:
-    """Everything the view draws: built off the UI thread, re-laid out on fold/unfold."""
-
-    graph: AutogradGraph
-    source: str = ""
-    chains: dict[int, tuple[int, ...]] = field(default_factory=dict)
-    expanded: set[int] = field(default_factory=set)
-    view: ViewGraph | None = None
-    layout: LaneLayout | None = None
-    grads: dict[int, str] = field(default_factory=dict)
-    marks: dict[int, str] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, graph: AutogradGraph, source: str = "") -> GraphModel:
-        """Find chains, fold them and lay the result out."""
-        model = cls(graph, source, find_chains(graph))
-        model.relayout()
-        return model
-
-    def relayout(self) -> None:
-        """Rebuild the view and layout after ``expanded`` changed."""
-        self.view = build_view(self.graph, self.chains, self.expanded)
-        glyphs = [GLYPHS["folded"] if n.folded else GLYPHS[self.graph.nodes[n.node].kind] for n in self.view.nodes]
-        self.layout = layout_lanes([n.children for n in self.view.nodes], self.view.root, glyphs)
-
-    def label(self, key: int) -> list[tuple[str, str]]:
-        """(text, component style) pieces after the lanes for view node ``key``."""
-        assert self.view is not None
-        vnode = self.view.nodes[key]
-        node = self.graph.nodes[vnode.node]
-        kind = node.kind
-        if vnode.folded:
-            parts = [(f"{node.name} ×{len(vnode.members)}", "function"), ("  folded chain: Space unfolds", "note")]
-        elif kind == ROOT:
-            parts = [(node.label, "root"), (f"  {shape_text(node.shape)} {node.dtype}  inspected tensor", "note")]
-        elif kind == LEAF:
-            parts = [(node.label, "leaf"), (f"  {shape_text(node.shape)} {node.dtype}  AccumulateGrad", "note")]
-            grad = self.grads.get(node.index)
-            parts.append((f"  grad={grad}" if grad else "  grad=None", "grad" if grad else "note"))
-        elif kind == CONSTANT:
-            cut = (
-                f"  cut: no gradient flows back to {node.detached_from}"
-                if node.detached_from
-                else "  constant: no gradient"
-            )
-            mark = "✂ " if node.detached_from else ""
-            parts = [(f"{mark}{node.label}", "constant"), (f"  {shape_text(node.shape)}{cut}", "note")]
-        elif kind == MORE:
-            parts = [("graph continues beyond the node limit (not read)", "note")]
-        else:
-            parts = [(node.name, "function")]
-            if node.index in self.expanded:
-                parts.append(("  (unfolded chain: Space folds)", "note"))
-        step = self.marks.get(node.index)
-        if step:
-            parts.append((f"  {step}", "step"))
-        return parts
+#: The component classes' suffixes (``graph-view--<part>``) a label piece may name.
+PARTS = ("edge", "root", "function", "leaf", "constant", "note", "grad", "step")
 
 
 class GraphView(ScrollView, can_focus=True):
@@ -130,11 +77,8 @@ class GraphView(ScrollView, can_focus=True):
         Binding("end", "jump(-1)", "Last", show=False),
     ]
 
-    @dataclass
-    class NodeHighlighted(Message):
-        """The cursor moved to graph node ``index``."""
-
-        index: int
+    #: The graph node under the cursor (None without a graph); the screen watches it.
+    selected_node: var[int | None] = var(None, always_update=True)
 
     @dataclass
     class NodeOpened(Message):
@@ -153,6 +97,7 @@ class GraphView(ScrollView, can_focus=True):
         self.model: GraphModel | None = None
         self.cursor = 0
         self._trail: list[int] = []
+        self._styles: dict[str, Style] = {}
 
     # -- model -------------------------------------------------------------------------
 
@@ -190,38 +135,44 @@ class GraphView(ScrollView, can_focus=True):
 
     # -- drawing -------------------------------------------------------------------------
 
+    def notify_style_update(self) -> None:
+        """CSS or the theme changed: resolve the component styles again on the next frame."""
+        super().notify_style_update()
+        self._styles = {}
+
+    def _resolved_styles(self) -> dict[str, Style]:
+        """Each part's Rich style, plus ``base`` and ``cursor`` row styles, resolved once per style change."""
+        if not self._styles:
+            styles = {part: self.get_component_rich_style(f"graph-view--{part}", partial=True) for part in PARTS}
+            styles["base"] = self.rich_style
+            styles["cursor"] = self.rich_style + self.get_component_rich_style("graph-view--cursor", partial=False)
+            self._styles = styles
+        return self._styles
+
     def render_line(self, y: int) -> Strip:
+        styles = self._resolved_styles()
         row_index = y + round(self.scroll_offset.y)
         model = self.model
         width = self.scrollable_content_region.width
-        if model is None or model.layout is None or row_index >= len(model.layout):
-            return Strip.blank(width, self.rich_style)
+        if model is None or model.layout is None or model.view is None or row_index >= len(model.layout):
+            return Strip.blank(width, styles["base"])
         row = model.layout.rows[row_index]
-        style_of = self._style
-        edge = style_of("edge")
+        edge = styles["edge"]
+        kind = model.graph.nodes[model.view.nodes[row.node].node].kind
         pos = 2 * row.column if row.column < MAX_LANES else len(row.prefix) - 1
         segments = [
             Segment(row.prefix[:pos], edge),
-            Segment(row.prefix[pos], self._kind_style(row.node)),
+            Segment(row.prefix[pos], styles[{ROOT: "root", LEAF: "leaf", CONSTANT: "constant"}.get(kind, "function")]),
             Segment(row.prefix[pos + 1 :] + "  ", edge),
         ]
-        segments.extend(Segment(text, style_of(part)) for text, part in model.label(row.node))
+        segments.extend(Segment(text, styles[part]) for text, part in model.label(row.node))
         scroll_x = round(self.scroll_offset.x)
-        base = (
-            self.rich_style + self.get_component_rich_style("graph-view--cursor", partial=False)
-            if row.node == self.cursor
-            else self.rich_style
-        )
+        base = styles["cursor"] if row.node == self.cursor else styles["base"]
         return Strip(segments).crop(scroll_x, scroll_x + width).apply_style(base).extend_cell_length(width, base)
 
-    def _style(self, part: str) -> Style:
-        return self.get_component_rich_style(f"graph-view--{part}", partial=True)
-
-    def _kind_style(self, key: int) -> Style:
-        assert self.model is not None and self.model.view is not None
-        vnode = self.model.view.nodes[key]
-        kind = self.model.graph.nodes[vnode.node].kind
-        return self._style({ROOT: "root", LEAF: "leaf", CONSTANT: "constant"}.get(kind, "function"))
+    def drawn_lines(self) -> list[str]:
+        """The visible rows as text, exactly as :meth:`render_line` draws them (for tests)."""
+        return [self.render_line(y).text for y in range(self.scrollable_content_region.height)]
 
     # -- moving ---------------------------------------------------------------------------
 
@@ -229,21 +180,28 @@ class GraphView(ScrollView, can_focus=True):
         assert self.model is not None and self.model.layout is not None
         return self.model.layout.row_of.get(key, 0)
 
+    def go_to_node(self, index: int) -> None:
+        """Put the cursor on graph node ``index`` (e.g. the walk's current step)."""
+        if self.model is not None and self.model.view is not None:
+            key = self.model.view.view_of.get(index)
+            if key is not None:
+                self._trail = []
+                self._go(key)
+
     def _go(self, key: int) -> None:
         old = self.cursor
         self.cursor = key
-        self.refresh_line(self._row_of(old) - round(self.scroll_offset.y))
+        self.refresh_line(self._row_of(old))  # content coordinates: refresh_line subtracts the scroll
         self._cursor_changed()
 
     def _cursor_changed(self) -> None:
         if self.model is None or self.model.view is None or not len(self.model.view):
+            self.selected_node = None
             return
         row = self._row_of(self.cursor)
         self.scroll_to_region(Region(0, row, 1, 1), animate=False, immediate=True)
-        self.refresh_line(row - round(self.scroll_offset.y))
-        selected = self.selected
-        if selected is not None:
-            self.post_message(self.NodeHighlighted(selected))
+        self.refresh_line(row)
+        self.selected_node = self.selected
 
     def action_move(self, direction: str) -> None:
         """Move along an edge: down to an input, up back, left/right to sibling inputs."""
@@ -291,8 +249,7 @@ class GraphView(ScrollView, can_focus=True):
         """Fold or unfold the chain under the cursor."""
         if self.model is None or self.model.view is None:
             return
-        vnode = self.model.view.nodes[self.cursor]
-        head = next((h for h, members in self.model.chains.items() if vnode.node in members), None)
+        head = self.model.chain_of(self.model.view.nodes[self.cursor].node)
         if head is not None:
             self.post_message(self.FoldToggled(head))
 
