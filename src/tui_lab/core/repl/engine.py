@@ -45,7 +45,7 @@ from tui_lab.core.workspace import Workspace
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 EXIT_MESSAGE = "exit()/quit()/sys.exit() do not close tui-lab from the REPL; press ctrl+q to quit the app."
 #: What a bare ``exit`` or ``quit`` shows (Python's own says "Use exit() or Ctrl-D").
-EXIT_HINT = "Use ctrl+q to quit tui-lab (exit() in the REPL only explains this)"
+EXIT_HINT = "Use ctrl+q to quit tui-lab (exit() here only explains that)"
 #: How many past ``Out[n]`` values stay reachable as ``_n`` / ``_oh[n]``.
 OUTPUT_CACHE_SIZE = 100
 #: How many successful inputs :meth:`ReplEngine.replay_source` keeps.

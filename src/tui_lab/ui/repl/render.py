@@ -151,7 +151,7 @@ def render_blocks(result: RunResult, styles: ResultStyles, width: int | None = N
             for line in render_broadcast(result.error.broadcast, styles):
                 yield line, None
     if result.value_repr is not None:
-        yield render_value(result.number, result.value_repr, styles, width)
+        yield render_value(result.number, result.value_repr, styles, width, laid_out=result.value_summary is not None)
         if result.value_summary:
             yield Text(result.value_summary, style=styles.muted), None
         if result.value_note:
@@ -161,13 +161,17 @@ def render_blocks(result: RunResult, styles: ResultStyles, width: int | None = N
     yield Text(""), None
 
 
-def render_value(number: int, body: str, styles: ResultStyles, width: int | None = None) -> Block:
+def render_value(
+    number: int, body: str, styles: ResultStyles, width: int | None = None, *, laid_out: bool = False
+) -> Block:
     """``Out[n]: value``; a multi-line value, or one that would not fit after the prompt, starts on its own line."""
     prompt = f"Out[{number}]: "
     value = Text(prompt, style=styles.prompt_out)
     own_line = "\n" in body or (width is not None and len(prompt) + len(body) > width)
     shown = ("\n" + body) if own_line else body  # as IPython does for multi-line reprs
     value.append_text(output_text(shown))
+    if "\n" not in body and not laid_out:
+        return value, None  # one line (a number, a long string): the log may wrap it
     return _unwrapped(value, prompt + shown)
 
 
@@ -220,6 +224,7 @@ def render_late_output(chunks: list[tuple[str, str]], dropped: int, styles: Resu
         yield _unwrapped(output_text(body, styles.error if stream == "stderr" else ""), body)
     if dropped:
         yield Text(f"… {dropped:,} more characters of late output not shown", style=styles.warning), None
+    yield Text(""), None
 
 
 class LiveBlocks:

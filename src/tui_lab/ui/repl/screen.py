@@ -59,7 +59,6 @@ class ReplScreen(PaneScreen):
     def __init__(self) -> None:
         super().__init__()
         self.controller: ReplController | None = None
-        self._pending: list[str] = []  # inputs sent before the controller exists (right after start-up)
         self._closing = False
         self._ticker: Timer | None = None
         self._styles: ResultStyles | None = None
@@ -127,6 +126,12 @@ class ReplScreen(PaneScreen):
 
     def _after_first_frame(self) -> None:
         """What the first frame does not need: the engine, the history file, the variable list, state problems."""
+        self._ensure_controller()
+
+    def _ensure_controller(self) -> ReplController:
+        """The controller, made now if an input comes before the first frame was painted."""
+        if self.controller is not None:
+            return self.controller
         from tui_lab.ui.repl.controller import ReplController
 
         controller = ReplController(self.workspace, input_provider=self._ask_input)
@@ -136,9 +141,7 @@ class ReplScreen(PaneScreen):
         self._tell(controller.load_state())
         self.editor.input_history = controller.history
         self.watch(self.app, "torch_ready", self._torch_ready_changed)
-        pending, self._pending = self._pending, []
-        for source in pending:
-            self.run_source(source)
+        return controller
 
     def _late_output_pending(self) -> None:
         """Called from a user thread: wake the UI once to show what it printed."""
@@ -202,12 +205,7 @@ class ReplScreen(PaneScreen):
 
     def run_source(self, source: str) -> None:
         """Echo ``source`` as ``In [n]`` and run it in a worker."""
-        controller = self.controller
-        if controller is None:
-            if source.strip():
-                self._pending.append(source)
-                self.editor.clear()
-            return
+        controller = self._ensure_controller()
         number = controller.next_number
         refused = controller.begin(source)
         if refused == "empty":
