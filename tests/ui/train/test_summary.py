@@ -29,3 +29,10 @@ def test_the_legend_keeps_the_newest_runs_when_space_runs_out() -> None:
     lines = legend_lines(entries, 40, 2)
     assert len(lines) == 2 and lines[-1][-1][0].startswith("#5")
     assert all(2 + sum(len(label) + 2 for label, _ in line) + 3 * (len(line) - 1) <= 44 for line in lines)
+
+
+def test_the_sweep_dialog_does_not_list_the_swept_rate_among_shared_settings() -> None:
+    from tui_lab.core.train.config import TrainConfig
+    from tui_lab.ui.train.sweep import shared_settings
+
+    assert shared_settings(TrainConfig(lr=0.5)) == "concise sgd B=10"
