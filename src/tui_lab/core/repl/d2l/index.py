@@ -66,8 +66,9 @@ def missing_message(name: str) -> str:
     section = DEFINED_IN.get(name)
     if section is None:
         return (
-            f"tui-lab's built-in d2l has no attribute {name!r}; it is not a name the book's d2l.torch defines "
-            "either (check the spelling). The built-in module covers chapters 2–3 of the book."
+            f"tui-lab's built-in d2l has no attribute {name!r}, and the 0.17 edition's d2l.torch (whose "
+            "chapters 2–3 it provides) has none either: check the spelling. Names of the 1.0 edition's "
+            "object-oriented code (d2l.Module, d2l.Trainer, ...) need the real d2l package."
         )
     return (
         f"tui-lab's built-in d2l has no {name!r}: the book defines it in section {section}. "
