@@ -187,7 +187,11 @@ class TrainStats(Widget):
 
     def show_preparing(self, record: RunRecord, device: str) -> None:
         """Between start and the first progress message."""
-        self._show(safe_line(f"{record.label}: preparing on {device}…"))
+        if record.config.processes > 1:
+            what = f"starting {record.config.processes} processes (torchrun, {device.split(':')[0]})…"
+        else:
+            what = f"preparing on {device}…"
+        self._show(safe_line(f"{record.label}: {what}"))
 
     def show_result(self, record: RunRecord, queued: int = 0) -> None:
         """The summary of a finished, stopped or diverged run."""
