@@ -50,7 +50,7 @@ async def test_course_walkthrough_publishes_x_and_y_and_undo_goes_back(make_app:
         assert screen.query_one("#data-profile").render().plain.startswith("NumRooms")  # type: ignore[attr-defined]
         await pilot.press("right", "right", "t")
         assert isinstance(app.screen, StepFormScreen)
-        await pilot.press("enter")
+        await pilot.press("space", "enter")  # the list starts on the cursor's column, Price
         await settle(pilot)
         assert screen.pipeline is not None and screen.pipeline.target == ("Price",)
         await pilot.press("m", "enter")
@@ -76,6 +76,23 @@ async def test_course_walkthrough_publishes_x_and_y_and_undo_goes_back(make_app:
         assert screen.pipeline.target == ("Price",)
         steps = screen.query_one("#data-steps")
         assert steps.option_count == 4  # read_csv, target, and two undone steps  # type: ignore[attr-defined]
+
+
+#: The README's course walkthrough, key for key, from a fresh launch on house_tiny.csv (docs/panes/data.md).
+WALKTHROUGH_KEYS = ("t", "down", "down", "space", "enter", "m", "enter", "h", "enter", "T", "enter")
+
+
+async def test_the_readme_walkthrough_typed_literally_ends_with_the_documented_x_and_y(make_app: AppFactory) -> None:
+    app = make_app(csv_path=str(HOUSE_TINY), pane="data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(*WALKTHROUGH_KEYS)
+        await settle(pilot)
+        assert data_screen(app).pipeline.target == ("Price",)  # type: ignore[union-attr]
+        assert app.workspace["X"].tolist() == [[3, 1, 0], [2, 0, 1], [4, 0, 1], [3, 0, 1]]
+        assert app.workspace["y"].tolist() == [127500, 106000, 178100, 140000]
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "panes" / "data.md").read_text()
+    assert "`t` `↓` `↓` `Space` `Enter` · `m` `Enter` · `h` `Enter` · `T` `Enter`" in docs
 
 
 async def test_open_dialog_loads_a_sample_with_one_key(make_app: AppFactory) -> None:
@@ -230,13 +247,13 @@ async def test_big_file_shows_a_stdlib_preview_before_pandas_has_read_it(
     make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tui_lab.core.data import preview as data_preview
-    from tui_lab.ui.data.loading import RowsPreviewed
+    from tui_lab.ui.data.messages import RowsPreviewed
 
     monkeypatch.setattr(data_preview, "PREVIEW_MIN_BYTES", 0)
     app = make_app(pane="data")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = data_screen(app)
-        screen.loading_path = str(HOUSE_TINY)
+        ticket = screen.controller.start_load(str(HOUSE_TINY))
         preview = data_preview.read_preview(HOUSE_TINY)
         assert preview is not None
         screen.on_rows_previewed(RowsPreviewed(preview))
@@ -247,9 +264,9 @@ async def test_big_file_shows_a_stdlib_preview_before_pandas_has_read_it(
         await pilot.press("end")
         assert grid.cursor_row == 3
         from tui_lab.core.data.load import load_csv
-        from tui_lab.ui.data.loading import CsvLoaded
+        from tui_lab.ui.data.messages import CsvLoaded
 
-        screen.on_csv_loaded(CsvLoaded(load_csv(HOUSE_TINY), str(HOUSE_TINY)))
+        screen.on_csv_loaded(CsvLoaded(ticket, load_csv(HOUSE_TINY)))
         await settle(pilot)
         assert grid.frame is not None and grid.cursor_row == 3  # the cursor stayed where the user put it
         assert "float64" in grid.render_line(1).text
@@ -335,7 +352,7 @@ def test_snapshot_course_frame_after_fill(snap_compare: Any, workspace: Any) -> 
 
     async def steps(pilot: Any) -> None:
         await settle(pilot)
-        await pilot.press("right", "right", "t", "enter")
+        await pilot.press("right", "right", "t", "space", "enter")
         await settle(pilot)
         await pilot.press("m", "enter")
         await settle(pilot)

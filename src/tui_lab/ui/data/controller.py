@@ -128,6 +128,12 @@ class DataController:
         self.load_notes = loaded.notes
         return True
 
+    def adopt(self, pipeline: Pipeline | None, notes: tuple[str, ...] = ()) -> None:
+        """Show ``pipeline`` (a restored session's) instead of any table or load in progress."""
+        self.loading = None
+        self.pipeline = pipeline
+        self.load_notes = notes
+
     def remember_recent(self) -> str | None:
         """Put the table's file first in the recent list; a message when the state cannot be written."""
         from tui_lab.core.data.files import add_recent

@@ -1,4 +1,9 @@
-"""Modal dialogs of the Data pane: open a CSV, type a path, fill in a step's options, confirm."""
+"""Modal dialogs of the Data pane: open a CSV, type a path, fill in a step's options, confirm.
+
+File names, recent files and column names are shown through ``safe_line`` (markup shown as
+typed, control characters visible). Check lists draw ``▐✓▌`` for ticked and ``▐ ▌`` for unticked
+rows, so the state reads without colour (NO_COLOR, monochrome terminals).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.suggester import Suggester
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, SelectionList, Static
+from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.option_list import Option
 
 from tui_lab.core.data.files import complete_path, load_recent, sample_files
+from tui_lab.ui.theme import safe_line, safe_text
+
+#: The check glyph of a ticked row; an unticked row shows a blank, so colour is not needed to tell.
+TICKED, UNTICKED = "✓", " "
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -95,12 +106,12 @@ class OpenCsvScreen(_Dialog):
             yield Static("Enter opens · Tab/→ completes · ↓ to the list · Esc cancels", classes="dialog-help")
             yield Static("", classes="dialog-error", id="open-error")
             options = [
-                Option(Text.assemble((f"F{6 + i} ", "bold"), f"sample: {p.name}"), id=str(p))
+                Option(Text.assemble((f"F{6 + i} ", "bold"), "sample: ", safe_line(p.name)), id=str(p))
                 for i, p in enumerate(self.samples)
             ]
             if not self.samples:
                 options.append(Option("sample_data/ not found next to the app or here", disabled=True))
-            options += [Option(f"recent: {p}", id=p) for p in self.recent]
+            options += [Option(Text.assemble("recent: ", safe_line(p)), id=p) for p in self.recent]
             yield OptionList(*options, id="open-list", compact=True)
 
     @on(Input.Submitted, "#open-path")
@@ -165,7 +176,7 @@ class ConfirmScreen(_Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question)
+            yield Static(safe_text(self.question))
             yield Static("y / Enter: yes · n / Esc: no", classes="dialog-help")
 
     def action_answer(self, yes: bool) -> None:
@@ -183,6 +194,8 @@ class ColumnsField:
     label: str
     columns: Sequence[str]
     selected: frozenset[str] = frozenset()
+    #: The column the list starts on (highlighted, not ticked).
+    start: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,9 +240,23 @@ class _SubmitOnEnter:
 
 
 class _FormSelectionList(_SubmitOnEnter, SelectionList[str]):
-    """Space toggles a column; Enter applies the form."""
+    """Space toggles a column; Enter applies the form. Ticked rows show ✓, unticked a blank."""
 
     BINDINGS = [Binding("enter", "submit_form", "Apply", show=False)]
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        segments = list(strip)
+        if len(segments) < 2 or segments[1].text != ToggleButton.BUTTON_INNER:
+            return strip
+        index = self.scroll_offset.y + y
+        try:
+            ticked = self.get_option_at_index(index).value in self.selected
+        except Exception:  # no option on this line
+            return strip
+        glyph, style, control = segments[1]
+        segments[1] = type(segments[1])(TICKED if ticked else UNTICKED, style, control)
+        return Strip(segments, strip.cell_length)
 
 
 class _FormSelect(_SubmitOnEnter, Select[str]):
@@ -239,13 +266,22 @@ class _FormSelect(_SubmitOnEnter, Select[str]):
 
 
 class _FormCheckbox(_SubmitOnEnter, Checkbox):
-    """Space toggles; Enter applies the form."""
+    """Space toggles; Enter applies the form. Ticked shows ✓, unticked a blank."""
 
     BINDINGS = [Binding("enter", "submit_form", "Apply", show=False)]
 
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802  # Textual's class constant, per state here
+        return TICKED if self.value else UNTICKED
+
 
 class StepFormScreen(_Dialog):
-    """A step's options; Enter (or the Apply button) checks them with ``validate`` and returns them."""
+    """A step's options; Enter (or Apply) checks them with ``validate``, then runs them with ``submit``.
+
+    With ``submit`` the form stays open while the step runs: the screen calls :meth:`succeeded`
+    (which closes it) or :meth:`failed` (which shows the error inside, keeping what was typed).
+    Without ``submit`` the values are returned through ``dismiss``.
+    """
 
     DEFAULT_CSS = DIALOG_CSS.format(name="StepFormScreen")
     AUTO_FOCUS = ".dialog-fields *"  # the first focusable field, not the scrollable dialog
@@ -256,9 +292,13 @@ class StepFormScreen(_Dialog):
         help_text: str,
         fields: Sequence[Field],
         validate: Callable[[dict[str, Any]], str | None] | None = None,
+        submit: Callable[[dict[str, Any], StepFormScreen], None] | None = None,
     ) -> None:
         super().__init__()
         self.title_text, self.help_text, self.fields, self.validate = title, help_text, list(fields), validate
+        self.submit = submit
+        #: True while the submitted step runs (a second Enter does nothing).
+        self.running = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -281,7 +321,7 @@ class StepFormScreen(_Dialog):
         yield Label(field.label)
         if isinstance(field, ColumnsField):
             yield _FormSelectionList(
-                *[(name, name, name in field.selected) for name in field.columns],
+                *[(safe_line(name), name, name in field.selected) for name in field.columns],
                 id=f"field-{field.name}",
                 compact=True,
             )
@@ -296,6 +336,11 @@ class StepFormScreen(_Dialog):
         # Focusing the first field before layout scrolls its label away; start at the top.
         fields = self.query_one(".dialog-fields", VerticalScroll)
         self.call_after_refresh(fields.scroll_home, animate=False)
+        for field in self.fields:
+            if isinstance(field, ColumnsField) and field.columns:
+                widget = self.query_one(f"#field-{field.name}", _FormSelectionList)
+                start = field.start if field.start in field.columns else None
+                widget.highlighted = list(field.columns).index(start) if start is not None else 0
 
     def values(self) -> dict[str, Any]:
         """The form's current values by field name."""
@@ -310,12 +355,29 @@ class StepFormScreen(_Dialog):
         return out
 
     def action_apply(self) -> None:
+        if self.running:
+            return
         values = self.values()
         problem = self.validate(values) if self.validate else None
         if problem:
-            self.query_one("#form-error", Static).update(problem)
+            self.failed(problem)
             return
-        self.dismiss(values)
+        if self.submit is None:
+            self.dismiss(values)
+            return
+        self.running = True
+        self.query_one("#form-error", Static).update(Text("Running…", style="italic"))
+        self.submit(values, self)
+
+    def failed(self, message: str) -> None:
+        """Show why the step did not apply; the form stays open with its values."""
+        self.running = False
+        self.query_one("#form-error", Static).update(safe_text(message))
+
+    def succeeded(self) -> None:
+        """The step applied: close the form."""
+        self.running = False
+        self.dismiss(None)
 
     @on(Input.Submitted)
     def _submitted(self) -> None:

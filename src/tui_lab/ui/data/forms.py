@@ -2,7 +2,8 @@
 
 Each builder returns a :class:`StepFormScreen` whose ``validate`` builds the step and asks it
 for its code against the current frame, so a bad choice (mean on a text column, a filter with
-a syntax error) is explained inside the dialog before anything runs.
+a syntax error) is explained inside the dialog before anything runs; an error while the step
+runs (a filter naming a missing column) is shown in the same place, the form still open.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from tui_lab.core.data.steps import Step
 
 StepBuilder = Callable[[dict[str, Any]], "Step"]
+#: A form builder: (frame, target, the cursor's column) → the dialog and how its values become a step.
+FormBuilder = Callable[["pd.DataFrame", Sequence[str], "str | None"], "tuple[StepFormScreen, StepBuilder]"]
 
 DROP_MODES = (
     ("rows with any NaN", "rows-any"),
@@ -53,20 +56,35 @@ def _form(
 
 
 def target_form(frame: pd.DataFrame, target: Sequence[str], cursor: str | None) -> tuple[StepFormScreen, StepBuilder]:
-    """Choose the target column(s); the rest are the inputs."""
+    """Choose the target column(s); the rest are the inputs.
+
+    Nothing is pre-ticked (a target is a choice, not a guess from where the cursor happens to be);
+    the current target stays ticked, and the list starts on the cursor's column, so ``t Space
+    Enter`` on the Price column makes Price the target.
+    """
     from tui_lab.core.data.steps import SetTarget
 
-    selected = frozenset(target) if target else frozenset([cursor] if cursor else [])
     columns = [str(c) for c in frame.columns]
-    fields = [ColumnsField("columns", "Target column(s) → y (space toggles; none = no target)", columns, selected)]
-    return _form(
-        "Split inputs / target",
-        "The ticked columns become y, every other column becomes X.",
-        fields,
-        lambda v: SetTarget(tuple(v["columns"])),
-        frame,
-        target,
+    fields = [
+        ColumnsField(
+            "columns",
+            "Target column(s) → y (Space ticks; none ticked = no target)",
+            columns,
+            frozenset(target),
+            start=cursor,
+        )
+    ]
+    check = _validator(lambda v: SetTarget(tuple(v["columns"])), frame, target)
+
+    def validate(values: dict[str, Any]) -> str | None:
+        if not values["columns"] and not target:
+            return "Tick the target column(s) with Space, then Enter (Esc cancels)."
+        return check(values)
+
+    screen = StepFormScreen(
+        "Split inputs / target", "The ticked columns become y, every other column becomes X.", fields, validate
     )
+    return screen, lambda v: SetTarget(tuple(v["columns"]))
 
 
 def fill_form(frame: pd.DataFrame, target: Sequence[str], cursor: str | None) -> tuple[StepFormScreen, StepBuilder]:
@@ -86,7 +104,9 @@ def fill_form(frame: pd.DataFrame, target: Sequence[str], cursor: str | None) ->
     return _form("Fill missing values", "Mean and median need numeric columns.", fields, build, frame, target)
 
 
-def drop_missing_form(frame: pd.DataFrame, target: Sequence[str]) -> tuple[StepFormScreen, StepBuilder]:
+def drop_missing_form(
+    frame: pd.DataFrame, target: Sequence[str], cursor: str | None = None
+) -> tuple[StepFormScreen, StepBuilder]:
     """``dropna`` options, and the course's 'drop the row with the most NaN'."""
     from tui_lab.core.data.steps import DropMissing, DropMostMissing
 
@@ -132,7 +152,9 @@ def one_hot_form(frame: pd.DataFrame, target: Sequence[str], cursor: str | None)
     )
 
 
-def standardize_form(frame: pd.DataFrame, target: Sequence[str]) -> tuple[StepFormScreen, StepBuilder]:
+def standardize_form(
+    frame: pd.DataFrame, target: Sequence[str], cursor: str | None = None
+) -> tuple[StepFormScreen, StepBuilder]:
     """(x − mean) / std on numeric columns."""
     from tui_lab.core.data.steps import Standardize
 
@@ -148,7 +170,9 @@ def standardize_form(frame: pd.DataFrame, target: Sequence[str]) -> tuple[StepFo
     )
 
 
-def filter_form(frame: pd.DataFrame, target: Sequence[str]) -> tuple[StepFormScreen, StepBuilder]:
+def filter_form(
+    frame: pd.DataFrame, target: Sequence[str], cursor: str | None = None
+) -> tuple[StepFormScreen, StepBuilder]:
     """Keep rows matching a pandas expression."""
     from tui_lab.core.data.steps import FilterRows
 

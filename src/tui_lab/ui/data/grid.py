@@ -4,6 +4,10 @@ Textual's DataTable builds every row up front (about 3 s per 10k rows); this Lin
 ScrollView formats cells in 64-row blocks on demand and caches them, so a 1M-row frame
 scrolls and jumps like a 10-row one. The two header lines (name, dtype) and the row-label
 gutter stay put while the body scrolls.
+
+Cells, column names and row labels come from data: every one is drawn through
+:func:`tui_lab.core.text.visible` (ESC becomes ``␛``, line breaks ``↵``) as plain segments, so a
+CSV can neither move the cursor, set the title, write the clipboard nor restyle the table.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_lab.core.data.preview import NA_TEXTS, RowsPreview
+from tui_lab.core.text import visible
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,6 +46,7 @@ class _Column:
     kind: str  # "num", "bool" or "text"
     width: int
     decimals: int = -1  # fixed decimals for a float column, so the points line up; -1: not a float column
+    key: str | None = None  # the real column name (``name`` is what is drawn: controls made visible)
 
 
 def _decimals(values: list[Any]) -> int:
@@ -54,12 +60,28 @@ def _decimals(values: list[Any]) -> int:
     return min(most, 6)
 
 
+def cell_text(text: str) -> str:
+    """Untrusted text for one cell: line breaks as ``↵``, every other control character visible."""
+    return visible(text.replace("\r\n", "↵").replace("\n", "↵"))
+
+
 def _format(value: Any, kind: str, decimals: int = -1) -> str:
     if kind == "num" and isinstance(value, float):
         if decimals >= 0 and (value == 0 or 1e-4 <= abs(value) < 1e15):
             return f"{value:.{decimals}f}"
         return f"{value:.6g}"
-    return str(value).replace("\r\n", "↵").replace("\n", "↵")
+    return cell_text(str(value))
+
+
+def label_width(index: Any) -> int:
+    """Characters of the widest row label (all of them: after a sort the last label is not the longest)."""
+    import pandas as pd
+
+    if len(index) == 0:
+        return 1
+    if pd.api.types.is_integer_dtype(index.dtype):
+        return max(len(str(index.min())), len(str(index.max())))
+    return max(len(cell_text(str(label))) for label in index)
 
 
 class DataGrid(ScrollView, can_focus=True):
@@ -136,10 +158,11 @@ class DataGrid(ScrollView, can_focus=True):
         """Show the first rows of a file still loading (text only, dtypes not known yet)."""
         self.frame, self.target, self._preview = None, (), preview
         columns = []
-        for j, name in enumerate(preview.header):
+        for j, raw_name in enumerate(preview.header):
+            name = cell_text(raw_name)
             cells = [len(_format(r[j], "text")) for r in preview.rows[:SAMPLE]]
             width = min(max([len(name), 3, *cells]), MAX_WIDTH)
-            columns.append(_Column(name, "…", "num" if preview.numeric[j] else "text", width))
+            columns.append(_Column(name, "…", "num" if preview.numeric[j] else "text", width, key=raw_name))
         self._columns = columns
         self._layout(len(preview.rows), None, keep_cursor=False)
 
@@ -149,9 +172,12 @@ class DataGrid(ScrollView, can_focus=True):
         for column in self._columns:
             self._offsets.append(x)
             x += column.width + 2
-        self._gutter = (len(str(self._index_label(rows - 1))) if rows else 1) + 1
+        if self.frame is not None:
+            self._gutter = label_width(self.frame.index) + 1
+        else:
+            self._gutter = (len(str(rows - 1)) if rows else 1) + 1
         self.virtual_size = Size(self._gutter + x, rows + HEADER_LINES)
-        names = [c.name for c in self._columns]
+        names = [c.key if c.key is not None else c.name for c in self._columns]
         index = names.index(old_name) if old_name in names else 0
         self.set_reactive(DataGrid.cursor_row, min(self.cursor_row, max(rows - 1, 0)) if keep_cursor else 0)
         self.set_reactive(DataGrid.cursor_column, min(index, max(len(names) - 1, 0)))
@@ -178,8 +204,9 @@ class DataGrid(ScrollView, can_focus=True):
             values = frame.iloc[sample, j].tolist() if rows else []
             decimals = _decimals(values) if pd.api.types.is_float_dtype(dtype) else -1
             cells = [3 if pd.isna(v) else len(_format(v, kind, decimals)) for v in values]
-            width = max([len(str(name)), len(str(dtype)), 3, *cells])
-            columns.append(_Column(str(name), str(dtype), kind, min(width, MAX_WIDTH), decimals))
+            shown = cell_text(str(name))
+            width = max([len(shown), len(str(dtype)), 3, *cells])
+            columns.append(_Column(shown, str(dtype), kind, min(width, MAX_WIDTH), decimals, str(name)))
         return columns
 
     def _index_label(self, row: int) -> str:
@@ -187,7 +214,7 @@ class DataGrid(ScrollView, can_focus=True):
             return ""
         if self._preview is not None:
             return str(row)
-        return "" if self.frame is None else str(self.frame.index[row])
+        return "" if self.frame is None else cell_text(str(self.frame.index[row]))
 
     def _block(self, column: int, block: int) -> tuple[list[str], list[bool]]:
         key = (column, block)
@@ -210,8 +237,11 @@ class DataGrid(ScrollView, can_focus=True):
 
     @property
     def column_name(self) -> str | None:
-        """The name of the column under the cursor."""
-        return self._columns[self.cursor_column].name if self._columns else None
+        """The (real, unescaped) name of the column under the cursor."""
+        if not self._columns:
+            return None
+        column = self._columns[self.cursor_column]
+        return column.key if column.key is not None else column.name
 
     @property
     def row_count(self) -> int:
@@ -257,7 +287,7 @@ class DataGrid(ScrollView, can_focus=True):
         text = column.name if line == 0 else column.dtype
         text = text if len(text) <= column.width else text[: column.width - 1] + "…"
         style = self._style("datagrid--header" if line == 0 else "datagrid--dtype")
-        if line == 0 and column.name in self.target:
+        if line == 0 and (column.key or column.name) in self.target:
             style = self._style("datagrid--target")
         if j == self.cursor_column:
             style += self._style("datagrid--current-column")
