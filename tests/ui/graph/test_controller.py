@@ -12,7 +12,7 @@ from tui_lab.core.autograd.examples import example
 from tui_lab.core.autograd.explain import ExplanationKind
 from tui_lab.core.autograd.walk import MarkState, WalkMark
 from tui_lab.core.workspace import Workspace
-from tui_lab.ui.graph.controller import GraphInspection, Offer
+from tui_lab.ui.graph.controller import Check, GraphInspection, Offer
 from tui_lab.ui.graph.info import BackwardShown, ExampleLoaded, Inspected, NoGraph, WalkStepShown
 from tui_lab.ui.graph.text import info_text
 
@@ -96,7 +96,7 @@ def test_rebuild_after_a_freed_graph_keeps_grad_and_retains(workspace: Workspace
 def test_every_new_inspection_clears_the_previous_results(workspace: Workspace) -> None:
     graph = GraphInspection(workspace)
     graph.inspect(example("control").code, example("control").code)
-    graph.check("jacobians")
+    graph.check(Check.JACOBIANS)
     assert "J = [[1024.]]" in _panel(graph) and _panel(graph).startswith("d · ")
     graph.inspect("p = torch.ones(2, requires_grad=True); q = p.exp().sum()")
     assert "1024" not in _panel(graph) and _panel(graph).startswith("q · ")
@@ -166,8 +166,8 @@ def test_controller_does_not_import_textual() -> None:
     assert out.strip() == "False"
 
 
-@pytest.mark.parametrize("kind", ["numeric", "gradcheck", "jacobians"])
-def test_checks_name_the_tensor(workspace: Workspace, kind: str) -> None:
+@pytest.mark.parametrize("kind", list(Check))
+def test_checks_name_the_tensor(workspace: Workspace, kind: Check) -> None:
     graph = GraphInspection(workspace)
     case = example("linreg-dot")
     graph.inspect(case.code, case.code)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui_lab.core.autograd.explain import SOURCE_FILENAME, Explanation, ExplanationKind, explain_exception
+from tui_lab.core.autograd.graph import AutogradGraph
 from tui_lab.core.workspace import Workspace
 
 #: The name a final expression's value is bound to (like the Python REPL's ``_``).
@@ -298,3 +299,31 @@ def forward_program(
     module = ast.fix_missing_locations(ast.Module(body=kept, type_ignores=[]))
     segments = tuple(ast.get_source_segment(source, s) or ast.unparse(s) for s in kept)
     return ForwardProgram(source, leaves, root_name, segments, dict(namespace), module)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The inspected tensor as a function of its leaves: the program, the leaves' tensors and names."""
+
+    program: ForwardProgram
+    leaves: tuple[Any, ...]
+    names: tuple[str, ...]
+
+
+def replay_of(graph: AutogradGraph, source: str, namespace: Mapping[str, Any], root_name: str) -> Replay | Explanation:
+    """What the gradient checks re-run for ``graph``'s root, or why they cannot."""
+    names = [graph.nodes[i].var_name for i in graph.leaves]
+    if not names or any(n is None or not n.isidentifier() for n in names):
+        return Explanation(
+            "Leaves need plain names",
+            "The checks re-run your code with new leaf values, so each leaf must be bound to a plain "
+            "workspace name (w = torch.zeros(3, requires_grad=True)). Leaves here: "
+            + ", ".join(n or "unnamed" for n in names),
+            None,
+            ExplanationKind.UNNAMED_LEAVES,
+        )
+    leaf_names = tuple(n for n in names if n is not None)
+    program = forward_program(source, namespace, leaf_names, root_name)
+    if not isinstance(program, ForwardProgram):
+        return program
+    return Replay(program, tuple(graph.objects[i].variable for i in graph.leaves), leaf_names)

@@ -54,6 +54,14 @@ class Offer(Enum):
     REBUILD_WALK = "rebuild-walk"  #: the graph was freed: re-run its code, then step through it
 
 
+class Check(Enum):
+    """The gradient checks: central differences, torch's gradcheck, forward vs reverse Jacobians."""
+
+    NUMERIC = "numeric"
+    GRADCHECK = "gradcheck"
+    JACOBIANS = "jacobians"
+
+
 @dataclass(frozen=True)
 class ExamplePlan:
     """A course example about to run: the names it binds and those that already hold the user's values."""
@@ -164,10 +172,6 @@ class GraphInspection:
     def _say_about(self, subject: str | None, *contents: Content) -> None:
         self.info = tuple(InfoBlock(subject, c) for c in contents)
 
-    def explain(self, explanation: Explanation) -> None:
-        """Show ``explanation`` in the panel (about the inspected tensor)."""
-        self._say(explanation)
-
     # -- choosing what to inspect ------------------------------------------------------------
 
     def remember_source(self, name: str, source: str | None) -> None:
@@ -235,7 +239,7 @@ class GraphInspection:
             return Outcome()
         self._show(built, result.root_name)
         blocks: list[Content] = [example] if example is not None else []
-        self._say(*blocks, self._inspected(built))
+        self._say(*blocks, Inspected.of(built.graph))
         return Outcome(new_graph=True)
 
     def _grad_inputs(self, reads: tuple[str, ...] | None) -> list[str] | None:
@@ -276,19 +280,6 @@ class GraphInspection:
         if model.source:
             for name in assigned_names(model.source):
                 self.sources[name] = model.source
-
-    @staticmethod
-    def _inspected(model: GraphModel) -> Inspected:
-        graph = model.graph
-        notes = [f"✂ {n.note}" for n in graph.nodes if n.kind == "constant" and n.note][:3]
-        if graph.truncated:
-            notes.append(
-                f"This graph is larger than {len(graph) - 1:,} nodes: the pane read the nodes nearest the root "
-                "and marks the rest with ⋯. Long chains of one op are folded (⊞, Space unfolds)."
-            )
-        root = graph.nodes[graph.root]
-        leaves = tuple(graph.nodes[i].label for i in graph.leaves[:8])
-        return Inspected(len(graph), leaves, root.shape, root.dtype, graph.truncated, tuple(notes))
 
     # -- backward and zero grads --------------------------------------------------------------
 
@@ -435,39 +426,25 @@ class GraphInspection:
         model.expanded = model.expanded ^ {head}
         model.relayout()
 
-    def check(self, kind: str, should_stop: StopCheck = _never) -> Outcome:
-        """``numeric``, ``gradcheck`` or ``jacobians`` on the inspected tensor as a function of its leaves."""
+    def check(self, kind: Check, should_stop: StopCheck = _never) -> Outcome:
+        """A gradient check of the inspected tensor, re-evaluated as a function of its leaves."""
         from tui_lab.core.autograd.check import compare_jacobians, numeric_check, run_gradcheck
-        from tui_lab.core.autograd.program import ForwardProgram, forward_program
+        from tui_lab.core.autograd.program import replay_of
 
-        model, graph = self._model(), self._model().graph
-        names = [graph.nodes[i].var_name for i in graph.leaves]
-        if not names or any(n is None or not n.isidentifier() for n in names):
-            self._say(
-                Explanation(
-                    "Leaves need plain names",
-                    "The checks re-run your code with new leaf values, so each leaf must be bound to a plain "
-                    "workspace name (w = torch.zeros(3, requires_grad=True)). Leaves here: "
-                    + ", ".join(n or "unnamed" for n in names),
-                    None,
-                    ExplanationKind.UNNAMED_LEAVES,
-                )
-            )
+        model = self._model()
+        replay = replay_of(model.graph, model.source, self.workspace.namespace, self.root_var or "")
+        if isinstance(replay, Explanation):
+            self._say(replay)
             return Outcome()
-        leaf_names = [n for n in names if n is not None]
-        program = forward_program(model.source, self.workspace.namespace, leaf_names, self.root_var or "")
-        if not isinstance(program, ForwardProgram):
-            self._say(program)
-            return Outcome()
-        values = [graph.objects[i].variable for i in graph.leaves]
+        f, values = replay.program.function, replay.leaves
         try:
             with self.interrupter.running_here():
-                if kind == "numeric":
-                    self._say(NumericChecked(numeric_check(program.function, values, leaf_names, should_stop)))
-                elif kind == "gradcheck":
-                    self._say(run_gradcheck(program.function, values))
+                if kind is Check.NUMERIC:
+                    self._say(NumericChecked(numeric_check(f, values, replay.names, should_stop)))
+                elif kind is Check.GRADCHECK:
+                    self._say(run_gradcheck(f, values))
                 else:
-                    self._say(compare_jacobians(program.function, values, should_stop))
+                    self._say(compare_jacobians(f, values, should_stop))
         except (Exception, KeyboardInterrupt) as error:  # the replayed code failed, a limit, or ctrl+c
             self._say(explain_exception(error, model.source))
         return Outcome()

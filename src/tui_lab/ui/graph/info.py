@@ -42,6 +42,19 @@ class Inspected:
     truncated: bool
     notes: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, graph: AutogradGraph) -> Inspected:
+        """What to say about a freshly read graph (at most three detach notes, and the node limit)."""
+        notes = [f"✂ {n.note}" for n in graph.nodes if n.kind == "constant" and n.note][:3]
+        if graph.truncated:
+            notes.append(
+                f"This graph is larger than {len(graph) - 1:,} nodes: the pane read the nodes nearest the root "
+                "and marks the rest with ⋯. Long chains of one op are folded (⊞, Space unfolds)."
+            )
+        root = graph.nodes[graph.root]
+        leaves = tuple(graph.nodes[i].label for i in graph.leaves[:8])
+        return cls(len(graph), leaves, root.shape, root.dtype, graph.truncated, tuple(notes))
+
 
 @dataclass(frozen=True)
 class NoGraph:

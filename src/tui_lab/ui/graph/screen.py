@@ -21,7 +21,7 @@ from textual.worker import Worker, get_current_worker
 
 from tui_lab.core.text import visible
 from tui_lab.core.workspace import WorkspaceChange
-from tui_lab.ui.graph.controller import GraphInspection, Offer, Outcome, StopCheck
+from tui_lab.ui.graph.controller import Check, GraphInspection, Offer, Outcome, StopCheck
 from tui_lab.ui.graph.model import LEGEND
 from tui_lab.ui.graph.text import Palette, info_text, key
 from tui_lab.ui.graph.view import GraphView
@@ -379,15 +379,15 @@ class GraphScreen(PaneScreen):
 
     def action_numeric_check(self) -> None:
         """Autograd's gradient against central finite differences, per leaf."""
-        self._operate(lambda stop: self.inspection.check("numeric", stop))
+        self._operate(lambda stop: self.inspection.check(Check.NUMERIC, stop))
 
     def action_gradcheck(self) -> None:
         """torch.autograd.gradcheck in float64."""
-        self._operate(lambda stop: self.inspection.check("gradcheck", stop))
+        self._operate(lambda stop: self.inspection.check(Check.GRADCHECK, stop))
 
     def action_jacobians(self) -> None:
         """Jacobians by forward (jvp) and reverse (vjp) mode, with pass counts."""
-        self._operate(lambda stop: self.inspection.check("jacobians", stop))
+        self._operate(lambda stop: self.inspection.check(Check.JACOBIANS, stop))
 
     def _offer(self, offer: Offer, retain: bool = False) -> None:
         """A picker for what to do after a vector root or a freed graph."""
