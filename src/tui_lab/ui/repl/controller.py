@@ -8,6 +8,7 @@ only composes widgets, forwards keys here and renders what comes back.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -82,6 +83,30 @@ class ReplController:
         """Run ``source`` (blocking: the screen calls this in a worker thread), laid out for ``width`` columns."""
         self.workspace.wait_ready()
         return self.engine.run(source, width=width)
+
+    def run_detached(self, source: str, width: int | None, closing: Callable[[], bool]) -> RunResult | None:
+        """:meth:`run` in a daemon thread, waited for while ``closing()`` is False (then None).
+
+        Quitting never waits for a long C-level call: the daemon thread is left to the interpreter's exit.
+        """
+        results: list[RunResult] = []
+        failures: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                results.append(self.run(source, width))
+            except BaseException as error:  # noqa: BLE001 - re-raised in the waiting thread
+                failures.append(error)
+
+        thread = threading.Thread(target=run, name="repl-code", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.05)
+            if closing():
+                return None
+        if failures:
+            raise failures[0]
+        return results[0]
 
     def finish(self) -> None:
         """The running input is over (its result shown, or the worker failed)."""

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from tui_lab.ui.theme import safe_text
+
+
+def ask_in_modal(app: App[object], prompt: str, closing: Callable[[], bool]) -> str:
+    """From the code's thread: show :class:`InputPromptScreen` and wait for the answer.
+
+    Cancelling (or the app closing, as ``closing()`` says) raises ``KeyboardInterrupt`` in the code.
+    """
+    done = threading.Event()
+    answer: list[str | None] = []
+
+    def received(value: str | None) -> None:
+        answer.append(value)
+        done.set()
+
+    app.call_from_thread(app.push_screen, InputPromptScreen(prompt), received)
+    while not done.wait(0.05):
+        if closing():
+            raise KeyboardInterrupt("the app is closing")
+    if answer[0] is None:
+        raise KeyboardInterrupt("input() cancelled")
+    return answer[0]
 
 
 class InputPromptScreen(ModalScreen[str | None]):

@@ -10,7 +10,6 @@ the variable pane's first fill and syntax highlighting come right after it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -23,12 +22,13 @@ from textual.timer import Timer
 from textual.widgets import OptionList, RichLog, Static
 from textual.worker import Worker, WorkerState
 
+from tui_lab.core.text import visible
 from tui_lab.core.workspace import WorkspaceChange
 from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.pane import PaneScreen
 from tui_lab.ui.repl.editor import ReplInput
 from tui_lab.ui.repl.keys import BANNER, LOG_MAX_LINES
-from tui_lab.ui.repl.modals import BroadcastScreen, InputPromptScreen
+from tui_lab.ui.repl.modals import BroadcastScreen, ask_in_modal
 from tui_lab.ui.repl.render import (
     Block,
     LivePictures,
@@ -227,27 +227,11 @@ class ReplScreen(PaneScreen):
     @work(thread=True, exclusive=True, group="repl-run", exit_on_error=False)
     def _run_in_worker(self, source: str, width: int | None) -> RunResult | None:
         """Run in a daemon thread and wait for it, so quitting never waits for a long C-level call."""
-        controller = self.controller
-        assert controller is not None
-        results: list[RunResult] = []
-        failures: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                results.append(controller.run(source, width))
-            except BaseException as error:  # noqa: BLE001 - reported by the worker below
-                failures.append(error)
-
-        thread = threading.Thread(target=run, name="repl-code", daemon=True)
-        thread.start()
-        while thread.is_alive():
-            thread.join(0.05)
-            if self._closing:
-                return None
-        if failures:
-            raise failures[0]
-        self.app.call_from_thread(self._show_result, results[0])
-        return results[0]
+        assert self.controller is not None
+        result = self.controller.run_detached(source, width, closing=lambda: self._closing)
+        if result is not None:
+            self.app.call_from_thread(self._show_result, result)
+        return result
 
     def _show_result(self, result: RunResult) -> None:
         if self._live is not None:
@@ -284,21 +268,8 @@ class ReplScreen(PaneScreen):
             self._finish_run()
 
     def _ask_input(self, prompt: str) -> str:
-        """Answer ``input()`` from the worker thread with a modal on the UI thread."""
-        done = threading.Event()
-        answer: list[str | None] = []
-
-        def received(value: str | None) -> None:
-            answer.append(value)
-            done.set()
-
-        self.app.call_from_thread(self.app.push_screen, InputPromptScreen(prompt), received)
-        while not done.wait(0.05):
-            if self._closing:
-                raise KeyboardInterrupt("the app is closing")
-        if answer[0] is None:
-            raise KeyboardInterrupt("input() cancelled")
-        return answer[0]
+        """Answer ``input()`` from the code's thread with a modal on the UI thread."""
+        return ask_in_modal(self.app, prompt, closing=lambda: self._closing)
 
     # -- actions ------------------------------------------------------------------------
 
@@ -352,34 +323,28 @@ class ReplScreen(PaneScreen):
         if not entries:
             self.notify("No history yet.", title="History")
             return
-        choices = [(str(i), entry.replace("\n", " ⏎ ")) for i, entry in enumerate(entries)]
-
-        def picked(value: str | None) -> None:
-            if value is not None:
-                self._load_input(entries[int(value)])
-            else:
-                self.editor.focus()
-
-        self.app.push_screen(
-            PickerScreen("Search history (newest first)", choices, filter_placeholder="contains…"), picked
-        )
+        choices = [(str(i), visible(entry.replace("\n", " ⏎ ")), entry) for i, entry in enumerate(entries)]
+        self._pick_code("Search history (newest first)", "contains…", choices)
 
     def action_insert_example(self) -> None:
         """Insert a course snippet into the input."""
-        from tui_lab.core.repl.examples import EXAMPLES, example_by_key
+        from tui_lab.core.repl.examples import EXAMPLES
 
-        choices = [(e.key, f"{e.section} · {e.title}") for e in EXAMPLES]
+        choices = [(e.key, f"{e.section} · {e.title}", e.code) for e in EXAMPLES]
+        self._pick_code("Insert example (d2l chapter 2)", "topic…", choices)
+
+    def _pick_code(self, title: str, placeholder: str, choices: list[tuple[str, str, str]]) -> None:
+        """Offer ``(id, label, code)`` choices in a picker; the picked code goes into the input."""
+        codes = {key: code for key, _, code in choices}
 
         def picked(key: str | None) -> None:
-            example = example_by_key(key) if key else None
-            if example is not None:
-                self._load_input(example.code)
+            if key is not None and key in codes:
+                self._load_input(codes[key])
             else:
                 self.editor.focus()
 
-        self.app.push_screen(
-            PickerScreen("Insert example (d2l chapter 2)", choices, filter_placeholder="topic…"), picked
-        )
+        labels = [(key, label) for key, label, _ in choices]
+        self.app.push_screen(PickerScreen(title, labels, filter_placeholder=placeholder), picked)
 
     def _load_input(self, text: str) -> None:
         self.editor.load_text(text)
