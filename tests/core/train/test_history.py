@@ -108,3 +108,21 @@ def test_a_long_run_keeps_a_bounded_history() -> None:
     for _ in range(50):
         record.add_steps(np.ones(100_000), 100_000)
     assert record.steps == 5_000_000 and len(record.step_curve(10_000)[1]) <= 4096
+
+
+def test_a_workspace_model_run_exports_as_strict_json_and_csv() -> None:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    space = {"net": nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))}
+    record = RunRecord(1, TrainConfig(impl="model", epochs=1))
+    record.finish(run(record.config, lookup=lambda name, default: space.get(name, default)))
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} in the JSON export")
+
+    document = json.loads(runs_to_json([record]), parse_constant=refuse)
+    assert document["runs"][0]["w"] == [] and document["runs"][0]["b"] is None
+    rows = list(csv.DictReader(io.StringIO(runs_to_csv([record]))))
+    assert rows[0]["b"] == "" and rows[0]["impl"] == "model"

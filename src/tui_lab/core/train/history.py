@@ -273,7 +273,7 @@ def run_summary(record: RunRecord) -> dict[str, Any]:
         summary.update(
             device=result.device,
             w=list(result.w),
-            b=result.b,
+            b=_number(result.b),
             w_error=None if result.w_error is None else list(result.w_error),
             b_error=result.b_error,
             closed_form={"w": list(result.closed_w or ()), "b": result.closed_b, "loss": _number(result.closed_loss)},
@@ -305,7 +305,7 @@ def runs_to_csv(records: list[RunRecord]) -> str:
         w = b = w_err = b_err = seconds = rate = ""
         if result is not None:
             w = " ".join(f"{v:.6g}" for v in result.w)
-            b = f"{result.b:.6g}"
+            b = f"{result.b:.6g}" if math.isfinite(result.b) else ""
             if result.w_error is not None:
                 w_err = f"{max(abs(e) for e in result.w_error):.6g}"
                 b_err = f"{result.b_error:.6g}"
