@@ -14,7 +14,8 @@ _STYLE = """
 body { margin: 0; background: #0c181f; color: rgba(255, 255, 255, 0.95);
        font-family: Menlo, Monaco, 'DejaVu Sans Mono', 'Courier New', monospace; }
 .notice { max-width: 40em; margin: 12vh auto; padding: 2em; background: #12232d; line-height: 1.5; }
-.notice h1 { font-size: 1.3em; margin-top: 0; }
+.notice h1 { font-size: 1.3em; margin-top: 0; background: none; color: inherit; }
+.notice code { font-family: inherit; font-size: inherit; color: #c8a2ff; white-space: nowrap; }
 .notice a { color: #ac5af4; }
 """
 
@@ -82,9 +83,11 @@ def app_page(*, title: str, static_url: str, websocket_url: str, font_size: int)
 
 def full_page(max_sessions: int) -> str:
     """The page shown when every place is taken."""
-    places = "place" if max_sessions == 1 else f"{max_sessions} places"
+    taken = "The one place on this tui-lab server is taken" if max_sessions == 1 else (
+        f"All {max_sessions} places on this tui-lab server are taken"
+    )
     body = (
-        f"<p>All {places} on this tui-lab server are taken: each visitor runs their own copy of the app, "
+        f"<p>{taken}: each visitor runs their own copy of the app, "
         f"and the server allows {max_sessions} at once (<code>--max-sessions</code>).</p>"
         "<p>Try again in a minute, when someone has closed their tab: <a href=\"/\">try again</a>.</p>"
     )
