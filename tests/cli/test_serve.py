@@ -221,7 +221,8 @@ async def test_max_sessions_plus_one_gets_the_refusal_page(tmp_path: Path) -> No
                 assert response.status == 200, "the place is free again"
 
 
-async def test_ctrl_c_stops_the_server_and_every_app(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl+c", "SIGTERM"])
+async def test_ctrl_c_stops_the_server_and_every_app(tmp_path: Path, sig: signal.Signals) -> None:
     home = tmp_path / "home"
     with served([], home) as server:
         pid = server.process.pid
@@ -229,7 +230,7 @@ async def test_ctrl_c_stops_the_server_and_every_app(tmp_path: Path) -> None:
             websocket = await open_visitor(http, server)
             (child,) = app_processes(pid)
             assert os.getpgid(child) == child, "each app leads its own process group"
-            status = await asyncio.to_thread(stop_server, server.process, signal.SIGINT)
+            status = await asyncio.to_thread(stop_server, server.process, sig)
             assert status == 0
             assert not alive(child)
             with pytest.raises(ProcessLookupError):
