@@ -169,6 +169,8 @@ class BucketedSeries:
         full = len(pending) // self.bucket * self.bucket
         if full:
             self._means.append(pending[:full].reshape(-1, self.bucket).mean(axis=1))
+            if len(self._means) > 64:  # one array, not one per progress message: bounded overhead
+                self._means = [np.concatenate(self._means)]
         self._pending = pending[full:]
 
     def points(self) -> tuple[np.ndarray, np.ndarray]:
