@@ -173,3 +173,12 @@ def test_checks_name_the_tensor(workspace: Workspace, kind: Check) -> None:
     graph.inspect(case.code, case.code)
     graph.check(kind)
     assert _panel(graph).startswith("z · ")
+
+
+def test_a_failed_input_is_in_the_summary_until_the_next_operation(workspace: Workspace) -> None:
+    graph = GraphInspection(workspace)
+    graph.inspect(DOT)
+    graph.inspect("y = undefined_name")
+    assert graph.summary().startswith(" ⚠ NameError") and "still showing y" in graph.summary()
+    graph.backward()
+    assert "NameError" not in graph.summary() and "y.backward()" in _panel(graph)

@@ -430,3 +430,13 @@ async def test_hostile_names_never_reach_the_terminal(make_app: AppFactory, work
         for text in (drawn, _info(app), _summary(app)):
             assert "\x1b" not in text and "\x07" not in text
         assert app.is_running
+
+
+async def test_typing_after_a_run_replaces_the_line(make_app: AppFactory) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _run(app, pilot, DOT)
+        await pilot.press("y", "enter")
+        await _settle(app, pilot)
+        assert app.screen.query_one("#graph-input", Input).value == "y"
+        assert _summary(app).startswith(" y: 4 nodes")

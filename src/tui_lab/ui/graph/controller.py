@@ -154,7 +154,6 @@ class GraphInspection:
         """The worker ended; ``error`` when it raised (the summary and panel then say so)."""
         self.busy = None
         if error is not None:
-            self.problem = f"failed: {type(error).__name__}: {error}"
             self._say(
                 Explanation(
                     "The Graph pane hit an internal error",
@@ -164,9 +163,11 @@ class GraphInspection:
                     ExplanationKind.INTERNAL_ERROR,
                 )
             )
+            self.problem = f"failed: {type(error).__name__}: {error}"
 
     def _say(self, *contents: Content) -> None:
-        """Replace the panel with ``contents``, about the inspected tensor."""
+        """Replace the panel with ``contents``, about the inspected tensor (an older problem is over)."""
+        self.problem = None
         self._say_about(self.subject, *contents)
 
     def _say_about(self, subject: str | None, *contents: Content) -> None:
@@ -210,10 +211,10 @@ class GraphInspection:
         example, self._example = self._example, None
         workspace = self.workspace
         if not workspace.wait_ready(120):
-            self.problem = "torch did not load"
-            self._say(
-                Explanation("torch did not load", "Try again in a moment.", None, ExplanationKind.TORCH_NOT_READY)
+            self._say_about(
+                None, Explanation("torch did not load", "Try again in a moment.", None, ExplanationKind.TORCH_NOT_READY)
             )
+            self.problem = "torch did not load"
             return Outcome()
         if source is None and text.isidentifier() and text in workspace:
             result = RunResult(self.sources.get(text, ""), text, workspace.get(text))

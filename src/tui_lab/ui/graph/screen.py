@@ -173,8 +173,10 @@ class GraphScreen(PaneScreen):
 
     @on(Input.Submitted, "#graph-input")
     def _submitted(self, event: Input.Submitted) -> None:
+        """Run the line; it stays, selected: typing replaces it, an arrow key edits it."""
         text = event.value.strip()
         if text:
+            event.input.select_all()
             self.inspect(text)
 
     def inspect(self, text: str, source: str | None = None) -> None:
