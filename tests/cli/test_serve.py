@@ -240,6 +240,36 @@ async def test_ctrl_c_stops_the_server_and_every_app(tmp_path: Path, sig: signal
     assert "visitor 1 joined" in server.printed and "stopping 1 app" in server.printed
 
 
+GROUP_LEADER = """
+import os, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+open(sys.argv[1], "w").write(str(child.pid))
+time.sleep(600)
+"""
+
+
+async def test_stopping_an_app_reaches_the_process_groups_it_started(tmp_path: Path) -> None:
+    """Train's launcher runs in a process group of its own: stopping the app must reach it too."""
+    from textual_serve.download_manager import DownloadManager
+
+    from tui_lab.serve.visitor import Visitor
+
+    async def ignore(*_: object) -> None:
+        return None
+
+    pid_file = tmp_path / "grandchild"
+    visitor = Visitor([sys.executable, "-c", GROUP_LEADER, str(pid_file)], tmp_path,
+                      write_bytes=ignore, write_str=ignore, close=ignore, download_manager=DownloadManager())
+    await visitor.start(80, 24)
+    await until(lambda: pid_file.exists() and pid_file.read_text().isdigit(), "the grandchild")
+    grandchild = int(pid_file.read_text())
+    assert os.getpgid(grandchild) == grandchild != visitor.pid
+    await visitor.stop(polite=False)
+    assert visitor.pid is not None and not alive(visitor.pid)
+    await until(lambda: not alive(grandchild), "the grandchild to go", timeout=5)
+    assert not visitor.home.exists()
+
+
 def test_the_token_is_printed_once_and_logged_nowhere(tmp_path: Path) -> None:
     with served(["--host", "127.0.0.1"], tmp_path / "home") as server:
         pass

@@ -111,20 +111,56 @@ class Visitor(AppService):
             shutil.rmtree(self.home, ignore_errors=True)
 
     async def _end_group(self) -> None:
+        """SIGTERM, then SIGKILL, the app's process group and every group its descendants lead.
+
+        The Train pane starts its launcher in a process group of its own, which a ``killpg`` of
+        the app's group would miss; descendants are gathered before each signal, since they are
+        handed to init once the app is gone.
+        """
         process = self._process
         if process is None or self.pid is None:
             return
-        for sig, grace in ((signal.SIGTERM, TERM_GRACE_S), (signal.SIGKILL, None)):
-            if process.returncode is not None and not _group_alive(self.pid):
+        groups = {self.pid}
+        for sig, grace in ((signal.SIGTERM, TERM_GRACE_S), (signal.SIGKILL, 0.0)):
+            groups |= descendant_groups(self.pid)
+            live = {group for group in groups if _group_alive(group)}
+            if process.returncode is not None and not live:
                 return
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, sig)
-            if grace is None:
-                break
-            with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
-                await asyncio.wait_for(process.wait(), grace)
+            for group in live:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(group, sig)
+            deadline = asyncio.get_running_loop().time() + grace
+            while asyncio.get_running_loop().time() < deadline:
+                if process.returncode is not None and not any(_group_alive(group) for group in groups):
+                    return
+                await asyncio.sleep(0.02)
         with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
             await asyncio.wait_for(process.wait(), TERM_GRACE_S)
+
+
+def descendant_groups(pid: int) -> set[int]:
+    """Process groups of ``pid``'s descendants (Linux ``/proc``; empty elsewhere), never our own."""
+    parents: dict[int, list[tuple[int, int]]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return set()
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents.setdefault(int(fields[1]), []).append((int(entry), int(fields[2])))
+    groups: set[int] = set()
+    pending = [pid]
+    while pending:
+        for child, group in parents.get(pending.pop(), []):
+            groups.add(group)
+            pending.append(child)
+    return groups - {os.getpgrp(), 0, 1}
 
 
 def _group_alive(pgid: int) -> bool:
