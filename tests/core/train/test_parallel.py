@@ -34,13 +34,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _rank(rank: int, world: int, port: int, out: str) -> None:
+def _rank(rank: int, world: int, port: int, out: str, device: str = "cpu") -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank))
     os.environ["WORLD_SIZE"] = str(world)
     torch.set_num_threads(1)
     from tui_lab.core.train import parallel
 
-    group = parallel.join("cpu", timeout_s=60)
+    group = parallel.join(device, timeout_s=60)
     try:
         results = []
         for config in CASES:
@@ -82,3 +82,14 @@ def test_two_ranks_equal_one_process_with_twice_the_batch(case: int, two_rank_re
     assert rank0["epoch_losses"] == pytest.approx(alone.epoch_losses, rel=1e-4, abs=1e-9)
     assert rank0["steps"] == len(alone.step_losses) and rank0["samples"] == alone.samples
     assert f"global batch {2 * config.batch_size} = 2 × {config.batch_size}" in rank0["notes"][0]
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two GPUs (NCCL)")
+def test_two_gpus_with_nccl_equal_one_gpu_with_twice_the_batch(tmp_path: Path) -> None:
+    mp.spawn(_rank, args=(2, _free_port(), str(tmp_path), "cuda"), nprocs=2, join=True)
+    results = json.loads((tmp_path / "rank0.json").read_text())
+    for config, got in zip(CASES, results, strict=True):
+        alone = run(config.with_changes(batch_size=2 * config.batch_size), "cuda", use_cuda_graphs=False)
+        assert got["status"] == alone.status
+        assert got["w"] == pytest.approx(alone.w, abs=1e-4, rel=1e-4), config
+        assert "nccl on cuda" in got["notes"][0]
