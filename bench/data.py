@@ -9,6 +9,8 @@ Generates (once) ``bench/out/data_1m.csv``: 4 float columns with ~5% NaN, 5 int 
 2. End (jump to the last row) and redraw the visible lines. Target: ≤ 50 ms.
 3. fill mean → one-hot → float32 tensors through the pipeline, against the course's
    ``df.values`` path and a hand-written ``to_numpy`` path. Target: ≤ 0.5 s.
+4. Export the table as CSV: the pane's chunked, cancellable, atomic write against one
+   ``to_csv``; and how long a cancel (Esc, ctrl+q) takes to stop it. Target: cancel ≤ 1 s.
 
     python bench/data.py [--runs 5] [--rows 1000000]
 """
@@ -44,7 +46,9 @@ def peak_rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 """
 
-APP_RUN = PEAK_RSS + """
+APP_RUN = (
+    PEAK_RSS
+    + """
 import sys, time
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.data.grid import DataGrid
@@ -70,13 +74,17 @@ class Timed(TuiLabApp):
 
 Timed(csv_path=sys.argv[1], pane="data").run(headless=True, size=(120, 40))
 """
+)
 
-PANDAS_RUN = PEAK_RSS + """
+PANDAS_RUN = (
+    PEAK_RSS
+    + """
 import sys, time
 import pandas as pd
 frame = pd.read_csv(sys.argv[1])
 print("LOADED", time.time(), peak_rss(), len(frame), flush=True)
 """
+)
 
 
 def make_csv(path: Path, rows: int, seed: int = 0) -> None:
@@ -279,6 +287,43 @@ def bench_pipeline(path: Path, runs: int) -> None:
     print(f"   ratio tui-lab / to_numpy path:  {statistics.median(pane_t) / statistics.median(numpy_t):.2f}×")
 
 
+def bench_export(path: Path, runs: int) -> None:
+    import threading
+
+    from tui_lab.core.data.files import export_csv
+    from tui_lab.core.data.load import load_csv
+    from tui_lab.core.fileio import WriteCancelled
+
+    frame = load_csv(path).frame
+    print(f"\n4. export {len(frame):,} rows as CSV (chunked, atomic) and cancel it")
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as folder:
+        target = Path(folder) / "out.csv"
+        pane = timed(lambda: export_csv(frame, target, None), runs)
+        plain = timed(lambda: frame.to_csv(Path(folder) / "plain.csv", index=False), runs)
+        stops = []
+        for _ in range(runs):
+            stop = threading.Event()
+            stopped: list[float] = []
+
+            def run(stop: threading.Event = stop, stopped: list[float] = stopped) -> None:
+                try:
+                    export_csv(frame, target, None, should_stop=stop.is_set)
+                except WriteCancelled:
+                    stopped.append(time.perf_counter())
+
+            thread = threading.Thread(target=run)
+            thread.start()
+            time.sleep(0.5)  # mid-export, as a user pressing Esc would
+            asked = time.perf_counter()
+            stop.set()
+            thread.join()
+            stops.append(stopped[0] - asked if stopped else float("nan"))
+    print(f"   tui-lab export_csv (chunks)        {summary(pane)}")
+    print(f"   pandas alone, one to_csv           {summary(plain)}")
+    print(f"   ratio tui-lab / to_csv: {statistics.median(pane) / statistics.median(plain):.2f}×")
+    print(f"   cancel → export stopped            {summary(stops, 'ms', 1000)}   target ≤ 1 s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -294,6 +339,7 @@ def main() -> int:
     bench_startup(path, args.runs)
     bench_jump(path, args.runs)
     bench_pipeline(path, args.runs)
+    bench_export(path, args.runs)
     return 0
 
 

@@ -359,3 +359,30 @@ async def test_a_semicolon_file_offers_its_delimiter_and_reloads(make_app: AppFa
         pipeline = data_screen(app).pipeline
         assert pipeline is not None and list(pipeline.frame.columns) == ["a", "b", "c"]
         assert "sep=';'" in data_screen(app).controller.code()
+
+
+async def test_a_job_raising_past_its_own_handling_leaves_a_truthful_status(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui_lab.ui.data import jobs
+
+    def exploding_load(*args: Any) -> None:
+        raise RuntimeError("load job exploded")
+
+    def exploding_profile(*args: Any) -> None:
+        raise RuntimeError("profile job exploded")
+
+    monkeypatch.setattr(jobs, "load", exploding_load)
+    app = make_app(csv_path=str(HOUSE_TINY), pane="data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = data_screen(app)
+        assert screen.loading_path is None and not screen.has_class("-busy")
+        assert "loading failed" in str(screen.query_one("#data-title", Static).render())
+        assert any("load job exploded" in m for m in messages(app))  # the app's one failure handler
+        monkeypatch.undo()
+        monkeypatch.setattr(jobs, "profile", exploding_profile)
+        await pilot.press("o", "f6")
+        await settle(pilot)
+        profile = str(screen.query_one("#data-profile", Static).render())
+        assert "profile failed" in profile and "profiling" not in profile

@@ -63,10 +63,7 @@ def table_title(facts: TableFacts) -> Text:
 
 def status_title(message: str, path: str | None = None) -> Text:
     """An italic status line, e.g. `` could not open x.csv · press o to open a CSV``."""
-    text = _line()
-    text.append(" ", style="italic")
-    text.append_text(safe_line(message.format(name=Path(path).name if path else ""), "italic"))
-    return text
+    return safe_line(" " + message.format(name=Path(path).name if path else ""), "italic")
 
 
 def loading_title(path: str, progress: LoadProgress | None = None) -> Text:
