@@ -55,6 +55,8 @@ class SessionController:
         self._again = False
         self._keep_previous = False
         self._told_skipped: set[str] = set()
+        #: True while the resume question is open: nothing is saved over the session being offered.
+        self.deciding = False
 
     # -- start and stop -------------------------------------------------------------------
 
@@ -75,6 +77,7 @@ class SessionController:
             self.turn_off(f"sessions are off: {error}")
             return
         self.app.workspace_changed.subscribe(self.app, self.on_workspace_change)
+        self._fingerprint = self.pane_fingerprint()
         self.app.set_interval(CHECK_INTERVAL_S, self.check_panes)
         if existing is None:
             return
@@ -82,11 +85,13 @@ class SessionController:
             self.restorer.load(self.name)
         elif unclean:
             self._keep_previous = True
+            self.deciding = True
             self.app.push_screen(resume_question(existing.saved_at, existing.describe()), self._answered)
         else:
             self._keep_previous = True  # a clean quit's session stays; our first save keeps it under a dated name
 
     def _answered(self, restore: bool | None) -> None:
+        self.deciding = False
         if restore:
             self._keep_previous = False
             self.restorer.load(self.name)
@@ -99,7 +104,7 @@ class SessionController:
 
     async def save_on_quit(self) -> None:
         """Save (waiting for a save in flight first) and note the clean exit."""
-        if self.off is not None:
+        if self.off is not None or self.deciding:
             return
         while self._saving:
             await asyncio.sleep(0.02)
@@ -122,7 +127,7 @@ class SessionController:
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:
         """A name changed: remember which REPL input did it, and that there is something to save."""
-        if change.source == "session":
+        if change.source == "session" or change.preloaded:
             return
         if change.source == "repl":
             inputs = self.app.workspace.get("_ih")
@@ -142,6 +147,17 @@ class SessionController:
         del self.repl_log[:-200]
         self.policy.changed()
 
+    def _inputs_without_log(self) -> tuple[ReplEntry, ...]:
+        """The REPL's inputs (``_ih``) when no run was recorded with its output (an older REPL screen)."""
+        inputs = self.app.workspace.get("_ih")
+        screen = self.screen_of("repl")
+        engine = getattr(screen, "engine", None)
+        replay = engine.replay_source() if engine is not None else ""
+        if not isinstance(inputs, list):
+            return ()
+        sources = [s for s in inputs[1:] if isinstance(s, str) and s.strip()]
+        return tuple(bounded_entry(s, "", s in replay) for s in sources[-200:])
+
     def pane_fingerprint(self) -> tuple[Any, ...]:
         """A few integers that change when a pipeline step is applied or undone, or a run finishes."""
         states = pane_states(self.app)
@@ -152,7 +168,7 @@ class SessionController:
 
     def check_panes(self) -> None:
         """Once a second: save after a pipeline step or a finished run, or when the 60 s autosave is due."""
-        if self.off is not None or self.restorer.busy:
+        if self.off is not None or self.restorer.busy or self.deciding:
             return
         fingerprint = self.pane_fingerprint()
         if fingerprint != self._fingerprint:
@@ -177,7 +193,7 @@ class SessionController:
             train_form=states.train_form,
             device=str(self.app.device),
             runs=states.runs,
-            repl=tuple(self.repl_log),
+            repl=tuple(self.repl_log) or self._inputs_without_log(),
             pane=str(self.app.current_mode or "repl"),
         )
         return take_snapshot(ws.user_items(), cap.nbytes, panes, self.provenance, notes)

@@ -71,9 +71,10 @@ def pane_states(app: TuiLabApp) -> ReadPanes:
     runs: tuple[Any, ...] = ()
     if train is not None:
         runs = tuple(getattr(_with_records(train), "records", ()))
-        values = getattr(getattr(train, "form", None), "values", None)
-        if callable(values):
-            form = dict(values(relevant_only=False))
+        try:
+            form = dict(train.form.values(relevant_only=False))
+        except Exception:  # not composed yet, or being torn down: the form is simply not saved this time
+            form = None
     return ReadPanes(pipeline, cursor, tensor_options, form, runs)
 
 
@@ -168,6 +169,11 @@ class SessionRestorer:
             self.busy = False
             controller._fingerprint = controller.pane_fingerprint()
             controller.policy.finished(controller.policy.changes, time.monotonic())
+        for name, (_, inputs) in loaded.modules.items():
+            if not inputs:
+                loaded.notes.append(
+                    f"{name} (an nn.Module) was saved as weights only: no REPL input built it, so it is not recreated"
+                )
         self._announce(loaded)
         self._offer_rerun(loaded)
 
@@ -188,7 +194,8 @@ class SessionRestorer:
     # -- re-running inputs -----------------------------------------------------------------
 
     def _offer_rerun(self, loaded: store.LoadedSession) -> None:
-        names = list(loaded.modules) + [n.name for n in loaded.state.not_saved if n.inputs]
+        names = [n for n, (_, inputs) in loaded.modules.items() if inputs]
+        names += [n.name for n in loaded.state.not_saved if n.inputs]
         sources: list[str] = []
         for name in names:
             inputs = loaded.modules[name][1] if name in loaded.modules else loaded.state.inputs.get(name, ())
@@ -215,7 +222,9 @@ class SessionRestorer:
             except Exception as error:  # the person's own code: report, go on with the next input
                 problems.append(f"input {number}: {type(error).__name__}: {error}")
         ws.notify_since(before, "session")
-        for name, (state_dict, _) in modules.items():
+        for name, (state_dict, inputs) in modules.items():
+            if not inputs:
+                continue
             problem = restore_module(ws.get(name), state_dict)
             if problem:
                 problems.append(f"{name}: {problem}")

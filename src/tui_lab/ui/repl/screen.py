@@ -10,7 +10,7 @@ the variable pane's first fill and syntax highlighting come right after it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import OptionList, RichLog, Static
 from textual.worker import Worker, WorkerState
 
+from tui_lab.core.session.model import ReplEntry
 from tui_lab.core.text import visible
 from tui_lab.core.workspace import WorkspaceChange
 from tui_lab.ui.modals import PickerScreen
@@ -39,7 +40,7 @@ from tui_lab.ui.repl.render import (
 )
 from tui_lab.ui.repl.variables import VariablePane
 from tui_lab.ui.requests import InsertCode, InspectTensor, PaneRequest, UseAsTrainingData
-from tui_lab.ui.theme import escape_markup
+from tui_lab.ui.theme import escape_markup, safe_text
 
 if TYPE_CHECKING:  # the engine, history and inspection load right after the first frame
     from tui_lab.core.repl.engine import ReplEngine, RunResult
@@ -240,6 +241,7 @@ class ReplScreen(PaneScreen):
         if result.exit_requested:
             self.notify("tui-lab keeps running. Press ctrl+q to quit.", title="exit() ignored")
         self._finish_run()
+        self.lab.session.record_repl(result)  # the session keeps the log and which input set which names
         self.variables.refresh_rows(self.workspace)
         if self.variables.selected in result.changed or any(e.name == self.variables.selected for e in result.memory):
             self._load_details(self.variables.selected)
@@ -419,6 +421,15 @@ class ReplScreen(PaneScreen):
             self.app.call_from_thread(self.variables.show_details, details)
 
     # -- workspace ------------------------------------------------------------------------
+
+    def restore_session(self, entries: Sequence[ReplEntry]) -> None:
+        """Show the REPL log restored from a session: each input and what it printed, then a rule."""
+        for entry in entries:
+            self.log_view.write(safe_text(f"In [·]: {entry.source.rstrip()}", "bold" if entry.ok else "red"))
+            if entry.output:
+                self.log_view.write(safe_text(entry.output.rstrip("\n")))
+        if entries:
+            self.log_view.write(Text("── the log above was restored from the saved session ──", style="dim"))
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:
         if self.controller is None or not self.controller.state_loaded:

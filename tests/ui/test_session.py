@@ -1,0 +1,156 @@
+"""A session built through the panes survives quit and ``--resume``: names, pipeline, runs, REPL log, "not saved"."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
+
+from tui_lab.core.session import store
+from tui_lab.core.workspace import Workspace
+from tui_lab.ui.app import TuiLabApp
+from tui_lab.ui.session_modals import SessionDialog
+
+MakeApp = Callable[..., TuiLabApp]
+HOUSE_TINY = Path(__file__).resolve().parents[2] / "sample_data" / "house_tiny.csv"
+REPL_INPUTS = (
+    "a = torch.arange(6.).reshape(2, 3)",
+    "g = torch.ones(3, requires_grad=True)",
+    "arr = np.linspace(0, 1, 5)",
+    "df = pd.DataFrame({'k': [1, 2], 's': ['x', None]})",
+    "col = df['k'] * 2",
+    "n, msg, lrs = 3, 'hi', [0.1, 0.03]",
+    "model = nn.Linear(2, 1)",
+    "square = lambda v: v * v",
+)
+
+
+def asking(app: TuiLabApp) -> bool:
+    """A session question is on screen, mounted and focused (so its keys work)."""
+    focused = app.focused
+    return isinstance(app.screen, SessionDialog) and focused is not None and focused.id == "session-yes"
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    for _ in range(4):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            continue
+        await pilot.pause()
+
+
+async def until(pilot: Pilot[Any], done: Callable[[], bool], what: str) -> None:
+    for _ in range(600):
+        if done():
+            return
+        await settle(pilot)
+    told = [n.message for n in pilot.app._notifications]
+    raise AssertionError(f"never happened: {what}; screen {pilot.app.screen}, notifications {told}")
+
+
+def screen_of(app: TuiLabApp, pane: str) -> Any:
+    return app.session.screen_of(pane)
+
+
+async def build_workspace(app: TuiLabApp, pilot: Pilot[Any]) -> None:
+    """Data pipeline → X, y; REPL names of every kind; two training runs."""
+    await until(pilot, lambda: app.torch_ready, "torch ready")
+    await until(pilot, lambda: getattr(screen_of(app, "data"), "pipeline", None) is not None, "CSV loaded")
+    for keys in (("right", "right", "t", "space", "enter"), ("m", "enter"), ("h", "enter"), ("T", "enter"), ("z", "enter")):
+        await pilot.press(*keys)
+        await settle(pilot)
+    await pilot.press("u")  # undo the standardize: the session keeps the undo position
+    await settle(pilot)
+    await pilot.press("f2")
+    await settle(pilot)
+    for source in REPL_INPUTS:
+        await pilot.press(*source, "enter")
+        await settle(pilot)
+    await pilot.press("f5")
+    await settle(pilot)
+    for _ in range(2):
+        await pilot.press("f6")
+        await until(pilot, lambda: not screen_of(app, "train").running, "run finished")
+    await settle(pilot)
+
+
+async def test_quit_and_resume_restores_the_session(
+    make_app: MakeApp, workspace: Workspace, tmp_path: Path, lab_home: Path
+) -> None:
+    csv = tmp_path / "house.csv"
+    shutil.copy(HOUSE_TINY, csv)
+    first = make_app(csv_path=str(csv), pane="data")
+    async with first.run_test(size=(120, 40)) as pilot:
+        await build_workspace(first, pilot)
+        saved = {name: value for name, value in first.workspace.user_items()}
+        data = screen_of(first, "data")
+        frame, applied, undone = data.pipeline.frame, len(data.pipeline.applied), len(data.pipeline.undone)
+        runs = [(r.run_id, r.result.w, r.result.b) for r in screen_of(first, "train").records]
+        assert len(runs) == 2 and applied == 3 and undone == 1
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+    assert store.peek() is not None and not store.unclean_exit("default")
+
+    fresh = Workspace()
+    fresh.load_preloads()
+    second = make_app(workspace=fresh, resume=True)
+    async with second.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: asking(second), "the re-run question")
+        assert "model" in str(second.screen.title_text) and "square" in str(second.screen.title_text)
+        await pilot.press("y")  # re-run the inputs that built net and square
+        await until(pilot, lambda: "square" in fresh, "re-run inputs")
+        ws = second.workspace
+        for name in ("X", "y", "a", "g"):
+            assert torch.equal(ws[name], saved[name]) and ws[name].dtype == saved[name].dtype, name
+        assert ws["g"].requires_grad
+        assert np.array_equal(ws["arr"], saved["arr"])
+        assert isinstance(ws["df"], pd.DataFrame) and ws["df"].equals(saved["df"])
+        assert ws["col"].equals(saved["col"])
+        assert (ws["n"], ws["msg"], ws["lrs"]) == (3, "hi", [0.1, 0.03])
+        assert torch.equal(ws["model"].weight, saved["model"].weight) and torch.equal(ws["model"].bias, saved["model"].bias)
+        assert torch.equal(ws["w"], saved["w"]) and ws["b"] == saved["b"]  # the Train pane's published parameters
+        not_saved = {entry.name: entry for entry in second.session.not_saved}
+        assert set(not_saved) == {"square"} and "function" in not_saved["square"].reason
+        data = screen_of(second, "data")
+        assert data.pipeline.frame.equals(frame)
+        assert (len(data.pipeline.applied), len(data.pipeline.undone)) == (applied, undone)
+        train = screen_of(second, "train")
+        assert [(r.run_id, r.result.w, r.result.b) for r in train.records] == runs
+        assert len(train.query_one("LossPlot").records) == 2  # the runs are on the plot
+        assert [e.source for e in second.session.repl_log if e.ok] == list(REPL_INPUTS)
+
+
+async def test_an_unclean_exit_asks_before_restoring(make_app: MakeApp, workspace: Workspace, lab_home: Path) -> None:
+    from tui_lab.core.session.capture import PaneStates, take_snapshot
+
+    root = store.sessions_root()
+    store.save(take_snapshot([("kept", torch.arange(3))], 1 << 30, PaneStates()), "default", root=root)
+    (root / ".default.running").write_text('{"pid": 4194303999}')  # a tui-lab that died
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: asking(app), "the resume question")
+        assert str(app.screen.title_text).startswith("Restore the session from ")
+        assert "(1 name, 0 runs)?" in str(app.screen.title_text)
+        await pilot.press("y")
+        await until(pilot, lambda: "kept" in app.workspace, "restored names")
+        assert torch.equal(app.workspace["kept"], torch.arange(3))
+
+
+async def test_a_corrupt_session_is_moved_aside_with_a_message(make_app: MakeApp, lab_home: Path) -> None:
+    root = store.sessions_root()
+    (root / "default").mkdir()
+    (root / "default" / "session.json").write_bytes(b"\x80\x04garbage")
+    app = make_app(resume=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        texts = [n.message for n in app._notifications]
+        assert any("could not be read" in t and "moved" in t for t in texts), texts
+    assert any(p.name.startswith("default.bad-") for p in root.iterdir())
