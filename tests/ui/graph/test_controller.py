@@ -6,14 +6,19 @@ import sys
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui_lab.core.autograd.details import Accumulation
 from tui_lab.core.autograd.examples import example
-from tui_lab.core.autograd.explain import ExplanationKind
+from tui_lab.core.autograd.explain import Explanation, ExplanationKind
+from tui_lab.core.autograd.graph import build_graph, tensor_names
 from tui_lab.core.autograd.walk import MarkState, WalkMark
+from tui_lab.core.text import has_controls
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.graph.controller import Check, GraphInspection, Offer
-from tui_lab.ui.graph.info import BackwardShown, ExampleLoaded, Inspected, NoGraph, WalkStepShown
+from tui_lab.ui.graph.info import BackwardShown, ExampleLoaded, InfoBlock, Inspected, NoGraph, WalkStepShown
+from tui_lab.ui.graph.model import GraphModel
 from tui_lab.ui.graph.text import info_text
 
 DOT = "x = torch.arange(4.0, requires_grad=True); y = 2 * torch.dot(x, x)"
@@ -182,3 +187,16 @@ def test_a_failed_input_is_in_the_summary_until_the_next_operation(workspace: Wo
     assert graph.summary().startswith(" ⚠ NameError") and "still showing y" in graph.summary()
     graph.backward()
     assert "NameError" not in graph.summary() and "y.backward()" in _panel(graph)
+
+
+@given(st.text(min_size=1, max_size=24))
+@settings(max_examples=60, deadline=None)
+def test_any_name_is_drawn_and_explained_without_control_characters(name: str) -> None:
+    x = torch.ones(2, requires_grad=True)
+    y = (x * 2).sum()
+    graph = build_graph(y, tensor_names({name: x, "y": y}), root_name=name, graph_tensors={name: x, "y": y})
+    model = GraphModel.build(graph)
+    assert model.layout is not None
+    assert not any(has_controls(model.row_text(i)) for i in range(len(model.layout)))
+    blocks = (InfoBlock(name, Inspected.of(graph)), InfoBlock(name, NoGraph(name, Explanation(name, name))))
+    assert not has_controls(info_text(blocks).plain, keep="\n")

@@ -236,7 +236,7 @@ class GraphScreen(PaneScreen):
             if example_key:
                 self._plan_example(example_key)
 
-        choices = [(case.key, f"{case.title}   (binds {', '.join(bound_names(case.code))})") for case in EXAMPLES]
+        choices = [(case.key, f"{case.title} · binds {', '.join(bound_names(case.code))}") for case in EXAMPLES]
         self.app.push_screen(PickerScreen("Load autograd example", choices, filter_placeholder="example…"), picked)
 
     def _plan_example(self, example_key: str) -> None:
