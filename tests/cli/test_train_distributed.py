@@ -110,6 +110,16 @@ def test_bad_topologies_are_refused_before_launching(
     assert f"tui-lab train: error: {option}: " in capsys.readouterr().err
 
 
+def test_cuda_needs_a_gpu_per_process(cpu_only_host: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--nproc-per-node", "2", "--device", "cuda"]) == 2
+    assert "tui-lab train: error: --device: cuda is not available: no NVIDIA GPU is visible" in capsys.readouterr().err
+
+
+def test_more_processes_than_gpus_are_refused(fake_gpu_host: object, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--nproc-per-node", "3", "--device", "cuda"]) == 2
+    assert "--nproc-per-node: 3 processes need as many GPUs; this node has 2" in capsys.readouterr().err
+
+
 def test_progress_jsonl_in_one_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--impl", "manual", "--n", "2000", "--epochs", "2", "--progress-jsonl"]) == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

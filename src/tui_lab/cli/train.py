@@ -302,6 +302,22 @@ def distributed_problems(args: argparse.Namespace) -> dict[str, str]:
     return problems
 
 
+def _gpu_problems(args: argparse.Namespace) -> dict[str, str]:
+    """With --device cuda: this node needs a GPU for each of its processes."""
+    if str(args.device).strip().lower() != "cuda":
+        return {}
+    from tui_lab.core.devices import DeviceError, available_devices, resolve_device
+
+    try:
+        resolve_device("cuda")
+    except DeviceError as error:
+        return {"--device": str(error)}
+    gpus = sum(1 for d in available_devices() if d.startswith("cuda"))
+    if args.nproc_per_node > gpus:
+        return {"--nproc-per-node": f"{args.nproc_per_node} processes need as many GPUs; this node has {gpus}"}
+    return {}
+
+
 def print_event(event: dict[str, Any]) -> None:
     """One JSON line on stdout, flushed at once (a reader that went away ends output quietly)."""
     try:
@@ -357,7 +373,7 @@ def main_distributed(args: argparse.Namespace, config: TrainConfig, argv: list[s
 
     if distributed.is_rank():
         return _rank_main(args, config)
-    problems = distributed_problems(args)
+    problems = distributed_problems(args) or _gpu_problems(args)
     for option, message in problems.items():
         print(f"tui-lab train: error: {option}: {message}", file=sys.stderr)
     if problems:
