@@ -359,7 +359,8 @@ class _Trainer:
         torch.cuda.current_stream(self.device).wait_stream(side)
         try:
             graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
+            # thread_local: the UI thread may query the card (memory, NVML) while this worker captures
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 body(self.static_X, self.static_y)
         except RuntimeError as error:
             self.use_graphs = False
