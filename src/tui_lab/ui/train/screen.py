@@ -72,7 +72,6 @@ class TrainScreen(PaneScreen):
     """Linear regression (scratch, concise, manual gradient, closed form) or any workspace model."""
 
     PANE = "train"
-    CSS_PATH = "train.tcss"
 
     def __init__(self) -> None:
         super().__init__()
