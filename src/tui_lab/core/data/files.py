@@ -86,7 +86,8 @@ def add_recent(path: str | os.PathLike[str]) -> list[str]:
     return recent
 
 
-def _check_target(path: str | os.PathLike[str], source: Path | None) -> Path:
+def check_export_target(path: str | os.PathLike[str], source: Path | None) -> Path:
+    """The export path, or :class:`ExportError` for no name, a directory, or the source file itself."""
     target = Path(path).expanduser()
     if not target.name:
         raise ExportError("Give a file name to export to.")
@@ -143,13 +144,13 @@ def export_csv(
     Raises :class:`ExportError` (:class:`MissingFolder` for a missing folder) or
     :class:`tui_lab.core.fileio.WriteCancelled` when ``should_stop`` said so (nothing written).
     """
-    target = _check_target(path, source)
+    target = check_export_target(path, source)
     return _write(target, csv_chunks(frame, on_progress=on_progress), create_folder, should_stop)
 
 
 def export_code(code: str, path: str | os.PathLike[str], source: Path | None, *, create_folder: bool = False) -> Path:
     """Write the pipeline script atomically; never over the ``source`` file."""
-    target = _check_target(path, source)
+    target = check_export_target(path, source)
     return _write(target, [code.encode("utf-8")], create_folder)
 
 
