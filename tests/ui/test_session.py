@@ -154,3 +154,38 @@ async def test_a_corrupt_session_is_moved_aside_with_a_message(make_app: MakeApp
         texts = [n.message for n in app._notifications]
         assert any("could not be read" in t and "moved" in t for t in texts), texts
     assert any(p.name.startswith("default.bad-") for p in root.iterdir())
+
+
+async def test_palette_saves_under_a_name_exports_a_notebook_and_opens_a_session(
+    make_app: MakeApp, tmp_path: Path, lab_home: Path
+) -> None:
+    import nbformat
+
+    from tests.ui.conftest import run_palette
+    from tui_lab.ui.session_modals import PromptScreen
+
+    app = make_app(pane="repl")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.torch_ready, "torch ready")
+        for source in ("t = torch.arange(4.)", "print(t.sum())"):
+            await pilot.press(*source, "enter")
+            await settle(pilot)
+        await run_palette(app, pilot, "Save session as")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the name prompt")
+        await pilot.press("ctrl+u", *"ch3", "enter")
+        await until(pilot, lambda: store.peek("ch3") is not None, "session ch3 saved")
+        assert app.session.name == "ch3"
+        target = tmp_path / "out" / "lab.ipynb"
+        await run_palette(app, pilot, "Export session as notebook")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the path prompt")
+        await pilot.press("ctrl+u", *str(target), "enter")
+        await until(pilot, target.exists, "the notebook")
+        notebook = nbformat.read(target, as_version=4)
+        nbformat.validate(notebook)
+        cells = [c for c in notebook.cells if c.cell_type == "code"]
+        assert any(c.source == "print(t.sum())" and "tensor(6.)" in c.outputs[0]["text"] for c in cells)
+        app.workspace.delete(["t"], "test")
+        await run_palette(app, pilot, "Open session")
+        await pilot.press(*"ch3", "enter")
+        await until(pilot, lambda: "t" in app.workspace, "the session opened")
+        assert torch.equal(app.workspace["t"], torch.arange(4.0))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,17 +92,28 @@ class SessionRestorer:
 
     # -- loading ---------------------------------------------------------------------------
 
-    def load(self, name: str) -> None:
-        """Read session ``name`` (and replay its pipeline) in a worker, then apply it."""
-        self.busy = True
-        self.app.run_worker(lambda: self._load_worker(name), thread=True, group="session-load", exit_on_error=False)
+    def load(self, name: str, save_first: tuple[Any, str] | None = None) -> None:
+        """Read session ``name`` (and replay its pipeline) in a worker, then apply it.
 
-    def _load_worker(self, name: str) -> None:
+        ``save_first`` is (snapshot, name): the session being left, written by the same worker first.
+        """
+        self.busy = True
+        work = partial(self._load_worker, name, save_first)
+        self.app.run_worker(work, thread=True, group="session-load", exit_on_error=False)
+
+    def _load_worker(self, name: str, save_first: tuple[Any, str] | None = None) -> None:
         from tui_lab.core.session.panes import rebuild_pipeline
 
         self.app.workspace.wait_ready(120)
+        if save_first is not None and self.controller.off is None:
+            try:
+                self.controller._write(*save_first)
+            except Exception as error:  # the person is told; the session they asked for still opens
+                message = f"The session being left could not be saved: {error}"
+                self.app.call_from_thread(self.app.notify, visible(message), title="Session", markup=False)
         try:
-            loaded = store.load(name)
+            with self.controller._lock:
+                loaded = store.load(name)
         except store.SessionCorrupt as error:
             self.app.call_from_thread(self._corrupt, name, error)
             return
@@ -246,11 +258,14 @@ class SessionRestorer:
 
         def picked(name: str | None) -> None:
             if name:
-                self.controller.save()
+                leaving = self.controller.name
+                save_first = (self.controller.snapshot(), leaving) if name != leaving else None
                 self._clear()
                 self.controller.name = name
                 store.mark_running(name)
-                self.load(name)
+                if name != leaving:
+                    store.mark_clean(leaving)
+                self.load(name, save_first)
 
         self.app.push_screen(PickerScreen("Open session", [(n, f"{n} · {when}") for n, when in sessions]), picked)
 
