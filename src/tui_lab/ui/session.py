@@ -111,6 +111,8 @@ class SessionController:
         if self.policy.dirty or self.pane_fingerprint() != self._fingerprint:
             snapshot = self.snapshot()
             if snapshot is not None:
+                if snapshot.total_bytes > 64 * 1024**2:
+                    self.app.notify(f"Saving the session ({snapshot.total_bytes / 1024**3:.1f} GiB)…", title="Session")
                 try:
                     report = await asyncio.to_thread(self._write, snapshot, self.name)
                     self.policy.finished(self.policy.changes, time.monotonic())
