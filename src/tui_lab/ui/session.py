@@ -205,7 +205,7 @@ class SessionController:
             if self._keep_previous and name == self.name:
                 self._keep_previous = False
                 self._keep_dated(name)
-            return store.save(snapshot, name)
+            return store.save_at_low_priority(snapshot, name)  # the UI keeps the CPU under contention
 
     def _keep_dated(self, name: str) -> None:
         """Rename the previous run's session to ``NAME-YYYYmmdd-HHMM`` before the first save replaces it."""

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -91,6 +92,38 @@ def _clean_leftovers(root: Path, name: str) -> None:
         pid = path.name.rsplit("-", 1)[-1]
         if pid.isdigit() and not _pid_alive(int(pid)) and path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
+
+
+def lower_thread_priority(niceness: int = 10) -> None:
+    """Make the calling thread yield the CPU to the UI thread under contention (Linux; a no-op elsewhere).
+
+    Only for a thread of its own that ends after its job: a thread cannot raise its priority back,
+    so never call it on a pooled worker thread.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):
+        return
+
+
+def save_at_low_priority(snapshot: SessionSnapshot, name: str = DEFAULT_NAME, **kwargs: Any) -> SaveReport:
+    """:func:`save` in a thread of its own at a lower priority, waited for; errors are raised here."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        lower_thread_priority()
+        try:
+            outcome["report"] = save(snapshot, name, **kwargs)
+        except BaseException as error:  # handed to the caller's thread below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="session-save", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    report: SaveReport = outcome["report"]
+    return report
 
 
 def save(
