@@ -9,11 +9,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from tui_lab import __version__
 from tui_lab.core.devices import DeviceError, parse_device_spec
 from tui_lab.ui.panes import GLOBAL_ACTIONS, PANE_NAMES
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 EPILOG = """\
 keys:
@@ -95,8 +100,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         csv_path=args.csv_path, pane=pane, device=args.device, cli_help=build_parser().format_help(),
         session=args.session, resume=args.resume,
     )  # fmt: skip
+    return run_app(app)
+
+
+def run_app(app: App[None]) -> int:
+    """Run ``app``; once it has exited, never let a stuck worker thread hold the process.
+
+    Textual runs thread workers in asyncio's default executor, whose threads Python joins at exit:
+    a worker blocked in C (a FIFO being opened, a long torch call, the torch import itself) would
+    keep a quit waiting for seconds or forever. The app has already stopped its workers, saved
+    the session and restored the terminal by now, so the process ends at once.
+    """
     app.run()
-    return app.return_code or 0
+    code = app.return_code or 0
+    if any(thread.is_alive() for thread in threading.enumerate() if thread is not threading.main_thread()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,6 +33,17 @@ from tui_lab.ui.session import SessionController
 #: Each pane's screen is imported on first use, so the first frame pays only for the start pane
 #: and the others load in the background while torch does.
 UI_DIR = Path(__file__).parent
+
+
+class QuitPromptExecutor(ThreadPoolExecutor):
+    """The pool behind thread workers: at quit it cancels what has not started and waits for nothing.
+
+    Workers are cancelled cooperatively first (``should_stop``); one stuck in C is left to the
+    process exit (``tui_lab.cli.run_app`` ends the process without joining it).
+    """
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=False, cancel_futures=True)
 
 
 def device_status_label(device: str) -> str:
@@ -125,6 +138,9 @@ class TuiLabApp(App[None]):
 
     def on_mount(self) -> None:
         self._ui_thread = threading.get_ident()
+        # Thread workers run in the loop's default executor; make it one whose shutdown never waits,
+        # so a worker stuck in C (a FIFO, a long torch call) cannot hold up quitting.
+        asyncio.get_running_loop().set_default_executor(QuitPromptExecutor(thread_name_prefix="tui-lab-worker"))
         if self.csv_path:
             self.send(OpenCsv(self.csv_path))
         self.session.start()
