@@ -119,3 +119,38 @@ def test_restored_runs_come_before_the_running_one_and_ids_continue() -> None:
     runs.restore([RunRecord(5, TrainConfig(), status="finished"), RunRecord(7, TrainConfig(), status="finished")])
     assert [r.run_id for r in runs.records] == [5, 7, 1] and runs.current is running
     assert runs.next_id == 8
+
+
+def test_a_batch_launches_together_ends_run_by_run_and_stops_together() -> None:
+    runs = RunQueue()
+    configs = [TrainConfig(lr=lr) for lr in (0.01, 0.03, 0.1)]
+    first = runs.submit_batch(configs).launch
+    assert first is not None and [r.run_id for r in runs.active] == [1, 2, 3] and runs.batched
+    assert runs.current is first and runs.last_config == configs[-1]
+    queued = runs.submit_batch(configs[:2])
+    assert queued.launch is None and len(runs.queue) == 1 and runs.waiting == 2 == queued.waiting
+    assert runs.stop().notice() == "Stopping the sweep's 3 runs #1–#3 and dropped 2 queued run(s)."
+    runs.finished(2, FakeResult("diverged"))
+    assert [r.run_id for r in runs.active] == [1, 3] and runs.current is first
+    runs.finished(1, FakeResult("stopped"))
+    runs.worker_ended()  # run 3 got no result (a stopped sequential sweep): marked stopped, not left running
+    assert [r.status for r in runs.records] == ["stopped", "diverged", "stopped"] and not runs.running
+
+
+def test_a_rejected_batch_is_forgotten_whole_and_a_failed_one_is_marked_failed() -> None:
+    runs = RunQueue()
+    runs.submit_batch([TrainConfig(lr=0.1), TrainConfig(lr=0.2)])
+    assert runs.rejected(1) == 0 and runs.records == [] and not runs.active
+    runs.worker_ended()
+    runs.submit_batch([TrainConfig(lr=0.1), TrainConfig(lr=0.2)])
+    failed = runs.worker_ended("CUDA out of memory")
+    assert failed is not None and [r.status for r in runs.records] == ["failed", "failed"]
+
+
+def test_a_batch_larger_than_the_plot_keeps_every_run_in_flight() -> None:
+    runs = RunQueue(max_runs=3)
+    runs.submit([TrainConfig()])
+    runs.finished(1, FakeResult("finished"))
+    runs.worker_ended()
+    runs.submit_batch([TrainConfig(lr=0.01 * i) for i in range(1, 5)])
+    assert [r.run_id for r in runs.records] == [2, 3, 4, 5]

@@ -5,13 +5,15 @@ it follow the current run. What the pane knows (the runs, the queue, which one i
 in :class:`~tui_lab.ui.train.runs.RunQueue`; this screen composes the widgets and wires events.
 A run trains in ``core.train.runner.run`` on a thread worker, or with "processes" above 1 in
 ``core.train.remote.run_processes`` (``tui-lab train --nproc-per-node N`` in its own process
-group), and reports back through throttled ``RunProgressed`` messages (about 10 Hz).
+group), and reports back through throttled ``RunProgressed`` messages (about 10 Hz). A
+learning-rate sweep whose runs differ only in the rate trains as one batched program
+(``core.train.sweep.run_sweep``) in one worker: each run keeps its own record and curve, F7 stops
+them all, and each result publishes ``w``, ``b`` in turn (see :mod:`tui_lab.ui.train.training`).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_lab.core.train.config import ConfigError, TrainConfig, parse_config
 from tui_lab.core.workspace import WorkspaceChange, is_tensor
@@ -33,39 +34,16 @@ from tui_lab.ui.train.plot import LossPlot
 from tui_lab.ui.train.runs import RunQueue
 from tui_lab.ui.train.summary import TrainStats
 from tui_lab.ui.train.sweep import SweepScreen
+from tui_lab.ui.train.training import RunFinished, RunProgressed, RunRejected, train_in_thread
 
 if TYPE_CHECKING:
     from collections import deque
 
     from tui_lab.core.train.history import RunRecord
+    from tui_lab.ui.train.runs import Queued
 
 #: Seconds between live plot redraws (the numbers below it update with every progress message).
 PLOT_INTERVAL = 0.5
-
-
-@dataclass
-class RunProgressed(Message):
-    """A throttled progress snapshot arrived from the training thread."""
-
-    run_id: int
-    progress: Any
-
-
-@dataclass
-class RunFinished(Message):
-    """A run ended (finished, stopped, diverged or failed) with its result."""
-
-    run_id: int
-    result: Any
-
-
-@dataclass
-class RunRejected(Message):
-    """A run never started: its data or device was refused (``field`` is the form field to blame)."""
-
-    run_id: int
-    field: str
-    message: str
 
 
 class TrainScreen(PaneScreen):
@@ -103,7 +81,7 @@ class TrainScreen(PaneScreen):
         return self.runs.records
 
     @property
-    def queue(self) -> deque[TrainConfig]:
+    def queue(self) -> deque[Queued]:
         """Runs waiting behind the current one."""
         return self.runs.queue
 
@@ -128,7 +106,7 @@ class TrainScreen(PaneScreen):
         self._submit([self.runs.last_config])
 
     def action_lr_sweep(self) -> None:
-        """Ask for learning rates (the course's six by default), then run them one after another."""
+        """Ask for learning rates (the course's six by default), then run them: as one batched program when they can."""
         config = self._form_config()
         if config is None:
             return
@@ -138,7 +116,7 @@ class TrainScreen(PaneScreen):
 
         def chosen(rates: tuple[float, ...] | None) -> None:
             if rates:
-                self._submit([config.with_changes(lr=lr) for lr in rates])
+                self._submit([config.with_changes(lr=lr) for lr in rates], sweep=True)
 
         self.app.push_screen(SweepScreen(config), chosen)
 
@@ -169,53 +147,34 @@ class TrainScreen(PaneScreen):
         self.form.clear_errors()
         return config
 
-    def _submit(self, configs: list[TrainConfig]) -> None:
+    def _submit(self, configs: list[TrainConfig], *, sweep: bool = False) -> None:
+        """Launch or queue ``configs``; a sweep batchable on one process becomes one batched launch."""
         if not self.lab.torch_ready:
             self.notify("torch is still loading; start again in a moment.", title="Train", severity="warning")
             return
-        submitted = self.runs.submit(configs)
+        if sweep and configs[0].processes == 1:
+            from tui_lab.core.train.sweep import batchable
+
+            sweep = batchable(configs)
+        submitted = self.runs.submit_batch(configs) if sweep else self.runs.submit(configs)
         if submitted.launch is not None:
             self._launch(submitted.launch)
         else:
             self.notify(submitted.notice(), title="Train")
 
     def _launch(self, record: RunRecord) -> None:
+        """Start the worker for ``record`` and every run launched with it (a batched sweep)."""
         device = self.lab.device
-        self.query_one(TrainStats).show_preparing(record, device)
+        records = self.runs.active or [record]
+        self.query_one(TrainStats).show_preparing(record, device, len(records))
         self._redraw()
-        self._worker = self._train(record.run_id, record.config, device)
+        self._worker = self._train([r.run_id for r in records], [r.config for r in records], device)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train(self, run_id: int, config: TrainConfig, device: str) -> None:
+    def _train(self, run_ids: list[int], configs: list[TrainConfig], device: str) -> None:
         """Train in this thread (or wait on the processes that do); only messages go back to the UI."""
-        from tui_lab.core.devices import DeviceError
-        from tui_lab.core.train.data import DataError
-
         worker = get_current_worker()
-
-        def report(progress: Any) -> None:
-            self.post_message(RunProgressed(run_id, progress))
-
-        try:
-            if config.processes > 1:
-                from tui_lab.core.train.remote import run_processes
-
-                result = run_processes(config, device, report, lambda: worker.is_cancelled)
-            else:
-                from tui_lab.core.train.runner import run
-
-                lookup = self.workspace.get
-                result = run(config, device, on_progress=report, should_stop=lambda: worker.is_cancelled, lookup=lookup)
-        except DataError as error:
-            self.post_message(RunRejected(run_id, error.field, str(error)))
-            return
-        except DeviceError as error:
-            self.post_message(RunRejected(run_id, "", str(error)))
-            return
-        except Exception as error:  # anything else must not take the app down
-            self.post_message(RunRejected(run_id, "", f"could not train: {type(error).__name__}: {error}"))
-            return
-        self.post_message(RunFinished(run_id, result))
+        train_in_thread(self.post_message, run_ids, configs, device, self.workspace.get, lambda: worker.is_cancelled)
 
     # -- progress and results ----------------------------------------------------------------
 
@@ -224,7 +183,10 @@ class TrainScreen(PaneScreen):
         record = self.runs.progressed(message.run_id, message.progress)
         if record is None:
             return
-        self.query_one(TrainStats).show_progress(record, message.progress, self.lab.device, len(self.runs.queue))
+        if record is self.runs.current:  # in a sweep the numbers follow its first running run
+            sweep = len(self.runs.active) if self.runs.batched else 0
+            stats = self.query_one(TrainStats)
+            stats.show_progress(record, message.progress, self.lab.device, self.runs.waiting, sweep=sweep)
         now = time.monotonic()
         if now - self._last_plot >= PLOT_INTERVAL:  # plotext is pure Python: redraw less often than the numbers
             self._last_plot = now
@@ -240,7 +202,7 @@ class TrainScreen(PaneScreen):
             self.workspace.publish_many(result.artifacts, "train")
         record.release()  # published: the record need not keep the modules alive
         self._redraw()
-        self.query_one(TrainStats).show_result(record, len(self.runs.queue))
+        self.query_one(TrainStats).show_result(record, self.runs.waiting)
         title = f"Run #{record.run_id} {result.status}"
         if result.status == "diverged":
             self.notify(escape_markup(result.message), title=title, severity="warning")
@@ -258,17 +220,19 @@ class TrainScreen(PaneScreen):
         self.notify(escape_markup(message.message), title="Train: not started", severity="error")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Start the next queued run once the previous worker has really returned."""
-        if event.worker is not self._worker or not event.worker.is_finished:
+        """Start the next queued run once the previous worker has really returned (a failure: :meth:`worker_failed`)."""
+        if event.worker is not self._worker or not event.worker.is_finished or event.state == WorkerState.ERROR:
             return
         self._worker = None
         self.runs.worker_ended()
+        self._redraw()
         self._next()
 
     def worker_failed(self, worker: Worker[Any]) -> None:
         """The training worker raised (the app has said so): the run it carried is marked failed."""
         if worker is not self._worker and self._worker is not None:
             return
+        self._worker = None
         failed = self.runs.worker_ended(str(worker.error))
         if failed is not None:
             self.query_one(TrainStats).show_message(f"Run #{failed.run_id} failed: {worker.error}")

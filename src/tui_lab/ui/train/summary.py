@@ -1,6 +1,8 @@
 """The Train pane's live numbers: progress bar with ETA, samples/s, w and b against the truth, summary.
 
-Steps are counted within the epoch everywhere (``epoch 2/3 · step 150/300``), as the runner's
+The summary of an ended run adds what the engine noted about how it ran (``RunResult.notes``:
+an eager fallback, the closed form solved on the CPU, a batched sweep) and its peak CUDA memory,
+each on its own line and sanitised (notes can carry an exception's text). Steps are counted within the epoch everywhere (``epoch 2/3 · step 150/300``), as the runner's
 "stopped in epoch 2 at step 150" and "diverged at epoch 2, step 150" do. The parameter table
 always shows ``b`` first, then as many weights as the panel's height leaves room for.
 """
@@ -112,6 +114,20 @@ def table_room(height: int, lines_above: int) -> int:
     return max(1, height - lines_above - 1)
 
 
+def format_bytes(size: int) -> str:
+    """``12.3 MiB`` or ``1.50 GiB``."""
+    return f"{size / 2**30:.2f} GiB" if size >= 2**30 else f"{size / 2**20:.1f} MiB"
+
+
+def run_notes(result: Any) -> list[Text]:
+    """One dim line per thing a run's result notes about how it ran, then its peak CUDA memory, all sanitised."""
+    lines = [safe_line(f"note: {note}", style="dim") for note in getattr(result, "notes", ()) or ()]
+    peak = getattr(result, "peak_cuda_memory", None)
+    if isinstance(peak, int) and not isinstance(peak, bool) and peak >= 0:
+        lines.append(safe_line(f"peak CUDA memory {format_bytes(peak)} on {result.device}", style="dim"))
+    return lines
+
+
 class TrainStats(Widget):
     """Progress, speed and parameters of the current run; the summary once it ends.
 
@@ -157,8 +173,11 @@ class TrainStats(Widget):
         """Content lines the panel shows (its height without border and padding)."""
         return self.content_region.height or 8
 
-    def show_progress(self, record: RunRecord, progress: Any, device: str, queued: int = 0) -> None:
-        """A run in flight: ``epoch 2/3 · step 150/100 ███░░ 50% · ETA 0:03 · 1.2M samples/s`` (step within the epoch)."""
+    def show_progress(self, record: RunRecord, progress: Any, device: str, queued: int = 0, *, sweep: int = 0) -> None:
+        """A run in flight: ``epoch 2/3 · step 150/100 ███░░ 50% · ETA 0:03 · 1.2M samples/s`` (step within the epoch).
+
+        ``sweep`` is the number of runs training with it as one batched program (0: alone).
+        """
         fraction = progress.step / progress.steps_total if progress.steps_total else 0.0
         in_epoch = progress.step - (progress.epoch - 1) * progress.steps_per_epoch
         in_epoch = min(max(in_epoch, 0), progress.steps_per_epoch)
@@ -172,8 +191,10 @@ class TrainStats(Widget):
         if queued:
             line.append(f" · {queued} queued", style="italic")
         last = record.epoch_losses[-1] if record.epoch_losses else None
+        together = f" · 1 of {sweep} in one batched sweep" if sweep > 1 else ""
         status = safe_line(
-            f"{record.label} on {device}" + (f" · epoch loss {format_loss(last)}" if last is not None else ""),
+            f"{record.label} on {device}{together}"
+            + (f" · epoch loss {format_loss(last)}" if last is not None else ""),
             style="dim",
         )
         if not progress.w:  # a workspace model: no w, b to show
@@ -185,8 +206,14 @@ class TrainStats(Widget):
         room = table_room(self.lines, 2)
         self._show(line, status, params_table(progress.w, progress.b, true_w, true_b, max_rows=room))
 
-    def show_preparing(self, record: RunRecord, device: str) -> None:
-        """Between start and the first progress message."""
+    def show_preparing(self, record: RunRecord, device: str, runs: int = 1) -> None:
+        """Between start and the first progress message (``runs`` > 1: a batched sweep starting with ``record``)."""
+        if runs > 1:
+            last = record.run_id + runs - 1
+            self._show(
+                safe_line(f"#{record.run_id}–#{last}: {runs} learning rates as one batched program on {device}…")
+            )
+            return
         if record.config.processes > 1:
             what = f"starting {record.config.processes} processes (torchrun, {device.split(':')[0]})…"
         else:
@@ -208,16 +235,17 @@ class TrainStats(Widget):
             facts.append(f" · closed-form loss {format_loss(result.closed_loss)}")
         if queued:
             facts.append(f" · {queued} queued", style="italic")
-        notes = [safe_line(note, style="dim") for note in getattr(result, "notes", ())]
+        notes = run_notes(result)
         if not result.w:  # a workspace model, or a run that failed before its first step
             self._show(head, facts, *notes[: max(0, self.lines - 2)])
             return
         closed = (
             (result.closed_w, result.closed_b) if result.closed_w is not None and result.closed_b is not None else None
         )
-        room = table_room(self.lines, 2)
+        notes = notes[: max(0, self.lines - 4)]  # the table keeps its header and b
+        room = table_room(self.lines, 2 + len(notes))
         table = params_table(result.w, result.b, result.true_w, result.true_b, closed, max_rows=room)
-        self._show(head, facts, table)
+        self._show(head, facts, table, *notes)
 
     def _status_style(self, status: str) -> Style | str:
         """The headline's style for a run's status, from the theme (no literal colours)."""

@@ -1,0 +1,98 @@
+"""What the Train pane's thread worker does, and the messages it sends back to the screen.
+
+One launch is one worker: a single run (``core.train.runner.run``), a run in several processes
+(``core.train.remote.run_processes``), or a batched learning-rate sweep
+(``core.train.sweep.run_sweep``: R runs as one program, each with its own progress, guard and
+result). The worker touches no widget; it only posts messages (thread-safe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from tui_lab.core.train.config import TrainConfig
+
+
+@dataclass
+class RunProgressed(Message):
+    """A throttled progress snapshot arrived from the training thread."""
+
+    run_id: int
+    progress: Any
+
+
+@dataclass
+class RunFinished(Message):
+    """A run ended (finished, stopped, diverged or failed) with its result."""
+
+    run_id: int
+    result: Any
+
+
+@dataclass
+class RunRejected(Message):
+    """A launch never started: its data or device was refused (``field`` is the form field to blame)."""
+
+    run_id: int
+    field: str
+    message: str
+
+
+def train_in_thread(
+    post: Callable[[Message], object],
+    run_ids: Sequence[int],
+    configs: Sequence[TrainConfig],
+    device: str,
+    lookup: Callable[[str, Any], Any],
+    should_stop: Callable[[], bool],
+) -> None:
+    """Train ``configs`` (several: one batched sweep) and post progress and one result per run.
+
+    A refused launch posts :class:`RunRejected` for the first run id. An unexpected error in a
+    single run is also a rejection (the app must not go down); in a sweep it propagates, so the
+    app's worker-failure handler reports it and the screen marks every run of the sweep failed
+    (their curves so far stay in the plot).
+    """
+    from tui_lab.core.devices import DeviceError
+    from tui_lab.core.train.data import DataError
+
+    first = run_ids[0]
+    try:
+        if len(configs) > 1:
+            from tui_lab.core.train import sweep
+
+            def report_run(index: int, progress: Any) -> None:
+                post(RunProgressed(run_ids[index], progress))
+
+            results = sweep.run_sweep(list(configs), device, report_run, should_stop, lookup=lookup)
+        else:
+
+            def report(progress: Any) -> None:
+                post(RunProgressed(first, progress))
+
+            config = configs[0]
+            if config.processes > 1:
+                from tui_lab.core.train.remote import run_processes
+
+                results = [run_processes(config, device, report, should_stop)]
+            else:
+                from tui_lab.core.train.runner import run
+
+                results = [run(config, device, on_progress=report, should_stop=should_stop, lookup=lookup)]
+    except DataError as error:
+        post(RunRejected(first, error.field, str(error)))
+        return
+    except DeviceError as error:
+        post(RunRejected(first, "", str(error)))
+        return
+    except Exception as error:  # a single run must not take the app down
+        if len(configs) > 1:
+            raise
+        post(RunRejected(first, "", f"could not train: {type(error).__name__}: {error}"))
+        return
+    for run_id, result in zip(run_ids, results, strict=False):  # a stopped sequential sweep returns fewer
+        post(RunFinished(run_id, result))
