@@ -190,7 +190,7 @@ def test_a_failed_input_is_in_the_summary_until_the_next_operation(workspace: Wo
 
 
 @given(st.text(min_size=1, max_size=24))
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 def test_any_name_is_drawn_and_explained_without_control_characters(name: str) -> None:
     x = torch.ones(2, requires_grad=True)
     y = (x * 2).sum()
@@ -199,4 +199,4 @@ def test_any_name_is_drawn_and_explained_without_control_characters(name: str) -
     assert model.layout is not None
     assert not any(has_controls(model.row_text(i)) for i in range(len(model.layout)))
     blocks = (InfoBlock(name, Inspected.of(graph)), InfoBlock(name, NoGraph(name, Explanation(name, name))))
-    assert not has_controls(info_text(blocks).plain, keep="\n")
+    assert not has_controls(info_text(blocks).plain, keep="\n\t")  # tab and newline are laid out by the widget

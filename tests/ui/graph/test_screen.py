@@ -440,3 +440,13 @@ async def test_typing_after_a_run_replaces_the_line(make_app: AppFactory) -> Non
         await _settle(app, pilot)
         assert app.screen.query_one("#graph-input", Input).value == "y"
         assert _summary(app).startswith(" y: 4 nodes")
+
+
+async def test_every_step_press_counts_even_while_the_walk_is_recorded(make_app: AppFactory) -> None:
+    app = make_app(pane="graph")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _run(app, pilot, DOT)
+        await pilot.press("ctrl+t", "ctrl+t", "ctrl+t")  # the first press records the walk in a worker
+        await _settle(app, pilot)
+        assert _info(app).startswith("y · Reverse mode, step 3 of 3: x (AccumulateGrad)")
+        assert "Done. Each leaf's gradient" in _info(app)

@@ -22,6 +22,7 @@ from textual.worker import Worker, get_current_worker
 from tui_lab.core.text import visible
 from tui_lab.core.workspace import WorkspaceChange
 from tui_lab.ui.graph.controller import Check, GraphInspection, Offer, Outcome, StopCheck
+from tui_lab.ui.graph.info import ExampleLoaded
 from tui_lab.ui.graph.model import LEGEND
 from tui_lab.ui.graph.text import Palette, info_text, key
 from tui_lab.ui.graph.view import GraphView
@@ -114,12 +115,13 @@ class GraphScreen(PaneScreen):
         graph = self.inspection
         graph.finish()
         self._stepping = False
+        new_graph = outcome.new_graph
         while self._queued_steps and graph.model is not None and not graph.walk_pending:
             self._queued_steps -= 1
             outcome = graph.step()
         self._queued_steps = 0
         view = self.query_one(GraphView)
-        if outcome.new_graph:
+        if new_graph or outcome.new_graph:
             view.set_model(graph.model)
         else:
             view.refresh_labels()
@@ -262,7 +264,7 @@ class GraphScreen(PaneScreen):
         title = f"{clashing} already {'exists' if len(plan.clashes) == 1 else 'exist'} in the workspace"
         self.app.push_screen(PickerScreen(escape_markup(title), choices), chosen)
 
-    def _run_example(self, loaded: Any) -> None:
+    def _run_example(self, loaded: ExampleLoaded) -> None:
         code = loaded.case.code
         self._prefill("; ".join(code.splitlines()) if "def " not in code else "")
         self.inspect(code, source=code)
