@@ -115,8 +115,14 @@ async def test_the_sweep_runs_as_one_batched_worker_and_each_run_keeps_its_own_r
         # Published like the sequential sweep: each run in turn, so w, b are the last rate's.
         assert torch.allclose(app.workspace["w"], torch.tensor(records[-1].result.w))
         assert app.workspace["b"].item() == pytest.approx(records[-1].result.b)
-        stats = screen.query_one(TrainStats).plain
-        assert "batched sweep: 6 learning rates as one program" in stats
+        assert all(r.result.notes[0] == "batched sweep: 6 learning rates as one program" for r in records)
+        lines = screen.query_one(TrainStats).plain.splitlines()  # the summary compares the six runs
+        assert lines[0].startswith("Sweep #1–#6: 6 rates in one program") and len(lines) == 8
+        best = min(records, key=lambda r: r.result.final_loss)
+        assert [line for line in lines if line.endswith("← best")] == [
+            f"#{best.run_id} lr={best.config.lr:<5g} final loss {best.result.final_loss:.6f} ← best"
+        ]
+        assert lines[-1] == "w, b in the workspace are the last run's: #6"
         assert len(screen.query_one(LossPlot).spec().curves) == 6
 
 
@@ -160,6 +166,10 @@ async def test_f7_stops_every_run_of_the_sweep(make_app: MakeApp, monkeypatch: p
         assert [r.status for r in records] == ["stopped"] * 6
         assert all(r.message.startswith("stopped in epoch 1 at step") for r in records)
         assert all(r.steps < 20_000 for r in records)  # stopped within the first epoch
+        spec = screen.query_one(LossPlot).spec()  # "stopped" once in the title: the legend names all six
+        assert spec.common == "concise sgd B=10 · all stopped" and sum(len(line) for line in spec.legend) == 6
+        lines = screen.query_one(TrainStats).plain.splitlines()
+        assert [line.split(maxsplit=2)[2] for line in lines[1:7]] == [r.message for r in records]
 
 
 async def test_a_sweep_queued_behind_a_run_waits_as_one_batch(

@@ -147,6 +147,8 @@ class LossPlot(PlotextPlot):
         newest = ordered[-1].run_id if ordered else None
         shared = set.intersection(*(set(r.config.label_parts()) for r in ordered)) if len(ordered) > 1 else set()
         alike = set.intersection(*(set(r.config.legend_parts()) for r in ordered)) if len(ordered) > 1 else set()
+        statuses = {r.status for r in ordered}
+        all_ended = len(ordered) > 1 and len(statuses) == 1 and not statuses & {"running", "finished"}
         curves = []
         for record in ordered:
             x, y = record.step_curve(self.max_points(record.run_id == self.current_id))
@@ -155,7 +157,7 @@ class LossPlot(PlotextPlot):
             ey: list[float] = []
             if record.run_id == newest or not xs:  # epoch dots for the newest run keep the overlay cheap
                 ex, ey = self._finite(*(np.asarray(v, dtype=np.float64) for v in record.epoch_curve()))
-            suffix = "" if record.status in ("running", "finished") else f" ({record.status})"
+            suffix = "" if all_ended or record.status in ("running", "finished") else f" ({record.status})"
             colour = RUN_COLOURS[record.run_id % len(RUN_COLOURS)]
             own = [p for p in record.config.legend_parts() if p not in alike]  # only what tells the runs apart
             label = f"#{record.run_id} {' '.join(own)}".rstrip() + suffix
@@ -163,6 +165,8 @@ class LossPlot(PlotextPlot):
         x_max = max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0])
         theme = self._get_plotext_theme_name(self.app.theme)
         common = " ".join(p for p in ordered[0].config.label_parts() if p in shared) if shared else ""
+        if all_ended:  # said once in the title, so a stopped sweep's legend still names every run
+            common = f"{common} · all {ordered[0].status}".lstrip(" ·")
         ticks = self._y_ticks(curves)
         size = (self.size.width, self.size.height)
         entries = [(c.label, c.colour) for c in sorted(curves, key=lambda c: c.run_id)]

@@ -70,6 +70,8 @@ class RunQueue:
         self.queue: deque[Queued] = deque()
         #: The records the running worker carries that have no result yet, in launch order.
         self.active: list[RunRecord] = []
+        #: Every record of the latest launch, kept after they end (a sweep's summary lists them).
+        self.launched: list[RunRecord] = []
         #: True while the running worker is a batched sweep (several records in one program).
         self.batched = False
         self.last_config: TrainConfig | None = None
@@ -135,7 +137,7 @@ class RunQueue:
         kept = [*self.records, *launched]
         overflow = max(0, len(kept) - max(self.max_runs, len(launched)))
         self.records = kept[overflow:]
-        self.active, self.last_config = launched, configs[-1]
+        self.active, self.launched, self.last_config = launched, list(launched), configs[-1]
         self.batched = len(launched) > 1
         self.worker_alive = True
         return launched[0]

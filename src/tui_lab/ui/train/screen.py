@@ -202,7 +202,11 @@ class TrainScreen(PaneScreen):
             self.workspace.publish_many(result.artifacts, "train")
         record.release()  # published: the record need not keep the modules alive
         self._redraw()
-        self.query_one(TrainStats).show_result(record, self.runs.waiting)
+        stats = self.query_one(TrainStats)
+        if len(self.runs.launched) == 1:
+            stats.show_result(record, self.runs.waiting)
+        elif not self.runs.active:  # the sweep's last result: compare its runs
+            stats.show_sweep(self.runs.launched, record, self.runs.waiting)
         title = f"Run #{record.run_id} {result.status}"
         if result.status == "diverged":
             self.notify(escape_markup(result.message), title=title, severity="warning")

@@ -247,6 +247,35 @@ class TrainStats(Widget):
         table = params_table(result.w, result.b, result.true_w, result.true_b, closed, max_rows=room)
         self._show(head, facts, table, *notes)
 
+    def show_sweep(self, records: Sequence[RunRecord], published: RunRecord, queued: int = 0) -> None:
+        """A finished sweep: one line per run (rate, status, final loss, best marked), and whose w, b were published."""
+        ended = [r for r in records if r.result is not None and r.result.final_loss is not None]
+        best = min(ended, key=lambda r: r.result.final_loss, default=None)
+        head = Text(
+            f"Sweep #{records[0].run_id}–#{records[-1].run_id}: {len(records)} rates in one program", style="bold"
+        )
+        seconds = max((r.result.seconds for r in records if r.result is not None), default=0.0)
+        head.append(f" · {seconds:.2f} s" + (f" · {queued} queued" if queued else ""))
+        lines = [head]
+        width = max(len(f"{r.config.lr:g}") for r in records)
+        room = max(1, self.lines - 2)
+        shown = list(records) if len(records) <= room else list(records[: room - 1])
+        for record in shown:
+            loss = record.result.final_loss if record.result is not None else None
+            text = f"#{record.run_id} lr={record.config.lr:<{width}g} "
+            text += (
+                f"final loss {format_loss(loss)}"
+                if record.status == "finished" and loss is not None
+                else record.message
+            )
+            mark = " ← best" if record is best else ""
+            style = "bold" if record is best else self._status_style(record.status)
+            lines.append(safe_line(text + mark, style=style if record.status != "finished" or mark else ""))
+        if len(shown) < len(records):
+            lines.append(Text(f"… {len(records) - len(shown)} more runs (their curves are in the plot)", style="dim"))
+        lines.append(safe_line(f"w, b in the workspace are the last run's: #{published.run_id}", style="dim"))
+        self._show(*lines)
+
     def _status_style(self, status: str) -> Style | str:
         """The headline's style for a run's status, from the theme (no literal colours)."""
         if status in ("diverged", "failed"):

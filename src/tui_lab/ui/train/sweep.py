@@ -1,4 +1,4 @@
-"""The learning-rate sweep dialog: which learning rates to run, one after another."""
+"""The learning-rate sweep dialog: which learning rates to run (as one batched program when only the rate differs)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class SweepScreen(ModalScreen[tuple[float, ...] | None]):
             yield Static(Text(f"Each rate runs with the form's other settings: {self.summary}", style="dim"))
             yield Input(", ".join(f"{lr:g}" for lr in DEFAULT_SWEEP), id="sweep-rates")
             yield Static("", id="sweep-error")
-            yield Static(Text("Enter runs them one after another · Esc cancels", style="dim"))
+            yield Static(Text("Enter runs them, batched where possible · Esc cancels", style="dim"))
 
     @on(Input.Submitted, "#sweep-rates")
     def _submit(self, event: Input.Submitted) -> None:
