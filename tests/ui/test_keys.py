@@ -24,6 +24,9 @@ def test_each_screen_binds_exactly_its_registry_actions() -> None:
         bound = {(b.key, b.action, b.id) for b in screen.BINDINGS if isinstance(b, Binding) and b.description}
         declared = {(a.key, a.action, a.binding_id(pane.name)) for a in pane.actions if a.key}
         assert bound == declared, pane.name
+        # What Textual dispatches on (merged when the class was made): every registry key is live.
+        live = {(key, b.action) for key, bindings in screen._merged_bindings.key_to_bindings.items() for b in bindings}
+        assert {(key, action) for key, action, _ in declared} <= live, pane.name
 
 
 def test_the_cli_offers_exactly_the_registry_panes() -> None:
