@@ -25,7 +25,9 @@ def test_each_screen_binds_exactly_its_registry_actions() -> None:
         declared = {(a.key, a.action, a.binding_id(pane.name)) for a in pane.actions if a.key}
         assert bound == declared, pane.name
         # What Textual dispatches on (merged when the class was made): every registry key is live.
-        live = {(key, b.action) for key, bindings in screen._merged_bindings.key_to_bindings.items() for b in bindings}
+        merged = screen._merged_bindings
+        assert merged is not None
+        live = {(key, b.action) for key, bindings in merged.key_to_bindings.items() for b in bindings}
         assert {(key, action) for key, action, _ in declared} <= live, pane.name
 
 
