@@ -97,4 +97,4 @@ def labels_for(values: tuple[float, ...]) -> tuple[str, ...]:
     biggest = max(abs(v) for v in values)
     # one digit past the gap's leading digit (2.5-type steps), three at least, as round values need
     digits = math.floor(math.log10(biggest)) - math.floor(math.log10(gap)) + 2 if gap > 0 else 3
-    return tuple(compact_number(v, min(max(digits, 3), 10)) for v in values)
+    return tuple(compact_number(v, min(max(digits, 3), 17)) for v in values)  # 17: all a float has
