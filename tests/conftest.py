@@ -7,8 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tui_lab.core.workspace import Workspace
+
+# Property tests are deterministic: the same examples on every run (a failure is a defect, not
+# luck), and no per-example deadline on a busy 2-core machine. Explore new examples locally with
+# `pytest --hypothesis-profile explore`.
+settings.register_profile("repeatable", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", deadline=None)
+settings.load_profile("repeatable")
 
 
 @pytest.fixture(autouse=True)
