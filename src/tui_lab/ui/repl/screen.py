@@ -22,7 +22,6 @@ from textual.timer import Timer
 from textual.widgets import OptionList, RichLog, Static
 from textual.worker import Worker, WorkerState
 
-from tui_lab.core.session.model import ReplEntry
 from tui_lab.core.text import visible
 from tui_lab.core.workspace import WorkspaceChange
 from tui_lab.ui.modals import PickerScreen
@@ -45,6 +44,7 @@ from tui_lab.ui.theme import escape_markup, safe_text
 if TYPE_CHECKING:  # the engine, history and inspection load right after the first frame
     from tui_lab.core.repl.engine import ReplEngine, RunResult
     from tui_lab.core.repl.history import History
+    from tui_lab.core.session.model import ReplEntry
     from tui_lab.ui.repl.controller import ReplController
 
 
@@ -424,8 +424,9 @@ class ReplScreen(PaneScreen):
 
     def restore_session(self, entries: Sequence[ReplEntry]) -> None:
         """Show the REPL log restored from a session: each input and what it printed, then a rule."""
+        styles = self.styles_for_results
         for entry in entries:
-            self.log_view.write(safe_text(f"In [·]: {entry.source.rstrip()}", "bold" if entry.ok else "red"))
+            self.log_view.write(safe_text(f"In [·]: {entry.source.rstrip()}", styles.prompt_in if entry.ok else styles.error))
             if entry.output:
                 self.log_view.write(safe_text(entry.output.rstrip("\n")))
         if entries:
