@@ -18,6 +18,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from yarl import URL
 
 from tests.browser.harness import Served, alive, app_processes, served, stop_server
 from tui_lab.cli.serve import app_argv, build_parser, is_loopback, main, network_warning
@@ -147,7 +148,7 @@ async def test_token_gate_over_http(tmp_path: Path) -> None:
                 await http.ws_connect(server.base + "/ws")
             assert refused.value.status == 403
             assert app_processes(pid) == [], "a refused visitor started an app"
-            assert http.cookie_jar.filter_cookies(server.base) == {}
+            assert http.cookie_jar.filter_cookies(URL(server.base)) == {}
 
             async with http.get(server.url) as response:
                 assert response.status == 200
@@ -180,7 +181,7 @@ async def test_public_url_and_token_file(tmp_path: Path) -> None:
     assert "readable by other users" not in server.printed
 
 
-async def open_visitor(http: aiohttp.ClientSession, server: Served) -> aiohttp.ClientWebSocketResponse:
+async def open_visitor(http: aiohttp.ClientSession, server: Served) -> aiohttp.ClientWebSocketResponse[bool]:
     """A visitor's websocket (the page first, for the cookie), once its app has drawn a frame."""
     async with http.get(server.url) as response:
         assert response.status == 200
@@ -282,8 +283,13 @@ def test_a_network_host_is_served_with_a_warning(
 ) -> None:
     import tui_lab.serve.server
 
-    seen = []
-    monkeypatch.setattr(tui_lab.serve.server, "run", lambda config, ready: seen.append(config) or 0)
+    seen: list[tui_lab.serve.server.ServeConfig] = []
+
+    def fake_run(config: tui_lab.serve.server.ServeConfig, ready: Callable[[str], None]) -> int:
+        seen.append(config)
+        return 0
+
+    monkeypatch.setattr(tui_lab.serve.server, "run", fake_run)
     assert main(["--host", "0.0.0.0", "--port", "8765"]) == 0
     (config,) = seen
     assert (config.host, config.port, config.max_sessions) == ("0.0.0.0", 8765, 8)

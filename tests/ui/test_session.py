@@ -104,7 +104,9 @@ async def test_quit_and_resume_restores_the_session(
     second = make_app(workspace=fresh, resume=True)
     async with second.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: asking(second), "the re-run question")
-        assert "model" in str(second.screen.title_text) and "square" in str(second.screen.title_text)
+        question = second.screen
+        assert isinstance(question, SessionDialog)
+        assert "model" in str(question.title_text) and "square" in str(question.title_text)
         await pilot.press("y")  # re-run the inputs that built net and square
         await until(pilot, lambda: "square" in fresh, "re-run inputs")
         ws = second.workspace
@@ -137,8 +139,10 @@ async def test_an_unclean_exit_asks_before_restoring(make_app: MakeApp, workspac
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: asking(app), "the resume question")
-        assert str(app.screen.title_text).startswith("Restore the session from ")
-        assert "(1 name, 0 runs)?" in str(app.screen.title_text)
+        question = app.screen
+        assert isinstance(question, SessionDialog)
+        assert str(question.title_text).startswith("Restore the session from ")
+        assert "(1 name, 0 runs)?" in str(question.title_text)
         await pilot.press("y")
         await until(pilot, lambda: "kept" in app.workspace, "restored names")
         assert torch.equal(app.workspace["kept"], torch.arange(3))

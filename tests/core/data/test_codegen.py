@@ -84,7 +84,7 @@ def test_generated_script_is_exactly_the_pipelines_statements_for_hostile_names(
     body = tree.body
     docstring = body[0]
     assert isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant)
-    assert file_name in docstring.value.value
+    assert isinstance(docstring.value.value, str) and file_name in docstring.value.value
     assert [ast.dump(n) for n in body[1:3]] == module_statements("import pandas as pd\nimport torch")
     read = body[3]
     assert isinstance(read, ast.Assign) and isinstance(read.value, ast.Call)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tui_lab.core.data import load as csv_loader
-from tui_lab.core.data.load import CsvLoadError, LoadCancelled, LoadOptions, load_csv
+from tui_lab.core.data.load import CsvLoadError, LoadCancelled, LoadOptions, LoadProgress, load_csv
 
 REPO = Path(__file__).resolve().parents[3]
 HOUSE_TINY = REPO / "sample_data" / "house_tiny.csv"
@@ -127,7 +127,8 @@ def make_frame(rows: int = 1000) -> pd.DataFrame:
 def test_chunked_load_matches_whole_read_and_reports(tmp_path: Path, chunky: None) -> None:
     path = tmp_path / "big.csv"
     make_frame().to_csv(path, index=False)
-    progress, previews = [], []
+    progress: list[LoadProgress] = []
+    previews: list[pd.DataFrame] = []
     loaded = load_csv(path, on_progress=progress.append, on_preview=previews.append)
     whole = pd.read_csv(path)
     pd.testing.assert_frame_equal(loaded.frame, whole)

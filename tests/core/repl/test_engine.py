@@ -50,7 +50,10 @@ def _plain_run(sources: list[str]) -> list[tuple[str, str | None]]:
     results = []
     for source in sources:
         tree = ast.parse(source)
-        last = tree.body.pop() if isinstance(tree.body[-1], ast.Expr) else None
+        tail = tree.body[-1]
+        last = tail if isinstance(tail, ast.Expr) else None
+        if last is not None:
+            tree.body.pop()
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(compile(tree, "<plain>", "exec"), ns)

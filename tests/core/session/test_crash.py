@@ -37,7 +37,8 @@ CHILD = textwrap.dedent(
 
 
 def test_sigkill_during_an_autosave_keeps_the_previous_session(root: Path) -> None:
-    first = {"X": torch.arange(10.0), "note": "before the crash"}
+    x = torch.arange(10.0)
+    first = {"X": x, "note": "before the crash"}
     store.save(take_snapshot(sorted(first.items()), 1 << 30, PaneStates()), "s", root=root)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(root)], stdout=subprocess.PIPE, text=True, env={**os.environ}
@@ -53,7 +54,7 @@ def test_sigkill_during_an_autosave_keeps_the_previous_session(root: Path) -> No
     loaded = store.load("s", root=root)
     assert loaded is not None
     assert set(loaded.values) == {"X", "note"}
-    assert torch.equal(loaded.values["X"], first["X"]) and loaded.values["note"] == "before the crash"
+    assert torch.equal(loaded.values["X"], x) and loaded.values["note"] == "before the crash"
     store.save(take_snapshot([("Y", torch.ones(2))], 1 << 30, PaneStates()), "s", root=root)
     assert not any(p.name.startswith(".s.new-") for p in root.iterdir())  # the dead writer's leftovers are gone
 

@@ -73,9 +73,11 @@ def test_round_trip_of_every_kind(root: Path) -> None:
         assert got[name].requires_grad == tensor.requires_grad, name
     assert isinstance(got["p"], torch.nn.Parameter)
     assert got["alias"] is got["w"]
-    assert np.array_equal(got["arr"], values["arr"]) and got["arr"].dtype == np.int16
+    arr, frame, net = values["arr"], values["frame"], values["net"]
+    assert isinstance(arr, np.ndarray) and isinstance(frame, pd.DataFrame) and isinstance(net, torch.nn.Linear)
+    assert np.array_equal(got["arr"], arr) and got["arr"].dtype == np.int16
     assert got["npscalar"] == np.float32(2.5) and isinstance(got["npscalar"], np.float32)
-    assert got["frame"].equals(values["frame"]) and list(got["frame"].dtypes) == list(values["frame"].dtypes)  # type: ignore[union-attr]
+    assert got["frame"].equals(frame) and list(got["frame"].dtypes) == list(frame.dtypes)
     assert got["series"].equals(values["series"])
     for name in ("n", "lr", "name", "flags", "table", "pair", "z", "nothing"):
         assert got[name] == values[name] and type(got[name]) is type(values[name]), name
@@ -83,7 +85,7 @@ def test_round_trip_of_every_kind(root: Path) -> None:
     assert inputs == ("net = nn.Linear(2, 1)",)
     rebuilt = torch.nn.Linear(2, 1)
     assert restore_module(rebuilt, state_dict) is None
-    assert torch.equal(rebuilt.weight, values["net"].weight)  # type: ignore[union-attr]
+    assert torch.equal(rebuilt.weight, net.weight)
     not_saved = {n.name: n for n in loaded.state.not_saved}
     assert set(not_saved) == {"square", "handle", "gen", "objs"}
     assert not_saved["square"].inputs == ("square = lambda x: x * x",)

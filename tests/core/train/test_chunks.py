@@ -38,13 +38,23 @@ def test_slow_steps_are_polled_after_every_step(impl: str, monkeypatch: pytest.M
 
     monkeypatch.setattr(engine, "run_steps", slow)
     seen: list[int] = []
-    result = run(TrainConfig(impl=impl, n=60, epochs=1), should_stop=lambda: seen.append(1) is not None and False)
+
+    def never_stop() -> bool:
+        seen.append(1)
+        return False
+
+    result = run(TrainConfig(impl=impl, n=60, epochs=1), should_stop=never_stop)
     assert result.status == "finished" and result.chunks == len(seen) == 6
 
 
 def test_fast_steps_grow_into_fewer_chunks() -> None:
     polls: list[int] = []
-    result = run(TrainConfig(impl="manual", n=200_000, epochs=1), should_stop=lambda: bool(polls.append(0)))
+
+    def never_stop() -> bool:
+        polls.append(0)
+        return False
+
+    result = run(TrainConfig(impl="manual", n=200_000, epochs=1), should_stop=never_stop)
     assert result.status == "finished" and len(result.step_losses) == 20_000
     assert result.chunks == len(polls) < 20_000 / 8
 

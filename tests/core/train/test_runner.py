@@ -194,7 +194,7 @@ def test_raw_house_prices_train_or_stop_with_the_guards_message(impl: str, csv: 
     frame = pd.get_dummies(frame.fillna(frame.mean(numeric_only=True)), dummy_na=True, dtype="float64")
     tensors = to_tensors(frame, ["Price"]).tensors
     config = TrainConfig(impl=impl, data="workspace", x_name="X", y_name="y", lr=0.03, batch_size=10, epochs=3)
-    result = run(config, lookup=lambda name, default=None: tensors.get(name, default))
+    result = run(config, lookup=tensors.get)
     assert result.status in ("finished", "diverged")
     assert all(math.isfinite(v) for v in (*result.w, result.b, *result.step_losses, *result.epoch_losses))
     assert result.w_error is None  # no truth for workspace data: the pane shows "n/a"

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from textual.content import Content
+from textual.widgets import OptionList
 from textual.worker import WorkerCancelled
 
 from tui_lab.core.data import load as csv_loader
@@ -47,7 +49,8 @@ async def test_course_walkthrough_publishes_x_and_y_and_undo_goes_back(make_app:
         grid = screen.grid
         assert grid.frame is not None and grid.frame.shape == (4, 3)
         assert "NaN" in grid.render_line(2).text  # row 0: NumRooms is missing
-        assert screen.query_one("#data-profile").render().plain.startswith("NumRooms")  # type: ignore[attr-defined]
+        profile = screen.query_one("#data-profile").render()
+        assert isinstance(profile, Content) and profile.plain.startswith("NumRooms")
         await pilot.press("right", "right", "t")
         assert isinstance(app.screen, StepFormScreen)
         await pilot.press("space", "enter")  # the list starts on the cursor's column, Price
@@ -74,8 +77,8 @@ async def test_course_walkthrough_publishes_x_and_y_and_undo_goes_back(make_app:
         assert grid.frame is screen.pipeline.source
         await pilot.press("U")
         assert screen.pipeline.target == ("Price",)
-        steps = screen.query_one("#data-steps")
-        assert steps.option_count == 4  # read_csv, target, and two undone steps  # type: ignore[attr-defined]
+        steps = screen.query_one("#data-steps", OptionList)
+        assert steps.option_count == 4  # read_csv, target, and two undone steps
 
 
 #: The README's course walkthrough, key for key, from a fresh launch on house_tiny.csv (docs/panes/data.md).

@@ -22,9 +22,8 @@ def test_an_input_runs_with_its_number_and_status(workspace: Workspace) -> None:
     controller = ReplController(workspace)
     assert controller.status(torch_ready=True) == "In [1]:"
     assert controller.begin("x = torch.arange(12); x") is None
-    assert controller.running and controller.status(True, now=controller.started + 1.25).startswith(
-        "In [1] running… 1.2 s"
-    )
+    assert controller.running and controller.started is not None
+    assert controller.status(True, now=controller.started + 1.25).startswith("In [1] running… 1.2 s")
     assert controller.begin("1 + 1") == "Code is still running; ctrl+c interrupts it."
     result = controller.run("x = torch.arange(12); x", width=50)
     controller.finish()

@@ -203,7 +203,11 @@ async def test_input_prompts_in_a_modal_and_exit_is_explained(make_app: AppFacto
 async def test_variable_actions_details_and_deletion(make_app: AppFactory) -> None:
     app = make_app(pane="repl")
     opened: list[PaneRequest] = []
-    app.send = opened.append  # type: ignore[method-assign]
+
+    def send(request: PaneRequest) -> None:
+        opened.append(request)
+
+    app.send = send  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
         await type_and_enter(pilot, "w = torch.ones(2, 3, requires_grad=True)")
         await pilot.press("ctrl+f")

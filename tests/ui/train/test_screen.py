@@ -333,7 +333,7 @@ async def test_plot_lines_match_what_plotext_prints() -> None:
         records = []
         for run_id in (1, 2, 3):
             record = RunRecord(run_id, TrainConfig(lr=0.01 * run_id), status="finished" if run_id < 3 else "running")
-            record.add_steps([1.0 / (run_id + step) for step in range(300)], 100)
+            record.add_steps(np.array([1.0 / (run_id + step) for step in range(300)]), 100)
             record.epoch_losses = [0.5 / run_id, 0.1 / run_id]
             records.append(record)
         plot.records, plot.current_id = records, 3

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tui_lab.ui.train.summary import params_table, table_room
+
+if TYPE_CHECKING:
+    from tui_lab.core.train.runner import RunResult
 
 
 def test_b_is_always_shown_then_weights_that_fit_then_how_many_more() -> None:
@@ -38,7 +43,7 @@ def test_the_sweep_dialog_does_not_list_the_swept_rate_among_shared_settings() -
     assert shared_settings(TrainConfig(lr=0.5)) == "concise sgd B=10"
 
 
-def fake_result(**changes: object) -> object:
+def fake_result(**changes: object) -> RunResult:
     """A real RunResult of a short finished run, with ``changes`` (notes, peak memory, device) applied."""
     import dataclasses
 
