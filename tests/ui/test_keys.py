@@ -21,7 +21,11 @@ DOCS_KEYS = Path(__file__).resolve().parents[2] / "docs" / "keys.md"
 def test_each_screen_binds_exactly_its_registry_actions() -> None:
     for pane in PANES:
         screen = pane_screen_class(pane.name)
-        bound = {(b.key, b.action, b.id) for b in screen.BINDINGS if isinstance(b, Binding) and b.description}
+        bound = {
+            (b.key, b.action, b.id)
+            for b in screen.BINDINGS
+            if isinstance(b, Binding) and b.description and not b.action.startswith("app.")  # F1 leads the footer
+        }
         declared = {(a.key, a.action, a.binding_id(pane.name)) for a in pane.actions if a.key}
         assert bound == declared, pane.name
         # What Textual dispatches on (merged when the class was made): every registry key is live.

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 MIN_WIDTH, MIN_HEIGHT = 60, 20
 
 
+#: F1 leads every pane's footer, so "all keys" is never the part an 80-column footer cuts off.
+HELP_FIRST = Binding("f1", "app.help", "All keys", tooltip="Help: every key, the panes and the command line")
+
+
 def bindings_for(pane: str, actions: tuple[PaneAction, ...]) -> list[BindingType]:
     """Textual bindings for the registry's ``actions`` of ``pane`` (each with a stable id)."""
     return [
@@ -65,7 +69,7 @@ class PaneScreen(Screen[None]):
         if cls.PANE:
             spec = pane_spec(cls.PANE)
             cls.PANE_TITLE, cls.ACTIONS = spec.title, spec.actions
-            cls.BINDINGS = [*bindings_for(cls.PANE, spec.actions), *vars(cls).get("EXTRA_BINDINGS", [])]
+            cls.BINDINGS = [HELP_FIRST, *bindings_for(cls.PANE, spec.actions), *vars(cls).get("EXTRA_BINDINGS", [])]
             cls._merged_bindings = cls._merge_bindings()  # DOMNode merged them before BINDINGS was set
             missing = [a.action for a in spec.actions if not callable(getattr(cls, f"action_{a.action}", None))]
             if missing:

@@ -31,7 +31,7 @@ PANE_NAMES: tuple[str, ...] = tuple(pane.name for pane in PANES)
 
 #: Actions of the app itself, available in every pane.
 GLOBAL_ACTIONS: tuple[PaneAction, ...] = (
-    PaneAction("help", "f1", "All keys", "Help: every key, the panes and the command line", "Help", show=True),
+    PaneAction("help", "f1", "All keys", "Help: every key, the panes and the command line", "Help"),
     *(
         PaneAction(f"go('{pane.name}')", pane.key, pane.title, f"Go to the {pane.title} pane", f"Go to {pane.title}")
         for pane in PANES

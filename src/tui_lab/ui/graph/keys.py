@@ -17,11 +17,10 @@ ACTIONS: tuple[PaneAction, ...] = (
     PaneAction(
         "backward_retain",
         "f10",
-        "Backward+retain",
+        "Retain",
         "backward(retain_graph=True): you can run it twice",
         "Graph: backward with retain_graph",
         C,
-        show=True,
     ),
     PaneAction("zero_grads", "f11", "Zero grads", "x.grad.zero_() for every leaf", "Graph: zero grads", C, show=True),
     PaneAction(
@@ -38,7 +37,7 @@ ACTIONS: tuple[PaneAction, ...] = (
         "Num check",
         "Autograd vs central finite differences",
         "Graph: numeric check",
-        show=True,
+        show=False,
     ),
     PaneAction(
         "gradcheck", "ctrl+g", "gradcheck", "torch.autograd.gradcheck in float64", "Graph: gradcheck in float64"

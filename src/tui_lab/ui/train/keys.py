@@ -24,7 +24,7 @@ ACTIONS: tuple[PaneAction, ...] = (
     ),
     PaneAction("export_runs", "f10", "Export", "Write the run history as CSV and JSON", "Train: export runs", C),
     PaneAction("reset_form", "f11", "Reset form", "Put the course's defaults back in the form", "Train: reset form", C),
-    PaneAction("toggle_log", "ctrl+l", "Log scale", "Loss axis linear or log10", "Train: toggle log scale", show=True),
+    PaneAction("toggle_log", "ctrl+l", "Log scale", "Loss axis linear or log10", "Train: toggle log scale"),
     PaneAction(
         "pick_data",
         "ctrl+o",
