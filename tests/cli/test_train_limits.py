@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,16 @@ def test_a_closed_pipe_ends_quietly() -> None:
         os.close(write_end)
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
     assert done.returncode == 0
+
+
+def test_a_fifo_given_as_csv_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    result = subprocess.run(
+        [sys.executable, "-m", "tui_lab", "train", "--csv", str(fifo), "--target", "y"],
+        capture_output=True,
+        text=True,
+        timeout=120,  # guards the hang this test is about; a refusal takes a second or two
+    )
+    assert result.returncode == 2
+    assert "not a regular file" in result.stderr + result.stdout

@@ -142,8 +142,17 @@ def workspace_data(x_name: str, y_name: str, lookup: Callable[[str, Any], Any]) 
 
 def csv_data(path: str, target: str) -> Dataset:
     """The course's preprocessing (2.2): the target column as y, the rest one-hot encoded and mean-filled as X."""
+    import os
+    import stat
+
     import pandas as pd
 
+    try:  # a FIFO or a device would block read_csv forever: refuse it before opening
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        regular = True  # missing or unreadable: read_csv below says which
+    if not regular:
+        raise DataError("csv_path", f"{path} is not a regular file (a FIFO, device or directory); give a CSV file")
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:
