@@ -152,3 +152,20 @@ def test_a_cancelled_chunked_write_leaves_the_old_file_and_no_temp(tmp_path: Pat
     assert written == [10]
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["big.csv"]
+
+
+def test_garbage_in_the_recent_files_is_moved_aside_and_said_once(lab_home: Path) -> None:
+    from tui_lab.core import state
+    from tui_lab.core.data.files import add_recent, load_recent
+
+    state.take_notices()  # what earlier tests left in the module-level list
+    recent = state.state_dir() / "data_recent.json"
+    recent.parent.mkdir(parents=True, exist_ok=True)
+    recent.write_bytes(b"\x00garbage{")
+    assert load_recent() == []
+    notices = state.take_notices()
+    assert len(notices) == 1 and "recent files" in notices[0] and "damaged" in notices[0]
+    kept = [p for p in recent.parent.iterdir() if p.name.startswith("data_recent.json.corrupt-")]
+    assert len(kept) == 1 and kept[0].read_bytes() == b"\x00garbage{"  # never silently overwritten
+    add_recent(lab_home / "a.csv")
+    assert load_recent() == [str((lab_home / "a.csv").resolve())] and state.take_notices() == []

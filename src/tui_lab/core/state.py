@@ -194,8 +194,15 @@ def _count(value: Any) -> str:
         return "some entries"
 
 
+def keep_notices(file: StateFile) -> None:
+    """Hand ``file``'s problems to the module-level list that :func:`take_notices` empties."""
+    notices = file.take_notices()
+    with _orphan_lock:
+        _orphan_notices.extend(notices)
+
+
 def take_notices() -> list[str]:
-    """Problems met by the module-level helpers (settings), each reported once."""
+    """Problems met by the module-level helpers (settings, recent files), each reported once."""
     with _orphan_lock:
         notices = list(_orphan_notices)
         _orphan_notices.clear()

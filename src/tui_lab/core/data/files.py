@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_lab.core.fileio import MissingDirectory, WriteCancelled, WriteRefused, atomic_write_chunks, atomic_write_text
-from tui_lab.core.state import state_dir
+from tui_lab.core.fileio import MissingDirectory, WriteCancelled, WriteRefused, atomic_write_chunks
+from tui_lab.core.state import StateFile, keep_notices, state_dir
 
 SAMPLE_FILES = ("house_tiny.csv", "housing.csv")
 RECENT_LIMIT = 10
@@ -68,21 +67,31 @@ def _recent_path() -> Path:
     return state_dir() / "data_recent.json"
 
 
+def _recent_file() -> StateFile:
+    return StateFile(
+        _recent_path(),
+        "recent files",
+        unsaved="the list of recent files won't be updated",
+        valid=lambda value: isinstance(value, list),
+    )
+
+
 def load_recent() -> list[str]:
-    """Recently opened CSV paths, newest first (unreadable state gives an empty list)."""
-    try:
-        data = json.loads(_recent_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
+    """Recently opened CSV paths, newest first; a damaged file is moved aside and said once (``state.take_notices``)."""
+    file = _recent_file()
+    data = file.load()
+    keep_notices(file)
     return [str(p) for p in data if isinstance(p, str)] if isinstance(data, list) else []
 
 
 def add_recent(path: str | os.PathLike[str]) -> list[str]:
-    """Put ``path`` first in the recent list (deduplicated, at most ``RECENT_LIMIT``)."""
+    """Put ``path`` first in the recent list (deduplicated, at most ``RECENT_LIMIT``); never raises."""
     text = str(Path(path).resolve())
     recent = [text] + [p for p in load_recent() if p != text]
     recent = recent[:RECENT_LIMIT]
-    atomic_write_text(_recent_path(), json.dumps(recent, indent=1))
+    file = _recent_file()
+    file.save(recent, indent=1)
+    keep_notices(file)
     return recent
 
 

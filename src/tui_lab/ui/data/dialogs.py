@@ -97,6 +97,12 @@ class OpenCsvScreen(_Dialog):
         self.samples = sample_files()
         self.recent = [p for p in load_recent() if p not in {str(s) for s in self.samples}]
 
+    def on_mount(self) -> None:
+        from tui_lab.core.state import take_notices
+
+        for notice in take_notices():  # a damaged or read-only recent-files list, said once
+            self.notify(notice, title="Recent files", severity="warning", markup=False)
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static("Open CSV", classes="dialog-title")
