@@ -36,14 +36,28 @@ def log_lines(app: TuiLabApp) -> list[str]:
     return [strip.text.rstrip() for strip in app.screen.query_one("#repl-log", RichLog).lines]
 
 
+async def _until_ran(pilot: Pilot[Any], editor: ReplInput) -> None:
+    """A few frames for Enter to be handled (the input empties when the cell starts), bounded."""
+    for _ in range(20):
+        if not editor.text.strip():
+            return
+        await pilot.pause()
+
+
 async def paste_and_run(pilot: Pilot[Any], cell: str) -> None:
     """Put ``cell`` in the input as a paste would, press Enter (twice after an open block) and wait."""
+    for _ in range(500):  # the REPL runs nothing until torch is announced and its engine exists
+        if getattr(pilot.app, "torch_ready", False) and getattr(pilot.app.screen, "controller", None) is not None:
+            break
+        await pilot.pause()
     editor = pilot.app.screen.query_one("#repl-input", ReplInput)
     editor.load_text(cell)
     editor.move_cursor(editor.document.end)
     await pilot.press("enter")
+    await _until_ran(pilot, editor)
     if editor.text.strip():  # the cell ends inside a block: Enter on the blank line runs it, as in IPython
         await pilot.press("enter")
+        await _until_ran(pilot, editor)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     assert not editor.text.strip(), "the cell ran"
