@@ -92,8 +92,8 @@ class TuiLabApp(App[None]):
     """The terminal workbench: REPL, Data, Graph and Train over one workspace."""
 
     TITLE = "tui-lab"
-    #: The shell's layout, then each pane room's own stylesheet (``ui/<pane>/<pane>.tcss``).
-    CSS_PATH = [UI_DIR / "app.tcss", *sorted(UI_DIR.glob("*/*.tcss"))]
+    #: The shell's layout; each pane room's stylesheet (``ui/<pane>/<pane>.tcss``) comes with its screen.
+    CSS_PATH = [UI_DIR / "app.tcss"]
     MODES = {pane: partial(make_pane_screen, pane) for pane in PANE_NAMES}
     #: ctrl+p is Textual's own palette binding; the registry lists it for the help screen and docs.
     BINDINGS = bindings_for("app", tuple(a for a in GLOBAL_ACTIONS if a.action != "command_palette"))
@@ -143,7 +143,6 @@ class TuiLabApp(App[None]):
         asyncio.get_running_loop().set_default_executor(QuitPromptExecutor(thread_name_prefix="tui-lab-worker"))
         if self.csv_path:
             self.send(OpenCsv(self.csv_path))
-        self.session.start()
 
     async def action_quit(self) -> None:
         """Save the session (in a worker thread), then quit."""
@@ -151,7 +150,8 @@ class TuiLabApp(App[None]):
         self.exit()
 
     def on_ready(self) -> None:
-        """The first frame is on screen: now pay for ``import torch`` in a thread."""
+        """The first frame is on screen: now look at the session on disk and pay for ``import torch`` in a thread."""
+        self.session.start()
         if self.workspace.ready:
             self._torch_loaded()
         else:

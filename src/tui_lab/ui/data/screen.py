@@ -64,6 +64,7 @@ class DataScreen(PaneScreen):
     """A CSV preprocessing viewer: open a CSV, see the NaNs, split inputs and target, fill, one-hot, and publish the tensors X, y to the workspace."""
 
     PANE = "data"
+    CSS_PATH = "data.tcss"  # loaded with this screen, not before the first frame
 
     def __init__(self) -> None:
         super().__init__()

@@ -56,6 +56,7 @@ class ReplScreen(PaneScreen):
     """A tensor REPL as good as IPython: code runs in the shared workspace, a variable pane that knows tensors, a memory view and a broadcasting explainer."""
 
     PANE = "repl"
+    CSS_PATH = "repl.tcss"  # loaded with this screen, not before the first frame
 
     def __init__(self) -> None:
         super().__init__()

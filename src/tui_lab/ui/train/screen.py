@@ -50,6 +50,7 @@ class TrainScreen(PaneScreen):
     """Linear regression (scratch, concise, manual gradient, closed form) or any workspace model."""
 
     PANE = "train"
+    CSS_PATH = "train.tcss"  # loaded with this screen, not before the first frame
 
     def __init__(self) -> None:
         super().__init__()
