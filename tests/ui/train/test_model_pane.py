@@ -16,38 +16,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from torch import nn
 
+from tests.ui.train.helpers import ready_screen, settle, type_into
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.train.form import ChoiceField, TrainForm
-from tui_lab.ui.train.screen import TrainScreen
 from tui_lab.ui.train.summary import TrainStats
 
 MakeApp = Callable[..., TuiLabApp]
-
-
-async def settle(app: TuiLabApp, pilot: Pilot[None], screen: TrainScreen) -> None:
-    """Wait until the current run and every queued run have finished."""
-    for _ in range(500):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not screen.running and not screen.queue:
-            return
-    raise AssertionError("runs did not finish")
-
-
-async def ready_screen(app: TuiLabApp, pilot: Pilot[None]) -> TrainScreen:
-    for _ in range(100):
-        if app.torch_ready:
-            break
-        await pilot.pause()
-    screen = app.screen
-    assert isinstance(screen, TrainScreen) and app.torch_ready
-    return screen
-
-
-async def type_into(pilot: Pilot[None], form: TrainForm, field: str, text: str) -> None:
-    widget = form.query_one(f"#field-{field}", Input)
-    widget.focus()
-    await pilot.press("ctrl+u", *text)
 
 
 async def choose(pilot: Pilot[None], form: TrainForm, field: str, value: str) -> None:
