@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import RichLog
 
 from tui_lab.core.repl.d2l import animator
+from tui_lab.core.repl.input import input_state
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.repl.editor import ReplInput
 from tui_lab.ui.repl.render import LiveBlocks
@@ -19,6 +20,8 @@ from tui_lab.ui.repl.screen import ReplScreen
 
 sys.path.insert(0, __file__.rsplit("/tests/", 1)[0] + "/tests/core/repl")
 from test_d2l_book import CALCULUS_CELLS, SCRATCH_CELLS  # noqa: E402
+
+from tests.ui.repl.helpers import next_number, wait_for_run  # noqa: E402
 
 AppFactory = Callable[..., TuiLabApp]
 
@@ -36,30 +39,15 @@ def log_lines(app: TuiLabApp) -> list[str]:
     return [strip.text.rstrip() for strip in app.screen.query_one("#repl-log", RichLog).lines]
 
 
-async def _until_ran(pilot: Pilot[Any], editor: ReplInput) -> None:
-    """A few frames for Enter to be handled (the input empties when the cell starts), bounded."""
-    for _ in range(20):
-        if not editor.text.strip():
-            return
-        await pilot.pause()
-
-
 async def paste_and_run(pilot: Pilot[Any], cell: str) -> None:
     """Put ``cell`` in the input as a paste would, press Enter (twice after an open block) and wait."""
-    for _ in range(500):  # the REPL runs nothing until torch is announced and its engine exists
-        if getattr(pilot.app, "torch_ready", False) and getattr(pilot.app.screen, "controller", None) is not None:
-            break
-        await pilot.pause()
+    number = next_number(pilot)
     editor = pilot.app.screen.query_one("#repl-input", ReplInput)
     editor.load_text(cell)
     editor.move_cursor(editor.document.end)
-    await pilot.press("enter")
-    await _until_ran(pilot, editor)
-    if editor.text.strip():  # the cell ends inside a block: Enter on the blank line runs it, as in IPython
-        await pilot.press("enter")
-        await _until_ran(pilot, editor)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    # A cell ending inside a block gets a new line from Enter; Enter on that blank line runs it, as in IPython.
+    await pilot.press(*(["enter", "enter"] if input_state(cell) == "incomplete" else ["enter"]))
+    await wait_for_run(pilot, number)
     assert not editor.text.strip(), "the cell ran"
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
-from textual.pilot import Pilot
 from textual.widgets import OptionList, RichLog
 
+from tests.ui.repl.helpers import enter_and_wait, run_cell
 from tui_lab.core.repl.display import print_width
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.repl.editor import ReplInput
@@ -36,16 +35,6 @@ def drawn_text(app: TuiLabApp) -> str:
     return "".join(parts)
 
 
-async def run(pilot: Pilot[Any], text: str) -> None:
-    """Type ``text`` and Enter, then wait until the run's result is in the log."""
-    editor = pilot.app.screen.query_one("#repl-input", ReplInput)
-    editor.load_text(text)
-    editor.move_cursor(editor.document.end)
-    await pilot.press("enter")
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def torch_lines(expression: Callable[[], object], width: int) -> list[str]:
     with print_width(width):
         return repr(expression()).splitlines()
@@ -66,8 +55,8 @@ async def test_tensor_rows_are_laid_out_by_torch_for_the_log_never_rewrapped(
         assert isinstance(screen, ReplScreen)
         width = screen.log_width()
         assert width is not None
-        await run(pilot, "x = torch.arange(12); x")
-        await run(pilot, "torch.manual_seed(0)\ntorch.randn(3, 10)")
+        await run_cell(pilot, "x = torch.arange(12); x")
+        await run_cell(pilot, "torch.manual_seed(0)\ntorch.randn(3, 10)")
         lines = [re.sub(r"^Out\[\d+\]: ", "", line) for line in log_lines(app)]
         arange = torch_lines(lambda: torch.arange(12), width)
         torch.manual_seed(0)
@@ -90,7 +79,7 @@ async def test_hiding_the_variable_pane_widens_the_log(make_app: AppFactory) -> 
         wide = screen.log_width()
         assert narrow is not None and wide is not None and wide > narrow + 20
         assert not screen.variables.display or not screen.variables.region.width
-        await run(pilot, "torch.arange(12)")
+        await run_cell(pilot, "torch.arange(12)")
         assert "Out[1]: tensor([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11])" in log_lines(app)
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -100,11 +89,11 @@ async def test_hiding_the_variable_pane_widens_the_log(make_app: AppFactory) -> 
 async def test_escape_sequences_from_output_and_names_never_reach_the_terminal(make_app: AppFactory) -> None:
     app = make_app(pane="repl")
     async with app.run_test(size=(120, 40)) as pilot:
-        await run(pilot, 'print("\\x1b]52;c;U1RUZXJt\\x1b\\\\")')
-        await run(pilot, 'globals()["v\\x1b]52;c;dmFybmFtZQ==\\x07"] = 1')
-        await run(pilot, 'print("\\x1b[2J\\x1b]0;TITLE\\x07 and \\x9b31m")')
-        await run(pilot, 'raise ValueError("\\x1b]52;c;RVJS\\x07")')
-        await run(pilot, "print('\\x1b[31mred\\x1b[0m plain')")
+        await run_cell(pilot, 'print("\\x1b]52;c;U1RUZXJt\\x1b\\\\")')
+        await run_cell(pilot, 'globals()["v\\x1b]52;c;dmFybmFtZQ==\\x07"] = 1')
+        await run_cell(pilot, 'print("\\x1b[2J\\x1b]0;TITLE\\x07 and \\x9b31m")')
+        await run_cell(pilot, 'raise ValueError("\\x1b]52;c;RVJS\\x07")')
+        await run_cell(pilot, "print('\\x1b[31mred\\x1b[0m plain')")
         drawn = drawn_text(app)
         assert "\x1b" not in drawn and "\x07" not in drawn and "\x9b" not in drawn
         lines = log_lines(app)
@@ -121,8 +110,8 @@ async def test_escape_sequences_from_output_and_names_never_reach_the_terminal(m
 async def test_a_thread_printing_after_its_input_shows_late_output(make_app: AppFactory) -> None:
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
-        await run(pilot, "import threading\ngo = threading.Event()")
-        await run(pilot, "t = threading.Thread(target=lambda: (go.wait(30), print('late hello')))\nt.start()")
+        await run_cell(pilot, "import threading\ngo = threading.Event()")
+        await run_cell(pilot, "t = threading.Thread(target=lambda: (go.wait(30), print('late hello')))\nt.start()")
         app.workspace["go"].set()
         app.workspace["t"].join(30)
         for _ in range(200):  # bounded: the message is posted by the thread's write
@@ -139,9 +128,7 @@ async def test_the_saving_memory_example_reads_as_the_course_says(make_app: AppF
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+o")
         await pilot.press(*"saving memory", "enter")
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await enter_and_wait(pilot)
         text = "\n".join(log_lines(app))
         view = text[text.index("memory view:") :]
         assert "line 8: Z[:] = X + Y" in view and "Z in place" in view
@@ -152,8 +139,8 @@ async def test_the_saving_memory_example_reads_as_the_course_says(make_app: AppF
 async def test_memory_lines_wrap_with_an_indent(make_app: AppFactory) -> None:
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
-        await run(pilot, "Y = torch.ones(3)")
-        await run(pilot, "Y = Y + 1")
+        await run_cell(pilot, "Y = torch.ones(3)")
+        await run_cell(pilot, "Y = Y + 1")
         lines = log_lines(app)
         start = next(i for i, line in enumerate(lines) if "Y new storage" in line)
         assert lines[start + 1].startswith("    ") and lines[start + 1].strip()
@@ -162,9 +149,9 @@ async def test_memory_lines_wrap_with_an_indent(make_app: AppFactory) -> None:
 async def test_bare_exit_and_carets(make_app: AppFactory) -> None:
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
-        await run(pilot, "exit")
+        await run_cell(pilot, "exit")
         assert any("Use ctrl+q to quit tui-lab" in line for line in log_lines(app))
-        await run(pilot, "1/0")
+        await run_cell(pilot, "1/0")
         lines = log_lines(app)
         code = next(i for i, line in enumerate(lines) if line.strip() == "1/0" and "In [" not in line)
         assert lines[code + 1].index("^") == lines[code].index("/")
@@ -187,7 +174,7 @@ async def test_backspace_in_indentation_removes_one_level(make_app: AppFactory) 
 async def test_completion_inside_a_call_offers_keyword_arguments(make_app: AppFactory) -> None:
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
-        await run(pilot, "x = torch.ones(3)")
+        await run_cell(pilot, "x = torch.ones(3)")
         await pilot.press(*"torch.sum(x, di", "tab")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -202,8 +189,8 @@ async def test_state_problems_are_said_once_and_the_repl_still_runs(make_app: Ap
     (lab_home / "state").write_text("a file where the state folder belongs")
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
-        await run(pilot, "a = 1")
-        await run(pilot, "b = 2")
+        await run_cell(pilot, "a = 1")
+        await run_cell(pilot, "b = 2")
         await pilot.press("up")
         assert app.screen.query_one("#repl-input", ReplInput).text == "b = 2"
         said = [n.message for n in app._notifications if "history" in n.message]

@@ -11,6 +11,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, RichLog, Static
 
+from tests.ui.repl.helpers import enter_and_wait, run_cell, wait_for
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.modals import HelpScreen, PickerScreen
 from tui_lab.ui.repl.editor import ReplInput
@@ -38,21 +39,9 @@ def editor(app: TuiLabApp) -> ReplInput:
     return app.screen.query_one("#repl-input", ReplInput)
 
 
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str, tries: int = 1_000) -> None:
-    """Wait (bounded) until ``condition()`` holds; fail saying ``what`` never happened."""
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"never happened: {what}")
-
-
 async def type_and_enter(pilot: Pilot[Any], text: str) -> None:
-    """Type ``text`` key by key, then press Enter and wait for the run to finish."""
-    await pilot.press(*text)
-    await pilot.press("enter")
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Type ``text`` key by key, then press Enter and wait for the run's result."""
+    await run_cell(pilot, text, typed=True)
 
 
 async def test_run_shows_torch_repr_and_the_variable(make_app: AppFactory) -> None:
@@ -112,8 +101,7 @@ async def test_enter_continues_blocks_and_runs_when_complete(make_app: AppFactor
         assert editor(app).text == "def f(a):\n    "
         await pilot.press(*"return a * 2", "enter")
         assert editor(app).text == "def f(a):\n    return a * 2\n"
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await enter_and_wait(pilot)
         await type_and_enter(pilot, "f(3)")
         assert "Out[2]: 6" in log_text(app)
         await pilot.press(*"x = 1", "ctrl+j")
@@ -242,7 +230,7 @@ async def test_palette_commands_insert_examples_and_explain_broadcasting(make_ap
         assert isinstance(app.screen, PickerScreen)
         await pilot.press(*"cumsum", "enter")
         assert "cumsum(axis=0)" in editor(app).text
-        await type_and_enter(pilot, "\n")  # Enter on the inserted example runs it
+        await enter_and_wait(pilot)  # Enter on the inserted example runs it
         await type_and_enter(pilot, "a = torch.arange(3).reshape(3, 1)")
         await pilot.press("ctrl+t")
         assert isinstance(app.screen, BroadcastScreen)
@@ -339,7 +327,17 @@ async def test_typing_in_the_variable_list_goes_to_the_input(make_app: AppFactor
         assert app.screen.focused is rows
         await pilot.press(*"a + b")
         assert app.screen.focused is editor(app) and editor(app).text == "a + b"
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await enter_and_wait(pilot)
         assert "Out[2]: 3" in log_text(app)
+
+
+async def test_typing_before_highlighting_starts_keeps_the_cursor(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        field = editor(app)
+        field.language = None  # as in the first moments after start-up, before highlighting is turned on
+        await pilot.press(*"x = 1", "ctrl+j", *"y = 2")
+        field._start_highlighting()  # what the timer set after the first frame calls
+        assert field.language == "python" and field.cursor_location == (1, 5)
+        await enter_and_wait(pilot)
+        assert app.workspace["x"] == 1 and app.workspace["y"] == 2

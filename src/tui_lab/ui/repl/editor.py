@@ -64,7 +64,14 @@ class ReplInput(TextArea):
         self.call_after_refresh(self.set_timer, 0.05, self._start_highlighting)
 
     def _start_highlighting(self) -> None:
+        """Turn on highlighting, keeping the cursor and selection of anything typed meanwhile.
+
+        (Setting ``language`` rebuilds the document and puts the cursor at the start, so a fast typist's
+        or a pasted Enter would otherwise land on line 1.)
+        """
+        selection = self.selection
         self.language = "python"
+        self.selection = selection
 
     # -- key handling ---------------------------------------------------------------
 

@@ -427,7 +427,9 @@ class ReplScreen(PaneScreen):
         """Show the REPL log restored from a session: each input and what it printed, then a rule."""
         styles = self.styles_for_results
         for entry in entries:
-            self.log_view.write(safe_text(f"In [·]: {entry.source.rstrip()}", styles.prompt_in if entry.ok else styles.error))
+            self.log_view.write(
+                safe_text(f"In [·]: {entry.source.rstrip()}", styles.prompt_in if entry.ok else styles.error)
+            )
             if entry.output:
                 self.log_view.write(safe_text(entry.output.rstrip("\n")))
         if entries:
