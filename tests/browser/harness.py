@@ -107,6 +107,7 @@ def stop_server(process: subprocess.Popen[str], sig: int = signal.SIGINT, timeou
 def served(args: Sequence[str], home: Path, timeout: float = 30.0) -> Iterator[Served]:
     """Run ``tui-lab serve --port 0 ARGS`` with ``TUI_LAB_HOME=home`` until the block ends."""
     env = dict(os.environ, TUI_LAB_HOME=str(home), PYTHONUNBUFFERED="1")
+    env.pop("TERM", None)  # as from a service or cron: the visitors' apps draw in the browser, not a terminal
     process = subprocess.Popen(
         [sys.executable, "-m", "tui_lab", "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,

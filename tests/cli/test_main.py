@@ -68,3 +68,9 @@ def test_a_dumb_terminal_gets_a_clear_refusal_not_a_full_colour_tui(term: str) -
 def test_terminal_problem_accepts_real_terminals() -> None:
     assert terminal_problem({"TERM": "xterm-256color"}) is None
     assert terminal_problem({"TERM": "screen"}) is None
+
+
+def test_an_app_drawn_by_another_driver_needs_no_term() -> None:
+    # tui-lab serve runs each visitor's app with textual-serve's web driver, often from a service without TERM.
+    assert terminal_problem({"TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver"}) is None
+    assert terminal_problem({"TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver", "TERM": "dumb"}) is None

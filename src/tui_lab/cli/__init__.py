@@ -65,7 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def terminal_problem(environ: Mapping[str, str]) -> str | None:
-    """Why this terminal cannot show the full-screen app (``TERM=dumb`` or unset), or ``None``."""
+    """Why this terminal cannot show the full-screen app (``TERM=dumb`` or unset), or ``None``.
+
+    An app drawn by another driver (``tui-lab serve`` runs each visitor's app with textual-serve's
+    web driver, named in ``TEXTUAL_DRIVER``) draws no terminal, so TERM does not matter there.
+    """
+    if environ.get("TEXTUAL_DRIVER"):
+        return None
     term = environ.get("TERM", "")
     if term in ("", "dumb", "unknown"):
         shown = f"TERM={term}" if term else "TERM is not set"
