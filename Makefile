@@ -17,7 +17,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# An editable install leaves tui-lab's own modules uncompiled, and where PYTHONDONTWRITEBYTECODE is set
+# Python never caches them: every start compiled ~50 modules (~80 ms). compileall only redoes changed files.
 run: $(STAMP)
+	$(BIN)/python -m compileall -q src/tui_lab >/dev/null
 	$(BIN)/tui-lab sample_data/house_tiny.csv
 
 test: $(STAMP)

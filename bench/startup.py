@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 TRIVIAL = """
 import time
@@ -98,6 +99,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
 
+    # As `make run` does, and as any second launch finds it: tui-lab's modules byte-compiled, like the
+    # trivial app's Textual (pip compiles what it installs; an editable install and PYTHONDONTWRITEBYTECODE do not).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parents[1] / "src")], check=True)
     run_once(TRIVIAL), run_once(TUI_LAB)  # warm the file cache
     trivial: list[float] = []
     shell_only: list[float] = []

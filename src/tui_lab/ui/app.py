@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -28,7 +28,9 @@ from tui_lab.ui.modals import HelpScreen, PickerScreen
 from tui_lab.ui.pane import PaneScreen, bindings_for
 from tui_lab.ui.panes import GLOBAL_ACTIONS, PANE_NAMES, PANES, pane_spec
 from tui_lab.ui.requests import OpenCsv, PaneRequest
-from tui_lab.ui.session import SessionController
+
+if TYPE_CHECKING:  # imported when first used, right after the first frame
+    from tui_lab.ui.session import SessionController
 
 #: Each pane's screen is imported on first use, so the first frame pays only for the start pane
 #: and the others load in the background while torch does.
@@ -131,8 +133,17 @@ class TuiLabApp(App[None]):
             self._start_hold.set()
         self._memory_timer: Timer | None = None
         self._unsubscribe = self.workspace.subscribe(self._on_workspace_change)
-        #: Autosave, resume and the palette's session commands (docs/sessions.md).
-        self.session = SessionController(self, session, resume=resume)
+        self._session_name, self._resume = session, resume
+        self._session: SessionController | None = None
+
+    @property
+    def session(self) -> SessionController:
+        """Autosave, resume and the palette's session commands (docs/sessions.md); made on first use."""
+        if self._session is None:
+            from tui_lab.ui.session import SessionController
+
+            self._session = SessionController(self, self._session_name, resume=self._resume)
+        return self._session
 
     # -- start-up ---------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from tui_lab.ui.requests import InsertCode, InspectTensor, PaneRequest, UseAsTra
 from tui_lab.ui.theme import escape_markup, safe_text
 
 if TYPE_CHECKING:  # the engine, history and inspection load right after the first frame
+    from tui_lab.core.repl.complete import Completion
     from tui_lab.core.repl.engine import ReplEngine, RunResult
     from tui_lab.core.repl.history import History
     from tui_lab.core.session.model import ReplEntry
@@ -74,7 +75,6 @@ class ReplScreen(PaneScreen):
                 yield RichLog(
                     id="repl-log", max_lines=LOG_MAX_LINES, min_width=20, wrap=True, markup=False, highlight=False
                 )
-                yield OptionList(id="repl-completions")
                 yield Static(id="repl-status")
                 yield ReplInput(id="repl-input")
             yield VariablePane(id="repl-side")
@@ -117,7 +117,6 @@ class ReplScreen(PaneScreen):
         return width if width >= 20 else None
 
     def on_mount(self) -> None:
-        self.editor.popup = self.query_one("#repl-completions", OptionList)
         for line in BANNER:
             self.log_view.write(Text(line, style="dim"))
         self._ticker = self.set_interval(0.1, self._tick, pause=True)
@@ -400,7 +399,15 @@ class ReplScreen(PaneScreen):
     def _complete_in_worker(self, source: str, line: int, column: int) -> None:
         assert self.controller is not None
         found = self.controller.complete(source, line, column)
-        self.app.call_from_thread(self.editor.show_completions, found)
+        self.app.call_from_thread(self._show_completions, found)
+
+    def _show_completions(self, found: Completion) -> None:
+        """Show what completion found; the list is mounted on the first Tab (not part of the first frame)."""
+        if self.editor.popup is None:
+            popup = OptionList(id="repl-completions")
+            self.query_one("#repl-main").mount(popup, before=self.query_one("#repl-status"))
+            self.editor.popup = popup
+        self.editor.show_completions(found)
 
     @on(VariablePane.VariableHighlighted)
     def _highlighted(self, event: VariablePane.VariableHighlighted) -> None:
