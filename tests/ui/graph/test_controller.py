@@ -200,3 +200,15 @@ def test_any_name_is_drawn_and_explained_without_control_characters(name: str) -
     assert not any(has_controls(model.row_text(i)) for i in range(len(model.layout)))
     blocks = (InfoBlock(name, Inspected.of(graph)), InfoBlock(name, NoGraph(name, Explanation(name, name))))
     assert not has_controls(info_text(blocks).plain, keep="\n\t")  # tab and newline are laid out by the widget
+
+
+def test_stepping_after_a_plain_backward_says_the_graph_was_freed_and_offers_a_rebuild(workspace: Workspace) -> None:
+    graph = GraphInspection(workspace)
+    graph.inspect(DOT)
+    graph.backward()
+    outcome = graph.step()
+    panel = _panel(graph)
+    assert outcome.offer is Offer.REBUILD_WALK
+    assert "The graph was freed by the last backward()" in panel and "a second time" not in panel
+    assert graph.rebuild(Offer.REBUILD_WALK).select is not None  # rebuilt, and the walk shows its first step
+    assert "Reverse mode, step 1 of 3: MulBackward0" in _panel(graph)

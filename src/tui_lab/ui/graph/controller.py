@@ -384,9 +384,19 @@ class GraphInspection:
             walk = reverse_walk(model.graph, should_stop=should_stop)
         except Exception as error:  # freed graph, truncated graph, odd Functions: explain
             explanation = explain_exception(error)
-            self._say(explanation)
-            if explanation.kind is ExplanationKind.FREED_GRAPH:
+            if explanation.kind is ExplanationKind.FREED_GRAPH:  # no second backward was asked for: say what is missing
+                self._say(
+                    Explanation(
+                        "The graph was freed by the last backward()",
+                        "Stepping through replays the reverse pass, which needs the values the graph saved; a "
+                        "backward() without retain_graph=True freed them (F10 keeps them). Rebuild the graph "
+                        "from its code to step through it.",
+                        None,
+                        ExplanationKind.FREED_GRAPH,
+                    )
+                )
                 return Outcome(offer=Offer.REBUILD_WALK)
+            self._say(explanation)
             return Outcome()
         self.walk, self.walk_step = walk, -1
         model.marks = {}
