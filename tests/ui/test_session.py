@@ -193,3 +193,23 @@ async def test_palette_saves_under_a_name_exports_a_notebook_and_opens_a_session
         await pilot.press(*"ch3", "enter")
         await until(pilot, lambda: "t" in app.workspace, "the session opened")
         assert torch.equal(app.workspace["t"], torch.arange(4.0))
+
+
+async def test_new_session_saves_the_old_one_and_starts_empty(make_app: MakeApp, lab_home: Path) -> None:
+    from tests.ui.conftest import run_palette
+    from tui_lab.ui.session_modals import PromptScreen
+
+    app = make_app(pane="repl")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.torch_ready, "torch ready")
+        await pilot.press(*"kept = torch.arange(3.)", "enter")
+        await until(pilot, lambda: "kept" in app.workspace, "the input ran")
+        await settle(pilot)
+        await run_palette(app, pilot, "New session")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen), "the name prompt")
+        await pilot.press(*"chapter-3", "enter")
+        await until(pilot, lambda: app.session.name == "chapter-3", "the new session")
+        assert "kept" not in app.workspace and not list(app.workspace.user_names())
+        await settle(pilot)
+        old = store.load("default")
+        assert old is not None and torch.equal(old.values["kept"], torch.arange(3.0))
