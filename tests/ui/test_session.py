@@ -13,6 +13,7 @@ import torch
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
+from tui_lab.core.data.tensors import TensorOptions
 from tui_lab.core.session import store
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
@@ -95,6 +96,7 @@ async def test_quit_and_resume_restores_the_session(
         frame, applied, undone = data.pipeline.frame, len(data.pipeline.applied), len(data.pipeline.undone)
         runs = [(r.run_id, r.result.w, r.result.b) for r in screen_of(first, "train").records]
         assert len(runs) == 2 and applied == 3 and undone == 1
+        data.controller.tensor_options = TensorOptions("X", "y", "float64")  # as the tensors form (T) would set
         await pilot.press("ctrl+q")
         await settle(pilot)
     assert store.peek() is not None and not store.unclean_exit("default")
@@ -124,6 +126,7 @@ async def test_quit_and_resume_restores_the_session(
         data = screen_of(second, "data")
         assert data.pipeline.frame.equals(frame)
         assert (len(data.pipeline.applied), len(data.pipeline.undone)) == (applied, undone)
+        assert data.controller.tensor_options == TensorOptions("X", "y", "float64")
         train = screen_of(second, "train")
         assert [(r.run_id, r.result.w, r.result.b) for r in train.records] == runs
         assert len(train.query_one("LossPlot").records) == 2  # the runs are on the plot

@@ -154,7 +154,7 @@ class SessionRestorer:
         )  # fmt: skip
 
     async def _apply(self, loaded: store.LoadedSession, pipeline: Any) -> None:
-        from tui_lab.core.session.panes import run_record
+        from tui_lab.core.session.panes import run_record, tensor_options_from
 
         app, state, controller = self.app, loaded.state, self.controller
         try:
@@ -164,8 +164,11 @@ class SessionRestorer:
             controller.not_saved = state.not_saved
             controller.last_state = state
             if state.data is not None and pipeline is not None:
+                options, problem = tensor_options_from(state.data.tensor_options)
+                if problem is not None:
+                    loaded.notes.append(problem)
                 await app.switch_mode("data")
-                self._restore(pane_screen_if_open(app, "data"), pipeline, state.data.cursor)
+                self._restore(pane_screen_if_open(app, "data"), pipeline, state.data.cursor, options)
             if state.train is not None:
                 records = [run_record(r, loaded.run_losses.get(r.run_id)) for r in state.train.runs]
                 await app.switch_mode("train")
@@ -288,7 +291,7 @@ class SessionRestorer:
         ws.delete(ws.user_names(), "session")
         self.controller.provenance = Provenance()
         self.controller.repl_log = []
-        self._restore(pane_screen_if_open(self.app, "data"), None, (0, 0))
+        self._restore(pane_screen_if_open(self.app, "data"), None, (0, 0), None)
         self._restore(pane_screen_if_open(self.app, "train"), [], None)
         self._restore(pane_screen_if_open(self.app, "repl"), ())
 

@@ -21,7 +21,7 @@ from tui_lab.core.session import store
 from tui_lab.core.session.capture import PaneStates, take_snapshot
 from tui_lab.core.session.export import build_script, export_notebook
 from tui_lab.core.session.model import SessionFormatError, bounded_entry
-from tui_lab.core.session.panes import rebuild_pipeline, run_record, step_from_json
+from tui_lab.core.session.panes import rebuild_pipeline, run_record, step_from_json, tensor_options_from
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.history import RunRecord
 from tui_lab.core.train.runner import run
@@ -157,3 +157,19 @@ def test_the_exported_notebook_validates_and_reproduces_the_session(root: Path, 
     script = build_script(report.state, pipeline_code(pipeline))
     compile(script, "<script>", "exec")
     assert script.count("# %%") >= len(sources)
+
+
+def test_tensor_options_come_back_from_a_session_and_bad_ones_fall_back_with_a_reason() -> None:
+    assert tensor_options_from({"x_name": "features", "y_name": "labels", "dtype": "float64"}) == (
+        TensorOptions("features", "labels", "float64"),
+        None,
+    )
+    assert tensor_options_from({}) == (TensorOptions(), None)  # a session saved before the pane had options
+    for hostile in (
+        {"x_name": "__import__('os').system('x')", "y_name": "y", "dtype": "float32"},  # never becomes code
+        {"x_name": "X", "y_name": "X", "dtype": "float32"},
+        {"x_name": "X", "y_name": "y", "dtype": "complex1024"},
+        {"x_name": ["X"], "y_name": "y", "dtype": "float32"},
+    ):
+        options, problem = tensor_options_from(hostile)
+        assert options == TensorOptions() and problem is not None and "using X, y and float32" in problem

@@ -106,6 +106,27 @@ def data_state(pipeline: Any, cursor: tuple[int, int] = (0, 0), tensor_options: 
     )  # fmt: skip
 
 
+def tensor_options_from(saved: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """The Data pane's tensor options from a session (names and dtype), or the defaults and why not.
+
+    A state file is untrusted: only the known fields are read, each must be text, and the result must
+    pass the same check the form applies (valid, distinct names; a known dtype).
+    """
+    from tui_lab.core.data.tensors import TensorError, TensorOptions
+
+    if not saved:
+        return TensorOptions(), None
+    fields = {name: saved[name] for name in ("x_name", "y_name", "dtype") if name in saved}
+    if not all(isinstance(value, str) for value in fields.values()):
+        return TensorOptions(), "the saved tensor names were not text; using X, y and float32"
+    options = TensorOptions(**fields)
+    try:
+        options.check()
+    except TensorError as error:
+        return TensorOptions(), f"the saved tensor options were refused ({error}); using X, y and float32"
+    return options, None
+
+
 def rebuild_pipeline(state: DataState, source_copy: Any = None, should_stop: Callable[[], bool] | None = None) -> tuple[Any, str]:
     """The pipeline replayed at its undo position, and a note on where the table came from.
 

@@ -88,7 +88,8 @@ class DataController:
         return self._tensor_options
 
     @tensor_options.setter
-    def tensor_options(self, options: TensorOptions) -> None:
+    def tensor_options(self, options: TensorOptions | None) -> None:
+        """Set the options; None goes back to the defaults."""
         self._tensor_options = options
 
     # -- loading ------------------------------------------------------------------------

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from tui_lab.core.data.load import LoadOptions
     from tui_lab.core.data.pipeline import Pipeline
     from tui_lab.core.data.steps import Step
+    from tui_lab.core.data.tensors import TensorOptions
     from tui_lab.ui.data.forms import FormBuilder
 
 PROFILE, STEP, TENSORS = "data-profile", "data-step", "data-tensors"
@@ -122,9 +123,13 @@ class DataScreen(PaneScreen):
         if isinstance(request, OpenCsv):
             self.open_csv(request.path)
 
-    def restore_session(self, pipeline: Pipeline | None, cursor: tuple[int, int] = (0, 0)) -> None:
-        """Show a pipeline restored from a session (None empties the pane), the cursor where it was."""
+    def restore_session(
+        self, pipeline: Pipeline | None, cursor: tuple[int, int] = (0, 0), tensor_options: TensorOptions | None = None
+    ) -> None:
+        """Show a pipeline restored from a session (None empties the pane), the cursor where it was, and the
+        tensor names and dtype it published with (defaults when None)."""
         self.controller.adopt(pipeline)
+        self.controller.tensor_options = tensor_options
         self.set_class(pipeline is not None, "-has-table")
         if pipeline is None:
             self.grid.set_frame(None)
