@@ -22,6 +22,7 @@ from yarl import URL
 
 from tests.browser.harness import Served, alive, app_processes, served, stop_server
 from tui_lab.cli.serve import app_argv, build_parser, is_loopback, main, network_warning
+from tui_lab.core.lifetime import SERVER_PID_ENV
 from tui_lab.serve.access import AccessGate, TokenError, check_token, load_or_create_token_file, new_token
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc to find the app processes")
@@ -239,6 +240,24 @@ async def test_ctrl_c_stops_the_server_and_every_app(tmp_path: Path, sig: signal
             await websocket.close()
         assert list((home / "state" / "serve").iterdir()) == [], "the server removes its state directories"
     assert "visitor 1 joined" in server.printed and "stopping 1 app" in server.printed
+
+
+async def test_a_killed_server_leaves_no_app_running(tmp_path: Path) -> None:
+    with served([], tmp_path / "home") as server:
+        pid = server.process.pid
+        async with client() as http:
+            websocket = await open_visitor(http, server)
+            (child,) = app_processes(pid)
+            assert visitor_environ(child)[SERVER_PID_ENV] == str(pid)
+            server.process.kill()  # SIGKILL: the server cannot stop its apps
+            server.process.wait(timeout=30)
+            await until(lambda: not alive(child), "the orphaned app to quit")
+            await websocket.close()
+
+
+def visitor_environ(pid: int) -> dict[str, str]:
+    pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(p.decode(errors="replace").split("=", 1) for p in pairs if b"=" in p)
 
 
 GROUP_LEADER = """

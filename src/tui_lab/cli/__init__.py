@@ -106,6 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         csv_path=args.csv_path, pane=pane, device=args.device, cli_help=build_parser().format_help(),
         session=args.session, resume=args.resume,
     )  # fmt: skip
+    from tui_lab.core.lifetime import server_pid, watch_parent
+
+    server = server_pid(os.environ)
+    if server is not None:  # a visitor's app under tui-lab serve: quit if the server is killed outright
+        watch_parent(server, lambda: app.call_from_thread(app.exit))
     return run_app(app)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
+from tui_lab.core.lifetime import SERVER_PID_ENV
 from tui_lab.core.state import HOME_ENV
 
 #: How long a visitor's app may take to quit after being asked, before it is terminated.
@@ -60,6 +61,7 @@ class Visitor(AppService):
     def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
         environment = super()._build_environment(width=width, height=height)
         environment[HOME_ENV] = str(self.home)
+        environment[SERVER_PID_ENV] = str(os.getpid())  # the app quits if this server is killed outright
         return environment
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> asyncio.subprocess.Process:
