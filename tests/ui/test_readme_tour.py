@@ -106,9 +106,11 @@ def documented(prose: str, name: str) -> Any:
 def make_run_app(workspace: Workspace) -> TuiLabApp:
     """The app as ``make run`` starts it: the Makefile's ``run`` recipe, parsed as ``tui-lab`` parses it."""
     makefile = (ROOT / "Makefile").read_text()
-    recipe = re.search(r"^run:.*\n\t(.*)$", makefile, re.MULTILINE)
+    recipe = re.search(r"^run:.*\n((?:\t.*\n?)+)", makefile, re.MULTILINE)
     assert recipe, "the Makefile has no run target"
-    words = shlex.split(recipe.group(1))
+    launch = [line.strip() for line in recipe.group(1).splitlines() if line.strip().startswith("$(BIN)/tui-lab")]
+    assert len(launch) == 1, f"the run target should start tui-lab once: {recipe.group(1)!r}"
+    words = shlex.split(launch[0])
     args = build_parser().parse_args(words[1:])
     csv_path = str(ROOT / args.csv_path) if args.csv_path else None
     pane = args.pane or ("data" if csv_path else "repl")

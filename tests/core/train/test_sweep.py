@@ -67,3 +67,34 @@ def test_runs_that_differ_in_more_than_the_rate_run_one_after_another() -> None:
     results = run_sweep(configs, on_progress=lambda i, p: indices.append(i))
     assert [r.steps_per_epoch for r in results] == [10, 5] and set(indices) == {0, 1}
     assert all("batched" not in " ".join(r.notes) for r in results)
+
+
+def test_a_diverged_run_is_reported_when_it_diverges_not_when_the_sweep_ends() -> None:
+    events: list[tuple[str, int]] = []
+    ended: dict[int, object] = {}
+
+    def on_end(index: int, result: object) -> None:
+        events.append(("end", index))
+        ended[index] = result
+
+    configs = [TrainConfig(impl="manual", lr=lr) for lr in (0.03, 100.0, 0.01)]
+    results = run_sweep(
+        configs, on_progress=lambda i, p: events.append(("progress", i)), progress_interval=0, on_end=on_end
+    )
+    assert [index for kind, index in events if kind == "end"] == [1, 0, 2]  # each run once, the diverged one first
+    after = events[events.index(("end", 1)) + 1 :]
+    assert ("progress", 0) in after and ("progress", 2) in after and ("progress", 1) not in after  # the others went on
+    for index, result in enumerate(results):  # what was said early is what the sweep returns
+        said = ended[index]
+        assert isinstance(said, type(result))
+        for field in ("status", "message", "w", "b", "diverged_at", "epoch_losses", "samples", "seconds"):
+            assert getattr(said, field) == getattr(result, field), (index, field)
+        assert list(said.step_losses) == list(result.step_losses)
+    assert results[1].status == "diverged"
+
+
+def test_runs_one_after_another_are_reported_as_each_ends() -> None:
+    configs = [TrainConfig(impl="manual", n=100, epochs=1), TrainConfig(impl="manual", n=100, epochs=1, batch_size=20)]
+    ended: list[int] = []
+    results = run_sweep(configs, on_end=lambda index, result: ended.append(index))
+    assert ended == [0, 1] and len(results) == 2

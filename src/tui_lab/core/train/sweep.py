@@ -45,6 +45,7 @@ from tui_lab.core.train.runner import (
 )
 
 SweepProgress = Callable[[int, Progress], None]
+SweepEnd = Callable[[int, RunResult], None]
 BATCHED_IMPLS = ("scratch", "concise", "manual")
 
 
@@ -234,13 +235,20 @@ def run_sweep(
     dataset: Dataset | None = None,
     lookup: Callable[[str, Any], Any] | None = None,
     progress_interval: float = 0.1,
+    on_end: SweepEnd | None = None,
 ) -> list[RunResult]:
-    """Train every config; batched when :func:`batchable`, else one after another. One result per config."""
+    """Train every config; batched when :func:`batchable`, else one after another. One result per config.
+
+    ``on_end(index, result)`` is called once per run as soon as that run ends (a run that diverges
+    mid-sweep is reported then, not when the sweep ends), from the training thread.
+    """
     if not batchable(configs):
         results = []
         for index, config in enumerate(configs):
             report = None if on_progress is None else (lambda p, i=index: on_progress(i, p))
             results.append(run(config, device, report, should_stop, dataset=dataset, lookup=lookup))
+            if on_end is not None:
+                on_end(index, results[-1])
             if should_stop():
                 break
         return results
@@ -248,7 +256,7 @@ def run_sweep(
     data = dataset if dataset is not None else load_dataset(configs[0], lookup)
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats(device)
-    return _Sweep(list(configs), device, data, on_progress, should_stop, progress_interval).train()
+    return _Sweep(list(configs), device, data, on_progress, should_stop, progress_interval, on_end).train()
 
 
 class _Sweep:
@@ -262,9 +270,12 @@ class _Sweep:
         on_progress: SweepProgress | None,
         should_stop: Callable[[], bool],
         interval: float,
+        on_end: SweepEnd | None = None,
     ) -> None:
         self.configs, self.device, self.data = configs, device, data
         self.on_progress, self.should_stop, self.interval = on_progress, should_stop, interval
+        self.on_end = on_end
+        self.told: set[int] = set()  # runs whose result on_end has had
         self.R, cfg = len(configs), configs[0]
         self.X, self.y = data.X.to(device), data.y.to(device)
         self.steps_per_epoch = math.ceil(data.n / cfg.batch_size)
@@ -356,19 +367,33 @@ class _Sweep:
         self.frozen[r] = True
         self.frozen_theta = getattr(self, "frozen_theta", torch.zeros(self.R, self.data.d + 1, device=self.device))
         self.frozen_theta[r] = theta
+        if self.on_end is not None:  # said now: the other runs may go on for a long time
+            self.report(engine, force=True, only=r, theta=self.frozen_theta)
+            self.told.add(r)
+            self.on_end(r, self.result(r, theta.cpu()))
 
     def hold_frozen(self, engine: _Batched) -> None:
         if bool(self.frozen.any()):
             engine.load_rows(self.frozen, self.frozen_theta[self.frozen])
 
-    def report(self, engine: _Batched, *, force: bool) -> None:
+    def report(
+        self, engine: _Batched, *, force: bool, only: int | None = None, theta: torch.Tensor | None = None
+    ) -> None:
         now = time.perf_counter()
         if self.on_progress is None or (not force and now - self.last_report < self.interval):
             return
-        self.last_report = now
-        theta = engine.flat().cpu()
-        for r in range(self.R) if force else self.running():
-            self.on_progress(r, self.progress(r, theta[r], now - self.start))
+        if only is None:
+            self.last_report = now
+        values = (engine.flat() if theta is None else theta).cpu()
+        runs = (
+            [only]
+            if only is not None
+            else [r for r in range(self.R) if r not in self.told]
+            if force
+            else self.running()
+        )
+        for r in runs:
+            self.on_progress(r, self.progress(r, values[r], now - self.start))
 
     def progress(self, r: int, theta: torch.Tensor, elapsed: float) -> Progress:
         cfg, (steps_sent, epochs_sent) = self.configs[r], self.sent[r]
@@ -393,37 +418,45 @@ class _Sweep:
     def results(self, engine: _Batched) -> list[RunResult]:
         self.report(engine, force=True)
         theta = engine.flat().cpu()
-        closed = self.closed.theta
-        closed_values = closed.tolist()
-        closed_loss = full_loss(self.data.X, self.data.y, closed, self.configs[0])
-        note = f"batched sweep: {self.R} learning rates as one program"
         out = []
-        for r, config in enumerate(self.configs):
-            status, message, where, seconds = self.ended[r]
-            values = theta[r].tolist()
-            out.append(
-                RunResult(
-                    config=config,
-                    device=self.device,
-                    status=status,
-                    message=message,
-                    step_losses=np.asarray(self.step_losses[r], dtype=np.float64),
-                    epoch_losses=tuple(self.epoch_losses[r]),
-                    initial_loss=self.initial,
-                    w=tuple(values[:-1]),
-                    b=values[-1],
-                    true_w=self.data.true_w,
-                    true_b=self.data.true_b,
-                    closed_w=tuple(closed_values[:-1]),
-                    closed_b=closed_values[-1],
-                    closed_loss=closed_loss,
-                    seconds=seconds,
-                    samples=self.samples[r],
-                    steps_per_epoch=self.steps_per_epoch,
-                    diverged_at=where,
-                    artifacts={"w": torch.tensor(values[:-1]), "b": torch.tensor(values[-1])},
-                    notes=(note, *self.closed.notes),
-                    peak_cuda_memory=peak_cuda_memory(self.device),
-                )
-            )
+        for r in range(self.R):
+            result = self.result(r, theta[r])
+            if self.on_end is not None and r not in self.told:
+                self.told.add(r)
+                self.on_end(r, result)
+            out.append(result)
         return out
+
+    def result(self, r: int, theta: torch.Tensor) -> RunResult:
+        """Run ``r``'s result, from its parameters ``theta`` (on the CPU); the run must have ended."""
+        if not hasattr(self, "closed_figures"):
+            closed = self.closed.theta
+            self.closed_figures = (closed.tolist(), full_loss(self.data.X, self.data.y, closed, self.configs[0]))
+        closed_values, closed_loss = self.closed_figures
+        note = f"batched sweep: {self.R} learning rates as one program"
+        config = self.configs[r]
+        status, message, where, seconds = self.ended[r]
+        values = theta.tolist()
+        return RunResult(
+            config=config,
+            device=self.device,
+            status=status,
+            message=message,
+            step_losses=np.asarray(self.step_losses[r], dtype=np.float64),
+            epoch_losses=tuple(self.epoch_losses[r]),
+            initial_loss=self.initial,
+            w=tuple(values[:-1]),
+            b=values[-1],
+            true_w=self.data.true_w,
+            true_b=self.data.true_b,
+            closed_w=tuple(closed_values[:-1]),
+            closed_b=closed_values[-1],
+            closed_loss=closed_loss,
+            seconds=seconds,
+            samples=self.samples[r],
+            steps_per_epoch=self.steps_per_epoch,
+            diverged_at=where,
+            artifacts={"w": torch.tensor(values[:-1]), "b": torch.tensor(values[-1])},
+            notes=(note, *self.closed.notes),
+            peak_cuda_memory=peak_cuda_memory(self.device),
+        )

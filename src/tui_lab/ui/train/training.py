@@ -61,6 +61,7 @@ def train_in_thread(
     from tui_lab.core.train.data import DataError
 
     first = run_ids[0]
+    posted: set[int] = set()
     try:
         if len(configs) > 1:
             from tui_lab.core.train import sweep
@@ -68,7 +69,11 @@ def train_in_thread(
             def report_run(index: int, progress: Any) -> None:
                 post(RunProgressed(run_ids[index], progress))
 
-            results = sweep.run_sweep(list(configs), device, report_run, should_stop, lookup=lookup)
+            def run_ended(index: int, result: Any) -> None:  # a run that diverges is said at once
+                posted.add(run_ids[index])
+                post(RunFinished(run_ids[index], result))
+
+            results = sweep.run_sweep(list(configs), device, report_run, should_stop, lookup=lookup, on_end=run_ended)
         else:
 
             def report(progress: Any) -> None:
@@ -95,4 +100,5 @@ def train_in_thread(
         post(RunRejected(first, "", f"could not train: {type(error).__name__}: {error}"))
         return
     for run_id, result in zip(run_ids, results, strict=False):  # a stopped sequential sweep returns fewer
-        post(RunFinished(run_id, result))
+        if run_id not in posted:
+            post(RunFinished(run_id, result))
