@@ -167,3 +167,44 @@ async def test_a_sweep_queued_behind_a_run_waits_as_one_batch(
         await settle(app, pilot, screen)
         assert [r.run_id for r in screen.records] == [1, 2, 3]
         assert [r.status for r in screen.records] == ["finished"] * 3
+
+
+async def test_a_rate_that_diverges_is_said_at_once_while_the_others_still_train(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    diverged_said, reached, release = threading.Event(), threading.Event(), threading.Event()
+    real_sweep = train_sweep.run_sweep
+
+    def spy_sweep(configs: Any, device: str, on_progress: Any, *args: Any, on_end: Any, **kwargs: Any) -> Any:
+        def said(index: int, result: Any) -> None:
+            on_end(index, result)
+            if result.status == "diverged":
+                diverged_said.set()
+
+        def report(index: int, progress: Any) -> None:
+            on_progress(index, progress)
+            if index == 0 and diverged_said.is_set() and not reached.is_set():
+                reached.set()  # the diverged result and this progress are posted: hold the sweep here
+                release.wait(timeout=60)  # the bound only guards a hang
+
+        return real_sweep(configs, device, report, *args, on_end=said, **kwargs)
+
+    monkeypatch.setattr(train_sweep, "run_sweep", spy_sweep)
+    app = make_app(pane="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready_screen(app, pilot)
+        await type_into(pilot, screen.form, "n", "200000")
+        await sweep_with(app, pilot, "0.03, 100")
+        for _ in range(2000):
+            if reached.is_set() and screen.records[1].status == "diverged":
+                break
+            await pilot.pause()
+        first, wild = screen.records
+        assert (first.status, wild.status) == ("running", "diverged")  # said while #1 still trains
+        assert any("Run #2 diverged" in (n.title or "") for n in app._notifications)
+        await pilot.pause()
+        assert "1 of 2 in one batched sweep" in screen.query_one(TrainStats).plain
+        await pilot.press("f7")
+        release.set()
+        await settle(app, pilot, screen)
+        assert [r.status for r in screen.records] == ["stopped", "diverged"]

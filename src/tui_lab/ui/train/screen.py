@@ -185,7 +185,7 @@ class TrainScreen(PaneScreen):
         if record is None:
             return
         if record is self.runs.current:  # in a sweep the numbers follow its first running run
-            sweep = len(self.runs.active) if self.runs.batched else 0
+            sweep = len(self.runs.launched) if self.runs.batched else 0  # every run of it, ended ones too
             stats = self.query_one(TrainStats)
             stats.show_progress(record, message.progress, self.lab.device, self.runs.waiting, sweep=sweep)
         now = time.monotonic()
