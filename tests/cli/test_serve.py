@@ -242,17 +242,22 @@ async def test_ctrl_c_stops_the_server_and_every_app(tmp_path: Path, sig: signal
     assert "visitor 1 joined" in server.printed and "stopping 1 app" in server.printed
 
 
-async def test_a_killed_server_leaves_no_app_running(tmp_path: Path) -> None:
-    with served([], tmp_path / "home") as server:
+async def test_a_killed_server_leaves_no_app_running_and_the_next_one_clears_its_state(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with served([], home) as server:
         pid = server.process.pid
         async with client() as http:
             websocket = await open_visitor(http, server)
             (child,) = app_processes(pid)
             assert visitor_environ(child)[SERVER_PID_ENV] == str(pid)
+            left = visitor_home(child).parent
             server.process.kill()  # SIGKILL: the server cannot stop its apps
             server.process.wait(timeout=30)
             await until(lambda: not alive(child), "the orphaned app to quit")
             await websocket.close()
+    assert left.is_dir() and left.name.startswith(f"server-{pid}-")
+    with served([], home):
+        assert not left.exists(), "a new server removes what a killed one left"
 
 
 def visitor_environ(pid: int) -> dict[str, str]:

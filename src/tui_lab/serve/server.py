@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shlex
 import shutil
 import signal
@@ -219,8 +220,35 @@ def public_base(config: ServeConfig, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+def remove_stale_state(state_root: Path) -> list[Path]:
+    """Remove the state directories of servers that are gone (killed outright, so they could not); returns them.
+
+    Each server's directory is ``server-<pid>-…``; one whose pid no longer runs is left over. A
+    directory of a live server (another port, or a reused pid) is kept.
+    """
+    removed = []
+    for path in state_root.glob("server-*-*"):
+        pid = path.name.split("-")[1]
+        if not pid.isdigit() or not path.is_dir() or _process_alive(int(pid)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive, and not ours to judge
+        return True
+    return True
+
+
 async def _serve(config: ServeConfig, ready: Callable[[str], None]) -> int:
-    state_dir = Path(tempfile.mkdtemp(prefix="server-", dir=config.state_root))
+    remove_stale_state(config.state_root)
+    state_dir = Path(tempfile.mkdtemp(prefix=f"server-{os.getpid()}-", dir=config.state_root))
     server = LabServer(config, state_dir)
     runner = web.AppRunner(await server._make_app(), access_log=None, shutdown_timeout=HTTP_SHUTDOWN_S)
     await runner.setup()
