@@ -151,6 +151,23 @@ async def test_an_unclean_exit_asks_before_restoring(make_app: MakeApp, workspac
         assert torch.equal(app.workspace["kept"], torch.arange(3))
 
 
+async def test_an_unclean_exit_of_an_empty_session_asks_nothing(make_app: MakeApp, lab_home: Path) -> None:
+    import json
+    import os
+
+    from tui_lab.core.session.capture import PaneStates, take_snapshot
+
+    root = store.sessions_root()
+    store.save(take_snapshot([], 1 << 30, PaneStates()), "default", root=root)
+    marker = root / ".default.running"
+    marker.write_text('{"pid": 4194303999}')  # a tui-lab that died with nothing in its session
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: json.loads(marker.read_text())["pid"] == os.getpid(), "the session checked")
+        await pilot.pause()
+        assert not isinstance(app.screen, SessionDialog)
+
+
 async def test_a_corrupt_session_is_moved_aside_with_a_message(make_app: MakeApp, lab_home: Path) -> None:
     root = store.sessions_root()
     (root / "default").mkdir()

@@ -83,7 +83,7 @@ class SessionController:
             return
         if self.resume:
             self.restorer.load(self.name)
-        elif unclean:
+        elif unclean and not existing.empty:  # an empty session is not worth a question
             self._keep_previous = True
             self.deciding = True
             self.app.push_screen(resume_question(existing.saved_at, existing.describe()), self._answered)

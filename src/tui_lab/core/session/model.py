@@ -293,6 +293,12 @@ class SessionState:
             version=_get(data, "tui_lab", str, ""),
         )
 
+    @property
+    def empty(self) -> bool:
+        """Nothing to restore: no names (saved or not), no pipeline, no runs, no REPL log."""
+        runs = self.train.runs if self.train else ()
+        return not (self.names or self.not_saved or self.data is not None or runs or self.repl)
+
     def describe(self) -> str:
         """``12 names, pipeline of 4 steps, 6 runs``: what the resume prompt lists."""
         parts = [f"{len(self.names)} name{'s' if len(self.names) != 1 else ''}"]
