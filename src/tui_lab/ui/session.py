@@ -161,12 +161,13 @@ class SessionController:
         return tuple(bounded_entry(s, "", s in replay) for s in sources[-200:])
 
     def pane_fingerprint(self) -> tuple[Any, ...]:
-        """A few integers that change when a pipeline step is applied or undone, or a run finishes."""
+        """A few values that change when a pipeline step is applied or undone, the tensor options change, or a
+        run finishes."""
         states = pane_states(self.app)
         pipeline = states.pipeline
         steps = (id(pipeline), len(pipeline.applied), len(pipeline.undone)) if pipeline is not None else ()
         runs = tuple(r.run_id for r in states.runs if getattr(r, "result", None) is not None)
-        return steps, runs
+        return steps, runs, states.tensor_options
 
     def check_panes(self) -> None:
         """Once a second: save after a pipeline step or a finished run, or when the 60 s autosave is due."""

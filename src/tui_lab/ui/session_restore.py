@@ -279,12 +279,24 @@ class SessionRestorer:
         except ValueError as error:
             self.app.notify(str(error), title="New session", severity="error", markup=False)
             return
-        self.controller.save()
+        # The session being left is taken now, before the workspace is emptied, and written in a worker:
+        # a save still running would otherwise be followed by one of the emptied workspace.
+        leaving = (self.controller.snapshot(), self.controller.name) if self.controller.off is None else None
         self._clear()
         self.controller.name = name
         if self.controller.off is None:
             store.mark_running(name)
+        if leaving is not None:
+            work = partial(self._write_leaving, *leaving)
+            self.app.run_worker(work, thread=True, group="session", name="session-save", exit_on_error=False)
         self.app.notify(f"New session {name!r}.", title="Session", markup=False)
+
+    def _write_leaving(self, snapshot: Any, name: str) -> None:
+        try:
+            self.controller._write(snapshot, name)
+        except Exception as error:  # the person is told; the new session goes on
+            message = visible(f"The session {name!r} being left could not be saved: {error}")
+            self.app.call_from_thread(self.app.notify, message, title="Session", severity="error", markup=False)
 
     def _clear(self) -> None:
         ws = self.app.workspace
