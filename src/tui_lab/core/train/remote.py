@@ -157,17 +157,55 @@ class _Run:
 
 
 def stop_group(process: subprocess.Popen[bytes], wait: float = STOP_WAIT) -> None:
-    """SIGTERM the process's group, then SIGKILL it if it has not exited after ``wait`` seconds."""
+    """SIGTERM the process's group, then SIGKILL what is left of it after ``wait`` seconds.
+
+    Done when the launcher has exited *and* no process of its group still runs: a rank can
+    outlive its launcher by a moment (or for good, when the launcher died first).
+    """
     for sig, timeout in ((signal.SIGTERM, wait), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(process.pid, sig)
         except ProcessLookupError:
             return
+        deadline = time.monotonic() + timeout
         try:
             process.wait(timeout)
-            return
         except subprocess.TimeoutExpired:
             continue
+        while group_alive(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not group_alive(process.pid):
+            return
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (exited ones waiting to be reaped do not count).
+
+    Linux reads ``/proc``; elsewhere a signal 0 to the group answers (counting unreaped ones).
+    """
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        entries = []
+    if not entries:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                state, _parent, group = stat.read().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if int(group) == pgid and state not in ("Z", "X"):
+            return True
+    return False
 
 
 def run_processes(
