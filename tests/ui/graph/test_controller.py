@@ -16,9 +16,10 @@ from tui_lab.core.autograd.graph import build_graph, tensor_names
 from tui_lab.core.autograd.walk import MarkState, WalkMark
 from tui_lab.core.text import has_controls
 from tui_lab.core.workspace import Workspace
-from tui_lab.ui.graph.controller import Check, GraphInspection, Offer
+from tui_lab.ui.graph.controller import GraphInspection
 from tui_lab.ui.graph.info import BackwardShown, ExampleLoaded, InfoBlock, Inspected, NoGraph, WalkStepShown
 from tui_lab.ui.graph.model import GraphModel
+from tui_lab.ui.graph.outcomes import Check, Offer
 from tui_lab.ui.graph.text import info_text
 
 DOT = "x = torch.arange(4.0, requires_grad=True); y = 2 * torch.dot(x, x)"

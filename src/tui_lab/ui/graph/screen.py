@@ -21,9 +21,10 @@ from textual.worker import Worker, get_current_worker
 
 from tui_lab.core.text import visible
 from tui_lab.core.workspace import WorkspaceChange
-from tui_lab.ui.graph.controller import Check, GraphInspection, Offer, Outcome, StopCheck
+from tui_lab.ui.graph.controller import GraphInspection, StopCheck
 from tui_lab.ui.graph.info import ExampleLoaded
 from tui_lab.ui.graph.model import LEGEND
+from tui_lab.ui.graph.outcomes import Check, Offer, Outcome
 from tui_lab.ui.graph.text import Palette, info_text, key
 from tui_lab.ui.graph.view import GraphView
 from tui_lab.ui.modals import PickerScreen

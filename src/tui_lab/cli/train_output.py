@@ -1,0 +1,95 @@
+"""What ``tui-lab train`` prints: the course's text, ``--json``, and quiet handling of a closed pipe."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui_lab.core.train.runner import RunResult
+
+
+def result_json(result: RunResult) -> dict[str, Any]:
+    """The JSON object ``--json`` prints (also used by the pane's export)."""
+    return {
+        "config": result.config.to_dict(),
+        "device": result.device,
+        "status": result.status,
+        "message": result.message,
+        "initial_loss": result.initial_loss,
+        "epoch_losses": list(result.epoch_losses),
+        "w": list(result.w),
+        "b": result.b,
+        "true_w": None if result.true_w is None else list(result.true_w),
+        "true_b": result.true_b,
+        "w_error": None if result.w_error is None else list(result.w_error),
+        "b_error": result.b_error,
+        "closed_form": {"w": list(result.closed_w or ()), "b": result.closed_b, "loss": result.closed_loss},
+        "seconds": result.seconds,
+        "samples": result.samples,
+        "samples_per_s": result.samples_per_s,
+        "diverged_at": None
+        if result.diverged_at is None
+        else {"epoch": result.diverged_at[0], "step": result.diverged_at[1]},
+    }
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` with NaN/Inf floats replaced by None, so the output is strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite_json(v) for v in value]
+    return value
+
+
+def _vector(values: Sequence[float]) -> str:
+    return "[" + ", ".join(f"{v:.6f}" for v in values) + "]"
+
+
+def print_text(result: RunResult) -> None:
+    """The course's printout: epoch lines, then w, b and their errors."""
+    if result.config.impl == "closed":
+        print(f"closed form (lstsq on [X, 1]), loss {result.final_loss:f}")
+    for epoch, loss in enumerate(result.epoch_losses, start=1):
+        if result.config.impl != "closed":
+            print(f"epoch {epoch}, loss {loss:f}")
+    if result.status != "finished":
+        print(result.message, file=sys.stderr)
+    print(f"w: {_vector(result.w)}   b: {result.b:.6f}")
+    if result.w_error is not None and result.b_error is not None:
+        print(f"error in estimating w: {_vector(result.w_error)}")
+        print(f"error in estimating b: {result.b_error:.6f}")
+    else:
+        print("error in estimating w, b: n/a (no true parameters for this data)")
+    print(f"{result.seconds:.3f} s, {result.samples_per_s:,.0f} samples/s on {result.device}")
+
+
+def write_output(result: RunResult, as_json: bool) -> None:
+    """Print the result; a reader that went away (``tui-lab train | head -1``) ends it quietly."""
+    try:
+        if as_json:
+            print(json.dumps(finite_json(result_json(result))))
+            if result.status != "finished":
+                print(result.message, file=sys.stderr)
+        else:
+            print_text(result)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's flush at exit does not raise BrokenPipeError again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (captured in tests)
+        pass
