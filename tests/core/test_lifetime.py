@@ -33,3 +33,22 @@ def test_a_live_parent_is_left_alone() -> None:
     asked = threading.Event()
     thread = watch_parent(os.getppid(), asked.set, interval=0.01, grace=0.0, end_process=lambda code: None)
     assert thread.daemon and thread.is_alive() and not asked.is_set()
+
+
+def test_a_group_is_alive_while_a_member_runs_and_not_once_it_has_exited() -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tui_lab.core.lifetime import group_alive
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+    try:
+        assert group_alive(child.pid)
+        os.kill(child.pid, signal.SIGKILL)
+        os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped yet: a zombie
+        assert not group_alive(child.pid)  # a zombie runs nothing
+    finally:
+        child.kill()
+        child.wait()
+    assert not group_alive(child.pid)

@@ -1,4 +1,4 @@
-"""A served app ends when its server does.
+"""Process lifetimes: a served app ends when its server does; whether a process group still runs.
 
 ``tui-lab serve`` starts one app process per visitor and stops them itself. If the server is
 killed outright (SIGKILL, the OOM killer), nobody stops them: textual-serve's web driver only
@@ -55,3 +55,33 @@ def watch_parent(
     thread = threading.Thread(target=watch, name="tui-lab-server-watch", daemon=True)
     thread.start()
     return thread
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (exited ones waiting to be reaped do not count).
+
+    Linux reads ``/proc``; elsewhere a signal 0 to the group answers (counting unreaped ones).
+    """
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        entries = []
+    if not entries:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                state, _parent, group = stat.read().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if int(group) == pgid and state not in ("Z", "X"):
+            return True
+    return False

@@ -21,7 +21,7 @@ from pathlib import Path
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
-from tui_lab.core.lifetime import SERVER_PID_ENV
+from tui_lab.core.lifetime import SERVER_PID_ENV, group_alive
 from tui_lab.core.state import HOME_ENV
 
 #: How long a visitor's app may take to quit after being asked, before it is terminated.
@@ -125,7 +125,7 @@ class Visitor(AppService):
         groups = {self.pid}
         for sig, grace in ((signal.SIGTERM, TERM_GRACE_S), (signal.SIGKILL, 0.0)):
             groups |= descendant_groups(self.pid)
-            live = {group for group in groups if _group_alive(group)}
+            live = {group for group in groups if group_alive(group)}
             if process.returncode is not None and not live:
                 return
             for group in live:
@@ -133,7 +133,7 @@ class Visitor(AppService):
                     os.killpg(group, sig)
             deadline = asyncio.get_running_loop().time() + grace
             while asyncio.get_running_loop().time() < deadline:
-                if process.returncode is not None and not any(_group_alive(group) for group in groups):
+                if process.returncode is not None and not any(group_alive(group) for group in groups):
                     return
                 await asyncio.sleep(0.02)
         with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
@@ -163,14 +163,3 @@ def descendant_groups(pid: int) -> set[int]:
             groups.add(group)
             pending.append(child)
     return groups - {os.getpgrp(), 0, 1}
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether any process is left in process group ``pgid`` (signal 0 probes without harm)."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

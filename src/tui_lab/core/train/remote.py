@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from tui_lab.core.lifetime import group_alive
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.history import LossBuffer
 from tui_lab.core.train.runner import Progress, ProgressCallback, RunResult
@@ -176,36 +177,6 @@ def stop_group(process: subprocess.Popen[bytes], wait: float = STOP_WAIT) -> Non
             time.sleep(0.02)
         if not group_alive(process.pid):
             return
-
-
-def group_alive(pgid: int) -> bool:
-    """Whether a process of group ``pgid`` still runs (exited ones waiting to be reaped do not count).
-
-    Linux reads ``/proc``; elsewhere a signal 0 to the group answers (counting unreaped ones).
-    """
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        entries = []
-    if not entries:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
-                state, _parent, group = stat.read().rsplit(")", 1)[1].split()[:3]
-        except (OSError, ValueError):
-            continue
-        if int(group) == pgid and state not in ("Z", "X"):
-            return True
-    return False
 
 
 def run_processes(
