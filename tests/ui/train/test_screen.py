@@ -87,6 +87,8 @@ async def test_invalid_fields_get_messages_and_nothing_starts(make_app: MakeApp)
         assert "≥ 1" in str(form.query_one("#error-batch_size", Static).render())
         assert app.focused is form.query_one("#field-lr")
         await type_into(pilot, form, "lr", "0.03")
+        assert not lr_error.has_class("-shown") and not str(lr_error.render()).strip()  # said of the old text
+        assert form.query_one("#error-batch_size", Static).has_class("-shown")  # untouched: still said
         await type_into(pilot, form, "batch_size", "10")
         await pilot.press("f6")
         assert not form.query_one("#error-lr", Static).has_class("-shown")
@@ -306,7 +308,10 @@ async def test_sweep_dialog_checks_the_rates(make_app: MakeApp) -> None:
         await pilot.press("ctrl+u", *"0.1, x", "enter")
         await pilot.pause()
         assert isinstance(app.screen, SweepScreen)
-        assert "not a number" in str(app.screen.query_one("#sweep-error", Static).render())
+        error = app.screen.query_one("#sweep-error", Static)
+        assert "not a number" in str(error.render())
+        await pilot.press("backspace")
+        assert not str(error.render()).strip()  # the message was about the old text
         await pilot.press("ctrl+u", *"0.05 0.2", "enter")
         await pilot.pause()
         await settle(app, pilot, screen)

@@ -238,3 +238,13 @@ class TrainForm(VerticalScroll, can_focus=False):
     @on(ChoiceField.Changed)
     def _choice_changed(self) -> None:
         self._apply_visibility()
+
+    @on(Input.Changed)
+    def _edited(self, event: Input.Changed) -> None:
+        """A field's message was about its old text: it goes as soon as the text changes."""
+        field = event.input.id or ""
+        if not field.startswith("field-"):
+            return
+        for error in self.query(f"#error-{field.removeprefix('field-')}").results(Static):
+            error.update("")
+            error.set_class(False, "-shown")

@@ -60,5 +60,10 @@ class SweepScreen(ModalScreen[tuple[float, ...] | None]):
             return
         self.dismiss(rates)
 
+    @on(Input.Changed, "#sweep-rates")
+    def _edited(self) -> None:
+        """The message was about the old text."""
+        self.query_one("#sweep-error", Static).update("")
+
     def action_cancel(self) -> None:
         self.dismiss(None)
