@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from textual.worker import WorkerCancelled
 
 from tui_lab.cli import build_parser
 from tui_lab.core.workspace import Workspace
@@ -53,3 +54,17 @@ async def run_palette(app: TuiLabApp, pilot: Any, query: str) -> None:
         if not isinstance(app.screen, CommandPalette):
             return
     raise AssertionError("the palette did not close")
+
+
+async def settle_app(pilot: Any) -> None:
+    """Wait until no worker runs (a finished run may start a queued one, a step a profile)."""
+    app = pilot.app
+    for _ in range(500):
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # a superseded worker: waited for again below
+            pass
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
+            return
+    raise AssertionError("the app never settled")

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 from textual.widgets import RichLog, Static
-from textual.worker import WorkerCancelled
 
+from tests.ui.conftest import settle_app as settle
 from tui_lab.cli import build_parser
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
@@ -115,20 +115,6 @@ def make_run_app(workspace: Workspace) -> TuiLabApp:
     csv_path = str(ROOT / args.csv_path) if args.csv_path else None
     pane = args.pane or ("data" if csv_path else "repl")
     return TuiLabApp(csv_path=csv_path, pane=pane, workspace=workspace, cli_help=build_parser().format_help())
-
-
-async def settle(pilot: Any) -> None:
-    """Wait until no worker runs (a finished run may start a queued one, a step a profile)."""
-    app = pilot.app
-    for _ in range(500):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:  # a superseded worker: waited for again below
-            pass
-        await pilot.pause()
-        if all(worker.is_finished for worker in app.workers):
-            return
-    raise AssertionError("the app never settled")
 
 
 async def type_group(pilot: Any, group: tuple[Press, ...]) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 from textual.widgets import Input
-from textual.worker import WorkerCancelled
 
+from tests.ui.conftest import settle_app as settle
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
 
@@ -50,20 +50,6 @@ def _app(pane: str, csv_path: str | None = None) -> TuiLabApp:
     workspace = Workspace()
     workspace.load_preloads()
     return TuiLabApp(pane=pane, workspace=workspace, csv_path=csv_path)
-
-
-async def settle(pilot: Any) -> None:
-    """Wait until no worker runs (a step starts a profile, a finished run a plot rebuild)."""
-    app = pilot.app
-    for _ in range(500):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:  # a superseded worker: waited for again below
-            pass
-        await pilot.pause()
-        if all(worker.is_finished for worker in app.workers):
-            return
-    raise AssertionError("the app never settled")
 
 
 async def still(pilot: Any) -> None:
