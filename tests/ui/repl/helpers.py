@@ -79,6 +79,5 @@ async def run_cell(pilot: Pilot[Any], text: str, *, typed: bool = False) -> None
         await pilot.press(*text)
     else:
         editor = repl_screen(pilot).query_one("#repl-input", ReplInput)
-        editor.load_text(text)
-        editor.move_cursor(editor.document.end)
+        editor.replace_text(text)
     await enter_and_wait(pilot)

@@ -43,8 +43,7 @@ async def paste_and_run(pilot: Pilot[Any], cell: str) -> None:
     """Put ``cell`` in the input as a paste would, press Enter (twice after an open block) and wait."""
     number = next_number(pilot)
     editor = pilot.app.screen.query_one("#repl-input", ReplInput)
-    editor.load_text(cell)
-    editor.move_cursor(editor.document.end)
+    editor.replace_text(cell)
     # A cell ending inside a block gets a new line from Enter; Enter on that blank line runs it, as in IPython.
     await pilot.press(*(["enter", "enter"] if input_state(cell) == "incomplete" else ["enter"]))
     await wait_for_run(pilot, number)

@@ -143,13 +143,13 @@ class ReplInput(TextArea):
         return True
 
     def _recall(self, entry: str | None, *, at_start: bool) -> None:
-        if entry is None:
-            return
-        self.load_text(entry)
-        if at_start:
-            self.move_cursor((0, len(self.document.get_line(0))))
-        else:
-            self.move_cursor(self.document.end)
+        if entry is not None:
+            self.replace_text(entry, cursor_on_first_line=at_start)
+
+    def replace_text(self, text: str, *, cursor_on_first_line: bool = False) -> None:
+        """Replace the input with ``text``, the cursor at its end (or at the end of its first line)."""
+        self.load_text(text)
+        self.move_cursor((0, len(self.document.get_line(0))) if cursor_on_first_line else self.document.end)
 
     def submit(self) -> None:
         """Run the input as it is (F9 and Enter on complete input)."""

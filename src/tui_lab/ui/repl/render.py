@@ -15,7 +15,7 @@ re-wrapped mid-row.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
 from rich.console import Group, RenderableType
@@ -26,13 +26,14 @@ from textual.app import App
 from textual.widgets import RichLog
 
 from tui_lab.core.text import visible
-from tui_lab.ui.theme import theme_style
+from tui_lab.ui.theme import safe_text, theme_style
 
 if TYPE_CHECKING:  # the engine is imported after the first frame, not with the screen
     from tui_lab.core.repl.broadcast import BroadcastExplanation
     from tui_lab.core.repl.capture import DisplayBlock
     from tui_lab.core.repl.engine import ReplEngine, RunResult
     from tui_lab.core.repl.memory import MemoryEvent
+    from tui_lab.core.session.model import ReplEntry
 
 MEMORY_MARKS = {
     "new storage": "⟲",
@@ -113,6 +114,16 @@ def _unwrapped(text: Text, plain: str) -> Block:
     text.no_wrap = True
     text.overflow = "ignore"
     return text, widest
+
+
+def restored_log(entries: Sequence[ReplEntry], styles: ResultStyles) -> Iterator[Text]:
+    """A session's REPL log: each input and what it printed (control characters shown), then a rule."""
+    for entry in entries:
+        yield safe_text(f"In [·]: {entry.source.rstrip()}", styles.prompt_in if entry.ok else styles.error)
+        if entry.output:
+            yield safe_text(entry.output.rstrip("\n"))
+    if entries:
+        yield Text("── the log above was restored from the saved session ──", style="dim")
 
 
 def echo_input(number: int, source: str, styles: ResultStyles) -> Iterator[Text]:

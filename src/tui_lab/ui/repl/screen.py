@@ -36,10 +36,11 @@ from tui_lab.ui.repl.render import (
     echo_input,
     render_blocks,
     render_late_output,
+    restored_log,
 )
 from tui_lab.ui.repl.variables import VariablePane
 from tui_lab.ui.requests import InsertCode, InspectTensor, PaneRequest, UseAsTrainingData
-from tui_lab.ui.theme import escape_markup, safe_text
+from tui_lab.ui.theme import escape_markup
 
 if TYPE_CHECKING:  # the engine, history and inspection load right after the first frame
     from tui_lab.core.repl.complete import Completion
@@ -119,7 +120,7 @@ class ReplScreen(PaneScreen):
     def on_mount(self) -> None:
         for line in BANNER:
             self.log_view.write(Text(line, style="dim"))
-        self._ticker = self.set_interval(0.1, self._tick, pause=True)
+        self._ticker = self.set_interval(0.1, self._set_status, pause=True)
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self.editor.focus()
         self._set_status()
@@ -184,9 +185,6 @@ class ReplScreen(PaneScreen):
         running = controller is not None and controller.running
         status.set_class(running, "-running")
         status.update(controller.status(self.lab.torch_ready) if controller is not None else "In [1]:")
-
-    def _tick(self) -> None:
-        self._set_status()
 
     def _write(self, blocks: Iterable[Block]) -> None:
         """Write blocks to the log; one wider than the log keeps its layout and scrolls sideways."""
@@ -349,8 +347,7 @@ class ReplScreen(PaneScreen):
         self.app.push_screen(PickerScreen(title, labels, filter_placeholder=placeholder), picked)
 
     def _load_input(self, text: str) -> None:
-        self.editor.load_text(text)
-        self.editor.move_cursor(self.editor.document.end)
+        self.editor.replace_text(text)
         self.editor.focus()
 
     def action_explain_broadcasting(self) -> None:
@@ -432,15 +429,8 @@ class ReplScreen(PaneScreen):
 
     def restore_session(self, entries: Sequence[ReplEntry]) -> None:
         """Show the REPL log restored from a session: each input and what it printed, then a rule."""
-        styles = self.styles_for_results
-        for entry in entries:
-            self.log_view.write(
-                safe_text(f"In [·]: {entry.source.rstrip()}", styles.prompt_in if entry.ok else styles.error)
-            )
-            if entry.output:
-                self.log_view.write(safe_text(entry.output.rstrip("\n")))
-        if entries:
-            self.log_view.write(Text("── the log above was restored from the saved session ──", style="dim"))
+        for line in restored_log(entries, self.styles_for_results):
+            self.log_view.write(line)
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:
         if self.controller is None or not self.controller.state_loaded:
