@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import threading
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -24,12 +25,13 @@ from tui_lab.core.devices import DeviceError, available_devices, describe_device
 from tui_lab.core.gc_tuning import freeze_long_lived_objects
 from tui_lab.core.text import visible
 from tui_lab.core.workspace import Workspace, WorkspaceChange
-from tui_lab.ui.modals import HelpScreen, PickerScreen
 from tui_lab.ui.pane import PaneScreen, bindings_for
 from tui_lab.ui.panes import GLOBAL_ACTIONS, PANE_NAMES, PANES, pane_spec
 from tui_lab.ui.requests import OpenCsv, PaneRequest
 
 if TYPE_CHECKING:  # imported when first used, right after the first frame
+    from textual.pilot import Pilot
+
     from tui_lab.ui.session import SessionController
 
 #: Each pane's screen is imported on first use, so the first frame pays only for the start pane
@@ -118,7 +120,9 @@ class TuiLabApp(App[None]):
         start = pane if pane in PANE_NAMES else "repl"
         # The first frame is the start pane itself, not a blank default screen.
         self.DEFAULT_MODE = start  # type: ignore[misc]
-        super().__init__()
+        # The start pane's stylesheet is read with the shell's: a screen bringing its own CSS_PATH
+        # makes Textual re-parse every stylesheet once more before the first frame.
+        super().__init__(css_path=[*self.CSS_PATH, UI_DIR / start / f"{start}.tcss"])
         self.workspace = workspace if workspace is not None else Workspace()
         self.workspace_changed: Signal[WorkspaceChange] = Signal(self, "workspace-changed")
         self.start_pane = start
@@ -135,6 +139,35 @@ class TuiLabApp(App[None]):
         self._unsubscribe = self.workspace.subscribe(self._on_workspace_change)
         self._session_name, self._resume = session, resume
         self._session: SessionController | None = None
+        #: The first frame is on screen (Ready was handled); a pane made before that draws stand-ins first.
+        self.first_frame_shown = False
+
+    @asynccontextmanager
+    async def run_test(
+        self,
+        *,
+        headless: bool = True,
+        size: tuple[int, int] | None = (80, 24),
+        tooltips: bool = False,
+        notifications: bool = False,
+        message_hook: Callable[[Message], None] | None = None,
+    ) -> AsyncGenerator[Pilot[None], None]:
+        """Textual's ``run_test``, returning once the start pane is what a person sees after start-up.
+
+        The REPL's first frame draws stand-ins and mounts its real widgets right after it; a test
+        starts from the built pane, as a person who looks before typing does.
+        """
+        async with super().run_test(
+            headless=headless, size=size, tooltips=tooltips, notifications=notifications, message_hook=message_hook
+        ) as pilot:
+            for _ in range(1_000):
+                screen = self.screen
+                if self.first_frame_shown and (not isinstance(screen, PaneScreen) or screen.body_ready):
+                    break
+                await pilot.pause()
+            else:
+                raise AssertionError("the start pane never finished building")
+            yield pilot
 
     @property
     def session(self) -> SessionController:
@@ -162,6 +195,7 @@ class TuiLabApp(App[None]):
 
     def on_ready(self) -> None:
         """The first frame is on screen: now look at the session on disk and pay for ``import torch`` in a thread."""
+        self.first_frame_shown = True
         self.session.start()
         if self.workspace.ready:
             self._torch_loaded()
@@ -249,6 +283,8 @@ class TuiLabApp(App[None]):
 
     def action_select_device(self) -> None:
         """Offer the devices that exist here."""
+        from tui_lab.ui.modals import PickerScreen
+
         if not self.torch_ready:
             self.notify("torch is still loading; try again in a moment.", title="Device")
             return
@@ -293,6 +329,8 @@ class TuiLabApp(App[None]):
 
     def action_help(self) -> None:
         """Show the help screen."""
+        from tui_lab.ui.modals import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)
             return

@@ -11,9 +11,12 @@ needs (Textual runs every class's ``on_mount`` in the MRO, so an override need n
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
@@ -56,6 +59,19 @@ def bindings_for(pane: str, actions: tuple[PaneAction, ...]) -> list[BindingType
     ]
 
 
+def _once_body_ready(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method``, skipped while the pane's body is not built yet: the key then goes on to the focused
+    widget (the REPL's key buffer, which hands it to the input once that exists)."""
+
+    @functools.wraps(method)
+    def action(self: PaneScreen, *args: Any) -> Any:
+        if not self.body_ready:
+            raise SkipAction()
+        return method(self, *args)
+
+    return action
+
+
 class PaneScreen(Screen[None]):
     """Base class of the four pane screens."""
 
@@ -74,6 +90,9 @@ class PaneScreen(Screen[None]):
             missing = [a.action for a in spec.actions if not callable(getattr(cls, f"action_{a.action}", None))]
             if missing:
                 raise TypeError(f"{cls.__name__} lacks action_ methods for registry actions: {missing}")
+            for action in spec.actions:
+                if (method := vars(cls).get(f"action_{action.action}")) is not None:
+                    setattr(cls, f"action_{action.action}", _once_body_ready(method))
 
     def __init__(self) -> None:
         super().__init__(id=f"{self.PANE}-screen")
@@ -113,10 +132,19 @@ class PaneScreen(Screen[None]):
         self._subscribed = True
         self.lab.workspace_changed.subscribe(self, self.on_workspace_change)
         self._apply_size(self.app.size.width, self.app.size.height)
-        if self._pending_requests:
-            requests, self._pending_requests = self._pending_requests, []
-            for request in requests:
-                self.call_after_refresh(self.handle_request, request)
+        if self.body_ready:
+            self.flush_requests()
+
+    @property
+    def body_ready(self) -> bool:
+        """The pane's widgets are all mounted (the REPL builds its body right after the app's first frame)."""
+        return True
+
+    def flush_requests(self) -> None:
+        """Hand the requests that came before the body was ready to :meth:`handle_request`, in order."""
+        requests, self._pending_requests = self._pending_requests, []
+        for request in requests:
+            self.call_after_refresh(self.handle_request, request)
 
     def on_resize(self, event: Resize) -> None:
         self._apply_size(event.size.width, event.size.height)
@@ -125,8 +153,8 @@ class PaneScreen(Screen[None]):
         self.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
 
     def request(self, request: PaneRequest) -> None:
-        """Queue ``request`` for :meth:`handle_request`, once this screen is mounted."""
-        if self.is_mounted:
+        """Queue ``request`` for :meth:`handle_request`, once this screen is mounted and its body ready."""
+        if self.is_mounted and self.body_ready:
             self.call_after_refresh(self.handle_request, request)
         else:
             self._pending_requests.append(request)

@@ -65,7 +65,7 @@ class DataScreen(PaneScreen):
     """A CSV preprocessing viewer: open a CSV, see the NaNs, split inputs and target, fill, one-hot, and publish the tensors X, y to the workspace."""
 
     PANE = "data"
-    CSS_PATH = "data.tcss"  # loaded with this screen, not before the first frame
+    CSS_PATH = "data.tcss"  # read with this screen, or with the app's stylesheet when it is the start pane
 
     def __init__(self) -> None:
         super().__init__()

@@ -42,7 +42,7 @@ class GraphScreen(PaneScreen):
     """An autograd inspector: draws the grad_fn graph of a workspace tensor, runs backward and shows the gradients flowing back to the leaves."""
 
     PANE = "graph"
-    CSS_PATH = "graph.tcss"  # loaded with this screen, not before the first frame
+    CSS_PATH = "graph.tcss"  # read with this screen, or with the app's stylesheet when it is the start pane
     AUTO_FOCUS = "#graph-input"
 
     def __init__(self) -> None:

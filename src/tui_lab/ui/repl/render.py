@@ -23,12 +23,13 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import App
-from textual.widgets import RichLog
 
 from tui_lab.core.text import visible
 from tui_lab.ui.theme import safe_text, theme_style
 
-if TYPE_CHECKING:  # the engine is imported after the first frame, not with the screen
+if TYPE_CHECKING:  # the engine and the log widget are imported after the first frame, not with the screen
+    from textual.widgets import RichLog
+
     from tui_lab.core.repl.broadcast import BroadcastExplanation
     from tui_lab.core.repl.capture import DisplayBlock
     from tui_lab.core.repl.engine import ReplEngine, RunResult

@@ -19,16 +19,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import OptionList, RichLog, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from tui_lab.core.text import visible
 from tui_lab.core.workspace import WorkspaceChange
-from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.pane import PaneScreen
-from tui_lab.ui.repl.editor import ReplInput
+from tui_lab.ui.repl.first_frame import KeyBuffer, LogStandIn, SideStandIn
 from tui_lab.ui.repl.keys import BANNER, LOG_MAX_LINES
-from tui_lab.ui.repl.modals import BroadcastScreen, ask_in_modal
 from tui_lab.ui.repl.render import (
     Block,
     LivePictures,
@@ -38,16 +36,19 @@ from tui_lab.ui.repl.render import (
     render_late_output,
     restored_log,
 )
-from tui_lab.ui.repl.variables import VariablePane
 from tui_lab.ui.requests import InsertCode, InspectTensor, PaneRequest, UseAsTrainingData
 from tui_lab.ui.theme import escape_markup
 
-if TYPE_CHECKING:  # the engine, history and inspection load right after the first frame
+if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_frame.py); the engine too
+    from textual.widgets import RichLog
+
     from tui_lab.core.repl.complete import Completion
     from tui_lab.core.repl.engine import ReplEngine, RunResult
     from tui_lab.core.repl.history import History
     from tui_lab.core.session.model import ReplEntry
     from tui_lab.ui.repl.controller import ReplController
+    from tui_lab.ui.repl.editor import ReplInput
+    from tui_lab.ui.repl.variables import VariablePane
 
 
 class LateOutputArrived(Message):
@@ -58,7 +59,7 @@ class ReplScreen(PaneScreen):
     """A tensor REPL as good as IPython: code runs in the shared workspace, a variable pane that knows tensors, a memory view and a broadcasting explainer."""
 
     PANE = "repl"
-    CSS_PATH = "repl.tcss"  # loaded with this screen, not before the first frame
+    CSS_PATH = "repl.tcss"  # read with this screen, or with the app's stylesheet when it is the start pane
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,18 +68,47 @@ class ReplScreen(PaneScreen):
         self._ticker: Timer | None = None
         self._styles: ResultStyles | None = None
         self._live: LivePictures | None = None  # plots (a d2l.Animator) drawn while code runs
+        self._built = False  # the real log, input and variable pane are mounted
+        self._when_built: list[Sequence[ReplEntry]] = []  # a session's log, restored before they were
 
     # -- layout -----------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
+        # In the app's first frame the log, input and variable pane are stand-ins (first_frame.py),
+        # swapped for the real widgets right after it; a REPL opened later gets them at once.
+        self._built = self.lab.first_frame_shown
         with Horizontal(id="repl-columns"):
             with Vertical(id="repl-main"):
-                yield RichLog(
-                    id="repl-log", max_lines=LOG_MAX_LINES, min_width=20, wrap=True, markup=False, highlight=False
-                )
+                yield self._new_log() if self._built else LogStandIn(id="repl-log-standin")
                 yield Static(id="repl-status")
-                yield ReplInput(id="repl-input")
-            yield VariablePane(id="repl-side")
+                yield self._new_input() if self._built else KeyBuffer(id="repl-input-standin")
+            yield self._new_side() if self._built else SideStandIn(id="repl-side-standin")
+
+    @staticmethod
+    def _new_log() -> RichLog:
+        from textual.widgets import RichLog
+
+        log = RichLog(id="repl-log", max_lines=LOG_MAX_LINES, min_width=20, wrap=True, markup=False, highlight=False)
+        for line in BANNER:
+            log.write(Text(line, style="dim"))
+        return log
+
+    @staticmethod
+    def _new_input() -> ReplInput:
+        from tui_lab.ui.repl.editor import ReplInput
+
+        return ReplInput(id="repl-input")
+
+    @staticmethod
+    def _new_side() -> VariablePane:
+        from tui_lab.ui.repl.variables import VariablePane
+
+        return VariablePane(id="repl-side")
+
+    @property
+    def body_ready(self) -> bool:
+        """The real log, input and variable pane are mounted (right after the app's first frame)."""
+        return self._built
 
     @property
     def history(self) -> History | None:
@@ -93,16 +123,22 @@ class ReplScreen(PaneScreen):
     @property
     def editor(self) -> ReplInput:
         """The input."""
+        from tui_lab.ui.repl.editor import ReplInput
+
         return self.query_one("#repl-input", ReplInput)
 
     @property
     def log_view(self) -> RichLog:
         """The output log."""
+        from textual.widgets import RichLog
+
         return self.query_one("#repl-log", RichLog)
 
     @property
     def variables(self) -> VariablePane:
         """The variable pane."""
+        from tui_lab.ui.repl.variables import VariablePane
+
         return self.query_one("#repl-side", VariablePane)
 
     @property
@@ -118,13 +154,38 @@ class ReplScreen(PaneScreen):
         return width if width >= 20 else None
 
     def on_mount(self) -> None:
-        for line in BANNER:
-            self.log_view.write(Text(line, style="dim"))
         self._ticker = self.set_interval(0.1, self._set_status, pause=True)
         self.watch(self.app, "theme", self._theme_changed, init=False)
-        self.editor.focus()
         self._set_status()
-        self.call_after_refresh(self._after_first_frame)
+        if self._built:
+            self.editor.focus()
+            self.call_after_refresh(self._after_first_frame)
+        else:
+            self.set_focus(self.query_one(KeyBuffer))
+            self.call_after_refresh(self._build_body)
+
+    async def _build_body(self) -> None:
+        """The first frame is on screen: mount the real widgets in place of the stand-ins, then hand over the keys."""
+        main = self.query_one("#repl-main")
+        await main.mount(self._new_log(), before="#repl-log-standin")
+        await main.mount(self._new_input(), after="#repl-status")
+        await self.query_one("#repl-columns").mount(self._new_side())
+        await self.query("#repl-log-standin, #repl-side-standin").remove()
+        buffer = self.query_one(KeyBuffer)
+        buffer.display = False
+        buffer.call_later(self._hand_over, buffer)  # after every key already on its way to the buffer
+
+    async def _hand_over(self, buffer: KeyBuffer) -> None:
+        if self.focused is None or self.focused is buffer:
+            self.set_focus(self.editor)
+        buffer.hand_over(self.editor)
+        self._built = True
+        for entries in self._when_built:
+            self.restore_session(entries)
+        self._when_built.clear()
+        self.flush_requests()
+        self._after_first_frame()
+        buffer.call_later(buffer.remove)  # once anything still queued there has been passed on
 
     def _after_first_frame(self) -> None:
         """What the first frame does not need: the engine, the history file, the variable list, state problems."""
@@ -162,14 +223,14 @@ class ReplScreen(PaneScreen):
 
     def on_key(self, event: events.Key) -> None:
         """A printable key typed in the variable list goes to the input (Enter and arrows stay with the list)."""
-        if self.focused is self.variables.options and event.is_printable and event.character:
+        if self._built and self.focused is self.variables.options and event.is_printable and event.character:
             self.editor.focus()
             self.editor.insert(event.character)
             event.stop()
 
     def on_screen_resume(self) -> None:
         """Back from another pane or a modal: keep typing where you were, or in the input."""
-        if self.focused is None or self.focused is self.log_view:
+        if self._built and (self.focused is None or self.focused is self.log_view):
             self.editor.focus()
 
     def _theme_changed(self, _theme: str) -> None:
@@ -197,8 +258,7 @@ class ReplScreen(PaneScreen):
 
     # -- running ----------------------------------------------------------------------
 
-    @on(ReplInput.Submitted)
-    def _submitted(self, event: ReplInput.Submitted) -> None:
+    def on_repl_input_submitted(self, event: ReplInput.Submitted) -> None:
         event.stop()
         self.run_source(event.source)
 
@@ -269,6 +329,8 @@ class ReplScreen(PaneScreen):
 
     def _ask_input(self, prompt: str) -> str:
         """Answer ``input()`` from the code's thread with a modal on the UI thread."""
+        from tui_lab.ui.repl.modals import ask_in_modal
+
         return ask_in_modal(self.app, prompt, closing=lambda: self._closing)
 
     # -- actions ------------------------------------------------------------------------
@@ -344,6 +406,8 @@ class ReplScreen(PaneScreen):
                 self.editor.focus()
 
         labels = [(key, label) for key, label, _ in choices]
+        from tui_lab.ui.modals import PickerScreen
+
         self.app.push_screen(PickerScreen(title, labels, filter_placeholder=placeholder), picked)
 
     def _load_input(self, text: str) -> None:
@@ -352,6 +416,8 @@ class ReplScreen(PaneScreen):
 
     def action_explain_broadcasting(self) -> None:
         """Explain how two expressions broadcast."""
+        from tui_lab.ui.repl.modals import BroadcastScreen
+
         selected = self.variables.selected
 
         def closed(_: None) -> None:
@@ -387,8 +453,7 @@ class ReplScreen(PaneScreen):
 
     # -- completion and details -----------------------------------------------------------
 
-    @on(ReplInput.CompletionRequested)
-    def _complete(self, event: ReplInput.CompletionRequested) -> None:
+    def on_repl_input_completion_requested(self, event: ReplInput.CompletionRequested) -> None:
         event.stop()
         self._complete_in_worker(event.source, event.line, event.column)
 
@@ -401,13 +466,14 @@ class ReplScreen(PaneScreen):
     def _show_completions(self, found: Completion) -> None:
         """Show what completion found; the list is mounted on the first Tab (not part of the first frame)."""
         if self.editor.popup is None:
+            from textual.widgets import OptionList
+
             popup = OptionList(id="repl-completions")
             self.query_one("#repl-main").mount(popup, before=self.query_one("#repl-status"))
             self.editor.popup = popup
         self.editor.show_completions(found)
 
-    @on(VariablePane.VariableHighlighted)
-    def _highlighted(self, event: VariablePane.VariableHighlighted) -> None:
+    def on_variable_pane_variable_highlighted(self, event: VariablePane.VariableHighlighted) -> None:
         self._load_details(event.name)
 
     def _load_details(self, name: str | None) -> None:
@@ -429,6 +495,9 @@ class ReplScreen(PaneScreen):
 
     def restore_session(self, entries: Sequence[ReplEntry]) -> None:
         """Show the REPL log restored from a session: each input and what it printed, then a rule."""
+        if not self._built:  # restored before the real log is mounted (right after the first frame)
+            self._when_built.append(entries)
+            return
         for line in restored_log(entries, self.styles_for_results):
             self.log_view.write(line)
 

@@ -50,7 +50,7 @@ class TrainScreen(PaneScreen):
     """Linear regression (scratch, concise, manual gradient, closed form) or any workspace model."""
 
     PANE = "train"
-    CSS_PATH = "train.tcss"  # loaded with this screen, not before the first frame
+    CSS_PATH = "train.tcss"  # read with this screen, or with the app's stylesheet when it is the start pane
 
     def __init__(self) -> None:
         super().__init__()

@@ -1,0 +1,74 @@
+"""The REPL pane as the app's first frame: light stand-ins, swapped for the real widgets right after it.
+
+Importing and styling the real log (RichLog), input (a TextArea) and variable pane cost about as much
+as Textual's whole start-up, so the first frame draws what they will look like with plain Statics,
+and :class:`~tui_lab.ui.repl.screen.ReplScreen` mounts the real widgets once it is on screen
+(~0.1 s later). Nothing typed meanwhile is lost: :class:`KeyBuffer` stands where the input will be,
+holds the focus, keeps every key and paste, and hands them to the real input in the order they came.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tui_lab.ui.repl.keys import BANNER
+
+
+class LogStandIn(Static):
+    """The output log before it exists: the banner, as the log will show it."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text("\n".join(BANNER), style="dim"), id=id)
+
+
+class SideStandIn(Static):
+    """The variable pane before it exists: its title."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text(" Variables", style="bold"), id=id)
+
+
+class KeyBuffer(Static, can_focus=True):
+    """Where the input will be: keeps keys and pastes until :meth:`hand_over`, then passes them on."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._held: list[events.Key | events.Paste] = []
+        self._target: Widget | None = None
+
+    @property
+    def held(self) -> int:
+        """How many keys and pastes wait for the real input."""
+        return len(self._held)
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()
+        self._keep(events.Key(event.key, event.character))
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()
+        self._keep(events.Paste(event.text))
+
+    def _keep(self, event: events.Key | events.Paste) -> None:
+        if self._target is None:
+            self._held.append(event)
+        else:  # came in after the hand-over, but was already queued here: after the held ones, in order
+            self._pass(event)
+
+    def hand_over(self, target: Widget) -> None:
+        """Give ``target`` everything held, oldest first, and anything still on its way here."""
+        self._target = target
+        held, self._held = self._held, []
+        for event in held:
+            self._pass(event)
+
+    def _pass(self, event: events.Key | events.Paste) -> None:
+        assert self._target is not None
+        # As the app hands a key to the focused widget: marked forwarded, so if the input leaves it
+        # unhandled it bubbles up to the screen's and app's bindings instead of being sent back down.
+        self._target._forward_event(event)

@@ -1,0 +1,141 @@
+"""The REPL as the app's first frame: stand-ins first, the real widgets right after, nothing typed lost.
+
+``TuiLabApp.run_test`` returns once the pane is built; these tests use Textual's own ``App.run_test``
+and hold the build back (the screen's ``_build_body`` is queued by hand), so what happens before the
+real widgets exist is tested deterministically, not by racing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from textual import events
+from textual.app import App, ComposeResult
+from textual.widgets import TextArea
+
+from tests.ui.repl.helpers import wait_for, wait_for_run
+from tui_lab.core.session.model import ReplEntry
+from tui_lab.core.workspace import Workspace
+from tui_lab.ui.app import TuiLabApp
+from tui_lab.ui.repl.first_frame import KeyBuffer
+from tui_lab.ui.repl.screen import ReplScreen
+from tui_lab.ui.requests import InsertCode
+
+HELD_BUILDS: list[ReplScreen] = []
+
+
+@pytest.fixture
+def held_build(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[ReplScreen], None]]:
+    """Keep the REPL's body from being built until the test releases it (in the screen's own queue)."""
+    build = ReplScreen._build_body
+
+    async def hold(self: ReplScreen) -> None:
+        HELD_BUILDS.append(self)
+
+    monkeypatch.setattr(ReplScreen, "_build_body", hold)
+
+    def release(screen: ReplScreen) -> None:
+        assert HELD_BUILDS == [screen], "the build was not queued after the first frame"
+        HELD_BUILDS.clear()
+        screen.call_later(build, screen)
+
+    yield release
+    HELD_BUILDS.clear()
+
+
+def repl(app: TuiLabApp) -> ReplScreen:
+    screen = app.screen
+    assert isinstance(screen, ReplScreen)
+    return screen
+
+
+async def test_first_frame_shows_stand_ins_where_the_widgets_will_be(
+    make_app: Callable[..., TuiLabApp], held_build: Callable[[ReplScreen], None]
+) -> None:
+    app = make_app()
+    async with App.run_test(app, size=(100, 30)) as pilot:
+        screen = repl(app)
+        await wait_for(pilot, lambda: app.first_frame_shown, "the first frame")
+        assert not screen.body_ready
+        assert isinstance(app.focused, KeyBuffer)
+        stand_ins = {
+            "#repl-log": screen.query_one("#repl-log-standin").region,
+            "#repl-input": screen.query_one("#repl-input-standin").region,
+            "#repl-side": screen.query_one("#repl-side-standin").region,
+        }
+        banner = screen.query_one("#repl-log-standin").render()
+        assert "torch, nn, F, np and pd are preloaded" in str(banner)
+
+        held_build(screen)
+        await wait_for(pilot, lambda: screen.body_ready, "the body was built")
+        await pilot.pause()
+        assert not screen.query(KeyBuffer)
+        assert app.focused is screen.editor
+        for selector, region in stand_ins.items():  # the swap moves nothing
+            assert screen.query_one(selector).region == region, selector
+        banner_lines = [strip.text for strip in screen.log_view.lines]
+        assert any("torch, nn, F, np and pd are preloaded" in line for line in banner_lines)
+
+
+async def test_keys_typed_before_the_input_exists_run_once_it_does(
+    make_app: Callable[..., TuiLabApp], held_build: Callable[[ReplScreen], None], workspace: Workspace
+) -> None:
+    app = make_app()
+    async with App.run_test(app, size=(80, 24)) as pilot:
+        screen = repl(app)
+        await wait_for(pilot, lambda: app.first_frame_shown, "the first frame")
+        await pilot.press(*"answer = 6 * 7", "f9")  # F9 is a pane binding: held too, then run by the input's screen
+        buffer = screen.query_one(KeyBuffer)
+        assert buffer.held == len("answer = 6 * 7") + 1
+        assert "answer" not in workspace.namespace
+
+        held_build(screen)
+        await wait_for(pilot, lambda: screen.body_ready, "the body was built")
+        await wait_for_run(pilot, 1)
+        assert workspace.namespace["answer"] == 42
+        assert screen.editor.text == ""
+
+
+async def test_a_request_and_a_restored_log_wait_for_the_body(
+    make_app: Callable[..., TuiLabApp], held_build: Callable[[ReplScreen], None]
+) -> None:
+    app = make_app()
+    async with App.run_test(app, size=(80, 24)) as pilot:
+        screen = repl(app)
+        await wait_for(pilot, lambda: app.first_frame_shown, "the first frame")
+        screen.restore_session([ReplEntry("z = 5", "", True, ("z",))])
+        app.send(InsertCode("print('from Data')"))
+        await pilot.pause()
+
+        held_build(screen)
+        await wait_for(
+            pilot, lambda: screen.body_ready and screen.editor.text == "print('from Data')", "the request reached the input"
+        )
+        lines = [strip.text for strip in screen.log_view.lines]
+        assert any("z = 5" in line for line in lines)
+
+
+class _Target(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyBuffer(id="buffer")
+
+
+async def test_key_buffer_hands_keys_and_pastes_over_in_order() -> None:
+    app = _Target()
+    async with app.run_test() as pilot:
+        buffer = app.query_one(KeyBuffer)
+        buffer.focus()
+        await pilot.press("a", "b")
+        app.post_message(events.Paste("XY"))
+        await pilot.pause()
+        assert buffer.held == 3
+
+        target = TextArea()
+        await app.mount(target)
+        target.focus()
+        buffer.hand_over(target)
+        await pilot.press("c")
+        await pilot.pause()
+        assert target.text == "abXYc"
+        assert buffer.held == 0
