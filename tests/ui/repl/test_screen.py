@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, RichLog, Static
 
@@ -341,3 +342,22 @@ async def test_typing_before_highlighting_starts_keeps_the_cursor(make_app: AppF
         assert field.language == "python" and field.cursor_location == (1, 5)
         await enter_and_wait(pilot)
         assert app.workspace["x"] == 1 and app.workspace["y"] == 2
+
+
+async def test_typing_ahead_while_an_input_runs_loses_nothing(make_app: Callable[..., TuiLabApp], workspace: Any) -> None:
+    gate = threading.Event()
+    workspace.namespace["gate"] = gate
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplScreen)
+        # As tmux send-keys or a fast typist delivers them: all in one burst, the second Enter while the first runs.
+        for key in [*"gate.wait(); y = 1", "enter", *"y + 1", "enter"]:
+            app.post_message(events.Key(key, "\r" if key == "enter" else key))
+        await wait_for(pilot, lambda: editor(app).text == "y + 1", "the refused input came back into the input")
+        assert screen.controller is not None and screen.controller.running
+        gate.set()
+        await wait_for(pilot, lambda: screen.controller is not None and not screen.controller.running, "the run")
+        assert editor(app).text == "y + 1"
+        await enter_and_wait(pilot)
+        assert "2" in log_text(app).split("In [2]")[-1]

@@ -152,9 +152,15 @@ class ReplInput(TextArea):
         self.move_cursor((0, len(self.document.get_line(0))) if cursor_on_first_line else self.document.end)
 
     def submit(self) -> None:
-        """Run the input as it is (F9 and Enter on complete input)."""
+        """Run the input as it is (F9 and Enter on complete input).
+
+        The input empties at once, so keys typed before the screen has taken the text start the next
+        input instead of being appended to this one and cleared with it.
+        """
         self.hide_completions()
-        self.post_message(self.Submitted(self.text))
+        source = self.text
+        self.clear()
+        self.post_message(self.Submitted(source))
 
     # -- completion popup -------------------------------------------------------------
 

@@ -269,11 +269,12 @@ class ReplScreen(PaneScreen):
         refused = controller.begin(source)
         if refused == "empty":
             return
-        if refused is not None:
+        if refused is not None:  # the code goes back into the input, before anything typed since
+            typed = self.editor.text
+            self.editor.replace_text(f"{source}\n{typed}" if typed.strip() else source)
             self.notify(refused, title="REPL", severity="warning")
             return
         self._tell(controller.notices())
-        self.editor.clear()
         for line in echo_input(number, source.rstrip("\n"), self.styles_for_results):
             self.log_view.write(line)
         if self._live is not None:
@@ -337,7 +338,7 @@ class ReplScreen(PaneScreen):
 
     def action_run_input(self) -> None:
         """Run the input as it is."""
-        self.run_source(self.editor.text)
+        self.editor.submit()
 
     def action_insert_newline(self) -> None:
         """Add a line to the input (the editor handles ctrl+j itself when it has focus)."""
