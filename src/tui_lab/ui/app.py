@@ -27,11 +27,11 @@ from tui_lab.core.text import visible
 from tui_lab.core.workspace import Workspace, WorkspaceChange
 from tui_lab.ui.pane import PaneScreen, bindings_for
 from tui_lab.ui.panes import GLOBAL_ACTIONS, PANE_NAMES, PANES, pane_spec
-from tui_lab.ui.requests import OpenCsv, PaneRequest
 
 if TYPE_CHECKING:  # imported when first used, right after the first frame
     from textual.pilot import Pilot
 
+    from tui_lab.ui.requests import PaneRequest
     from tui_lab.ui.session import SessionController
 
 #: Each pane's screen is imported on first use, so the first frame pays only for the start pane
@@ -186,6 +186,8 @@ class TuiLabApp(App[None]):
         # so a worker stuck in C (a FIFO, a long torch call) cannot hold up quitting.
         asyncio.get_running_loop().set_default_executor(QuitPromptExecutor(thread_name_prefix="tui-lab-worker"))
         if self.csv_path:
+            from tui_lab.ui.requests import OpenCsv
+
             self.send(OpenCsv(self.csv_path))
 
     async def action_quit(self) -> None:

@@ -29,10 +29,10 @@ from tui_lab.core.workspace import Workspace, WorkspaceChange
 from tui_lab.ui.actions import PaneAction
 from tui_lab.ui.chrome import PaneTabs, StatusBar
 from tui_lab.ui.panes import pane_spec
-from tui_lab.ui.requests import PaneRequest
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the requests are imported by the panes that make and take them
     from tui_lab.ui.app import TuiLabApp
+    from tui_lab.ui.requests import PaneRequest
 
 #: Below this size the app shows a "terminal too small" note instead of a broken layout.
 MIN_WIDTH, MIN_HEIGHT = 60, 20

@@ -36,7 +36,6 @@ from tui_lab.ui.repl.render import (
     render_late_output,
     restored_log,
 )
-from tui_lab.ui.requests import InsertCode, InspectTensor, PaneRequest, UseAsTrainingData
 from tui_lab.ui.theme import escape_markup
 
 if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_frame.py); the engine too
@@ -49,6 +48,7 @@ if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_f
     from tui_lab.ui.repl.controller import ReplController
     from tui_lab.ui.repl.editor import ReplInput
     from tui_lab.ui.repl.variables import VariablePane
+    from tui_lab.ui.requests import PaneRequest
 
 
 class LateOutputArrived(Message):
@@ -437,12 +437,16 @@ class ReplScreen(PaneScreen):
         name = self._selected_or_warn()
         if name is not None:  # the source lets the Graph pane's checks re-evaluate name from its leaves
             source = self.controller.replay_source() if self.controller is not None else ""
+            from tui_lab.ui.requests import InspectTensor
+
             self.lab.send(InspectTensor(name, source))
 
     def action_use_as_training_data(self) -> None:
         """Send the selected variable to the Train pane."""
         name = self._selected_or_warn()
         if name is not None:
+            from tui_lab.ui.requests import UseAsTrainingData
+
             self.lab.send(UseAsTrainingData(name))
 
     def action_delete_variable(self) -> None:
@@ -512,6 +516,8 @@ class ReplScreen(PaneScreen):
 
     def handle_request(self, request: PaneRequest) -> None:
         """``InsertCode(code)`` puts code into the input; with ``run=True`` it runs it."""
+        from tui_lab.ui.requests import InsertCode
+
         if not isinstance(request, InsertCode):
             return
         if request.run:
