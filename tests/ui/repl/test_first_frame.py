@@ -74,8 +74,11 @@ async def test_first_frame_shows_stand_ins_where_the_widgets_will_be(
         assert app.focused is screen.editor
         for selector, region in stand_ins.items():  # the swap moves nothing
             assert screen.query_one(selector).region == region, selector
-        banner_lines = [strip.text for strip in screen.log_view.lines]
-        assert any("torch, nn, F, np and pd are preloaded" in line for line in banner_lines)
+        await wait_for(  # the log lays its lines out once it has a size
+            pilot,
+            lambda: any("torch, nn, F, np and pd are preloaded" in strip.text for strip in screen.log_view.lines),
+            "the banner in the real log",
+        )
 
 
 async def test_keys_typed_before_the_input_exists_run_once_it_does(
