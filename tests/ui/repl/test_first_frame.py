@@ -77,7 +77,7 @@ async def test_first_frame_shows_stand_ins_where_the_widgets_will_be(
         await wait_for(  # the log lays its lines out once it has a size
             pilot,
             lambda: any("torch, nn, F, np and pd are preloaded" in strip.text for strip in screen.log_view.lines),
-            "the banner in the real log",
+            "the banner in the real log, wrapped at the log's own width",
         )
 
 

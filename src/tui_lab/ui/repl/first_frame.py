@@ -9,12 +9,63 @@ holds the focus, keeps every key and paste, and hands them to the real input in 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import events
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui_lab.ui.repl.keys import BANNER
+from tui_lab.ui.repl.keys import BANNER, LOG_MAX_LINES
+
+if TYPE_CHECKING:  # the real widgets are imported when they are made, after the first frame
+    from textual.widgets import RichLog
+
+    from tui_lab.ui.repl.editor import ReplInput
+    from tui_lab.ui.repl.variables import VariablePane
+
+
+def real_log() -> RichLog:
+    """The output log, with the banner."""
+    from textual.widgets import RichLog
+
+    log = RichLog(id="repl-log", max_lines=LOG_MAX_LINES, min_width=20, wrap=True, markup=False, highlight=False)
+    for line in BANNER:
+        log.write(Text(line, style="dim"))
+    return log
+
+
+def real_input() -> ReplInput:
+    """The input."""
+    from tui_lab.ui.repl.editor import ReplInput
+
+    return ReplInput(id="repl-input")
+
+
+def real_side() -> VariablePane:
+    """The variable pane."""
+    from tui_lab.ui.repl.variables import VariablePane
+
+    return VariablePane(id="repl-side")
+
+
+async def mount_real_widgets(screen: Screen[None]) -> KeyBuffer:
+    """Mount the real log, input and variable pane where their stand-ins are, and take those away.
+
+    The key buffer stays, hidden, and is returned: it still has keys to hand over.
+    """
+    # Stand-ins out first, so the log's first width is its own (it wraps the banner at the width it is first
+    # given), and no frame in between: the swap is drawn as one.
+    with screen.app.batch_update():
+        await screen.query("#repl-log-standin, #repl-side-standin").remove()
+        main = screen.query_one("#repl-main")
+        await main.mount(real_log(), before="#repl-status")
+        await main.mount(real_input(), after="#repl-status")
+        await screen.query_one("#repl-columns").mount(real_side())
+    buffer = screen.query_one(KeyBuffer)
+    buffer.display = False
+    return buffer
 
 
 class LogStandIn(Static):

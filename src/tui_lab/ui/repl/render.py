@@ -15,7 +15,7 @@ re-wrapped mid-row.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
 from rich.console import Group, RenderableType
@@ -145,6 +145,15 @@ def render_result(result: RunResult, styles: ResultStyles, width: int | None = N
     """The renderables of :func:`render_blocks`, for a caller that writes everything at the log's width."""
     for renderable, _ in render_blocks(result, styles, width):
         yield renderable
+
+
+def write_blocks(log: RichLog, blocks: Iterable[Block]) -> None:
+    """Write blocks to the log; one wider than the log keeps its layout and scrolls sideways."""
+    for renderable, width in blocks:
+        if width is None:
+            log.write(renderable)
+        else:
+            log.write(renderable, width=max(width, log.scrollable_content_region.width, log.min_width))
 
 
 def render_blocks(result: RunResult, styles: ResultStyles, width: int | None = None) -> Iterator[Block]:

@@ -11,7 +11,7 @@ the variable pane's first fill and syntax highlighting come right after it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -25,16 +25,23 @@ from textual.worker import Worker, WorkerState
 from tui_lab.core.text import visible
 from tui_lab.core.workspace import WorkspaceChange
 from tui_lab.ui.pane import PaneScreen
-from tui_lab.ui.repl.first_frame import KeyBuffer, LogStandIn, SideStandIn
-from tui_lab.ui.repl.keys import BANNER, LOG_MAX_LINES
+from tui_lab.ui.repl.first_frame import (
+    KeyBuffer,
+    LogStandIn,
+    SideStandIn,
+    mount_real_widgets,
+    real_input,
+    real_log,
+    real_side,
+)
 from tui_lab.ui.repl.render import (
-    Block,
     LivePictures,
     ResultStyles,
     echo_input,
     render_blocks,
     render_late_output,
     restored_log,
+    write_blocks,
 )
 from tui_lab.ui.theme import escape_markup
 
@@ -79,31 +86,10 @@ class ReplScreen(PaneScreen):
         self._built = self.lab.first_frame_shown
         with Horizontal(id="repl-columns"):
             with Vertical(id="repl-main"):
-                yield self._new_log() if self._built else LogStandIn(id="repl-log-standin")
+                yield real_log() if self._built else LogStandIn(id="repl-log-standin")
                 yield Static(id="repl-status")
-                yield self._new_input() if self._built else KeyBuffer(id="repl-input-standin")
-            yield self._new_side() if self._built else SideStandIn(id="repl-side-standin")
-
-    @staticmethod
-    def _new_log() -> RichLog:
-        from textual.widgets import RichLog
-
-        log = RichLog(id="repl-log", max_lines=LOG_MAX_LINES, min_width=20, wrap=True, markup=False, highlight=False)
-        for line in BANNER:
-            log.write(Text(line, style="dim"))
-        return log
-
-    @staticmethod
-    def _new_input() -> ReplInput:
-        from tui_lab.ui.repl.editor import ReplInput
-
-        return ReplInput(id="repl-input")
-
-    @staticmethod
-    def _new_side() -> VariablePane:
-        from tui_lab.ui.repl.variables import VariablePane
-
-        return VariablePane(id="repl-side")
+                yield real_input() if self._built else KeyBuffer(id="repl-input-standin")
+            yield real_side() if self._built else SideStandIn(id="repl-side-standin")
 
     @property
     def body_ready(self) -> bool:
@@ -123,23 +109,17 @@ class ReplScreen(PaneScreen):
     @property
     def editor(self) -> ReplInput:
         """The input."""
-        from tui_lab.ui.repl.editor import ReplInput
-
-        return self.query_one("#repl-input", ReplInput)
+        return cast("ReplInput", self.query_one("#repl-input"))
 
     @property
     def log_view(self) -> RichLog:
         """The output log."""
-        from textual.widgets import RichLog
-
-        return self.query_one("#repl-log", RichLog)
+        return cast("RichLog", self.query_one("#repl-log"))
 
     @property
     def variables(self) -> VariablePane:
         """The variable pane."""
-        from tui_lab.ui.repl.variables import VariablePane
-
-        return self.query_one("#repl-side", VariablePane)
+        return cast("VariablePane", self.query_one("#repl-side"))
 
     @property
     def styles_for_results(self) -> ResultStyles:
@@ -165,14 +145,8 @@ class ReplScreen(PaneScreen):
             self.call_after_refresh(self._build_body)
 
     async def _build_body(self) -> None:
-        """The first frame is on screen: mount the real widgets in place of the stand-ins, then hand over the keys."""
-        main = self.query_one("#repl-main")
-        await main.mount(self._new_log(), before="#repl-log-standin")
-        await main.mount(self._new_input(), after="#repl-status")
-        await self.query_one("#repl-columns").mount(self._new_side())
-        await self.query("#repl-log-standin, #repl-side-standin").remove()
-        buffer = self.query_one(KeyBuffer)
-        buffer.display = False
+        """The first frame is on screen: the real widgets take the stand-ins' places, then the keys typed meanwhile."""
+        buffer = await mount_real_widgets(self)
         buffer.call_later(self._hand_over, buffer)  # after every key already on its way to the buffer
 
     async def _hand_over(self, buffer: KeyBuffer) -> None:
@@ -247,15 +221,6 @@ class ReplScreen(PaneScreen):
         status.set_class(running, "-running")
         status.update(controller.status(self.lab.torch_ready) if controller is not None else "In [1]:")
 
-    def _write(self, blocks: Iterable[Block]) -> None:
-        """Write blocks to the log; one wider than the log keeps its layout and scrolls sideways."""
-        log = self.log_view
-        for renderable, width in blocks:
-            if width is None:
-                log.write(renderable)
-            else:
-                log.write(renderable, width=max(width, log.scrollable_content_region.width, log.min_width))
-
     # -- running ----------------------------------------------------------------------
 
     def on_repl_input_submitted(self, event: ReplInput.Submitted) -> None:
@@ -296,7 +261,7 @@ class ReplScreen(PaneScreen):
     def _show_result(self, result: RunResult) -> None:
         if self._live is not None:
             self._live.finish()  # the result holds the final pictures, in order
-        self._write(render_blocks(result, self.styles_for_results, self.log_width()))
+        write_blocks(self.log_view, render_blocks(result, self.styles_for_results, self.log_width()))
         if result.exit_requested:
             self.notify("tui-lab keeps running. Press ctrl+q to quit.", title="exit() ignored")
         self._finish_run()
@@ -312,7 +277,7 @@ class ReplScreen(PaneScreen):
             return
         chunks, dropped = self.controller.take_late_output()
         if chunks or dropped:
-            self._write(render_late_output(list(chunks), dropped, self.styles_for_results))
+            write_blocks(self.log_view, render_late_output(list(chunks), dropped, self.styles_for_results))
 
     def _finish_run(self) -> None:
         if self.controller is not None:
