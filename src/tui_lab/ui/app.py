@@ -160,11 +160,11 @@ class TuiLabApp(App[None]):
         async with super().run_test(
             headless=headless, size=size, tooltips=tooltips, notifications=notifications, message_hook=message_hook
         ) as pilot:
-            for _ in range(1_000):
+            for _ in range(3_000):  # each try at least 10 ms: a bound for a loaded machine, not a wait for time
                 screen = self.screen
                 if self.first_frame_shown and (not isinstance(screen, PaneScreen) or screen.body_ready):
                     break
-                await pilot.pause()
+                await pilot.pause(0.01)
             else:
                 raise AssertionError("the start pane never finished building")
             yield pilot
