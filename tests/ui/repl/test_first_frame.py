@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from textual import events
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.widgets import TextArea
 
 from tests.ui.repl.helpers import wait_for, wait_for_run
@@ -44,7 +45,11 @@ def held_build(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[ReplScreen
     HELD_BUILDS.clear()
 
 
-def repl(app: TuiLabApp) -> ReplScreen:
+async def at_first_frame(pilot: Pilot[None]) -> ReplScreen:
+    """Wait for the app's first frame (the build held back) and return the REPL screen it shows."""
+    app = pilot.app
+    assert isinstance(app, TuiLabApp)
+    await wait_for(pilot, lambda: app.first_frame_shown, "the first frame")
     screen = app.screen
     assert isinstance(screen, ReplScreen)
     return screen
@@ -55,8 +60,7 @@ async def test_first_frame_shows_stand_ins_where_the_widgets_will_be(
 ) -> None:
     app = make_app()
     async with App.run_test(app, size=(100, 30)) as pilot:
-        screen = repl(app)
-        await wait_for(pilot, lambda: app.first_frame_shown, "the first frame")
+        screen = await at_first_frame(pilot)
         assert not screen.body_ready
         assert isinstance(app.focused, KeyBuffer)
         stand_ins = {
@@ -86,8 +90,7 @@ async def test_keys_typed_before_the_input_exists_run_once_it_does(
 ) -> None:
     app = make_app()
     async with App.run_test(app, size=(80, 24)) as pilot:
-        screen = repl(app)
-        await wait_for(pilot, lambda: app.first_frame_shown, "the first frame")
+        screen = await at_first_frame(pilot)
         await pilot.press(*"answer = 6 * 7", "f9")  # F9 is a pane binding: held too, then run by the input's screen
         buffer = screen.query_one(KeyBuffer)
         assert buffer.held == len("answer = 6 * 7") + 1
@@ -105,8 +108,7 @@ async def test_a_request_and_a_restored_log_wait_for_the_body(
 ) -> None:
     app = make_app()
     async with App.run_test(app, size=(80, 24)) as pilot:
-        screen = repl(app)
-        await wait_for(pilot, lambda: app.first_frame_shown, "the first frame")
+        screen = await at_first_frame(pilot)
         screen.restore_session([ReplEntry("z = 5", "", True, ("z",))])
         app.send(InsertCode("print('from Data')"))
         await pilot.pause()
