@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui_lab.core.data.codegen import comment_text, pipeline_code, run_generated
+from tests.core.data.scripts import run_generated
+from tui_lab.core.data.codegen import comment_text, pipeline_code
 from tui_lab.core.data.load import load_csv
 from tui_lab.core.data.pipeline import Pipeline
 from tui_lab.core.data.steps import CastColumn, DropColumns, FillMissing, OneHot, SetTarget, SortRows, StepError
