@@ -52,10 +52,11 @@ def describe(hint: Any) -> str:
     if origin in (typing.Union, types.UnionType):
         return ", or ".join(describe(arg) for arg in typing.get_args(hint))
     if origin is tuple:
-        return f"a tuple of {describe(typing.get_args(hint)[0]).removeprefix('a ')}"
+        return f"a tuple of {describe(typing.get_args(hint)[0]).split(' ', 1)[1]}"
     if hint is type(None):
         return "None"
-    return f"a {hint.__name__}"
+    name = hint.__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def check_field_types(instance: object) -> None:
