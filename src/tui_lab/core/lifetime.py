@@ -183,6 +183,24 @@ def descendant_groups(pid: int) -> set[int]:
     return {entry.group for entry in descendants(pid)} - {os.getpgrp(), 0, 1}
 
 
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not; someone else's process does)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def group_alive(pgid: int) -> bool:
     """Whether a process of group ``pgid`` still runs (exited ones waiting to be reaped do not count).
 
