@@ -23,7 +23,7 @@ import pytest
 
 from tests.browser.harness import alive
 from tui_lab.serve.access import new_token
-from tui_lab.serve.protocol import MAX_COLUMNS, MAX_ROWS, MIN_ROWS
+from tui_lab.serve.protocol import MAX_COLUMNS, MAX_MESSAGE_BYTES, MAX_ROWS, MIN_ROWS, safe_url, size_from_query
 from tui_lab.serve.server import Listening, ServeConfig, listen
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc to find the app processes")
@@ -134,6 +134,18 @@ async def test_malformed_frames_close_quietly_and_reach_no_app(
     assert "Traceback" not in log and log.count("visitor 1 left: closed: a ") == 1, log
 
 
+async def test_a_frame_over_the_limit_is_refused_with_1009(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    async with lab(tmp_path) as it:
+        websocket = await it.visitor()
+        await websocket.send_json(["stdin", "x" * MAX_MESSAGE_BYTES])
+        closed = await websocket.receive(timeout=30)
+        assert closed.type == aiohttp.WSMsgType.CLOSE and websocket.close_code == 1009
+        await until(lambda: it.sessions == 0, "the seat to be released")
+        assert [e["type"] for e in it.received()] in (["start"], ["start", "quit"])
+    log = capsys.readouterr().err
+    assert "Traceback" not in log and "visitor 1 left: connection error (" in log
+
+
 async def test_unknown_messages_are_ignored_and_good_ones_pass(tmp_path: Path) -> None:
     async with lab(tmp_path) as it:
         websocket = await it.visitor()
@@ -215,3 +227,21 @@ async def test_websockets_need_the_cookie_and_a_same_site_origin(tmp_path: Path)
                 await stranger.ws_connect(f"{it.base}/ws", headers={"Cookie": f"tui_lab_serve_{it.listening.port}=x"})
             assert refused.value.status == 403
         assert it.received() == [] and it.sessions == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [("https://d2l.ai/", True), ("HTTP://example.org/x", True), ("javascript:alert(1)", False),
+     (" JavaScript:alert(1)", False), ("java\tscript:alert(1)", False), ("\x01javascript:x", False),
+     ("data:text/html,<script>", False), ("file:///etc/passwd", False), ("//evil.example/", False), (42, False),
+     ("https://" + "a" * 5000, False)],
+)  # fmt: skip
+def test_only_web_links_may_be_opened(url: object, allowed: bool) -> None:
+    assert (safe_url(url) is not None) is allowed
+
+
+def test_sizes_from_the_query_are_numbers_within_bounds() -> None:
+    assert size_from_query(None, None) == (80, 24)
+    assert size_from_query("٣٣٣", "30") == (80, 30)  # digits, but not ASCII ones
+    assert size_from_query("99999999999999999999", "1") == (80, MIN_ROWS)
+    assert size_from_query("100", "30") == (100, 30)

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.server import Server, to_int
 
+from tui_lab.core.text import one_line
 from tui_lab.serve.access import AccessGate
 from tui_lab.serve.pages import app_page, forbidden_page, full_page
 from tui_lab.serve.protocol import (
@@ -221,8 +222,7 @@ class LabServer(Server):
         """Hand the browser's messages to the app until the websocket ends; returns how it ended ("" when normally)."""
         async for frame in websocket:
             if frame.type == WSMsgType.ERROR:
-                error = websocket.exception()
-                return f"connection error ({error or 'unknown'})"
+                return f"connection error ({one_line(str(websocket.exception() or 'unknown'), 120)})"
             if frame.type != WSMsgType.TEXT:
                 await websocket.close(code=WSCloseCode.UNSUPPORTED_DATA, message=b"text frames only")
                 return "closed: a binary frame"
