@@ -103,19 +103,22 @@ class Visitor(AppService):
         stderr_task = asyncio.create_task(self._keep_stderr_tail(process.stderr))
         try:
             await self._relay(process.stdout)
+            # here only when the app never printed the web driver's prelude: say why, from its stderr
+            with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(stderr_task), TERM_GRACE_S)
+            tail = self._stderr_tail.decode("utf-8", "replace").strip().splitlines()
+            self._log(f"the app did not start ({one_line(tail[-1], 200) if tail else 'no message'})")
         except (asyncio.IncompleteReadError, ConnectionError, OSError, RuntimeError):
             pass  # the app ended (its stdout closed) or the browser went away mid-write
         finally:
             stderr_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await stderr_task
-            if not self.started:
-                tail = self._stderr_tail.decode("utf-8", "replace").strip().splitlines()
-                self._log(f"the app did not start ({one_line(tail[-1], 200) if tail else 'no message'})")
             with contextlib.suppress(ConnectionError, OSError, RuntimeError):
                 await self.remote_close()
 
     async def _relay(self, stdout: asyncio.StreamReader) -> None:
+        """Hand the app's packets to the browser until its stdout ends; returns only if it never started."""
         for _ in range(10):  # the web driver's prelude comes first
             line = await stdout.readline()
             if not line:
