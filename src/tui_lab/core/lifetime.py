@@ -47,9 +47,6 @@ EXIT_ORPHANED = 1
 #: ``prctl`` option: the signal to get when the parent thread ends (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
 
-_watched_parent: int | None = None
-
-
 def server_pid(environ: Mapping[str, str]) -> int | None:
     """The server pid a served app was given, or None (not served, or a value that is not a pid)."""
     raw = environ.get(SERVER_PID_ENV, "")
@@ -80,21 +77,15 @@ def die_with_parent(signum: int = signal.SIGKILL) -> int | None:
     death signal, exits at once with :data:`EXIT_ORPHANED` if the parent is already gone, and
     returns the parent's pid.
     """
-    global _watched_parent
     raw = os.environ.pop(PARENT_PID_ENV, "")
     if not raw.isdigit() or int(raw) <= 1:
         return None
-    parent = _watched_parent = int(raw)
+    parent = int(raw)
     if not set_death_signal(signum):
         watch_parent(parent, lambda: None, interval=0.2, grace=0.0, end_process=lambda _code: os._exit(EXIT_ORPHANED))
     if os.getppid() != parent:
         os._exit(EXIT_ORPHANED)
     return parent
-
-
-def parent_gone() -> bool:
-    """Whether the parent :func:`die_with_parent` was given has ended (this process was handed on)."""
-    return _watched_parent is not None and os.getppid() != _watched_parent
 
 
 def watch_parent(
