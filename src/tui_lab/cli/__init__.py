@@ -109,8 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tui_lab.core.lifetime import server_pid, watch_parent
 
     server = server_pid(os.environ)
-    if server is not None:  # a visitor's app under tui-lab serve: quit if the server is killed outright
-        watch_parent(server, lambda: app.call_from_thread(app.exit))
+    if server is not None:  # a visitor's app under tui-lab serve: if the server is killed outright, end
+        # what the visitor started (REPL subprocesses, a Train launcher), then quit
+        watch_parent(server, lambda: app.call_from_thread(app.exit), end_children=True)
     return run_app(app)
 
 

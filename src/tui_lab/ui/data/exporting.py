@@ -52,11 +52,13 @@ class ExportFlow:
 
     def _check(self, path: str, suffix: str) -> None:
         from tui_lab.core.data.files import ExportError, check_export_target
+        from tui_lab.core.fileio import WriteRefused, refuse_link
 
         screen = self.screen
         try:
             target = check_export_target(path, screen.controller.ready().path)
-        except (ExportError, NotReady) as error:
+            refuse_link(target)  # before asking to replace: an export never writes through a link
+        except (ExportError, NotReady, WriteRefused) as error:
             screen.tell(str(error), "Export refused", "error", 10)
             return
         if target.is_file():
