@@ -128,6 +128,8 @@ def test_a_child_dies_with_its_parent_whatever_the_signal(sig: signal.Signals) -
     finally:
         parent.kill()
         parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
 
 
 #: A served app: leads its session, starts processes three ways, then watches its parent.
@@ -166,5 +168,8 @@ def test_an_orphaned_served_app_ends_everything_it_started() -> None:
         wait_for(lambda: not any(running(pid) for pid in pids), "the app and what it started to end", timeout=30)
     finally:
         middle.kill()
+        middle.wait()
+        if middle.stdout is not None:
+            middle.stdout.close()
         for pid in filter(running, pids):
             os.kill(pid, signal.SIGKILL)

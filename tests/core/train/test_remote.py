@@ -137,6 +137,9 @@ def test_the_launcher_and_its_ranks_end_within_3_s_of_the_app(sig: signal.Signal
         wait_for(lambda: not any(process_alive(pid) for pid in tree), "every process of the run to end", timeout=3.0)
     finally:
         app.kill()
+        app.wait()
+        if app.stdout is not None:
+            app.stdout.close()
         for pid in filter(process_alive, tree):  # a failure leaves nothing behind
             os.kill(pid, signal.SIGKILL)
 
