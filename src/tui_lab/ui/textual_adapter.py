@@ -8,6 +8,8 @@
   the terminal obeys ESC wherever it comes from (OSC 52 writes the clipboard, OSC 0 the title,
   CSI clears the screen). Segments that *are* control codes (Rich's ``Segment.control``) are
   code's own and pass unchanged; Textual's cursor moves and modes are added after the filters.
+  Its quick check reads Rich's ``Style._link`` (the public property costs ten times as much, on
+  every new line); bench/line_filter.py measures the whole filter per frame.
 * :func:`pending_suggestion` reads the completion an ``Input`` shows (``Input._suggestion``,
   private), for dialogs where Tab accepts it before moving focus.
 * :func:`toggle_inner` is the glyph ``SelectionList`` draws inside every row's button
@@ -47,6 +49,11 @@ class ControlFilter(LineFilter):
     """
 
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        # The common case, checked at the cost of one join and one regex search per line.
+        if CONTROL_CHARACTERS.search("".join([text for text, _, _ in segments])) is None and not any(
+            [style._link for _, style, _ in segments if style is not None]  # Style.link costs 10x as much
+        ):
+            return segments
         changed = False
         out: list[Segment] = []
         for segment in segments:
