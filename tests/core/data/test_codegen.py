@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui_lab.core.data.codegen import comment_text, pipeline_code, run_generated
+from tests.core.data.scripts import assert_only_template_and_literals, run_generated
+from tui_lab.core.data.codegen import comment_text, pipeline_code
 from tui_lab.core.data.load import load_csv
 from tui_lab.core.data.pipeline import Pipeline
-from tui_lab.core.data.steps import CastColumn, DropColumns, FillMissing, OneHot, SetTarget, SortRows, StepError
-from tui_lab.core.data.tensors import TensorError, TensorOptions, tensor_code
+from tui_lab.core.data.steps import (
+    CastColumn,
+    DropColumns,
+    FillMissing,
+    FilterRows,
+    OneHot,
+    SetTarget,
+    SortRows,
+    StepError,
+)
+from tui_lab.core.data.tensors import TensorError, TensorOptions, tensor_code, to_tensors
 
 HOSTILE = [
     "a\nimport os; open('/tmp/PWNED','w').write('x')",
@@ -125,3 +138,42 @@ def test_the_issues_injection_column_and_file_name_give_a_harmless_script(
 def test_tensor_names_that_would_break_the_script_are_refused(bad: str) -> None:
     with pytest.raises(TensorError):
         TensorOptions(x_name=bad).check()
+
+
+PAYLOAD = "True); __import__('os').system('id > PWNED'); dict(a=1"
+
+
+def test_the_code_view_of_hostile_names_and_values_holds_them_only_as_literals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number, text = PAYLOAD, "a\nimport os; open('PWNED2','w')"
+    path = tmp_path / 'a""";open("PWNED3","w");""".csv'
+    frame = pd.DataFrame({number: [3.0, np.nan, 1.0], text: ["Pave", None, "Grvl"], "Price": [127500, 106000, 178100]})
+    frame.to_csv(path, index=False)
+    loaded = load_csv(path)
+    pipeline = Pipeline(loaded.path, loaded.frame, loaded.options)
+    for step in (
+        SetTarget(("Price",)),
+        SortRows(number, False),
+        FillMissing("constant", (text,), PAYLOAD),
+        FillMissing("mean", (number,)),
+        OneHot((text,), True),
+        CastColumn(number, "float64"),
+        FilterRows("Price > 0"),
+        DropColumns((f"{text}_{PAYLOAD}",)),
+    ):
+        pipeline.apply(step)
+    for applied in pipeline.applied:
+        assert_only_template_and_literals(applied.code)
+    code = pipeline_code(pipeline)  # what `k` shows and `E` exports
+    tree = ast.parse(code)
+    assert {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} <= ALLOWED_NAMES
+    # the payloads' words are inside string literals or comments, never code tokens
+    words = {t.string for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type == tokenize.NAME}
+    assert not words & {"__import__", "os", "system", "open", "dict", "id", "PWNED", "PWNED2", "PWNED3"}
+    expected = to_tensors(pipeline.frame, pipeline.target, TensorOptions()).tensors
+    monkeypatch.chdir(tmp_path)
+    namespace = run_generated(code)
+    for name, tensor in expected.items():
+        assert torch.equal(namespace[name], tensor), name
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no PWNED, PWNED2 or PWNED3

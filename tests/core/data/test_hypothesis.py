@@ -10,7 +10,8 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tui_lab.core.data.codegen import pipeline_code, run_generated
+from tests.core.data.scripts import run_generated
+from tui_lab.core.data.codegen import pipeline_code
 from tui_lab.core.data.load import load_csv
 from tui_lab.core.data.pipeline import Pipeline
 from tui_lab.core.data.steps import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ from tui_lab.core.data.steps import (
     FillMissing,
     FilterRows,
     OneHot,
+    Plan,
     SetTarget,
     SortRows,
     Standardize,
@@ -162,8 +164,10 @@ def test_filter_and_sort(tiny: Pipeline) -> None:
 def test_filter_errors_are_clear(tiny: Pipeline) -> None:
     with pytest.raises(StepError, match="Syntax error in filter"):
         tiny.apply(FilterRows("Price >"))
-    with pytest.raises(StepError, match="filter: Nope > 1 failed"):
+    with pytest.raises(StepError, match="The filter reads Nope, which is not a column"):
         tiny.apply(FilterRows("Nope > 1"))
+    with pytest.raises(StepError, match="filter: Alley > 1 failed: TypeError"):
+        tiny.apply(FilterRows("Alley > 1"))
 
 
 def test_undo_and_redo_restore_exact_frames(tiny: Pipeline) -> None:
@@ -237,13 +241,17 @@ def test_one_hot_names_made_twice_are_a_clear_message() -> None:
 
 @dataclass(frozen=True)
 class _RenameToA(Step):
-    """A step whose code makes two columns called a."""
+    """A step that makes two columns called a."""
 
     def title(self) -> str:
         return "rename"
 
-    def code(self, frame: pd.DataFrame, target: Sequence[str]) -> str:
-        return "data.columns = ['a', 'a']"
+    def plan(self, frame: pd.DataFrame, target: Sequence[str]) -> Plan:
+        return Plan("data.columns = NAMES", {"NAMES": ["a", "a"]})
+
+    def _transform(self, data: pd.DataFrame, target: tuple[str, ...], values: dict[str, Any]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+        data.columns = values["NAMES"]
+        return data, target
 
 
 def test_a_step_giving_duplicate_names_is_a_clear_message_not_attribute_error() -> None:

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import torch
 
-from tui_lab.core.data.codegen import pipeline_code, run_generated
+from tests.core.data.scripts import run_generated
+from tui_lab.core.data.codegen import pipeline_code
 from tui_lab.core.data.files import (
     ExportError,
     add_recent,

@@ -9,6 +9,7 @@ dtypes (e.g. float32 data from the workspace), saying which one was used.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -178,7 +179,11 @@ def compare_jacobians(
         for j in range(n):
             if should_stop is not None and should_stop():
                 raise InterruptedError("Jacobian comparison cancelled")
-            columns.append(jvp(g, (flat,), (eye_n[j],))[1])
+            with warnings.catch_warnings():
+                # torch's forward-mode AD loads its jvp decompositions through torch.jit.script on first use,
+                # which warns that jit.script is deprecated: torch's own business, not the user's.
+                warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=DeprecationWarning)
+                columns.append(jvp(g, (flat,), (eye_n[j],))[1])
         forward = torch.stack(columns, dim=1)
         pulled = vjp(g, flat)
         out, pullback = pulled[0], pulled[1]

@@ -1,15 +1,17 @@
-"""The whole pipeline as one runnable script: ``read_csv``, every step's exact code, then the tensors.
+"""The whole pipeline as one script: ``read_csv``, every step's rendered code, then the tensors.
 
-Names and paths come from data, so they enter the script only as ``repr()`` literals (the steps
-write their code that way too), and comments are made of printable characters only: a column
-named ``"a\\nimport os"`` or a file named ``a\"\"\";x.csv`` stays text and never becomes a statement.
+The app never runs this script: the pipeline applies step objects, and each step's code is a
+rendering of the same plan from a fixed template and literals (:mod:`tui_lab.core.data.render`).
+Names and paths come from data, so they enter the script only as ``repr()`` literals, and
+comments are made of printable characters only: a column named ``"a\\nimport os"`` or a file
+named ``a\"\"\";x.csv`` stays text and never becomes a statement. Only the tests run the script,
+to check it gives the same tensors as the pane.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from tui_lab.core.data.load import LoadOptions
 from tui_lab.core.data.pipeline import Pipeline
@@ -64,9 +66,3 @@ def pipeline_code(pipeline: Pipeline, tensors: TensorOptions | None = None) -> s
     steps = [(applied.step.title(), applied.code) for applied in pipeline.applied]
     return generate_code(pipeline.path, pipeline.options, steps, pipeline.target, tensors or TensorOptions())
 
-
-def run_generated(code: str) -> dict[str, Any]:
-    """Run a generated script as plain Python (not as ``__main__``) and return its globals."""
-    namespace: dict[str, Any] = {"__name__": "tui_lab_generated"}
-    exec(compile(code, "<generated>", "exec"), namespace)
-    return namespace

@@ -1,8 +1,9 @@
 """The preprocessing pipeline: a source table, applied steps with undo/redo, and before/after summaries.
 
 Applying a step is split in two so the UI can do the slow half in a worker:
-:meth:`Pipeline.compute` (pure, any thread) runs the step's code on the current frame and
-returns an :class:`AppliedStep`; :meth:`Pipeline.commit` (UI thread) appends it. Every applied
+:meth:`Pipeline.compute` (pure, any thread) applies the step object to the current frame (plain
+pandas calls; no code text is ever run) and keeps the code rendered from the same plan for the
+code view, in an :class:`AppliedStep`; :meth:`Pipeline.commit` (UI thread) appends it. Every applied
 step keeps its result frame, so undo and redo restore exact frames without recomputing
 (pandas' copy-on-write shares the columns a step did not touch).
 """
@@ -13,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from tui_lab.core.data.load import LoadOptions
@@ -55,7 +55,7 @@ class StepSummary:
 
 @dataclass(frozen=True)
 class AppliedStep:
-    """A step that ran: its exact code, its result and what changed."""
+    """A step that ran: its result, what changed, and its code (a rendering of what ran)."""
 
     step: Step
     code: str
@@ -100,16 +100,6 @@ def summarize(
     )
 
 
-def run_code(code: str, frame: pd.DataFrame, target: Sequence[str]) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Run step code on a shallow copy of ``frame`` (copy-on-write keeps ``frame`` itself intact)."""
-    namespace: dict[str, object] = {"pd": pd, "np": np, "data": frame.copy(deep=False), "target": list(target)}
-    exec(compile(code, "<step>", "exec"), namespace)
-    result = namespace["data"]
-    if not isinstance(result, pd.DataFrame):
-        raise StepError("The step did not produce a table.")
-    return result, tuple(namespace["target"])  # type: ignore[arg-type]
-
-
 class Pipeline:
     """The source table plus applied steps; the current frame is the last step's result."""
 
@@ -143,10 +133,9 @@ class Pipeline:
         base, target = self.frame, self.target
         if isinstance(step, (FillMissing, Standardize)) and step.columns is None:
             # Record which columns "every numeric input" meant here, for the list and the code comment.
-            step = replace(step, columns=tuple(numeric_inputs(base, target)) or None)
-        code = step.code(base, target)
+            step = replace(step, columns=tuple(str(c) for c in numeric_inputs(base, target)) or None)
         try:
-            frame, new_target = run_code(code, base, target)
+            frame, new_target, code = step.run(base, target)
         except StepError:
             raise
         except Exception as error:
@@ -192,5 +181,5 @@ class Pipeline:
 
     @property
     def codes(self) -> list[str]:
-        """The code of every applied step, in order."""
+        """The rendered code of every applied step, in order."""
         return [applied.code for applied in self.applied]

@@ -1,7 +1,7 @@
 """Turn the processed table into tensors ``X`` (inputs) and ``y`` (target).
 
-The conversion is written as code (the same lines the code view exports) and run, so the
-pane's tensors and the exported script's tensors come from identical statements.
+:func:`to_tensors` makes them with direct calls; :func:`tensor_code` renders the same calls for
+the code view and the exported script (the app never runs that code; the tests do, and compare).
 ``to_numpy(dtype=...)`` converts bool columns from ``get_dummies`` directly; the course's
 ``df.values`` path goes through an object array and is several times slower.
 """
@@ -93,10 +93,13 @@ def to_tensors(frame: pd.DataFrame, target: Sequence[str], options: TensorOption
     problems = tensor_problems(frame, target)
     if problems:
         raise TensorError("Cannot convert yet: " + "; ".join(problems) + ".")
-    namespace: dict[str, Any] = {"torch": torch, "pd": pd, "data": frame, "target": list(target)}
-    exec(compile(tensor_code(target, options), "<tensors>", "exec"), namespace)
-    names = [options.x_name] + ([options.y_name] if target else [])
-    tensors = {name: namespace[name] for name in names}
+    dtype = options.dtype
+    inputs = frame.drop(columns=list(target))
+    tensors: dict[str, Any] = {options.x_name: torch.tensor(inputs.to_numpy(dtype=dtype))}
+    if len(target) == 1:
+        tensors[options.y_name] = torch.tensor(frame[target[0]].to_numpy(dtype=dtype))
+    elif target:
+        tensors[options.y_name] = torch.tensor(frame[list(target)].to_numpy(dtype=dtype))
     descriptions = tuple(
         f"{name}: {tuple(t.shape)} {str(t.dtype).removeprefix('torch.')}" for name, t in tensors.items()
     )

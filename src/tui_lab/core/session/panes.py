@@ -43,52 +43,28 @@ def file_sha256(path: str | os.PathLike[str], should_stop: Callable[[], bool] | 
     return _hash_cache[key]
 
 
-def _step_classes() -> dict[str, type]:
-    from tui_lab.core.data import steps
-
-    return {
-        name: cls
-        for name, cls in vars(steps).items()
-        if isinstance(cls, type) and issubclass(cls, steps.Step) and cls is not steps.Step
-    }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def step_to_json(step: Any) -> dict[str, Any]:
     """One pipeline step as ``{"type": ..., "fields": {...}}``."""
-    fields = {f.name: _plain(getattr(step, f.name)) for f in dataclasses.fields(step)}
-    return {"type": type(step).__name__, "fields": fields}
+    from tui_lab.core.data.step_schema import encode_step
+
+    return encode_step(step)
 
 
 def step_from_json(data: Mapping[str, Any]) -> Any:
-    """The step described by :func:`step_to_json`; SessionFormatError for an unknown type or bad fields."""
-    cls = _step_classes().get(str(data.get("type")))
-    if cls is None:
-        raise SessionFormatError(f"unknown pipeline step {data.get('type')!r}")
-    raw = data.get("fields")
-    if not isinstance(raw, dict):
+    """The step described by :func:`step_to_json`, through the strict step schema; SessionFormatError if refused."""
+    from tui_lab.core.data.step_schema import StepDecodeError, decode_step
+
+    if not isinstance(data, Mapping):
+        raise SessionFormatError("pipeline steps should be objects")
+    extra = sorted(str(key) for key in data if key not in ("type", "fields"))
+    if extra:
+        raise SessionFormatError(f"a pipeline step holds unknown keys: {', '.join(map(repr, extra))}")
+    if not isinstance(data.get("fields"), Mapping):
         raise SessionFormatError("a pipeline step has no fields")
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    values: dict[str, Any] = {}
-    for name, value in raw.items():
-        if name not in known:
-            raise SessionFormatError(f"pipeline step {cls.__name__} has no field {name!r}")
-        if isinstance(value, list):
-            if not all(isinstance(v, (str, int, float)) for v in value):
-                raise SessionFormatError(f"field {name!r} of {cls.__name__} holds unexpected values")
-            value = tuple(value)
-        elif not isinstance(value, (str, int, float, bool, type(None))):
-            raise SessionFormatError(f"field {name!r} of {cls.__name__} holds unexpected values")
-        values[name] = value
     try:
-        return cls(**values)
-    except TypeError as error:
-        raise SessionFormatError(f"pipeline step {cls.__name__}: {error}") from None
+        return decode_step(data.get("type"), data["fields"])
+    except StepDecodeError as error:
+        raise SessionFormatError(str(error)) from None
 
 
 def data_state(pipeline: Any, cursor: tuple[int, int] = (0, 0), tensor_options: Any = None) -> DataState:

@@ -269,6 +269,12 @@ class _FormSelectionList(_SubmitOnEnter, SelectionList[str]):
 
     BINDINGS = [Binding("enter", "submit_form", "Apply", show=False)]
 
+    def action_select(self) -> None:
+        """Space ticks at once: Textual ticks on a message queued behind keys already typed, so an Enter
+        right behind Space (a fast typist, tmux send-keys) applied the form without the tick."""
+        if self.highlighted is not None:
+            self.toggle(self.get_option_at_index(self.highlighted))
+
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
         segments = list(strip)
