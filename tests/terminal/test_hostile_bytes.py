@@ -7,28 +7,24 @@ Textual itself emits (SGR, cursor position, its private modes and queries, the k
 flags, the pointer shape), and no other control character may appear. So no OSC 52 (clipboard),
 no OSC 0/2 (title), no ``ESC[2J`` and no stray BEL, whichever widget showed the value.
 
-The terminal here is a small local one (ptyprocess + pyte, waiting for screen states only); the
-shared harness ``tests/terminal/harness.py`` had not landed when this was written.
+The terminal is the shared harness (tests/terminal/harness.py): keys go in as xterm sends them, each
+read before the next, and every wait is for a state of the screen.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-ptyprocess = pytest.importorskip("ptyprocess")
-pyte = pytest.importorskip("pyte")
+from tests.terminal.harness import Terminal
+
+pytestmark = pytest.mark.terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 HOUSE_TINY = ROOT / "sample_data" / "house_tiny.csv"
-#: A bound on each wait, for a loaded machine; every wait ends as soon as the screen shows its state.
-WAIT_S = 120.0
 
 CLIPBOARD = "\x1b]52;c;UFdORUQ=\x1b\\"
 TITLE = "\x1b]0;PWNED-TITLE\x1b\\"
@@ -38,73 +34,12 @@ CLEAR = "\x1b[2J"
 TEXTUAL_SEQUENCE = re.compile(
     r"\x1b\[[0-9;]*m"  # SGR: colours and attributes
     r"|\x1b\[\d+;\d+H"  # cursor position (the compositor's moves)
-    r"|\x1b\[\?\d+[hl]"  # private modes: alt screen, mouse, focus, bracketed paste, sync, cursor
+    r"|\x1b\[\?\d+[hl]"  # private modes: alt screen, mouse, focus, bracketed paste, synchronized output, cursor
     r"|\x1b\[\?\d+\$p"  # DECRQM: does the terminal support a mode?
     r"|\x1b\[>\d+u|\x1b\[<u"  # kitty keyboard protocol on / off
     r"|\x1b\]22;[a-z-]+\x07"  # pointer shape (kitty), ended by BEL
 )
-KEYS = {"enter": "\r", "tab": "\t", "escape": "\x1b", "up": "\x1b[A", "space": " ", "ctrl+q": "\x11", "f2": "\x1bOQ"}
-
-
-class Terminal:
-    """tui-lab in a pty of ``size``, its output kept raw (``raw``) and fed to a pyte screen."""
-
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, size: tuple[int, int] = (80, 24)) -> None:
-        columns, lines = size
-        self._screen = pyte.Screen(columns, lines)
-        self._stream = pyte.ByteStream(self._screen)
-        self._changed = threading.Condition()
-        self.raw = bytearray()
-        self.process = ptyprocess.PtyProcess.spawn(
-            [sys.executable, "-m", "tui_lab", *args], env=env, cwd=str(cwd), dimensions=(lines, columns)
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                data = self.process.read(65536)
-            except EOFError:
-                break
-            with self._changed:
-                self.raw.extend(data)
-                self._stream.feed(data)
-                self._changed.notify_all()
-        with self._changed:
-            self._changed.notify_all()
-
-    def screen(self) -> str:
-        with self._changed:
-            return "\n".join(self._screen.display)
-
-    def wait_for(self, pattern: str) -> str:
-        """The screen, once ``pattern`` (a regex) is on it; fails with the screen after :data:`WAIT_S`."""
-        regex = re.compile(pattern)
-        with self._changed:
-            shown = self._changed.wait_for(
-                lambda: regex.search("\n".join(self._screen.display)) is not None or not self._reader.is_alive(),
-                timeout=WAIT_S,
-            )
-            text = "\n".join(self._screen.display)
-        assert shown and regex.search(text), f"never shown: {pattern!r}\n{text}"
-        return text
-
-    def keys(self, *keys: str) -> None:
-        for key in keys:
-            self.process.write(KEYS.get(key, key).encode())
-
-    def quit(self) -> bytes:
-        """ctrl+q, then everything the app wrote until it closed the pty."""
-        self.keys("ctrl+q")
-        self._reader.join(WAIT_S)
-        assert not self._reader.is_alive(), f"tui-lab did not quit\n{self.screen()}"
-        self.process.close()
-        return bytes(self.raw)
-
-    def close(self) -> None:
-        if self.process.isalive():
-            self.process.terminate(force=True)
+Spawn = Callable[..., Terminal]
 
 
 def foreign_sequences(raw: bytes) -> list[str]:
@@ -124,21 +59,6 @@ def assert_only_textuals_sequences(raw: bytes) -> None:
     assert not foreign, f"sequences Textual does not write: {foreign[:10]}"
 
 
-@pytest.fixture
-def lab_env(lab_home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TEXTUAL", "COLUMNS", "LINES")}
-    env.update(TERM="xterm-256color", TUI_LAB_HOME=str(lab_home), PYTHONPATH=str(ROOT / "src"))
-    return env
-
-
-@pytest.fixture
-def terminals() -> Iterator[list[Terminal]]:
-    started: list[Terminal] = []
-    yield started
-    for terminal in started:
-        terminal.close()
-
-
 def test_the_parser_catches_what_data_could_send() -> None:
     """The check itself: Textual's own frame passes; each attack, framed by Textual's sequences, does not."""
     frame = "\x1b[?1049h\x1b[?25l\x1b[1;1H\x1b[38;2;1;2;3mtext\x1b[0m\r\n\x1b]22;default\x07\x1b[?1049l"
@@ -147,9 +67,13 @@ def test_the_parser_catches_what_data_could_send() -> None:
         assert foreign_sequences((frame + attack + frame).encode()), attack
 
 
-def test_hostile_file_names_in_the_open_and_export_dialogs(
-    lab_env: dict[str, str], tmp_path: Path, terminals: list[Terminal]
-) -> None:
+def finish(term: Terminal) -> bytes:
+    """Quit with ctrl+q and return every byte the app wrote, start to end."""
+    term.close()
+    return term.raw
+
+
+def test_hostile_file_names_in_the_open_and_export_dialogs(spawn: Spawn, tmp_path: Path) -> None:
     from tui_lab.core.data.files import add_recent
 
     source = tmp_path / f"t{TITLE}.csv"
@@ -157,27 +81,24 @@ def test_hostile_file_names_in_the_open_and_export_dialogs(
     (tmp_path / f"c{CLIPBOARD}{CLEAR}.csv").write_bytes(HOUSE_TINY.read_bytes())
     recent = tmp_path / f"r[bold]\nx{CLIPBOARD}.csv"
     recent.write_bytes(HOUSE_TINY.read_bytes())
-    add_recent(recent)  # the child reads the same TUI_LAB_HOME
-    term = Terminal([source.name], lab_env, tmp_path)
-    terminals.append(term)
-    term.wait_for(r"4 (rows )?× 3")
+    add_recent(recent)  # the app reads the same TUI_LAB_HOME
+    term = spawn(source.name, cwd=tmp_path)
+    term.wait_for(r"4 × 3")
     term.keys("e")  # the export dialog's default is named after the hostile source
     term.wait_for(r"t␛]0;PWNED-TITLE␛\\_processed\.csv")
     term.keys("escape")
-    term.wait_for(r"(?s)^(?!.*_processed).*$")
+    term.wait_gone(r"_processed")
     term.keys("o")
     term.wait_for(r"r\[bold\]␊x␛]52")  # the recent file: its newline shown, markup as typed
     term.keys("c")  # the completion of the attacker's file, accepted with Tab
     term.wait_for(r"c␛]52;c;UFdORUQ=␛\\␛\[2J\.csv")
     term.keys("tab")
-    screen = term.wait_for(r"c␛]52;c;UFdORUQ=␛\\␛\[2J\.csv")
-    assert "PWNED-TITLE" not in screen.replace("t␛]0;PWNED-TITLE␛\\", "")
-    assert_only_textuals_sequences(term.quit())
+    term.wait_for(r"c␛]52;c;UFdORUQ=␛\\␛\[2J\.csv")
+    assert "PWNED-TITLE" not in term.text().replace("t␛]0;PWNED-TITLE␛\\", "")
+    assert_only_textuals_sequences(finish(term))
 
 
-def test_a_restored_train_form_history_and_repl_output(
-    lab_env: dict[str, str], tmp_path: Path, terminals: list[Terminal]
-) -> None:
+def test_a_restored_train_form_history_and_repl_output(spawn: Spawn, tmp_path: Path) -> None:
     from tui_lab.core.repl.history import History
     from tui_lab.core.session import store
     from tui_lab.core.session.capture import PaneStates, take_snapshot
@@ -185,8 +106,7 @@ def test_a_restored_train_form_history_and_repl_output(
     store.save(take_snapshot([], 1 << 20, PaneStates(train_form={"n": f"10{CLIPBOARD}{CLEAR}"}, pane="train")))
     history = History.load()
     history.add("s = '" + CLIPBOARD.replace("\\", "\\\\") + TITLE.replace("\\", "\\\\") + "'")
-    term = Terminal(["--resume", "--pane", "train"], lab_env, tmp_path)
-    terminals.append(term)
+    term = spawn("--resume", "--pane", "train", cwd=tmp_path)
     term.wait_for(r"10␛]52;c;UFdORUQ=␛\\")  # the restored N field (cut at its width)
     term.keys("f2")
     term.wait_for(r"In \[1\]")
@@ -194,24 +114,20 @@ def test_a_restored_train_form_history_and_repl_output(
     term.wait_for(r"'\\x1b\]52;c;UFdORUQ=")
     term.keys("enter")  # it still means what it meant: s holds the raw sequences
     term.wait_for(r"In \[2\]")
-    for key in "print(s + chr(27) + '[2J' + chr(7) + 'done')":
-        term.keys(key)
+    term.type("print(s + chr(27) + '[2J' + chr(7) + 'done')")
     term.keys("enter")
     term.wait_for(r"␛\]52;c;UFdORUQ=␛\\␛\]0;PWNED-TITLE␛\\␛\[2J␇done")  # REPL output, shown not obeyed
-    assert_only_textuals_sequences(term.quit())
+    assert_only_textuals_sequences(finish(term))
 
 
-def test_a_ticked_box_differs_from_an_unticked_one_without_colour(
-    lab_env: dict[str, str], tmp_path: Path, terminals: list[Terminal]
-) -> None:
+def test_a_ticked_box_differs_from_an_unticked_one_without_colour(spawn: Spawn, tmp_path: Path) -> None:
     """Issue #21.15: with NO_COLOR the target form's ticked row showed ``▐ ▌`` like the others."""
-    term = Terminal([str(HOUSE_TINY)], {**lab_env, "NO_COLOR": "1"}, tmp_path)
-    terminals.append(term)
-    term.wait_for(r"4 (rows )?× 3")
+    term = spawn(str(HOUSE_TINY), cwd=tmp_path, NO_COLOR="1")
+    term.wait_for(r"4 × 3")
     term.keys("t")
     term.wait_for(r"▐ ▌")
     term.keys("space")
-    screen = term.wait_for(r"▐✓▌")
-    assert "▐ ▌" in screen  # the other rows, unticked, still read as unticked
+    term.wait_for(r"▐✓▌")
+    assert "▐ ▌" in term.text()  # the other rows, unticked, still read as unticked
     term.keys("escape")
-    assert_only_textuals_sequences(term.quit())
+    assert_only_textuals_sequences(finish(term))
