@@ -8,7 +8,8 @@
   the terminal obeys ESC wherever it comes from (OSC 52 writes the clipboard, OSC 0 the title,
   CSI clears the screen). Segments that *are* control codes (Rich's ``Segment.control``) are
   code's own and pass unchanged; Textual's cursor moves and modes are added after the filters.
-  Its quick check reads Rich's ``Style._link`` (the public property costs ten times as much, on
+  ``TuiLabApp.get_line_filters`` (a public App method) puts it after Textual's own filters;
+  ``textual.filter`` calls filters internal, hence this module. Its quick check reads Rich's ``Style._link`` (the public property costs ten times as much, on
   every new line); bench/line_filter.py measures the whole filter per frame.
 * :func:`pending_suggestion` reads the completion an ``Input`` shows (``Input._suggestion``,
   private), for dialogs where Tab accepts it before moving focus.
@@ -22,6 +23,7 @@ tests/ui/test_textual_adapter.py checks each against the installed Textual.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
 from rich.segment import Segment
@@ -95,6 +97,7 @@ def pending_suggestion(field: Input) -> str:
     return suggestion if isinstance(suggestion, str) else ""
 
 
+@cache
 def toggle_inner() -> str:
     """The character inside a ``SelectionList`` row's toggle button (the same ticked or not)."""
     from textual.widgets._toggle_button import ToggleButton

@@ -3,8 +3,8 @@
 File names, recent files and column names are shown through ``safe_line`` (markup shown as
 typed, control characters visible). A path put into an input (a completion, an export's default
 name) is made visible on one line too, and :class:`~tui_lab.core.text.ShownPaths` maps what is
-submitted back to the real file, so a hostile name can still be opened. Check lists draw ``▐✓▌`` for ticked and ``▐ ▌`` for unticked
-rows, so the state reads without colour (NO_COLOR, monochrome terminals).
+submitted back to the real file, so a hostile name can still be opened. Check lists draw ``▐✓▌``
+for ticked and ``▐ ▌`` for unticked rows, so the state reads without colour (NO_COLOR).
 """
 
 from __future__ import annotations
