@@ -40,6 +40,8 @@ TEXTUAL_SEQUENCE = re.compile(
     r"|\x1b\]22;[a-z-]+\x07"  # pointer shape (kitty), ended by BEL
 )
 Spawn = Callable[..., Terminal]
+#: The bound on each wait (it ends as soon as the screen shows the state): room for a loaded machine.
+WAIT_S = 120.0
 
 
 def foreign_sequences(raw: bytes) -> list[str]:
@@ -69,7 +71,7 @@ def test_the_parser_catches_what_data_could_send() -> None:
 
 def finish(term: Terminal) -> bytes:
     """Quit with ctrl+q and return every byte the app wrote, start to end."""
-    term.close()
+    term.close(timeout=WAIT_S)
     return term.raw
 
 
@@ -83,17 +85,17 @@ def test_hostile_file_names_in_the_open_and_export_dialogs(spawn: Spawn, tmp_pat
     recent.write_bytes(HOUSE_TINY.read_bytes())
     add_recent(recent)  # the app reads the same TUI_LAB_HOME
     term = spawn(source.name, cwd=tmp_path)
-    term.wait_for(r"4 × 3")
+    term.wait_for(r"4 × 3", timeout=WAIT_S)
     term.keys("e")  # the export dialog's default is named after the hostile source
-    term.wait_for(r"t␛]0;PWNED-TITLE␛\\_processed\.csv")
+    term.wait_for(r"t␛]0;PWNED-TITLE␛\\_processed\.csv", timeout=WAIT_S)
     term.keys("escape")
-    term.wait_gone(r"_processed")
+    term.wait_gone(r"_processed", timeout=WAIT_S)
     term.keys("o")
-    term.wait_for(r"r\[bold\]␊x␛]52")  # the recent file: its newline shown, markup as typed
+    term.wait_for(r"r\[bold\]␊x␛]52", timeout=WAIT_S)  # the recent file: its newline shown, markup as typed
     term.keys("c")  # the completion of the attacker's file, accepted with Tab
-    term.wait_for(r"c␛]52;c;UFdORUQ=␛\\␛\[2J\.csv")
-    term.keys("tab")
-    term.wait_for(r"c␛]52;c;UFdORUQ=␛\\␛\[2J\.csv")
+    term.wait_for(r"c␛]52;c;UFdORUQ=␛\\␛\[2J\.csv", timeout=WAIT_S)
+    term.keys("tab", "enter")  # accepted and opened: the real file behind the visible name loads
+    term.wait_for(r"c␛]52;c;UFdORUQ=␛\\␛\[2J\.csv · 4 × 3", timeout=WAIT_S)
     assert "PWNED-TITLE" not in term.text().replace("t␛]0;PWNED-TITLE␛\\", "")
     assert_only_textuals_sequences(finish(term))
 
@@ -107,27 +109,27 @@ def test_a_restored_train_form_history_and_repl_output(spawn: Spawn, tmp_path: P
     history = History.load()
     history.add("s = '" + CLIPBOARD.replace("\\", "\\\\") + TITLE.replace("\\", "\\\\") + "'")
     term = spawn("--resume", "--pane", "train", cwd=tmp_path)
-    term.wait_for(r"10␛]52;c;UFdORUQ=␛\\")  # the restored N field (cut at its width)
+    term.wait_for(r"10␛]52;c;UFdORUQ=␛\\", timeout=WAIT_S)  # the restored N field (cut at its width)
     term.keys("f2")
-    term.wait_for(r"In \[1\]")
+    term.wait_for(r"In \[1\]", timeout=WAIT_S)
     term.keys("up")  # the history entry, with Python escapes
-    term.wait_for(r"'\\x1b\]52;c;UFdORUQ=")
+    term.wait_for(r"'\\x1b\]52;c;UFdORUQ=", timeout=WAIT_S)
     term.keys("enter")  # it still means what it meant: s holds the raw sequences
-    term.wait_for(r"In \[2\]")
+    term.wait_for(r"In \[2\]", timeout=WAIT_S)
     term.type("print(s + chr(27) + '[2J' + chr(7) + 'done')")
     term.keys("enter")
-    term.wait_for(r"␛\]52;c;UFdORUQ=␛\\␛\]0;PWNED-TITLE␛\\␛\[2J␇done")  # REPL output, shown not obeyed
+    term.wait_for(r"␛\]52;c;UFdORUQ=␛\\␛\]0;PWNED-TITLE␛\\␛\[2J␇done", timeout=WAIT_S)  # REPL output, shown not obeyed
     assert_only_textuals_sequences(finish(term))
 
 
 def test_a_ticked_box_differs_from_an_unticked_one_without_colour(spawn: Spawn, tmp_path: Path) -> None:
     """Issue #21.15: with NO_COLOR the target form's ticked row showed ``▐ ▌`` like the others."""
     term = spawn(str(HOUSE_TINY), cwd=tmp_path, NO_COLOR="1")
-    term.wait_for(r"4 × 3")
+    term.wait_for(r"4 × 3", timeout=WAIT_S)
     term.keys("t")
-    term.wait_for(r"▐ ▌")
+    term.wait_for(r"▐ ▌", timeout=WAIT_S)
     term.keys("space")
-    term.wait_for(r"▐✓▌")
+    term.wait_for(r"▐✓▌", timeout=WAIT_S)
     assert "▐ ▌" in term.text()  # the other rows, unticked, still read as unticked
     term.keys("escape")
     assert_only_textuals_sequences(finish(term))
