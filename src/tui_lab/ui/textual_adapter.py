@@ -36,7 +36,7 @@ from tui_lab.core.text import CONTROL_CHARACTERS, visible
 if TYPE_CHECKING:  # the app imports this module before its first frame; widgets come with their dialogs
     from textual.widgets import Input
 
-__all__ = ["ControlFilter", "pending_suggestion", "toggle_inner", "with_control_filter"]
+__all__ = ["CONTROL_FILTER", "ControlFilter", "pending_suggestion", "toggle_inner", "with_control_filter"]
 
 
 def _has_control(text: str) -> bool:
