@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import threading
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,8 +27,10 @@ from tui_lab.core.text import visible
 from tui_lab.core.workspace import Workspace, WorkspaceChange
 from tui_lab.ui.pane import PaneScreen, bindings_for
 from tui_lab.ui.panes import GLOBAL_ACTIONS, PANE_NAMES, PANES, pane_spec
+from tui_lab.ui.textual_adapter import with_control_filter
 
 if TYPE_CHECKING:  # imported when first used, right after the first frame
+    from textual.filter import LineFilter
     from textual.pilot import Pilot
 
     from tui_lab.ui.requests import PaneRequest
@@ -168,6 +170,13 @@ class TuiLabApp(App[None]):
             else:
                 raise AssertionError("the start pane never finished building")
             yield pilot
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the one that makes every control character in any widget's text visible.
+
+        The choke point between the app and the terminal (docs/security.md, "Terminal output").
+        """
+        return with_control_filter(super().get_line_filters())
 
     @property
     def session(self) -> SessionController:
