@@ -1,26 +1,28 @@
-"""How the REPL shows values: tensors laid out for the log's width, tuples of tensors one per line.
+"""How the REPL shows values: as IPython does, with tensors laid out for the log's width.
 
 :func:`print_width` sets torch's (and NumPy's) print ``linewidth`` to the log's width while
 an input runs, so ``x`` and ``print(x)`` wrap rows where torch would, never where the log
-would; the user's own setting is honoured and restored. :func:`pretty_repr` lays out a tuple
-or list holding tensors the way IPython's pretty printer does: one element per line, the
-elements' own lines indented under the bracket, when they do not fit on one line.
+would; the user's own setting is honoured and restored. :func:`pretty_repr` is IPython's pretty
+printer (``IPython.lib.pretty``) when IPython is installed, and :mod:`tui_lab.core.repl.pretty`,
+which follows its rules, when it is not: ``(numpy.ndarray, torch.Tensor)``, sorted sets, dicts in
+insertion order, and containers too long for the line one element per line, indented under the
+bracket. IPython is imported on the first value shown, never at start-up.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
+
+from tui_lab.core.repl.pretty import pretty
 
 #: torch's and NumPy's default print widths: a user who kept them gets the log's width.
 TORCH_DEFAULT_WIDTH = 80
 NUMPY_DEFAULT_WIDTH = 75
-#: Containers longer than this are shown with the plain repr.
-PRETTY_MAX_ITEMS = 1_000
-
 _lock = threading.Lock()
 
 
@@ -60,34 +62,21 @@ def print_width(width: int | None) -> Iterator[None]:
                     numpy.set_printoptions(linewidth=numpy_before)
 
 
-def _holds_arrays(value: Any, depth: int = 0) -> bool:
-    torch = sys.modules.get("torch")
-    numpy = sys.modules.get("numpy")
-    if torch is not None and isinstance(value, torch.Tensor):
-        return True
-    if numpy is not None and isinstance(value, numpy.ndarray):
-        return True
-    if type(value) in (tuple, list) and depth < 4 and len(value) <= PRETTY_MAX_ITEMS:
-        return any(_holds_arrays(item, depth + 1) for item in value)
-    return False
+@functools.cache
+def ipython_pretty() -> Callable[..., str] | None:
+    """``IPython.lib.pretty.pretty`` when IPython is installed, else None (looked up once)."""
+    try:
+        from IPython.lib.pretty import pretty
+    except ImportError:
+        return None
+    except Exception:  # noqa: BLE001 - a broken IPython install: show values with our own printer
+        return None
+    return cast("Callable[..., str]", pretty)
 
 
 def pretty_repr(value: Any, width: int = TORCH_DEFAULT_WIDTH) -> str:
-    """``repr(value)``, with tuples/lists of tensors broken one element per line when they do not fit."""
-    if type(value) not in (tuple, list) or not _holds_arrays(value):
-        return repr(value)
-    return _layout(value, width)
-
-
-def _layout(value: Any, width: int) -> str:
-    if type(value) not in (tuple, list) or len(value) > PRETTY_MAX_ITEMS:
-        return repr(value)
-    opening, closing = ("(", ")") if type(value) is tuple else ("[", "]")
-    if type(value) is tuple and len(value) == 1:
-        closing = ",)"
-    parts = [_layout(item, width - 1) for item in value]
-    flat = opening + ", ".join(parts) + closing
-    if "\n" not in flat and len(flat) <= width:
-        return flat
-    indented = [part.replace("\n", "\n ") for part in parts]
-    return opening + ",\n ".join(indented) + closing
+    """``value`` as IPython shows it for a line ``width`` columns wide (tensors as torch prints them)."""
+    printer = ipython_pretty()
+    if printer is not None:
+        return printer(value, max_width=width)
+    return pretty(value, width)

@@ -196,7 +196,9 @@ def _rebound(
             label=f"now shares {listed}'s memory",
         )
     return MemoryEvent(
-        name, "new storage", f"{name} now names another tensor with its own, newly allocated memory (id({name}) changed)"
+        name,
+        "new storage",
+        f"{name} now names another tensor with its own, newly allocated memory (id({name}) changed)",
     )
 
 
