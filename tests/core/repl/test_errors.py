@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib.abc
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tui_lab.core.repl.engine import ReplEngine
@@ -65,7 +67,10 @@ def test_the_books_pandas_cell_folds_pandas_and_names_the_fix(engine: ReplEngine
     fold = next(line for line in shown if line.startswith("  … "))
     assert fold == f"  … {error.hidden_frames} library frames (pandas)" and error.hidden_frames >= 3
     frames = [line for line in shown if line.startswith('  File "')]
-    assert len(frames) == 2 and "pandas" in frames[1], "the learner's frame, then the one that raised"
+    assert len(frames) == 2 and frames[1].startswith('  File "…/pandas/'), (
+        "the learner's frame, then the one that raised"
+    )
+    assert f'File "{Path(pd.__file__).parent}/' in error.full_traceback, "the full traceback has whole paths"
     assert shown[-1] == error.message
     full = error.full_traceback.splitlines()
     assert len([line for line in full if line.startswith('  File "')]) == 2 + error.hidden_frames

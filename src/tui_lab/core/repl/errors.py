@@ -10,6 +10,7 @@ from :mod:`tui_lab.core.repl.hints` says what to do about errors the book's read
 
 from __future__ import annotations
 
+import copy
 import site
 import sysconfig
 import traceback
@@ -56,6 +57,8 @@ def error_info(exc: BaseException) -> ErrorInfo:
         else:
             member.stack = traceback.StackSummary.from_list([f for f in member.stack if not _ours(f.filename)])
     full = "".join(report.format()).rstrip("\n")
+    users = [f for f in report.stack if not _library(f.filename)]
+    line = (users[-1].line or "") if users else ""  # the learner's line that failed, for the hint
     hidden = 0
     for member in chain:
         folded = _FoldedStack.of(member.stack)
@@ -69,8 +72,6 @@ def error_info(exc: BaseException) -> ErrorInfo:
         except Exception:  # noqa: BLE001 - the explainer is a bonus, never a second error
             broadcast = None
     message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    users = [f for f in report.stack if not _library(f.filename)]
-    line = (users[-1].line or "") if users else ""
     hint = hint_for(exc, message, line)
     return ErrorInfo(type(exc).__name__, message, shown, broadcast, full, hidden, hint)
 
@@ -127,18 +128,34 @@ def _library(filename: str) -> bool:
     return _ours(filename) or any(filename.startswith(d) for d in _library_dirs())
 
 
+def _in_library(filename: str) -> str | None:
+    """The path of a library file below its library folder (``pandas/core/frame.py``), or None."""
+    for directory in _library_dirs():
+        if filename.startswith(directory):
+            rest = filename[len(directory) :]
+            for packages in ("site-packages/", "dist-packages/"):
+                rest = rest.removeprefix(packages)
+            return rest
+    return None
+
+
 def _package(filename: str) -> str:
     """``pandas`` for ``…/site-packages/pandas/core/frame.py``; ``importlib`` for ``<frozen importlib._bootstrap>``."""
     if filename.startswith("<frozen "):
         return filename[len("<frozen ") :].rstrip(">").split(".")[0]
-    for directory in _library_dirs():
-        if filename.startswith(directory):
-            rest = filename[len(directory) :]
-            top = rest.split("/", 1)[0]
-            if top not in ("site-packages", "dist-packages"):
-                return top.removesuffix(".py")
-            return rest.split("/", 2)[1].removesuffix(".py") if "/" in rest else top
-    return Path(filename).stem
+    rest = _in_library(filename)
+    return rest.split("/", 1)[0].removesuffix(".py") if rest else Path(filename).stem
+
+
+def _shortened(frame: traceback.FrameSummary) -> traceback.FrameSummary:
+    """A library frame named from its package down (``…/pandas/core/frame.py``), its source line kept."""
+    rest = _in_library(frame.filename)
+    if rest is None:
+        return frame
+    frame.line  # noqa: B018 - read the source line now: the shortened name is no file linecache knows
+    short = copy.copy(frame)
+    short.filename = f"…/{rest}"
+    return short
 
 
 class _FoldedStack(traceback.StackSummary):
@@ -149,20 +166,21 @@ class _FoldedStack(traceback.StackSummary):
 
     @classmethod
     def of(cls, stack: traceback.StackSummary) -> _FoldedStack:
-        folded = cls(stack)  # a StackSummary is a list of frames
+        originals = list(stack)
+        library = [_library(frame.filename) for frame in originals]
+        folded = cls(_shortened(f) if lib else f for f, lib in zip(originals, library, strict=True))
         folded.runs = {}
-        frames = list(stack)
         index = 0
-        while index < len(frames):
-            if not _library(frames[index].filename):
+        while index < len(originals):
+            if not library[index]:
                 index += 1
                 continue
             end = index
-            while end < len(frames) and _library(frames[end].filename):
+            while end < len(originals) and library[end]:
                 end += 1
-            count = end - index - (1 if end == len(frames) else 0)  # the frame that raised stays
+            count = end - index - (1 if end == len(originals) else 0)  # the frame that raised stays
             if count:
-                packages = list(dict.fromkeys(_package(f.filename) for f in frames[index : index + count]))
+                packages = list(dict.fromkeys(_package(f.filename) for f in originals[index : index + count]))
                 folded.runs[index] = (count, ", ".join(packages[:3]) + (", …" if len(packages) > 3 else ""))
             index = end
         return folded

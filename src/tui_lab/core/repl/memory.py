@@ -191,7 +191,7 @@ def _rebound(
         return MemoryEvent(
             name,
             "shares memory",
-            f"{name} now names a tensor over {listed}'s memory, not a copy: writing one changes the other",
+            "a view, not a copy: writing one changes the other",
             others[0],
             label=f"now shares {listed}'s memory",
         )
