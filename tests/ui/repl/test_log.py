@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Console
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Offset
@@ -16,7 +17,7 @@ from textual.selection import Selection
 
 from tests.ui.repl.helpers import wait_for
 from tui_lab.core.text import has_controls
-from tui_lab.ui.repl.blocks import text_block
+from tui_lab.ui.repl.blocks import Laid, LogBlock, text_block
 from tui_lab.ui.repl.log import ReplLog
 
 #: The text area is WIDTH columns; the vertical scrollbar takes one more.
@@ -171,6 +172,7 @@ async def test_replacing_a_block_above_the_view_keeps_what_you_read_in_place() -
         log.write("a\nb", key="plot")
         for index in range(40):
             log.write(f"line {index}")
+        await pilot.pause()  # the view is sized once the writes are done
         log.scroll_to(y=20, animate=False)
         await pilot.pause()
         reading = shown(log)[20]
@@ -228,3 +230,21 @@ async def test_a_texts_own_style_is_kept_under_its_spans() -> None:
         segments = {segment.text: segment.style for segment in log.lines[0]}
         assert segments["dim then "] is not None and segments["dim then "].dim
         assert segments["bold"] is not None and segments["bold"].bold and segments["bold"].dim
+
+
+def test_a_block_is_laid_out_once_for_every_width_it_fits_in() -> None:
+    widths: list[int] = []
+
+    def layout(width: int, console: Console) -> Laid:
+        widths.append(width)
+        return Laid([], [])
+
+    block, console = LogBlock(layout, same_from=30), Console()
+    for width in (40, 80, 35, 30):
+        block.lines(width, console)
+    assert widths == [40], "a resize between widths it fits in lays nothing out again"
+    block.lines(20, console)
+    block.lines(20, console)
+    assert widths == [40, 20]
+    text = text_block(Text("short\n" + "x" * 45))
+    assert [len(text.lines(w, console).strips) for w in (50, 120, 45, 44)] == [2, 2, 2, 3]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.segment import Segment
 from rich.style import Style
@@ -42,16 +43,25 @@ Layout = Callable[[int, Console], Laid]
 
 
 class LogBlock:
-    """One piece of the log (an echoed input, some output, a picture) and its layout, cached per width."""
+    """One piece of the log (an echoed input, some output, a picture) and its layout, cached per width.
 
-    def __init__(self, layout: Layout) -> None:
+    ``same_from``: the layout is the same at every width from this one up (a text's longest line;
+    0 for a picture), so a resize between such widths lays nothing out again.
+    """
+
+    def __init__(self, layout: Layout, *, same_from: int | None = None) -> None:
         self._layout = layout
+        self._same_from = same_from
         self._cached: tuple[int, Laid] | None = None
 
     def lines(self, width: int, console: Console) -> Laid:
-        """The block laid out ``width`` columns wide (computed once per width)."""
-        if self._cached is None or self._cached[0] != width:
-            self._cached = (width, self._layout(width, console))
+        """The block laid out ``width`` columns wide (computed once per width, or once for all wide enough)."""
+        cached = self._cached
+        if cached is not None:
+            same = self._same_from is not None and min(cached[0], width) >= self._same_from
+            if cached[0] == width or same:
+                return cached[1]
+        self._cached = (width, self._layout(width, console))
         return self._cached[1]
 
 
@@ -89,7 +99,8 @@ def text_block(text: Text, *, wrap: bool = True) -> LogBlock:
                 at = found + len(piece.plain) if found >= at else at
         return Laid(strips, joins)
 
-    return LogBlock(layout)
+    longest = max((cell_len(line) for line in text.plain.split("\n")), default=0) if wrap else 0
+    return LogBlock(layout, same_from=longest)
 
 
 def renderable_block(renderable: RenderableType) -> LogBlock:

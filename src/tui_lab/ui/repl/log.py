@@ -72,6 +72,9 @@ class ReplLog(ScrollView, can_focus=True):
         self._dropped = 0  # lines dropped from the top since the log was last cleared
         self._follow = True
         self._moving = False  # the log scrolls itself: that is not the user leaving the end
+        self._settling = False  # a _settle is queued (many writes in a row size the view once)
+        self._pending_shift = 0  # lines the view's content moved since, while you read above the end
+        self._pending_top: tuple[_Entry, int] | None = None  # after a resize: the line to keep at the top
 
     # -- what is shown ---------------------------------------------------------------------
 
@@ -111,14 +114,13 @@ class ReplLog(ScrollView, can_focus=True):
         entry = _Entry(as_block(content), key)
         if key is not None:
             self._keys[key] = entry
-        following = self._follow
         self._entries.append(entry)
         self._starts.append(self._end)
         if self._width:
             entry.laid = entry.block.lines(self._width, self.app.console)
             self._end += len(entry.laid.strips)
             self._widest = max(self._widest, entry.laid.widest)
-        self._changed(following)
+        self._changed()
 
     def show(self, key: Hashable, content: RenderableType | LogBlock) -> None:
         """Replace the block written with ``key`` where it stands, or write it at the end if it is gone."""
@@ -150,7 +152,7 @@ class ReplLog(ScrollView, can_focus=True):
         self._starts.clear()
         self._end = self._widest = self._dropped = 0
         self._follow = True
-        self._changed(True)
+        self._changed()
 
     def _index(self, entry: _Entry | None) -> int | None:
         for index in range(len(self._entries) - 1, -1, -1):  # live blocks are near the end
@@ -161,7 +163,6 @@ class ReplLog(ScrollView, can_focus=True):
     def _relaid(self, index: int) -> None:
         """The block at ``index`` changed: lay it out again and move the lines after it."""
         entry = self._entries[index]
-        following = self._follow
         shift = 0
         if self._width:
             before = len(entry.laid.strips)
@@ -174,7 +175,7 @@ class ReplLog(ScrollView, can_focus=True):
             top = self._starts[index] - self._first + (1 if self._dropped else 0)
             if top < self.scroll_y:
                 shift = delta  # what you are reading stays where it is
-        self._changed(following, shift)
+        self._changed(shift)
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -185,8 +186,7 @@ class ReplLog(ScrollView, can_focus=True):
 
     def _layout_all(self, width: int) -> None:
         """Lay every block out for ``width`` (the first size, or a resize): text re-wraps."""
-        following = self._follow
-        top = self._top_line()
+        top = self._top_line() if not self._follow else None
         self._width = width
         console = self.app.console
         self._end = self._widest = 0
@@ -195,12 +195,8 @@ class ReplLog(ScrollView, can_focus=True):
             self._starts[index] = self._end
             self._end += len(entry.laid.strips)
             self._widest = max(self._widest, entry.laid.widest)
-        self._changed(following)
-        if not following and top is not None and top[0] in self._entries:
-            entry, offset = top
-            index = self._entries.index(entry)
-            line = self._starts[index] + min(offset, max(len(entry.laid.strips) - 1, 0))
-            self._move_to(line - self._first + (1 if self._dropped else 0))
+        self._pending_top = top
+        self._changed()
 
     def _top_line(self) -> tuple[_Entry, int] | None:
         """The block at the top of the view and the line of it there, to keep it in view across a resize."""
@@ -210,16 +206,29 @@ class ReplLog(ScrollView, can_focus=True):
         index = max(bisect_right(self._starts, line) - 1, 0)
         return self._entries[index], max(line - self._starts[index], 0)
 
-    def _changed(self, following: bool, shift: int = 0) -> None:
-        """After any change: drop what is over the limit, size the view, then follow the end or keep the view."""
+    def _changed(self, shift: int = 0) -> None:
+        """After any change: drop what is over the limit now; size the view and scroll once, after a burst."""
         if not self._width:  # not laid out yet: the first size lays everything out
             return
-        shift += self._trim()
+        self._pending_shift += shift + self._trim()
+        if not self._settling:
+            self._settling = True
+            self.call_later(self._settle)
+
+    def _settle(self) -> None:
+        """Size the view for the lines there are now, then follow the end or keep what you were reading."""
+        self._settling = False
+        shift, self._pending_shift = self._pending_shift, 0
+        top, self._pending_top = self._pending_top, None
         self.virtual_size = Size(max(self._widest, self._width), self.line_count)
         self.refresh()
-        if following:
+        if self._follow:
             self._move_to(self.max_scroll_y)
-            self.call_after_refresh(self._keep_following)  # once scrollbars have settled
+            self.call_after_refresh(self._keep_following)  # once the scrollbars have settled
+        elif top is not None and top[0] in self._entries:
+            entry, offset = top
+            line = self._starts[self._entries.index(entry)] + min(offset, max(len(entry.laid.strips) - 1, 0))
+            self._move_to(line - self._first + (1 if self._dropped else 0))
         elif shift:
             self._move_to(max(self.scroll_y + shift, 0))
 
