@@ -139,3 +139,17 @@ VALUES = st.recursive(
 def test_the_fallback_lays_out_as_ipython_does(value: object, width: int) -> None:
     ipython = pytest.importorskip("IPython.lib.pretty", reason="the test extra installs IPython")
     assert pretty(value, width) == ipython.pretty(value, max_width=width)
+
+
+def test_data_frames_are_laid_out_by_pandas_for_the_log(engine: ReplEngine) -> None:
+    import pandas as pd
+
+    before = pd.get_option("display.width"), pd.get_option("display.max_columns")
+    text = shown(engine, "pd.DataFrame(np.arange(24).reshape(2, 12) * 1000)", width=50)
+    assert text is not None and max(len(line) for line in text.splitlines()) <= 50
+    assert "\\" in text, "pandas split the columns into blocks for 50 columns"
+    assert (pd.get_option("display.width"), pd.get_option("display.max_columns")) == before, "restored"
+    shown(engine, "pd.set_option('display.width', 200)")
+    wide = shown(engine, "pd.DataFrame(np.arange(24).reshape(2, 12) * 1000)", width=50)
+    assert wide is not None and max(len(line) for line in wide.splitlines()) > 50, "the learner's own width is kept"
+    shown(engine, "pd.reset_option('display.width')")

@@ -100,3 +100,11 @@ def test_each_name_gets_one_line_per_statement(engine: ReplEngine) -> None:
     assert len(per_statement) == len(set(per_statement)) and {name for _, name in per_statement} == {"b", "c"}
     assert all(event.kind == "shares memory" for event in result.memory)
     assert torch.equal(engine.workspace["c"], torch.tensor([0, 2, 4]))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_views_and_copies_on_the_gpu(engine: ReplEngine) -> None:
+    engine.run("x = torch.arange(12, device='cuda'); X = torch.zeros(1, device='cuda')")
+    assert said(engine, "X = x.reshape(3, 4)") == [("X", "shares memory")]
+    assert said(engine, "X = x.clone()") == [("X", "new storage")]
+    assert said(engine, "X += 1") == [("X", "in place")]

@@ -2,7 +2,7 @@
 
 :func:`print_width` sets torch's (and NumPy's) print ``linewidth`` to the log's width while
 an input runs, so ``x`` and ``print(x)`` wrap rows where torch would, never where the log
-would; the user's own setting is honoured and restored. :func:`pretty_repr` is IPython's pretty
+would (pandas' ``display.width`` too, so a data frame is laid out by pandas for the log); the user's own setting is honoured and restored. :func:`pretty_repr` is IPython's pretty
 printer (``IPython.lib.pretty``) when IPython is installed, and :mod:`tui_lab.core.repl.pretty`,
 which follows its rules, when it is not: ``(numpy.ndarray, torch.Tensor)``, sorted sets, dicts in
 insertion order, and containers too long for the line one element per line, indented under the
@@ -20,26 +20,31 @@ from typing import Any, cast
 
 from tui_lab.core.repl.pretty import pretty
 
-#: torch's and NumPy's default print widths: a user who kept them gets the log's width.
+#: torch's, NumPy's and pandas' default print widths: a user who kept them gets the log's width.
 TORCH_DEFAULT_WIDTH = 80
 NUMPY_DEFAULT_WIDTH = 75
+PANDAS_DEFAULT_WIDTH = 80
+#: pandas' column limit outside a terminal (the book's notebooks); in a terminal it is 0, "fit the
+#: terminal", and the terminal is wider than the log, so a run uses this one instead.
+PANDAS_NOTEBOOK_COLUMNS = 20
 _lock = threading.Lock()
 
 
 @contextmanager
 def print_width(width: int | None) -> Iterator[None]:
-    """Within the block, tensors print ``width`` columns wide unless the user chose a linewidth.
+    """Within the block, tensors, arrays and data frames print ``width`` columns wide unless the user chose a width.
 
     A linewidth the user set before (anything but torch's default) is kept; one set inside the
     block stays set afterwards; otherwise the previous value is restored.
     """
     torch = sys.modules.get("torch")
     numpy = sys.modules.get("numpy")
+    pandas = sys.modules.get("pandas")
     if width is None or width < 20:
         yield
         return
     with _lock:
-        torch_before = numpy_before = None
+        torch_before = numpy_before = pandas_before = columns_before = None
         if torch is not None:
             options = torch._tensor_str.PRINT_OPTS
             torch_before = options.linewidth
@@ -49,6 +54,13 @@ def print_width(width: int | None) -> Iterator[None]:
             numpy_before = numpy.get_printoptions()["linewidth"]
             if numpy_before == NUMPY_DEFAULT_WIDTH:
                 numpy.set_printoptions(linewidth=width)
+        if pandas is not None:
+            pandas_before = pandas.get_option("display.width")
+            if pandas_before == PANDAS_DEFAULT_WIDTH:
+                pandas.set_option("display.width", width)
+                columns_before = pandas.get_option("display.max_columns")
+                if columns_before == 0:
+                    pandas.set_option("display.max_columns", PANDAS_NOTEBOOK_COLUMNS)
     try:
         yield
     finally:
@@ -60,6 +72,11 @@ def print_width(width: int | None) -> Iterator[None]:
             if numpy is not None and numpy_before == NUMPY_DEFAULT_WIDTH:
                 if numpy.get_printoptions()["linewidth"] == width:
                     numpy.set_printoptions(linewidth=numpy_before)
+            if pandas is not None and pandas_before == PANDAS_DEFAULT_WIDTH:
+                if pandas.get_option("display.width") == width:
+                    pandas.set_option("display.width", pandas_before)
+                if columns_before == 0 and pandas.get_option("display.max_columns") == PANDAS_NOTEBOOK_COLUMNS:
+                    pandas.set_option("display.max_columns", 0)
 
 
 @functools.cache
