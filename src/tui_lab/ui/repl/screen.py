@@ -39,6 +39,7 @@ from tui_lab.ui.repl.render import (
     ResultStyles,
     echo_input,
     render_blocks,
+    render_full_traceback,
     render_late_output,
     restored_log,
     write_blocks,
@@ -46,14 +47,13 @@ from tui_lab.ui.repl.render import (
 from tui_lab.ui.theme import escape_markup
 
 if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_frame.py); the engine too
-    from textual.widgets import RichLog
-
     from tui_lab.core.repl.complete import Completion
     from tui_lab.core.repl.engine import ReplEngine, RunResult
     from tui_lab.core.repl.history import History
     from tui_lab.core.session.model import ReplEntry
     from tui_lab.ui.repl.controller import ReplController
     from tui_lab.ui.repl.editor import ReplInput
+    from tui_lab.ui.repl.log import ReplLog
     from tui_lab.ui.repl.variables import VariablePane
     from tui_lab.ui.requests import PaneRequest
 
@@ -75,6 +75,7 @@ class ReplScreen(PaneScreen):
         self._ticker: Timer | None = None
         self._styles: ResultStyles | None = None
         self._live: LivePictures | None = None  # plots (a d2l.Animator) drawn while code runs
+        self._last_error: RunResult | None = None  # its full traceback is a key away
         self._built = False  # the real log, input and variable pane are mounted
         self._when_built: list[Sequence[ReplEntry]] = []  # a session's log, restored before they were
 
@@ -112,9 +113,9 @@ class ReplScreen(PaneScreen):
         return cast("ReplInput", self.query_one("#repl-input"))
 
     @property
-    def log_view(self) -> RichLog:
+    def log_view(self) -> ReplLog:
         """The output log."""
-        return cast("RichLog", self.query_one("#repl-log"))
+        return cast("ReplLog", self.query_one("#repl-log"))
 
     @property
     def variables(self) -> VariablePane:
@@ -262,6 +263,8 @@ class ReplScreen(PaneScreen):
         if self._live is not None:
             self._live.finish()  # the result holds the final pictures, in order
         write_blocks(self.log_view, render_blocks(result, self.styles_for_results, self.log_width()))
+        if result.error is not None:
+            self._last_error = result
         if result.exit_requested:
             self.notify("tui-lab keeps running. Press ctrl+q to quit.", title="exit() ignored")
         self._finish_run()
@@ -311,10 +314,15 @@ class ReplScreen(PaneScreen):
         self.editor.insert_newline()
 
     def action_interrupt(self) -> None:
-        """Interrupt running code, or clear the input when nothing runs."""
+        """Interrupt running code; otherwise copy the text selected in the log, or clear the input."""
         if self.controller is not None and self.controller.engine.running:
             self.controller.interrupt()
             self.query_one("#repl-status", Static).update("interrupting…")
+            return
+        if self.get_selected_text():  # text selected in the log with the mouse: copied, as a terminal does
+            self.action_copy_text()
+            self.clear_selection()
+            self.notify("Copied the selected text.", title="REPL")
             return
         self.editor.hide_completions()
         self.editor.clear()
@@ -327,6 +335,13 @@ class ReplScreen(PaneScreen):
         self.log_view.clear()
         if self._live is not None:
             self._live.forget()
+
+    def action_show_full_traceback(self) -> None:
+        """Write the last error's traceback again, with every library frame."""
+        if self._last_error is None:
+            self.notify("No error yet.", title="Traceback")
+            return
+        write_blocks(self.log_view, render_full_traceback(self._last_error, self.styles_for_results))
 
     def action_toggle_variables(self) -> None:
         """Hide or show the variable pane (the log takes the whole width; the next output uses it)."""
