@@ -110,9 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tui_lab.ui.threads import to_ui
 
     server = server_pid(os.environ)
-    if server is not None:  # a visitor's app under tui-lab serve: if the server is killed outright, end
-        # what the visitor started (REPL subprocesses, a Train launcher), then quit
-        watch_parent(server, lambda: to_ui(app, app.exit), end_children=True)
+    if server is not None:
+        # A visitor's app under tui-lab serve: if the server is killed outright, end what the visitor
+        # started (REPL subprocesses, a Train launcher), then quit.
+        def quit_app() -> None:
+            to_ui(app, app.exit)
+
+        watch_parent(server, quit_app, end_children=True)
     return run_app(app)
 
 
