@@ -108,8 +108,10 @@ async def test_quit_and_resume_restores_the_session(
         await until(pilot, lambda: asking(second), "the re-run question")
         question = second.screen
         assert isinstance(question, SessionDialog)
-        assert "model" in str(question.title_text) and "square" in str(question.title_text)
-        await pilot.press("y")  # re-run the inputs that built net and square
+        # model (an nn.Linear) and the Train pane's net come back from their saved architecture: only
+        # the function needs its input re-run
+        assert "square" in str(question.title_text) and "model" not in str(question.title_text)
+        await pilot.press("y")  # re-run the input that built square
         await until(pilot, lambda: "square" in fresh, "re-run inputs")
         ws = second.workspace
         for name in ("X", "y", "a", "g"):
@@ -120,6 +122,9 @@ async def test_quit_and_resume_restores_the_session(
         assert ws["col"].equals(saved["col"])
         assert (ws["n"], ws["msg"], ws["lrs"]) == (3, "hi", [0.1, 0.03])
         assert torch.equal(ws["model"].weight, saved["model"].weight) and torch.equal(ws["model"].bias, saved["model"].bias)
+        trained = saved["net"].state_dict()  # the Train pane's nn.Sequential, as its last run left it
+        assert type(ws["net"]) is torch.nn.Sequential
+        assert all(torch.equal(ws["net"].state_dict()[k], v) for k, v in trained.items())
         assert torch.equal(ws["w"], saved["w"]) and ws["b"] == saved["b"]  # the Train pane's published parameters
         not_saved = {entry.name: entry for entry in second.session.not_saved}
         assert set(not_saved) == {"square"} and "function" in not_saved["square"].reason
@@ -134,10 +139,10 @@ async def test_quit_and_resume_restores_the_session(
 
 
 async def test_an_unclean_exit_asks_before_restoring(make_app: MakeApp, workspace: Workspace, lab_home: Path) -> None:
-    from tui_lab.core.session.capture import PaneStates, take_snapshot
+    from tui_lab.core.session.capture import take_snapshot
 
     root = store.sessions_root()
-    store.save(take_snapshot([("kept", torch.arange(3))], 1 << 30, PaneStates()), "default", root=root)
+    store.save(take_snapshot([("kept", torch.arange(3))], 1 << 30), "default", root=root)
     (root / ".default.running").write_text('{"pid": 4194303999}')  # a tui-lab that died
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -155,10 +160,10 @@ async def test_an_unclean_exit_of_an_empty_session_asks_nothing(make_app: MakeAp
     import json
     import os
 
-    from tui_lab.core.session.capture import PaneStates, take_snapshot
+    from tui_lab.core.session.capture import take_snapshot
 
     root = store.sessions_root()
-    store.save(take_snapshot([], 1 << 30, PaneStates()), "default", root=root)
+    store.save(take_snapshot([], 1 << 30), "default", root=root)
     marker = root / ".default.running"
     marker.write_text('{"pid": 4194303999}')  # a tui-lab that died with nothing in its session
     app = make_app()

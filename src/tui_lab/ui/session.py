@@ -20,8 +20,17 @@ from typing import TYPE_CHECKING, Any
 from textual.app import SystemCommand
 
 from tui_lab.core.session import store
-from tui_lab.core.session.capture import PaneStates, Provenance, take_snapshot
-from tui_lab.core.session.model import NotSaved, ReplEntry, SaveReport, SessionState, bounded_entry
+from tui_lab.core.session.capture import Provenance, take_snapshot
+from tui_lab.core.session.contract import DataView, TrainView
+from tui_lab.core.session.model import (
+    REPL_LOG_ENTRIES,
+    NotSaved,
+    ReplEntry,
+    ReplState,
+    SaveReport,
+    SessionState,
+    bounded_entry,
+)
 from tui_lab.core.session.policy import AutosavePolicy, session_cap
 from tui_lab.core.workspace import WorkspaceChange
 from tui_lab.ui.session_modals import PromptScreen, SessionDialog, not_saved_text, resume_question
@@ -189,17 +198,15 @@ class SessionController:
         notes = (cap.problem,) if cap.problem else ()
         ws = self.app.workspace
         states = pane_states(self.app)
-        panes = PaneStates(
-            pipeline=states.pipeline,
-            cursor=states.cursor,
-            tensor_options=states.tensor_options,
-            train_form=states.train_form,
-            device=str(self.app.device),
-            runs=states.runs,
-            repl=tuple(self.repl_log) or self._inputs_without_log(),
-            pane=str(self.app.current_mode or "repl"),
-        )
-        return take_snapshot(ws.user_items(), cap.nbytes, panes, self.provenance, notes)
+        panes: list[Any] = [ReplState(tuple(self.repl_log[-REPL_LOG_ENTRIES:]) or self._inputs_without_log())]
+        if states.pipeline is not None:
+            panes.append(DataView(states.pipeline, states.cursor, states.tensor_options))
+        if states.train_form is not None or states.runs:
+            panes.append(TrainView(states.runs, states.train_form))
+        return take_snapshot(
+            ws.user_items(), cap.nbytes, panes, self.provenance, notes,
+            pane=str(self.app.current_mode or "repl"), device=str(self.app.device),
+        )  # fmt: skip
 
     def _write(self, snapshot: Any, name: str) -> SaveReport:
         with self._lock:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_lab.core.session import store
 from tui_lab.core.session.capture import Provenance, restore_module
+from tui_lab.core.session.contract import DataView, TrainView
 from tui_lab.core.text import visible
 from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.session_modals import PromptScreen, rerun_question
@@ -102,8 +103,6 @@ class SessionRestorer:
         self.app.run_worker(work, thread=True, group="session-load", exit_on_error=False)
 
     def _load_worker(self, name: str, save_first: tuple[Any, str] | None = None) -> None:
-        from tui_lab.core.session.panes import rebuild_pipeline
-
         self.app.workspace.wait_ready(120)
         if save_first is not None and self.controller.off is None:
             try:
@@ -123,14 +122,7 @@ class SessionRestorer:
         if loaded is None:
             self.app.call_from_thread(self._failed, f"There is no session {name!r} yet.")
             return
-        pipeline = None
-        if loaded.state.data is not None:
-            try:
-                pipeline, note = rebuild_pipeline(loaded.state.data, loaded.source_copy)
-                loaded.notes.append(note)
-            except Exception as error:  # a changed file, a step that no longer applies: say so, keep the rest
-                loaded.notes.append(f"the Data pipeline was not restored: {error}")
-        self.app.call_from_thread(lambda: self.app.run_worker(self._apply(loaded, pipeline), group="session-load"))
+        self.app.call_from_thread(lambda: self.app.run_worker(self._apply(loaded), group="session-load"))
 
     def _failed(self, message: str) -> None:
         self.busy = False
@@ -153,9 +145,7 @@ class SessionRestorer:
             title="Session not restored", severity="error", timeout=30, markup=False,
         )  # fmt: skip
 
-    async def _apply(self, loaded: store.LoadedSession, pipeline: Any) -> None:
-        from tui_lab.core.session.panes import run_record, tensor_options_from
-
+    async def _apply(self, loaded: store.LoadedSession) -> None:
         app, state, controller = self.app, loaded.state, self.controller
         try:
             app.workspace.publish_many(loaded.values, "session")
@@ -163,18 +153,15 @@ class SessionRestorer:
             controller.repl_log = list(state.repl)
             controller.not_saved = state.not_saved
             controller.last_state = state
-            if state.data is not None and pipeline is not None:
-                options, problem = tensor_options_from(state.data.tensor_options)
-                if problem is not None:
-                    loaded.notes.append(problem)
-                await app.switch_mode("data")
-                self._restore(pane_screen_if_open(app, "data"), pipeline, state.data.cursor, options)
-            if state.train is not None:
-                records = [run_record(r, loaded.run_losses.get(r.run_id)) for r in state.train.runs]
-                await app.switch_mode("train")
-                self._restore(pane_screen_if_open(app, "train"), records, state.train.form)
-                if state.train.device != "cpu" and not app.select_device(state.train.device):
-                    loaded.notes.append(f"device {state.train.device} is not available here; staying on {app.device}")
+            for live in loaded.panes:
+                if isinstance(live, DataView):
+                    await app.switch_mode("data")
+                    self._restore(pane_screen_if_open(app, "data"), live.pipeline, live.cursor, live.tensor_options)
+                elif isinstance(live, TrainView):
+                    await app.switch_mode("train")
+                    self._restore(pane_screen_if_open(app, "train"), list(live.records), live.form)
+            if state.device != "cpu" and not app.select_device(state.device):
+                loaded.notes.append(f"device {state.device} is not available here; staying on {app.device}")
             if state.repl:
                 await app.switch_mode("repl")
                 self._restore(pane_screen_if_open(app, "repl"), state.repl)
@@ -324,14 +311,13 @@ class SessionRestorer:
         snapshot = self.controller.snapshot()
         panes = pane_states(self.app)
         script = pipeline_code(panes.pipeline, panes.tensor_options) if panes.pipeline is not None else None
-        state = snapshot_state(snapshot)
 
         def write() -> None:
             from tui_lab.core.session.export import ExportError, export_notebook, export_script
 
             writer = export_script if path.endswith(".py") else export_notebook
             try:
-                written = writer(path, state, script)
+                written = writer(path, snapshot_state(snapshot), script)
             except ExportError as error:
                 self.app.call_from_thread(self.app.notify, str(error), title="Export", severity="error", markup=False)
                 return

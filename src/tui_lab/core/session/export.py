@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from tui_lab.core.session.model import RunState, SessionState
 from tui_lab.core.session.train_code import run_code
 
@@ -60,12 +62,13 @@ def _run_cells(run: RunState) -> list[tuple[str, str, str]]:
 
     config = config_from_json(run.config)
     learned = run.result
-    w = ", ".join(f"{float(v):.6g}" for v in learned.get("w", ()))
-    settings = ", ".join(f"{k}={v!r}" for k, v in sorted(run.config.items()) if k not in ("true_w",))
+    assert learned is not None  # only runs with a result are exported
+    w = ", ".join(f"{float(v):.6g}" for v in learned.w)
+    settings = ", ".join(f"{k}={v!r}" for k, v in sorted(msgspec.structs.asdict(run.config).items()) if k != "true_w")
     final = f"{run.epoch_losses[-1]:.6g}" if run.epoch_losses else "n/a"
     head = (
         f"### Run {run.run_id}: {config.label()}\n\n"
-        f"Status {run.status}; final loss {final}; learned w = [{w}], b = {float(learned.get('b') or 0):.6g}.\n\n"
+        f"Status {run.status}; final loss {final}; learned w = [{w}], b = {learned.b:.6g}.\n\n"
         f"Settings: `{settings}`"
     )
     curve = f"### Loss curve of run {run.run_id}\n\n```\n{text_plot(run.epoch_losses)}\n```"
