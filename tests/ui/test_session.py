@@ -128,6 +128,9 @@ async def test_quit_and_resume_restores_the_session(
         assert torch.equal(ws["w"], saved["w"]) and ws["b"] == saved["b"]  # the Train pane's published parameters
         not_saved = {entry.name: entry for entry in second.session.not_saved}
         assert set(not_saved) == {"square"} and "function" in not_saved["square"].reason
+        assert screen_of(second, "data") is None  # not opened yet: its pipeline waits for it
+        await pilot.press("f3")
+        await until(pilot, lambda: screen_of(second, "data") is not None, "the Data pane")
         data = screen_of(second, "data")
         assert data.pipeline.frame.equals(frame)
         assert (len(data.pipeline.applied), len(data.pipeline.undone)) == (applied, undone)

@@ -50,6 +50,8 @@ def test_sigkill_during_an_autosave_keeps_the_previous_session(root: Path) -> No
         child.send_signal(signal.SIGKILL)
     finally:
         child.wait(timeout=60)
+        if child.stdout is not None:
+            child.stdout.close()
     assert child.returncode == -signal.SIGKILL
     loaded = store.load("s", root=root)
     assert loaded is not None

@@ -25,7 +25,7 @@ from tui_lab.core.session.export import build_script, export_notebook
 from tui_lab.core.session.model import ReplState, SessionFormatError, bounded_entry
 from tui_lab.core.session.panes import rebuild_pipeline, step_from_json, tensor_options_from
 from tui_lab.core.session.panestates import TensorOptionsState
-from tui_lab.core.session.snapshot import _Reader
+from tui_lab.core.session.reading import SessionReader
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.history import RunRecord
 from tui_lab.core.train.runner import run
@@ -92,7 +92,7 @@ def test_pipeline_and_runs_round_trip(root: Path, csv: Path) -> None:
         assert again.epoch_losses == record.epoch_losses and again.label == record.label
         assert again.step_curve(100)[1].tolist() == record.step_curve(100)[1].tolist()
     # the file changes after the save: the stored copy takes its place, and says so
-    copy = _Reader(loaded.path).read_frame(loaded.state.data.source_copy)
+    copy = SessionReader(loaded.path).read_frame(loaded.state.data.source_copy)
     csv.write_text(csv.read_text() + "3,Pave,150000\n")
     back, note = rebuild_pipeline(loaded.state.data, copy)
     assert "has changed" in note and back.frame.equals(pipeline.frame)

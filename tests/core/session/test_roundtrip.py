@@ -137,3 +137,39 @@ def test_cuda_tensor_without_the_device_comes_back_on_the_cpu_with_a_note(root: 
     assert loaded is not None and loaded.values["g"].device.type == "cpu"
     assert torch.equal(loaded.values["g"], torch.arange(4.0))
     assert any("cuda:3" in note and "CPU" in note for note in loaded.notes)
+
+
+def test_a_net_the_train_pane_replaced_comes_back_trained_without_rerunning_its_input(root: Path) -> None:
+    """#20.12: ``net = nn.Linear(2, 1)``, then a concise run replaced net with a Sequential: the resume's
+    re-run built a Linear again and the saved weights did not fit it."""
+    from tui_lab.core.session.keeper import SessionKeeper
+    from tui_lab.core.train.config import TrainConfig
+    from tui_lab.core.train.runner import run
+
+    provenance = Provenance()
+    provenance.record("net = nn.Linear(2, 1)", ["net"])
+    trained = run(TrainConfig(impl="concise", epochs=1, n=100)).artifacts["net"]
+    assert isinstance(trained, torch.nn.Sequential)
+    store.save(take_snapshot([("net", trained)], 1 << 30, provenance=provenance), "default", root=root)
+    keeper = SessionKeeper(root=root)
+    keeper.open(resume=True)
+    loaded = keeper.read()
+    assert loaded is not None
+    applied = keeper.adopt(loaded)
+    net = applied.values["net"]
+    assert type(net) is torch.nn.Sequential and type(net[0]) is torch.nn.Linear
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), trained.state_dict().values(), strict=True))
+    assert applied.rerun_sources == [] and not loaded.modules  # nothing to run, nothing to confirm
+    keeper.close()
+
+
+def test_weights_that_do_not_fit_the_saved_architecture_refuse_the_session(root: Path) -> None:
+    import json
+
+    store.save(take_snapshot([("net", torch.nn.Linear(2, 1))], 1 << 30), "s", root=root)
+    manifest = root / "s" / "session.json"
+    data = json.loads(manifest.read_text())
+    data["names"][0]["meta"]["arch"]["in_features"] = 1 << 20  # a crafted size: never allocated
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(store.SessionCorrupt, match="do not fit its saved architecture"):
+        store.load("s", root=root)

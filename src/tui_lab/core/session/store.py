@@ -240,7 +240,7 @@ def load(
     said so (between files and pipeline steps; nothing was changed anywhere).
     """
     from tui_lab.core.session.panes import RestoreCancelled
-    from tui_lab.core.session.snapshot import _Reader, read_panes, read_values
+    from tui_lab.core.session.reading import SessionReader, read_panes, read_values
 
     directory = session_dir(name, root)
     if directory is None:
@@ -248,7 +248,7 @@ def load(
     state = _read_manifest(directory)
     loaded = LoadedSession(state, directory)
     try:
-        reader = _Reader(directory, on_progress, should_stop)
+        reader = SessionReader(directory, on_progress, should_stop)
         read_values(loaded, reader)
         read_panes(loaded, reader)
     except (SessionCorrupt, RestoreCancelled):
