@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 import torch
@@ -241,3 +242,35 @@ async def test_new_session_saves_the_old_one_and_starts_empty(make_app: MakeApp,
         await settle(pilot)
         old = store.load("default")
         assert old is not None and torch.equal(old.values["kept"], torch.arange(3.0))
+
+
+async def test_the_graph_panes_selected_node_is_kept_by_the_session(make_app: MakeApp, lab_home: Path) -> None:
+    """The Graph pane's state is one record (GraphState) and its three PaneSession methods, nothing else."""
+    from textual.widgets import Input
+
+    from tui_lab.ui.graph.view import GraphView
+
+    app = make_app(pane="graph")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.torch_ready, "torch ready")
+        field = app.screen.query_one("#graph-input", Input)
+        field.focus()
+        field.value = "a = torch.ones(2, requires_grad=True); c = (a * 3).sum()"
+        await pilot.press("enter")
+        view = app.screen.query_one(GraphView)
+        await until(pilot, lambda: view.selected is not None, "the graph")
+        view.focus()
+        await pilot.press("down", "down")
+        chosen = view.selected
+        assert chosen is not None and chosen != view.model.graph.root  # type: ignore[union-attr]
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+    saved = store.peek()
+    assert saved is not None and {"pane": "graph", "selected": chosen} in [
+        msgspec.to_builtins(p) for p in saved.panes
+    ]
+    second = make_app(pane="repl", resume=True)
+    async with second.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: second.session.restoring is False and second.current_mode == "graph", "the restore")
+        await until(pilot, lambda: screen_of(second, "graph") is not None, "the Graph pane")
+        assert screen_of(second, "graph").save_state().selected == chosen

@@ -252,5 +252,14 @@ class TrainState(PaneState, frozen=True, tag="train"):
             raise ValueError("two runs share a number")
 
 
+# -- Graph ----------------------------------------------------------------------------------------
+
+
+class GraphState(PaneState, frozen=True, tag="graph"):
+    """The Graph pane: the graph node under the cursor."""
+
+    selected: Annotated[int, Meta(ge=0, le=1_000_000)] | None = None
+
+
 #: Every pane state the session schema decodes (tagged by ``"pane"``).
-AnyPaneState = ReplState | DataState | TrainState
+AnyPaneState = ReplState | DataState | TrainState | GraphState
