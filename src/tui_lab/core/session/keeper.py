@@ -122,7 +122,7 @@ class SessionKeeper:
             holder = SessionLock(root, wanted).holder()
             by = f" (pid {holder})" if holder else ""
             elsewhere = f"Session {wanted!r} is open in another tui-lab{by}: this one uses session {self.name!r}."
-        unclean = store.unclean_exit(self.name, root)
+        unclean = store.unclean_exit(self.name, root, locked=True)
         store.mark_running(self.name, root)
         try:
             existing = store.peek(self.name, root)

@@ -311,8 +311,12 @@ def mark_clean(name: str, root: Path | None = None) -> None:
     _marker(root, check_name(name)).unlink(missing_ok=True)
 
 
-def unclean_exit(name: str, root: Path | None = None) -> bool:
-    """True when a tui-lab that had session ``name`` open ended without closing it (crash, kill, lost link)."""
+def unclean_exit(name: str, root: Path | None = None, *, locked: bool = False) -> bool:
+    """True when a tui-lab that had session ``name`` open ended without closing it (crash, kill, lost link).
+
+    ``locked``: the caller holds the session's lock, so any other process's marker is a dead one's
+    (no pid check, which a reused pid could fool).
+    """
     root = root or sessions_root()
     marker = _marker(root, check_name(name))
     try:
@@ -322,7 +326,7 @@ def unclean_exit(name: str, root: Path | None = None) -> bool:
         return False
     except (OSError, ValueError, KeyError, TypeError):
         return True
-    return pid != os.getpid() and not _pid_alive(pid)
+    return pid != os.getpid() and (locked or not _pid_alive(pid))
 
 
 __all__ = [
