@@ -137,8 +137,8 @@ class RestoreProgressScreen(ModalScreen[bool]):
 
         mib = 1024 * 1024
         self.query_one("#restore-bar", ProgressBar).update(total=max(progress.total, 1), progress=progress.done)
-        detail = f"{progress.done / mib:,.1f} of {progress.total / mib:,.1f} MiB"
-        if progress.name.startswith("pipeline step"):
+        detail = f"{progress.done / mib:,.1f} of {progress.total / mib:,.1f} MiB read"
+        if progress.name:
             detail += f" · {progress.name}"
         self.query_one("#restore-detail", Static).update(safe_text(detail))
 

@@ -234,3 +234,16 @@ def test_two_processes_adding_at_once_lose_no_input(tmp_path: Path) -> None:
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     entries = json.loads(path.read_text())
     assert sorted(entries) == sorted(f"{n}_{i} = {i}" for n in ("a", "b") for i in range(60))
+
+
+def test_deep_and_huge_history_files_are_refused_cleanly() -> None:
+    history_path().parent.mkdir(parents=True, exist_ok=True)
+    history_path().write_text("[" * 100_000 + "]" * 100_000)
+    history = History.load()
+    assert history.entries == [] and "damaged" in history.take_notices()[0]
+    with open(history_path(), "wb") as handle:
+        handle.truncate(33 * 1024 * 1024)  # sparse: refused by its size, never read
+    history = History.load()
+    history.add("x = 1")
+    notices = history.take_notices()
+    assert len(notices) == 1 and "implausibly large" in notices[0] and not history.writable

@@ -69,7 +69,11 @@ def open_regular(path: str | os.PathLike[str]) -> int:
     return fd
 
 
-def file_sha256(path: str | os.PathLike[str], should_stop: Callable[[], bool] | None = None) -> str:
+def file_sha256(
+    path: str | os.PathLike[str],
+    should_stop: Callable[[], bool] | None = None,
+    on_fraction: Callable[[float], None] | None = None,
+) -> str:
     """The SHA-256 of a regular file, cached by (path, size, mtime) so autosaves do not re-read big CSVs."""
     target = Path(path)
     fd = open_regular(target)
@@ -79,10 +83,14 @@ def file_sha256(path: str | os.PathLike[str], should_stop: Callable[[], bool] | 
         if key in _hash_cache:
             return _hash_cache[key]
         digest = hashlib.sha256()
+        done = 0
         while chunk := handle.read(HASH_CHUNK):
             digest.update(chunk)
+            done += len(chunk)
             if should_stop is not None and should_stop():
                 raise InterruptedError("hashing was stopped")
+            if on_fraction is not None:
+                on_fraction(done / max(info.st_size, 1))
     _hash_cache[key] = digest.hexdigest()
     return _hash_cache[key]
 
@@ -177,10 +185,15 @@ def tensor_options_from(saved: TensorOptionsState) -> tuple[Any, str | None]:
     return options, None
 
 
-def _current_hash(path: Path) -> tuple[str, str]:
+def _current_hash(
+    path: Path, should_stop: Callable[[], bool] | None = None, progress: Callable[[str], None] | None = None
+) -> tuple[str, str]:
     """(the file's SHA-256 or "", why it cannot be used) for the path a recipe names."""
+    shown = None if progress is None else (lambda f: progress(f"checking {path.name}: {f:.0%}"))
     try:
-        return file_sha256(path), ""
+        return file_sha256(path, should_stop, shown), ""
+    except InterruptedError:
+        raise RestoreCancelled from None
     except NotRegularFile as error:
         return "", f"{error}"
     except OSError:
@@ -205,10 +218,11 @@ def rebuild_pipeline(
     steps = [step_from_json(msgspec.to_builtins(record)) for record in state.steps]
     options = LoadOptions(**{k: getattr(state.options, k) for k in LoadOptionsState.__struct_fields__})
     path = Path(state.path)
-    current, problem = _current_hash(path)
+    current, problem = _current_hash(path, should_stop, progress)
     if current and current == state.sha256:
+        shown = None if progress is None else (lambda p: progress(f"reading {path.name}: {p.fraction:.0%}"))
         try:
-            frame = load_csv(path, options, should_stop=should_stop).frame
+            frame = load_csv(path, options, should_stop=should_stop, on_progress=shown).frame
         except LoadCancelled:
             raise RestoreCancelled from None
         note = f"re-read {path.name} (unchanged, SHA-256 {current[:12]}…)"

@@ -84,6 +84,7 @@ class SessionReader:
         self.total = sum(
             (Path(top) / name).lstat().st_size for top, _dirs, files in os.walk(directory) for name in files
         )
+        self.progress("the session's files")
 
     def should_stop(self) -> bool:
         return self._stop is not None and self._stop()
@@ -157,7 +158,7 @@ def read_values(loaded: LoadedSession, reader: SessionReader) -> None:
     for entry in state.names:
         reason = shadow_reason(entry.name)
         if reason is not None:
-            loaded.notes.append(f"{entry.name} was not restored: it is {reason}")
+            loaded.notes.append(f"not restored: {entry.name}, {reason}")
             continue
         if isinstance(entry, SavedTensor):
             if tensors is None:
