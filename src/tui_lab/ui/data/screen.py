@@ -162,6 +162,7 @@ class DataScreen(PaneScreen):
         return steps, self.controller.tensor_options
 
     def on_unmount(self) -> None:
+        """The app is closing: the session stops asking this pane for its state."""
         self.lab.session.unregister(self.PANE, self)
 
     def tell(self, message: str, title: str = "", severity: SeverityLevel = "information", timeout: float = 5) -> None:

@@ -376,6 +376,7 @@ class TrainScreen(PaneScreen):
         return tuple(record.run_id for record in self.runs.records if record.result is not None)
 
     def on_unmount(self) -> None:
+        """The app is closing: the session stops asking this pane for its state."""
         self.lab.session.unregister(self.PANE, self)
 
     def _refresh_suggestions(self) -> None:
