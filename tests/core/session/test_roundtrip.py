@@ -173,3 +173,24 @@ def test_weights_that_do_not_fit_the_saved_architecture_refuse_the_session(root:
     manifest.write_text(json.dumps(data))
     with pytest.raises(store.SessionCorrupt, match="do not fit its saved architecture"):
         store.load("s", root=root)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_cuda_module_comes_back_on_its_device(root: Path) -> None:
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1)).cuda()
+    store.save(take_snapshot([("net", net)], 1 << 30), "gpu", root=root)
+    loaded = store.load("gpu", root=root)
+    assert loaded is not None
+    back = loaded.values["net"]
+    assert next(back.parameters()).device == next(net.parameters()).device
+    assert all(torch.equal(a, b) for a, b in zip(back.state_dict().values(), net.state_dict().values(), strict=True))
+
+
+def test_a_module_whose_device_is_gone_comes_back_on_the_cpu_with_a_note(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.save(take_snapshot([("net", torch.nn.Linear(2, 1))], 1 << 30), "gone", root=root)
+    manifest = root / "gone" / "session.json"
+    manifest.write_text(manifest.read_text().replace('"device": "cpu"', '"device": "cuda:3"'))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = store.load("gone", root=root)
+    assert loaded is not None and next(loaded.values["net"].parameters()).device.type == "cpu"
+    assert any("cuda:3" in note and "CPU" in note for note in loaded.notes)

@@ -134,8 +134,11 @@ class SessionReader:
         return self.frame(relative, spec)
 
 
-def _module(entry: SavedModule, state_dict: dict[str, Any]) -> Any:
-    """The module of a described architecture with its weights, or SessionFormatError when they differ."""
+def _module(entry: SavedModule, state_dict: dict[str, Any], notes: list[str]) -> Any:
+    """The module of a described architecture with its weights, on its device (or the CPU, said in ``notes``).
+
+    SessionFormatError when the weights do not fit the architecture (checked before anything is built).
+    """
     assert entry.meta.arch is not None
     shapes = {key: tuple(tensor.shape) for key, tensor in state_dict.items()}
     if shapes != expected_shapes(entry.meta.arch):
@@ -146,6 +149,13 @@ def _module(entry: SavedModule, state_dict: dict[str, Any]) -> Any:
         module = module.to(dtypes.pop())
     module.load_state_dict(state_dict, strict=True)
     module.train(entry.meta.training)
+    if entry.meta.device != "cpu":
+        from tui_lab.core.devices import resolve_device
+
+        try:
+            module = module.to(resolve_device(entry.meta.device))
+        except Exception as error:  # the device is gone (another machine, no GPU now)
+            notes.append(f"{entry.name} was on {entry.meta.device}, which is not available here ({error}); restored on the CPU")
     return module
 
 
@@ -172,7 +182,7 @@ def read_values(loaded: LoadedSession, reader: SessionReader) -> None:
         elif isinstance(entry, SavedModule):
             state_dict = reader.tensors(entry.file)
             if entry.meta.arch is not None:
-                loaded.values[entry.name] = _module(entry, state_dict)
+                loaded.values[entry.name] = _module(entry, state_dict, loaded.notes)
             else:
                 loaded.modules[entry.name] = (state_dict, state.inputs.get(entry.name, ()))
         elif isinstance(entry, SavedArray):
