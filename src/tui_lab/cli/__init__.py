@@ -58,7 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", type=_device, metavar="DEVICE", help="cpu, cuda, cuda:N or mps (default: cpu)")
     parser.add_argument("--resume", action="store_true", help="restore the last session without asking")
     parser.add_argument(
-        "--session", type=_session, default="default", metavar="NAME", help="open or create the named session"
+        "--session",
+        type=_session,
+        default="default",
+        metavar="NAME",
+        help="open or create the named session (one tui-lab at a time holds a session: a second one gets NAME-2)",
     )
     parser.add_argument("--version", action="version", version=f"tui-lab {__version__}")
     return parser

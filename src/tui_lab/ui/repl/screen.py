@@ -10,7 +10,7 @@ the variable pane's first fill and syntax highlighting come right after it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_f
     from tui_lab.core.repl.complete import Completion
     from tui_lab.core.repl.engine import ReplEngine, RunResult
     from tui_lab.core.repl.history import History
-    from tui_lab.core.session.model import ReplEntry
+    from tui_lab.core.session.model import ReplEntry, ReplState
     from tui_lab.ui.repl.controller import ReplController
     from tui_lab.ui.repl.editor import ReplInput
     from tui_lab.ui.repl.log import ReplLog
@@ -135,6 +135,7 @@ class ReplScreen(PaneScreen):
         return width if width >= 20 else None
 
     def on_mount(self) -> None:
+        self.lab.session.register(self.PANE, self)
         self._ticker = self.set_interval(0.1, self._set_status, pause=True)
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self._set_status()
@@ -191,6 +192,7 @@ class ReplScreen(PaneScreen):
 
     def on_unmount(self) -> None:
         """The app is closing: stop running code, so its thread does not keep the process alive."""
+        self.lab.session.unregister(self.PANE, self)
         self._closing = True
         if self.controller is not None:
             self.controller.engine.late.on_pending = None
@@ -485,6 +487,22 @@ class ReplScreen(PaneScreen):
             return
         for line in restored_log(entries, self.styles_for_results):
             self.log_view.write(line)
+
+    # -- the session (tui_lab.core.session.contract.PaneSession) ----------------------------------
+
+    def save_state(self) -> ReplState:
+        """The REPL log the session keeps (the session records each input as it runs)."""
+        from tui_lab.core.session.model import REPL_LOG_ENTRIES, ReplState
+
+        return ReplState(tuple(self.lab.session.repl_log[-REPL_LOG_ENTRIES:]))
+
+    def restore_state(self, state: ReplState) -> None:
+        """Show a restored log (an empty one shows nothing)."""
+        self.restore_session(state.log)
+
+    def fingerprint(self) -> Hashable:
+        """Nothing: each input already counts as a change for the periodic save."""
+        return ()
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:
         if self.controller is None or not self.controller.state_loaded:

@@ -38,7 +38,9 @@ from tui_lab.ui.train.training import RunFinished, RunProgressed, RunRejected, t
 
 if TYPE_CHECKING:
     from collections import deque
+    from collections.abc import Hashable
 
+    from tui_lab.core.session.contract import TrainView
     from tui_lab.core.train.history import RunRecord
     from tui_lab.ui.train.runs import Queued
 
@@ -70,6 +72,7 @@ class TrainScreen(PaneScreen):
         self.query_one(TrainStats).show_idle()
         self.query_one(LossPlot).show_runs([])
         self._refresh_suggestions()
+        self.lab.session.register(self.PANE, self)  # last: a restored state is shown at once
 
     @property
     def form(self) -> TrainForm:
@@ -351,6 +354,30 @@ class TrainScreen(PaneScreen):
             if widget is not None and (not isinstance(widget, ChoiceField) or text in widget.choices):
                 self.form.set_value(name, text)
         self._redraw()
+
+    # -- the session (tui_lab.core.session.contract.PaneSession) ----------------------------------
+
+    def save_state(self) -> TrainView:
+        """The run records (the session keeps the finished ones) and the form's text."""
+        from tui_lab.core.session.contract import TrainView
+
+        try:
+            form: dict[str, str] | None = dict(self.form.values(relevant_only=False))
+        except Exception:  # not composed yet, or being torn down: the form is simply not saved this time
+            form = None
+        return TrainView(tuple(self.runs.records), form)
+
+    def restore_state(self, state: TrainView) -> None:
+        """Show restored runs and form values (an empty state clears the runs and keeps the form)."""
+        self.restore_session(list(state.records), dict(state.form) if state.form is not None else None)
+
+    def fingerprint(self) -> Hashable:
+        """Changes when a run finishes."""
+        return tuple(record.run_id for record in self.runs.records if record.result is not None)
+
+    def on_unmount(self) -> None:
+        """The app is closing: the session stops asking this pane for its state."""
+        self.lab.session.unregister(self.PANE, self)
 
     def _refresh_suggestions(self) -> None:
         if not self.workspace.ready:
