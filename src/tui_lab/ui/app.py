@@ -154,15 +154,16 @@ class TuiLabApp(App[None]):
     ) -> AsyncGenerator[Pilot[None], None]:
         """Textual's ``run_test``, returning once the start pane is what a person sees after start-up.
 
-        The REPL's first frame draws stand-ins and mounts its real widgets right after it; a test
-        starts from the built pane, as a person who looks before typing does.
+        The REPL's first frame draws stand-ins and mounts its real widgets right after it, and makes its
+        controller in a thread; a test starts from the built pane, as a person who looks before typing does.
         """
         async with super().run_test(
             headless=headless, size=size, tooltips=tooltips, notifications=notifications, message_hook=message_hook
         ) as pilot:
             for _ in range(3_000):  # each try at least 10 ms: a bound for a loaded machine, not a wait for time
                 screen = self.screen
-                if self.first_frame_shown and (not isinstance(screen, PaneScreen) or screen.body_ready):
+                built = not isinstance(screen, PaneScreen) or screen.body_ready
+                if self.first_frame_shown and built and getattr(screen, "controller", True) is not None:
                     break
                 await pilot.pause(0.01)
             else:

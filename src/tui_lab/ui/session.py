@@ -108,7 +108,9 @@ class SessionController:
             return
         while self._saving:
             await asyncio.sleep(0.02)
-        if self.policy.dirty or self.pane_fingerprint() != self._fingerprint:
+        if not self.app.torch_ready:
+            pass  # quit before torch has loaded: nothing to save, and no waiting for its import
+        elif self.policy.dirty or self.pane_fingerprint() != self._fingerprint:
             snapshot = self.snapshot()
             if snapshot is not None:
                 if snapshot.total_bytes > 64 * 1024**2:
@@ -170,8 +172,12 @@ class SessionController:
         return steps, runs, states.tensor_options
 
     def check_panes(self) -> None:
-        """Once a second: save after a pipeline step or a finished run, or when the 60 s autosave is due."""
-        if self.off is not None or self.restorer.busy or self.deciding:
+        """Once a second: save after a pipeline step or a finished run, or when the 60 s autosave is due.
+
+        Not before torch has loaded: a snapshot imports torch, and on the UI thread that would wait for the
+        import in flight (nothing worth saving exists before it: the first check after it sees any change).
+        """
+        if self.off is not None or self.restorer.busy or self.deciding or not self.app.torch_ready:
             return
         fingerprint = self.pane_fingerprint()
         if fingerprint != self._fingerprint:
@@ -250,12 +256,17 @@ class SessionController:
         try:
             report = self._write(snapshot, name)
         except store.SessionsOff as error:
-            self.app.call_from_thread(self._save_failed, str(error), True)
+            self._tell_ui(self._save_failed, str(error), True)
             return
         except Exception as error:
-            self.app.call_from_thread(self._save_failed, f"the session could not be saved: {type(error).__name__}: {error}", False)
+            self._tell_ui(self._save_failed, f"the session could not be saved: {type(error).__name__}: {error}", False)
             return
-        self.app.call_from_thread(self._saved, report, covered, name, announce)
+        self._tell_ui(self._saved, report, covered, name, announce)
+
+    def _tell_ui(self, callback: Any, *args: Any) -> None:
+        """``callback(*args)`` on the UI thread, unless the app has stopped meanwhile (a save outliving a quit)."""
+        if self.app.is_running:
+            self.app.call_from_thread(callback, *args)
 
     def _save_failed(self, message: str, off: bool) -> None:
         self._saving = False

@@ -96,9 +96,16 @@ class KeyBuffer(Static, can_focus=True):
         return len(self._held)
 
     def on_key(self, event: events.Key) -> None:
+        if self._is_app_key(event.key):
+            return  # F1–F5, F12…: on to the app's bindings now (a pane switch must not wait for the input)
         event.stop()
         event.prevent_default()
         self._keep(events.Key(event.key, event.character))
+
+    def _is_app_key(self, key: str) -> bool:
+        """``key`` is bound by the app itself (not by the REPL pane, whose keys need the input)."""
+        binding = self.app.active_bindings.get(key)
+        return binding is not None and binding.node is self.app
 
     def on_paste(self, event: events.Paste) -> None:
         event.stop()
