@@ -23,6 +23,7 @@ from textual.timer import Timer
 
 from tui_lab.core.devices import DeviceError, available_devices, describe_device, resolve_device
 from tui_lab.core.gc_tuning import freeze_long_lived_objects
+from tui_lab.core.preload import preload_libraries
 from tui_lab.core.text import visible
 from tui_lab.core.workspace import Workspace, WorkspaceChange
 from tui_lab.ui.pane import PaneScreen, bindings_for
@@ -207,8 +208,10 @@ class TuiLabApp(App[None]):
 
     @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
     def _load_torch(self) -> None:
+        pane_screen_classes()  # the other panes first (light, no torch): a pane key then only composes its screen
         self._start_hold.wait(START_HOLD_LIMIT_S)
         try:
+            preload_libraries()  # libtorch's dlopen without the GIL: the UI keeps answering meanwhile
             self.workspace.load_preloads()
         except Exception as error:  # a broken torch install must be a message, not a dead app
             self.call_from_thread(
@@ -220,7 +223,6 @@ class TuiLabApp(App[None]):
                 timeout=60,
             )
             return
-        pane_screen_classes()  # import the other panes now, off the UI thread
         self.call_from_thread(self._torch_loaded)
 
     def release_start_hold(self) -> None:

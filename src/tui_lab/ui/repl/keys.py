@@ -27,7 +27,8 @@ ACTIONS: tuple[PaneAction, ...] = (
         "interrupt",
         "ctrl+c",
         "Interrupt",
-        "Interrupt running code with KeyboardInterrupt (a long C-level torch call finishes first); clear the input when idle",
+        "Interrupt running code with KeyboardInterrupt and drop the queued inputs (a long C-level torch call "
+        "finishes first); clear the input when idle",
         "Interrupt / clear input",
         priority=True,
     ),
