@@ -55,6 +55,17 @@ def test_inputs_submitted_while_one_runs_are_queued_and_run_in_order(workspace: 
     assert controller.history.entries[-3:] == ran  # each in the history when it was submitted
 
 
+def test_nothing_overtakes_the_queue_between_two_inputs(workspace: Workspace) -> None:
+    controller = ReplController(workspace)
+    controller.submit("a = 1")
+    controller.submit("b = a + 1")
+    assert run_through(controller, "a = 1")
+    # The first input is over and the next has not started yet (the screen starts it a moment later):
+    assert not controller.running and controller.submit("c = b + 1") == "queued"
+    ran = [source for source in iter(controller.next_queued, None) if run_through(controller, source)]
+    assert ran == ["b = a + 1", "c = b + 1"] and workspace.namespace["c"] == 3
+
+
 def test_a_failing_input_drops_the_queue_as_jupyter_does(workspace: Workspace) -> None:
     controller = ReplController(workspace)
     controller.submit("1 / 0")

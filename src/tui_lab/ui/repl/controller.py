@@ -83,11 +83,15 @@ class ReplController:
         return tuple(self._queue)
 
     def submit(self, source: str) -> Submission:
-        """Take ``source``: run it now (the caller starts it), queue it behind the running input, or ignore a blank one."""
+        """Take ``source``: run it now (the caller starts it), queue it, or ignore a blank one.
+
+        It queues behind the running input, and also behind inputs still queued when none runs (between
+        one input's end and the next one's start): nothing overtakes the queue.
+        """
         if not source.strip():
             return "empty"
         self.history.add(source)
-        if self.running:
+        if self.running or self._queue:
             self._queue.append(source)
             return "queued"
         self._begin()

@@ -267,8 +267,11 @@ class ReplScreen(PaneScreen):
                 self._early.append(source)
                 self._show_queue()
             return
-        if controller.submit(source) == "run":
+        submitted = controller.submit(source)
+        if submitted == "run":
             self._start(source)
+        elif submitted == "queued" and not controller.running:
+            self._run_next()  # between two inputs: the oldest waiting one goes first
         self._show_queue()
 
     def _start(self, source: str) -> None:
