@@ -23,7 +23,6 @@ from textual.timer import Timer
 
 from tui_lab.core.devices import DeviceError, available_devices, describe_device, resolve_device
 from tui_lab.core.gc_tuning import freeze_long_lived_objects
-from tui_lab.core.preload import preload_libraries
 from tui_lab.core.text import visible
 from tui_lab.core.workspace import Workspace, WorkspaceChange
 from tui_lab.ui.pane import PaneScreen, bindings_for
@@ -211,6 +210,8 @@ class TuiLabApp(App[None]):
         pane_screen_classes()  # the other panes first (light, no torch): a pane key then only composes its screen
         self._start_hold.wait(START_HOLD_LIMIT_S)
         try:
+            from tui_lab.core.preload import preload_libraries  # (ctypes: not on the first frame's path)
+
             preload_libraries()  # libtorch's dlopen without the GIL: the UI keeps answering meanwhile
             self.workspace.load_preloads()
         except Exception as error:  # a broken torch install must be a message, not a dead app

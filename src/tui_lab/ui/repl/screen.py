@@ -106,7 +106,6 @@ class ReplScreen(PaneScreen):
         with Horizontal(id="repl-columns"):
             with Vertical(id="repl-main"):
                 yield real_log() if self._built else LogStandIn(id="repl-log-standin")
-                yield Static(id="repl-queue")
                 yield Static(id="repl-status")
                 yield real_input() if self._built else KeyBuffer(id="repl-input-standin")
             yield real_side() if self._built else SideStandIn(id="repl-side-standin")
@@ -291,9 +290,13 @@ class ReplScreen(PaneScreen):
     def _show_queue(self) -> None:
         """List the inputs waiting to run (``In [*]: …``) above the status line (which counts them); hidden when none."""
         waiting = [*self._early, *(self.controller.queued if self.controller is not None else ())]
-        panel = self.query_one("#repl-queue", Static)
-        panel.display = bool(waiting)
-        if waiting:
+        panels = self.query("#repl-queue").results(Static)
+        panel = next(panels, None)
+        if panel is None and waiting:  # mounted when first needed: not part of the first frame
+            panel = Static(id="repl-queue")
+            self.query_one("#repl-main").mount(panel, before=self.query_one("#repl-status"))
+        if panel is not None:
+            panel.display = bool(waiting)
             panel.update(queued_text(waiting))
         self._set_status()
 
