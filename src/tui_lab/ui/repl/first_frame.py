@@ -4,7 +4,8 @@ Importing and styling the real log (RichLog), input (a TextArea) and variable pa
 as Textual's whole start-up, so the first frame draws what they will look like with plain Statics,
 and :class:`~tui_lab.ui.repl.screen.ReplScreen` mounts the real widgets once it is on screen
 (~0.1 s later). Nothing typed meanwhile is lost: :class:`KeyBuffer` stands where the input will be,
-holds the focus, keeps every key and paste, and hands them to the real input in the order they came.
+holds the focus, keeps every key and paste, and hands them to the real input in the order they came;
+the app's own keys (F1–F5, F12) go on to the app at once, so a pane switch never waits for the input.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ class SideStandIn(Static):
 
 
 class KeyBuffer(Static, can_focus=True):
-    """Where the input will be: keeps keys and pastes until :meth:`hand_over`, then passes them on."""
+    """Where the input will be: keeps keys and pastes until :meth:`hand_over`, then passes them on (the app's own
+    keys are not kept: they reach the app's bindings at once)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -1,11 +1,12 @@
 """The REPL pane: a tensor REPL over the shared workspace, with a variable pane and memory view.
 
 The screen composes widgets and wires them to a plain
-:class:`~tui_lab.ui.repl.controller.ReplController` (engine, history, running input): code
-runs in a thread worker (the UI stays live; ctrl+c interrupts it), results are rendered into
-a bounded log laid out for its width, and the variable pane follows every workspace change.
-Layout lives in ``repl.tcss``. The first frame pays only for the widgets: reading the history,
-the variable pane's first fill and syntax highlighting come right after it.
+:class:`~tui_lab.ui.repl.controller.ReplController` (engine, history, running input and the queue
+behind it): code runs in a thread worker (the UI stays live; ctrl+c interrupts it and drops the
+queue), inputs given meanwhile wait their turn (listed as ``In [*]``), results are rendered into a
+bounded log laid out for its width, and the variable pane follows every workspace change. Layout
+lives in ``repl.tcss``. The first frame pays only for the widgets: the controller is made in a
+thread right after it (with the history), then the variable pane's first fill and highlighting.
 """
 
 from __future__ import annotations
