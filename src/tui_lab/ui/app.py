@@ -157,15 +157,16 @@ class TuiLabApp(App[None]):
     ) -> AsyncGenerator[Pilot[None], None]:
         """Textual's ``run_test``, returning once the start pane is what a person sees after start-up.
 
-        The REPL's first frame draws stand-ins and mounts its real widgets right after it; a test
-        starts from the built pane, as a person who looks before typing does.
+        The REPL's first frame draws stand-ins and mounts its real widgets right after it, and makes its
+        controller in a thread; a test starts from the built pane, as a person who looks before typing does.
         """
         async with super().run_test(
             headless=headless, size=size, tooltips=tooltips, notifications=notifications, message_hook=message_hook
         ) as pilot:
             for _ in range(3_000):  # each try at least 10 ms: a bound for a loaded machine, not a wait for time
                 screen = self.screen
-                if self.first_frame_shown and (not isinstance(screen, PaneScreen) or screen.body_ready):
+                built = not isinstance(screen, PaneScreen) or screen.body_ready
+                if self.first_frame_shown and built and getattr(screen, "controller", True) is not None:
                     break
                 await pilot.pause(0.01)
             else:
@@ -216,8 +217,12 @@ class TuiLabApp(App[None]):
 
     @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
     def _load_torch(self) -> None:
+        pane_screen_classes()  # the other panes first (light, no torch): a pane key then only composes its screen
         self._start_hold.wait(START_HOLD_LIMIT_S)
         try:
+            from tui_lab.core.preload import preload_libraries  # (ctypes: not on the first frame's path)
+
+            preload_libraries()  # libtorch's dlopen without the GIL: the UI keeps answering meanwhile
             self.workspace.load_preloads()
         except Exception as error:  # a broken torch install must be a message, not a dead app
             to_ui(
@@ -230,7 +235,6 @@ class TuiLabApp(App[None]):
                 timeout=60,
             )
             return
-        pane_screen_classes()  # import the other panes now, off the UI thread
         to_ui(self, self._torch_loaded)
 
     def release_start_hold(self) -> None:

@@ -166,7 +166,9 @@ class SessionController:
             await self.flows.quit_while_restoring()
             self.keeper.close()
             return
-        if self.keeper.policy.dirty or self.keeper.fingerprint() != self._fingerprint:
+        if not self.app.torch_ready:
+            pass  # quit before torch has loaded: nothing to save, and no waiting for its import
+        elif self.keeper.policy.dirty or self.keeper.fingerprint() != self._fingerprint:
             snapshot = self.snapshot()
             if snapshot.total_bytes > 64 * 1024**2:
                 self.app.notify(f"Saving the session ({snapshot.total_bytes / 1024**3:.1f} GiB)…", title="Session")
@@ -198,8 +200,12 @@ class SessionController:
         self.keeper.record_repl(bounded_entry(result.source, output, result.ok, tuple(sorted(result.changed))))
 
     def check_panes(self) -> None:
-        """Once a second: save after a pipeline step or a finished run, or when the 60 s autosave is due."""
-        if self.off is not None or self.restoring or self.deciding:
+        """Once a second: save after a pipeline step or a finished run, or when the 60 s autosave is due.
+
+        Not before torch has loaded: a snapshot imports torch, and on the UI thread that would wait for the
+        import in flight (nothing worth saving exists before it: the first check after it sees any change).
+        """
+        if self.off is not None or self.restoring or self.deciding or not self.app.torch_ready:
             return
         fingerprint = self.keeper.fingerprint()
         if fingerprint != self._fingerprint:

@@ -28,8 +28,8 @@ ACTIONS: tuple[PaneAction, ...] = (
         "interrupt",
         "ctrl+c",
         "Interrupt",
-        "Interrupt running code with KeyboardInterrupt (a long C-level torch call finishes first); when idle, "
-        "copy the text selected in the log, or clear the input",
+        "Interrupt running code with KeyboardInterrupt and drop the queued inputs (a long C-level torch call "
+        "finishes first); when idle, copy the text selected in the log, or clear the input",
         "Interrupt / clear input",
         priority=True,
     ),

@@ -18,7 +18,6 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from plotext import _utility as plotext_utility
 from plotext._dict import no_color
 from rich.console import Console
@@ -32,7 +31,9 @@ from textual_plotext import PlotextPlot
 
 from tui_lab.core.train.axis import Ticks, axis_ticks
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy: only once there are runs (the pane opens before torch, and numpy, have loaded)
+    import numpy as np
+
     from tui_lab.core.train.history import RunRecord
 
 
@@ -156,6 +157,8 @@ class LossPlot(PlotextPlot):
             ex: list[float] = []
             ey: list[float] = []
             if record.run_id == newest or not xs:  # epoch dots for the newest run keep the overlay cheap
+                import numpy as np
+
                 ex, ey = self._finite(*(np.asarray(v, dtype=np.float64) for v in record.epoch_curve()))
             suffix = "" if all_ended or record.status in ("running", "finished") else f" ({record.status})"
             colour = RUN_COLOURS[record.run_id % len(RUN_COLOURS)]
@@ -182,6 +185,8 @@ class LossPlot(PlotextPlot):
         return axis_ticks(min(values), max(values), max(2, min(6, rows // 3)), self.log_scale)
 
     def _finite(self, x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
+        import numpy as np
+
         keep = np.isfinite(y) & ((y > 0) | (not self.log_scale))
         return x[keep].tolist(), y[keep].tolist()
 
