@@ -43,7 +43,7 @@ class FrozenClock:
 @pytest.fixture(autouse=True)
 def hermetic(cpu_only_host: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Device facts from a fake CPU-only host; run times from a clock that does not move."""
-    monkeypatch.setattr("tui_lab.core.train.runner.time", FrozenClock())
+    monkeypatch.setattr("tui_lab.core.train.chunks.time", FrozenClock())
 
 
 def _app(pane: str, csv_path: str | None = None) -> TuiLabApp:
