@@ -16,9 +16,12 @@ from textual.widgets.option_list import Option
 
 from tui_lab.ui.panes import PANES
 
+#: Width of the key column, the same in every section so the sections line up as one table.
+KEY_COLUMN = 12
+
 
 class HelpScreen(ModalScreen[None]):
-    """Keys, panes and the command line, in one scrollable page."""
+    """Keys, panes and the command line, in one scrollable page, opened at the keys of the pane in use."""
 
     BINDINGS = [
         Binding("escape", "dismiss_help", "Close"),
@@ -26,15 +29,24 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "dismiss_help", "Close", show=False),
     ]
 
-    def __init__(self, key_sections: Sequence[tuple[str, Sequence[tuple[str, str]]]], cli_help: str = "") -> None:
+    def __init__(
+        self,
+        key_sections: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+        cli_help: str = "",
+        *,
+        open_at: str | None = None,
+    ) -> None:
         super().__init__(id="help-screen")
         self.key_sections = key_sections
         self.cli_help = cli_help or "Run `tui-lab --help` (and `tui-lab train --help`) for the command line."
+        #: The section (a pane's title) shown at the top when the screen opens; None: the top of the page.
+        self.open_at = open_at
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Static(Text("tui-lab help  (Esc closes, arrows scroll)", style="bold"), id="help-title")
-            yield Static(self._keys_table(), id="help-keys")
+            for index, (section, keys) in enumerate(self.key_sections):
+                yield Static(self._keys_table(section, keys, first=index == 0), id=f"help-keys-{index}")
             yield Static(self._panes_table(), id="help-panes")
             yield Static(Text("Command line", style="bold"))
             yield Static(Text(self.cli_help.rstrip()), id="help-cli")
@@ -47,14 +59,33 @@ class HelpScreen(ModalScreen[None]):
                 id="help-notes",
             )
 
-    def _keys_table(self) -> Table:
-        table = Table(title="Keys", title_justify="left", expand=True, show_edge=False)
-        table.add_column("key", style="bold", no_wrap=True)
-        table.add_column("action")
-        for section, keys in self.key_sections:
-            table.add_row(Text(section, style="italic underline"), "")
-            for key, description in keys:
-                table.add_row(key, description)
+    def on_mount(self) -> None:
+        titles = [section for section, _keys in self.key_sections]
+        if self.open_at in titles:
+            section = self.query_one(f"#help-keys-{titles.index(self.open_at)}")
+            body = self.query_one("#help-body", VerticalScroll)
+            self.call_after_refresh(body.scroll_to_widget, section, animate=False, top=True)
+
+    def first_section_in_view(self) -> str | None:
+        """The first key section whose heading is on screen now (None when no heading is)."""
+        body = self.query_one("#help-body", VerticalScroll)
+        top, height = body.scroll_offset.y, body.scrollable_content_region.height
+        for index, (section, _keys) in enumerate(self.key_sections):
+            heading = self.query_one(f"#help-keys-{index}").virtual_region.y + (2 if index == 0 else 0)
+            if top <= heading < top + height:
+                return section
+        return None
+
+    @staticmethod
+    def _keys_table(section: str, keys: Sequence[tuple[str, str]], *, first: bool) -> Table:
+        """One section's keys (the first with the page's "Keys" title), columns aligned across sections."""
+        table = Table(title="Keys" if first else None, title_justify="left", expand=True, show_edge=False)
+        table.add_column("key", style="bold", no_wrap=True, width=KEY_COLUMN)
+        table.add_column("action", ratio=1)
+        table.show_header = first
+        table.add_row(Text(section, style="italic underline"), "")
+        for key, description in keys:
+            table.add_row(key, description)
         return table
 
     def _panes_table(self) -> Table:
