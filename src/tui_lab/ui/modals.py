@@ -21,7 +21,7 @@ KEY_COLUMN = 12
 
 
 class HelpScreen(ModalScreen[None]):
-    """Keys, panes and the command line, in one scrollable page, opened at the keys of the pane in use."""
+    """Keys, panes and the command line, in one scrollable page that starts with the keys of the pane in use."""
 
     BINDINGS = [
         Binding("escape", "dismiss_help", "Close"),
@@ -39,14 +39,15 @@ class HelpScreen(ModalScreen[None]):
         super().__init__(id="help-screen")
         self.key_sections = key_sections
         self.cli_help = cli_help or "Run `tui-lab --help` (and `tui-lab train --help`) for the command line."
-        #: The section (a pane's title) shown at the top when the screen opens; None: the top of the page.
+        #: The section (a pane's title) that leads the page, so the screen opens at it; None: the registry's order.
         self.open_at = open_at
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Static(Text("tui-lab help  (Esc closes, arrows scroll)", style="bold"), id="help-title")
-            for index, (section, keys) in enumerate(self.key_sections):
-                yield Static(self._keys_table(section, keys, first=index == 0), id=f"help-keys-{index}")
+            for index, (section, keys) in enumerate(self.ordered_sections()):
+                table = self._keys_table(section, keys, first=index == 0, in_use=section == self.open_at)
+                yield Static(table, id=f"help-keys-{index}")
             yield Static(self._panes_table(), id="help-panes")
             yield Static(Text("Command line", style="bold"))
             yield Static(Text(self.cli_help.rstrip()), id="help-cli")
@@ -59,31 +60,28 @@ class HelpScreen(ModalScreen[None]):
                 id="help-notes",
             )
 
-    def on_mount(self) -> None:
-        titles = [section for section, _keys in self.key_sections]
-        if self.open_at in titles:
-            section = self.query_one(f"#help-keys-{titles.index(self.open_at)}")
-            body = self.query_one("#help-body", VerticalScroll)
-            self.call_after_refresh(body.scroll_to_widget, section, animate=False, top=True)
+    def ordered_sections(self) -> list[tuple[str, Sequence[tuple[str, str]]]]:
+        """The key sections as shown: the pane in use first (F1 opens at its keys), then the rest in order."""
+        return sorted(self.key_sections, key=lambda section: section[0] != self.open_at)
 
     def first_section_in_view(self) -> str | None:
         """The first key section whose heading is on screen now (None when no heading is)."""
         body = self.query_one("#help-body", VerticalScroll)
         top, height = body.scroll_offset.y, body.scrollable_content_region.height
-        for index, (section, _keys) in enumerate(self.key_sections):
+        for index, (section, _keys) in enumerate(self.ordered_sections()):
             heading = self.query_one(f"#help-keys-{index}").virtual_region.y + (2 if index == 0 else 0)
             if top <= heading < top + height:
                 return section
         return None
 
     @staticmethod
-    def _keys_table(section: str, keys: Sequence[tuple[str, str]], *, first: bool) -> Table:
+    def _keys_table(section: str, keys: Sequence[tuple[str, str]], *, first: bool, in_use: bool = False) -> Table:
         """One section's keys (the first with the page's "Keys" title), columns aligned across sections."""
         table = Table(title="Keys" if first else None, title_justify="left", expand=True, show_edge=False)
         table.add_column("key", style="bold", no_wrap=True, width=KEY_COLUMN)
         table.add_column("action", ratio=1)
         table.show_header = first
-        table.add_row(Text(section, style="italic underline"), "")
+        table.add_row(Text(section, style="italic underline"), Text("the pane in use" if in_use else "", style="dim"))
         for key, description in keys:
             table.add_row(key, description)
         return table
