@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.console import Console
 from textual.binding import Binding
+from textual.widgets import Static
 
 from tui_lab.cli import build_parser
 from tui_lab.ui.actions import Effect
@@ -131,10 +134,16 @@ async def test_f1_opens_the_help_at_the_keys_of_the_pane_in_use(make_app: Callab
             await pilot.press("f1")
             for _ in range(20):
                 await pilot.pause()
-                if isinstance(app.screen, HelpScreen) and app.screen.first_section_in_view() == pane.title:
+                if isinstance(app.screen, HelpScreen):
                     break
             assert isinstance(app.screen, HelpScreen)
-            assert app.screen.first_section_in_view() == pane.title, pane.name
+            assert app.screen.leading_section == pane.title, pane.name  # its keys open the page
+            assert app.screen.query_one("#help-body").scroll_offset.y == 0
+            console = Console(width=100, file=io.StringIO())
+            console.print(app.screen.query_one("#help-keys", Static).content)
+            shown = console.file.getvalue()  # type: ignore[attr-defined]
+            heading = next(line for line in shown.splitlines() if "the pane in use" in line)
+            assert heading.split()[0] == pane.title and shown.index(heading) < shown.index("Everywhere")
 
 
 async def test_the_footer_ends_with_the_palette_key_at_60_columns(make_app: Callable[..., TuiLabApp]) -> None:

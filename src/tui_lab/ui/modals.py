@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import events, on
@@ -45,9 +46,11 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Static(Text("tui-lab help  (Esc closes, arrows scroll)", style="bold"), id="help-title")
-            for index, (section, keys) in enumerate(self.ordered_sections()):
-                table = self._keys_table(section, keys, first=index == 0, in_use=section == self.open_at)
-                yield Static(table, id=f"help-keys-{index}")
+            tables = [
+                self._keys_table(section, keys, first=index == 0, in_use=section == self.open_at)
+                for index, (section, keys) in enumerate(self.ordered_sections())
+            ]
+            yield Static(Group(*tables), id="help-keys")
             yield Static(self._panes_table(), id="help-panes")
             yield Static(Text("Command line", style="bold"))
             yield Static(Text(self.cli_help.rstrip()), id="help-cli")
@@ -64,15 +67,10 @@ class HelpScreen(ModalScreen[None]):
         """The key sections as shown: the pane in use first (F1 opens at its keys), then the rest in order."""
         return sorted(self.key_sections, key=lambda section: section[0] != self.open_at)
 
-    def first_section_in_view(self) -> str | None:
-        """The first key section whose heading is on screen now (None when no heading is)."""
-        body = self.query_one("#help-body", VerticalScroll)
-        top, height = body.scroll_offset.y, body.scrollable_content_region.height
-        for index, (section, _keys) in enumerate(self.ordered_sections()):
-            heading = self.query_one(f"#help-keys-{index}").virtual_region.y + (2 if index == 0 else 0)
-            if top <= heading < top + height:
-                return section
-        return None
+    @property
+    def leading_section(self) -> str:
+        """The key section the page starts with (the pane in use, when there is one)."""
+        return self.ordered_sections()[0][0]
 
     @staticmethod
     def _keys_table(section: str, keys: Sequence[tuple[str, str]], *, first: bool, in_use: bool = False) -> Table:
