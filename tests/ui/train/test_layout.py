@@ -142,6 +142,7 @@ async def test_after_a_restore_the_pane_summarises_its_latest_run(make_app: Make
         assert stats.plain.splitlines()[0].startswith("#2 final loss 0.010000 · finished 3 epochs")
         await pilot.press("f9")  # clearing the runs brings the how-to back
         assert stats.headline.startswith("No run yet")
+        await app.workers.wait_for_complete()  # no worker (the plot's, the session's) outlives the app
 
 
 def test_folding_follows_the_terminal_runs_and_the_learner() -> None:

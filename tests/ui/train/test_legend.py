@@ -65,6 +65,7 @@ async def test_the_legend_shows_each_runs_own_colour_and_marker(make_app: MakeAp
         assert any(f"{LINE_MARKER} #12 " in line for line in lines)  # the newest, in braille, has a line
         marker_of_1 = next(c.marker for c in spec.curves if c.run_id == 1)
         assert any(f"{marker_of_1} #1 " in line for line in lines)  # the legend shows the marker the curve uses
+        await app.workers.wait_for_complete()  # no worker (the plot's, the session's) outlives the app
 
 
 async def test_runs_on_workspace_data_of_other_shapes_have_other_labels(make_app: MakeApp) -> None:
@@ -103,6 +104,7 @@ async def test_a_diverged_run_does_not_set_the_linear_axis(make_app: MakeApp) ->
         assert any(CUT_NOTE in line for line in lines) and not any("e14" in line for line in lines)
         await pilot.press("ctrl+l")  # a log axis shows every run whole
         assert plot.spec().y_range is None and CUT_NOTE not in " ".join(c.label for c in plot.spec().curves)
+        await app.workers.wait_for_complete()  # no worker (the plot's, the session's) outlives the app
 
 
 def test_cutting_a_curve_ends_it_on_the_axis_edge() -> None:
