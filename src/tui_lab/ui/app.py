@@ -345,13 +345,14 @@ class TuiLabApp(App[None]):
         raise LookupError(f"the {pane} pane is not the current mode")
 
     def action_help(self) -> None:
-        """Show the help screen."""
+        """Show the help screen, scrolled to the keys of the pane in use."""
         from tui_lab.ui.modals import HelpScreen
 
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)
             return
-        self.push_screen(HelpScreen(self.key_sections(), self.cli_help))
+        pane = self.screen.PANE_TITLE if isinstance(self.screen, PaneScreen) else None
+        self.push_screen(HelpScreen(self.key_sections(), self.cli_help, open_at=pane))
 
     @staticmethod
     def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -364,6 +365,9 @@ class TuiLabApp(App[None]):
     # -- command palette ----------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The app's commands, then the pane in use's (keys as they work there), then the other panes' (by name)."""
+        from tui_lab.ui.panes import palette_help, palette_title, panes_from
+
         callbacks = {"help": self.action_help, "select_device": self.action_select_device}
         callbacks.update({f"go('{pane}')": partial(self.action_go, pane) for pane in PANE_NAMES})
         for action in GLOBAL_ACTIONS:
@@ -371,11 +375,12 @@ class TuiLabApp(App[None]):
                 yield SystemCommand(
                     action.palette, f"{action.description} ({action.key_display})", callbacks[action.action]
                 )
-        for pane in PANES:
+        current = screen.PANE if isinstance(screen, PaneScreen) else None
+        for pane in panes_from(current):
             for pane_action in pane.actions:
                 yield SystemCommand(
-                    pane_action.palette,
-                    f"{pane_action.description} ({pane_action.key_display})",
+                    palette_title(pane, pane_action),
+                    palette_help(pane, pane_action, current),
                     partial(self._run_pane_action, pane.name, pane_action.action),
                 )
         yield from self.session.commands()

@@ -45,7 +45,7 @@ ACTIONS: tuple[PaneAction, ...] = (
         "ctrl+r",
         "History",
         "Find a past input by substring and put it in the input",
-        "Search REPL history",
+        "Search history",
         show=True,
     ),
     PaneAction(
@@ -77,7 +77,7 @@ ACTIONS: tuple[PaneAction, ...] = (
         "ctrl+l",
         "Clear output",
         "Empty the output log; names stay in the workspace",
-        "Clear REPL output",
+        "Clear output",
     ),
     PaneAction(
         "inspect_graph",
