@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from tui_lab.core.session import store
 from tui_lab.core.session.capture import restore_module
-from tui_lab.core.session.contract import DataView
+from tui_lab.core.session.contract import (
+    DataView,
+    RestoreCancelled,
+)
 from tui_lab.core.session.model import SaveProgress
-from tui_lab.core.session.panes import RestoreCancelled
 from tui_lab.core.text import visible
 from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.session_modals import PromptScreen, RestoreProgressScreen, rerun_question

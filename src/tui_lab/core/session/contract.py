@@ -55,6 +55,11 @@ class PaneSession(Protocol[StateT]):
 # -- live states: what the Data and Train panes hand over (written by a codec in the worker) -----
 
 
+
+class RestoreCancelled(Exception):
+    """``should_stop`` said so while a session was being read (nothing was applied)."""
+
+
 @dataclass(frozen=True)
 class DataView:
     """The Data pane: its pipeline (None without a table), the grid's cursor and the tensor options."""

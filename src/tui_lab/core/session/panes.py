@@ -24,7 +24,15 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from tui_lab.core.session.contract import DataView, Decoded, PaneCodec, TrainView, ValueSink, ValueSource
+from tui_lab.core.session.contract import (
+    DataView,
+    Decoded,
+    PaneCodec,
+    RestoreCancelled,
+    TrainView,
+    ValueSink,
+    ValueSource,
+)
 from tui_lab.core.session.panestates import (
     DataState,
     LoadOptionsState,
@@ -43,10 +51,6 @@ HASH_CHUNK = 4 * 1024 * 1024
 SOURCE_COPY_LIMIT = 256 * 1024 * 1024
 SOURCE_DIR = "data-source"
 _hash_cache: dict[tuple[str, int, int], str] = {}
-
-
-class RestoreCancelled(Exception):
-    """``should_stop`` said so while a session was being read (nothing was applied)."""
 
 
 class NotRegularFile(OSError):
