@@ -102,6 +102,7 @@ def test_lines_typed_while_a_cell_runs_are_queued_and_run_in_order(
     term.keys("enter")
     term.wait_for(r"5 queued")
     term.keys("ctrl+l")  # an empty log: the five inputs' echoes all fit on the screen
+    term.wait_gone(r"In \[1\]: import os")  # cleared before In [1] ends (else it could clear In [2]'s echo)
     gate.touch()
     term.wait_for(r"In \[6\]: b2 = b1 \+ c3")
     prompt(term, 7)
