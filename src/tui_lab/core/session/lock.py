@@ -64,8 +64,10 @@ class SessionLock:
 
     def holder(self) -> int | None:
         """The pid written by the process that holds (or last held) the lock, if readable."""
+        from tui_lab.core.state import read_regular
+
         try:
-            data = json.loads(self.path.read_bytes()[:200])
+            data = json.loads(read_regular(self.path, 4096))  # a FIFO planted there never blocks
             pid = data.get("pid") if isinstance(data, dict) else None
         except (OSError, ValueError):
             return None
