@@ -233,3 +233,23 @@ def test_decoding_arbitrary_json_raises_only_the_format_error(value: Any) -> Non
             decode_manifest(json.dumps(document).encode())
         except SessionFormatError:
             pass
+
+
+@given(json_values)
+def test_a_version_1_manifest_of_any_shape_raises_only_the_format_error(value: Any) -> None:
+    # {"format_version": 1, "train": {"runs": 5}} raised TypeError in the migration: every start crashed.
+    head = {"format": "tui-lab-session", "format_version": 1, "saved_at": "2026-11-27T14:32:00+00:00"}
+    for document in ({**head, "train": {"runs": value}}, {**head, "train": value}, {**head, "data": value},
+                     {**head, "repl": value}):  # fmt: skip
+        try:
+            decode_manifest(json.dumps(document).encode())
+        except SessionFormatError:
+            pass
+
+
+@pytest.mark.parametrize("runs", [5, None, True, "abc", {"a": 1}])
+def test_a_version_1_train_record_whose_runs_are_not_a_list_is_refused(runs: Any) -> None:
+    document = {"format": "tui-lab-session", "format_version": 1, "saved_at": "2026-11-27T14:32:00+00:00",
+                "train": {"runs": runs}}  # fmt: skip
+    with pytest.raises(SessionFormatError, match="runs"):
+        decode_manifest(json.dumps(document).encode())
