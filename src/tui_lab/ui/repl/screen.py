@@ -46,6 +46,7 @@ from tui_lab.ui.repl.render import (
     write_blocks,
 )
 from tui_lab.ui.theme import escape_markup, safe_line
+from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_frame.py); the engine too
     from tui_lab.core.repl.complete import Completion
@@ -195,7 +196,7 @@ class ReplScreen(PaneScreen):
 
         controller = ReplController(self.workspace, input_provider=self._ask_input)
         notices = controller.load_state()
-        self.app.call_from_thread(self._controller_made, controller, notices)
+        to_ui(self.app, self._controller_made, controller, notices)
 
     def _controller_made(self, controller: ReplController, notices: list[str]) -> None:
         if self.controller is not None or self._closing:
@@ -319,7 +320,7 @@ class ReplScreen(PaneScreen):
         assert self.controller is not None
         result = self.controller.run_detached(source, width, closing=lambda: self._closing)
         if result is not None:
-            self.app.call_from_thread(self._show_result, result)
+            to_ui(self.app, self._show_result, result)
         return result
 
     def _show_result(self, result: RunResult) -> None:
@@ -526,7 +527,7 @@ class ReplScreen(PaneScreen):
     def _complete_in_worker(self, source: str, line: int, column: int) -> None:
         assert self.controller is not None
         found = self.controller.complete(source, line, column)
-        self.app.call_from_thread(self._show_completions, found)
+        to_ui(self.app, self._show_completions, found)
 
     def _show_completions(self, found: Completion) -> None:
         """Show what completion found; the list is mounted on the first Tab (not part of the first frame)."""
@@ -552,9 +553,9 @@ class ReplScreen(PaneScreen):
         assert self.controller is not None
         details = self.controller.details(name)
         if isinstance(details, str):
-            self.app.call_from_thread(self.variables.show_details, None, details)
+            to_ui(self.app, self.variables.show_details, None, details)
         else:
-            self.app.call_from_thread(self.variables.show_details, details)
+            to_ui(self.app, self.variables.show_details, details)
 
     # -- workspace ------------------------------------------------------------------------
 
