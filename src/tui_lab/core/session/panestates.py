@@ -227,10 +227,16 @@ class RunState(Strict, frozen=True):
     config: RunConfig
     status: Literal["finished", "stopped", "diverged", "failed"]
     message: Text = ""
-    steps_per_epoch: Count = 0
+    #: A step takes at least one sample, so an epoch has at most MAX_N steps.
+    steps_per_epoch: Annotated[int, Meta(ge=0, le=MAX_N)] = 0
     epoch_losses: Losses = ()
     result: RunResultState | None = None
     step_losses_file: FilePath = ""
+
+    def __post_init__(self) -> None:
+        total = self.steps_per_epoch * self.config.epochs
+        if self.result is not None and self.result.step_bucket > max(1, total):
+            raise ValueError(f"run {self.run_id}: a loss bucket of {self.result.step_bucket} steps, in a run of {total}")
 
 
 def _check_form(form: dict[str, str]) -> None:
