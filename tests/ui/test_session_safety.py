@@ -241,3 +241,28 @@ async def test_a_session_cannot_shadow_builtins_or_the_preloads(make_app: MakeAp
         await _run(pilot, "shown = print(1) or torch.ones(1)")
         assert torch.equal(app.workspace["shown"], torch.ones(1))
         assert any("Not restored: __builtins__" in m for m in _messages(app))
+
+
+async def test_resume_on_a_state_folder_that_cannot_be_written_still_restores_and_saves_nothing(
+    make_app: MakeApp, lab_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full or read-only disk turned sessions off, and ``--resume`` then restored nothing: the saved session
+    was readable, but only a writable folder was ever read from."""
+    root = _save_default(kept=2)
+    before = sorted(p.name for p in root.iterdir())
+    manifest = (root / "default" / "session.json").read_bytes()
+
+    def unwritable() -> Path:
+        raise store.SessionsOff("sessions are off: the state directory cannot be written (Read-only file system)")
+
+    monkeypatch.setattr(store, "sessions_root", unwritable)
+    app = make_app(pane="repl", resume=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "kept" in app.workspace, "the restore")
+        assert any("(Read-only file system); the saved session is restored, but nothing is saved" in m
+                   for m in _messages(app))  # fmt: skip
+        await _run(pilot, "more = 3")
+        await _until(pilot, lambda: "more" in app.workspace, "more ran")
+        await pilot.press("ctrl+q")
+    assert sorted(p.name for p in root.iterdir()) == before  # nothing locked, marked or written
+    assert (root / "default" / "session.json").read_bytes() == manifest

@@ -126,10 +126,10 @@ class SessionController:
         try:
             opened = self.keeper.open(resume=self.resume)
         except store.SessionsOff as error:
-            self.turn_off(str(error))
+            self._resume_read_only(str(error))
             return
         except OSError as error:
-            self.turn_off(f"sessions are off: {error.strerror or error}")
+            self._resume_read_only(f"sessions are off: {error.strerror or error}")
             return
         if opened.elsewhere:
             self.app.notify(visible(opened.elsewhere), title="Session", severity="warning", timeout=15, markup=False)
@@ -152,6 +152,16 @@ class SessionController:
         self.deciding = False
         if restore:
             self.keeper.keep_previous(False)
+            self.flows.load(self.name)
+
+    def _resume_read_only(self, reason: str) -> None:
+        """Sessions are off for this run; ``--resume`` still restores the saved session, read and never written."""
+        if self.resume and self.keeper.open_read_only():
+            reason += "; the saved session is restored, but nothing is saved in this run"
+        else:
+            self.resume = False
+        self.turn_off(reason)
+        if self.resume:
             self.flows.load(self.name)
 
     def turn_off(self, reason: str) -> None:

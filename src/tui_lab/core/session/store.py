@@ -74,6 +74,15 @@ def sessions_root() -> Path:
     return root
 
 
+def readable_root() -> Path | None:
+    """``<state>/sessions`` for reading alone (sessions are off: a full or read-only disk), or None if absent."""
+    try:
+        root = state_dir() / "sessions"
+        return root if root.is_dir() and not root.is_symlink() else None
+    except OSError:
+        return None
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
