@@ -285,3 +285,20 @@ async def test_ctrl_q_while_an_autosave_writes_waits_for_it_and_quits(
     saved = store.load("default", root=store.sessions_root())
     assert saved is not None and set(saved.values) == {"first", "second"}
     assert not store.unclean_exit("default")
+
+
+async def test_ctrl_q_while_an_input_runs_saves_what_it_set_so_far(make_app: MakeApp, lab_home: Path) -> None:
+    """``x = 5; time.sleep(…)`` and ctrl+q mid-sleep: x is in the namespace, so the session keeps it.
+
+    (The input's changes are published when it ends; the quit saw nothing changed and saved nothing.)
+    """
+    app = make_app(pane="repl")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.torch_ready, "torch")
+        await _run(pilot, "first = 1")
+        await pilot.press(*"import threading; x = 5; threading.Event().wait()", "enter")
+        await _until(pilot, lambda: app.workspace.get("x") == 5, "x set by the running input")
+        await pilot.press("ctrl+q")
+        await _until(pilot, lambda: not app.is_running, "the quit")
+    saved = store.load("default", root=store.sessions_root())
+    assert saved is not None and saved.values.get("x") == 5 and saved.values.get("first") == 1

@@ -184,7 +184,7 @@ class SessionController:
             return
         if not self.app.torch_ready:
             pass  # quit before torch has loaded: nothing to save, and no waiting for its import
-        elif self.keeper.policy.dirty or self.keeper.fingerprint() != self._fingerprint:
+        elif self.keeper.policy.dirty or self.keeper.fingerprint() != self._fingerprint or self._code_running():
             snapshot = self.snapshot()
             if snapshot.total_bytes > 64 * 1024**2:
                 self.app.notify(f"Saving the session ({snapshot.total_bytes / 1024**3:.1f} GiB)…", title="Session")
@@ -197,6 +197,13 @@ class SessionController:
             self.keeper.policy.finished(self.keeper.policy.changes, time.monotonic())
             self.keeper.last_state = report.state
         self.keeper.close()
+
+    def _code_running(self) -> bool:
+        """A REPL input is running: what it changed so far is not published yet, so the quit saves regardless."""
+        from tui_lab.ui.repl.screen import ReplScreen
+
+        repl = self.keeper.pane("repl")
+        return isinstance(repl, ReplScreen) and repl.running_code
 
     # -- what changed ---------------------------------------------------------------------------
 
