@@ -288,7 +288,7 @@ async def test_ctrl_q_while_an_autosave_writes_waits_for_it_and_quits(
 
 
 async def test_ctrl_q_while_an_input_runs_saves_what_it_set_so_far(make_app: MakeApp, lab_home: Path) -> None:
-    """``x = 5; time.sleep(…)`` and ctrl+q mid-sleep: x is in the namespace, so the session keeps it.
+    """``x = 5`` then a long call, and ctrl+q during it: x is in the namespace, so the session keeps it.
 
     (The input's changes are published when it ends; the quit saw nothing changed and saved nothing.)
     """
@@ -296,7 +296,8 @@ async def test_ctrl_q_while_an_input_runs_saves_what_it_set_so_far(make_app: Mak
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.torch_ready, "torch")
         await _run(pilot, "first = 1")
-        await pilot.press(*"import threading; x = 5; threading.Event().wait()", "enter")
+        # Sleeps in short steps forever: Python code between them, so the quit's interrupt ends it.
+        await pilot.press(*"import time; x = 5; [time.sleep(0.01) for _ in iter(int, 1)]", "enter")
         await _until(pilot, lambda: app.workspace.get("x") == 5, "x set by the running input")
         await pilot.press("ctrl+q")
         await _until(pilot, lambda: not app.is_running, "the quit")
