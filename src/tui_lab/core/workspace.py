@@ -94,10 +94,7 @@ class Workspace:
         """Import torch, numpy and pandas and bind the preloaded names. Slow (~2 s)."""
         import importlib
 
-        from tui_lab.core.repl.d2l import hook
-
         modules = {name: importlib.import_module(mod) for name, mod in PRELOADED_MODULES.items()}
-        hook.install(self)  # `from d2l import torch as d2l` works when no real d2l is installed
         with self._lock:
             self.namespace.update(modules)
             self._preloaded_ids = {name: id(mod) for name, mod in modules.items()}

@@ -30,7 +30,7 @@ from tui_lab.ui.session_modals import PromptScreen, SessionDialog, not_saved_tex
 from tui_lab.ui.session_restore import SessionFlows
 
 if TYPE_CHECKING:
-    from tui_lab.core.repl.engine import RunResult
+    from tui_lab.core.repl.engine import InputResult
     from tui_lab.core.session.contract import PaneSession
     from tui_lab.core.session.snapshot import SessionSnapshot
     from tui_lab.ui.app import TuiLabApp
@@ -190,7 +190,7 @@ class SessionController:
         last = inputs[-1] if isinstance(inputs, list) and inputs and isinstance(inputs[-1], str) else None
         self.keeper.workspace_changed(change, last)
 
-    def record_repl(self, result: RunResult) -> None:
+    def record_repl(self, result: InputResult) -> None:
         """One REPL input ran: keep it (and what it printed) for the log and the notebook."""
         output = "".join(chunk.text for chunk in result.outputs)
         if result.value_repr is not None:

@@ -13,12 +13,13 @@ import pytest
 import torch
 
 from tests.core.train.pacing import ManualClock, count_steps
+from tests.train_fit import fit_of
 from tui_lab.core.train import chunks as train_chunks
-from tui_lab.core.train import runner as train_runner
 from tui_lab.core.train.chunks import CHUNK_SECONDS, StoppedBeforeFirstStep, next_chunk_size, unless_stopped
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.impls import ENGINES
-from tui_lab.core.train.runner import STOPPED_BEFORE_FIRST_STEP, run
+from tui_lab.core.train.outcome import STOPPED_BEFORE_FIRST_STEP
+from tui_lab.core.train.runner import run
 
 IMPLS = pytest.mark.parametrize("impl", ["scratch", "concise", "manual"])
 
@@ -51,7 +52,7 @@ def test_a_stop_asked_while_the_run_prepares_ends_it_without_waiting(
     finally:
         release.set()
     assert (result.status, result.message) == ("stopped", STOPPED_BEFORE_FIRST_STEP)
-    assert len(result.step_losses) == 0 and result.chunks == 0 and result.artifacts == {} and result.w == ()
+    assert len(result.step_losses) == 0 and result.chunks == 0 and result.artifacts == {} and result.fit is None
 
 
 def test_a_stop_asked_before_the_run_starts_is_seen_before_any_work() -> None:
@@ -171,7 +172,8 @@ def test_cuda_graph_path_equals_eager(impl: str, optimizer: str) -> None:
     graphed = run(config, "cuda")
     eager = run(config, "cuda", use_cuda_graphs=False)
     assert graphed.status == eager.status == "finished"
-    assert graphed.w == pytest.approx(eager.w, abs=1e-5) and graphed.b == pytest.approx(eager.b, abs=1e-5)
+    assert fit_of(graphed).w == pytest.approx(fit_of(eager).w, abs=1e-5)
+    assert fit_of(graphed).b == pytest.approx(fit_of(eager).b, abs=1e-5)
     assert graphed.epoch_losses == pytest.approx(eager.epoch_losses, rel=1e-4)
     assert graphed.peak_cuda_memory is not None and graphed.peak_cuda_memory > 0
     if impl == "scratch" and optimizer == "adam":
@@ -205,5 +207,5 @@ def test_cuda_stop_is_seen_at_every_chunk_through_capture(impl: str, monkeypatch
     assert result.status == "stopped" and result.chunks == polls == 12
 
 
-def test_runner_module_exposes_the_chunk_budget() -> None:
-    assert train_runner.CHUNK_SECONDS == train_chunks.CHUNK_SECONDS == CHUNK_SECONDS <= 0.05
+def test_the_chunk_budget_keeps_a_stop_prompt() -> None:
+    assert train_chunks.CHUNK_SECONDS == CHUNK_SECONDS <= 0.05

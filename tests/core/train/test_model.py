@@ -13,7 +13,8 @@ from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import DataError
-from tui_lab.core.train.runner import STOPPED_BEFORE_FIRST_STEP, run
+from tui_lab.core.train.outcome import STOPPED_BEFORE_FIRST_STEP
+from tui_lab.core.train.runner import run
 
 
 def space(**values: Any) -> Callable[[str, Any], Any]:

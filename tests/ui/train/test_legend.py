@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.train_fit import fit_of
 from tests.ui.train.helpers import ready_screen, settle, type_into
 from tests.ui.train.test_summary import fake_result
 from tests.ui.train.test_sweep_pane import sweep_with
@@ -123,5 +124,5 @@ async def test_a_sweep_publishes_its_last_rate_even_when_it_diverged_first(make_
         await settle(app, pilot, screen)
         first, second, last = screen.records
         assert last.status == "diverged" and last.run_id == 3
-        assert torch.allclose(app.workspace["w"], torch.tensor(last.result.w))
+        assert torch.allclose(app.workspace["w"], torch.tensor(fit_of(last.result).w))
         assert screen.query_one(TrainStats).plain.splitlines()[-1] == "w, b in the workspace are the last run's: #3"

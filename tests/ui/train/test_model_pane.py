@@ -72,18 +72,18 @@ async def test_an_mlp_from_the_workspace_trains_and_is_published_with_its_origin
 
 async def test_a_model_run_stops_mid_way(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first progress report waits at a gate until F7 has been pressed: the stop lands mid-run, whatever the speed."""
-    from tui_lab.core.train import model as train_model
+    from tui_lab.core.train.report import RunReporter
 
     reached, release = threading.Event(), threading.Event()
-    real_report = train_model._ModelTrainer._report
+    real_report = RunReporter.report
 
-    def gated_report(self: Any, *, force: bool) -> None:
+    def gated_report(self: RunReporter, theta: Any = None, *, force: bool = False) -> None:
         if not reached.is_set() and self.losses.count:
             reached.set()
             release.wait(timeout=60)  # the bound only guards a hang
-        real_report(self, force=force)
+        real_report(self, theta, force=force)
 
-    monkeypatch.setattr(train_model._ModelTrainer, "_report", gated_report)
+    monkeypatch.setattr(RunReporter, "report", gated_report)
     app = make_app(pane="train")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready_screen(app, pilot)

@@ -12,6 +12,8 @@ import torch
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from tests.train_fit import fit_of
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.requests import UseAsTrainingData
 from tui_lab.ui.train.form import ChoiceField, TrainForm
@@ -65,7 +67,7 @@ async def test_f6_trains_with_the_course_defaults_and_publishes(make_app: MakeAp
         await settle(app, pilot, screen)
         record = screen.records[-1]
         assert record.status == "finished" and len(record.epoch_losses) == 3
-        assert max(abs(e) for e in record.result.w_error) < 0.01
+        assert max(abs(e) for e in fit_of(record.result).w_error or (1.0,)) < 0.01
         assert {"w", "b", "net"} <= set(app.workspace.user_names())
         assert torch.allclose(app.workspace["w"], torch.tensor([2.0, -3.4]), atol=0.01)
         assert "finished 3 epochs" in screen.query_one(TrainStats).headline
@@ -148,18 +150,18 @@ async def test_stop_is_prompt_and_keeps_the_ui_live(make_app: MakeApp, monkeypat
     """The run's first progress report waits at a gate until F7: the stop lands mid-run on any machine."""
     import threading
 
-    from tui_lab.core.train import runner as train_runner
+    from tui_lab.core.train.report import RunReporter
 
     reached, release = threading.Event(), threading.Event()
-    real_report = train_runner._Trainer._report
+    real_report = RunReporter.report
 
-    def gated_report(self: Any, theta: Any, *, force: bool) -> None:
+    def gated_report(self: RunReporter, theta: Any = None, *, force: bool = False) -> None:
         real_report(self, theta, force=force)
-        if not reached.is_set() and len(self.step_losses):
+        if not reached.is_set() and self.losses.count:
             reached.set()
             release.wait(timeout=60)  # the bound only guards a hang
 
-    monkeypatch.setattr(train_runner._Trainer, "_report", gated_report)
+    monkeypatch.setattr(RunReporter, "report", gated_report)
     app = make_app(pane="train")
     async with app.run_test(size=(80, 24)) as pilot:
         await torch_ready(app, pilot)
@@ -277,7 +279,7 @@ async def test_train_on_request_and_workspace_checks(make_app: MakeApp) -> None:
         await pilot.press("f6")
         await settle(app, pilot, screen)
         assert screen.records[-1].status == "finished"
-        assert screen.records[-1].result.w_error is None
+        assert fit_of(screen.records[-1].result).w_error is None
 
 
 async def test_export_writes_csv_and_json(make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -337,7 +339,8 @@ async def test_plot_lines_match_what_plotext_prints() -> None:
         plot = pilot.app.query_one(LossPlot)
         records = []
         for run_id in (1, 2, 3):
-            record = RunRecord(run_id, TrainConfig(lr=0.01 * run_id), status="finished" if run_id < 3 else "running")
+            status = RunStatus.FINISHED if run_id < 3 else RunStatus.RUNNING
+            record = RunRecord(run_id, TrainConfig(lr=0.01 * run_id), status=status)
             record.add_steps(np.array([1.0 / (run_id + step) for step in range(300)]), 100)
             record.epoch_losses = [0.5 / run_id, 0.1 / run_id]
             records.append(record)
@@ -431,7 +434,7 @@ async def test_progress_counts_steps_within_the_epoch_like_the_stop_message(
     make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tui_lab.core.train.config import TrainConfig
-    from tui_lab.core.train.runner import Progress
+    from tui_lab.core.train.outcome import Progress
 
     app = make_app(pane="train")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -484,4 +487,4 @@ async def test_f7_waits_for_the_training_thread_before_the_pane_moves_on(
         gate.set()
         await settle(app, pilot, screen)
         assert (record.status, record.message) == ("stopped", "stopped before the first step")
-        assert record.result is not None and record.result.w == ()
+        assert record.result is not None and record.result.fit is None

@@ -199,7 +199,11 @@ Weights = Annotated[tuple[float, ...], Meta(max_length=MAX_FEATURES)]
 
 
 class RunResultState(Strict, frozen=True):
-    """How a run ended (every field of ``RunResult`` but its config, curves and published objects)."""
+    """How a run ended: every field of ``TrainingOutcome`` but its config, curves and published objects.
+
+    The outcome's ``LinearFit`` is kept flat here (``w`` … ``closed_loss``), as format 2 has always
+    written it; ``w`` empty (and ``b`` NaN) is a run without a fit.
+    """
 
     device: DeviceName = "cpu"
     initial_loss: float | None = None
@@ -220,12 +224,16 @@ class RunResultState(Strict, frozen=True):
     step_bucket: Annotated[int, Meta(ge=1)] = 1
 
 
+#: The statuses a saved run can have (the values of ``core.train.outcome.RunStatus`` a run ends with).
+EndedStatus = Literal["finished", "stopped", "diverged", "failed"]
+
+
 class RunState(Strict, frozen=True):
     """One finished run: its config, curves and result (the per-step losses live in a .npy file)."""
 
     run_id: Annotated[int, Meta(ge=1, le=2**31)]
     config: RunConfig
-    status: Literal["finished", "stopped", "diverged", "failed"]
+    status: EndedStatus
     message: Text = ""
     steps_per_epoch: Count = 0
     epoch_losses: Losses = ()

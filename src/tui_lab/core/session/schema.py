@@ -57,6 +57,10 @@ class SessionFormatError(ValueError):
     """A session's manifest is not one this tui-lab can read; ``str()`` says why."""
 
 
+class SessionCorrupt(Exception):
+    """A session that cannot be read; ``str()`` says which file and why (:mod:`.store` moves it aside)."""
+
+
 # -- frames: a typed column store (see frames.py) ----------------------------------------------
 
 Label = str | int | float | bool | None
@@ -395,6 +399,6 @@ __all__ = [
     "FORMAT", "FORMAT_VERSION", "MANIFEST_LIMIT", "AliasMeta", "ArrayMeta", "CategoryColumn", "ColumnSpec",
     "ComplexValue", "FrameMeta", "FrameSpec", "JsonMeta", "MaskedColumn", "ModuleMeta", "NotSaved", "NumpyColumn",
     "PaneName", "PlainColumn", "PlainValue", "RangeColumn", "SavedAlias", "SavedArray", "SavedBase", "SavedFrame",
-    "SavedJson", "SavedModule", "SavedName", "SavedTensor", "SessionFormatError", "SessionState", "TensorMeta",
-    "TextColumn", "TupleValue", "decode_manifest", "encode_manifest",
+    "SavedJson", "SavedModule", "SavedName", "SavedTensor", "SessionCorrupt", "SessionFormatError", "SessionState",
+    "TensorMeta", "TextColumn", "TupleValue", "decode_manifest", "encode_manifest",
 ]  # fmt: skip

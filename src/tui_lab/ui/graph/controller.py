@@ -159,7 +159,7 @@ class GraphInspection:
 
     def inspect(self, text: str, source: str | None = None, should_stop: StopCheck = _never) -> Outcome:
         """Run ``text`` (code, or a workspace name) and read the resulting tensor's graph (worker thread)."""
-        from tui_lab.core.autograd.program import RunResult, run_code
+        from tui_lab.core.autograd.program import ProgramRun, run_code
 
         example, self._example = self._example, None
         workspace = self.workspace
@@ -170,13 +170,13 @@ class GraphInspection:
             self.problem = "torch did not load"
             return Outcome()
         if source is None and text.isidentifier() and text in workspace:
-            result = RunResult(self.sources.get(text, ""), text, workspace.get(text))
+            result = ProgramRun(self.sources.get(text, ""), text, workspace.get(text))
         else:
             try:
                 with self.interrupter.running_here():
                     result = run_code(source or text, workspace, self.source_name)
             except KeyboardInterrupt as interrupt:  # ctrl+c landed just after the code finished
-                result = RunResult(source or text, error=explain_exception(interrupt))
+                result = ProgramRun(source or text, error=explain_exception(interrupt))
             self.own_names.update(assigned_names(source or text))
         if result.error is not None or result.root_name is None:
             error = result.error or Explanation("Nothing to inspect", "", None, ExplanationKind.NOTHING_TO_INSPECT)
