@@ -21,7 +21,7 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -37,7 +37,6 @@ from tui_lab.core.session.contract import (
 )
 from tui_lab.core.session.panestates import (
     DataState,
-    EndedStatus,
     LoadOptionsState,
     RunConfig,
     RunResultState,
@@ -267,7 +266,7 @@ def run_state(record: Any) -> tuple[RunState, np.ndarray | None]:
         state_result = msgspec.convert(values, RunResultState)
         losses = np.asarray(result.step_losses, dtype=np.float64)
     state = RunState(
-        run_id=record.run_id, config=config_state(record.config), status=cast(EndedStatus, str(record.status)),
+        run_id=record.run_id, config=config_state(record.config), status=record.status,
         message=record.message,
         steps_per_epoch=record.steps_per_epoch, epoch_losses=tuple(float(v) for v in record.epoch_losses),
         result=state_result,

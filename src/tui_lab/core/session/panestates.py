@@ -15,7 +15,7 @@ error, with the field's path.
 from __future__ import annotations
 
 import keyword
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
@@ -34,6 +34,7 @@ from tui_lab.core.train.config import (
     MAX_TRUTH,
     OPTIMIZERS,
 )
+from tui_lab.core.train.outcome import RunStatus
 
 #: What the REPL log keeps: the newest entries, each cut to this many characters.
 REPL_LOG_ENTRIES = 200
@@ -224,21 +225,22 @@ class RunResultState(Strict, frozen=True):
     step_bucket: Annotated[int, Meta(ge=1)] = 1
 
 
-#: The statuses a saved run can have (the values of ``core.train.outcome.RunStatus`` a run ends with).
-EndedStatus = Literal["finished", "stopped", "diverged", "failed"]
-
-
 class RunState(Strict, frozen=True):
     """One finished run: its config, curves and result (the per-step losses live in a .npy file)."""
 
     run_id: Annotated[int, Meta(ge=1, le=2**31)]
     config: RunConfig
-    status: EndedStatus
+    #: How the run ended (its value: "finished", "stopped", "diverged" or "failed"); a saved run never runs.
+    status: RunStatus
     message: Text = ""
     steps_per_epoch: Count = 0
     epoch_losses: Losses = ()
     result: RunResultState | None = None
     step_losses_file: FilePath = ""
+
+    def __post_init__(self) -> None:
+        if self.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            raise ValueError(f"a saved run cannot be {self.status}")
 
 
 def _check_form(form: dict[str, str]) -> None:
