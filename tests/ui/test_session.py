@@ -218,7 +218,7 @@ async def test_palette_saves_under_a_name_exports_a_notebook_and_opens_a_session
         nbformat.validate(notebook)
         cells = [c for c in notebook.cells if c.cell_type == "code"]
         assert any(c.source == "print(t.sum())" and "tensor(6.)" in c.outputs[0]["text"] for c in cells)
-        app.workspace.delete(["t"], "test")
+        app.workspace.delete(["t"], "repl")
         await run_palette(app, pilot, "Open session")
         await pilot.press(*"ch3", "enter")
         await until(pilot, lambda: "t" in app.workspace, "the session opened")

@@ -114,7 +114,7 @@ async def test_status_bar_shows_device_and_workspace_counts(make_app: AppFactory
         await pilot.pause()
         bar = app.screen.query_one(StatusBar)
         assert "cpu · " in str(bar.build_text())
-        app.workspace.publish_many({"X": torch.ones(2, 2), "lr": 0.1}, "test")
+        app.workspace.publish_many({"X": torch.ones(2, 2), "lr": 0.1}, "data")
         await pilot.pause()
         assert "workspace: 2 names, 1 tensor" in str(bar.build_text())
 

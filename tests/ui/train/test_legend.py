@@ -77,7 +77,7 @@ async def test_runs_on_workspace_data_of_other_shapes_have_other_labels(make_app
         torch.manual_seed(0)
         for rows, columns in ((4, 3), (60, 5)):
             X = torch.randn(rows, columns)
-            app.workspace.publish_many({"X": X, "y": X.sum(1)}, "test")
+            app.workspace.publish_many({"X": X, "y": X.sum(1)}, "data")
             app.send(UseAsTrainingData("X"))
             app.send(UseAsTrainingData("y"))
             await pilot.pause()

@@ -261,7 +261,7 @@ async def test_train_on_request_and_workspace_checks(make_app: MakeApp) -> None:
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
         await torch_ready(app, pilot)
-        app.workspace.publish_many({"feats": torch.randn(30, 2), "target": torch.randn(31)}, "test")
+        app.workspace.publish_many({"feats": torch.randn(30, 2), "target": torch.randn(31)}, "data")
         app.send(UseAsTrainingData("feats"))
         await pilot.pause()
         app.send(UseAsTrainingData("target"))
@@ -275,7 +275,7 @@ async def test_train_on_request_and_workspace_checks(make_app: MakeApp) -> None:
         error = form.query_one("#error-y_name", Static)
         assert error.has_class("-shown") and "30 rows but target has 31" in str(error.render())
         assert screen.records == []
-        app.workspace.publish("target", torch.randn(30), "test")
+        app.workspace.publish("target", torch.randn(30), "data")
         await pilot.press("f6")
         await settle(app, pilot, screen)
         assert screen.records[-1].status == "finished"
@@ -416,7 +416,7 @@ async def test_summary_shows_b_and_how_many_weights_are_left_out(make_app: MakeA
         await torch_ready(app, pilot)
         torch.manual_seed(0)
         X = torch.randn(200, 29)
-        app.workspace.publish_many({"H": X, "price": X @ torch.ones(29) + 3.0}, "test")
+        app.workspace.publish_many({"H": X, "price": X @ torch.ones(29) + 3.0}, "data")
         app.send(UseAsTrainingData("H"))
         app.send(UseAsTrainingData("price"))
         await pilot.pause()

@@ -20,7 +20,7 @@ from typing import Any
 
 from tui_lab.core.autograd.explain import SOURCE_FILENAME, Explanation, ExplanationKind, explain_exception
 from tui_lab.core.autograd.graph import AutogradGraph
-from tui_lab.core.workspace import Workspace
+from tui_lab.core.workspace import ChangeSource, Workspace
 
 #: The name a final expression's value is bound to (like the Python REPL's ``_``).
 RESULT_NAME = "_"
@@ -103,7 +103,7 @@ def _exec_recording_lines(code: Any, namespace: dict[str, Any]) -> None:
             exec(code, namespace)
 
 
-def run_code(source: str, workspace: Workspace, source_name: str = "graph") -> ProgramRun:
+def run_code(source: str, workspace: Workspace, source_name: ChangeSource = "graph") -> ProgramRun:
     """Execute ``source`` in the workspace and pick the tensor to inspect."""
 
     try:
@@ -185,7 +185,7 @@ class ForwardProgram:
 
         return f
 
-    def rerun(self, workspace: Workspace, source_name: str = "graph") -> Any:
+    def rerun(self, workspace: Workspace, source_name: ChangeSource = "graph") -> Any:
         """Re-run the kept statements in the workspace itself: a fresh graph over the same leaves."""
         before = workspace.snapshot()
         try:

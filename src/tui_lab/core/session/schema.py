@@ -39,6 +39,7 @@ from tui_lab.core.session.panestates import (
     check_depth,
     check_name,
 )
+from tui_lab.core.workspace import PaneName
 
 #: The manifest's ``format`` field; anything else is a foreign file.
 FORMAT: Final = "tui-lab-session"
@@ -49,7 +50,6 @@ MANIFEST_LIMIT = 64 * 1024 * 1024
 #: Inputs kept per name (the newest ones).
 INPUTS_PER_NAME = 20
 
-PaneName = Literal["repl", "data", "graph", "train"]
 PaneT = TypeVar("PaneT", bound=PaneState)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from tui_lab.core.autograd.explain import Explanation, ExplanationKind, explain_exception
 from tui_lab.core.autograd.walk import MarkState, ReverseWalk, WalkMark
 from tui_lab.core.interrupt import ThreadInterrupter
-from tui_lab.core.workspace import Workspace
+from tui_lab.core.workspace import ChangeSource, Workspace
 from tui_lab.ui.graph.info import (
     WELCOME,
     BackwardShown,
@@ -46,7 +46,7 @@ def _never() -> bool:
 class GraphInspection:
     """The inspected graph, its walk, the backward/zero-grads/step/check operations and the info panel."""
 
-    def __init__(self, workspace: Workspace, source_name: str = "graph") -> None:
+    def __init__(self, workspace: Workspace, source_name: ChangeSource = "graph") -> None:
         self.workspace = workspace
         self.source_name = source_name
         self.model: GraphModel | None = None
