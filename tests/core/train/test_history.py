@@ -50,7 +50,7 @@ def test_record_curves_grow_with_progress_and_end_with_the_result() -> None:
     assert np.allclose(x, [0.1, 0.2, 0.3]) and np.allclose(y, [4.0, 3.0, 2.0])  # too short to smooth
     result = run(TrainConfig(n=100, epochs=2))
     record.finish(result)
-    assert record.status == "finished" and record.steps == 20
+    assert record.status is RunStatus.FINISHED and record.steps == 20
     assert record.epoch_curve() == ([1.0, 2.0], list(result.epoch_losses))
     assert record.label.startswith("#1 concise sgd")
 

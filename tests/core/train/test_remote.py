@@ -65,7 +65,7 @@ def test_progress_and_result_lines_become_the_run(tmp_path: Path) -> None:
                                    "child.kill()\n")  # fmt: skip
     seen: list[object] = []
     outcome = run_processes(TrainConfig(processes=2), "cpu", seen.append, argv=argv)
-    assert len(seen) == 1 and outcome.status == "finished" and fit_of(outcome).w == (2.0, -3.4)
+    assert len(seen) == 1 and outcome.status is RunStatus.FINISHED and fit_of(outcome).w == (2.0, -3.4)
     assert outcome.step_losses.tolist() == [3.0, 2.0, 1.0] and outcome.steps_per_epoch == 5
     assert fit_of(outcome).closed_loss == 0.0001 and outcome.notes[0] == "2 processes, global batch 20"
     assert outcome.status is RunStatus.FINISHED and outcome.peak_cuda_memory == 2048  # the event's, not dropped
@@ -76,7 +76,7 @@ def test_stop_ends_every_process_of_the_group(tmp_path: Path) -> None:
     seen: list[object] = []
     outcome = run_processes(TrainConfig(processes=2), "cpu", seen.append, lambda: bool(seen), argv=argv)
     launcher, rank = (int(p) for p in (tmp_path / "pids").read_text().split())
-    assert outcome.status == "stopped" and outcome.message == "stopped in epoch 1 at step 3 (all 2 processes ended)"
+    assert outcome.status is RunStatus.STOPPED and outcome.message == "stopped in epoch 1 at step 3 (all 2 processes ended)"
     assert not alive(launcher) and not alive(rank)
 
 
@@ -88,7 +88,7 @@ def test_a_crash_is_one_clear_line(tmp_path: Path) -> None:
         "sys.exit(1)\n",
     )
     outcome = run_processes(TrainConfig(processes=2), "cpu", argv=argv)
-    assert outcome.status == "failed" and outcome.message == "rank 1 was killed (SIGKILL); the others were stopped"
+    assert outcome.status is RunStatus.FAILED and outcome.message == "rank 1 was killed (SIGKILL); the others were stopped"
 
 
 # -- the launcher and its ranks die with the app, whatever kills it ----------------------------

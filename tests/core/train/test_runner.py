@@ -13,14 +13,14 @@ from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import Dataset
 from tui_lab.core.train.guard import divergence_message, explain_failure, first_bad
 from tui_lab.core.train.impls import ConciseEngine, ManualEngine, ScratchEngine, augment, closed_form
-from tui_lab.core.train.outcome import Progress
+from tui_lab.core.train.outcome import Progress, RunStatus
 from tui_lab.core.train.runner import run
 
 
 @pytest.mark.parametrize("impl", ["scratch", "concise", "manual", "closed"])
 def test_defaults_learn_w_and_b_to_within_0_01(impl: str) -> None:
     result = run(TrainConfig(impl=impl))
-    assert result.status == "finished"
+    assert result.status is RunStatus.FINISHED
     w_error, b_error = fit_of(result).w_error, fit_of(result).b_error
     assert w_error is not None and b_error is not None
     assert max(abs(e) for e in w_error) < 0.01 and abs(b_error) < 0.01
@@ -67,7 +67,7 @@ def test_scratch_follows_the_course_halved_loss() -> None:
 @pytest.mark.parametrize("impl", ["scratch", "concise", "manual"])
 def test_lr_100_diverges_and_keeps_the_last_good_parameters(impl: str) -> None:
     result = run(TrainConfig(impl=impl, lr=100))
-    assert result.status == "diverged"
+    assert result.status is RunStatus.DIVERGED
     assert result.diverged_at is not None
     epoch, step = result.diverged_at
     assert result.message == divergence_message(epoch, step)
@@ -94,7 +94,7 @@ def test_stop_takes_effect_within_a_chunk(monkeypatch: pytest.MonkeyPatch) -> No
         return bool(steps)
 
     result = run(TrainConfig(impl="scratch", n=100_000, epochs=5), should_stop=stop)
-    assert result.status == "stopped" and calls == 1
+    assert result.status is RunStatus.STOPPED and calls == 1
     assert len(result.step_losses) <= 256
     assert result.artifacts["w"].shape == (2,)
 
@@ -124,7 +124,7 @@ def test_uneven_last_batch_is_used() -> None:
 
 def test_closed_form_matches_lstsq_and_reports_one_loss() -> None:
     result = run(TrainConfig(impl="closed", n=5000))
-    assert result.status == "finished" and len(result.epoch_losses) == 1
+    assert result.status is RunStatus.FINISHED and len(result.epoch_losses) == 1
     assert fit_of(result).w == pytest.approx((2.0, -3.4), abs=1e-3) and fit_of(result).closed_w == fit_of(result).w
     assert result.final_loss == pytest.approx(1e-4, rel=0.2)
 
@@ -193,14 +193,14 @@ def test_raw_house_prices_train_or_stop_with_the_guards_message(impl: str, csv: 
     tensors = to_tensors(frame, ["Price"]).tensors
     config = TrainConfig(impl=impl, data="workspace", x_name="X", y_name="y", lr=0.03, batch_size=10, epochs=3)
     result = run(config, lookup=tensors.get)
-    assert result.status in ("finished", "diverged")
+    assert result.status in (RunStatus.FINISHED, RunStatus.DIVERGED)
     fit = fit_of(result)
     assert all(math.isfinite(v) for v in (*fit.w, fit.b, *result.step_losses, *result.epoch_losses))
     assert fit_of(result).w_error is None  # no truth for workspace data: the pane shows "n/a"
-    if result.status == "diverged":
+    if result.status is RunStatus.DIVERGED:
         assert result.diverged_at is not None
         assert result.message == divergence_message(*result.diverged_at)
     if csv == "housing.csv":  # 29 unscaled columns (LotArea ~1e4): the first SGD step overshoots
-        assert result.status == "diverged" and result.diverged_at == (1, 2)
+        assert result.status is RunStatus.DIVERGED and result.diverged_at == (1, 2)
     else:  # four rows, three columns: lr 0.03 still shrinks the loss
-        assert result.status == "finished" and result.epoch_losses[-1] < result.initial_loss
+        assert result.status is RunStatus.FINISHED and result.epoch_losses[-1] < result.initial_loss

@@ -10,7 +10,7 @@ import pytest
 from tests.train_fit import fit_of
 from tui_lab.core.train.batched import BatchedEngine
 from tui_lab.core.train.config import TrainConfig
-from tui_lab.core.train.outcome import STOPPED_BEFORE_FIRST_STEP, Progress
+from tui_lab.core.train.outcome import STOPPED_BEFORE_FIRST_STEP, Progress, RunStatus
 from tui_lab.core.train.runner import run
 from tui_lab.core.train.sweep import batchable, run_sweep
 
@@ -127,7 +127,7 @@ def test_a_diverged_run_is_reported_when_it_diverges_not_when_the_sweep_ends() -
         for field in ("status", "message", "fit", "diverged_at", "epoch_losses", "samples", "seconds"):
             assert getattr(said, field) == getattr(result, field), (index, field)
         assert list(said.step_losses) == list(result.step_losses)
-    assert results[1].status == "diverged"
+    assert results[1].status is RunStatus.DIVERGED
 
 
 def test_runs_one_after_another_are_reported_as_each_ends() -> None:

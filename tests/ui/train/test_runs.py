@@ -35,7 +35,7 @@ def test_finished_runs_hand_over_to_the_next_only_after_the_worker_ended() -> No
     runs = RunQueue()
     runs.submit([TrainConfig(), TrainConfig(epochs=1)])
     record = runs.finished(1, outcome(RunStatus.FINISHED))
-    assert record is not None and record.status == "finished" and runs.current is None
+    assert record is not None and record.status is RunStatus.FINISHED and runs.current is None
     assert runs.next_run() is None  # the worker thread has not returned yet
     runs.worker_ended()
     following = runs.next_run()
@@ -63,7 +63,7 @@ def test_a_failed_run_drops_the_queue_and_a_worker_error_marks_the_run_failed() 
     assert not runs.queue and runs.next_run() is None
     runs.submit([TrainConfig(), TrainConfig()])
     failed = runs.worker_ended("boom")
-    assert failed is not None and failed.status == "failed" and failed.message == "boom"
+    assert failed is not None and failed.status is RunStatus.FAILED and failed.message == "boom"
     assert runs.current is None and not runs.queue and not runs.running
 
 

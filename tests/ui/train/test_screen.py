@@ -66,7 +66,7 @@ async def test_f6_trains_with_the_course_defaults_and_publishes(make_app: MakeAp
         await pilot.press("f6")
         await settle(app, pilot, screen)
         record = screen.records[-1]
-        assert record.status == "finished" and len(record.epoch_losses) == 3
+        assert record.status is RunStatus.FINISHED and len(record.epoch_losses) == 3
         assert max(abs(e) for e in fit_of(record.result).w_error or (1.0,)) < 0.01
         assert {"w", "b", "net"} <= set(app.workspace.user_names())
         assert torch.allclose(app.workspace["w"], torch.tensor([2.0, -3.4]), atol=0.01)
@@ -95,7 +95,7 @@ async def test_invalid_fields_get_messages_and_nothing_starts(make_app: MakeApp)
         await pilot.press("f6")
         assert not form.query_one("#error-lr", Static).has_class("-shown")
         await settle(app, pilot, screen)
-        assert screen.records[-1].status == "finished"
+        assert screen.records[-1].status is RunStatus.FINISHED
 
 
 async def test_hidden_fields_are_not_checked(make_app: MakeApp) -> None:
@@ -111,7 +111,7 @@ async def test_hidden_fields_are_not_checked(make_app: MakeApp) -> None:
         assert screen.form.query_one("#row-x_name").has_class("-hidden")
         await pilot.press("f6")
         await settle(app, pilot, screen)
-        assert screen.records[-1].status == "finished" and screen.records[-1].config.loss == "huber"
+        assert screen.records[-1].status is RunStatus.FINISHED and screen.records[-1].config.loss == "huber"
 
 
 async def test_up_and_down_move_between_shown_fields(make_app: MakeApp) -> None:
@@ -178,7 +178,7 @@ async def test_stop_is_prompt_and_keeps_the_ui_live(make_app: MakeApp, monkeypat
         release.set()
         await settle(app, pilot, screen)
         record = screen.records[-1]
-        assert record.status == "stopped" and record.message.startswith("stopped in epoch 1 at step")
+        assert record.status is RunStatus.STOPPED and record.message.startswith("stopped in epoch 1 at step")
         assert record.steps < 3 * 20_000
 
 
@@ -253,7 +253,7 @@ async def test_divergence_is_caught(make_app: MakeApp) -> None:
         await pilot.press("f6")
         await settle(app, pilot, screen)
         record = screen.records[-1]
-        assert record.status == "diverged" and "try a smaller learning rate" in record.message
+        assert record.status is RunStatus.DIVERGED and "try a smaller learning rate" in record.message
         assert torch.isfinite(app.workspace["w"]).all()
 
 
@@ -278,7 +278,7 @@ async def test_train_on_request_and_workspace_checks(make_app: MakeApp) -> None:
         app.workspace.publish("target", torch.randn(30), "data")
         await pilot.press("f6")
         await settle(app, pilot, screen)
-        assert screen.records[-1].status == "finished"
+        assert screen.records[-1].status is RunStatus.FINISHED
         assert fit_of(screen.records[-1].result).w_error is None
 
 
@@ -483,7 +483,7 @@ async def test_f7_waits_for_the_training_thread_before_the_pane_moves_on(
         for _ in range(5):
             await pilot.pause()
         record = screen.records[-1]
-        assert screen.running and record.status == "running"  # the thread has not returned yet
+        assert screen.running and record.status is RunStatus.RUNNING  # the thread has not returned yet
         gate.set()
         await settle(app, pilot, screen)
         assert (record.status, record.message) == ("stopped", "stopped before the first step")

@@ -14,6 +14,7 @@ from tests.train_fit import final_loss_of, fit_of, outcome_of
 from tests.ui.train.helpers import ready_screen, settle, type_into
 from tui_lab.core.train import runner as train_runner
 from tui_lab.core.train import sweep as train_sweep
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.train.plot import LossPlot
 from tui_lab.ui.train.summary import TrainStats
@@ -110,7 +111,7 @@ async def test_a_diverging_rate_stops_alone_while_the_others_finish(
         await settle(app, pilot, screen)
         assert len(spy.sweeps) == 1 and spy.single_runs == 0
         first, wild, slow = screen.records
-        assert [first.status, wild.status, slow.status] == ["finished", "diverged", "finished"]
+        assert [first.status, wild.status, slow.status] == [RunStatus.FINISHED, RunStatus.DIVERGED, RunStatus.FINISHED]
         assert "try a smaller learning rate" in wild.message
         assert len(first.epoch_losses) == len(slow.epoch_losses) == 3 and final_loss_of(first) < 1e-3
         assert wild.steps < first.steps  # its curve ends where the guard stopped it
@@ -179,7 +180,7 @@ async def test_a_rate_that_diverges_is_said_at_once_while_the_others_still_train
     def spy_sweep(configs: Any, device: str, on_progress: Any, *args: Any, on_end: Any, **kwargs: Any) -> Any:
         def said(index: int, result: Any) -> None:
             on_end(index, result)
-            if result.status == "diverged":
+            if result.status is RunStatus.DIVERGED:
                 diverged_said.set()
 
         def report(index: int, progress: Any) -> None:
@@ -197,11 +198,11 @@ async def test_a_rate_that_diverges_is_said_at_once_while_the_others_still_train
         await type_into(pilot, screen.form, "n", "200000")
         await sweep_with(app, pilot, "0.03, 100")
         for _ in range(2000):
-            if reached.is_set() and screen.records[1].status == "diverged":
+            if reached.is_set() and screen.records[1].status is RunStatus.DIVERGED:
                 break
             await pilot.pause()
         first, wild = screen.records
-        assert (first.status, wild.status) == ("running", "diverged")  # said while #1 still trains
+        assert (first.status, wild.status) == (RunStatus.RUNNING, RunStatus.DIVERGED)  # said while #1 still trains
         assert any("Run #2 diverged" in (n.title or "") for n in app._notifications)
         await pilot.pause()
         assert "1 of 2 in one batched sweep" in screen.query_one(TrainStats).plain
