@@ -14,6 +14,7 @@ import torch
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
+from tests.train_fit import fit_of
 from tui_lab.core.data.tensors import TensorOptions
 from tui_lab.core.session import store
 from tui_lab.core.workspace import Workspace
@@ -95,7 +96,7 @@ async def test_quit_and_resume_restores_the_session(
         saved = {name: value for name, value in first.workspace.user_items()}
         data = screen_of(first, "data")
         frame, applied, undone = data.pipeline.frame, len(data.pipeline.applied), len(data.pipeline.undone)
-        runs = [(r.run_id, r.result.w, r.result.b) for r in screen_of(first, "train").records]
+        runs = [(r.run_id, fit_of(r.result).w, fit_of(r.result).b) for r in screen_of(first, "train").records]
         assert len(runs) == 2 and applied == 3 and undone == 1
         data.controller.tensor_options = TensorOptions("X", "y", "float64")  # as the tensors form (T) would set
         await pilot.press("ctrl+q")
@@ -137,7 +138,7 @@ async def test_quit_and_resume_restores_the_session(
         assert (len(data.pipeline.applied), len(data.pipeline.undone)) == (applied, undone)
         assert data.controller.tensor_options == TensorOptions("X", "y", "float64")
         train = screen_of(second, "train")
-        assert [(r.run_id, r.result.w, r.result.b) for r in train.records] == runs
+        assert [(r.run_id, fit_of(r.result).w, fit_of(r.result).b) for r in train.records] == runs
         assert len(train.query_one("LossPlot").records) == 2  # the runs are on the plot
         assert [e.source for e in second.session.repl_log if e.ok] == list(REPL_INPUTS)
 
@@ -217,7 +218,7 @@ async def test_palette_saves_under_a_name_exports_a_notebook_and_opens_a_session
         nbformat.validate(notebook)
         cells = [c for c in notebook.cells if c.cell_type == "code"]
         assert any(c.source == "print(t.sum())" and "tensor(6.)" in c.outputs[0]["text"] for c in cells)
-        app.workspace.delete(["t"], "test")
+        app.workspace.delete(["t"], "repl")
         await run_palette(app, pilot, "Open session")
         await pilot.press(*"ch3", "enter")
         await until(pilot, lambda: "t" in app.workspace, "the session opened")

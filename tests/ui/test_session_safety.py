@@ -20,6 +20,7 @@ from tui_lab.core.session.capture import take_snapshot
 from tui_lab.core.session.keeper import SessionKeeper
 from tui_lab.core.session.panes import RestoreCancelled
 from tui_lab.core.session.panestates import DataState
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.session_modals import RestoreProgressScreen
@@ -184,7 +185,7 @@ async def test_a_malformed_run_is_one_message_and_the_session_is_moved_aside(mak
     from tui_lab.core.train.runner import run
 
     config = TrainConfig(epochs=1, n=50)
-    record = RunRecord(1, config, status="running")
+    record = RunRecord(1, config, status=RunStatus.RUNNING)
     record.finish(run(config))
     root = store.sessions_root()
     store.save(take_snapshot([], 1 << 30, (TrainView((record,), {}),)), "default", root=root)

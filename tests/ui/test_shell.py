@@ -114,7 +114,7 @@ async def test_status_bar_shows_device_and_workspace_counts(make_app: AppFactory
         await pilot.pause()
         bar = app.screen.query_one(StatusBar)
         assert "cpu · " in str(bar.build_text())
-        app.workspace.publish_many({"X": torch.ones(2, 2), "lr": 0.1}, "test")
+        app.workspace.publish_many({"X": torch.ones(2, 2), "lr": 0.1}, "data")
         await pilot.pause()
         assert "workspace: 2 names, 1 tensor" in str(bar.build_text())
 
@@ -142,6 +142,20 @@ async def test_status_bar_says_torch_is_loading_until_it_is_ready() -> None:
         await pilot.pause()
         assert app.torch_ready
         assert "cpu · " in str(bar.render())
+
+
+async def test_the_app_makes_d2l_importable_and_try_gpu_follows_its_device() -> None:
+    """The workspace never imports the REPL's room (#22): the app installs the d2l hook, bound to its workspace."""
+    from tui_lab.core.repl.d2l import hook, selection
+    from tui_lab.core.workspace import Workspace
+
+    app = TuiLabApp(workspace=Workspace())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.torch_ready and hook.finder() is not None
+        app.workspace.device = "mps"  # what F12 sets (no such device is needed to name it)
+        assert selection.selected_device() == "mps"
 
 
 async def test_workspace_change_from_a_thread_reaches_the_status_bar(make_app: AppFactory) -> None:

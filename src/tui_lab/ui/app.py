@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
-from tui_lab.core.devices import DeviceError, available_devices, describe_device, resolve_device
+from tui_lab.core.devices import DeviceError, available_devices, resolve_device
 from tui_lab.core.gc_tuning import freeze_long_lived_objects
 from tui_lab.core.text import visible
 from tui_lab.core.workspace import Workspace, WorkspaceChange
@@ -54,17 +54,21 @@ class QuitPromptExecutor(ThreadPoolExecutor):
 
 
 def device_status_label(device: str) -> str:
-    """``cuda:0 · NVIDIA H100 · 37% · 12.1/79.6 GiB · 41°C``, as nvitop would show it; plain text elsewhere.
+    """Status-bar text: ``cpu · 2 threads``, or ``cuda:0 · NVIDIA H100 · 37% · 12.1/79.6 GiB · 41°C`` (nvitop's).
 
-    Without NVML (or a GPU) :mod:`tui_lab.core.gpu` falls back to torch's name and memory silently.
+    Without NVML (or a GPU) :mod:`tui_lab.core.gpu` falls back to torch's name and memory silently;
+    a card it cannot read at all is ``cuda:N · unavailable``.
     """
     if device.startswith("cuda"):
         from tui_lab.core import gpu
 
         status = gpu.snapshot(int(device.partition(":")[2] or 0))
-        if status is not None:
-            return f"{device} · {status.name} · {status.summary()}"
-    return describe_device(device)
+        return f"{device} · unavailable" if status is None else f"{device} · {status.name} · {status.summary()}"
+    if device == "cpu":
+        import torch  # (called once torch is loaded: the device is chosen after the preloads)
+
+        return f"cpu · {torch.get_num_threads()} threads"
+    return f"{device} · Apple GPU" if device == "mps" else device
 
 
 def pane_screen_class(pane: str) -> type[PaneScreen]:
@@ -208,8 +212,13 @@ class TuiLabApp(App[None]):
 
     def on_ready(self) -> None:
         """The first frame is on screen: now look at the session on disk and pay for ``import torch`` in a thread."""
+        from tui_lab.core.repl.d2l import hook  # (light: no torch)
+
         self.first_frame_shown = True
         self.session.start()
+        # `from d2l import torch as d2l` in every pane's code; installed before the workspace is ready, so no
+        # input can run without it (the workspace itself never imports the REPL's room).
+        hook.install(self.workspace)
         if self.workspace.ready:
             self._torch_loaded()
         else:

@@ -125,6 +125,10 @@ class PaneScreen(Screen[None]):
         """The shared workspace."""
         return self.lab.workspace
 
+    def work_in_flight(self) -> bool:
+        """The session contract: work whose changes are not published yet (none, unless a pane says so)."""
+        return False
+
     def compose(self) -> ComposeResult:
         yield PaneTabs(self.PANE)
         with Container(id="pane-body", classes="pane-body"):

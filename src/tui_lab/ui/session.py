@@ -32,7 +32,7 @@ from tui_lab.ui.session_restore import SessionFlows
 from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:
-    from tui_lab.core.repl.engine import RunResult
+    from tui_lab.core.repl.engine import InputResult
     from tui_lab.core.session.contract import PaneSession
     from tui_lab.core.session.snapshot import SessionSnapshot
     from tui_lab.ui.app import TuiLabApp
@@ -184,7 +184,7 @@ class SessionController:
             return
         if not self.app.torch_ready:
             pass  # quit before torch has loaded: nothing to save, and no waiting for its import
-        elif self.keeper.policy.dirty or self.keeper.fingerprint() != self._fingerprint or self._code_running():
+        elif self.keeper.policy.dirty or self.keeper.fingerprint() != self._fingerprint or self.keeper.work_in_flight():
             snapshot = self.snapshot()
             if snapshot.total_bytes > 64 * 1024**2:
                 self.app.notify(f"Saving the session ({snapshot.total_bytes / 1024**3:.1f} GiB)…", title="Session")
@@ -198,13 +198,6 @@ class SessionController:
             self.keeper.last_state = report.state
         self.keeper.close()
 
-    def _code_running(self) -> bool:
-        """A REPL input is running: what it changed so far is not published yet, so the quit saves regardless."""
-        from tui_lab.ui.repl.screen import ReplScreen
-
-        repl = self.keeper.pane("repl")
-        return isinstance(repl, ReplScreen) and repl.running_code
-
     # -- what changed ---------------------------------------------------------------------------
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:
@@ -213,7 +206,7 @@ class SessionController:
         last = inputs[-1] if isinstance(inputs, list) and inputs and isinstance(inputs[-1], str) else None
         self.keeper.workspace_changed(change, last)
 
-    def record_repl(self, result: RunResult) -> None:
+    def record_repl(self, result: InputResult) -> None:
         """One REPL input ran: keep it (and what it printed) for the log and the notebook."""
         output = "".join(chunk.text for chunk in result.outputs)
         if result.value_repr is not None:

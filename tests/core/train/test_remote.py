@@ -1,4 +1,4 @@
-"""Runs in other processes: JSON lines become Progress and RunResult; stop ends the whole group; a crash is one line."""
+"""Runs in other processes: JSON lines become Progress and TrainingOutcome; stop ends the whole group; a crash is one line."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.train_fit import fit_of
 from tui_lab.core.lifetime import descendants, process_alive
 from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.core.train.ranks import FOLDER_PREFIX, remove_stale_folders
 from tui_lab.core.train.remote import run_processes, train_arguments
 
@@ -58,14 +60,15 @@ def test_progress_and_result_lines_become_the_run(tmp_path: Path) -> None:
     result = {"event": "result", "status": "finished", "message": "finished 2 epochs", "device": "cpu",
               "epoch_losses": [0.5, 0.1], "w": [2.0, -3.4], "b": 4.2, "true_w": [2.0, -3.4], "true_b": 4.2,
               "closed_form": {"w": [2.0, -3.4], "b": 4.2, "loss": 0.0001}, "seconds": 1.0, "samples": 100,
-              "initial_loss": 30.0, "diverged_at": None, "notes": []}  # fmt: skip
+              "initial_loss": 30.0, "diverged_at": None, "notes": [], "peak_cuda_memory": 2048}  # fmt: skip
     argv = fake_launcher(tmp_path, f"print(PROGRESS, flush=True)\nprint({json.dumps(result)!r}, flush=True)\n"
                                    "child.kill()\n")  # fmt: skip
     seen: list[object] = []
     outcome = run_processes(TrainConfig(processes=2), "cpu", seen.append, argv=argv)
-    assert len(seen) == 1 and outcome.status == "finished" and outcome.w == (2.0, -3.4)
+    assert len(seen) == 1 and outcome.status is RunStatus.FINISHED and fit_of(outcome).w == (2.0, -3.4)
     assert outcome.step_losses.tolist() == [3.0, 2.0, 1.0] and outcome.steps_per_epoch == 5
-    assert outcome.closed_loss == 0.0001 and outcome.notes[0] == "2 processes, global batch 20"
+    assert fit_of(outcome).closed_loss == 0.0001 and outcome.notes[0] == "2 processes, global batch 20"
+    assert outcome.status is RunStatus.FINISHED and outcome.peak_cuda_memory == 2048  # the event's, not dropped
 
 
 def test_stop_ends_every_process_of_the_group(tmp_path: Path) -> None:
@@ -73,7 +76,7 @@ def test_stop_ends_every_process_of_the_group(tmp_path: Path) -> None:
     seen: list[object] = []
     outcome = run_processes(TrainConfig(processes=2), "cpu", seen.append, lambda: bool(seen), argv=argv)
     launcher, rank = (int(p) for p in (tmp_path / "pids").read_text().split())
-    assert outcome.status == "stopped" and outcome.message == "stopped in epoch 1 at step 3 (all 2 processes ended)"
+    assert outcome.status is RunStatus.STOPPED and outcome.message == "stopped in epoch 1 at step 3 (all 2 processes ended)"
     assert not alive(launcher) and not alive(rank)
 
 
@@ -85,7 +88,7 @@ def test_a_crash_is_one_clear_line(tmp_path: Path) -> None:
         "sys.exit(1)\n",
     )
     outcome = run_processes(TrainConfig(processes=2), "cpu", argv=argv)
-    assert outcome.status == "failed" and outcome.message == "rank 1 was killed (SIGKILL); the others were stopped"
+    assert outcome.status is RunStatus.FAILED and outcome.message == "rank 1 was killed (SIGKILL); the others were stopped"
 
 
 # -- the launcher and its ranks die with the app, whatever kills it ----------------------------
@@ -94,6 +97,7 @@ def test_a_crash_is_one_clear_line(tmp_path: Path) -> None:
 APP = """
 import threading
 from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.core.train.remote import run_processes
 
 config = TrainConfig(impl="manual", n=200_000, epochs=100, processes=2)

@@ -10,9 +10,11 @@ import pytest
 import torch
 from textual.pilot import Pilot
 
+from tests.train_fit import final_loss_of, fit_of, outcome_of
 from tests.ui.train.helpers import ready_screen, settle, type_into
 from tui_lab.core.train import runner as train_runner
 from tui_lab.core.train import sweep as train_sweep
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.train.plot import LossPlot
 from tui_lab.ui.train.summary import TrainStats
@@ -80,19 +82,19 @@ async def test_the_sweep_runs_as_one_batched_worker_and_each_run_keeps_its_own_r
         assert [c.lr for c in spy.sweeps[0]] == list(rates)
         records = screen.records
         assert [r.status for r in records] == ["finished"] * 6
-        assert all(r.result.config.lr == lr for r, lr in zip(records, rates, strict=True))
+        assert all(outcome_of(r).config.lr == lr for r, lr in zip(records, rates, strict=True))
         assert all(len(r.epoch_losses) == 3 and r.steps == 3 * r.steps_per_epoch for r in records)
-        losses = [r.result.final_loss for r in records]
+        losses = [final_loss_of(r) for r in records]
         assert losses[3] < 1e-3 < losses[0]  # each curve is its own: lr 0.03 converges, 0.001 does not
         # Published like the sequential sweep: each run in turn, so w, b are the last rate's.
-        assert torch.allclose(app.workspace["w"], torch.tensor(records[-1].result.w))
-        assert app.workspace["b"].item() == pytest.approx(records[-1].result.b)
-        assert all(r.result.notes[0] == "batched sweep: 6 learning rates as one program" for r in records)
+        assert torch.allclose(app.workspace["w"], torch.tensor(fit_of(records[-1].result).w))
+        assert app.workspace["b"].item() == pytest.approx(fit_of(records[-1].result).b)
+        assert all(outcome_of(r).notes[0] == "batched sweep: 6 learning rates as one program" for r in records)
         lines = screen.query_one(TrainStats).plain.splitlines()  # the summary compares the six runs
         assert lines[0].startswith("Sweep #1–#6: 6 rates in one program") and len(lines) == 8
-        best = min(records, key=lambda r: r.result.final_loss)
+        best = min(records, key=final_loss_of)
         assert [line for line in lines if line.endswith("← best")] == [
-            f"#{best.run_id} lr={best.config.lr:<5g} final loss {best.result.final_loss:.6f} ← best"
+            f"#{best.run_id} lr={best.config.lr:<5g} final loss {final_loss_of(best):.6f} ← best"
         ]
         assert lines[-1] == "w, b in the workspace are the last run's: #6"
         assert len(screen.query_one(LossPlot).spec().curves) == 6
@@ -109,9 +111,9 @@ async def test_a_diverging_rate_stops_alone_while_the_others_finish(
         await settle(app, pilot, screen)
         assert len(spy.sweeps) == 1 and spy.single_runs == 0
         first, wild, slow = screen.records
-        assert [first.status, wild.status, slow.status] == ["finished", "diverged", "finished"]
+        assert [first.status, wild.status, slow.status] == [RunStatus.FINISHED, RunStatus.DIVERGED, RunStatus.FINISHED]
         assert "try a smaller learning rate" in wild.message
-        assert len(first.epoch_losses) == len(slow.epoch_losses) == 3 and first.result.final_loss < 1e-3
+        assert len(first.epoch_losses) == len(slow.epoch_losses) == 3 and final_loss_of(first) < 1e-3
         assert wild.steps < first.steps  # its curve ends where the guard stopped it
         assert any("diverged" in n.message for n in app._notifications)
         assert torch.isfinite(app.workspace["w"]).all()
@@ -178,7 +180,7 @@ async def test_a_rate_that_diverges_is_said_at_once_while_the_others_still_train
     def spy_sweep(configs: Any, device: str, on_progress: Any, *args: Any, on_end: Any, **kwargs: Any) -> Any:
         def said(index: int, result: Any) -> None:
             on_end(index, result)
-            if result.status == "diverged":
+            if result.status is RunStatus.DIVERGED:
                 diverged_said.set()
 
         def report(index: int, progress: Any) -> None:
@@ -196,11 +198,11 @@ async def test_a_rate_that_diverges_is_said_at_once_while_the_others_still_train
         await type_into(pilot, screen.form, "n", "200000")
         await sweep_with(app, pilot, "0.03, 100")
         for _ in range(2000):
-            if reached.is_set() and screen.records[1].status == "diverged":
+            if reached.is_set() and screen.records[1].status is RunStatus.DIVERGED:
                 break
             await pilot.pause()
         first, wild = screen.records
-        assert (first.status, wild.status) == ("running", "diverged")  # said while #1 still trains
+        assert (first.status, wild.status) == (RunStatus.RUNNING, RunStatus.DIVERGED)  # said while #1 still trains
         assert any("Run #2 diverged" in (n.title or "") for n in app._notifications)
         await pilot.pause()
         assert "1 of 2 in one batched sweep" in screen.query_one(TrainStats).plain

@@ -37,6 +37,7 @@ from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from tui_lab.core.train.axis import Ticks, axis_ticks
+from tui_lab.core.train.outcome import RunStatus
 
 if TYPE_CHECKING:  # numpy: only once there are runs (the pane opens before torch, and numpy, have loaded)
     import numpy as np
@@ -211,7 +212,7 @@ class LossPlot(PlotextPlot):
         shared = set.intersection(*(set(r.config.label_parts()) for r in ordered)) if len(ordered) > 1 else set()
         alike = set.intersection(*(set(p) for p in parts.values())) if len(ordered) > 1 else set()
         statuses = {r.status for r in ordered}
-        all_ended = len(ordered) > 1 and len(statuses) == 1 and not statuses & {"running", "finished"}
+        all_ended = len(ordered) > 1 and len(statuses) == 1 and not statuses & {RunStatus.RUNNING, RunStatus.FINISHED}
         curves = []
         for record in ordered:
             x, y = record.step_curve(self.max_points(record.run_id == self.current_id))
@@ -222,12 +223,13 @@ class LossPlot(PlotextPlot):
                 import numpy as np
 
                 ex, ey = self._finite(*(np.asarray(v, dtype=np.float64) for v in record.epoch_curve()))
-            suffix = "" if all_ended or record.status in ("running", "finished") else f" ({record.status})"
+            going = record.status in (RunStatus.RUNNING, RunStatus.FINISHED)
+            suffix = "" if all_ended or going else f" ({record.status})"
             slot = self._slots[record.run_id]
             own = [p for p in parts[record.run_id] if p not in alike]  # only what tells the runs apart
             label = f"#{record.run_id} {' '.join(own)}".rstrip() + suffix
             curve = Curve(label, RUN_COLOURS[slot], xs, ys, ex, ey, record.run_id == newest, record.run_id)
-            curves.append(replace(curve, marker=RUN_MARKERS[slot], diverged=record.status == "diverged"))
+            curves.append(replace(curve, marker=RUN_MARKERS[slot], diverged=record.status == RunStatus.DIVERGED))
         curves, y_range = self._fit_axis(curves)
         x_max = max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0])
         theme = self._get_plotext_theme_name(self.app.theme)
