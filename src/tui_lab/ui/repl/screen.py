@@ -46,6 +46,7 @@ from tui_lab.ui.repl.render import (
     write_blocks,
 )
 from tui_lab.ui.theme import escape_markup, safe_line
+from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_frame.py); the engine too
     from tui_lab.core.repl.complete import Completion
@@ -116,6 +117,11 @@ class ReplScreen(PaneScreen):
     def body_ready(self) -> bool:
         """The real log, input and variable pane are mounted (right after the app's first frame)."""
         return self._built
+
+    @property
+    def running_code(self) -> bool:
+        """An input is running now (its changes to the workspace are published when it ends)."""
+        return self.controller is not None and self.controller.running
 
     @property
     def history(self) -> History | None:
@@ -191,11 +197,20 @@ class ReplScreen(PaneScreen):
     def _make_controller(self) -> None:
         """Import and make the controller in a thread: its modules (the engine's) may wait for the thread that
         is importing torch, and the UI must not (keys typed meanwhile still go to the input, inputs wait)."""
+        from tui_lab.core.repl.history import History, history_path
+
+        # The history first: it needs no torch, and ↑ at the first frame recalls the last input.
+        history = History.load(history_path())
+        to_ui(self.app, self._history_read, history)
         from tui_lab.ui.repl.controller import ReplController
 
-        controller = ReplController(self.workspace, input_provider=self._ask_input)
+        controller = ReplController(self.workspace, input_provider=self._ask_input, history=history)
         notices = controller.load_state()
-        self.app.call_from_thread(self._controller_made, controller, notices)
+        to_ui(self.app, self._controller_made, controller, notices)
+
+    def _history_read(self, history: History) -> None:
+        if self.controller is None and not self._closing:
+            self.editor.attach_history(history)
 
     def _controller_made(self, controller: ReplController, notices: list[str]) -> None:
         if self.controller is not None or self._closing:
@@ -204,7 +219,7 @@ class ReplScreen(PaneScreen):
         self._live = LivePictures(controller.engine, self.log_view)
         self.controller = controller
         self._tell(notices)
-        self.editor.input_history = controller.history
+        self.editor.attach_history(controller.history)
         self.watch(self.app, "torch_ready", self._torch_ready_changed)
         early, self._early = self._early, []
         for source in early:
@@ -319,7 +334,7 @@ class ReplScreen(PaneScreen):
         assert self.controller is not None
         result = self.controller.run_detached(source, width, closing=lambda: self._closing)
         if result is not None:
-            self.app.call_from_thread(self._show_result, result)
+            to_ui(self.app, self._show_result, result)
         return result
 
     def _show_result(self, result: RunResult) -> None:
@@ -526,7 +541,7 @@ class ReplScreen(PaneScreen):
     def _complete_in_worker(self, source: str, line: int, column: int) -> None:
         assert self.controller is not None
         found = self.controller.complete(source, line, column)
-        self.app.call_from_thread(self._show_completions, found)
+        to_ui(self.app, self._show_completions, found)
 
     def _show_completions(self, found: Completion) -> None:
         """Show what completion found; the list is mounted on the first Tab (not part of the first frame)."""
@@ -552,9 +567,9 @@ class ReplScreen(PaneScreen):
         assert self.controller is not None
         details = self.controller.details(name)
         if isinstance(details, str):
-            self.app.call_from_thread(self.variables.show_details, None, details)
+            to_ui(self.app, self.variables.show_details, None, details)
         else:
-            self.app.call_from_thread(self.variables.show_details, details)
+            to_ui(self.app, self.variables.show_details, details)
 
     # -- workspace ------------------------------------------------------------------------
 
