@@ -22,7 +22,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.train_fit import outcome_of
-from tests.ui.conftest import settle_app as settle
+from tests.waiting import settle
 from tui_lab.cli import build_parser
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import threading
-from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -32,7 +31,6 @@ from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:  # imported when first used, right after the first frame
     from textual.filter import LineFilter
-    from textual.pilot import Pilot
 
     from tui_lab.ui.requests import PaneRequest
     from tui_lab.ui.session import SessionController
@@ -148,34 +146,6 @@ class TuiLabApp(App[None]):
         self._session: SessionController | None = None
         #: The first frame is on screen (Ready was handled); a pane made before that draws stand-ins first.
         self.first_frame_shown = False
-
-    @asynccontextmanager
-    async def run_test(
-        self,
-        *,
-        headless: bool = True,
-        size: tuple[int, int] | None = (80, 24),
-        tooltips: bool = False,
-        notifications: bool = False,
-        message_hook: Callable[[Message], None] | None = None,
-    ) -> AsyncGenerator[Pilot[None], None]:
-        """Textual's ``run_test``, returning once the start pane is what a person sees after start-up.
-
-        The REPL's first frame draws stand-ins and mounts its real widgets right after it, and makes its
-        controller in a thread; a test starts from the built pane, as a person who looks before typing does.
-        """
-        async with super().run_test(
-            headless=headless, size=size, tooltips=tooltips, notifications=notifications, message_hook=message_hook
-        ) as pilot:
-            for _ in range(3_000):  # each try at least 10 ms: a bound for a loaded machine, not a wait for time
-                screen = self.screen
-                built = not isinstance(screen, PaneScreen) or screen.body_ready
-                if self.first_frame_shown and built and getattr(screen, "controller", True) is not None:
-                    break
-                await pilot.pause(0.01)
-            else:
-                raise AssertionError("the start pane never finished building")
-            yield pilot
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the one that makes every control character in any widget's text visible.

@@ -8,13 +8,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.train_fit import fit_of
+from tests.waiting import wait_until
 from tui_lab.core.lifetime import descendants, process_alive
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.outcome import RunStatus
@@ -111,15 +110,6 @@ def live_tree(pid: int) -> list[int]:
     return [entry.pid for entry in descendants(pid) if entry.running]
 
 
-def wait_for(condition: Callable[[], object], what: str, timeout: float) -> None:
-    """Poll ``condition()`` every 10 ms; AssertionError naming ``what`` past ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG and /proc are Linux")
 @pytest.mark.parametrize(
     ("sig", "moment"),
@@ -132,13 +122,13 @@ def test_the_launcher_and_its_ranks_end_within_3_s_of_the_app(sig: signal.Signal
     tree: list[int] = []
     try:
         assert app.stdout is not None
-        wait_for(lambda: len(live_tree(app.pid)) >= 3, "the launcher and both ranks to start", timeout=120)
+        wait_until(lambda: len(live_tree(app.pid)) >= 3, "the launcher and both ranks to start", timeout=120)
         if moment == "training":
             assert app.stdout.readline() == "progress\n"
         tree = live_tree(app.pid)
         app.send_signal(sig)
         app.wait(timeout=30)
-        wait_for(lambda: not any(process_alive(pid) for pid in tree), "every process of the run to end", timeout=3.0)
+        wait_until(lambda: not any(process_alive(pid) for pid in tree), "every process of the run to end", timeout=3.0)
     finally:
         app.kill()
         app.wait()

@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tests.train_fit import fit_of
+from tests.ui.conftest import NotificationRecorder
 from tui_lab.core.train.outcome import RunStatus
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.requests import UseAsTrainingData
@@ -182,7 +183,9 @@ async def test_stop_is_prompt_and_keeps_the_ui_live(make_app: MakeApp, monkeypat
         assert record.steps < 3 * 20_000
 
 
-async def test_starting_during_a_run_queues_it(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_starting_during_a_run_queues_it(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
+) -> None:
     """A second F6 while a run is going queues it; the first run is held open by a gate, not by its size."""
     import threading
 
@@ -205,9 +208,9 @@ async def test_starting_during_a_run_queues_it(make_app: MakeApp, monkeypatch: p
         await pilot.press("f6", "f6")
         assert screen.running
         assert len(screen.queue) == 1
-        assert any("1 run waiting behind #1" in n.message for n in app._notifications)
+        assert any("1 run waiting behind #1" in n.message for n in notes.notes)
         await pilot.press("f6")
-        assert any("2 runs waiting behind #1" in n.message for n in app._notifications)  # the toast counts up
+        assert any("2 runs waiting behind #1" in n.message for n in notes.notes)  # the toast counts up
         gate.set()
         await settle(app, pilot, screen)
         assert [r.status for r in screen.records] == ["finished", "finished", "finished"]

@@ -11,6 +11,7 @@ import torch
 from textual.pilot import Pilot
 
 from tests.train_fit import final_loss_of, fit_of, outcome_of
+from tests.ui.conftest import NotificationRecorder
 from tests.ui.train.helpers import ready_screen, settle, type_into
 from tui_lab.core.train import runner as train_runner
 from tui_lab.core.train import sweep as train_sweep
@@ -101,7 +102,7 @@ async def test_the_sweep_runs_as_one_batched_worker_and_each_run_keeps_its_own_r
 
 
 async def test_a_diverging_rate_stops_alone_while_the_others_finish(
-    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
 ) -> None:
     spy = Spy(monkeypatch)
     app = make_app(pane="train")
@@ -115,11 +116,13 @@ async def test_a_diverging_rate_stops_alone_while_the_others_finish(
         assert "try a smaller learning rate" in wild.message
         assert len(first.epoch_losses) == len(slow.epoch_losses) == 3 and final_loss_of(first) < 1e-3
         assert wild.steps < first.steps  # its curve ends where the guard stopped it
-        assert any("diverged" in n.message for n in app._notifications)
+        assert any("diverged" in n.message for n in notes.notes)
         assert torch.isfinite(app.workspace["w"]).all()
 
 
-async def test_f7_stops_every_run_of_the_sweep(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_f7_stops_every_run_of_the_sweep(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
+) -> None:
     spy = Spy(monkeypatch, hold_first_report=True)
     app = make_app(pane="train")
     async with app.run_test(size=(120, 40)) as pilot:  # room for the summary's line per run
@@ -133,7 +136,7 @@ async def test_f7_stops_every_run_of_the_sweep(make_app: MakeApp, monkeypatch: p
         assert spy.reached.is_set()
         assert len(screen.runs.active) == 6 and screen.runs.batched  # six records in flight at once
         await pilot.press("f7")
-        assert any("Stopping the sweep's 6 runs #1–#6" in n.message for n in app._notifications)
+        assert any("Stopping the sweep's 6 runs #1–#6" in n.message for n in notes.notes)
         spy.release.set()
         await settle(app, pilot, screen)
         records = screen.records
@@ -147,7 +150,7 @@ async def test_f7_stops_every_run_of_the_sweep(make_app: MakeApp, monkeypatch: p
 
 
 async def test_a_sweep_queued_behind_a_run_waits_as_one_batch(
-    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
 ) -> None:
     gate = threading.Event()
     real_run = train_runner.run
@@ -164,7 +167,7 @@ async def test_a_sweep_queued_behind_a_run_waits_as_one_batch(
         await pilot.press("f6")
         await sweep_with(app, pilot, "0.01, 0.03")
         assert len(screen.queue) == 1 and screen.runs.waiting == 2
-        assert any("2 runs waiting behind #1" in n.message for n in app._notifications)
+        assert any("2 runs waiting behind #1" in n.message for n in notes.notes)
         gate.set()
         await settle(app, pilot, screen)
         assert [r.run_id for r in screen.records] == [1, 2, 3]
@@ -172,7 +175,7 @@ async def test_a_sweep_queued_behind_a_run_waits_as_one_batch(
 
 
 async def test_a_rate_that_diverges_is_said_at_once_while_the_others_still_train(
-    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
 ) -> None:
     diverged_said, reached, release = threading.Event(), threading.Event(), threading.Event()
     real_sweep = train_sweep.run_sweep
@@ -203,7 +206,7 @@ async def test_a_rate_that_diverges_is_said_at_once_while_the_others_still_train
             await pilot.pause()
         first, wild = screen.records
         assert (first.status, wild.status) == (RunStatus.RUNNING, RunStatus.DIVERGED)  # said while #1 still trains
-        assert any("Run #2 diverged" in (n.title or "") for n in app._notifications)
+        assert any("Run #2 diverged" in (n.title or "") for n in notes.notes)
         await pilot.pause()
         assert "1 of 2 in one batched sweep" in screen.query_one(TrainStats).plain
         await pilot.press("f7")

@@ -258,7 +258,8 @@ class TrainScreen(PaneScreen):
             stats = self.query_one(TrainStats)
             stats.show_progress(record, message.progress, self.lab.device, self.runs.waiting, sweep=sweep)
         now = time.monotonic()
-        if now - self._last_plot >= PLOT_INTERVAL:  # plotext is pure Python: redraw less often than the numbers
+        # The plot is drawn in pure Python (plotext): redraw it less often than the numbers.
+        if now - self._last_plot >= PLOT_INTERVAL:
             self._last_plot = now
             self._redraw()
 
