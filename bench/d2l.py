@@ -9,7 +9,7 @@ lr 0.03) through ``ReplEngine.run`` as a pasted cell, with and without
 2. The same loop for 60 epochs (~1 s): the Animator redraws live (throttled), and a display
    listener stands in for the REPL pane by rendering each block with Rich as the log would.
 
-For each: the median time of the code itself (``RunResult.duration``), the median wall time of
+For each: the median time of the code itself (``InputResult.duration``), the median wall time of
 ``run`` including the final picture, and the speed ratio (without / with Animator) of the
 code's time. Target: ratio ≥ 0.9.
 
@@ -28,6 +28,7 @@ import torch
 from rich.console import Console
 
 from tui_lab.core.repl.capture import DisplayBlock
+from tui_lab.core.repl.d2l import hook
 from tui_lab.core.repl.engine import ReplEngine
 from tui_lab.core.workspace import Workspace
 
@@ -114,6 +115,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     ws = Workspace()
+    hook.install(ws)  # as the app does: `from d2l import torch as d2l` finds tui-lab's
     ws.load_preloads()
     engine = ReplEngine(ws)
     costs, listener = pane_stand_in()

@@ -32,7 +32,8 @@ import train as bench_train  # noqa: E402
 from tui_lab.core import gpu  # noqa: E402
 from tui_lab.core.train.config import TrainConfig  # noqa: E402
 from tui_lab.core.train.data import Dataset, synthetic_data  # noqa: E402
-from tui_lab.core.train.runner import RunResult, run  # noqa: E402
+from tui_lab.core.train.outcome import TrainingOutcome  # noqa: E402
+from tui_lab.core.train.runner import run  # noqa: E402
 
 IMPLS = ("scratch", "concise", "manual")
 
@@ -50,7 +51,7 @@ def header(args: argparse.Namespace) -> None:
         print("(none)")
 
 
-def timed_run(config: TrainConfig, device: str, data: Dataset, budget: float, **kwargs: object) -> RunResult:
+def timed_run(config: TrainConfig, device: str, data: Dataset, budget: float, **kwargs: object) -> TrainingOutcome:
     """``run`` cut at ``budget`` seconds (its samples/s stays exact: samples over the seconds trained)."""
     began = time.perf_counter()
     return run(config, device, dataset=data, should_stop=lambda: time.perf_counter() - began > budget, **kwargs)  # type: ignore[arg-type]

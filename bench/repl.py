@@ -77,9 +77,10 @@ async def bench_ui(runs: int) -> None:
     latencies: list[float] = []
     in_log: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReplScreen)
+        while not (screen.body_ready and screen.controller is not None):  # built right after the first frame
+            await pilot.pause(0.01)
         log = screen.query_one("#repl-log", ReplLog)
         editor = screen.query_one("#repl-input", ReplInput)
         for _ in range(runs):

@@ -29,8 +29,11 @@ def lab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 @pytest.fixture
 def workspace() -> Workspace:
-    """A fresh workspace with torch, nn, F, np and pd already bound."""
+    """A fresh workspace with torch, nn, F, np and pd already bound, and ``d2l`` importable, as in the app."""
+    from tui_lab.core.repl.d2l import hook
+
     ws = Workspace()
+    hook.install(ws)
     ws.load_preloads()
     return ws
 

@@ -151,15 +151,6 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05) -> None:
-    """Poll ``condition()`` until it is true; AssertionError naming ``what`` past ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
-
-
 #: Runs before textual.js: catches the xterm.js Terminal the moment textual.js stores it as
 #: ``this.terminal``, then removes the trap. After every parsed write it records the first
 #: paint (ms since navigation start) and settles pending waits on the screen's text. It also

@@ -13,7 +13,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 from yarl import URL
 
 from tests.browser.harness import Served, alive, app_processes, served, stop_server
+from tests.waiting import eventually
 from tui_lab.cli.serve import app_argv, build_parser, is_loopback, main, network_warning
 from tui_lab.core.lifetime import SERVER_PID_ENV
 from tui_lab.serve.access import AccessGate, TokenError, check_token, load_or_create_token_file, new_token
@@ -121,15 +121,6 @@ def test_token_file_must_be_a_regular_file(tmp_path: Path) -> None:
 # -- the server -------------------------------------------------------------------------
 
 
-async def until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Poll ``condition`` without blocking the event loop; fail naming ``what`` past ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 def client() -> aiohttp.ClientSession:
     # unsafe=True: keep cookies set by an IP address such as 127.0.0.1
     return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
@@ -218,8 +209,8 @@ async def test_max_sessions_plus_one_gets_the_refusal_page(tmp_path: Path) -> No
             assert app_processes(pid) == [child]
 
             await first.close()
-            await until(lambda: not alive(child), "the first visitor's app to stop")
-            await until(lambda: not state.exists(), "the first visitor's state directory to go")
+            await eventually(lambda: not alive(child), "the first visitor's app to stop")
+            await eventually(lambda: not state.exists(), "the first visitor's state directory to go")
             async with http.get(server.url) as response:
                 assert response.status == 200, "the place is free again"
 
@@ -254,7 +245,7 @@ async def test_a_killed_server_leaves_no_app_running_and_the_next_one_clears_its
             left = visitor_home(child).parent
             server.process.kill()  # SIGKILL: the server cannot stop its apps
             server.process.wait(timeout=30)
-            await until(lambda: not alive(child), "the orphaned app to quit")
+            await eventually(lambda: not alive(child), "the orphaned app to quit")
             await websocket.close()
     assert left.is_dir() and left.name.startswith(f"server-{pid}-")
     with served([], home):
@@ -270,12 +261,12 @@ async def test_a_killed_server_takes_what_the_visitors_started_with_it(tmp_path:
             line = ('import subprocess; a = subprocess.Popen(["sleep", "1000"]); '
                     'b = subprocess.Popen(["sleep", "1001"], start_new_session=True)\r')  # fmt: skip
             await websocket.send_json(["stdin", line])
-            await until(lambda: len(sleepers(child)) == 2, "the REPL to start both processes", timeout=60)
+            await eventually(lambda: len(sleepers(child)) == 2, "the REPL to start both processes", timeout=60)
             started = [child, *sleepers(child)]
             server.process.kill()
             server.process.wait(timeout=30)
             try:
-                await until(lambda: not any(alive(pid) for pid in started), "the app and what it started to end")
+                await eventually(lambda: not any(alive(pid) for pid in started), "the app and what it started to end")
             finally:
                 for pid in filter(alive, started):  # a failure leaves nothing behind
                     os.kill(pid, signal.SIGKILL)
@@ -308,7 +299,7 @@ async def test_two_abnormal_closes_leave_a_two_seat_server_open(tmp_path: Path) 
                     pass  # frames under 1 kB pass; the first larger one makes the client give up
                 assert message.type == aiohttp.WSMsgType.ERROR and websocket.close_code == 1009
                 await websocket.close()
-            await until(lambda: app_processes(pid) == [], "both apps to stop")
+            await eventually(lambda: app_processes(pid) == [], "both apps to stop")
             statuses: list[int] = []
             while not statuses or statuses[-1] != 200:
                 async with http.get(server.url) as response:
@@ -345,12 +336,12 @@ async def test_stopping_an_app_reaches_the_process_groups_it_started(tmp_path: P
     visitor = Visitor([sys.executable, "-c", GROUP_LEADER, str(pid_file)], tmp_path,
                       write_bytes=ignore, write_str=ignore, close=ignore, download_manager=DownloadManager())
     await visitor.start(80, 24)
-    await until(lambda: pid_file.exists() and pid_file.read_text().isdigit(), "the grandchild")
+    await eventually(lambda: pid_file.exists() and pid_file.read_text().isdigit(), "the grandchild")
     grandchild = int(pid_file.read_text())
     assert os.getpgid(grandchild) == grandchild != visitor.pid
     await visitor.stop(polite=False)
     assert visitor.pid is not None and not alive(visitor.pid)
-    await until(lambda: not alive(grandchild), "the grandchild to go", timeout=5)
+    await eventually(lambda: not alive(grandchild), "the grandchild to go", timeout=5)
     assert not visitor.home.exists()
 
 
@@ -385,13 +376,13 @@ async def test_a_visitor_who_leaves_takes_what_their_app_started_in_sessions_of_
     visitor = Visitor([sys.executable, "-c", QUITS_WHEN_ASKED, str(pid_file)], tmp_path,
                       write_bytes=ignore, write_str=ignore, close=ignore, download_manager=DownloadManager())
     await visitor.start(80, 24)
-    await until(lambda: pid_file.exists() and pid_file.read_text().isdigit(), "the grandchild")
+    await eventually(lambda: pid_file.exists() and pid_file.read_text().isdigit(), "the grandchild")
     grandchild = int(pid_file.read_text())
     assert os.getsid(grandchild) == grandchild != visitor.pid
     try:
         await visitor.stop()  # polite: the app is asked to quit, and does
         assert visitor.pid is not None and not alive(visitor.pid)
-        await until(lambda: not alive(grandchild), "the grandchild to go", timeout=5)
+        await eventually(lambda: not alive(grandchild), "the grandchild to go", timeout=5)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(grandchild, signal.SIGKILL)

@@ -8,11 +8,9 @@ Waits are bounded polls on conditions.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ import aiohttp
 import pytest
 
 from tests.browser.harness import alive
+from tests.waiting import eventually
 from tui_lab.serve.access import new_token
 from tui_lab.serve.protocol import MAX_COLUMNS, MAX_MESSAGE_BYTES, MAX_ROWS, MIN_ROWS, safe_url, size_from_query
 from tui_lab.serve.server import Listening, ServeConfig, listen
@@ -29,15 +28,6 @@ from tui_lab.serve.server import Listening, ServeConfig, listen
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc to find the app processes")
 
 FAKE_APP = Path(__file__).with_name("fake_web_app.py")
-
-
-async def until(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-    """Poll ``condition`` without blocking the event loop; fail naming ``what`` past ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass
@@ -101,7 +91,7 @@ async def test_abnormal_closes_never_leak_a_seat(tmp_path: Path, capsys: pytest.
             closed = await websocket.receive(timeout=30)  # the client gives up: "message too big"
             assert closed.type == aiohttp.WSMsgType.ERROR and websocket.close_code == 1009
             await websocket.close()  # and drops the connection while the server is still writing
-            await until(lambda: it.sessions == 0, "the seat to be released")
+            await eventually(lambda: it.sessions == 0, "the seat to be released")
         assert all(not alive(pid) for pid in started_pids(it))
         third = await it.visitor()  # the server is not full
         await third.close()
@@ -131,7 +121,7 @@ async def test_malformed_frames_close_quietly_and_reach_no_app(
         await (websocket.send_bytes(frame) if isinstance(frame, bytes) else websocket.send_str(frame))
         closed = await websocket.receive(timeout=30)
         assert closed.type == aiohttp.WSMsgType.CLOSE and websocket.close_code == code
-        await until(lambda: it.sessions == 0, "the seat to be released")
+        await eventually(lambda: it.sessions == 0, "the seat to be released")
         assert [e["type"] for e in it.received()] in (["start"], ["start", "quit"])
     log = capsys.readouterr().err
     assert "Traceback" not in log and log.count("visitor 1 left: closed: a ") == 1, log
@@ -143,7 +133,7 @@ async def test_a_frame_over_the_limit_is_refused_with_1009(tmp_path: Path, capsy
         await websocket.send_json(["stdin", "x" * MAX_MESSAGE_BYTES])
         closed = await websocket.receive(timeout=30)
         assert closed.type == aiohttp.WSMsgType.CLOSE and websocket.close_code == 1009
-        await until(lambda: it.sessions == 0, "the seat to be released")
+        await eventually(lambda: it.sessions == 0, "the seat to be released")
         assert [e["type"] for e in it.received()] in (["start"], ["start", "quit"])
     log = capsys.readouterr().err
     assert "Traceback" not in log and "visitor 1 left: connection error (" in log
@@ -157,7 +147,7 @@ async def test_unknown_messages_are_ignored_and_good_ones_pass(tmp_path: Path) -
             await websocket.send_json(message)
         pong = await websocket.receive(timeout=30)
         assert pong.type == aiohttp.WSMsgType.TEXT and json.loads(pong.data) == ["pong", "1712"]
-        await until(lambda: len(it.received()) >= 5, "the app to receive the messages")
+        await eventually(lambda: len(it.received()) >= 5, "the app to receive the messages")
         assert it.received()[1:5] == [{"type": "focus"}, {"type": "blur"}, {"type": "stdin", "text": "é"},
                                       {"type": "resize", "width": 100, "height": 30}]  # fmt: skip
         await websocket.close()
@@ -168,7 +158,7 @@ async def test_terminal_sizes_are_clamped(tmp_path: Path) -> None:
         websocket = await it.visitor("?width=3000&height=-4")
         await websocket.send_json(["resize", {"width": 3000, "height": 3000}])
         await websocket.send_json(["resize", {"width": 0, "height": 10**12}])
-        await until(lambda: len(it.received()) == 3, "the two resizes")
+        await eventually(lambda: len(it.received()) == 3, "the two resizes")
         start, huge, odd = it.received()
         assert (start["width"], start["height"]) == (MAX_COLUMNS, 24)  # "-4" is not a number: the default
         assert (huge["width"], huge["height"]) == (MAX_COLUMNS, MAX_ROWS)
@@ -198,7 +188,7 @@ async def test_an_app_that_fails_to_start_is_one_clean_log_line(
         websocket = await it.http.ws_connect(f"{it.base}/ws")
         closed = await websocket.receive(timeout=30)
         assert closed.type == aiohttp.WSMsgType.CLOSE
-        await until(lambda: it.sessions == 0, "the seat to be released")
+        await eventually(lambda: it.sessions == 0, "the seat to be released")
     captured = capsys.readouterr()
     assert "\x1b" not in captured.err + captured.out and "PWNED" not in captured.out
     (line,) = [line for line in captured.err.splitlines() if "did not start" in line]

@@ -1,4 +1,4 @@
-"""Device specs, what exists on this machine, and the status-bar description."""
+"""Device specs and what exists on this machine (the status bar's text is the UI's: tests/ui/test_device_label.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import torch
 from tui_lab.core.devices import (
     DeviceError,
     available_devices,
-    describe_device,
     parse_device_spec,
     resolve_device,
 )
@@ -32,10 +31,6 @@ def test_cpu_always_exists_and_resolves() -> None:
     assert resolve_device("cpu") == "cpu"
 
 
-def test_describe_cpu_names_thread_count() -> None:
-    assert describe_device("cpu") == f"cpu · {torch.get_num_threads()} threads"
-
-
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only message")
 def test_cuda_on_a_cpu_only_machine_says_why() -> None:
     with pytest.raises(DeviceError, match=r"cuda is not available: .*Devices here: cpu"):
@@ -49,6 +44,5 @@ def test_a_gpu_index_past_the_last_is_refused() -> None:
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
-def test_cuda_resolves_to_first_gpu_and_describes_memory() -> None:
+def test_cuda_resolves_to_first_gpu() -> None:
     assert resolve_device("cuda") == "cuda:0"
-    assert "GiB free" in describe_device("cuda:0")

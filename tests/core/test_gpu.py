@@ -21,11 +21,9 @@ def test_two_gpu_host_lists_both_cards_with_load(fake_gpu_host: FakeNvml) -> Non
     assert cards[1].summary() == "0% · 1.0/80.0 GiB · 33°C · 0 procs"
 
 
-def test_status_bar_text_comes_from_the_fake(fake_gpu_host: FakeNvml) -> None:
+def test_the_fake_host_lists_and_resolves_its_cards(fake_gpu_host: FakeNvml) -> None:
     assert devices.available_devices() == ["cpu", "cuda:0", "cuda:1"]
     assert devices.resolve_device("cuda") == "cuda:0"
-    assert devices.describe_device("cuda:1") == "cuda:1 · NVIDIA H100 80GB HBM3 · 79.0 GiB free"
-    assert devices.describe_device("cpu") == "cpu · 2 threads"
     with pytest.raises(devices.DeviceError, match="this machine has 2 GPU"):
         devices.resolve_device("cuda:2")
 

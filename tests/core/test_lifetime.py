@@ -8,11 +8,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_until
 from tui_lab.core.lifetime import (
     EXIT_ORPHANED,
     PARENT_PID_ENV,
@@ -78,16 +78,6 @@ def running(pid: int) -> bool:
         return False
 
 
-def wait_for(condition: object, what: str, timeout: float) -> float:
-    """Poll ``condition()`` every 10 ms; the seconds it took, or AssertionError past ``timeout``."""
-    began = time.monotonic()
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() - began > timeout:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
-    return time.monotonic() - began
-
-
 def test_without_a_named_parent_nothing_happens(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(PARENT_PID_ENV, raising=False)
     assert die_with_parent() is None
@@ -124,7 +114,7 @@ def test_a_child_dies_with_its_parent_whatever_the_signal(sig: signal.Signals) -
         assert named == parent.pid and running(child)
         parent.send_signal(sig)
         parent.wait(timeout=30)
-        wait_for(lambda: not running(child), "the child to die with its parent", timeout=3.0)
+        wait_until(lambda: not running(child), "the child to die with its parent", timeout=3.0)
     finally:
         parent.kill()
         parent.wait()
@@ -165,7 +155,7 @@ def test_an_orphaned_served_app_ends_everything_it_started() -> None:
         assert all(running(pid) for pid in pids)
         middle.kill()
         middle.wait(timeout=30)
-        wait_for(lambda: not any(running(pid) for pid in pids), "the app and what it started to end", timeout=30)
+        wait_until(lambda: not any(running(pid) for pid in pids), "the app and what it started to end", timeout=30)
     finally:
         middle.kill()
         middle.wait()

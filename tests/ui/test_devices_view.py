@@ -7,6 +7,7 @@ from typing import Any
 
 from textual.widgets import OptionList
 
+from tests.ui.conftest import NotificationRecorder
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.chrome import StatusBar
 from tui_lab.ui.modals import PickerScreen
@@ -50,11 +51,13 @@ async def test_two_gpu_host_shows_utilisation_memory_and_temperature(make_app: M
         assert f"{fake_gpu_host.cards[0].utilization}%" in labels[1] and "(current)" in labels[2]
 
 
-async def test_cpu_only_host_degrades_silently(make_app: MakeApp, cpu_only_host: None) -> None:
+async def test_cpu_only_host_degrades_silently(
+    make_app: MakeApp, cpu_only_host: None, notes: NotificationRecorder
+) -> None:
     app = make_app(device="cuda:0")
     async with app.run_test(size=(80, 24)) as pilot:
         text = await _status(app, pilot, "cpu · 2 threads")
         assert "cuda" not in text
-        assert any("Staying on cpu" in n.message for n in app._notifications)
+        assert any("Staying on cpu" in n.message for n in notes.notes)
         labels = await _picker_labels(app, pilot)
         assert labels == ["cpu · 2 threads  (current)"]

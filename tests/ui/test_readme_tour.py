@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
-from tests.ui.conftest import settle_app as settle
+from tests.train_fit import outcome_of
+from tests.waiting import settle
 from tui_lab.cli import build_parser
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
@@ -160,7 +161,7 @@ def check_train(app: TuiLabApp, step: TourStep) -> None:
     runs = screen.records
     assert [r.status for r in runs] == ["finished", "finished"], [r.message for r in runs]
     assert all((r.config.data, r.config.x_name, r.config.y_name) == ("workspace", "X", "y") for r in runs)
-    first = runs[0].result
+    first = outcome_of(runs[0])
     assert 1e9 < float(first.step_losses[0]) < 1e11  # "from about 10¹⁰"
     assert first.epoch_losses[-1] < first.epoch_losses[0] < first.step_losses[0]  # the loss falls
     assert [c.run_id for c in screen.query_one(LossPlot).spec().curves] == [1, 2]  # overlaid

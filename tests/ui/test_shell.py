@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from textual.widgets import OptionList
 
-from tests.ui.conftest import run_palette
+from tests.ui.conftest import NotificationRecorder, run_palette
 from tui_lab.ui.app import TuiLabApp, pane_screen_class
 from tui_lab.ui.chrome import StatusBar
 from tui_lab.ui.modals import HelpScreen, PickerScreen
@@ -94,13 +94,13 @@ async def test_palette_device_command_lists_only_existing_devices(make_app: AppF
 
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="checks the CPU-only path")
-async def test_missing_device_warns_and_stays_on_cpu(make_app: AppFactory) -> None:
+async def test_missing_device_warns_and_stays_on_cpu(make_app: AppFactory, notes: NotificationRecorder) -> None:
     app = make_app(device="cuda")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.torch_ready
         assert app.device == "cpu"
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in notes.notes]
         assert any("cuda is not available" in m and "Staying on cpu" in m for m in messages)
         assert app.select_device("cuda:7") is False
         assert app.device == "cpu"
@@ -114,7 +114,7 @@ async def test_status_bar_shows_device_and_workspace_counts(make_app: AppFactory
         await pilot.pause()
         bar = app.screen.query_one(StatusBar)
         assert "cpu · " in str(bar.build_text())
-        app.workspace.publish_many({"X": torch.ones(2, 2), "lr": 0.1}, "test")
+        app.workspace.publish_many({"X": torch.ones(2, 2), "lr": 0.1}, "data")
         await pilot.pause()
         assert "workspace: 2 names, 1 tensor" in str(bar.build_text())
 
@@ -142,6 +142,20 @@ async def test_status_bar_says_torch_is_loading_until_it_is_ready() -> None:
         await pilot.pause()
         assert app.torch_ready
         assert "cpu · " in str(bar.render())
+
+
+async def test_the_app_makes_d2l_importable_and_try_gpu_follows_its_device() -> None:
+    """The workspace never imports the REPL's room (#22): the app installs the d2l hook, bound to its workspace."""
+    from tui_lab.core.repl.d2l import hook, selection
+    from tui_lab.core.workspace import Workspace
+
+    app = TuiLabApp(workspace=Workspace())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.torch_ready and hook.finder() is not None
+        app.workspace.device = "mps"  # what F12 sets (no such device is needed to name it)
+        assert selection.selected_device() == "mps"
 
 
 async def test_workspace_change_from_a_thread_reaches_the_status_bar(make_app: AppFactory) -> None:
@@ -236,7 +250,7 @@ async def test_torch_waits_for_the_start_up_csv_then_loads(csv: str) -> None:
         assert app.current_mode == "data"
 
 
-async def test_a_broken_torch_install_is_a_message_not_a_crash() -> None:
+async def test_a_broken_torch_install_is_a_message_not_a_crash(notes: NotificationRecorder) -> None:
     from tui_lab.core.workspace import Workspace
 
     class BrokenWorkspace(Workspace):
@@ -248,7 +262,7 @@ async def test_a_broken_torch_install_is_a_message_not_a_crash() -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not app.torch_ready
-        titles = [n.title for n in app._notifications]
+        titles = [n.title for n in notes.notes]
         assert "Could not import torch" in titles
         await pilot.press("f3")
         await pilot.pause()

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from tests.ui.conftest import settle_app as settle
+from tests.waiting import settle
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
 

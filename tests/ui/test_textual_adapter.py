@@ -1,4 +1,4 @@
-"""ui.textual_adapter against the installed Textual: the control filter, the suggestion, the toggle glyph."""
+"""ui.textual_adapter against the installed Textual: the control filter, the suggestion, the toggle glyph, the plot theme."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.geometry import Region
 from textual.widgets import Input, SelectionList, Static
+from textual_plotext import PlotextPlot
 
+from tui_lab.core.plotext_adapter import cell_rows, set_size
 from tui_lab.core.text import CONTROL_CHARACTERS
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.textual_adapter import (
     CONTROL_FILTER,
     ControlFilter,
     pending_suggestion,
+    plotext_theme,
     toggle_inner,
     with_control_filter,
 )
@@ -96,3 +99,31 @@ async def test_pending_suggestion_and_the_toggle_glyph_match_textual() -> None:
         assert pending_suggestion(field) == "alpha"
         row = app.query_one("#choices", SelectionList).render_line(0)
         assert toggle_inner() in [segment.text for segment in row]
+
+
+class _Plots(App[None]):
+    def compose(self) -> ComposeResult:
+        yield PlotextPlot(id="plot")
+
+
+def _background(plot: PlotextPlot, theme: str) -> object:
+    figure = plot.plt
+    figure.clear_figure()
+    set_size(figure, 20, 6)
+    figure.theme(theme)
+    figure.plot([1.0, 2.0])
+    cells = cell_rows(figure)
+    assert cells is not None
+    return cells.background
+
+
+async def test_plotext_theme_is_the_one_the_plot_registered_from_the_app_theme() -> None:
+    app = _Plots()
+    async with app.run_test() as pilot:
+        plot = app.query_one(PlotextPlot)
+        surface = Color.parse(app.theme_variables["surface"]).rgb
+        assert _background(plot, plotext_theme(plot)) == surface  # a name plotext does not know draws its default
+        assert _background(plot, "no such theme") != surface
+        plot.theme = "dark"
+        await pilot.pause()
+        assert plotext_theme(plot) == "dark"

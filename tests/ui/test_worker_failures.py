@@ -8,6 +8,7 @@ import pytest
 from textual.widgets import Static
 from textual.worker import WorkerFailed
 
+from tests.ui.conftest import NotificationRecorder
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.pane import PaneScreen
 from tui_lab.ui.panes import PANES
@@ -23,7 +24,7 @@ def _visible_text(screen: PaneScreen) -> str:
 
 @pytest.mark.parametrize("pane", [pane.name for pane in PANES])
 async def test_a_failed_worker_is_reported_once_and_the_pane_says_what_is_true(
-    pane: str, make_app: Callable[..., TuiLabApp]
+    pane: str, make_app: Callable[..., TuiLabApp], notes: NotificationRecorder
 ) -> None:
     app = make_app(pane=pane)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -39,9 +40,9 @@ async def test_a_failed_worker_is_reported_once_and_the_pane_says_what_is_true(
             await worker.wait()
         for _ in range(50):
             await pilot.pause()
-            if app._notifications:
+            if notes.notes:
                 break
-        failures = [n for n in app._notifications if "something went wrong" in n.title]
+        failures = [n for n in notes.notes if "something went wrong" in n.title]
         assert len(failures) == 1
         assert failures[0].title.startswith(screen.PANE_TITLE)
         assert "Boom: disk on fire" in failures[0].message and "\x1b" not in failures[0].message

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tui_lab.core.devices import DeviceError, parse_device_spec
+from tui_lab.ui.panes import PANE_NAMES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -68,16 +69,6 @@ def _public_url(text: str) -> str:
     return text.rstrip("/")
 
 
-def _pane_choices() -> list[str]:
-    """The app's own ``--pane`` choices (one source: the app's parser)."""
-    from tui_lab.cli import build_parser as app_parser
-
-    for action in app_parser()._actions:
-        if "--pane" in action.option_strings and action.choices is not None:
-            return list(action.choices)
-    raise LookupError("the app's parser has no --pane choices")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The ``tui-lab serve`` argument parser."""
     parser = _Parser(
@@ -97,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="visitors at once; the next one gets a page saying the server is full (default: 8)")
     add("--token-file", type=Path, metavar="PATH",
         help="keep the access token in PATH (created, mode 600, when missing) so the link survives restarts")
-    add("--pane", choices=_pane_choices(), help="the pane each visitor sees first (default: repl, or data with a CSV)")
+    add("--pane", choices=PANE_NAMES, help="the pane each visitor sees first (default: repl, or data with a CSV)")
     add("--device", type=_device, metavar="DEVICE", help="cpu, cuda, cuda:N or mps for every visitor (default: cpu)")
     return parser
 

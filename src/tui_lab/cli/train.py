@@ -20,7 +20,7 @@ from tui_lab.cli.train_output import finite_json, print_text, result_json, silen
 from tui_lab.core.train.config import IMPLS, LOSSES, OPTIMIZERS, ConfigError, TrainConfig, parse_config
 
 if TYPE_CHECKING:
-    from tui_lab.core.train.runner import RunResult
+    from tui_lab.core.train.outcome import Progress, TrainingOutcome
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 
@@ -162,9 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_event(result_event(result, 1))
     else:
         write_output(result, args.json)
-    if result.status == "diverged":
-        return EXIT_DIVERGED
-    return EXIT_OK if result.status == "finished" else EXIT_FAILED
+    return exit_status(result)
 
 
 # -- data-parallel runs (torch.distributed, launched through torchrun) and the JSON-lines protocol --
@@ -246,8 +244,16 @@ def print_event(event: dict[str, Any]) -> None:
         silence_stdout()
 
 
-def progress_event(progress: Any) -> dict[str, Any]:
-    """A ``runner.Progress`` as the ``{"event": "progress", …}`` line of ``--progress-jsonl``."""
+def exit_status(result: TrainingOutcome) -> int:
+    """0 finished, 3 diverged, 1 stopped or failed."""
+    from tui_lab.core.train.outcome import RunStatus
+
+    return {RunStatus.FINISHED: EXIT_OK, RunStatus.DIVERGED: EXIT_DIVERGED}.get(result.status, EXIT_FAILED)
+
+
+def progress_event(progress: Progress) -> dict[str, Any]:
+    """A :class:`~tui_lab.core.train.outcome.Progress` as the
+    ``{"event": "progress", …}`` line of ``--progress-jsonl``."""
     return {
         "event": "progress",
         "epoch": progress.epoch,
@@ -266,12 +272,12 @@ def progress_event(progress: Any) -> dict[str, Any]:
     }
 
 
-def result_event(result: RunResult, world_size: int) -> dict[str, Any]:
+def result_event(result: TrainingOutcome, world_size: int) -> dict[str, Any]:
     """The run's result as the last line of ``--progress-jsonl`` (the ``--json`` object plus the topology)."""
     return {"event": "result", **distributed_json(result, world_size)}
 
 
-def distributed_json(result: RunResult, world_size: int) -> dict[str, Any]:
+def distributed_json(result: TrainingOutcome, world_size: int) -> dict[str, Any]:
     """``result_json`` plus processes, global batch, notes and peak CUDA memory."""
     return {
         **result_json(result),
@@ -310,7 +316,9 @@ def main_distributed(args: argparse.Namespace, config: TrainConfig, argv: list[s
         except BrokenPipeError:
             silence_stdout()
 
-    outcome = distributed.launch(spec, argv, forward)
+    from tui_lab.core.train.launch import launch
+
+    outcome = launch(spec, argv, forward)
     if outcome.error is not None:
         if args.progress_jsonl:
             print_event({"event": "error", "message": outcome.error})
@@ -373,8 +381,8 @@ def _rank_main(args: argparse.Namespace, config: TrainConfig) -> int:
             print_event(distributed_json(result, world))
         else:
             print_text(result)
-        status = {"finished": EXIT_OK, "diverged": EXIT_DIVERGED}.get(result.status, EXIT_FAILED)
-        distributed.write_status(status, None if result.status == "finished" else result.message)
+        status = exit_status(result)
+        distributed.write_status(status, None if status == EXIT_OK else result.message)
     return EXIT_OK
 
 

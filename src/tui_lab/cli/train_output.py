@@ -14,26 +14,32 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from tui_lab.core.train.outcome import LinearFit, RunStatus
+
 if TYPE_CHECKING:
-    from tui_lab.core.train.runner import RunResult
+    from tui_lab.core.train.outcome import TrainingOutcome
+
+#: What a run that learned no line prints for it (stopped before its first step): w [], b NaN, no truth.
+NO_FIT = LinearFit(w=(), b=math.nan)
 
 
-def result_json(result: RunResult) -> dict[str, Any]:
+def result_json(result: TrainingOutcome) -> dict[str, Any]:
     """The JSON object ``--json`` prints (also used by the pane's export)."""
+    fit = result.fit or NO_FIT
     return {
         "config": result.config.to_dict(),
         "device": result.device,
-        "status": result.status,
+        "status": str(result.status),
         "message": result.message,
         "initial_loss": result.initial_loss,
         "epoch_losses": list(result.epoch_losses),
-        "w": list(result.w),
-        "b": result.b,
-        "true_w": None if result.true_w is None else list(result.true_w),
-        "true_b": result.true_b,
-        "w_error": None if result.w_error is None else list(result.w_error),
-        "b_error": result.b_error,
-        "closed_form": {"w": list(result.closed_w or ()), "b": result.closed_b, "loss": result.closed_loss},
+        "w": list(fit.w),
+        "b": fit.b,
+        "true_w": None if fit.true_w is None else list(fit.true_w),
+        "true_b": fit.true_b,
+        "w_error": None if fit.w_error is None else list(fit.w_error),
+        "b_error": fit.b_error,
+        "closed_form": {"w": list(fit.closed_w or ()), "b": fit.closed_b, "loss": fit.closed_loss},
         "seconds": result.seconds,
         "samples": result.samples,
         "samples_per_s": result.samples_per_s,
@@ -65,30 +71,31 @@ def _vector(values: Sequence[float]) -> str:
     return "[" + ", ".join([f"{v:.6f}" for v in shown] + ([f"… {more} more weights"] if more else [])) + "]"
 
 
-def print_text(result: RunResult) -> None:
+def print_text(result: TrainingOutcome) -> None:
     """The course's printout: epoch lines, then w, b and their errors."""
     if result.config.impl == "closed":
         print(f"closed form (lstsq on [X, 1]), loss {result.final_loss:f}")
     for epoch, loss in enumerate(result.epoch_losses, start=1):
         if result.config.impl != "closed":
             print(f"epoch {epoch}, loss {loss:f}")
-    if result.status != "finished":
+    if result.status != RunStatus.FINISHED:
         print(result.message, file=sys.stderr)
-    print(f"w: {_vector(result.w)}   b: {result.b:.6f}")
-    if result.w_error is not None and result.b_error is not None:
-        print(f"error in estimating w: {_vector(result.w_error)}")
-        print(f"error in estimating b: {result.b_error:.6f}")
+    fit = result.fit or NO_FIT
+    print(f"w: {_vector(fit.w)}   b: {fit.b:.6f}")
+    if fit.w_error is not None and fit.b_error is not None:
+        print(f"error in estimating w: {_vector(fit.w_error)}")
+        print(f"error in estimating b: {fit.b_error:.6f}")
     else:
         print("error in estimating w, b: n/a (no true parameters for this data)")
     print(f"{result.seconds:.3f} s, {result.samples_per_s:,.0f} samples/s on {result.device}")
 
 
-def write_output(result: RunResult, as_json: bool) -> None:
+def write_output(result: TrainingOutcome, as_json: bool) -> None:
     """Print the result; a reader that went away (``tui-lab train | head -1``) ends it quietly."""
     try:
         if as_json:
             print(json.dumps(finite_json(result_json(result))))
-            if result.status != "finished":
+            if result.status != RunStatus.FINISHED:
                 print(result.message, file=sys.stderr)
         else:
             print_text(result)

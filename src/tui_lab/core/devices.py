@@ -1,8 +1,9 @@
-"""Torch devices: parse a spec, list what exists, describe one for the status bar.
+"""Torch devices: parse a spec, list what exists, resolve one.
 
 ``parse_device_spec`` never imports torch, so argparse can use it for ``--help``. Tests pretend
 a host with ``override_devices`` (the ``fake_gpu_host`` and ``cpu_only_host`` fixtures), so what a
-test sees never depends on the machine it runs on.
+test sees never depends on the machine it runs on. The status bar's text for a device is the UI's
+(``tui_lab.ui.app.device_status_label``, which reads cards through :mod:`tui_lab.core.gpu`).
 """
 
 from __future__ import annotations
@@ -70,20 +71,3 @@ def resolve_device(spec: str) -> str:
             raise DeviceError(f"{spec} is not available: {why}. Devices here: {', '.join(devices)}.")
         raise DeviceError(f"{spec} is not available: this machine has {len(gpus)} GPU(s), {', '.join(gpus)}.")
     raise DeviceError(f"{spec} is not available here. Devices here: {', '.join(devices)}.")
-
-
-def describe_device(device: str) -> str:
-    """Status-bar text: ``cpu · 2 threads`` or ``cuda:0 · NVIDIA H100 80GB · 79.1 GiB free``."""
-    import torch
-
-    if device == "cpu":
-        return f"cpu · {torch.get_num_threads()} threads"
-    if device.startswith("cuda"):
-        from tui_lab.core import gpu
-
-        index = int(device.partition(":")[2] or 0)
-        status = gpu.snapshot(index)
-        if status is None:
-            return f"{device} · unavailable"
-        return f"{device} · {status.name} · {status.memory_free / 2**30:.1f} GiB free"
-    return f"{device} · Apple GPU" if device == "mps" else device

@@ -13,7 +13,12 @@ import threading
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+#: The panes, by the names the app, the CLI and sessions use.
+PaneName = Literal["repl", "data", "graph", "train"]
+#: Who changed the workspace: a pane, a session being opened or closed, or the workspace's own preloading.
+ChangeSource = PaneName | Literal["session", "workspace"]
 
 #: Names the workspace preloads, and the modules they hold.
 PRELOADED_MODULES: dict[str, str] = {
@@ -48,7 +53,7 @@ def shadow_reason(name: str) -> str | None:
 class WorkspaceChange:
     """Names that were set (added or rebound) or deleted, and which pane did it."""
 
-    source: str
+    source: ChangeSource
     changed: frozenset[str] = field(default_factory=frozenset)
     deleted: frozenset[str] = field(default_factory=frozenset)
     #: True when the preloaded modules (torch, np, pd, ...) just became available.
@@ -94,10 +99,7 @@ class Workspace:
         """Import torch, numpy and pandas and bind the preloaded names. Slow (~2 s)."""
         import importlib
 
-        from tui_lab.core.repl.d2l import hook
-
         modules = {name: importlib.import_module(mod) for name, mod in PRELOADED_MODULES.items()}
-        hook.install(self)  # `from d2l import torch as d2l` works when no real d2l is installed
         with self._lock:
             self.namespace.update(modules)
             self._preloaded_ids = {name: id(mod) for name, mod in modules.items()}
@@ -179,11 +181,11 @@ class Workspace:
 
     # -- writing --------------------------------------------------------------------
 
-    def publish(self, name: str, value: Any, source: str) -> None:
+    def publish(self, name: str, value: Any, source: ChangeSource) -> None:
         """Bind one name and notify listeners."""
         self.publish_many({name: value}, source)
 
-    def publish_many(self, values: Mapping[str, Any], source: str) -> None:
+    def publish_many(self, values: Mapping[str, Any], source: ChangeSource) -> None:
         """Bind several names at once and notify listeners once."""
         for name in values:
             if not name.isidentifier():
@@ -192,7 +194,7 @@ class Workspace:
             self.namespace.update(values)
         self._emit(WorkspaceChange(source, frozenset(values)))
 
-    def delete(self, names: Iterable[str], source: str) -> None:
+    def delete(self, names: Iterable[str], source: ChangeSource) -> None:
         """Remove names (missing ones are ignored) and notify listeners."""
         with self._lock:
             gone = frozenset(n for n in names if self.namespace.pop(n, _MISSING) is not _MISSING)
@@ -204,7 +206,7 @@ class Workspace:
         with self._lock:
             return {name: id(value) for name, value in self.namespace.items()}
 
-    def notify_since(self, before: Mapping[str, int], source: str, also: Iterable[str] = ()) -> WorkspaceChange:
+    def notify_since(self, before: Mapping[str, int], source: ChangeSource, also: Iterable[str] = ()) -> WorkspaceChange:
         """Notify listeners of what changed since ``before`` (plus ``also``, e.g. in-place edits)."""
         after = self.snapshot()
         changed = {n for n, ident in after.items() if before.get(n) != ident}

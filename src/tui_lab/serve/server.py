@@ -1,4 +1,4 @@
-"""The web server of ``tui-lab serve``: textual-serve's server behind a token, with a seat limit.
+"""The web server of ``tui-lab serve``: textual-serve's browser side behind a token, with a seat limit.
 
 Every route needs the access token (only ``/``, as ``?token=``) or the session cookie that a
 page opened with the token sets; anything else gets 403 and starts nothing. Each websocket
@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shlex
 import shutil
 import signal
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
-from textual_serve.server import Server, to_int
+from textual_serve.download_manager import DownloadManager
 
 from tui_lab.core.text import one_line
 from tui_lab.serve.access import AccessGate
@@ -41,6 +40,7 @@ from tui_lab.serve.protocol import (
     parse_message,
     size_from_query,
 )
+from tui_lab.serve.textual_serve_adapter import STATIC_DIR
 from tui_lab.serve.visitor import Visitor
 
 #: Seconds a closing websocket waits for the browser's reply.
@@ -78,12 +78,20 @@ def say(message: str) -> None:
     print(f"tui-lab serve: {message}", file=sys.stderr, flush=True)
 
 
-class LabServer(Server):
-    """textual-serve's :class:`Server` with the token gate, per-visitor apps and a seat limit."""
+class LabServer:
+    """The aiohttp routes of ``tui-lab serve``: the token gate, per-visitor apps and a seat limit.
+
+    It takes textual-serve's browser files and app protocol, not its ``Server`` (whose routes
+    include downloads and no gate).
+    """
+
+    title = "tui-lab"
 
     def __init__(self, config: ServeConfig, state_dir: Path) -> None:
-        super().__init__(shlex.join(config.app_argv), host=config.host, port=config.port, title="tui-lab")
         self.config = config
+        self.port = config.port
+        #: textual-serve's visitor apps need one; tui-lab offers no downloads, so it never holds any.
+        self.download_manager = DownloadManager()
         self.state_dir = state_dir
         self.public_url = (config.public_url or "").rstrip("/")
         self.gate = AccessGate(config.token, config.port)
@@ -102,13 +110,14 @@ class LabServer(Server):
         """Visitors whose app is starting or running."""
         return len(self._places)
 
-    async def _make_app(self) -> web.Application:
+    def web_app(self) -> web.Application:
+        """The aiohttp application: the page, the websocket and textual-serve's static files, all behind the gate."""
         app = web.Application(middlewares=[self._guard])
         app.add_routes(
             [
                 web.get("/", self.handle_page, name="index"),
                 web.get("/ws", self.handle_visitor, name="websocket"),
-                web.static("/static", self.statics_path, name="static"),
+                web.static("/static", STATIC_DIR, name="static"),
             ]
         )
         return app
@@ -149,7 +158,7 @@ class LabServer(Server):
                 title=self.title,
                 static_url=f"{base}/static/",
                 websocket_url=websocket_url,
-                font_size=max(8, min(40, to_int(request.query.get("fontsize", "16"), 16))),
+                font_size=max(8, min(40, _int(request.query.get("fontsize", "16"), 16))),
             )
             response = web.Response(text=page, content_type="text/html")
         if self.gate.token_ok(request.query.get("token")):
@@ -259,6 +268,13 @@ _CLOSE_NAMES: dict[int, str] = {
 }
 
 
+def _int(text: str, default: int) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return default
+
+
 def close_reason(code: int | None) -> str:
     """How a websocket closed by the browser ended, for the log: "" when normally."""
     if code is None or code in _NORMAL_CLOSES:
@@ -330,7 +346,7 @@ async def listen(config: ServeConfig) -> Listening:
     remove_stale_state(config.state_root)
     state_dir = Path(tempfile.mkdtemp(prefix=f"server-{os.getpid()}-", dir=config.state_root))
     server = LabServer(config, state_dir)
-    runner = web.AppRunner(await server._make_app(), access_log=None, shutdown_timeout=HTTP_SHUTDOWN_S)
+    runner = web.AppRunner(server.web_app(), access_log=None, shutdown_timeout=HTTP_SHUTDOWN_S)
     await runner.setup()
     try:
         await web.TCPSite(runner, config.host, config.port).start()

@@ -1,6 +1,6 @@
 """One visitor's app: a ``tui-lab`` process in its own process group and state directory.
 
-textual-serve's :class:`~textual_serve.app_service.AppService` runs a shell command and stops
+textual-serve's ``AppService`` runs a shell command and stops
 it by asking politely. A visitor here gets ``python -m tui_lab`` started without a shell, in a
 new session (so one ``killpg`` reaches everything it started), with ``TUI_LAB_HOME`` pointing
 at a private temporary directory; stopping asks first, then terminates, then kills.
@@ -24,13 +24,13 @@ import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
 from tui_lab.core.lifetime import SERVER_PID_ENV, descendant_groups, group_alive
 from tui_lab.core.state import HOME_ENV
 from tui_lab.core.text import one_line
 from tui_lab.serve.protocol import safe_url
+from tui_lab.serve.textual_serve_adapter import AppProcess
 
 #: How long a visitor's app may take to quit after being asked, before it is terminated.
 QUIT_GRACE_S = 1.0
@@ -42,7 +42,7 @@ STDERR_TAIL = 8192
 PRELUDE = b"__GANGLION__\n"
 
 
-class Visitor(AppService):
+class Visitor(AppProcess):
     """A visitor's app process: started with ``argv``, state under ``state_root``."""
 
     def __init__(
@@ -75,30 +75,29 @@ class Visitor(AppService):
         self._stderr_tail = b""
         self._stopping: asyncio.Future[None] | None = None
 
-    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
-        environment = super()._build_environment(width=width, height=height)
+    def environment(self, width: int, height: int) -> dict[str, str]:
+        """The web driver's environment, with the visitor's own ``TUI_LAB_HOME`` and this server's pid."""
+        environment = super().environment(width, height)
         environment[HOME_ENV] = str(self.home)
         environment[SERVER_PID_ENV] = str(os.getpid())  # the app quits if this server is killed outright
         return environment
 
-    async def _open_app_process(self, width: int = 80, height: int = 24) -> asyncio.subprocess.Process:
+    async def open_process(self, width: int, height: int) -> asyncio.subprocess.Process:
+        """Start ``argv`` without a shell, in a session (and process group) of its own."""
         process = await asyncio.create_subprocess_exec(
             *self.argv,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env=self._build_environment(width=width, height=height),
+            env=self.environment(width, height),
             start_new_session=True,
         )
-        assert process.stdin is not None
-        self._process = process
-        self._stdin = process.stdin
         self.pid = process.pid
         return process
 
     async def run(self) -> None:
         """Relay the app's output until it ends or the browser goes; then close the visitor's websocket."""
-        process = self._process
+        process = self.process
         assert process is not None and process.stdout is not None and process.stderr is not None
         stderr_task = asyncio.create_task(self._keep_stderr_tail(process.stderr))
         try:
@@ -170,11 +169,12 @@ class Visitor(AppService):
         try:
             # Gathered while the app still runs: once it has quit, what it started is init's, not its descendants.
             started = descendant_groups(self.pid) if self.pid is not None else set()
-            if polite and self._task is not None and self._process is not None and self._process.returncode is None:
+            process = self.process
+            if polite and self.relay is not None and process is not None and process.returncode is None:
                 with contextlib.suppress(TimeoutError, asyncio.TimeoutError, OSError, RuntimeError):
                     await asyncio.wait_for(self._ask_to_quit(), QUIT_GRACE_S)
             await self._end_group(started)
-            task, self._task = self._task, None
+            task = self.take_relay()
             if task is not None:
                 task.cancel()
                 try:
@@ -193,7 +193,7 @@ class Visitor(AppService):
         A relay stopped mid-flood leaves a full, paused pipe that would never see its end, and
         the process's transport would then be closed by the garbage collector after the loop.
         """
-        process = self._process
+        process = self.process
         if process is None:
             return
         if process.stdin is not None:
@@ -206,8 +206,8 @@ class Visitor(AppService):
     async def _ask_to_quit(self) -> None:
         """Send the app the web driver's "quit" and wait for its output to end."""
         await self.send_meta({"type": "quit"})
-        if self._task is not None:
-            await asyncio.shield(self._task)
+        if (relay := self.relay) is not None:
+            await asyncio.shield(relay)
 
     async def _end_group(self, started: set[int]) -> None:
         """SIGTERM, then SIGKILL, the app's process group and every group its descendants lead.
@@ -217,7 +217,7 @@ class Visitor(AppService):
         miss. ``started`` holds the groups gathered before the app was asked to quit; descendants are
         gathered again before each signal, since they are handed to init once the app is gone.
         """
-        process = self._process
+        process = self.process
         if process is None or self.pid is None:
             return
         groups = {self.pid} | started

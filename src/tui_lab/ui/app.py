@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import importlib
 import threading
-from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -21,7 +20,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 
-from tui_lab.core.devices import DeviceError, available_devices, describe_device, resolve_device
+from tui_lab.core.devices import DeviceError, available_devices, resolve_device
 from tui_lab.core.gc_tuning import freeze_long_lived_objects
 from tui_lab.core.text import visible
 from tui_lab.core.workspace import Workspace, WorkspaceChange
@@ -32,7 +31,6 @@ from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:  # imported when first used, right after the first frame
     from textual.filter import LineFilter
-    from textual.pilot import Pilot
 
     from tui_lab.ui.requests import PaneRequest
     from tui_lab.ui.session import SessionController
@@ -54,17 +52,21 @@ class QuitPromptExecutor(ThreadPoolExecutor):
 
 
 def device_status_label(device: str) -> str:
-    """``cuda:0 · NVIDIA H100 · 37% · 12.1/79.6 GiB · 41°C``, as nvitop would show it; plain text elsewhere.
+    """Status-bar text: ``cpu · 2 threads``, or ``cuda:0 · NVIDIA H100 · 37% · 12.1/79.6 GiB · 41°C`` (nvitop's).
 
-    Without NVML (or a GPU) :mod:`tui_lab.core.gpu` falls back to torch's name and memory silently.
+    Without NVML (or a GPU) :mod:`tui_lab.core.gpu` falls back to torch's name and memory silently;
+    a card it cannot read at all is ``cuda:N · unavailable``.
     """
     if device.startswith("cuda"):
         from tui_lab.core import gpu
 
         status = gpu.snapshot(int(device.partition(":")[2] or 0))
-        if status is not None:
-            return f"{device} · {status.name} · {status.summary()}"
-    return describe_device(device)
+        return f"{device} · unavailable" if status is None else f"{device} · {status.name} · {status.summary()}"
+    if device == "cpu":
+        import torch  # (called once torch is loaded: the device is chosen after the preloads)
+
+        return f"cpu · {torch.get_num_threads()} threads"
+    return f"{device} · Apple GPU" if device == "mps" else device
 
 
 def pane_screen_class(pane: str) -> type[PaneScreen]:
@@ -145,34 +147,6 @@ class TuiLabApp(App[None]):
         #: The first frame is on screen (Ready was handled); a pane made before that draws stand-ins first.
         self.first_frame_shown = False
 
-    @asynccontextmanager
-    async def run_test(
-        self,
-        *,
-        headless: bool = True,
-        size: tuple[int, int] | None = (80, 24),
-        tooltips: bool = False,
-        notifications: bool = False,
-        message_hook: Callable[[Message], None] | None = None,
-    ) -> AsyncGenerator[Pilot[None], None]:
-        """Textual's ``run_test``, returning once the start pane is what a person sees after start-up.
-
-        The REPL's first frame draws stand-ins and mounts its real widgets right after it, and makes its
-        controller in a thread; a test starts from the built pane, as a person who looks before typing does.
-        """
-        async with super().run_test(
-            headless=headless, size=size, tooltips=tooltips, notifications=notifications, message_hook=message_hook
-        ) as pilot:
-            for _ in range(3_000):  # each try at least 10 ms: a bound for a loaded machine, not a wait for time
-                screen = self.screen
-                built = not isinstance(screen, PaneScreen) or screen.body_ready
-                if self.first_frame_shown and built and getattr(screen, "controller", True) is not None:
-                    break
-                await pilot.pause(0.01)
-            else:
-                raise AssertionError("the start pane never finished building")
-            yield pilot
-
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the one that makes every control character in any widget's text visible.
 
@@ -213,8 +187,13 @@ class TuiLabApp(App[None]):
 
     def on_ready(self) -> None:
         """The first frame is on screen: now look at the session on disk and pay for ``import torch`` in a thread."""
+        from tui_lab.core.repl.d2l import hook  # (light: no torch)
+
         self.first_frame_shown = True
         self.session.start()
+        # `from d2l import torch as d2l` in every pane's code; installed before the workspace is ready, so no
+        # input can run without it (the workspace itself never imports the REPL's room).
+        hook.install(self.workspace)
         if self.workspace.ready:
             self._torch_loaded()
         else:

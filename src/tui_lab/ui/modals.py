@@ -1,4 +1,4 @@
-"""Modal screens: the help screen and a generic filterable picker."""
+"""The help screen and a generic filterable picker (both :class:`~tui_lab.ui.modal.LabModal` dialogs)."""
 
 from __future__ import annotations
 
@@ -10,25 +10,29 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import VerticalScroll
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_lab.ui.modal import LabModal
 from tui_lab.ui.panes import PANES
 
 #: Width of the key column, the same in every section so the sections line up as one table.
 KEY_COLUMN = 12
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(LabModal[None]):
     """Keys, panes and the command line, in one scrollable page that starts with the keys of the pane in use."""
 
-    BINDINGS = [
-        Binding("escape", "dismiss_help", "Close"),
-        Binding("f1", "dismiss_help", "Close", show=False),
-        Binding("q", "dismiss_help", "Close", show=False),
-    ]
+    DEFAULT_CSS = """
+    HelpScreen > .modal-frame {
+        width: 90%;
+        height: 90%;
+    }
+    """
+    BINDINGS = [Binding("f1,q", "cancel", "Close", show=False)]
+    FRAME = VerticalScroll
+    FRAME_ID = "help-body"
 
     def __init__(
         self,
@@ -37,31 +41,29 @@ class HelpScreen(ModalScreen[None]):
         *,
         open_at: str | None = None,
     ) -> None:
-        super().__init__(id="help-screen")
+        super().__init__("tui-lab help  (Esc closes, arrows scroll)", id="help-screen")
         self.key_sections = key_sections
         self.cli_help = cli_help or "Run `tui-lab --help` (and `tui-lab train --help`) for the command line."
         #: The section (a pane's title) that leads the page, so the screen opens at it; None: the registry's order.
         self.open_at = open_at
 
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-body"):
-            yield Static(Text("tui-lab help  (Esc closes, arrows scroll)", style="bold"), id="help-title")
-            tables = [
-                self._keys_table(section, keys, first=index == 0, in_use=section == self.open_at)
-                for index, (section, keys) in enumerate(self.ordered_sections())
-            ]
-            yield Static(Group(*tables), id="help-keys")
-            yield Static(self._panes_table(), id="help-panes")
-            yield Static(Text("Command line", style="bold"))
-            yield Static(Text(self.cli_help.rstrip()), id="help-cli")
-            yield Static(
-                Text(
-                    "Notes: every action is also in the command palette (ctrl+p). "
-                    "Keys such as ctrl+enter are lost in many terminals and in tmux, "
-                    "so none of them is the only way to do something."
-                ),
-                id="help-notes",
-            )
+    def compose_body(self) -> ComposeResult:
+        tables = [
+            self._keys_table(section, keys, first=index == 0, in_use=section == self.open_at)
+            for index, (section, keys) in enumerate(self.ordered_sections())
+        ]
+        yield Static(Group(*tables), id="help-keys")
+        yield Static(self._panes_table(), id="help-panes")
+        yield Static(Text("Command line", style="bold"))
+        yield Static(Text(self.cli_help.rstrip()), id="help-cli")
+        yield Static(
+            Text(
+                "Notes: every action is also in the command palette (ctrl+p). "
+                "Keys such as ctrl+enter are lost in many terminals and in tmux, "
+                "so none of them is the only way to do something."
+            ),
+            id="help-notes",
+        )
 
     def ordered_sections(self) -> list[tuple[str, Sequence[tuple[str, str]]]]:
         """The key sections as shown: the pane in use first (F1 opens at its keys), then the rest in order."""
@@ -92,26 +94,30 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(f"{pane.title} ({pane.key.upper()})", pane.description)
         return table
 
-    def action_dismiss_help(self) -> None:
-        self.dismiss(None)
 
-
-class PickerScreen(ModalScreen[str | None]):
+class PickerScreen(LabModal[str]):
     """Pick one of ``choices`` (value, label): type to filter, Enter picks, Esc cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    PickerScreen > .modal-frame {
+        width: 60;
+    }
+    PickerScreen #picker-options {
+        height: auto;
+        max-height: 16;
+    }
+    """
+    FRAME_ID = "picker-box"
 
     def __init__(self, title: str, choices: Sequence[tuple[str, str]], *, filter_placeholder: str = "filter…"):
-        super().__init__(classes="picker")
+        super().__init__(Text(title), classes="picker")
         self.title_text = title
         self.choices = list(choices)
         self.filter_placeholder = filter_placeholder
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="picker-box"):
-            yield Static(Text(self.title_text, style="bold"), id="picker-title")
-            yield Input(placeholder=self.filter_placeholder, id="picker-filter")
-            yield OptionList(*self._options(""), id="picker-options")
+    def compose_body(self) -> ComposeResult:
+        yield Input(placeholder=self.filter_placeholder, id="picker-filter")
+        yield OptionList(*self._options(""), id="picker-options")
 
     def _options(self, needle: str) -> list[Option]:
         needle = needle.lower()
@@ -149,6 +155,3 @@ class PickerScreen(ModalScreen[str | None]):
     @on(OptionList.OptionSelected, "#picker-options")
     def _picked(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -97,18 +97,19 @@ class PaneScreen(Screen[None]):
     ACTIONS: ClassVar[tuple[PaneAction, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.PANE:
-            spec = pane_spec(cls.PANE)
+        spec = pane_spec(cls.PANE) if cls.PANE else None
+        if spec is not None:  # set before Textual's __init_subclass__, which merges BINDINGS with the bases'
             cls.PANE_TITLE, cls.ACTIONS = spec.title, spec.actions
             cls.BINDINGS = [HELP_FIRST, *bindings_for(cls.PANE, spec.actions), *vars(cls).get("EXTRA_BINDINGS", [])]
-            cls._merged_bindings = cls._merge_bindings()  # DOMNode merged them before BINDINGS was set
-            missing = [a.action for a in spec.actions if not callable(getattr(cls, f"action_{a.action}", None))]
-            if missing:
-                raise TypeError(f"{cls.__name__} lacks action_ methods for registry actions: {missing}")
-            for action in spec.actions:
-                if (method := vars(cls).get(f"action_{action.action}")) is not None:
-                    setattr(cls, f"action_{action.action}", _once_body_ready(method))
+        super().__init_subclass__(**kwargs)
+        if spec is None:
+            return
+        missing = [a.action for a in spec.actions if not callable(getattr(cls, f"action_{a.action}", None))]
+        if missing:
+            raise TypeError(f"{cls.__name__} lacks action_ methods for registry actions: {missing}")
+        for action in spec.actions:
+            if (method := vars(cls).get(f"action_{action.action}")) is not None:
+                setattr(cls, f"action_{action.action}", _once_body_ready(method))
 
     def __init__(self) -> None:
         super().__init__(id=f"{self.PANE}-screen")
@@ -124,6 +125,10 @@ class PaneScreen(Screen[None]):
     def workspace(self) -> Workspace:
         """The shared workspace."""
         return self.lab.workspace
+
+    def work_in_flight(self) -> bool:
+        """The session contract: work whose changes are not published yet (none, unless a pane says so)."""
+        return False
 
     def compose(self) -> ComposeResult:
         yield PaneTabs(self.PANE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-PaneName = Literal["repl", "data", "graph", "train"]
+from tui_lab.core.workspace import PaneName
 
 
 @dataclass(frozen=True)

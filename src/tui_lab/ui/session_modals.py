@@ -10,38 +10,54 @@ there are, so everything that is not blank is on the page; ↑/↓/PgUp/PgDn scr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import VerticalScroll
 from textual.widgets import Button, Input, Static
 
 from tui_lab.core.session.model import NotSaved, SaveProgress
 from tui_lab.core.text import ShownPaths
+from tui_lab.ui.modal import LabModal
 from tui_lab.ui.theme import safe_text
 
-_CSS = """
-SessionDialog { align: center middle; }
-SessionDialog > Vertical { width: 76; max-width: 95%; height: auto; max-height: 90%;
-    border: round $accent; background: $surface; padding: 1 2; }
-SessionDialog .session-title { text-style: bold; margin-bottom: 1; }
-SessionDialog VerticalScroll { height: auto; max-height: 16; }
-SessionDialog .session-lines { color: $text-muted; }
-SessionDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-SessionDialog Button { margin-left: 2; }
-"""
+ResultT = TypeVar("ResultT")
 
 
-class SessionDialog(ModalScreen[bool]):
+class SessionModal(LabModal[ResultT]):
+    """The session's dialogs: a wider frame, a blank line under the title and above the buttons."""
+
+    DEFAULT_CSS = """
+    SessionModal > .modal-frame {
+        width: 76;
+    }
+    SessionModal .modal-title {
+        margin-bottom: 1;
+    }
+    SessionModal .modal-buttons {
+        margin-top: 1;
+    }
+    """
+
+
+class SessionDialog(SessionModal[bool]):
     """A question with two answers: the first button (or y / Enter) is True, the second (n / Esc) False."""
 
-    DEFAULT_CSS = _CSS
+    DEFAULT_CSS = """
+    SessionDialog #session-scroll {
+        height: auto;
+        max-height: 16;
+    }
+    SessionDialog #session-note {
+        color: $text-muted;
+    }
+    """
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", show=False),
-        Binding("n,escape", "answer(False)", "No", show=False),
+        Binding("n", "answer(False)", "No", show=False),
         Binding("up", "scroll_body('up')", "Scroll up", show=False),
         Binding("down", "scroll_body('down')", "Scroll down", show=False),
         Binding("pageup", "scroll_body('page_up')", "Page up", show=False),
@@ -51,20 +67,19 @@ class SessionDialog(ModalScreen[bool]):
     def __init__(
         self, title: str, body: Text | str = "", yes: str = "Yes", no: str = "No", note: str = ""
     ) -> None:
-        super().__init__()
+        super().__init__(title)
         self.title_text, self.body, self.yes, self.no, self.note = title, body, yes, no, note
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(safe_text(self.title_text), classes="session-title", id="session-question")
-            if self.body:
-                with VerticalScroll(id="session-scroll"):
-                    yield Static(self.body, id="session-body")
-            if self.note:
-                yield Static(safe_text(self.note), classes="session-lines", id="session-note")
-            with Horizontal():
-                yield Button(self.yes, variant="primary", id="session-yes")
-                yield Button(self.no, id="session-no")
+    def compose_body(self) -> ComposeResult:
+        if self.body:
+            with VerticalScroll(id="session-scroll"):
+                yield Static(self.body, id="session-body")
+        if self.note:
+            yield Static(safe_text(self.note), id="session-note")
+
+    def compose_buttons(self) -> ComposeResult:
+        yield Button(self.yes, variant="primary", id="session-yes")
+        yield Button(self.no, id="session-no")
 
     def on_mount(self) -> None:
         self.query_one("#session-yes", Button).focus()
@@ -75,6 +90,10 @@ class SessionDialog(ModalScreen[bool]):
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        """Esc says no."""
+        self.dismiss(False)
 
     def action_scroll_body(self, how: str) -> None:
         """Scroll the body (the buttons keep the focus)."""
@@ -149,49 +168,38 @@ def not_saved_text(entries: Sequence[NotSaved]) -> Text:
     return text
 
 
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(SessionModal[str]):
     """One line of text (a session name, a path): Enter gives it, Esc cancels."""
 
-    DEFAULT_CSS = _CSS.replace("SessionDialog", "PromptScreen")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
-
     def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
-        super().__init__()
+        super().__init__(title)
         self.title_text, self.value, self.placeholder = title, value, placeholder
         #: The value (a session name, a path in a hostile folder) as shown, and what it stands for.
         self.paths = ShownPaths()
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(safe_text(self.title_text), classes="session-title")
-            yield Input(self.paths.show(self.value), placeholder=self.placeholder, id="session-prompt")
+    def compose_body(self) -> ComposeResult:
+        yield Input(self.paths.show(self.value), placeholder=self.placeholder, id="session-prompt")
 
     @on(Input.Submitted, "#session-prompt")
     def _submitted(self, event: Input.Submitted) -> None:
         self.dismiss(self.paths.real(event.value.strip()) or None)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class RestoreProgressScreen(ModalScreen[bool]):
+class RestoreProgressScreen(SessionModal[bool]):
     """How far a restore has got (bytes read, pipeline steps replayed); Esc cancels it (dismissed with True)."""
 
-    DEFAULT_CSS = _CSS.replace("SessionDialog", "RestoreProgressScreen")
     BINDINGS = [Binding("escape", "cancel", "Cancel the restore")]
 
     def __init__(self, name: str) -> None:
-        super().__init__()
+        super().__init__(f"Restoring session {name!r}…")
         self.session_name = name
 
-    def compose(self) -> ComposeResult:
+    def compose_body(self) -> ComposeResult:
         from textual.widgets import ProgressBar
 
-        with Vertical():
-            yield Static(safe_text(f"Restoring session {self.session_name!r}…"), classes="session-title")
-            yield ProgressBar(id="restore-bar", show_eta=False)
-            yield Static("", id="restore-detail")
-            yield Static(Text("Esc cancels: the session on disk is kept as it was.", style="dim"))
+        yield ProgressBar(id="restore-bar", show_eta=False)
+        yield Static("", id="restore-detail")
+        yield Static(Text("Esc cancels: the session on disk is kept as it was.", style="dim"))
 
     def show(self, progress: SaveProgress) -> None:
         """Bytes read of the total, and the step being replayed (e.g. "pipeline step 2 of 4")."""

@@ -16,6 +16,9 @@
 * :func:`toggle_inner` is the glyph ``SelectionList`` draws inside every row's button
   (``textual.widgets._toggle_button.ToggleButton.BUTTON_INNER``, a private module), so a list can
   draw ticked and unticked rows differently instead of by colour alone.
+* :func:`plotext_theme` is the plotext theme a ``PlotextPlot`` draws with (textual-plotext's
+  ``_get_plotext_theme_name``: ``textual-auto-<app theme>``, which the widget registers with
+  plotext, unless the plot names a plotext theme), for a plot that builds its picture itself.
 
 tests/ui/test_textual_adapter.py checks each against the installed Textual.
 """
@@ -35,8 +38,16 @@ from tui_lab.core.text import CONTROL_CHARACTERS, visible
 
 if TYPE_CHECKING:  # the app imports this module before its first frame; widgets come with their dialogs
     from textual.widgets import Input
+    from textual_plotext import PlotextPlot
 
-__all__ = ["CONTROL_FILTER", "ControlFilter", "pending_suggestion", "toggle_inner", "with_control_filter"]
+__all__ = [
+    "CONTROL_FILTER",
+    "ControlFilter",
+    "pending_suggestion",
+    "plotext_theme",
+    "toggle_inner",
+    "with_control_filter",
+]
 
 
 def _has_control(text: str) -> bool:
@@ -103,3 +114,8 @@ def toggle_inner() -> str:
     from textual.widgets._toggle_button import ToggleButton
 
     return ToggleButton.BUTTON_INNER
+
+
+def plotext_theme(plot: PlotextPlot) -> str:
+    """The plotext theme ``plot`` draws with: its own, or the one made from the app's theme (when "auto")."""
+    return str(plot._get_plotext_theme_name(plot.app.theme))

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 import torch
 
-from tui_lab.core.repl.engine import ReplEngine, RunResult
+from tui_lab.core.repl.engine import InputResult, ReplEngine
 from tui_lab.core.workspace import Workspace
 
 SCRATCH_CELLS = [
@@ -87,7 +87,7 @@ def engine(workspace: Workspace) -> Iterator[ReplEngine]:
         del sys.modules[name]
 
 
-def paste(engine: ReplEngine, cells: list[str], width: int = 70) -> list[RunResult]:
+def paste(engine: ReplEngine, cells: list[str], width: int = 70) -> list[InputResult]:
     """Run ``cells`` in order, as a learner pasting them; every one must succeed."""
     results = []
     for cell in cells:
@@ -97,15 +97,15 @@ def paste(engine: ReplEngine, cells: list[str], width: int = 70) -> list[RunResu
     return results
 
 
-def stdout(result: RunResult) -> str:
+def stdout(result: InputResult) -> str:
     return "".join(c.text for c in result.outputs if c.stream == "stdout")
 
 
-def blocks(result: RunResult) -> list[str]:
+def blocks(result: InputResult) -> list[str]:
     return [c.text for c in result.outputs if c.stream == "display"]
 
 
-def check_training(result: RunResult) -> None:
+def check_training(result: InputResult) -> None:
     lines = stdout(result).splitlines()
     assert [line.split(",")[0] for line in lines] == ["epoch 1", "epoch 2", "epoch 3"]
     assert all(re.fullmatch(r"epoch \d, loss 0\.\d{6}", line) for line in lines), lines
@@ -113,7 +113,7 @@ def check_training(result: RunResult) -> None:
     assert losses[0] < 0.1 and losses[-1] < 0.001, losses
 
 
-def check_errors(result: RunResult) -> None:
+def check_errors(result: InputResult) -> None:
     text = stdout(result)
     w_line, b_line = text.splitlines()[:2]
     assert w_line.startswith("error in estimating w: tensor([") or w_line.startswith("error in estimating w: tensor(")

@@ -39,10 +39,12 @@ SCRIPT = textwrap.dedent(
             return None
 
     sys.meta_path.insert(0, Blocker())
+    from tui_lab.core.repl.d2l import hook
     from tui_lab.core.repl.engine import ReplEngine
     from tui_lab.core.workspace import Workspace
 
     workspace = Workspace()
+    hook.install(workspace)
     workspace.load_preloads()
     engine = ReplEngine(workspace)
     at_start = sorted(name for name in ("IPython", "matplotlib", "matplotlib_inline") if name in sys.modules)

@@ -40,7 +40,8 @@ def ok(engine: ReplEngine, source: str, width: int = 60):  # type: ignore[no-unt
 
 
 def test_finder_is_installed_once_after_pythons_own(workspace: Workspace) -> None:
-    Workspace().load_preloads()
+    hook.install(Workspace())
+    hook.install(workspace)
     finders = [f for f in sys.meta_path if isinstance(f, hook.BookFinder)]
     assert len(finders) == 1 and sys.meta_path.index(finders[0]) > sys.meta_path.index(
         next(f for f in sys.meta_path if getattr(f, "__name__", "") == "PathFinder")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Hashable
 from pathlib import Path
@@ -23,7 +24,7 @@ from tui_lab.core.session.panestates import RunConfig, RunState
 from tui_lab.core.session.schema import decode_manifest, encode_manifest
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.history import RunRecord
-from tui_lab.core.train.runner import RunResult
+from tui_lab.core.train.outcome import LinearFit, RunStatus, TrainingOutcome
 
 
 class FakePane:
@@ -32,6 +33,7 @@ class FakePane:
     def __init__(self, state: Any) -> None:
         self.state = state
         self.restored: list[Any] = []
+        self.busy = False
 
     def save_state(self) -> Any:
         return self.state
@@ -42,6 +44,9 @@ class FakePane:
 
     def fingerprint(self) -> Hashable:
         return repr(self.state)
+
+    def work_in_flight(self) -> bool:
+        return self.busy
 
 
 def test_a_fake_pane_satisfies_the_protocol() -> None:
@@ -62,6 +67,20 @@ def test_a_restored_state_waits_for_its_pane_and_an_unopened_pane_keeps_it_in_sa
     assert pane.restored == [TrainView((), {"lr": "0.1"})]
     keeper.clear()
     assert pane.restored[-1] == TrainView()  # the state type's defaults are the empty pane
+    keeper.close()
+
+
+def test_work_in_flight_is_any_registered_pane_s(root: Path) -> None:
+    keeper = SessionKeeper(root=root)
+    keeper.open()
+    repl, train = FakePane(ReplState()), FakePane(TrainView())
+    keeper.register("repl", repl)
+    keeper.register("train", train)
+    assert not keeper.work_in_flight()
+    repl.busy = True
+    assert keeper.work_in_flight()
+    keeper.unregister("repl", repl)
+    assert not keeper.work_in_flight()
     keeper.close()
 
 
@@ -119,34 +138,41 @@ def test_no_save_runs_while_a_restore_is_in_flight(root: Path) -> None:
     keeper.close()
 
 
-def _distinct(field: dataclasses.Field[Any], index: int) -> Any:
-    """A value for a RunResult field that differs from its default (so a dropped field shows)."""
+def _distinct(field: dataclasses.Field[Any]) -> Any:
+    """A value for a TrainingOutcome or LinearFit field that differs from its default (so a dropped field shows)."""
     samples: dict[str, Any] = {
-        "device": "cuda:1", "status": "diverged", "message": "blew up at epoch 2", "initial_loss": 3.5,
+        "device": "cuda:1", "status": RunStatus.DIVERGED, "message": "blew up at epoch 2", "initial_loss": 3.5,
         "w": (1.5, -2.25), "b": 0.75, "true_w": (2.0, -3.4), "true_b": 4.2, "closed_w": (1.99, -3.39),
         "closed_b": 4.19, "closed_loss": 1e-4, "seconds": 1.25, "samples": 640, "steps_per_epoch": 32,
         "diverged_at": (2, 7), "notes": ("ran eagerly",), "peak_cuda_memory": 123456, "chunks": 9,
         "graph_steps": 4, "step_bucket": 2, "epoch_losses": (5.0, math.inf),
     }  # fmt: skip
-    return samples[field.name]
+    return samples[field.name]  # KeyError: a new field the session must keep (and this test must name)
 
 
-def test_every_field_of_a_run_result_survives_a_save_and_a_resume() -> None:
-    """#22: run_state/run_record dropped notes, peak_cuda_memory, chunks and step_bucket; a new field fails here."""
-    config = TrainConfig(impl="concise", optimizer="adam", lr=0.01, epochs=2, seed=3)
-    values: dict[str, Any] = {"config": config, "step_losses": np.arange(128, dtype=np.float64)}
-    for index, field in enumerate(dataclasses.fields(RunResult)):
-        if field.name in values or field.name in NOT_SAVED_RESULT_FIELDS:
-            continue
-        values[field.name] = _distinct(field, index)  # KeyError: a new RunResult field the session must keep
-    result = RunResult(**values)
-    record = RunRecord(4, config, status="running")
+def _round_trip(result: TrainingOutcome) -> TrainingOutcome:
+    """``result`` through a finished record, the session's run state, the manifest's bytes and back."""
+    record = RunRecord(4, result.config, status=RunStatus.RUNNING)
     record.finish(result)
     state, losses = run_state(record)
     back = decode_manifest(encode_manifest(msgspec_state(state))).train
     assert back is not None
     again = run_record(back.runs[0], losses).result
-    for field in dataclasses.fields(RunResult):
+    assert again is not None
+    return again
+
+
+def test_every_field_of_a_training_outcome_and_its_fit_survives_a_save_and_a_resume() -> None:
+    """#22: run_state/run_record dropped notes, peak_cuda_memory, chunks and step_bucket; a new field fails here."""
+    config = TrainConfig(impl="concise", optimizer="adam", lr=0.01, epochs=2, seed=3)
+    fit = LinearFit(**{field.name: _distinct(field) for field in dataclasses.fields(LinearFit)})
+    values: dict[str, Any] = {"config": config, "step_losses": np.arange(128, dtype=np.float64), "fit": fit}
+    for field in dataclasses.fields(TrainingOutcome):
+        if field.name not in values and field.name not in NOT_SAVED_RESULT_FIELDS:
+            values[field.name] = _distinct(field)
+    result = TrainingOutcome(**values)
+    again = _round_trip(result)
+    for field in dataclasses.fields(TrainingOutcome):
         if field.name in NOT_SAVED_RESULT_FIELDS:
             continue
         got, want = getattr(again, field.name), getattr(result, field.name)
@@ -154,6 +180,21 @@ def test_every_field_of_a_run_result_survives_a_save_and_a_resume() -> None:
             assert np.array_equal(got, want), field.name
         else:
             assert got == want, field.name
+    assert again.fit is not None
+    for field in dataclasses.fields(LinearFit):
+        assert getattr(again.fit, field.name) == getattr(fit, field.name), field.name
+    assert again.status is RunStatus.DIVERGED  # the enum comes back, not its text
+
+
+def test_a_run_without_a_line_comes_back_without_one() -> None:
+    """A workspace model's outcome has no fit; format 2 writes it as w = (), b = NaN, and it stays None."""
+    config = TrainConfig(impl="model", epochs=1)
+    result = TrainingOutcome(
+        config, "cpu", RunStatus.FINISHED, "finished 1 epoch", np.ones(3), (0.5,), 1.0, 0.2, 30, 3,
+        notes=("net trained (33 parameters)",),
+    )  # fmt: skip
+    again = _round_trip(result)
+    assert again.fit is None and again.notes == result.notes and again.epoch_losses == (0.5,)
 
 
 def msgspec_state(run: RunState) -> Any:
@@ -170,7 +211,41 @@ def test_every_training_setting_is_in_the_schema_and_comes_back() -> None:
         csv_path="/d.csv", target="t", lr=0.5, batch_size=3, epochs=9, optimizer="momentum", momentum=0.5,
         loss="huber", huber_delta=2.0, init_std=0.1, seed=11, model_name="mlp", processes=1,
     )  # fmt: skip
-    record = RunRecord(1, config, status="finished", message="ok")
+    record = RunRecord(1, config, status=RunStatus.FINISHED, message="ok")
     state, _ = run_state(record)
     assert state.config == config_state(config)
     assert msgspec.structs.asdict(state.config) == {**config.to_dict(), "true_w": (1.0,)}
+
+
+def test_runs_saved_in_format_2_before_the_outcome_was_split_still_open() -> None:
+    """Bytes written before #22 part 2: a line's run (w, b, truth, closed form) and a model's (w [], b NaN)."""
+    from tui_lab.core.session.schema import FORMAT
+
+    config = TrainConfig().to_dict()
+    line = (
+        '{"run_id": 1, "config": CONFIG, "status": "finished", "message": "finished 3 epochs", "steps_per_epoch": 100,'
+        ' "epoch_losses": [0.5, 0.1, 0.01], "result": {"device": "cpu", "initial_loss": 10.0, "w": [2.0, -3.4],'
+        ' "b": 4.2, "true_w": [2.0, -3.4], "true_b": 4.2, "closed_w": [1.99, -3.39], "closed_b": 4.19,'
+        ' "closed_loss": 0.0001, "seconds": 0.5, "samples": 3000, "diverged_at": null, "notes": [],'
+        ' "peak_cuda_memory": null, "chunks": 7, "graph_steps": 0, "step_bucket": 1}, "step_losses_file": ""}'
+    ).replace("CONFIG", json.dumps(config))
+    model = (
+        '{"run_id": 2, "config": CONFIG, "status": "stopped", "message": "stopped in epoch 1 at step 5",'
+        ' "steps_per_epoch": 100, "epoch_losses": [], "result": {"device": "cpu", "initial_loss": 1.5, "w": [],'
+        ' "b": NaN, "true_w": null, "true_b": null, "closed_w": null, "closed_b": null, "closed_loss": null,'
+        ' "seconds": 0.1, "samples": 50, "diverged_at": null, "notes": ["net trained (33 parameters)"],'
+        ' "peak_cuda_memory": null, "chunks": 3, "graph_steps": 0, "step_bucket": 1}, "step_losses_file": ""}'
+    ).replace("CONFIG", json.dumps({**config, "impl": "model"}))
+    raw = (
+        f'{{"format": "{FORMAT}", "format_version": 2, "tui_lab": "0.2.0", "saved_at": "2026-01-01T10:00:00+00:00",'
+        f' "pane": "train", "device": "cpu", "names": [], "not_saved": [], "panes": [{{"pane": "train",'
+        f' "form": {{}}, "runs": [{line}, {model}]}}], "inputs": {{}}, "notes": []}}'
+    )
+    train = decode_manifest(raw.encode()).train
+    assert train is not None
+    linear, workspace_model = (run_record(run, None).result for run in train.runs)
+    assert linear is not None and linear.status is RunStatus.FINISHED and linear.chunks == 7
+    assert linear.fit == LinearFit((2.0, -3.4), 4.2, (2.0, -3.4), 4.2, (1.99, -3.39), 4.19, 0.0001)
+    assert workspace_model is not None and workspace_model.fit is None
+    assert workspace_model.status is RunStatus.STOPPED and workspace_model.notes == ("net trained (33 parameters)",)
+    assert workspace_model.initial_loss == 1.5 and workspace_model.samples == 50

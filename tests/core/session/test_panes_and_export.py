@@ -14,6 +14,7 @@ import nbformat
 import pytest
 import torch
 
+from tests.train_fit import fit_of
 from tui_lab.core.data.load import load_csv
 from tui_lab.core.data.pipeline import Pipeline
 from tui_lab.core.data.steps import FillMissing, OneHot, SetTarget, Standardize
@@ -28,6 +29,7 @@ from tui_lab.core.session.panestates import TensorOptionsState
 from tui_lab.core.session.reading import SessionReader
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.history import RunRecord
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.core.train.runner import run
 
 SAMPLE = Path(__file__).parents[3] / "sample_data" / "house_tiny.csv"
@@ -53,7 +55,7 @@ def _runs(workspace: dict[str, object]) -> list[RunRecord]:
     records = []
     for number, config in enumerate(RUNS, start=1):
         result = run(config, lookup=lambda name, default: workspace.get(name, default))
-        record = RunRecord(number, config, status="running")
+        record = RunRecord(number, config, status=RunStatus.RUNNING)
         record.finish(result)
         records.append(record)
     return records
@@ -88,7 +90,7 @@ def test_pipeline_and_runs_round_trip(root: Path, csv: Path) -> None:
     assert len(back.applied) == 3 and [a.step for a in back.undone] == [a.step for a in pipeline.undone]
     assert data.cursor == (2, 1) and train.form == {"lr": "0.03"}
     for record, again in zip(records, train.records, strict=True):
-        assert again.result.w == record.result.w and again.result.b == record.result.b
+        assert fit_of(again.result).w == fit_of(record.result).w and fit_of(again.result).b == fit_of(record.result).b
         assert again.epoch_losses == record.epoch_losses and again.label == record.label
         assert again.step_curve(100)[1].tolist() == record.step_curve(100)[1].tolist()
     # the file changes after the save: the stored copy takes its place, and says so
@@ -158,8 +160,8 @@ def test_the_exported_notebook_validates_and_reproduces_the_session(root: Path, 
     biases = json.loads(done.stdout.strip().splitlines()[-1])
     for number, record in enumerate(records, start=1):
         learned = got[f"w_run{number}"]
-        assert torch.allclose(learned, torch.tensor(record.result.w), rtol=1e-5, atol=1e-6), record.label
-        assert biases[f"b_run{number}"] == pytest.approx(record.result.b, rel=1e-5, abs=1e-6), record.label
+        assert torch.allclose(learned, torch.tensor(fit_of(record.result).w), rtol=1e-5, atol=1e-6), record.label
+        assert biases[f"b_run{number}"] == pytest.approx(fit_of(record.result).b, rel=1e-5, abs=1e-6), record.label
     script = build_script(report.state, pipeline_code(pipeline))
     compile(script, "<script>", "exec")
     assert script.count("# %%") >= len(sources)

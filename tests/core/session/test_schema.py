@@ -11,6 +11,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.train_fit import outcome_of
 from tui_lab.core.session import store
 from tui_lab.core.session.capture import take_snapshot
 from tui_lab.core.session.contract import DataView, TrainView
@@ -24,6 +25,7 @@ from tui_lab.core.session.schema import (
 )
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.history import RunRecord
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.core.train.runner import run
 
 SAMPLE = Path(__file__).parents[3] / "sample_data" / "house_tiny.csv"
@@ -42,7 +44,7 @@ def _session(root: Path, name: str = "s") -> Path:
     pipeline.apply(SetTarget(("Price",)))
     pipeline.apply(FillMissing("mean"))
     config = TrainConfig(impl="concise", epochs=1, n=50)
-    record = RunRecord(1, config, status="running")
+    record = RunRecord(1, config, status=RunStatus.RUNNING)
     record.finish(run(config))
     panes = (DataView(pipeline), TrainView((record,), {"lr": "0.03"}), ReplState((bounded_entry("n = 3", "", True, ("n",)),)))
     store.save(take_snapshot([("n", 3), ("t", torch.arange(3.0))], 1 << 30, panes), name, root=root)
@@ -92,10 +94,13 @@ def test_a_run_result_of_the_wrong_type_is_refused_and_named(root: Path) -> None
         (lambda d: _run_result(d).update(step_bucket=2**62), "a loss bucket of 4611686018427387904 steps"),
         (lambda d: next(p for p in d["panes"] if p["pane"] == "train")["runs"][0].update(steps_per_epoch=2**62),
          "Expected `int` <= 10000000000"),
+        (lambda d: next(p for p in d["panes"] if p["pane"] == "train")["runs"][0].update(status="won"), "Invalid enum"),
+        (lambda d: next(p for p in d["panes"] if p["pane"] == "train")["runs"][0].update(status="running"), "cannot be running"),
     ],
     ids=[
         "bool-for-int", "unknown-field", "unknown-pane", "bad-name", "unknown-kind", "escape-in-form", "unknown-setting",
         "position", "cursor", "unknown-pane-state", "pane-twice", "inputs", "bucket-beyond-the-run", "steps-per-epoch",
+        "unknown-status", "running-status",
     ],
 )  # fmt: skip
 def test_every_ill_typed_or_unknown_field_refuses_the_whole_session(root: Path, change: Any, message: str) -> None:
@@ -141,7 +146,7 @@ def test_a_version_1_session_is_read_and_keeps_everything(root: Path) -> None:
     assert loaded.state.describe() == "2 names, pipeline of 2 steps, 1 run"
     assert [e.source for e in loaded.state.repl] == ["n = 3"] and loaded.values["n"] == 3
     train = next(p for p in loaded.panes if isinstance(p, TrainView))
-    assert train.records[0].result.step_bucket == 1 and train.form == {"lr": "0.03"}
+    assert outcome_of(train.records[0]).step_bucket == 1 and train.form == {"lr": "0.03"}
 
 
 def test_a_newer_version_is_refused_with_a_reason() -> None:

@@ -13,12 +13,13 @@ import pytest
 import torch
 
 from tests.core.train.pacing import ManualClock, count_steps
+from tests.train_fit import fit_of
 from tui_lab.core.train import chunks as train_chunks
-from tui_lab.core.train import runner as train_runner
 from tui_lab.core.train.chunks import CHUNK_SECONDS, StoppedBeforeFirstStep, next_chunk_size, unless_stopped
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.impls import ENGINES
-from tui_lab.core.train.runner import STOPPED_BEFORE_FIRST_STEP, run
+from tui_lab.core.train.outcome import STOPPED_BEFORE_FIRST_STEP, RunStatus
+from tui_lab.core.train.runner import run
 
 IMPLS = pytest.mark.parametrize("impl", ["scratch", "concise", "manual"])
 
@@ -51,7 +52,7 @@ def test_a_stop_asked_while_the_run_prepares_ends_it_without_waiting(
     finally:
         release.set()
     assert (result.status, result.message) == ("stopped", STOPPED_BEFORE_FIRST_STEP)
-    assert len(result.step_losses) == 0 and result.chunks == 0 and result.artifacts == {} and result.w == ()
+    assert len(result.step_losses) == 0 and result.chunks == 0 and result.artifacts == {} and result.fit is None
 
 
 def test_a_stop_asked_before_the_run_starts_is_seen_before_any_work() -> None:
@@ -62,7 +63,7 @@ def test_a_stop_asked_before_the_run_starts_is_seen_before_any_work() -> None:
         return True
 
     result = run(TrainConfig(impl="manual", n=1000), should_stop=stop)
-    assert result.status == "stopped" and len(polls) == 1 and len(result.step_losses) == 0
+    assert result.status is RunStatus.STOPPED and len(polls) == 1 and len(result.step_losses) == 0
 
 
 def test_preparation_errors_and_values_come_back_to_the_caller() -> None:
@@ -102,7 +103,7 @@ def test_an_abandoned_preparation_ends_at_its_next_checkpoint() -> None:
 def test_the_first_stop_poll_after_preparing_comes_after_one_step(impl: str, monkeypatch: pytest.MonkeyPatch) -> None:
     steps = count_steps(monkeypatch, impl)
     result = run(TrainConfig(impl=impl, n=200_000, epochs=3), should_stop=lambda: bool(steps))
-    assert result.status == "stopped" and len(result.step_losses) == 1 and result.chunks == 1 and steps == [1]
+    assert result.status is RunStatus.STOPPED and len(result.step_losses) == 1 and result.chunks == 1 and steps == [1]
     assert result.artifacts["w"].shape == (2,)  # what one step learned is published, as for any stop
 
 
@@ -119,7 +120,7 @@ def test_slow_steps_are_polled_after_every_step(impl: str, monkeypatch: pytest.M
         return False
 
     result = run(TrainConfig(impl=impl, n=60, epochs=1), should_stop=never_stop, clock=clock)
-    assert result.status == "finished" and steps == [1] * 6
+    assert result.status is RunStatus.FINISHED and steps == [1] * 6
     assert result.chunks == len(polls_after_a_step) == 6
 
 
@@ -127,7 +128,7 @@ def test_fast_steps_grow_into_fewer_chunks(monkeypatch: pytest.MonkeyPatch) -> N
     """On a clock that stands still chunks double up to the cap: 1, 2, 4 … 128, then 256 each."""
     steps = count_steps(monkeypatch, "manual")
     result = run(TrainConfig(impl="manual", n=200_000, epochs=1), clock=ManualClock())
-    assert result.status == "finished" and len(result.step_losses) == sum(steps) == 20_000
+    assert result.status is RunStatus.FINISHED and len(result.step_losses) == sum(steps) == 20_000
     growth = [2**i for i in range(8)]
     full, rest = divmod(20_000 - sum(growth), 256)
     assert steps == growth + [256] * full + [rest] and result.chunks == len(steps)
@@ -138,7 +139,7 @@ def test_a_stop_mid_run_keeps_every_step_before_it(monkeypatch: pytest.MonkeyPat
     result = run(
         TrainConfig(impl="scratch", n=100_000, epochs=2), should_stop=lambda: len(steps) == 3, clock=ManualClock()
     )
-    assert result.status == "stopped" and result.chunks == 3 and steps == [1, 2, 4]
+    assert result.status is RunStatus.STOPPED and result.chunks == 3 and steps == [1, 2, 4]
     assert len(result.step_losses) == 7 and result.message == "stopped in epoch 1 at step 7"
 
 
@@ -170,8 +171,9 @@ def test_cuda_graph_path_equals_eager(impl: str, optimizer: str) -> None:
     config = TrainConfig(impl=impl, optimizer=optimizer, n=20_005, epochs=2, lr=0.01)
     graphed = run(config, "cuda")
     eager = run(config, "cuda", use_cuda_graphs=False)
-    assert graphed.status == eager.status == "finished"
-    assert graphed.w == pytest.approx(eager.w, abs=1e-5) and graphed.b == pytest.approx(eager.b, abs=1e-5)
+    assert graphed.status == eager.status is RunStatus.FINISHED
+    assert fit_of(graphed).w == pytest.approx(fit_of(eager).w, abs=1e-5)
+    assert fit_of(graphed).b == pytest.approx(fit_of(eager).b, abs=1e-5)
     assert graphed.epoch_losses == pytest.approx(eager.epoch_losses, rel=1e-4)
     assert graphed.peak_cuda_memory is not None and graphed.peak_cuda_memory > 0
     if impl == "scratch" and optimizer == "adam":
@@ -186,7 +188,7 @@ def test_cuda_trains_and_stops_after_the_first_step(impl: str, monkeypatch: pyte
     assert run(TrainConfig(impl=impl), "cuda").final_loss < 1e-3  # type: ignore[operator]
     steps = count_steps(monkeypatch, impl)
     stopped = run(TrainConfig(impl=impl, n=1_000_000, epochs=3), "cuda", should_stop=lambda: bool(steps))
-    assert stopped.status == "stopped" and len(stopped.step_losses) == 1
+    assert stopped.status is RunStatus.STOPPED and len(stopped.step_losses) == 1
 
 
 @cuda
@@ -202,8 +204,8 @@ def test_cuda_stop_is_seen_at_every_chunk_through_capture(impl: str, monkeypatch
         return polls == 12
 
     result = run(TrainConfig(impl=impl, n=1_000_000, epochs=3), "cuda", should_stop=twelfth)
-    assert result.status == "stopped" and result.chunks == polls == 12
+    assert result.status is RunStatus.STOPPED and result.chunks == polls == 12
 
 
-def test_runner_module_exposes_the_chunk_budget() -> None:
-    assert train_runner.CHUNK_SECONDS == train_chunks.CHUNK_SECONDS == CHUNK_SECONDS <= 0.05
+def test_the_chunk_budget_keeps_a_stop_prompt() -> None:
+    assert train_chunks.CHUNK_SECONDS == CHUNK_SECONDS <= 0.05

@@ -105,7 +105,7 @@ def test_csv_with_huge_values_is_refused(tmp_path: Path) -> None:
 def test_preflight_reports_every_data_problem_without_loading() -> None:
     from torch import nn
 
-    from tui_lab.core.train.data import preflight
+    from tui_lab.core.train.preflight import preflight
 
     look = {"X": torch.ones(3, 2), "y": torch.ones(4), "net": nn.Linear(3, 1)}.get
     errors = preflight(TrainConfig(data="workspace"), lambda n, d: look(n, d))

@@ -8,8 +8,10 @@ import json
 
 import numpy as np
 
+from tests.train_fit import fit_of
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.history import BucketedSeries, RunRecord, downsample, moving_average, runs_to_csv, runs_to_json
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.core.train.runner import run
 
 
@@ -40,7 +42,7 @@ def test_bucketed_series_is_exact_and_bounded() -> None:
 
 
 def test_record_curves_grow_with_progress_and_end_with_the_result() -> None:
-    record = RunRecord(1, TrainConfig(n=100, epochs=2), status="running")
+    record = RunRecord(1, TrainConfig(n=100, epochs=2), status=RunStatus.RUNNING)
     record.add_steps(np.array([4.0, 3.0]), steps_per_epoch=10)
     record.add_steps(np.array([2.0]), steps_per_epoch=10)
     assert record.steps == 3
@@ -48,7 +50,7 @@ def test_record_curves_grow_with_progress_and_end_with_the_result() -> None:
     assert np.allclose(x, [0.1, 0.2, 0.3]) and np.allclose(y, [4.0, 3.0, 2.0])  # too short to smooth
     result = run(TrainConfig(n=100, epochs=2))
     record.finish(result)
-    assert record.status == "finished" and record.steps == 20
+    assert record.status is RunStatus.FINISHED and record.steps == 20
     assert record.epoch_curve() == ([1.0, 2.0], list(result.epoch_losses))
     assert record.label.startswith("#1 concise sgd")
 
@@ -65,7 +67,7 @@ def test_exports_are_tidy_csv_and_json() -> None:
     assert float(rows[1]["loss"]) < 0.01 and float(rows[0]["w_error_max"]) < 0.05
     document = json.loads(runs_to_json(records))
     assert [r["status"] for r in document["runs"]] == ["finished", "diverged"]
-    assert document["runs"][0]["closed_form"]["w"][0] == records[0].result.closed_w[0]
+    assert document["runs"][0]["closed_form"]["w"][0] == (fit_of(records[0].result).closed_w or ())[0]
 
 
 def test_loss_buffer_is_exact_below_its_cap_and_bounded_beyond() -> None:
@@ -104,7 +106,7 @@ def test_a_long_run_keeps_a_bounded_history() -> None:
     for _ in range(50):
         buffer.extend(np.ones(100_000))
     assert buffer.count == 5_000_000 and len(buffer.values()) <= LOSS_CAP + 1
-    record = RunRecord(1, TrainConfig(n=1_000_000, batch_size=10, epochs=50), status="running")
+    record = RunRecord(1, TrainConfig(n=1_000_000, batch_size=10, epochs=50), status=RunStatus.RUNNING)
     for _ in range(50):
         record.add_steps(np.ones(100_000), 100_000)
     assert record.steps == 5_000_000 and len(record.step_curve(10_000)[1]) <= 4096
@@ -137,7 +139,7 @@ def test_a_finished_runs_bucketed_curve_is_kept_as_means_never_expanded_to_steps
     result = run(config)
     means = np.linspace(3.0, 1.0, 4096)
     claimed = dataclasses.replace(result, step_losses=means, step_bucket=10**12, steps_per_epoch=2048 * 10**12)
-    record = RunRecord(1, config, status="running")
+    record = RunRecord(1, config, status=RunStatus.RUNNING)
     record.finish(claimed)
     x, y = record.step_curve(100)
     assert len(x) == len(y) <= 100 and np.all(np.diff(x) > 0)

@@ -13,7 +13,8 @@ from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import DataError
-from tui_lab.core.train.runner import STOPPED_BEFORE_FIRST_STEP, run
+from tui_lab.core.train.outcome import STOPPED_BEFORE_FIRST_STEP, RunStatus
+from tui_lab.core.train.runner import run
 
 
 def space(**values: Any) -> Callable[[str, Any], Any]:
@@ -29,7 +30,7 @@ def test_an_mlp_learns_the_course_data_and_the_original_is_kept() -> None:
     net = mlp()
     before = [p.detach().clone() for p in net.parameters()]
     result = run(TrainConfig(impl="model", lr=0.1, epochs=10), lookup=space(net=net))
-    assert result.status == "finished" and result.epoch_losses[-1] < 1e-3
+    assert result.status is RunStatus.FINISHED and result.epoch_losses[-1] < 1e-3
     trained, kept = result.artifacts["net"], result.artifacts["net_init"]
     assert kept is net and trained is not net
     assert all(torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
@@ -69,7 +70,7 @@ def test_cross_entropy_on_class_indices() -> None:
     labels = (X[:, 0] + X[:, 1] > 0).long()
     config = TrainConfig(impl="model", data="workspace", loss="cross_entropy", lr=0.1, epochs=5)
     result = run(config, lookup=space(X=X, y=labels, net=nn.Linear(2, 2)))
-    assert result.status == "finished" and result.epoch_losses[-1] < result.initial_loss / 2
+    assert result.status is RunStatus.FINISHED and result.epoch_losses[-1] < result.initial_loss / 2
     accuracy = (result.artifacts["net"](X).argmax(1) == labels).float().mean()
     assert accuracy > 0.95
     with pytest.raises(DataError, match="class index 2, but net gives 2 scores"):
@@ -90,7 +91,7 @@ def test_stop_returns_the_model_trained_so_far() -> None:
         )
     finally:
         hook.remove()
-    assert result.status == "stopped" and result.message == "stopped in epoch 1 at step 3"
+    assert result.status is RunStatus.STOPPED and result.message == "stopped in epoch 1 at step 3"
     assert "net" in result.artifacts and len(result.step_losses) == 3
 
 
@@ -121,7 +122,7 @@ def test_a_stop_while_the_model_prepares_ends_the_run_at_once() -> None:
 
 def test_divergence_rolls_back_to_finite_parameters() -> None:
     result = run(TrainConfig(impl="model", lr=1e3), lookup=space(net=mlp()))
-    assert result.status == "diverged" and "try a smaller learning rate" in result.message
+    assert result.status is RunStatus.DIVERGED and "try a smaller learning rate" in result.message
     assert all(torch.isfinite(p).all() for p in result.artifacts["net"].parameters())
 
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
+from tests.train_fit import fit_of
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.distributed import STORE_ENV
 from tui_lab.core.train.runner import run
@@ -43,8 +44,8 @@ def _rank(rank: int, world: int, out: str, device: str = "cpu") -> None:
             results.append(
                 {
                     "status": result.status,
-                    "w": list(result.w),
-                    "b": result.b,
+                    "w": list(fit_of(result).w),
+                    "b": fit_of(result).b,
                     "epoch_losses": list(result.epoch_losses),
                     "steps": len(result.step_losses),
                     "diverged_at": result.diverged_at,
@@ -72,8 +73,8 @@ def test_two_ranks_equal_one_process_with_twice_the_batch(case: int, two_rank_re
     assert rank0 == rank1  # every rank ends with the same parameters and decisions
     assert rank0["status"] == alone.status and rank0["diverged_at"] == (list(alone.diverged_at or []) or None)
     tolerance = 1e-6 if config.impl == "closed" else 1e-5
-    assert rank0["w"] == pytest.approx(alone.w, abs=tolerance, rel=tolerance)
-    assert rank0["b"] == pytest.approx(alone.b, abs=tolerance, rel=tolerance)
+    assert rank0["w"] == pytest.approx(fit_of(alone).w, abs=tolerance, rel=tolerance)
+    assert rank0["b"] == pytest.approx(fit_of(alone).b, abs=tolerance, rel=tolerance)
     assert rank0["epoch_losses"] == pytest.approx(alone.epoch_losses, rel=1e-4, abs=1e-9)
     assert rank0["steps"] == len(alone.step_losses) and rank0["samples"] == alone.samples
     assert f"global batch {2 * config.batch_size} = 2 × {config.batch_size}" in rank0["notes"][0]
@@ -86,5 +87,5 @@ def test_two_gpus_with_nccl_equal_one_gpu_with_twice_the_batch(tmp_path: Path) -
     for config, got in zip(CASES, results, strict=True):
         alone = run(config.with_changes(batch_size=2 * config.batch_size), "cuda", use_cuda_graphs=False)
         assert got["status"] == alone.status
-        assert got["w"] == pytest.approx(alone.w, abs=1e-4, rel=1e-4), config
+        assert got["w"] == pytest.approx(fit_of(alone).w, abs=1e-4, rel=1e-4), config
         assert "nccl on cuda" in got["notes"][0]

@@ -1,4 +1,4 @@
-"""Runs in other processes: JSON lines become Progress and RunResult; stop ends the whole group; a crash is one line."""
+"""Runs in other processes: JSON lines become Progress and TrainingOutcome; stop ends the whole group; a crash is one line."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.train_fit import fit_of
+from tests.waiting import wait_until
 from tui_lab.core.lifetime import descendants, process_alive
 from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.core.train.ranks import FOLDER_PREFIX, remove_stale_folders
 from tui_lab.core.train.remote import run_processes, train_arguments
 
@@ -58,14 +59,15 @@ def test_progress_and_result_lines_become_the_run(tmp_path: Path) -> None:
     result = {"event": "result", "status": "finished", "message": "finished 2 epochs", "device": "cpu",
               "epoch_losses": [0.5, 0.1], "w": [2.0, -3.4], "b": 4.2, "true_w": [2.0, -3.4], "true_b": 4.2,
               "closed_form": {"w": [2.0, -3.4], "b": 4.2, "loss": 0.0001}, "seconds": 1.0, "samples": 100,
-              "initial_loss": 30.0, "diverged_at": None, "notes": []}  # fmt: skip
+              "initial_loss": 30.0, "diverged_at": None, "notes": [], "peak_cuda_memory": 2048}  # fmt: skip
     argv = fake_launcher(tmp_path, f"print(PROGRESS, flush=True)\nprint({json.dumps(result)!r}, flush=True)\n"
                                    "child.kill()\n")  # fmt: skip
     seen: list[object] = []
     outcome = run_processes(TrainConfig(processes=2), "cpu", seen.append, argv=argv)
-    assert len(seen) == 1 and outcome.status == "finished" and outcome.w == (2.0, -3.4)
+    assert len(seen) == 1 and outcome.status is RunStatus.FINISHED and fit_of(outcome).w == (2.0, -3.4)
     assert outcome.step_losses.tolist() == [3.0, 2.0, 1.0] and outcome.steps_per_epoch == 5
-    assert outcome.closed_loss == 0.0001 and outcome.notes[0] == "2 processes, global batch 20"
+    assert fit_of(outcome).closed_loss == 0.0001 and outcome.notes[0] == "2 processes, global batch 20"
+    assert outcome.status is RunStatus.FINISHED and outcome.peak_cuda_memory == 2048  # the event's, not dropped
 
 
 def test_stop_ends_every_process_of_the_group(tmp_path: Path) -> None:
@@ -73,7 +75,7 @@ def test_stop_ends_every_process_of_the_group(tmp_path: Path) -> None:
     seen: list[object] = []
     outcome = run_processes(TrainConfig(processes=2), "cpu", seen.append, lambda: bool(seen), argv=argv)
     launcher, rank = (int(p) for p in (tmp_path / "pids").read_text().split())
-    assert outcome.status == "stopped" and outcome.message == "stopped in epoch 1 at step 3 (all 2 processes ended)"
+    assert outcome.status is RunStatus.STOPPED and outcome.message == "stopped in epoch 1 at step 3 (all 2 processes ended)"
     assert not alive(launcher) and not alive(rank)
 
 
@@ -85,7 +87,7 @@ def test_a_crash_is_one_clear_line(tmp_path: Path) -> None:
         "sys.exit(1)\n",
     )
     outcome = run_processes(TrainConfig(processes=2), "cpu", argv=argv)
-    assert outcome.status == "failed" and outcome.message == "rank 1 was killed (SIGKILL); the others were stopped"
+    assert outcome.status is RunStatus.FAILED and outcome.message == "rank 1 was killed (SIGKILL); the others were stopped"
 
 
 # -- the launcher and its ranks die with the app, whatever kills it ----------------------------
@@ -94,6 +96,7 @@ def test_a_crash_is_one_clear_line(tmp_path: Path) -> None:
 APP = """
 import threading
 from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.core.train.remote import run_processes
 
 config = TrainConfig(impl="manual", n=200_000, epochs=100, processes=2)
@@ -105,15 +108,6 @@ worker.join()
 
 def live_tree(pid: int) -> list[int]:
     return [entry.pid for entry in descendants(pid) if entry.running]
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float) -> None:
-    """Poll ``condition()`` every 10 ms; AssertionError naming ``what`` past ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG and /proc are Linux")
@@ -128,13 +122,13 @@ def test_the_launcher_and_its_ranks_end_within_3_s_of_the_app(sig: signal.Signal
     tree: list[int] = []
     try:
         assert app.stdout is not None
-        wait_for(lambda: len(live_tree(app.pid)) >= 3, "the launcher and both ranks to start", timeout=120)
+        wait_until(lambda: len(live_tree(app.pid)) >= 3, "the launcher and both ranks to start", timeout=120)
         if moment == "training":
             assert app.stdout.readline() == "progress\n"
         tree = live_tree(app.pid)
         app.send_signal(sig)
         app.wait(timeout=30)
-        wait_for(lambda: not any(process_alive(pid) for pid in tree), "every process of the run to end", timeout=3.0)
+        wait_until(lambda: not any(process_alive(pid) for pid in tree), "every process of the run to end", timeout=3.0)
     finally:
         app.kill()
         app.wait()

@@ -8,18 +8,22 @@ import pytest
 import torch
 
 from tests.core.train.pacing import ManualClock, count_steps
+from tests.train_fit import fit_of
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import Dataset
+from tui_lab.core.train.guard import divergence_message, explain_failure, first_bad
 from tui_lab.core.train.impls import ConciseEngine, ManualEngine, ScratchEngine, augment, closed_form
-from tui_lab.core.train.runner import Progress, divergence_message, explain_failure, first_bad, run
+from tui_lab.core.train.outcome import Progress, RunStatus
+from tui_lab.core.train.runner import run
 
 
 @pytest.mark.parametrize("impl", ["scratch", "concise", "manual", "closed"])
 def test_defaults_learn_w_and_b_to_within_0_01(impl: str) -> None:
     result = run(TrainConfig(impl=impl))
-    assert result.status == "finished"
-    assert result.w_error is not None and result.b_error is not None
-    assert max(abs(e) for e in result.w_error) < 0.01 and abs(result.b_error) < 0.01
+    assert result.status is RunStatus.FINISHED
+    w_error, b_error = fit_of(result).w_error, fit_of(result).b_error
+    assert w_error is not None and b_error is not None
+    assert max(abs(e) for e in w_error) < 0.01 and abs(b_error) < 0.01
     assert result.final_loss is not None and result.final_loss < 1e-3
 
 
@@ -29,8 +33,8 @@ def test_manual_gradient_matches_autograd_and_torch_optim(optimizer: str, loss: 
     config = TrainConfig(optimizer=optimizer, loss=loss, n=200, epochs=2, lr=0.01)
     manual = run(config.with_changes(impl="manual"))
     concise = run(config.with_changes(impl="concise"))
-    assert manual.w == pytest.approx(concise.w, abs=1e-4)
-    assert manual.b == pytest.approx(concise.b, abs=1e-4)
+    assert fit_of(manual).w == pytest.approx(fit_of(concise).w, abs=1e-4)
+    assert fit_of(manual).b == pytest.approx(fit_of(concise).b, abs=1e-4)
     assert manual.epoch_losses == pytest.approx(concise.epoch_losses, rel=1e-3)
 
 
@@ -56,19 +60,19 @@ def test_scratch_follows_the_course_halved_loss() -> None:
     """The course's squared_loss is ½e² and sgd divides by the batch: half concise's step at equal lr."""
     scratch = run(TrainConfig(impl="scratch", lr=0.06, n=300, epochs=1))
     concise = run(TrainConfig(impl="concise", lr=0.03, n=300, epochs=1))
-    assert scratch.w == pytest.approx(concise.w, abs=1e-4)
+    assert fit_of(scratch).w == pytest.approx(fit_of(concise).w, abs=1e-4)
     assert scratch.epoch_losses[0] == pytest.approx(concise.epoch_losses[0], rel=1e-3)
 
 
 @pytest.mark.parametrize("impl", ["scratch", "concise", "manual"])
 def test_lr_100_diverges_and_keeps_the_last_good_parameters(impl: str) -> None:
     result = run(TrainConfig(impl=impl, lr=100))
-    assert result.status == "diverged"
+    assert result.status is RunStatus.DIVERGED
     assert result.diverged_at is not None
     epoch, step = result.diverged_at
     assert result.message == divergence_message(epoch, step)
     assert "try a smaller learning rate" in result.message
-    assert all(math.isfinite(v) for v in (*result.w, result.b))
+    assert all(math.isfinite(v) for v in (*fit_of(result).w, fit_of(result).b))
     assert all(math.isfinite(v) and v < 1e4 * result.initial_loss for v in result.step_losses)
     assert torch.isfinite(result.artifacts["w"]).all()
 
@@ -90,7 +94,7 @@ def test_stop_takes_effect_within_a_chunk(monkeypatch: pytest.MonkeyPatch) -> No
         return bool(steps)
 
     result = run(TrainConfig(impl="scratch", n=100_000, epochs=5), should_stop=stop)
-    assert result.status == "stopped" and calls == 1
+    assert result.status is RunStatus.STOPPED and calls == 1
     assert len(result.step_losses) <= 256
     assert result.artifacts["w"].shape == (2,)
 
@@ -120,8 +124,8 @@ def test_uneven_last_batch_is_used() -> None:
 
 def test_closed_form_matches_lstsq_and_reports_one_loss() -> None:
     result = run(TrainConfig(impl="closed", n=5000))
-    assert result.status == "finished" and len(result.epoch_losses) == 1
-    assert result.w == pytest.approx((2.0, -3.4), abs=1e-3) and result.closed_w == result.w
+    assert result.status is RunStatus.FINISHED and len(result.epoch_losses) == 1
+    assert fit_of(result).w == pytest.approx((2.0, -3.4), abs=1e-3) and fit_of(result).closed_w == fit_of(result).w
     assert result.final_loss == pytest.approx(1e-4, rel=0.2)
 
 
@@ -136,8 +140,8 @@ def test_workspace_data_has_no_errors() -> None:
     y = X @ torch.tensor([1.0, 2.0, 3.0]) + 0.5
     data = Dataset(X, y, None, None, "workspace")
     result = run(TrainConfig(impl="manual", lr=0.1, epochs=20, data="workspace"), dataset=data)
-    assert result.w_error is None and result.b_error is None
-    assert result.w == pytest.approx((1.0, 2.0, 3.0), abs=1e-3)
+    assert fit_of(result).w_error is None and fit_of(result).b_error is None
+    assert fit_of(result).w == pytest.approx((1.0, 2.0, 3.0), abs=1e-3)
 
 
 def test_publishes_net_only_for_concise() -> None:
@@ -171,7 +175,7 @@ def test_slow_chunks_shrink_without_changing_the_numbers(monkeypatch: pytest.Mon
     steps = count_steps(monkeypatch, "manual", clock, seconds_per_step=1.0)  # every step over budget: chunks of 1
     shrunk = run(config, clock=clock)
     assert reference.chunks == 11 and steps == [1] * 600 and shrunk.chunks == 600
-    assert shrunk.w == reference.w and shrunk.epoch_losses == reference.epoch_losses
+    assert fit_of(shrunk).w == fit_of(reference).w and shrunk.epoch_losses == reference.epoch_losses
 
 
 @pytest.mark.parametrize("impl", ["scratch", "concise", "manual"])
@@ -189,13 +193,14 @@ def test_raw_house_prices_train_or_stop_with_the_guards_message(impl: str, csv: 
     tensors = to_tensors(frame, ["Price"]).tensors
     config = TrainConfig(impl=impl, data="workspace", x_name="X", y_name="y", lr=0.03, batch_size=10, epochs=3)
     result = run(config, lookup=tensors.get)
-    assert result.status in ("finished", "diverged")
-    assert all(math.isfinite(v) for v in (*result.w, result.b, *result.step_losses, *result.epoch_losses))
-    assert result.w_error is None  # no truth for workspace data: the pane shows "n/a"
-    if result.status == "diverged":
+    assert result.status in (RunStatus.FINISHED, RunStatus.DIVERGED)
+    fit = fit_of(result)
+    assert all(math.isfinite(v) for v in (*fit.w, fit.b, *result.step_losses, *result.epoch_losses))
+    assert fit_of(result).w_error is None  # no truth for workspace data: the pane shows "n/a"
+    if result.status is RunStatus.DIVERGED:
         assert result.diverged_at is not None
         assert result.message == divergence_message(*result.diverged_at)
     if csv == "housing.csv":  # 29 unscaled columns (LotArea ~1e4): the first SGD step overshoots
-        assert result.status == "diverged" and result.diverged_at == (1, 2)
+        assert result.status is RunStatus.DIVERGED and result.diverged_at == (1, 2)
     else:  # four rows, three columns: lr 0.03 still shrinks the loss
-        assert result.status == "finished" and result.epoch_losses[-1] < result.initial_loss
+        assert result.status is RunStatus.FINISHED and result.epoch_losses[-1] < result.initial_loss

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from tests.train_fit import fit_of
 from tui_lab.core.train.batched import BatchedEngine
 from tui_lab.core.train.config import TrainConfig
-from tui_lab.core.train.runner import STOPPED_BEFORE_FIRST_STEP, Progress, run
+from tui_lab.core.train.outcome import STOPPED_BEFORE_FIRST_STEP, Progress, RunStatus
+from tui_lab.core.train.runner import run
 from tui_lab.core.train.sweep import batchable, run_sweep
 
 RATES = (0.003, 0.03, 0.1, 100.0)
@@ -28,8 +30,8 @@ def test_batched_sweep_equals_each_rate_alone(impl: str, optimizer: str, loss: s
         alone = run(config)
         assert got.config == config
         assert (got.status, got.diverged_at) == (alone.status, alone.diverged_at), config.lr
-        assert got.w == pytest.approx(alone.w, rel=1e-4, abs=1e-5) and got.b == pytest.approx(
-            alone.b, rel=1e-4, abs=1e-5
+        assert fit_of(got).w == pytest.approx(fit_of(alone).w, rel=1e-4, abs=1e-5) and fit_of(got).b == pytest.approx(
+            fit_of(alone).b, rel=1e-4, abs=1e-5
         )
         assert got.epoch_losses == pytest.approx(alone.epoch_losses, rel=1e-4, abs=1e-9)
         assert len(got.step_losses) == len(alone.step_losses) and got.samples == alone.samples
@@ -43,7 +45,7 @@ def test_a_diverging_run_stops_alone_while_the_others_finish() -> None:
     assert [r.status for r in results] == ["finished", "diverged", "finished"]
     assert results[1].diverged_at is not None and "try a smaller learning rate" in results[1].message
     assert results[0].final_loss is not None and results[0].final_loss < 1e-3
-    assert len(results[0].epoch_losses) == 3 and all(v == v for v in results[1].w)  # finite, rolled back
+    assert len(results[0].epoch_losses) == 3 and all(v == v for v in fit_of(results[1]).w)  # finite, rolled back
 
 
 def test_progress_is_per_run_and_complete() -> None:
@@ -54,7 +56,7 @@ def test_progress_is_per_run_and_complete() -> None:
         progress = seen[index]
         assert sum(len(p.new_step_losses) for p in progress) == len(result.step_losses) == 400
         assert [v for p in progress for v in p.epoch_losses] == list(result.epoch_losses)
-        assert progress[-1].w == result.w
+        assert progress[-1].w == fit_of(result).w
 
 
 def test_stop_ends_every_run_after_the_first_step(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,10 +124,10 @@ def test_a_diverged_run_is_reported_when_it_diverges_not_when_the_sweep_ends() -
     for index, result in enumerate(results):  # what was said early is what the sweep returns
         said = ended[index]
         assert isinstance(said, type(result))
-        for field in ("status", "message", "w", "b", "diverged_at", "epoch_losses", "samples", "seconds"):
+        for field in ("status", "message", "fit", "diverged_at", "epoch_losses", "samples", "seconds"):
             assert getattr(said, field) == getattr(result, field), (index, field)
         assert list(said.step_losses) == list(result.step_losses)
-    assert results[1].status == "diverged"
+    assert results[1].status is RunStatus.DIVERGED
 
 
 def test_runs_one_after_another_are_reported_as_each_ends() -> None:

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from textual.widgets import Input, Static
 
+from tests.ui.conftest import NotificationRecorder
 from tui_lab.core.data import files as data_files
 from tui_lab.core.data import load as csv_loader
 from tui_lab.core.data.files import ExportProgress, add_recent
@@ -20,7 +21,7 @@ from tui_lab.ui.data.controller import DataController
 from tui_lab.ui.data.dialogs import TICKED, ConfirmScreen, OpenCsvScreen, PathPromptScreen, StepFormScreen
 from tui_lab.ui.data.screen import DataScreen
 
-from .test_screen import HOUSE_TINY, messages, settle
+from .test_screen import HOUSE_TINY, settle
 
 AppFactory = Callable[..., TuiLabApp]
 HOSTILE_HEADER = ["[/]", "[/x]", "Name [i]note", "osc\x1b]52;c;cHduZWQ=\x07"]
@@ -79,12 +80,12 @@ async def test_hostile_cells_names_and_file_names_never_reach_the_terminal_raw(
 
 
 async def test_missing_file_with_markup_in_its_name_is_a_message_not_a_crash(
-    make_app: AppFactory, tmp_path: Path
+    make_app: AppFactory, tmp_path: Path, notes: NotificationRecorder
 ) -> None:
     app = make_app(csv_path=str(tmp_path / "nope[/x].csv"), pane="data")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert any("No such file" in m and "nope[/x].csv" in m for m in messages(app))
+        assert any("No such file" in m and "nope[/x].csv" in m for m in notes.texts)
         assert "could not open x].csv" in str(data_screen(app).query_one("#data-title", Static).render())
 
 
@@ -101,13 +102,15 @@ async def test_a_recent_file_with_markup_is_listed_as_typed(make_app: AppFactory
         assert any("Name [i]note [/].csv" in text for text in listed)
 
 
-async def test_a_fifo_is_refused_up_front_and_the_app_stays_usable(make_app: AppFactory, tmp_path: Path) -> None:
+async def test_a_fifo_is_refused_up_front_and_the_app_stays_usable(
+    make_app: AppFactory, tmp_path: Path, notes: NotificationRecorder
+) -> None:
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
     app = make_app(csv_path=str(fifo), pane="data")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert any("FIFO (named pipe), not a regular file" in m for m in messages(app))
+        assert any("FIFO (named pipe), not a regular file" in m for m in notes.texts)
         assert data_screen(app).loading_path is None
         await pilot.press("o", "f6")
         await settle(pilot)
@@ -180,7 +183,7 @@ def gated_export(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, thre
 
 
 async def test_a_csv_export_shows_progress_and_escape_cancels_it(
-    make_app: AppFactory, tmp_path: Path, gated_export: tuple[threading.Event, threading.Event]
+    make_app: AppFactory, tmp_path: Path, gated_export: tuple[threading.Event, threading.Event], notes: NotificationRecorder
 ) -> None:
     gate, started = gated_export
     tmp_path = tmp_path / "exports"
@@ -202,7 +205,7 @@ async def test_a_csv_export_shows_progress_and_escape_cancels_it(
         await pilot.press("escape")
         gate.set()
         await settle(pilot)
-        assert any("Export cancelled: nothing was written" in m for m in messages(app))
+        assert any("Export cancelled: nothing was written" in m for m in notes.texts)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["house.csv"]
         assert not screen.has_class("-busy")
 
@@ -336,7 +339,7 @@ async def test_the_target_form_at_80x24_shows_apply_and_cancel_and_ticks_without
 
 
 async def test_a_failing_load_or_profile_never_leaves_the_status_on_loading(
-    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
 ) -> None:
     from tui_lab.core.data import profile as data_profile
 
@@ -350,7 +353,7 @@ async def test_a_failing_load_or_profile_never_leaves_the_status_on_loading(
         screen = data_screen(app)
         title = str(screen.query_one("#data-title", Static).render())
         assert "loading" not in title and "could not open house_tiny.csv" in title
-        assert any("disk on fire" in m for m in messages(app)) and not screen.has_class("-busy")
+        assert any("disk on fire" in m for m in notes.texts) and not screen.has_class("-busy")
         monkeypatch.undo()
 
         def broken_profile(series: Any, top: int = 5) -> Any:
@@ -378,7 +381,7 @@ async def test_a_semicolon_file_offers_its_delimiter_and_reloads(make_app: AppFa
 
 
 async def test_a_job_raising_past_its_own_handling_leaves_a_truthful_status(
-    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
 ) -> None:
     from tui_lab.ui.data import jobs
 
@@ -395,7 +398,7 @@ async def test_a_job_raising_past_its_own_handling_leaves_a_truthful_status(
         screen = data_screen(app)
         assert screen.loading_path is None and not screen.has_class("-busy")
         assert "loading failed" in str(screen.query_one("#data-title", Static).render())
-        assert any("load job exploded" in m for m in messages(app))  # the app's one failure handler
+        assert any("load job exploded" in m for m in notes.texts)  # the app's one failure handler
         monkeypatch.undo()
         monkeypatch.setattr(jobs, "profile", exploding_profile)
         await pilot.press("o", "f6")

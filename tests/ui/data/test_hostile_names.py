@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.widgets import Checkbox, Input, OptionList
 
+from tests.waiting import until
 from tui_lab.core.data.files import add_recent
 from tui_lab.core.text import CONTROL_CHARACTERS, one_line
 from tui_lab.ui.app import TuiLabApp
@@ -41,14 +41,6 @@ def csv_named(folder: Path, name: str) -> Path:
     path = folder / name
     path.write_bytes(HOUSE_TINY.read_bytes())
     return path
-
-
-async def until(pilot: Any, condition: Callable[[], bool], what: str) -> None:
-    for _ in range(1_000):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"never happened: {what}")
 
 
 @pytest.mark.parametrize("name", [CLIPBOARD, NEWLINE, MARKUP], ids=["escape", "newline", "markup"])

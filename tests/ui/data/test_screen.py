@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.worker import WorkerCancelled
 
+from tests.ui.conftest import NotificationRecorder
 from tui_lab.core.data import load as csv_loader
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.data.dialogs import CodeScreen, ConfirmScreen, OpenCsvScreen, StepFormScreen
@@ -31,10 +32,6 @@ async def settle(pilot: Any) -> None:
             continue
         await pilot.pause()
     await pilot.pause()
-
-
-def messages(app: TuiLabApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
 
 
 def data_screen(app: TuiLabApp) -> DataScreen:
@@ -121,12 +118,12 @@ async def test_open_dialog_loads_a_sample_with_one_key(make_app: AppFactory) -> 
     ],
 )
 async def test_bad_paths_give_a_clear_message_and_the_app_stays_up(
-    make_app: AppFactory, tmp_path: Path, make_path: Callable[[Path], Path], expected: str
+    make_app: AppFactory, tmp_path: Path, make_path: Callable[[Path], Path], expected: str, notes: NotificationRecorder
 ) -> None:
     app = make_app(csv_path=str(make_path(tmp_path)), pane="data")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert any(expected in m for m in messages(app))
+        assert any(expected in m for m in notes.texts)
         assert data_screen(app).pipeline is None
         await pilot.press("o", "f6")
         await settle(pilot)
@@ -164,13 +161,13 @@ async def test_filter_syntax_error_is_shown_in_the_form(make_app: AppFactory) ->
         assert len(screen.pipeline.applied) == 2
 
 
-async def test_to_tensors_refuses_with_the_columns_to_fix(make_app: AppFactory) -> None:
+async def test_to_tensors_refuses_with_the_columns_to_fix(make_app: AppFactory, notes: NotificationRecorder) -> None:
     app = make_app(csv_path=str(HOUSE_TINY), pane="data")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("T")
         assert not isinstance(app.screen, StepFormScreen)
-        assert any("non-numeric: Alley" in m and "holding NaN: NumRooms" in m for m in messages(app))
+        assert any("non-numeric: Alley" in m and "holding NaN: NumRooms" in m for m in notes.texts)
         assert "X" not in app.workspace
 
 
@@ -195,7 +192,7 @@ async def test_big_table_jumps_to_the_last_row(make_app: AppFactory, tmp_path: P
 
 
 async def test_escape_cancels_a_slow_load(
-    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
 ) -> None:
     monkeypatch.setattr(csv_loader, "WHOLE_READ_BYTES", 0)
     monkeypatch.setattr(csv_loader, "CHUNK_ROWS", 5)
@@ -210,11 +207,13 @@ async def test_escape_cancels_a_slow_load(
         await pilot.press("escape")
         await settle(pilot)
         assert screen.loading_path is None and screen.pipeline is None
-        assert sum("Stopped loading" in m for m in messages(app)) == 1
+        assert sum("Stopped loading" in m for m in notes.texts) == 1
         assert "cancelled" in str(screen.query_one("#data-title").render())
 
 
-async def test_export_csv_writes_a_new_file_and_refuses_the_source(make_app: AppFactory, tmp_path: Path) -> None:
+async def test_export_csv_writes_a_new_file_and_refuses_the_source(
+    make_app: AppFactory, tmp_path: Path, notes: NotificationRecorder
+) -> None:
     source = tmp_path / "house.csv"
     source.write_bytes(HOUSE_TINY.read_bytes())
     app = make_app(csv_path=str(source), pane="data")
@@ -230,7 +229,7 @@ async def test_export_csv_writes_a_new_file_and_refuses_the_source(make_app: App
         app.screen.query_one("#prompt-path").value = str(source)  # type: ignore[attr-defined]
         await pilot.press("enter")
         await settle(pilot)
-        assert any("Refusing to overwrite the source" in m for m in messages(app))
+        assert any("Refusing to overwrite the source" in m for m in notes.texts)
         assert source.read_bytes() == HOUSE_TINY.read_bytes()
 
 
@@ -332,7 +331,7 @@ async def test_selecting_a_step_shows_its_before_after_summary(make_app: AppFact
 
 
 async def test_opening_another_file_mid_load_wins(
-    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
 ) -> None:
     monkeypatch.setattr(csv_loader, "WHOLE_READ_BYTES", 0)
     monkeypatch.setattr(csv_loader, "CHUNK_ROWS", 5)
@@ -347,7 +346,7 @@ async def test_opening_another_file_mid_load_wins(
         await settle(pilot)
         assert screen.pipeline is not None and screen.pipeline.path.name == "house_tiny.csv"
         assert screen.grid.frame is screen.pipeline.source and screen.loading_path is None
-        assert not any("Cancelled" in m or "Cannot" in m for m in messages(app))
+        assert not any("Cancelled" in m or "Cannot" in m for m in notes.texts)
 
 
 def test_snapshot_course_frame_after_fill(snap_compare: Any, workspace: Any) -> None:

@@ -21,7 +21,7 @@ DOT = "x = torch.arange(4.0, requires_grad=True); y = 2 * torch.dot(x, x)"
 @pytest.fixture(autouse=True)
 def hermetic_device(monkeypatch: pytest.MonkeyPatch) -> Any:
     """The status bar's device text and thread count come from here, not from the host."""
-    monkeypatch.setattr("tui_lab.ui.app.describe_device", lambda device: f"{device} · 2 threads")
+    monkeypatch.setattr("tui_lab.ui.app.device_status_label", lambda device: f"{device} · 2 threads")
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     yield

@@ -8,25 +8,13 @@ controller is no longer running (its result has been written to the log).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
 
+from tests.waiting import until
 from tui_lab.ui.repl.editor import ReplInput
 from tui_lab.ui.repl.screen import ReplScreen
-
-# Each try is at least 10 ms: a cold start (torch imported in the background) fits with room to spare.
-TRIES = 3_000
-
-
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str, tries: int = TRIES) -> None:
-    """Wait (bounded) until ``condition()`` holds; fail saying ``what`` never happened."""
-    for _ in range(tries):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"never happened: {what}")
 
 
 def repl_screen(pilot: Pilot[Any]) -> ReplScreen:
@@ -53,16 +41,12 @@ async def wait_for_run(pilot: Pilot[Any], number: int) -> None:
         controller = screen.controller
         editor = screen.query_one("#repl-input", ReplInput)
         return (
-            f"In [{number}] ran and its result was shown (front: {type(pilot.app.screen).__name__}, "
             f"focused: {pilot.app.focused!r}, input: {editor.text!r}, "
             f"next: {None if controller is None else controller.next_number}, "
-            f"running: {None if controller is None else controller.running}, torch: {pilot.app.torch_ready})"  # type: ignore[attr-defined]
+            f"running: {None if controller is None else controller.running}, torch: {pilot.app.torch_ready}"  # type: ignore[attr-defined]
         )
 
-    try:
-        await wait_for(pilot, shown, "the run")
-    except AssertionError:
-        raise AssertionError(f"never happened: {state()}") from None
+    await until(pilot, shown, f"In [{number}] ran and its result was shown", state=state)
     await pilot.pause()
 
 

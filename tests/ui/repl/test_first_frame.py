@@ -1,8 +1,8 @@
 """The REPL as the app's first frame: stand-ins first, the real widgets right after, nothing typed lost.
 
-``TuiLabApp.run_test`` returns once the pane is built; these tests use Textual's own ``App.run_test``
-and hold the build back (the screen's ``_build_body`` is queued by hand), so what happens before the
-real widgets exist is tested deterministically, not by racing them.
+Elsewhere ``TuiLabApp.run_test`` returns once the pane is built (tests/ui/conftest.py); these tests
+use Textual's own ``App.run_test`` and hold the build back (the screen's ``_build_body`` is queued by
+hand), so what happens before the real widgets exist is tested deterministically, not by racing them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-from tests.ui.repl.helpers import wait_for, wait_for_run
+from tests.ui.repl.helpers import wait_for_run
+from tests.waiting import until
 from tui_lab.core.session.model import ReplEntry
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
@@ -49,7 +50,7 @@ async def at_first_frame(pilot: Pilot[None]) -> ReplScreen:
     """Wait for the app's first frame (the build held back) and return the REPL screen it shows."""
     app = pilot.app
     assert isinstance(app, TuiLabApp)
-    await wait_for(pilot, lambda: app.first_frame_shown, "the first frame")
+    await until(pilot, lambda: app.first_frame_shown, "the first frame")
     screen = app.screen
     assert isinstance(screen, ReplScreen)
     return screen
@@ -72,13 +73,13 @@ async def test_first_frame_shows_stand_ins_where_the_widgets_will_be(
         assert "torch, nn, F, np and pd are preloaded" in str(banner)
 
         held_build(screen)
-        await wait_for(pilot, lambda: screen.body_ready, "the body was built")
+        await until(pilot, lambda: screen.body_ready, "the body was built")
         await pilot.pause()
         assert not screen.query(KeyBuffer)
         assert app.focused is screen.editor
         for selector, region in stand_ins.items():  # the swap moves nothing
             assert screen.query_one(selector).region == region, selector
-        await wait_for(  # the log lays its lines out once it has a size
+        await until(  # the log lays its lines out once it has a size
             pilot,
             lambda: any("torch, nn, F, np and pd are preloaded" in strip.text for strip in screen.log_view.lines),
             "the banner in the real log, wrapped at the log's own width",
@@ -97,7 +98,7 @@ async def test_keys_typed_before_the_input_exists_run_once_it_does(
         assert "answer" not in workspace.namespace
 
         held_build(screen)
-        await wait_for(pilot, lambda: screen.body_ready, "the body was built")
+        await until(pilot, lambda: screen.body_ready, "the body was built")
         await wait_for_run(pilot, 1)
         assert workspace.namespace["answer"] == 42
         assert screen.editor.text == ""
@@ -114,7 +115,7 @@ async def test_a_request_and_a_restored_log_wait_for_the_body(
         await pilot.pause()
 
         held_build(screen)
-        await wait_for(
+        await until(
             pilot, lambda: screen.body_ready and screen.editor.text == "print('from Data')", "the request reached the input"
         )
         lines = [strip.text for strip in screen.log_view.lines]
@@ -153,8 +154,8 @@ async def test_a_pane_key_at_the_first_frame_switches_at_once(
     async with App.run_test(app, size=(80, 24)) as pilot:
         screen = await at_first_frame(pilot)
         await pilot.press("x", "f3")  # F3 is the app's: it does not wait for the REPL's input
-        await wait_for(pilot, lambda: app.current_mode == "data", "the Data pane in front")
+        await until(pilot, lambda: app.current_mode == "data", "the Data pane in front")
         assert screen.query_one(KeyBuffer).held == 1  # the "x" waits for the REPL's input
 
         held_build(screen)
-        await wait_for(pilot, lambda: screen.body_ready and screen.editor.text == "x", "the x reached the input")
+        await until(pilot, lambda: screen.body_ready and screen.editor.text == "x", "the x reached the input")

@@ -15,7 +15,7 @@ from textual.geometry import Offset
 from textual.pilot import Pilot
 from textual.selection import Selection
 
-from tests.ui.repl.helpers import wait_for
+from tests.waiting import until
 from tui_lab.core.text import has_controls
 from tui_lab.ui.repl.blocks import Laid, LogBlock, text_block
 from tui_lab.ui.repl.log import ReplLog
@@ -50,7 +50,7 @@ def shown(log: ReplLog) -> list[str]:
 
 async def laid_out(pilot: Pilot[Any]) -> ReplLog:
     log = pilot.app.query_one(ReplLog)
-    await wait_for(pilot, lambda: log.scrollable_content_region.width == WIDTH, "the log has its width")
+    await until(pilot, lambda: log.scrollable_content_region.width == WIDTH, "the log has its width")
     return log
 
 
@@ -74,10 +74,10 @@ async def test_a_resize_rewraps_everything() -> None:
         await pilot.pause()
         at_50 = shown(log)
         log.styles.width = 31
-        await wait_for(pilot, lambda: len(shown(log)) > len(at_50), "the text re-wrapped at 30 columns")
+        await until(pilot, lambda: len(shown(log)) > len(at_50), "the text re-wrapped at 30 columns")
         assert all(len(line) <= 30 for line in shown(log))
         log.styles.width = 121
-        await wait_for(pilot, lambda: len(shown(log)) == 2, "the text re-wrapped at 120 columns")
+        await until(pilot, lambda: len(shown(log)) == 2, "the text re-wrapped at 120 columns")
         assert log.text == LONG_ERROR
 
 
@@ -139,7 +139,7 @@ async def test_it_follows_the_end_until_you_scroll_up_and_again_once_you_are_bac
         await pilot.pause()
         assert log.scroll_y == 0 and not log.following, "reading older output is not interrupted"
         await pilot.press("end")
-        await wait_for(pilot, lambda: log.scroll_y == log.max_scroll_y, "the view reached the end")
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y, "the view reached the end")
         assert log.following
         log.write("line 60")
         await pilot.pause()
@@ -153,14 +153,14 @@ async def test_a_resize_keeps_following_or_keeps_your_place() -> None:
             log.write(f"{index} " + "word " * 12)
         await pilot.pause()
         log.styles.width = 31
-        await wait_for(pilot, lambda: log.scrollable_content_region.width == 30, "the log narrowed")
+        await until(pilot, lambda: log.scrollable_content_region.width == 30, "the log narrowed")
         await pilot.pause()
         assert log.following and log.scroll_y == log.max_scroll_y
         log.scroll_to(y=20, animate=False)
         await pilot.pause()
         top = shown(log)[int(log.scroll_y)]
         log.styles.width = 41
-        await wait_for(pilot, lambda: log.scrollable_content_region.width == 40, "the log widened")
+        await until(pilot, lambda: log.scrollable_content_region.width == 40, "the log widened")
         await pilot.pause()
         assert not log.following
         assert shown(log)[int(log.scroll_y)].split()[0] == top.split()[0], "the same block is at the top"

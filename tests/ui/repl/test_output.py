@@ -13,7 +13,9 @@ from textual.geometry import Offset
 from textual.selection import Selection
 from textual.widgets import OptionList
 
-from tests.ui.repl.helpers import enter_and_wait, run_cell, wait_for
+from tests.ui.conftest import NotificationRecorder
+from tests.ui.repl.helpers import enter_and_wait, run_cell
+from tests.waiting import until
 from tui_lab.core.repl.display import print_width
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.repl.editor import ReplInput
@@ -187,7 +189,9 @@ async def test_completion_inside_a_call_offers_keyword_arguments(make_app: AppFa
         assert app.screen.query_one("#repl-input", ReplInput).text == "torch.sum(x, dim="
 
 
-async def test_state_problems_are_said_once_and_the_repl_still_runs(make_app: AppFactory, lab_home: Path) -> None:
+async def test_state_problems_are_said_once_and_the_repl_still_runs(
+    make_app: AppFactory, lab_home: Path, notes: NotificationRecorder
+) -> None:
     lab_home.mkdir(parents=True, exist_ok=True)
     (lab_home / "state").write_text("a file where the state folder belongs")
     app = make_app(pane="repl")
@@ -196,7 +200,7 @@ async def test_state_problems_are_said_once_and_the_repl_still_runs(make_app: Ap
         await run_cell(pilot, "b = 2")
         await pilot.press("up")
         assert app.screen.query_one("#repl-input", ReplInput).text == "b = 2"
-        said = [n.message for n in app._notifications if "history" in n.message]
+        said = [n.message for n in notes.notes if "history" in n.message]
         assert len(said) == 1 and "new inputs won" in said[0]
         assert app.workspace["b"] == 2
 
@@ -217,7 +221,7 @@ async def test_long_output_and_error_lines_wrap_at_80x24_and_rewrap_on_resize(ma
         assert "has no 'load_data_fashion_mnist': the book defines it in section 3.5" in text
         narrow = len(lines)
         await pilot.resize_terminal(120, 40)
-        await wait_for(pilot, lambda: len(log_lines(app)) < narrow, "the log re-wrapped at the new width")
+        await until(pilot, lambda: len(log_lines(app)) < narrow, "the log re-wrapped at the new width")
         wide = screen.log_width()
         assert wide is not None and wide > width and all(len(line) <= wide for line in log_lines(app))
         assert screen.log_view.text == text, "the same output, wrapped anew"

@@ -12,7 +12,8 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from tests.ui.repl.helpers import enter_and_wait, run_cell, wait_for
+from tests.ui.repl.helpers import enter_and_wait, run_cell
+from tests.waiting import until
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.modals import HelpScreen, PickerScreen
 from tui_lab.ui.repl.editor import ReplInput
@@ -77,7 +78,7 @@ async def test_ctrl_c_interrupts_an_endless_loop(make_app: AppFactory) -> None:
         screen = app.screen
         assert isinstance(screen, ReplScreen) and screen.engine is not None
         engine = screen.engine
-        await wait_for(pilot, lambda: engine.running, "the loop started")
+        await until(pilot, lambda: engine.running, "the loop started")
         assert "running" in static_text(app, "#repl-status")
         await pilot.press("ctrl+c")  # the latency is measured by bench/repl.py
         await app.workers.wait_for_complete()
@@ -181,7 +182,7 @@ async def test_input_prompts_in_a_modal_and_exit_is_explained(make_app: AppFacto
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(*"name = input('who? ')", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, InputPromptScreen), "the input() prompt")
+        await until(pilot, lambda: isinstance(app.screen, InputPromptScreen), "the input() prompt")
         await pilot.press(*"Ada", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -258,7 +259,7 @@ async def test_cancelling_input_interrupts_the_code(make_app: AppFactory) -> Non
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(*"answer = input()", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, InputPromptScreen), "the input() prompt")
+        await until(pilot, lambda: isinstance(app.screen, InputPromptScreen), "the input() prompt")
         await pilot.press("escape")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -273,7 +274,7 @@ async def test_quitting_while_code_runs_stops_it(make_app: AppFactory) -> None:
         screen = app.screen
         assert isinstance(screen, ReplScreen) and screen.engine is not None
         engine = screen.engine
-        await wait_for(pilot, lambda: engine.running, "the loop started")
+        await until(pilot, lambda: engine.running, "the loop started")
         await pilot.press("ctrl+q")
     interrupted = threading.Event()
     for _ in range(1_000):  # bounded: the interrupt reaches the loop at its next bytecode
@@ -358,13 +359,13 @@ async def test_inputs_typed_while_one_runs_are_queued_and_run_in_order(
         # As tmux send-keys or a fast typist delivers them: all in one burst, the later Enters while the first runs.
         for key in [*"gate.wait(); y = 1", "enter", *"y + 1", "enter", *"z = y * 10", "enter"]:
             app.post_message(events.Key(key, "\r" if key == "enter" else key))
-        await wait_for(pilot, lambda: len(controller.queued) == 2, "two inputs queued behind the running one")
+        await until(pilot, lambda: len(controller.queued) == 2, "two inputs queued behind the running one")
         assert editor(app).text == "" and controller.running
         queue = static_text(app, "#repl-queue")
         assert "In [*]: y + 1" in queue and "In [*]: z = y * 10" in queue
         assert "2 queued" in static_text(app, "#repl-status")
         gate.set()
-        await wait_for(pilot, lambda: controller.next_number == 4 and not controller.running, "the queue ran")
+        await until(pilot, lambda: controller.next_number == 4 and not controller.running, "the queue ran")
         text = log_text(app)
         assert text.index("In [2]: y + 1") < text.index("Out[2]: 2") < text.index("In [3]: z = y * 10")
         assert workspace.namespace["z"] == 10 and not app.screen.query_one("#repl-queue").display
@@ -379,11 +380,11 @@ async def test_ctrl_c_interrupts_the_running_input_and_drops_the_queue(
         assert isinstance(screen, ReplScreen) and screen.controller is not None
         controller = screen.controller
         await pilot.press(*"while True: pass", "enter")
-        await wait_for(pilot, lambda: controller.engine.running, "the loop started")
+        await until(pilot, lambda: controller.engine.running, "the loop started")
         await pilot.press(*"never = 1", "enter")
-        await wait_for(pilot, lambda: controller.queued == ("never = 1",), "the input queued")
+        await until(pilot, lambda: controller.queued == ("never = 1",), "the input queued")
         await pilot.press("ctrl+c")
-        await wait_for(pilot, lambda: not controller.running, "the loop was interrupted")
+        await until(pilot, lambda: not controller.running, "the loop was interrupted")
         assert controller.queued == () and "never" not in workspace.namespace
         assert "KeyboardInterrupt" in log_text(app) and "In [2]" not in log_text(app)
         await pilot.press("up")

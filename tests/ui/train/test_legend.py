@@ -13,11 +13,13 @@ import numpy as np
 import pytest
 import torch
 
+from tests.train_fit import fit_of
 from tests.ui.train.helpers import ready_screen, settle, type_into
 from tests.ui.train.test_summary import fake_result
 from tests.ui.train.test_sweep_pane import sweep_with
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.history import RunRecord
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.requests import UseAsTrainingData
 from tui_lab.ui.train.plot import CUT_NOTE, LINE_MARKER, RUN_COLOURS, RUN_MARKERS, LossPlot, assign_styles, cut_at
@@ -26,7 +28,7 @@ from tui_lab.ui.train.summary import TrainStats
 MakeApp = Callable[..., TuiLabApp]
 
 
-def finished(run_id: int, losses: list[float], status: str = "finished", **config: object) -> RunRecord:
+def finished(run_id: int, losses: list[float], status: RunStatus = RunStatus.FINISHED, **config: object) -> RunRecord:
     """A kept run with these per-step losses (one epoch of them)."""
     cfg = TrainConfig(**config)  # type: ignore[arg-type]
     record = RunRecord(run_id, cfg)
@@ -76,7 +78,7 @@ async def test_runs_on_workspace_data_of_other_shapes_have_other_labels(make_app
         torch.manual_seed(0)
         for rows, columns in ((4, 3), (60, 5)):
             X = torch.randn(rows, columns)
-            app.workspace.publish_many({"X": X, "y": X.sum(1)}, "test")
+            app.workspace.publish_many({"X": X, "y": X.sum(1)}, "data")
             app.send(UseAsTrainingData("X"))
             app.send(UseAsTrainingData("y"))
             await pilot.pause()
@@ -93,7 +95,7 @@ async def test_a_diverged_run_does_not_set_the_linear_axis(make_app: MakeApp) ->
         screen = await ready_screen(app, pilot)
         plot = screen.query_one(LossPlot)
         calm = finished(1, [30.0, 3.0, 0.3, 0.03], lr=0.03)
-        wild = finished(2, [30.0, 3e3, 3e8, 2e14], status="diverged", lr=100.0)
+        wild = finished(2, [30.0, 3e3, 3e8, 2e14], status=RunStatus.DIVERGED, lr=100.0)
         plot.show_runs([calm, wild])
         spec = plot.spec()
         assert spec.y_range is not None and spec.y_range[1] <= 30.0  # fitted to the run that did not diverge
@@ -122,6 +124,6 @@ async def test_a_sweep_publishes_its_last_rate_even_when_it_diverged_first(make_
         await sweep_with(app, pilot, "0.03, 0.01, 100")
         await settle(app, pilot, screen)
         first, second, last = screen.records
-        assert last.status == "diverged" and last.run_id == 3
-        assert torch.allclose(app.workspace["w"], torch.tensor(last.result.w))
+        assert last.status is RunStatus.DIVERGED and last.run_id == 3
+        assert torch.allclose(app.workspace["w"], torch.tensor(fit_of(last.result).w))
         assert screen.query_one(TrainStats).plain.splitlines()[-1] == "w, b in the workspace are the last run's: #3"

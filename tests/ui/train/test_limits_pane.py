@@ -52,7 +52,7 @@ async def test_workspace_data_beyond_float32_is_called_data_overflow(make_app: M
         screen = app.screen
         assert isinstance(screen, TrainScreen)
         app.workspace.publish_many(
-            {"X": torch.ones(4, 1), "y": torch.tensor([1.0, 2.0, 3.0, 1e300], dtype=torch.float64)}, "t"
+            {"X": torch.ones(4, 1), "y": torch.tensor([1.0, 2.0, 3.0, 1e300], dtype=torch.float64)}, "data"
         )
         screen.form.set_value("data", "workspace")
         await pilot.press("f6")

@@ -17,6 +17,7 @@ from textual.widgets import Input, Static
 from torch import nn
 
 from tests.ui.train.helpers import ready_screen, settle, type_into
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.train.form import ChoiceField, TrainForm
 from tui_lab.ui.train.summary import TrainStats
@@ -64,7 +65,7 @@ async def test_an_mlp_from_the_workspace_trains_and_is_published_with_its_origin
         await pilot.press("f6")
         await settle(app, pilot, screen)
         record = screen.records[-1]
-        assert record.status == "finished" and record.epoch_losses[-1] < 1e-3
+        assert record.status is RunStatus.FINISHED and record.epoch_losses[-1] < 1e-3
         trained = app.workspace["net"]
         assert isinstance(trained, nn.Module) and trained is not net and app.workspace["net_init"] is net
         assert "kept as net_init" in screen.query_one(TrainStats).plain
@@ -72,18 +73,18 @@ async def test_an_mlp_from_the_workspace_trains_and_is_published_with_its_origin
 
 async def test_a_model_run_stops_mid_way(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first progress report waits at a gate until F7 has been pressed: the stop lands mid-run, whatever the speed."""
-    from tui_lab.core.train import model as train_model
+    from tui_lab.core.train.report import RunReporter
 
     reached, release = threading.Event(), threading.Event()
-    real_report = train_model._ModelTrainer._report
+    real_report = RunReporter.report
 
-    def gated_report(self: Any, *, force: bool) -> None:
+    def gated_report(self: RunReporter, theta: Any = None, *, force: bool = False) -> None:
         if not reached.is_set() and self.losses.count:
             reached.set()
             release.wait(timeout=60)  # the bound only guards a hang
-        real_report(self, force=force)
+        real_report(self, theta, force=force)
 
-    monkeypatch.setattr(train_model._ModelTrainer, "_report", gated_report)
+    monkeypatch.setattr(RunReporter, "report", gated_report)
     app = make_app(pane="train")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await ready_screen(app, pilot)
@@ -99,7 +100,7 @@ async def test_a_model_run_stops_mid_way(make_app: MakeApp, monkeypatch: pytest.
         release.set()
         await settle(app, pilot, screen)
         record = screen.records[-1]
-        assert record.status == "stopped" and record.message.startswith("stopped in epoch 1 at step")
+        assert record.status is RunStatus.STOPPED and record.message.startswith("stopped in epoch 1 at step")
         assert isinstance(app.workspace["net"], nn.Module) and "net_init" in app.workspace
 
 
@@ -173,6 +174,6 @@ async def test_a_two_process_run_draws_live_and_f7_leaves_no_process(
         await pilot.press("f7")
         await settle(app, pilot, screen)
         record = screen.records[-1]
-        assert record.status == "stopped" and "all 2 processes ended" in record.message
+        assert record.status is RunStatus.STOPPED and "all 2 processes ended" in record.message
     launcher, rank = (int(p) for p in (tmp_path / "pids").read_text().split())
     assert not alive(launcher) and not alive(rank)

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.history import MAX_RUNS
+from tui_lab.core.train.outcome import RunStatus, TrainingOutcome
 from tui_lab.ui.train import runs as runs_module
 from tui_lab.ui.train.runs import RunQueue
 
 
-@dataclass
-class FakeResult:
-    """The parts of a RunResult the queue and the record read."""
-
-    status: str
-    config: TrainConfig = field(default_factory=TrainConfig)
-    message: str = ""
-    steps_per_epoch: int = 2
-    epoch_losses: tuple[float, ...] = (1.0,)
-    step_losses: np.ndarray = field(default_factory=lambda: np.array([2.0, 1.0]))
-    artifacts: dict[str, object] = field(default_factory=dict)
+def outcome(status: RunStatus, message: str = "", artifacts: dict[str, object] | None = None) -> TrainingOutcome:
+    """A short run's outcome: two steps, one epoch, nothing learned that the queue reads."""
+    return TrainingOutcome(
+        TrainConfig(), "cpu", status, message, np.array([2.0, 1.0]), (1.0,), 2.0, 0.1, 20, 2,
+        artifacts=dict(artifacts or {}),
+    )  # fmt: skip
 
 
 def test_the_first_submit_launches_and_the_rest_queue_behind_it() -> None:
@@ -40,8 +34,8 @@ def test_the_first_submit_launches_and_the_rest_queue_behind_it() -> None:
 def test_finished_runs_hand_over_to_the_next_only_after_the_worker_ended() -> None:
     runs = RunQueue()
     runs.submit([TrainConfig(), TrainConfig(epochs=1)])
-    record = runs.finished(1, FakeResult("finished"))
-    assert record is not None and record.status == "finished" and runs.current is None
+    record = runs.finished(1, outcome(RunStatus.FINISHED))
+    assert record is not None and record.status is RunStatus.FINISHED and runs.current is None
     assert runs.next_run() is None  # the worker thread has not returned yet
     runs.worker_ended()
     following = runs.next_run()
@@ -55,7 +49,7 @@ def test_stop_drops_queued_runs() -> None:
     stopping = runs.stop()
     assert stopping.run_id == 1 and stopping.dropped == 2 and not runs.queue
     assert "dropped 2 queued run(s)" in stopping.notice()
-    runs.finished(1, FakeResult("stopped"))
+    runs.finished(1, outcome(RunStatus.STOPPED))
     runs.worker_ended()
     assert runs.next_run() is None and not runs.running
     assert RunQueue().stop().notice() == "Nothing is running."
@@ -64,12 +58,12 @@ def test_stop_drops_queued_runs() -> None:
 def test_a_failed_run_drops_the_queue_and_a_worker_error_marks_the_run_failed() -> None:
     runs = RunQueue()
     runs.submit([TrainConfig(), TrainConfig()])
-    runs.finished(1, FakeResult("failed", message="CUDA out of memory"))
+    runs.finished(1, outcome(RunStatus.FAILED, message="CUDA out of memory"))
     runs.worker_ended()
     assert not runs.queue and runs.next_run() is None
     runs.submit([TrainConfig(), TrainConfig()])
     failed = runs.worker_ended("boom")
-    assert failed is not None and failed.status == "failed" and failed.message == "boom"
+    assert failed is not None and failed.status is RunStatus.FAILED and failed.message == "boom"
     assert runs.current is None and not runs.queue and not runs.running
 
 
@@ -86,28 +80,26 @@ def test_only_the_newest_runs_are_kept_and_clear_frees_the_finished_ones() -> No
     runs = RunQueue()
     for _ in range(MAX_RUNS + 2):
         runs.submit([TrainConfig()])
-        runs.finished(runs.next_id - 1, FakeResult("finished", artifacts={"w": object()}))
+        runs.finished(runs.next_id - 1, outcome(RunStatus.FINISHED, artifacts={"w": object()}))
         runs.worker_ended()
     assert len(runs.records) == MAX_RUNS == runs_module.MAX_RUNS
     assert runs.records[0].run_id == 3 and len(runs.done_records()) == MAX_RUNS
     kept = runs.records[-1]
     runs.submit([TrainConfig()])
     assert runs.clear() == MAX_RUNS - 1
-    assert runs.records == [runs.current] and kept.result.artifacts == {}
+    assert runs.records == [runs.current] and kept.result is not None and kept.result.artifacts == {}
 
 
 def test_progress_goes_only_to_the_current_run() -> None:
-    @dataclass
-    class Progress:
-        new_step_losses: np.ndarray
-        steps_per_epoch: int
-        steps_total: int
-        epoch_losses: tuple[float, ...]
+    from tui_lab.core.train.outcome import Progress
+
+    def progress(epoch_losses: tuple[float, ...]) -> Progress:
+        return Progress(1, 3, 3, 30, 10, np.ones(3), epoch_losses, (), float("nan"), 0.1, 30.0, None)
 
     runs = RunQueue()
     runs.submit([TrainConfig()])
-    assert runs.progressed(7, Progress(np.ones(3), 10, 30, ())) is None
-    record = runs.progressed(1, Progress(np.ones(3), 10, 30, (0.5,)))
+    assert runs.progressed(7, progress(())) is None
+    record = runs.progressed(1, progress((0.5,)))
     assert record is not None and record.steps == 3 and record.epoch_losses == [0.5]
 
 
@@ -116,7 +108,7 @@ def test_restored_runs_come_before_the_running_one_and_ids_continue() -> None:
 
     runs = RunQueue()
     running = runs.submit([TrainConfig()]).launch
-    runs.restore([RunRecord(5, TrainConfig(), status="finished"), RunRecord(7, TrainConfig(), status="finished")])
+    runs.restore([RunRecord(n, TrainConfig(), status=RunStatus.FINISHED) for n in (5, 7)])
     assert [r.run_id for r in runs.records] == [5, 7, 1] and runs.current is running
     assert runs.next_id == 8
 
@@ -130,9 +122,9 @@ def test_a_batch_launches_together_ends_run_by_run_and_stops_together() -> None:
     queued = runs.submit_batch(configs[:2])
     assert queued.launch is None and len(runs.queue) == 1 and runs.waiting == 2 == queued.waiting
     assert runs.stop().notice() == "Stopping the sweep's 3 runs #1–#3 and dropped 2 queued run(s)."
-    runs.finished(2, FakeResult("diverged"))
+    runs.finished(2, outcome(RunStatus.DIVERGED))
     assert [r.run_id for r in runs.active] == [1, 3] and runs.current is first
-    runs.finished(1, FakeResult("stopped"))
+    runs.finished(1, outcome(RunStatus.STOPPED))
     runs.worker_ended()  # run 3 got no result (a stopped sequential sweep): marked stopped, not left running
     assert [r.status for r in runs.records] == ["stopped", "diverged", "stopped"] and not runs.running
 
@@ -150,7 +142,7 @@ def test_a_rejected_batch_is_forgotten_whole_and_a_failed_one_is_marked_failed()
 def test_a_batch_larger_than_the_plot_keeps_every_run_in_flight() -> None:
     runs = RunQueue(max_runs=3)
     runs.submit([TrainConfig()])
-    runs.finished(1, FakeResult("finished"))
+    runs.finished(1, outcome(RunStatus.FINISHED))
     runs.worker_ended()
     runs.submit_batch([TrainConfig(lr=0.01 * i) for i in range(1, 5)])
     assert [r.run_id for r in runs.records] == [2, 3, 4, 5]

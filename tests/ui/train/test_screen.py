@@ -12,6 +12,9 @@ import torch
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from tests.train_fit import fit_of
+from tests.ui.conftest import NotificationRecorder
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.requests import UseAsTrainingData
 from tui_lab.ui.train.form import ChoiceField, TrainForm
@@ -64,8 +67,8 @@ async def test_f6_trains_with_the_course_defaults_and_publishes(make_app: MakeAp
         await pilot.press("f6")
         await settle(app, pilot, screen)
         record = screen.records[-1]
-        assert record.status == "finished" and len(record.epoch_losses) == 3
-        assert max(abs(e) for e in record.result.w_error) < 0.01
+        assert record.status is RunStatus.FINISHED and len(record.epoch_losses) == 3
+        assert max(abs(e) for e in fit_of(record.result).w_error or (1.0,)) < 0.01
         assert {"w", "b", "net"} <= set(app.workspace.user_names())
         assert torch.allclose(app.workspace["w"], torch.tensor([2.0, -3.4]), atol=0.01)
         assert "finished 3 epochs" in screen.query_one(TrainStats).headline
@@ -93,7 +96,7 @@ async def test_invalid_fields_get_messages_and_nothing_starts(make_app: MakeApp)
         await pilot.press("f6")
         assert not form.query_one("#error-lr", Static).has_class("-shown")
         await settle(app, pilot, screen)
-        assert screen.records[-1].status == "finished"
+        assert screen.records[-1].status is RunStatus.FINISHED
 
 
 async def test_hidden_fields_are_not_checked(make_app: MakeApp) -> None:
@@ -109,7 +112,7 @@ async def test_hidden_fields_are_not_checked(make_app: MakeApp) -> None:
         assert screen.form.query_one("#row-x_name").has_class("-hidden")
         await pilot.press("f6")
         await settle(app, pilot, screen)
-        assert screen.records[-1].status == "finished" and screen.records[-1].config.loss == "huber"
+        assert screen.records[-1].status is RunStatus.FINISHED and screen.records[-1].config.loss == "huber"
 
 
 async def test_up_and_down_move_between_shown_fields(make_app: MakeApp) -> None:
@@ -148,18 +151,18 @@ async def test_stop_is_prompt_and_keeps_the_ui_live(make_app: MakeApp, monkeypat
     """The run's first progress report waits at a gate until F7: the stop lands mid-run on any machine."""
     import threading
 
-    from tui_lab.core.train import runner as train_runner
+    from tui_lab.core.train.report import RunReporter
 
     reached, release = threading.Event(), threading.Event()
-    real_report = train_runner._Trainer._report
+    real_report = RunReporter.report
 
-    def gated_report(self: Any, theta: Any, *, force: bool) -> None:
+    def gated_report(self: RunReporter, theta: Any = None, *, force: bool = False) -> None:
         real_report(self, theta, force=force)
-        if not reached.is_set() and len(self.step_losses):
+        if not reached.is_set() and self.losses.count:
             reached.set()
             release.wait(timeout=60)  # the bound only guards a hang
 
-    monkeypatch.setattr(train_runner._Trainer, "_report", gated_report)
+    monkeypatch.setattr(RunReporter, "report", gated_report)
     app = make_app(pane="train")
     async with app.run_test(size=(80, 24)) as pilot:
         await torch_ready(app, pilot)
@@ -176,11 +179,13 @@ async def test_stop_is_prompt_and_keeps_the_ui_live(make_app: MakeApp, monkeypat
         release.set()
         await settle(app, pilot, screen)
         record = screen.records[-1]
-        assert record.status == "stopped" and record.message.startswith("stopped in epoch 1 at step")
+        assert record.status is RunStatus.STOPPED and record.message.startswith("stopped in epoch 1 at step")
         assert record.steps < 3 * 20_000
 
 
-async def test_starting_during_a_run_queues_it(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_starting_during_a_run_queues_it(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
+) -> None:
     """A second F6 while a run is going queues it; the first run is held open by a gate, not by its size."""
     import threading
 
@@ -203,9 +208,9 @@ async def test_starting_during_a_run_queues_it(make_app: MakeApp, monkeypatch: p
         await pilot.press("f6", "f6")
         assert screen.running
         assert len(screen.queue) == 1
-        assert any("1 run waiting behind #1" in n.message for n in app._notifications)
+        assert any("1 run waiting behind #1" in n.message for n in notes.notes)
         await pilot.press("f6")
-        assert any("2 runs waiting behind #1" in n.message for n in app._notifications)  # the toast counts up
+        assert any("2 runs waiting behind #1" in n.message for n in notes.notes)  # the toast counts up
         gate.set()
         await settle(app, pilot, screen)
         assert [r.status for r in screen.records] == ["finished", "finished", "finished"]
@@ -251,7 +256,7 @@ async def test_divergence_is_caught(make_app: MakeApp) -> None:
         await pilot.press("f6")
         await settle(app, pilot, screen)
         record = screen.records[-1]
-        assert record.status == "diverged" and "try a smaller learning rate" in record.message
+        assert record.status is RunStatus.DIVERGED and "try a smaller learning rate" in record.message
         assert torch.isfinite(app.workspace["w"]).all()
 
 
@@ -259,7 +264,7 @@ async def test_train_on_request_and_workspace_checks(make_app: MakeApp) -> None:
     app = make_app(pane="repl")
     async with app.run_test(size=(80, 24)) as pilot:
         await torch_ready(app, pilot)
-        app.workspace.publish_many({"feats": torch.randn(30, 2), "target": torch.randn(31)}, "test")
+        app.workspace.publish_many({"feats": torch.randn(30, 2), "target": torch.randn(31)}, "data")
         app.send(UseAsTrainingData("feats"))
         await pilot.pause()
         app.send(UseAsTrainingData("target"))
@@ -273,11 +278,11 @@ async def test_train_on_request_and_workspace_checks(make_app: MakeApp) -> None:
         error = form.query_one("#error-y_name", Static)
         assert error.has_class("-shown") and "30 rows but target has 31" in str(error.render())
         assert screen.records == []
-        app.workspace.publish("target", torch.randn(30), "test")
+        app.workspace.publish("target", torch.randn(30), "data")
         await pilot.press("f6")
         await settle(app, pilot, screen)
-        assert screen.records[-1].status == "finished"
-        assert screen.records[-1].result.w_error is None
+        assert screen.records[-1].status is RunStatus.FINISHED
+        assert fit_of(screen.records[-1].result).w_error is None
 
 
 async def test_export_writes_csv_and_json(make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -337,7 +342,8 @@ async def test_plot_lines_match_what_plotext_prints() -> None:
         plot = pilot.app.query_one(LossPlot)
         records = []
         for run_id in (1, 2, 3):
-            record = RunRecord(run_id, TrainConfig(lr=0.01 * run_id), status="finished" if run_id < 3 else "running")
+            status = RunStatus.FINISHED if run_id < 3 else RunStatus.RUNNING
+            record = RunRecord(run_id, TrainConfig(lr=0.01 * run_id), status=status)
             record.add_steps(np.array([1.0 / (run_id + step) for step in range(300)]), 100)
             record.epoch_losses = [0.5 / run_id, 0.1 / run_id]
             records.append(record)
@@ -413,7 +419,7 @@ async def test_summary_shows_b_and_how_many_weights_are_left_out(make_app: MakeA
         await torch_ready(app, pilot)
         torch.manual_seed(0)
         X = torch.randn(200, 29)
-        app.workspace.publish_many({"H": X, "price": X @ torch.ones(29) + 3.0}, "test")
+        app.workspace.publish_many({"H": X, "price": X @ torch.ones(29) + 3.0}, "data")
         app.send(UseAsTrainingData("H"))
         app.send(UseAsTrainingData("price"))
         await pilot.pause()
@@ -431,7 +437,7 @@ async def test_progress_counts_steps_within_the_epoch_like_the_stop_message(
     make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tui_lab.core.train.config import TrainConfig
-    from tui_lab.core.train.runner import Progress
+    from tui_lab.core.train.outcome import Progress
 
     app = make_app(pane="train")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -480,8 +486,8 @@ async def test_f7_waits_for_the_training_thread_before_the_pane_moves_on(
         for _ in range(5):
             await pilot.pause()
         record = screen.records[-1]
-        assert screen.running and record.status == "running"  # the thread has not returned yet
+        assert screen.running and record.status is RunStatus.RUNNING  # the thread has not returned yet
         gate.set()
         await settle(app, pilot, screen)
         assert (record.status, record.message) == ("stopped", "stopped before the first step")
-        assert record.result is not None and record.result.w == ()
+        assert record.result is not None and record.result.fit is None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from tui_lab.ui.train.summary import params_table, table_room
 
 if TYPE_CHECKING:
-    from tui_lab.core.train.runner import RunResult
+    from tui_lab.core.train.outcome import TrainingOutcome
 
 
 def test_b_is_always_shown_then_weights_that_fit_then_how_many_more() -> None:
@@ -43,18 +43,19 @@ def test_the_sweep_dialog_does_not_list_the_swept_rate_among_shared_settings() -
     assert shared_settings(TrainConfig(lr=0.5)) == "concise sgd B=10"
 
 
-def fake_result(**changes: object) -> RunResult:
-    """A real RunResult of a short finished run, with ``changes`` (notes, peak memory, device) applied."""
+def fake_result(**changes: object) -> TrainingOutcome:
+    """A real outcome of a short finished run, with ``changes`` (notes, peak memory, device) applied."""
     import dataclasses
 
     import numpy as np
 
     from tui_lab.core.train.config import TrainConfig
-    from tui_lab.core.train.runner import RunResult
+    from tui_lab.core.train.outcome import LinearFit, RunStatus, TrainingOutcome
 
-    result = RunResult(
-        TrainConfig(), "cpu", "finished", "finished 3 epochs", np.array([1.0, 0.5]), (0.5, 0.1, 0.01), 10.0,
-        (2.0, -3.4), 4.2, (2.0, -3.4), 4.2, (2.0, -3.4), 4.2, 0.0001, 0.5, 3000, 100,
+    fit = LinearFit((2.0, -3.4), 4.2, (2.0, -3.4), 4.2, (2.0, -3.4), 4.2, 0.0001)
+    result = TrainingOutcome(
+        TrainConfig(), "cpu", RunStatus.FINISHED, "finished 3 epochs", np.array([1.0, 0.5]), (0.5, 0.1, 0.01), 10.0,
+        0.5, 3000, 100, fit,
     )  # fmt: skip
     return dataclasses.replace(result, **changes)  # type: ignore[arg-type]
 

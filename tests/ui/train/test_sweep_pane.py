@@ -10,9 +10,12 @@ import pytest
 import torch
 from textual.pilot import Pilot
 
+from tests.train_fit import final_loss_of, fit_of, outcome_of
+from tests.ui.conftest import NotificationRecorder
 from tests.ui.train.helpers import ready_screen, settle, type_into
 from tui_lab.core.train import runner as train_runner
 from tui_lab.core.train import sweep as train_sweep
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.train.plot import LossPlot
 from tui_lab.ui.train.summary import TrainStats
@@ -80,26 +83,26 @@ async def test_the_sweep_runs_as_one_batched_worker_and_each_run_keeps_its_own_r
         assert [c.lr for c in spy.sweeps[0]] == list(rates)
         records = screen.records
         assert [r.status for r in records] == ["finished"] * 6
-        assert all(r.result.config.lr == lr for r, lr in zip(records, rates, strict=True))
+        assert all(outcome_of(r).config.lr == lr for r, lr in zip(records, rates, strict=True))
         assert all(len(r.epoch_losses) == 3 and r.steps == 3 * r.steps_per_epoch for r in records)
-        losses = [r.result.final_loss for r in records]
+        losses = [final_loss_of(r) for r in records]
         assert losses[3] < 1e-3 < losses[0]  # each curve is its own: lr 0.03 converges, 0.001 does not
         # Published like the sequential sweep: each run in turn, so w, b are the last rate's.
-        assert torch.allclose(app.workspace["w"], torch.tensor(records[-1].result.w))
-        assert app.workspace["b"].item() == pytest.approx(records[-1].result.b)
-        assert all(r.result.notes[0] == "batched sweep: 6 learning rates as one program" for r in records)
+        assert torch.allclose(app.workspace["w"], torch.tensor(fit_of(records[-1].result).w))
+        assert app.workspace["b"].item() == pytest.approx(fit_of(records[-1].result).b)
+        assert all(outcome_of(r).notes[0] == "batched sweep: 6 learning rates as one program" for r in records)
         lines = screen.query_one(TrainStats).plain.splitlines()  # the summary compares the six runs
         assert lines[0].startswith("Sweep #1–#6: 6 rates in one program") and len(lines) == 8
-        best = min(records, key=lambda r: r.result.final_loss)
+        best = min(records, key=final_loss_of)
         assert [line for line in lines if line.endswith("← best")] == [
-            f"#{best.run_id} lr={best.config.lr:<5g} final loss {best.result.final_loss:.6f} ← best"
+            f"#{best.run_id} lr={best.config.lr:<5g} final loss {final_loss_of(best):.6f} ← best"
         ]
         assert lines[-1] == "w, b in the workspace are the last run's: #6"
         assert len(screen.query_one(LossPlot).spec().curves) == 6
 
 
 async def test_a_diverging_rate_stops_alone_while_the_others_finish(
-    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
 ) -> None:
     spy = Spy(monkeypatch)
     app = make_app(pane="train")
@@ -109,15 +112,17 @@ async def test_a_diverging_rate_stops_alone_while_the_others_finish(
         await settle(app, pilot, screen)
         assert len(spy.sweeps) == 1 and spy.single_runs == 0
         first, wild, slow = screen.records
-        assert [first.status, wild.status, slow.status] == ["finished", "diverged", "finished"]
+        assert [first.status, wild.status, slow.status] == [RunStatus.FINISHED, RunStatus.DIVERGED, RunStatus.FINISHED]
         assert "try a smaller learning rate" in wild.message
-        assert len(first.epoch_losses) == len(slow.epoch_losses) == 3 and first.result.final_loss < 1e-3
+        assert len(first.epoch_losses) == len(slow.epoch_losses) == 3 and final_loss_of(first) < 1e-3
         assert wild.steps < first.steps  # its curve ends where the guard stopped it
-        assert any("diverged" in n.message for n in app._notifications)
+        assert any("diverged" in n.message for n in notes.notes)
         assert torch.isfinite(app.workspace["w"]).all()
 
 
-async def test_f7_stops_every_run_of_the_sweep(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_f7_stops_every_run_of_the_sweep(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
+) -> None:
     spy = Spy(monkeypatch, hold_first_report=True)
     app = make_app(pane="train")
     async with app.run_test(size=(120, 40)) as pilot:  # room for the summary's line per run
@@ -131,7 +136,7 @@ async def test_f7_stops_every_run_of_the_sweep(make_app: MakeApp, monkeypatch: p
         assert spy.reached.is_set()
         assert len(screen.runs.active) == 6 and screen.runs.batched  # six records in flight at once
         await pilot.press("f7")
-        assert any("Stopping the sweep's 6 runs #1–#6" in n.message for n in app._notifications)
+        assert any("Stopping the sweep's 6 runs #1–#6" in n.message for n in notes.notes)
         spy.release.set()
         await settle(app, pilot, screen)
         records = screen.records
@@ -145,7 +150,7 @@ async def test_f7_stops_every_run_of_the_sweep(make_app: MakeApp, monkeypatch: p
 
 
 async def test_a_sweep_queued_behind_a_run_waits_as_one_batch(
-    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
 ) -> None:
     gate = threading.Event()
     real_run = train_runner.run
@@ -162,7 +167,7 @@ async def test_a_sweep_queued_behind_a_run_waits_as_one_batch(
         await pilot.press("f6")
         await sweep_with(app, pilot, "0.01, 0.03")
         assert len(screen.queue) == 1 and screen.runs.waiting == 2
-        assert any("2 runs waiting behind #1" in n.message for n in app._notifications)
+        assert any("2 runs waiting behind #1" in n.message for n in notes.notes)
         gate.set()
         await settle(app, pilot, screen)
         assert [r.run_id for r in screen.records] == [1, 2, 3]
@@ -170,7 +175,7 @@ async def test_a_sweep_queued_behind_a_run_waits_as_one_batch(
 
 
 async def test_a_rate_that_diverges_is_said_at_once_while_the_others_still_train(
-    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
 ) -> None:
     diverged_said, reached, release = threading.Event(), threading.Event(), threading.Event()
     real_sweep = train_sweep.run_sweep
@@ -178,7 +183,7 @@ async def test_a_rate_that_diverges_is_said_at_once_while_the_others_still_train
     def spy_sweep(configs: Any, device: str, on_progress: Any, *args: Any, on_end: Any, **kwargs: Any) -> Any:
         def said(index: int, result: Any) -> None:
             on_end(index, result)
-            if result.status == "diverged":
+            if result.status is RunStatus.DIVERGED:
                 diverged_said.set()
 
         def report(index: int, progress: Any) -> None:
@@ -196,12 +201,12 @@ async def test_a_rate_that_diverges_is_said_at_once_while_the_others_still_train
         await type_into(pilot, screen.form, "n", "200000")
         await sweep_with(app, pilot, "0.03, 100")
         for _ in range(2000):
-            if reached.is_set() and screen.records[1].status == "diverged":
+            if reached.is_set() and screen.records[1].status is RunStatus.DIVERGED:
                 break
             await pilot.pause()
         first, wild = screen.records
-        assert (first.status, wild.status) == ("running", "diverged")  # said while #1 still trains
-        assert any("Run #2 diverged" in (n.title or "") for n in app._notifications)
+        assert (first.status, wild.status) == (RunStatus.RUNNING, RunStatus.DIVERGED)  # said while #1 still trains
+        assert any("Run #2 diverged" in (n.title or "") for n in notes.notes)
         await pilot.pause()
         assert "1 of 2 in one batched sweep" in screen.query_one(TrainStats).plain
         await pilot.press("f7")

@@ -20,14 +20,14 @@ from typing import Any
 
 from tui_lab.core.autograd.explain import SOURCE_FILENAME, Explanation, ExplanationKind, explain_exception
 from tui_lab.core.autograd.graph import AutogradGraph
-from tui_lab.core.workspace import Workspace
+from tui_lab.core.workspace import ChangeSource, Workspace
 
 #: The name a final expression's value is bound to (like the Python REPL's ``_``).
 RESULT_NAME = "_"
 
 
 @dataclass(frozen=True)
-class RunResult:
+class ProgramRun:
     """What running the input did: the name and value to inspect, or an explanation.
 
     ``reads`` are the names read by the statement that produced the value (the final
@@ -103,15 +103,15 @@ def _exec_recording_lines(code: Any, namespace: dict[str, Any]) -> None:
             exec(code, namespace)
 
 
-def run_code(source: str, workspace: Workspace, source_name: str = "graph") -> RunResult:
+def run_code(source: str, workspace: Workspace, source_name: ChangeSource = "graph") -> ProgramRun:
     """Execute ``source`` in the workspace and pick the tensor to inspect."""
 
     try:
         tree = ast.parse(source, SOURCE_FILENAME, "exec")
     except SyntaxError as error:
-        return RunResult(source, error=explain_exception(error, source))
+        return ProgramRun(source, error=explain_exception(error, source))
     if not tree.body:
-        return RunResult(
+        return ProgramRun(
             source,
             error=Explanation("Nothing to run", "Type code or a tensor's name.", None, ExplanationKind.NOTHING_TO_RUN),
         )
@@ -128,7 +128,7 @@ def run_code(source: str, workspace: Workspace, source_name: str = "graph") -> R
     try:
         _exec_recording_lines(code, workspace.namespace)
     except (Exception, KeyboardInterrupt) as error:  # the user's code (or ctrl+c): explained, never raised
-        return RunResult(source, error=explain_exception(error, source))
+        return ProgramRun(source, error=explain_exception(error, source))
     finally:
         workspace.notify_since(before, source_name)
     candidates: list[tuple[str, ast.stmt]] = [(RESULT_NAME, tree.body[-1])] if expression is not None else []
@@ -139,8 +139,8 @@ def run_code(source: str, workspace: Workspace, source_name: str = "graph") -> R
         if name == RESULT_NAME and value is None:
             continue
         reads = tuple(sorted(_read_names(statement)))
-        return RunResult(source, name, value, expression=expression if name == RESULT_NAME else None, reads=reads)
-    return RunResult(
+        return ProgramRun(source, name, value, expression=expression if name == RESULT_NAME else None, reads=reads)
+    return ProgramRun(
         source,
         error=Explanation(
             "Nothing to inspect",
@@ -185,7 +185,7 @@ class ForwardProgram:
 
         return f
 
-    def rerun(self, workspace: Workspace, source_name: str = "graph") -> Any:
+    def rerun(self, workspace: Workspace, source_name: ChangeSource = "graph") -> Any:
         """Re-run the kept statements in the workspace itself: a fresh graph over the same leaves."""
         before = workspace.snapshot()
         try:

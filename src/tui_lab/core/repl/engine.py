@@ -1,6 +1,6 @@
 """The headless REPL engine: run code in the shared workspace the way IPython does.
 
-``ReplEngine(workspace).run(source)`` executes one input and returns a :class:`RunResult`:
+``ReplEngine(workspace).run(source)`` executes one input and returns a :class:`InputResult`:
 stdout and stderr chunks in the order they were written, the ``Out[n]`` value (its repr,
 exactly as torch prints tensors, plus a one-line tensor summary), a traceback trimmed to
 the user's own frames and the last library frame, with a hint for errors the book's readers
@@ -78,7 +78,7 @@ class OutputChunk:
 
 
 @dataclass(frozen=True)
-class RunResult:
+class InputResult:
     """Everything one input produced."""
 
     number: int
@@ -238,7 +238,7 @@ class ReplEngine:
         """
         return "".join(self._succeeded)
 
-    def run(self, source: str, *, width: int | None = None) -> RunResult:
+    def run(self, source: str, *, width: int | None = None) -> InputResult:
         """Execute ``source`` and return what it produced; never raises for user errors.
 
         ``width`` is the log's width in columns: tensors (``x`` and ``print(x)``) are laid out
@@ -309,7 +309,7 @@ class ReplEngine:
         capture.finish()  # figures drawn but not shown are drawn now, after the code's own time
         change = ws.notify_since(before_ids, "repl", also=tracker.written)
         changed = frozenset(n for n in change.changed if not n.startswith("_"))
-        return RunResult(
+        return InputResult(
             number=number,
             source=source,
             outputs=tuple(

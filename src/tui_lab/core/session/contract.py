@@ -51,6 +51,10 @@ class PaneSession(Protocol[StateT]):
         """Changes when the state changes in a way that deserves a save now."""
         ...
 
+    def work_in_flight(self) -> bool:
+        """Work is running whose changes are not published yet (a REPL input): the quit saves regardless."""
+        ...
+
 
 # -- live states: what the Data and Train panes hand over (written by a codec in the worker) -----
 

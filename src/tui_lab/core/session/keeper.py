@@ -200,6 +200,10 @@ class SessionKeeper:
         """The mounted pane ``pane``, if it registered."""
         return self._panes.get(pane)
 
+    def work_in_flight(self) -> bool:
+        """A mounted pane runs work whose changes are not published yet."""
+        return any(screen.work_in_flight() for screen in self._panes.values())
+
     def pane_states(self) -> list[Any]:
         """Every pane's state for a save: the mounted panes' own, else what was restored or kept for them."""
         states: dict[str, Any] = dict(self._pending)

@@ -5,9 +5,11 @@ each step as ``{"type": class name, "fields": {...}}``. On resume the recipe is 
 the file when it is still a regular file with the same hash, otherwise on the stored copy of
 the table. Only the step classes of :mod:`tui_lab.core.data.steps` are accepted, so a session
 can never name another class to build. Runs come back as
-:class:`~tui_lab.core.train.history.RunRecord` objects carrying a rebuilt ``RunResult``; every
-field of ``RunResult`` is copied by name both ways, so a new field cannot be silently dropped
-(the schema refuses to encode a field it does not know, and a test walks every field).
+:class:`~tui_lab.core.train.history.RunRecord` objects carrying a rebuilt ``TrainingOutcome``
+(made by the run reporter, as a live run's is); every field of the outcome and of its linear fit
+is copied by name both ways, so a new field cannot be silently dropped (the schema refuses to
+encode a field it does not know, and a test walks every field). A run without a fit (a workspace
+model) is saved as today: ``w`` empty and ``b`` NaN.
 """
 
 from __future__ import annotations
@@ -235,29 +237,37 @@ def _schema_value(value: Any) -> Any:
     return value
 
 
-#: RunResult fields kept in RunState itself, and the one that is not saved (published objects).
+#: TrainingOutcome fields kept in RunState itself, the one that is not saved (published objects), and
+#: the fit, whose own fields are saved flat beside the others (session format 2).
 _IN_RUN_STATE = ("config", "status", "message", "step_losses", "epoch_losses", "steps_per_epoch")
 NOT_SAVED_RESULT_FIELDS = ("artifacts",)
+_FLATTENED = ("fit",)
 
 
 def run_state(record: Any) -> tuple[RunState, np.ndarray | None]:
     """A finished :class:`RunRecord` as a record, plus its per-step losses (stored beside it).
 
-    Every field of ``RunResult`` is copied by name; one the schema does not know is an error.
+    Every field of ``TrainingOutcome`` and ``LinearFit`` is copied by name; one the schema does not know is an error.
     """
     result = record.result
     state_result = None
     losses = None
     if result is not None:
-        skip = set(_IN_RUN_STATE) | set(NOT_SAVED_RESULT_FIELDS)
+        skip = {*_IN_RUN_STATE, *NOT_SAVED_RESULT_FIELDS, *_FLATTENED}
         values = {f.name: _schema_value(getattr(result, f.name)) for f in dataclasses.fields(result) if f.name not in skip}
+        fit = result.fit
+        if fit is None:
+            values.update(w=(), b=math.nan)  # format 2's shape of a run that learned no line
+        else:
+            values.update({f.name: _schema_value(getattr(fit, f.name)) for f in dataclasses.fields(fit)})
         initial = values.get("initial_loss")
         if isinstance(initial, float) and not math.isfinite(initial):
             values["initial_loss"] = None
         state_result = msgspec.convert(values, RunResultState)
         losses = np.asarray(result.step_losses, dtype=np.float64)
     state = RunState(
-        run_id=record.run_id, config=config_state(record.config), status=record.status, message=record.message,
+        run_id=record.run_id, config=config_state(record.config), status=record.status,
+        message=record.message,
         steps_per_epoch=record.steps_per_epoch, epoch_losses=tuple(float(v) for v in record.epoch_losses),
         result=state_result,
     )  # fmt: skip
@@ -282,23 +292,29 @@ def config_from_json(data: RunConfig | Mapping[str, Any]) -> Any:
 
 
 def run_record(state: RunState, losses: np.ndarray | None) -> Any:
-    """The RunRecord (with a RunResult) the Train pane shows for a saved run."""
+    """The RunRecord (with its TrainingOutcome, rebuilt by the run reporter) the Train pane shows for a saved run."""
     from tui_lab.core.train.history import RunRecord
-    from tui_lab.core.train.runner import RunResult
+    from tui_lab.core.train.outcome import LinearFit, RunStatus
+    from tui_lab.core.train.report import RunReporter
 
     config = config_from_json(state.config)
-    record = RunRecord(state.run_id, config, status=state.status, message=state.message)
+    status = RunStatus(state.status)
+    record = RunRecord(state.run_id, config, status=status, message=state.message)
     saved = state.result
     if saved is None:
         record.epoch_losses = list(state.epoch_losses)
         return record
-    values = {name: getattr(saved, name) for name in RunResultState.__struct_fields__}
-    if values["initial_loss"] is None:
-        values["initial_loss"] = math.nan
-    result = RunResult(
-        config=config, status=state.status, message=state.message,
-        step_losses=np.zeros(0) if losses is None else np.asarray(losses, dtype=np.float64),
-        epoch_losses=state.epoch_losses, steps_per_epoch=state.steps_per_epoch, **values,
+    fit = None
+    if saved.w:  # an empty w: the run learned no line (a workspace model, or one stopped before its first step)
+        fit = LinearFit(**{f.name: getattr(saved, f.name) for f in dataclasses.fields(LinearFit)})
+    reporter = RunReporter(config, saved.device, steps_per_epoch=state.steps_per_epoch)
+    reporter.epoch_losses = list(state.epoch_losses)
+    reporter.initial_loss = math.nan if saved.initial_loss is None else saved.initial_loss
+    reporter.samples, reporter.chunks, reporter.notes = saved.samples, saved.chunks, list(saved.notes)
+    curve = np.zeros(0) if losses is None else np.asarray(losses, dtype=np.float64)
+    result = reporter.outcome(
+        status, state.message, fit=fit, seconds=saved.seconds, diverged_at=saved.diverged_at,
+        peak_cuda_memory=saved.peak_cuda_memory, graph_steps=saved.graph_steps, curve=(curve, saved.step_bucket),
     )  # fmt: skip
     record.finish(result)
     return record

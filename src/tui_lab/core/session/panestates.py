@@ -15,7 +15,7 @@ error, with the field's path.
 from __future__ import annotations
 
 import keyword
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
@@ -34,6 +34,7 @@ from tui_lab.core.train.config import (
     MAX_TRUTH,
     OPTIMIZERS,
 )
+from tui_lab.core.train.outcome import RunStatus
 
 #: What the REPL log keeps: the newest entries, each cut to this many characters.
 REPL_LOG_ENTRIES = 200
@@ -199,7 +200,11 @@ Weights = Annotated[tuple[float, ...], Meta(max_length=MAX_FEATURES)]
 
 
 class RunResultState(Strict, frozen=True):
-    """How a run ended (every field of ``RunResult`` but its config, curves and published objects)."""
+    """How a run ended: every field of ``TrainingOutcome`` but its config, curves and published objects.
+
+    The outcome's ``LinearFit`` is kept flat here (``w`` … ``closed_loss``), as format 2 has always
+    written it; ``w`` empty (and ``b`` NaN) is a run without a fit.
+    """
 
     device: DeviceName = "cpu"
     initial_loss: float | None = None
@@ -225,7 +230,8 @@ class RunState(Strict, frozen=True):
 
     run_id: Annotated[int, Meta(ge=1, le=2**31)]
     config: RunConfig
-    status: Literal["finished", "stopped", "diverged", "failed"]
+    #: How the run ended (its value: "finished", "stopped", "diverged" or "failed"); a saved run never runs.
+    status: RunStatus
     message: Text = ""
     #: A step takes at least one sample, so an epoch has at most MAX_N steps.
     steps_per_epoch: Annotated[int, Meta(ge=0, le=MAX_N)] = 0
@@ -234,6 +240,8 @@ class RunState(Strict, frozen=True):
     step_losses_file: FilePath = ""
 
     def __post_init__(self) -> None:
+        if self.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            raise ValueError(f"a saved run cannot be {self.status}")
         total = self.steps_per_epoch * self.config.epochs
         if self.result is not None and self.result.step_bucket > max(1, total):
             raise ValueError(f"run {self.run_id}: a loss bucket of {self.result.step_bucket} steps, in a run of {total}")

@@ -29,6 +29,7 @@ from tui_lab.core.session.schema import (
     SavedJson,
     SavedModule,
     SavedTensor,
+    SessionCorrupt,
     SessionFormatError,
 )
 from tui_lab.core.session.snapshot import TENSORS_FILE
@@ -45,8 +46,6 @@ def safe_file(directory: Path, relative: str, *, folder: bool = False) -> Path:
 
     No part of the path may be a symlink, so nothing outside the session is ever read.
     """
-    from tui_lab.core.session.store import SessionCorrupt
-
     kind = "folder" if folder else "regular file"
     parts = Path(relative).parts
     if not parts or Path(relative).is_absolute() or ".." in parts:
@@ -161,8 +160,6 @@ def _module(entry: SavedModule, state_dict: dict[str, Any], notes: list[str]) ->
 
 def read_values(loaded: LoadedSession, reader: SessionReader) -> None:
     """Fill ``loaded`` with the values and modules of its session (names that shadow builtins are skipped)."""
-    from tui_lab.core.session.store import SessionCorrupt
-
     state = loaded.state
     tensors: dict[str, Any] | None = None
     for entry in state.names:

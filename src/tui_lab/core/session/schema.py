@@ -39,6 +39,7 @@ from tui_lab.core.session.panestates import (
     check_depth,
     check_name,
 )
+from tui_lab.core.workspace import PaneName
 
 #: The manifest's ``format`` field; anything else is a foreign file.
 FORMAT: Final = "tui-lab-session"
@@ -49,12 +50,15 @@ MANIFEST_LIMIT = 64 * 1024 * 1024
 #: Inputs kept per name (the newest ones).
 INPUTS_PER_NAME = 20
 
-PaneName = Literal["repl", "data", "graph", "train"]
 PaneT = TypeVar("PaneT", bound=PaneState)
 
 
 class SessionFormatError(ValueError):
     """A session's manifest is not one this tui-lab can read; ``str()`` says why."""
+
+
+class SessionCorrupt(Exception):
+    """A session that cannot be read; ``str()`` says which file and why (:mod:`.store` moves it aside)."""
 
 
 # -- frames: a typed column store (see frames.py) ----------------------------------------------
@@ -393,6 +397,6 @@ __all__ = [
     "FORMAT", "FORMAT_VERSION", "MANIFEST_LIMIT", "AliasMeta", "ArrayMeta", "CategoryColumn", "ColumnSpec",
     "ComplexValue", "FrameMeta", "FrameSpec", "JsonMeta", "MaskedColumn", "ModuleMeta", "NotSaved", "NumpyColumn",
     "PaneName", "PlainColumn", "PlainValue", "RangeColumn", "SavedAlias", "SavedArray", "SavedBase", "SavedFrame",
-    "SavedJson", "SavedModule", "SavedName", "SavedTensor", "SessionFormatError", "SessionState", "TensorMeta",
-    "TextColumn", "TupleValue", "decode_manifest", "encode_manifest",
+    "SavedJson", "SavedModule", "SavedName", "SavedTensor", "SessionCorrupt", "SessionFormatError", "SessionState",
+    "TensorMeta", "TextColumn", "TupleValue", "decode_manifest", "encode_manifest",
 ]  # fmt: skip

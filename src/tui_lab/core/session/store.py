@@ -8,8 +8,9 @@ moment leaves either the old or the new session complete; :func:`load` also find
 whose swap was cut between the two renames. A session that cannot be read (garbage, a missing
 or truncated file, a directory where a file belongs, a symlink, a pickle payload, a field the
 strict schema of :mod:`tui_lab.core.session.schema` refuses, a newer format) raises
-:class:`SessionCorrupt`; :func:`move_aside` then renames it to ``NAME.bad-<time>``. Only the
-process holding a session's lock (:mod:`tui_lab.core.session.lock`) saves, moves or renames it.
+:class:`SessionCorrupt` (defined beside ``SessionFormatError`` in the schema, importable from here);
+:func:`move_aside` then renames it to ``NAME.bad-<time>``. Only the process holding a session's
+lock (:mod:`tui_lab.core.session.lock`) saves, moves or renames it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from msgspec import Meta
 from tui_lab.core.session.model import SaveProgress, SaveReport, SaveStopped
 from tui_lab.core.session.schema import (
     MANIFEST_LIMIT,
+    SessionCorrupt,
     SessionFormatError,
     SessionState,
     decode_manifest,
@@ -44,10 +46,6 @@ if TYPE_CHECKING:  # numpy, torch and pandas load with the first save or load, n
 MANIFEST = "session.json"
 DEFAULT_NAME = "default"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-class SessionCorrupt(Exception):
-    """A session that cannot be read; ``str()`` says which file and why."""
 
 
 class SessionsOff(Exception):

@@ -39,6 +39,11 @@ STOP_POLL = 0.01
 T = TypeVar("T")
 
 
+def never() -> bool:
+    """The ``should_stop`` of a run nobody stops."""
+    return False
+
+
 def default_clock() -> Clock:
     """``time.perf_counter``, looked up when a run starts (so a test can replace the module's clock)."""
     return time.perf_counter

@@ -15,7 +15,8 @@ import torch
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.limits import estimate
 
-_MISSING = object()
+#: What ``lookup`` is given as the default: tells a missing name from one bound to None.
+MISSING = object()
 #: Largest |value| accepted in X or y: squared (as every loss does) it stays far inside float32.
 MAX_ABS_DATA = 1e18
 
@@ -88,7 +89,7 @@ def as_targets(value: Any, name: str, field: str = "y_name") -> torch.Tensor:
 
 
 def _as_tensor(value: Any, name: str, field: str) -> torch.Tensor:
-    if value is _MISSING or value is None:
+    if value is MISSING or value is None:
         raise DataError(field, f"no {name!r} in the workspace (load a CSV in the Data pane, or set it in the REPL)")
     if not isinstance(value, torch.Tensor):
         try:
@@ -132,8 +133,8 @@ def _numeric_array(value: Any) -> Any:
 
 def workspace_data(x_name: str, y_name: str, lookup: Callable[[str, Any], Any]) -> Dataset:
     """X and y from the workspace (``lookup`` is ``workspace.get``), checked for shape and values."""
-    X = as_features(lookup(x_name, _MISSING), x_name)
-    y = as_targets(lookup(y_name, _MISSING), y_name)
+    X = as_features(lookup(x_name, MISSING), x_name)
+    y = as_targets(lookup(y_name, MISSING), y_name)
     if X.shape[0] != y.shape[0]:
         message = f"{x_name} has {X.shape[0]} rows but {y_name} has {y.shape[0]} values"
         raise DataError("y_name", message)
@@ -233,72 +234,3 @@ def load_dataset(config: TrainConfig, lookup: Callable[[str, Any], Any] | None =
         check_memory(data.n, data.d, device, "csv_path")
         return data
     raise DataError("data", f"unknown data source {config.data!r}")
-
-
-def _shape(value: Any) -> tuple[int, ...] | None:
-    shape = getattr(value, "shape", None)
-    try:
-        return None if shape is None else tuple(int(s) for s in shape)
-    except (TypeError, ValueError):
-        return None
-
-
-def preflight(config: TrainConfig, lookup: Callable[[str, Any], Any] | None, device: str = "cpu") -> dict[str, str]:
-    """Cheap checks of the data (and model) a config names, without loading or copying any of it.
-
-    Field name → message, so the form shows these together with its own parse errors instead of
-    in a second round after the run was refused.
-    """
-    errors: dict[str, str] = {}
-    look = lookup or (lambda _name, default: default)
-    try:
-        if config.data == "synthetic":
-            check_synthetic(config, device)
-        elif config.data == "csv":
-            import os
-            import stat
-
-            try:
-                if not stat.S_ISREG(os.stat(config.csv_path).st_mode):
-                    errors["csv_path"] = f"{config.csv_path} is not a regular file"
-            except OSError as error:
-                errors["csv_path"] = f"cannot open {config.csv_path}: {error.strerror or error}"
-    except DataError as error:
-        errors[error.field] = str(error)
-    if config.data == "workspace":
-        shapes = {}
-        for field, name in (("x_name", config.x_name), ("y_name", config.y_name)):
-            value = look(name, _MISSING)
-            if value is _MISSING or value is None:
-                errors[field] = f"no {name!r} in the workspace (load a CSV in the Data pane, or set it in the REPL)"
-            elif (shape := _shape(value)) is None:
-                errors[field] = f"{name} is a {type(value).__name__}, not a tensor or array"
-            else:
-                shapes[field] = shape
-        x_shape, y_shape = shapes.get("x_name"), shapes.get("y_name")
-        if x_shape is not None and y_shape is not None and x_shape[:1] != y_shape[:1]:
-            rows = x_shape[0] if x_shape else 0
-            values = y_shape[0] if y_shape else 0
-            errors["y_name"] = f"{config.x_name} has {rows} rows but {config.y_name} has {values} values"
-    if config.impl == "model" and "model_name" not in errors and not errors:
-        errors.update(_model_preflight(config, look))
-    return errors
-
-
-def _model_preflight(config: TrainConfig, lookup: Callable[[str, Any], Any]) -> dict[str, str]:
-    """The model's checks on two rows of the data (made up for synthetic data), before the run."""
-    from tui_lab.core.train.model import check_model, find_module
-
-    try:
-        module = find_module(config.model_name, lookup)
-        if config.data == "workspace":
-            X = as_features(lookup(config.x_name, _MISSING)[:2], config.x_name)
-            y = as_targets(lookup(config.y_name, _MISSING), config.y_name)
-        elif config.data == "synthetic":
-            X, y = torch.zeros(2, len(config.true_w)), torch.zeros(2)
-        else:
-            return {}
-        check_model(module, config.model_name, X, y, config.loss)
-    except DataError as error:
-        return {error.field: str(error)}
-    return {}

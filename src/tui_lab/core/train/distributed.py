@@ -1,9 +1,10 @@
-"""Launch a data-parallel run and report how it ended: one node by ourselves, several through torchrun.
+"""What every launch of a data-parallel run shares, and the launch through torchrun (several nodes).
 
-``launch`` runs the ranks of this node, forwards rank 0's stdout line by line, and turns whatever
-went wrong into one line: a rank that crashed or was killed, a rendezvous that timed out. Ranks
-know they are ranks from ``RANK_DIR_ENV`` (a private temporary folder for their stderr and rank
-0's exit status).
+:func:`tui_lab.core.train.launch.launch` runs the ranks of this node, forwards rank 0's stdout line
+by line, and turns whatever went wrong into one line: a rank that crashed or was killed, a
+rendezvous that timed out. Ranks know they are ranks from ``RANK_DIR_ENV`` (a private temporary
+folder for their stderr and rank 0's exit status). This module is the launchers' common ground
+(the topology, the outcome, the environment's names, the failure summary); it imports neither.
 
 - **One node** (``--nnodes 1``): :func:`tui_lab.core.train.ranks.launch_local` starts the ranks
   itself, with a ``FileStore`` and gloo/NCCL on loopback, so nothing listens on the network.
@@ -167,15 +168,6 @@ def forwarding_signals(on_signal: Callable[[int], None]) -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def launch(spec: LaunchSpec, worker_args: Sequence[str], on_line: Callable[[str], None]) -> LaunchOutcome:
-    """Run this node's ranks of ``worker_args``; ``on_line`` gets each line rank 0 prints, as it prints it."""
-    if spec.nnodes == 1:
-        from tui_lab.core.train.ranks import launch_local
-
-        return launch_local(spec, worker_args, on_line)
-    return launch_torchrun(spec, worker_args, on_line)
 
 
 def launch_torchrun(spec: LaunchSpec, worker_args: Sequence[str], on_line: Callable[[str], None]) -> LaunchOutcome:

@@ -23,6 +23,16 @@ def divergence_message(epoch: int, step: int) -> str:
     return f"diverged at epoch {epoch}, step {step}; try a smaller learning rate"
 
 
+def finished_message(epochs: int) -> str:
+    """How a run that trained every epoch ends: ``finished 3 epochs``."""
+    return f"finished {epochs} epoch{'s' if epochs != 1 else ''}"
+
+
+def stopped_message(epoch: int, step: int) -> str:
+    """How a run stopped between two steps ends (``step`` counts within ``epoch``)."""
+    return f"stopped in epoch {epoch} at step {step}"
+
+
 def cuda_memory(device: str) -> int | None:
     """Bytes of CUDA memory allocated by tensors on ``device``, or None off CUDA."""
     return int(torch.cuda.memory_allocated(device)) if device.startswith("cuda") else None

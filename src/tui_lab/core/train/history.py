@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.outcome import RunStatus, TrainingOutcome
 
 #: How many runs the plot keeps (the newest ones).
 MAX_RUNS = 8
@@ -209,11 +210,11 @@ class RunRecord:
 
     run_id: int
     config: TrainConfig
-    status: str = "queued"
+    status: RunStatus = RunStatus.QUEUED
     steps_per_epoch: int = 0
     epoch_losses: list[float] = field(default_factory=list)
     message: str = ""
-    result: Any = None  # RunResult, kept untyped so this module never needs torch
+    result: TrainingOutcome | None = None
     #: The shape of workspace data when the run started (``1460×330``): names alone do not tell two datasets apart.
     data_shape: str = ""
     _series: BucketedSeries | None = None
@@ -246,8 +247,8 @@ class RunRecord:
             self._series = BucketedSeries(total_steps or steps_per_epoch * self.config.epochs)
         self._series.extend(losses)
 
-    def finish(self, result: Any) -> None:
-        """Take the final curves and status from a RunResult.
+    def finish(self, result: TrainingOutcome) -> None:
+        """Take the final curves and status from the run's outcome.
 
         The result's per-step losses replace the curve built from progress when they are exact
         (``step_bucket == 1``); bucketed ones only fill a curve that no progress message started.
@@ -257,7 +258,7 @@ class RunRecord:
         self.message = result.message
         self.steps_per_epoch = result.steps_per_epoch
         self.epoch_losses = list(result.epoch_losses)
-        bucket = int(getattr(result, "step_bucket", 1))
+        bucket = result.step_bucket
         total = result.steps_per_epoch * result.config.epochs
         if bucket == 1:
             self._series = None
@@ -267,7 +268,7 @@ class RunRecord:
 
     def release(self) -> None:
         """Drop what a finished run no longer needs (the curve stays): published objects, per-step losses."""
-        if self.result is not None and isinstance(getattr(self.result, "artifacts", None), dict):
+        if self.result is not None:
             self.result.artifacts.clear()
 
     def step_curve(self, max_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -299,13 +300,18 @@ def run_summary(record: RunRecord) -> dict[str, Any]:
         "epoch_losses": [_number(v) for v in record.epoch_losses],
     }
     if result is not None:
+        fit = result.fit
         summary.update(
             device=result.device,
-            w=list(result.w),
-            b=_number(result.b),
-            w_error=None if result.w_error is None else list(result.w_error),
-            b_error=result.b_error,
-            closed_form={"w": list(result.closed_w or ()), "b": result.closed_b, "loss": _number(result.closed_loss)},
+            w=[] if fit is None else list(fit.w),
+            b=_number(math.nan if fit is None else fit.b),
+            w_error=None if fit is None or fit.w_error is None else list(fit.w_error),
+            b_error=None if fit is None else fit.b_error,
+            closed_form={
+                "w": list(fit.closed_w or ()) if fit is not None else [],
+                "b": None if fit is None else fit.closed_b,
+                "loss": None if fit is None else _number(fit.closed_loss),
+            },
             seconds=result.seconds,
             samples_per_s=result.samples_per_s,
             diverged_at=result.diverged_at and list(result.diverged_at),
@@ -333,11 +339,13 @@ def runs_to_csv(records: list[RunRecord]) -> str:
         cfg, result = record.config, record.result
         w = b = w_err = b_err = seconds = rate = ""
         if result is not None:
-            w = " ".join(f"{v:.6g}" for v in result.w)
-            b = f"{result.b:.6g}" if math.isfinite(result.b) else ""
-            if result.w_error is not None:
-                w_err = f"{max(abs(e) for e in result.w_error):.6g}"
-                b_err = f"{result.b_error:.6g}"
+            fit = result.fit
+            if fit is not None:
+                w = " ".join(f"{v:.6g}" for v in fit.w)
+                b = f"{fit.b:.6g}" if math.isfinite(fit.b) else ""
+                if fit.w_error is not None and fit.b_error is not None:
+                    w_err = f"{max(abs(e) for e in fit.w_error):.6g}"
+                    b_err = f"{fit.b_error:.6g}"
             seconds, rate = f"{result.seconds:.6g}", f"{result.samples_per_s:.6g}"
         common = [record.run_id, cfg.impl, cfg.optimizer, cfg.loss, cfg.lr, cfg.batch_size, cfg.epochs, record.status]
         rows: list[tuple[Any, Any]] = list(enumerate(record.epoch_losses, start=1)) or [("", "")]

@@ -24,23 +24,22 @@ from tui_lab.core.train.chunks import (
     Clock,
     StoppedBeforeFirstStep,
     default_clock,
+    never,
     next_chunk_size,
     unless_stopped,
 )
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import DataError, Dataset, load_dataset
-from tui_lab.core.train.history import LossBuffer
-from tui_lab.core.train.runner import (
+from tui_lab.core.train.guard import (
     BLOWUP_FACTOR,
-    Progress,
-    ProgressCallback,
-    RunResult,
-    cuda_memory,
     divergence_message,
     explain_failure,
+    finished_message,
     first_bad,
-    stopped_before_first_step,
+    stopped_message,
 )
+from tui_lab.core.train.outcome import ProgressCallback, RunStatus, TrainingOutcome
+from tui_lab.core.train.report import RunReporter, stopped_before_first_step
 
 #: Rows per forward pass when the full-data loss is measured after each epoch.
 EVAL_ROWS = 1 << 16
@@ -142,13 +141,13 @@ def train_model(
     config: TrainConfig,
     device: str,
     on_progress: ProgressCallback | None = None,
-    should_stop: Callable[[], bool] = lambda: False,
+    should_stop: Callable[[], bool] = never,
     *,
     dataset: Dataset | None = None,
     lookup: Callable[[str, Any], Any] | None = None,
     progress_interval: float = PROGRESS_INTERVAL,
     clock: Clock | None = None,
-) -> RunResult:
+) -> TrainingOutcome:
     """Train a copy of the workspace module ``config.model_name``; DataError before the run for any mismatch.
 
     Everything before the first step (the checks, the copy, the optimizer, the initial loss) runs
@@ -170,7 +169,7 @@ def train_model(
         trainer = _ModelTrainer(config, device, data, trained, on_progress, should_stop, progress_interval, clock)
         checkpoint()
         try:
-            trainer.initial_loss = trainer.full_loss()
+            trainer.reporter.initial_loss = trainer.full_loss()
         except (RuntimeError, MemoryError) as error:
             return original, trainer, error
         return original, trainer, None
@@ -186,13 +185,13 @@ def train_model(
     except (RuntimeError, MemoryError) as error:
         if device.startswith("cuda"):
             torch.cuda.empty_cache()
-        result = trainer.result("failed", explain_failure(error, device), None)
+        result = trainer.result(RunStatus.FAILED, explain_failure(error, device), None)
     result.artifacts.update({config.model_name: trainer.module, init_name(config.model_name): original})
     return result
 
 
 class _ModelTrainer:
-    """One run of a module: data on the device, the optimizer, the bounded loss history."""
+    """One run of a module: data on the device, the optimizer, and its reporter (bounded losses, progress, outcome)."""
 
     def __init__(
         self,
@@ -206,7 +205,7 @@ class _ModelTrainer:
         clock: Clock,
     ) -> None:
         self.config, self.device, self.data, self.clock = config, device, data, clock
-        self.on_progress, self.should_stop, self.interval = on_progress, should_stop, interval
+        self.should_stop = should_stop
         self.module = module.to(device)
         dtype = next(module.parameters()).dtype
         self.X = data.X.to(device=device, dtype=dtype)
@@ -215,12 +214,11 @@ class _ModelTrainer:
         self.loss_fn = _loss_fn(config)
         self.opt = _optimizer(config, self.module)
         self.steps_per_epoch = math.ceil(data.n / config.batch_size)
-        self.losses = LossBuffer(track_new=on_progress is not None)
-        self.epoch_losses: list[float] = []
-        self.sent_epochs = 0
-        self.samples = 0
-        self.initial_loss = math.nan  # measured before the first step (train_model's preparation)
-        self.start = self.last_report = clock()
+        # the initial loss is measured before the first step (train_model's preparation)
+        self.reporter = RunReporter(
+            config, device, steps_per_epoch=self.steps_per_epoch, on_progress=on_progress, interval=interval,
+            clock=clock,
+        )  # fmt: skip
 
     def _batch_loss(self, Xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         out = self.module(Xb)
@@ -241,14 +239,16 @@ class _ModelTrainer:
             self.module.train()
         return total / n
 
-    def train(self) -> RunResult:
-        cfg, n, B = self.config, self.data.n, self.config.batch_size
-        limit = BLOWUP_FACTOR * max(self.initial_loss, 1e-8) if math.isfinite(self.initial_loss) else math.inf
-        if not math.isfinite(self.initial_loss):
-            return self.result("diverged", "the untrained model's loss is already NaN/Inf: check its output", (1, 0))
+    def train(self) -> TrainingOutcome:
+        cfg, n, B, reporter = self.config, self.data.n, self.config.batch_size, self.reporter
+        initial = reporter.initial_loss
+        limit = BLOWUP_FACTOR * max(initial, 1e-8) if math.isfinite(initial) else math.inf
+        if not math.isfinite(initial):
+            message = "the untrained model's loss is already NaN/Inf: check its output"
+            return self.result(RunStatus.DIVERGED, message, (1, 0))
         gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
         chunk, losses = 1, torch.zeros(CHUNK_STEPS, device=self.device)
-        self.start = self.last_report = self.clock()
+        reporter.begin()
         for epoch in range(1, cfg.epochs + 1):
             perm = torch.randperm(n, generator=gen, device=self.device)
             step = 0
@@ -268,84 +268,33 @@ class _ModelTrainer:
                 values = losses[:k].tolist()
                 bad = first_bad(values, limit)
                 if bad is not None:
-                    self.losses.extend(values[:bad])
-                    self.samples += sum(sizes[:bad])
+                    reporter.add_steps(values[:bad], sum(sizes[:bad]))
                     self.module.load_state_dict(saved)
                     where = (epoch, step + bad + 1)
-                    return self.result("diverged", divergence_message(*where), where)
-                self.losses.extend(values)
-                self.samples += sum(sizes)
+                    return self.result(RunStatus.DIVERGED, divergence_message(*where), where)
+                reporter.add_steps(values, sum(sizes))
                 step += k
                 if self.should_stop():
-                    return self.result("stopped", f"stopped in epoch {epoch} at step {step}", None)
+                    return self.result(RunStatus.STOPPED, stopped_message(epoch, step), None)
                 chunk = next_chunk_size(chunk, self.clock() - began, CHUNK_STEPS)
-                self._report(force=False)
+                reporter.report()
             loss_value = self.full_loss()
             if not math.isfinite(loss_value) or loss_value > limit:
                 where = (epoch, self.steps_per_epoch)
-                return self.result("diverged", divergence_message(*where), where)
-            self.epoch_losses.append(loss_value)
-            self._report(force=False)
-        return self.result("finished", f"finished {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}", None)
+                return self.result(RunStatus.DIVERGED, divergence_message(*where), where)
+            reporter.add_epoch(loss_value)
+            reporter.report()
+        return self.result(RunStatus.FINISHED, finished_message(cfg.epochs), None)
 
-    def _report(self, *, force: bool) -> None:
-        if self.on_progress is None:
-            return
-        now = self.clock()
-        if not force and now - self.last_report < self.interval:
-            return
-        self.last_report = now
-        elapsed = now - self.start
-        done, total = self.losses.count, self.steps_per_epoch * self.config.epochs
-        self.on_progress(
-            Progress(
-                epoch=min(len(self.epoch_losses) + 1, self.config.epochs),
-                epochs=self.config.epochs,
-                step=done,
-                steps_total=total,
-                steps_per_epoch=self.steps_per_epoch,
-                new_step_losses=self.losses.take_new(),
-                epoch_losses=tuple(self.epoch_losses[self.sent_epochs :]),
-                w=(),
-                b=math.nan,
-                elapsed=elapsed,
-                samples_per_s=self.samples / elapsed if elapsed > 0 else 0.0,
-                eta=elapsed * (total - done) / done if done else None,
-                cuda_memory=cuda_memory(self.device),
-            )
-        )
-        self.sent_epochs = len(self.epoch_losses)
-
-    def result(self, status: str, message: str, where: tuple[int, int] | None) -> RunResult:
-        """The RunResult of this run as it stands (the trained module goes out through ``artifacts``)."""
-        seconds = self.clock() - self.start
-        self._report(force=True)
+    def result(self, status: RunStatus, message: str, where: tuple[int, int] | None) -> TrainingOutcome:
+        """The outcome of this run as it stands (no linear fit; the trained module goes out through ``artifacts``)."""
+        seconds = self.reporter.elapsed
+        self.reporter.report(force=True)
         count = parameter_count(self.module)
         name = self.config.model_name
-        note = f"{name} trained ({count:,} parameters); the untrained original is kept as {init_name(name)}"
-        return RunResult(
-            config=self.config,
-            device=self.device,
-            status=status,
-            message=message,
-            step_losses=self.losses.values(),
-            epoch_losses=tuple(self.epoch_losses),
-            initial_loss=self.initial_loss,
-            w=(),
-            b=math.nan,
-            true_w=None,
-            true_b=None,
-            closed_w=None,
-            closed_b=None,
-            closed_loss=None,
-            seconds=seconds,
-            samples=self.samples,
-            steps_per_epoch=self.steps_per_epoch,
-            diverged_at=where,
-            artifacts={},
-            notes=(note,),
-            step_bucket=self.losses.bucket,
-        )
+        kept = init_name(name)
+        self.reporter.notes[:] = [f"{name} trained ({count:,} parameters); the untrained original is kept as {kept}"]
+        return self.reporter.outcome(status, message, seconds=seconds, diverged_at=where)
 
 
 def parameter_count(module: nn.Module) -> int:

@@ -24,15 +24,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
 
+from tui_lab.core.train.chunks import CHUNK_STEPS, next_chunk_size
 from tui_lab.core.train.closed import augment, solve
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import Dataset, load_dataset
 from tui_lab.core.train.distributed import STORE_ENV
+from tui_lab.core.train.guard import (
+    BLOWUP_FACTOR,
+    divergence_message,
+    finished_message,
+    first_bad,
+    peak_cuda_memory,
+    stopped_message,
+)
 from tui_lab.core.train.impls import (
     HandOptimizer,
     full_loss,
@@ -42,18 +50,8 @@ from tui_lab.core.train.impls import (
     sgd,
     squared_loss,
 )
-from tui_lab.core.train.runner import (
-    BLOWUP_FACTOR,
-    CHUNK_STEPS,
-    Progress,
-    RunResult,
-    divergence_message,
-    first_bad,
-    next_chunk_size,
-    peak_cuda_memory,
-)
-
-ProgressCallback = Callable[[Progress], None]
+from tui_lab.core.train.outcome import ProgressCallback, RunStatus, TrainingOutcome
+from tui_lab.core.train.report import RunReporter, linear_artifacts, linear_fit
 
 
 @dataclass
@@ -230,8 +228,8 @@ def run(
     *,
     dataset: Dataset | None = None,
     progress_interval: float = 0.1,
-) -> RunResult:
-    """Train ``config`` as one rank of ``group``; every rank returns the same result."""
+) -> TrainingOutcome:
+    """Train ``config`` as one rank of ``group``; every rank returns the same outcome."""
     data = dataset if dataset is not None else load_dataset(config)
     device, W = group.device, group.world
     if device.startswith("cuda"):
@@ -258,22 +256,44 @@ def run(
     began = time.perf_counter()
     solution = solve(X[rows], y[rows], reduce=reduce_sums)
     closed_theta = solution.theta
-    initial = global_loss(initial_params(d, config, device))
-    notes = [f"data parallel: {W} processes ({group.backend} on {device.split(':')[0]}), global batch {G} = {W} × {B}"]
-    notes += solution.notes
-    state = _State(config, group, data, initial, notes, closed_theta, on_progress, progress_interval)
+    reporter = RunReporter(
+        config, device, steps_per_epoch=1, on_progress=on_progress, interval=progress_interval, clock=time.perf_counter
+    )
+    reporter.initial_loss = global_loss(initial_params(d, config, device))
+    backend = f"{group.backend} on {device.split(':')[0]}"
+    reporter.notes.append(f"data parallel: {W} processes ({backend}), global batch {G} = {W} × {B}")
+    reporter.notes.extend(solution.notes)
+    closed_figures = (closed_theta.tolist(), full_loss(data.X, data.y, closed_theta, config))
+
+    def outcome(
+        status: RunStatus, message: str, theta: list[float], where: tuple[int, int] | None, **figures: Any
+    ) -> TrainingOutcome:
+        closed, closed_loss = closed_figures
+        fit = linear_fit(theta, true_w=data.true_w, true_b=data.true_b, closed=closed, closed_loss=closed_loss)
+        return reporter.outcome(
+            status, message, fit=fit, diverged_at=where, artifacts=linear_artifacts(theta),
+            peak_cuda_memory=peak_cuda_memory(device), **figures,
+        )  # fmt: skip
+
+    def finish(status: RunStatus, message: str, where: tuple[int, int] | None = None) -> TrainingOutcome:
+        seconds = reporter.elapsed
+        theta = engine.flat().cpu().tolist()
+        reporter.report(theta, force=True)
+        return outcome(status, message, theta, where, seconds=seconds)
+
     if config.impl == "closed":
         loss = global_loss(closed_theta.to(device))
-        state.epoch_losses.append(loss)
+        reporter.add_epoch(loss)
         message = f"closed form ({solution.method}, XᵀX and Xᵀy summed over {W} ranks): loss {loss:.6f}"
-        return state.result("finished", message, closed_theta, time.perf_counter() - began, None, samples=n)
+        seconds = time.perf_counter() - began
+        return outcome(RunStatus.FINISHED, message, closed_theta.tolist(), None, seconds=seconds, samples=n)
     engine = _Engine(config, d, device, W)
     steps_per_epoch = math.ceil(n / G)
-    state.steps_per_epoch = steps_per_epoch
-    limit = BLOWUP_FACTOR * max(initial, 1e-8)
+    reporter.steps_per_epoch = steps_per_epoch
+    limit = BLOWUP_FACTOR * max(reporter.initial_loss, 1e-8)
     gen = torch.Generator(device=device).manual_seed(config.seed)
     cap, chunk = max(1, min(CHUNK_STEPS, steps_per_epoch)), 1
-    started = state.start = state.last_report = time.perf_counter()
+    reporter.begin()
     last_good = engine.flat()
     for epoch in range(1, config.epochs + 1):
         perm = torch.randperm(n, generator=gen, device=device)
@@ -298,119 +318,25 @@ def run(
             values = [totals[j] / sizes[j] for j in range(k)]
             bad = first_bad(values, limit)
             if bad is not None:
-                state.step_losses.extend(values[:bad])
-                state.samples += sum(sizes[:bad])
+                reporter.add_steps(values[:bad], sum(sizes[:bad]))
                 engine.load_flat(hist[bad - 1] if bad > 0 else last_good)
                 where = (epoch, s0 + bad + 1)
-                return state.finish("diverged", divergence_message(*where), engine, started, where)
-            state.step_losses.extend(values)
-            state.samples += sum(sizes)
+                return finish(RunStatus.DIVERGED, divergence_message(*where), where)
+            reporter.add_steps(values, sum(sizes))
             last_good = hist[-1]
             s0 += k
-            state.chunks += 1
+            reporter.chunks += 1
             if totals[k] > 0:
-                return state.finish("stopped", f"stopped in epoch {epoch} at step {s0}", engine, started, None)
+                return finish(RunStatus.STOPPED, stopped_message(epoch, s0))
             chunk = next_chunk_size(chunk, totals[k + 1], cap)  # ranks' seconds summed: at least the slowest's
-            state.report(engine.flat(), force=False)
+            if reporter.due():
+                reporter.report(engine.flat().tolist(), force=True)
         loss = global_loss(engine.flat())
         if not math.isfinite(loss) or loss > limit:
             engine.load_flat(last_good)
             where = (epoch, steps_per_epoch)
-            return state.finish("diverged", divergence_message(*where), engine, started, where)
-        state.epoch_losses.append(loss)
-        state.report(engine.flat(), force=False)
-    message = f"finished {config.epochs} epoch{'s' if config.epochs != 1 else ''}"
-    return state.finish("finished", message, engine, started, None)
-
-
-class _State:
-    """Losses, counts and progress reports of one rank's run."""
-
-    def __init__(
-        self,
-        config: TrainConfig,
-        group: Group,
-        data: Dataset,
-        initial: float,
-        notes: list[str],
-        closed_theta: torch.Tensor,
-        on_progress: ProgressCallback | None,
-        interval: float,
-    ) -> None:
-        self.config, self.group, self.data, self.initial, self.notes = config, group, data, initial, notes
-        self.closed_theta, self.on_progress, self.interval = closed_theta, on_progress, interval
-        self.step_losses: list[float] = []
-        self.epoch_losses: list[float] = []
-        self.samples = self.chunks = self.sent_steps = self.sent_epochs = 0
-        self.steps_per_epoch = 1
-        self.start = self.last_report = time.perf_counter()
-
-    def report(self, theta: torch.Tensor, *, force: bool) -> None:
-        now = time.perf_counter()
-        if self.on_progress is None or (not force and now - self.last_report < self.interval):
-            return
-        self.last_report, elapsed = now, now - self.start
-        done, total = len(self.step_losses), self.steps_per_epoch * self.config.epochs
-        values = theta.tolist()
-        self.on_progress(
-            Progress(
-                epoch=min(len(self.epoch_losses) + 1, self.config.epochs),
-                epochs=self.config.epochs,
-                step=done,
-                steps_total=total,
-                steps_per_epoch=self.steps_per_epoch,
-                new_step_losses=np.asarray(self.step_losses[self.sent_steps :], dtype=np.float64),
-                epoch_losses=tuple(self.epoch_losses[self.sent_epochs :]),
-                w=tuple(values[:-1]),
-                b=values[-1],
-                elapsed=elapsed,
-                samples_per_s=self.samples / elapsed if elapsed > 0 else 0.0,
-                eta=elapsed * (total - done) / done if done else None,
-            )
-        )
-        self.sent_steps, self.sent_epochs = done, len(self.epoch_losses)
-
-    def finish(
-        self, status: str, message: str, engine: _Engine, started: float, where: tuple[int, int] | None
-    ) -> RunResult:
-        seconds = time.perf_counter() - started
-        theta = engine.flat().cpu()
-        self.report(theta, force=True)
-        return self.result(status, message, theta, seconds, where)
-
-    def result(
-        self,
-        status: str,
-        message: str,
-        theta: torch.Tensor,
-        seconds: float,
-        where: tuple[int, int] | None,
-        samples: int | None = None,
-    ) -> RunResult:
-        values, closed = theta.tolist(), self.closed_theta.tolist()
-        data, device = self.data, self.group.device
-        closed_loss = full_loss(data.X, data.y, self.closed_theta, self.config)
-        return RunResult(
-            config=self.config,
-            device=device,
-            status=status,
-            message=message,
-            step_losses=np.asarray(self.step_losses, dtype=np.float64),
-            epoch_losses=tuple(self.epoch_losses),
-            initial_loss=self.initial,
-            w=tuple(values[:-1]),
-            b=values[-1],
-            true_w=data.true_w,
-            true_b=data.true_b,
-            closed_w=tuple(closed[:-1]),
-            closed_b=closed[-1],
-            closed_loss=closed_loss,
-            seconds=seconds,
-            samples=self.samples if samples is None else samples,
-            steps_per_epoch=self.steps_per_epoch,
-            diverged_at=where,
-            artifacts={"w": torch.tensor(values[:-1]), "b": torch.tensor(values[-1])},
-            notes=tuple(self.notes),
-            peak_cuda_memory=peak_cuda_memory(device),
-            chunks=self.chunks,
-        )
+            return finish(RunStatus.DIVERGED, divergence_message(*where), where)
+        reporter.add_epoch(loss)
+        if reporter.due():
+            reporter.report(engine.flat().tolist(), force=True)
+    return finish(RunStatus.FINISHED, finished_message(config.epochs))

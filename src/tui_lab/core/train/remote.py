@@ -2,8 +2,9 @@
 
 The Train pane's "processes" field above 1 lands here. :func:`run_processes` starts the command
 in its own process group, reads rank 0's JSON lines (``start``, ``progress``…, then ``result`` or
-``error``, the protocol of ``cli/train.py``) and turns them into the same ``Progress`` and
-``RunResult`` objects an in-process run gives, so the pane draws it like any other run.
+``error``, the protocol of ``cli/train.py``) and turns them, through a
+:class:`~tui_lab.core.train.report.RunReporter`, into the same ``Progress`` and
+``TrainingOutcome`` an in-process run gives, so the pane draws it like any other run.
 
 Stopping sends SIGTERM to the launcher's group (the launcher and its ranks, which stop
 together), waits ``STOP_WAIT`` seconds, then SIGKILLs the group. The launcher dies with this
@@ -26,12 +27,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from tui_lab.core.lifetime import child_environment, group_alive
+from tui_lab.core.train.chunks import never
 from tui_lab.core.train.config import TrainConfig
-from tui_lab.core.train.history import LossBuffer
-from tui_lab.core.train.runner import Progress, ProgressCallback, RunResult
+from tui_lab.core.train.outcome import Progress, ProgressCallback, RunStatus, TrainingOutcome
+from tui_lab.core.train.report import RunReporter, linear_fit, progress_from_event
 
 #: Seconds between SIGTERM and SIGKILL of the launcher's group (every rank is gone within 2 s).
 STOP_WAIT = 1.7
@@ -72,41 +72,29 @@ def command(config: TrainConfig, device: str) -> list[str]:
     return [sys.executable, "-c", LAUNCHER_ENTRY, *train_arguments(config, device)]
 
 
-def progress_from(event: dict[str, Any]) -> Progress:
-    """A ``progress`` event as a runner ``Progress``."""
-    return Progress(
-        epoch=int(event["epoch"]),
-        epochs=int(event["epochs"]),
-        step=int(event["step"]),
-        steps_total=int(event["steps_total"]),
-        steps_per_epoch=int(event["steps_per_epoch"]),
-        new_step_losses=np.asarray(event.get("new_step_losses") or [], dtype=np.float32),
-        epoch_losses=tuple(float(v) for v in event.get("epoch_losses") or ()),
-        w=tuple(float(v) for v in event.get("w") or ()),
-        b=_float(event.get("b")),
-        elapsed=float(event.get("elapsed") or 0.0),
-        samples_per_s=float(event.get("samples_per_s") or 0.0),
-        eta=event.get("eta"),
-        cuda_memory=event.get("cuda_memory"),
-    )
-
-
 def _float(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
+def _status(value: Any, otherwise: RunStatus) -> RunStatus:
+    """The status a result event names, when it is one a run ends with."""
+    try:
+        status = RunStatus(value)
+    except ValueError:
+        return otherwise
+    return status if status.ended else otherwise
+
+
 class _Run:
-    """The state of one launched run while its lines are read."""
+    """The state of one launched run while its lines are read: a reporter fed by the progress events."""
 
     def __init__(self, config: TrainConfig, device: str) -> None:
         self.config, self.device = config, device
-        self.losses = LossBuffer()
-        self.epoch_losses: list[float] = []
+        self.reporter = RunReporter(config, device, clock=time.perf_counter)
         self.last: Progress | None = None
         self.world = config.processes
         self.result: dict[str, Any] | None = None
         self.error: str | None = None
-        self.began = time.perf_counter()
 
     def take(self, line: str, on_progress: ProgressCallback | None) -> None:
         """Handle one line of rank 0's output (anything that is not a JSON event is ignored)."""
@@ -120,9 +108,9 @@ class _Run:
         if kind == "start":
             self.world = int(event.get("world_size") or self.world)
         elif kind == "progress":
-            progress = progress_from(event)
-            self.losses.extend(progress.new_step_losses)
-            self.epoch_losses.extend(progress.epoch_losses)
+            progress = progress_from_event(event)
+            self.reporter.add_steps(progress.new_step_losses)
+            self.reporter.epoch_losses.extend(progress.epoch_losses)
             self.last = progress
             if on_progress is not None:
                 on_progress(progress)
@@ -131,37 +119,41 @@ class _Run:
         elif kind == "error":
             self.error = str(event.get("message") or "the run failed")
 
-    def outcome(self, status: str, message: str) -> RunResult:
-        """A RunResult from the result event when there is one, else from the last progress."""
-        event = self.result or {}
-        last = self.last
+    def outcome(self, status: RunStatus, message: str) -> TrainingOutcome:
+        """The outcome from the result event when there is one, else from the last progress."""
+        event, last, reporter = self.result or {}, self.last, self.reporter
         closed = event.get("closed_form") or {}
         where = event.get("diverged_at")
-        steps_per_epoch = (
+        reporter.steps_per_epoch = (
             last.steps_per_epoch if last else math.ceil(self.config.n / (self.config.batch_size * self.world))
         )
-        notes = [f"{self.world} processes, global batch {self.world * self.config.batch_size}", *event.get("notes", ())]
-        return RunResult(
-            config=self.config,
-            device=str(event.get("device") or self.device),
-            status=str(event.get("status") or status),
-            message=str(event.get("message") or message),
-            step_losses=self.losses.values(),
-            epoch_losses=tuple(_float(v) for v in event.get("epoch_losses") or self.epoch_losses),
-            initial_loss=_float(event.get("initial_loss")),
-            w=tuple(_float(v) for v in event.get("w") or (last.w if last else ())),
-            b=_float(event.get("b", last.b if last else None)),
-            true_w=None if event.get("true_w") is None else tuple(float(v) for v in event["true_w"]),
-            true_b=None if event.get("true_b") is None else float(event["true_b"]),
-            closed_w=tuple(float(v) for v in closed["w"]) if closed.get("w") else None,
-            closed_b=None if closed.get("b") is None else float(closed["b"]),
-            closed_loss=None if closed.get("loss") is None else float(closed["loss"]),
-            seconds=float(event.get("seconds") or time.perf_counter() - self.began),
-            samples=int(event.get("samples") or 0),
-            steps_per_epoch=steps_per_epoch,
+        if event.get("epoch_losses"):
+            reporter.epoch_losses = [_float(v) for v in event["epoch_losses"]]
+        reporter.initial_loss = _float(event.get("initial_loss"))
+        reporter.samples = int(event.get("samples") or 0)
+        reporter.notes = [
+            f"{self.world} processes, global batch {self.world * self.config.batch_size}",
+            *(str(n) for n in event.get("notes", ())),
+        ]
+        w = tuple(_float(v) for v in event.get("w") or (last.w if last else ()))
+        fit = None
+        if w:
+            fit = linear_fit(
+                (*w, _float(event.get("b", last.b if last else None))),
+                true_w=None if event.get("true_w") is None else tuple(float(v) for v in event["true_w"]),
+                true_b=None if event.get("true_b") is None else float(event["true_b"]),
+                closed=(*closed["w"], closed["b"]) if closed.get("w") and closed.get("b") is not None else None,
+                closed_loss=None if closed.get("loss") is None else float(closed["loss"]),
+            )
+        reporter.device = str(event.get("device") or self.device)
+        peak = event.get("peak_cuda_memory")
+        return reporter.outcome(
+            _status(event.get("status"), status),
+            str(event.get("message") or message),
+            fit=fit,
+            seconds=float(event.get("seconds") or reporter.elapsed),
             diverged_at=None if not where else (int(where["epoch"]), int(where["step"])),
-            notes=tuple(str(n) for n in notes),
-            step_bucket=self.losses.bucket,
+            peak_cuda_memory=int(peak) if isinstance(peak, int) else None,
         )
 
 
@@ -191,10 +183,10 @@ def run_processes(
     config: TrainConfig,
     device: str,
     on_progress: ProgressCallback | None = None,
-    should_stop: Callable[[], bool] = lambda: False,
+    should_stop: Callable[[], bool] = never,
     *,
     argv: Sequence[str] | None = None,
-) -> RunResult:
+) -> TrainingOutcome:
     """Run ``config`` as ``tui-lab train --nproc-per-node …`` (``argv`` replaces the command in tests)."""
     state = _Run(config, device)
     process = subprocess.Popen(
@@ -242,8 +234,9 @@ def run_processes(
     if stopped and state.result is None:
         last = state.last
         where = f"in epoch {last.epoch} at step {last.step - (last.epoch - 1) * last.steps_per_epoch}" if last else ""
-        return state.outcome("stopped", f"stopped {where} (all {state.world} processes ended)".replace("  ", " "))
+        message = f"stopped {where} (all {state.world} processes ended)".replace("  ", " ")
+        return state.outcome(RunStatus.STOPPED, message)
     if state.result is not None:
-        return state.outcome("finished", "finished")
+        return state.outcome(RunStatus.FINISHED, "finished")
     reason = state.error or (errors[-1] if errors else f"the launcher exited with status {code}")
-    return state.outcome("failed", reason.removeprefix("tui-lab train: error: "))
+    return state.outcome(RunStatus.FAILED, reason.removeprefix("tui-lab train: error: "))

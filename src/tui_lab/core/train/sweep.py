@@ -19,7 +19,6 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import torch
 
 from tui_lab.core.devices import resolve_device
@@ -31,31 +30,29 @@ from tui_lab.core.train.chunks import (
     Clock,
     StoppedBeforeFirstStep,
     default_clock,
+    never,
     next_chunk_size,
     unless_stopped,
 )
 from tui_lab.core.train.closed import solve
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import Dataset, load_dataset
-from tui_lab.core.train.impls import augment, full_loss, initial_params
-from tui_lab.core.train.runner import (
+from tui_lab.core.train.guard import (
     BLOWUP_FACTOR,
-    Progress,
-    RunResult,
     divergence_message,
+    finished_message,
     first_bad,
     peak_cuda_memory,
-    run,
-    stopped_before_first_step,
+    stopped_message,
 )
+from tui_lab.core.train.impls import augment, full_loss, initial_params
+from tui_lab.core.train.outcome import Progress, RunStatus, TrainingOutcome
+from tui_lab.core.train.report import RunReporter, linear_artifacts, linear_fit, stopped_before_first_step
+from tui_lab.core.train.runner import run
 
 SweepProgress = Callable[[int, Progress], None]
-SweepEnd = Callable[[int, RunResult], None]
+SweepEnd = Callable[[int, TrainingOutcome], None]
 BATCHED_IMPLS = ("scratch", "concise", "manual")
-
-
-def _never() -> bool:
-    return False
 
 
 def batchable(configs: Sequence[TrainConfig]) -> bool:
@@ -71,14 +68,14 @@ def run_sweep(
     configs: Sequence[TrainConfig],
     device: str = "cpu",
     on_progress: SweepProgress | None = None,
-    should_stop: Callable[[], bool] = _never,
+    should_stop: Callable[[], bool] = never,
     *,
     dataset: Dataset | None = None,
     lookup: Callable[[str, Any], Any] | None = None,
     progress_interval: float = 0.1,
     on_end: SweepEnd | None = None,
     clock: Clock | None = None,
-) -> list[RunResult]:
+) -> list[TrainingOutcome]:
     """Train every config; batched when :func:`batchable`, else one after another. One result per config.
 
     ``on_end(index, result)`` is called once per run as soon as that run ends (a run that diverges
@@ -119,7 +116,7 @@ def run_sweep(
 
 
 class _Sweep:
-    """The batched loop: chunks sized from measured time, a guard per run, progress per run."""
+    """The batched loop: chunks sized from measured time, a guard per run, a reporter per run."""
 
     def __init__(
         self,
@@ -135,23 +132,30 @@ class _Sweep:
         self.configs, self.device, self.data, self.clock = configs, device, data, clock
         self.on_progress, self.should_stop, self.interval = on_progress, should_stop, interval
         self.on_end = on_end
-        self.told: set[int] = set()  # runs whose result on_end has had
+        self.told: set[int] = set()  # runs whose outcome on_end has had
         self.R, cfg = len(configs), configs[0]
         self.X, self.y = data.X.to(device), data.y.to(device)
         self.steps_per_epoch = math.ceil(data.n / cfg.batch_size)
-        self.step_losses: list[list[float]] = [[] for _ in configs]
-        self.epoch_losses: list[list[float]] = [[] for _ in configs]
-        self.sent = [(0, 0)] * self.R
-        self.samples = [0] * self.R
-        self.ended: dict[int, tuple[str, str, tuple[int, int] | None, float]] = {}
+        tracked = on_progress is not None
+        self.reporters = [
+            RunReporter(config, device, steps_per_epoch=self.steps_per_epoch, clock=clock, track_new=tracked)
+            for config in configs
+        ]
+        for reporter in self.reporters:
+            reporter.notes.append(f"batched sweep: {self.R} learning rates as one program")
+        self.ended: dict[int, tuple[RunStatus, str, tuple[int, int] | None, float]] = {}
 
     def prepare(self, checkpoint: Checkpoint) -> None:
         """Everything before the first step (the caller polls for a stop meanwhile)."""
         cfg = self.configs[0]
         theta0 = initial_params(self.data.d, cfg, self.device)
-        self.initial = full_loss(self.X, self.y, theta0, cfg)
+        initial = full_loss(self.X, self.y, theta0, cfg)
+        for reporter in self.reporters:
+            reporter.initial_loss = initial
         checkpoint()
         self.closed = solve(self.X, self.y)
+        for reporter in self.reporters:
+            reporter.notes.extend(self.closed.notes)
         checkpoint()
         self.engine = BatchedEngine(self.configs, self.data.d, self.device)
         checkpoint()
@@ -159,10 +163,10 @@ class _Sweep:
         self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
         self.first_perm = torch.randperm(self.data.n, generator=self.gen, device=self.device)
 
-    def train(self) -> list[RunResult]:
+    def train(self) -> list[TrainingOutcome]:
         cfg, n, B, R = self.configs[0], self.data.n, self.configs[0].batch_size, self.R
-        limit = BLOWUP_FACTOR * max(self.initial, 1e-8)
-        engine, X = self.engine, self.X_engine
+        limit = BLOWUP_FACTOR * max(self.reporters[0].initial_loss, 1e-8)
+        engine, X, reporters = self.engine, self.X_engine, self.reporters
         cap = max(1, min(CHUNK_STEPS, CHUNK_SAMPLES // B, self.steps_per_epoch))
         losses = torch.zeros(cap, R, device=self.device)
         hist = torch.zeros(cap + 2, R, self.data.d + 1, device=self.device)
@@ -170,6 +174,8 @@ class _Sweep:
         sizes = [min(B, n - s * B) for s in range(self.steps_per_epoch)]
         chunk, self.start = 1, self.clock()
         self.last_report = self.start
+        for reporter in reporters:
+            reporter.begin(at=self.start)
         self.frozen = torch.zeros(R, dtype=torch.bool, device=self.device)
         for epoch in range(1, cfg.epochs + 1):
             perm = self.first_perm if epoch == 1 else torch.randperm(n, generator=self.gen, device=self.device)
@@ -181,37 +187,37 @@ class _Sweep:
                 engine.run_steps(X.index_select(0, rows), self.y.index_select(0, rows), k, B, losses, hist)
                 values = (losses[:k].T.cpu().double() / torch.tensor(sizes[c0 : c0 + k], dtype=torch.float64)).tolist()
                 for r in self.running():
+                    reporters[r].chunks += 1
                     bad = first_bad(values[r], limit)
                     kept = k if bad is None else bad
-                    self.step_losses[r].extend(values[r][:kept])
-                    self.samples[r] += sum(sizes[c0 : c0 + kept])
+                    reporters[r].add_steps(values[r][:kept], sum(sizes[c0 : c0 + kept]))
                     if bad is not None:
-                        self.freeze(engine, r, hist[bad, r], "diverged", (epoch, c0 + bad + 1))
+                        self.freeze(engine, r, hist[bad, r], (epoch, c0 + bad + 1))
                 self.hold_frozen(engine)
                 hist[0] = hist[k].clone()
                 c0 += k
                 if not self.running():
-                    return self.results(engine)
+                    return self.outcomes(engine)
                 if self.should_stop():
                     for r in self.running():
-                        self.end(r, "stopped", f"stopped in epoch {epoch} at step {c0}", None)
-                    return self.results(engine)
+                        self.end(r, RunStatus.STOPPED, stopped_message(epoch, c0), None)
+                    return self.outcomes(engine)
                 chunk = next_chunk_size(chunk, self.clock() - began, cap)
                 self.report(engine, force=False)
             epoch_losses = self.full_losses(engine.flat())
             for r in self.running():
                 loss = epoch_losses[r]
                 if not math.isfinite(loss) or loss > limit:
-                    self.freeze(engine, r, hist[0, r], "diverged", (epoch, self.steps_per_epoch))
+                    self.freeze(engine, r, hist[0, r], (epoch, self.steps_per_epoch))
                 else:
-                    self.epoch_losses[r].append(loss)
+                    reporters[r].add_epoch(loss)
             self.hold_frozen(engine)
             if not self.running():
-                return self.results(engine)
+                return self.outcomes(engine)
             self.report(engine, force=False)
         for r in self.running():
-            self.end(r, "finished", f"finished {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}", None)
-        return self.results(engine)
+            self.end(r, RunStatus.FINISHED, finished_message(cfg.epochs), None)
+        return self.outcomes(engine)
 
     def full_losses(self, theta: torch.Tensor) -> list[float]:
         """Every run's mean loss over all of (X, y) at once (one (N, R) product instead of R passes)."""
@@ -227,19 +233,19 @@ class _Sweep:
     def running(self) -> list[int]:
         return [r for r in range(self.R) if r not in self.ended]
 
-    def end(self, r: int, status: str, message: str, where: tuple[int, int] | None) -> None:
+    def end(self, r: int, status: RunStatus, message: str, where: tuple[int, int] | None) -> None:
         self.ended[r] = (status, message, where, self.clock() - self.start)
 
-    def freeze(self, engine: BatchedEngine, r: int, theta: torch.Tensor, status: str, where: tuple[int, int]) -> None:
-        """Run ``r`` stops alone at its last good parameters."""
-        self.end(r, status, divergence_message(*where), where)
+    def freeze(self, engine: BatchedEngine, r: int, theta: torch.Tensor, where: tuple[int, int]) -> None:
+        """Run ``r`` diverged: it stops alone at its last good parameters."""
+        self.end(r, RunStatus.DIVERGED, divergence_message(*where), where)
         self.frozen[r] = True
         self.frozen_theta = getattr(self, "frozen_theta", torch.zeros(self.R, self.data.d + 1, device=self.device))
         self.frozen_theta[r] = theta
         if self.on_end is not None:  # said now: the other runs may go on for a long time
             self.report(engine, force=True, only=r, theta=self.frozen_theta)
             self.told.add(r)
-            self.on_end(r, self.result(r, theta.cpu()))
+            self.on_end(r, self.outcome(r, theta.cpu()))
 
     def hold_frozen(self, engine: BatchedEngine) -> None:
         if bool(self.frozen.any()):
@@ -248,6 +254,7 @@ class _Sweep:
     def report(
         self, engine: BatchedEngine, *, force: bool, only: int | None = None, theta: torch.Tensor | None = None
     ) -> None:
+        """Every run's progress at once, at most every ``interval`` (one clock for all: they share their chunks)."""
         now = self.clock()
         if self.on_progress is None or (not force and now - self.last_report < self.interval):
             return
@@ -262,70 +269,36 @@ class _Sweep:
             else self.running()
         )
         for r in runs:
-            self.on_progress(r, self.progress(r, values[r], now - self.start))
+            self.on_progress(r, self.reporters[r].progress(values[r].tolist(), now=now))
 
-    def progress(self, r: int, theta: torch.Tensor, elapsed: float) -> Progress:
-        cfg, (steps_sent, epochs_sent) = self.configs[r], self.sent[r]
-        done, total = len(self.step_losses[r]), self.steps_per_epoch * cfg.epochs
-        self.sent[r] = (done, len(self.epoch_losses[r]))
-        values = theta.tolist()
-        return Progress(
-            epoch=min(len(self.epoch_losses[r]) + 1, cfg.epochs),
-            epochs=cfg.epochs,
-            step=done,
-            steps_total=total,
-            steps_per_epoch=self.steps_per_epoch,
-            new_step_losses=np.asarray(self.step_losses[r][steps_sent:], dtype=np.float64),
-            epoch_losses=tuple(self.epoch_losses[r][epochs_sent:]),
-            w=tuple(values[:-1]),
-            b=values[-1],
-            elapsed=elapsed,
-            samples_per_s=self.samples[r] / elapsed if elapsed > 0 else 0.0,
-            eta=elapsed * (total - done) / done if done else None,
-        )
-
-    def results(self, engine: BatchedEngine) -> list[RunResult]:
+    def outcomes(self, engine: BatchedEngine) -> list[TrainingOutcome]:
         self.report(engine, force=True)
         theta = engine.flat().cpu()
         out = []
         for r in range(self.R):
-            result = self.result(r, theta[r])
+            outcome = self.outcome(r, theta[r])
             if self.on_end is not None and r not in self.told:
                 self.told.add(r)
-                self.on_end(r, result)
-            out.append(result)
+                self.on_end(r, outcome)
+            out.append(outcome)
         return out
 
-    def result(self, r: int, theta: torch.Tensor) -> RunResult:
-        """Run ``r``'s result, from its parameters ``theta`` (on the CPU); the run must have ended."""
+    def outcome(self, r: int, theta: torch.Tensor) -> TrainingOutcome:
+        """Run ``r``'s outcome, from its parameters ``theta`` (on the CPU); the run must have ended."""
         if not hasattr(self, "closed_figures"):
             closed = self.closed.theta
             self.closed_figures = (closed.tolist(), full_loss(self.data.X, self.data.y, closed, self.configs[0]))
         closed_values, closed_loss = self.closed_figures
-        note = f"batched sweep: {self.R} learning rates as one program"
-        config = self.configs[r]
         status, message, where, seconds = self.ended[r]
         values = theta.tolist()
-        return RunResult(
-            config=config,
-            device=self.device,
-            status=status,
-            message=message,
-            step_losses=np.asarray(self.step_losses[r], dtype=np.float64),
-            epoch_losses=tuple(self.epoch_losses[r]),
-            initial_loss=self.initial,
-            w=tuple(values[:-1]),
-            b=values[-1],
-            true_w=self.data.true_w,
-            true_b=self.data.true_b,
-            closed_w=tuple(closed_values[:-1]),
-            closed_b=closed_values[-1],
-            closed_loss=closed_loss,
+        data = self.data
+        fit = linear_fit(values, true_w=data.true_w, true_b=data.true_b, closed=closed_values, closed_loss=closed_loss)
+        return self.reporters[r].outcome(
+            status,
+            message,
+            fit=fit,
             seconds=seconds,
-            samples=self.samples[r],
-            steps_per_epoch=self.steps_per_epoch,
             diverged_at=where,
-            artifacts={"w": torch.tensor(values[:-1]), "b": torch.tensor(values[-1])},
-            notes=(note, *self.closed.notes),
+            artifacts=linear_artifacts(values),
             peak_cuda_memory=peak_cuda_memory(self.device),
         )

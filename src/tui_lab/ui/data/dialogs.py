@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import VerticalScroll
 from textual.strip import Strip
 from textual.suggester import Suggester
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, SelectionList, Static
@@ -26,29 +25,12 @@ from textual.widgets.option_list import Option
 
 from tui_lab.core.data.files import complete_path, load_recent, sample_files
 from tui_lab.core.text import ShownPaths, one_line
+from tui_lab.ui.modal import LabModal
 from tui_lab.ui.textual_adapter import pending_suggestion, toggle_inner
 from tui_lab.ui.theme import safe_line, safe_text
 
 #: The check glyph of a ticked row; an unticked row shows a blank, so colour is not needed to tell.
 TICKED, UNTICKED = "✓", " "
-
-DIALOG_CSS = """
-{name} {{ align: center middle; }}
-{name} > .dialog {{
-    width: 72; max-width: 95%; height: auto; max-height: 90%;
-    border: round $accent; background: $surface; padding: 0 1;
-}}
-{name} .dialog-title {{ text-style: bold; }}
-{name} .dialog-help {{ color: $text-muted; }}
-{name} .dialog-error {{ color: $error; height: auto; }}
-{name} .dialog-buttons {{ height: auto; align-horizontal: right; }}
-{name} .dialog-buttons Button {{ margin-left: 1; min-width: 10; }}
-{name} Label {{ margin-top: 1; color: $text-muted; }}
-{name} Input, {name} Select, {name} SelectionList, {name} OptionList {{ background: $boost; }}
-{name} .dialog-fields {{ height: auto; max-height: 55vh; }}
-{name} SelectionList {{ height: auto; max-height: 7; }}
-{name} OptionList {{ height: auto; max-height: 10; }}
-"""
 
 
 class PathSuggester(Suggester):
@@ -67,13 +49,32 @@ class PathSuggester(Suggester):
         return self.paths.show(completion) if completion is not None else None
 
 
-class _Dialog(ModalScreen[Any]):
-    """Shared behaviour: Esc cancels; Tab accepts a path suggestion before moving focus."""
+ResultT = TypeVar("ResultT")
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+class DataDialog(LabModal[ResultT]):
+    """The Data pane's dialogs: fields on the theme's boost colour, each under a muted label; Tab takes a completion.
+
+    Tab accepts a path suggestion before it moves the focus.
+    """
+
+    DEFAULT_CSS = """
+    DataDialog Label {
+        margin-top: 1;
+        color: $text-muted;
+    }
+    DataDialog Input, DataDialog Select, DataDialog SelectionList, DataDialog OptionList {
+        background: $boost;
+    }
+    DataDialog SelectionList {
+        height: auto;
+        max-height: 7;
+    }
+    DataDialog OptionList {
+        height: auto;
+        max-height: 10;
+    }
+    """
 
     def _accept_suggestion(self) -> bool:
         focused = self.focused
@@ -90,10 +91,9 @@ class _Dialog(ModalScreen[Any]):
             event.prevent_default()
 
 
-class OpenCsvScreen(_Dialog):
+class OpenCsvScreen(DataDialog[str]):
     """Pick a CSV: a path with completion, the two sample files (F6, F7) and recent files."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="OpenCsvScreen")
     AUTO_FOCUS = "#open-path"
     BINDINGS = [
         Binding("f6", "sample(0)", "house_tiny.csv"),
@@ -101,7 +101,7 @@ class OpenCsvScreen(_Dialog):
     ]
 
     def __init__(self, start: str = "") -> None:
-        super().__init__()
+        super().__init__("Open CSV")
         #: Paths shown in the input (completions, ``start``) and the real ones they stand for.
         self.paths = ShownPaths()
         self.start = start
@@ -114,26 +114,24 @@ class OpenCsvScreen(_Dialog):
         for notice in take_notices():  # a damaged or read-only recent-files list, said once
             self.notify(notice, title="Recent files", severity="warning", markup=False)
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static("Open CSV", classes="dialog-title")
-            yield Input(
-                self.paths.show(self.start),
-                placeholder="path/to/file.csv",
-                suggester=PathSuggester(self.paths),
-                id="open-path",
-                compact=True,
-            )
-            yield Static("Enter opens · Tab/→ completes · ↓ to the list · Esc cancels", classes="dialog-help")
-            yield Static("", classes="dialog-error", id="open-error")
-            options = [
-                Option(Text.assemble((f"F{6 + i} ", "bold"), "sample: ", safe_line(p.name)), id=str(p))
-                for i, p in enumerate(self.samples)
-            ]
-            if not self.samples:
-                options.append(Option("sample_data/ not found next to the app or here", disabled=True))
-            options += [Option(Text.assemble("recent: ", safe_line(p)), id=p) for p in self.recent]
-            yield OptionList(*options, id="open-list", compact=True)
+    def compose_body(self) -> ComposeResult:
+        yield Input(
+            self.paths.show(self.start),
+            placeholder="path/to/file.csv",
+            suggester=PathSuggester(self.paths),
+            id="open-path",
+            compact=True,
+        )
+        yield Static("Enter opens · Tab/→ completes · ↓ to the list · Esc cancels", classes="modal-help")
+        yield Static("", classes="modal-error", id="open-error")
+        options = [
+            Option(Text.assemble((f"F{6 + i} ", "bold"), "sample: ", safe_line(p.name)), id=str(p))
+            for i, p in enumerate(self.samples)
+        ]
+        if not self.samples:
+            options.append(Option("sample_data/ not found next to the app or here", disabled=True))
+        options += [Option(Text.assemble("recent: ", safe_line(p)), id=p) for p in self.recent]
+        yield OptionList(*options, id="open-list", compact=True)
 
     @on(Input.Submitted, "#open-path")
     def _submit(self, event: Input.Submitted) -> None:
@@ -164,24 +162,18 @@ class OpenCsvScreen(_Dialog):
             event.stop()
 
 
-class PathPromptScreen(_Dialog):
+class PathPromptScreen(DataDialog[str]):
     """Ask for a file path to write to."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="PathPromptScreen")
-
     def __init__(self, title: str, default: str) -> None:
-        super().__init__()
+        super().__init__(safe_line(title))
         self.title_text, self.default = title, default
         #: The default (often named after a hostile source file) as shown, and the real path behind it.
         self.paths = ShownPaths()
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(safe_line(self.title_text), classes="dialog-title")
-            yield Input(
-                self.paths.show(self.default), suggester=PathSuggester(self.paths), id="prompt-path", compact=True
-            )
-            yield Static("Enter writes (atomically) · Esc cancels", classes="dialog-help")
+    def compose_body(self) -> ComposeResult:
+        yield Input(self.paths.show(self.default), suggester=PathSuggester(self.paths), id="prompt-path", compact=True)
+        yield Static("Enter writes (atomically) · Esc cancels", classes="modal-help")
 
     @on(Input.Submitted, "#prompt-path")
     def _submit(self, event: Input.Submitted) -> None:
@@ -189,20 +181,18 @@ class PathPromptScreen(_Dialog):
             self.dismiss(self.paths.real(event.value.strip()))
 
 
-class ConfirmScreen(_Dialog):
+class ConfirmScreen(DataDialog[bool]):
     """A yes/no question: y or Enter says yes, n or Esc says no."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmScreen")
     BINDINGS = [Binding("y,enter", "answer(True)", "Yes"), Binding("n", "answer(False)", "No")]
 
     def __init__(self, question: str) -> None:
         super().__init__()
         self.question = question
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(safe_text(self.question))
-            yield Static("y / Enter: yes · n / Esc: no", classes="dialog-help")
+    def compose_body(self) -> ComposeResult:
+        yield Static(safe_text(self.question))
+        yield Static("y / Enter: yes · n / Esc: no", classes="modal-help")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -306,7 +296,7 @@ class _FormCheckbox(_SubmitOnEnter, Checkbox):
         return TICKED if self.value else UNTICKED
 
 
-class StepFormScreen(_Dialog):
+class StepFormScreen(DataDialog[dict[str, Any]]):
     """A step's options; Enter (or Apply) checks them with ``validate``, then runs them with ``submit``.
 
     With ``submit`` the form stays open while the step runs: the screen calls :meth:`succeeded`
@@ -314,8 +304,13 @@ class StepFormScreen(_Dialog):
     Without ``submit`` the values are returned through ``dismiss``.
     """
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="StepFormScreen")
-    AUTO_FOCUS = ".dialog-fields *"  # the first focusable field, not the scrollable dialog
+    DEFAULT_CSS = """
+    StepFormScreen .form-fields {
+        height: auto;
+        max-height: 55vh;
+    }
+    """
+    AUTO_FOCUS = ".form-fields *"  # the first focusable field, not the scrollable dialog
 
     def __init__(
         self,
@@ -325,25 +320,24 @@ class StepFormScreen(_Dialog):
         validate: Callable[[dict[str, Any]], str | None] | None = None,
         submit: Callable[[dict[str, Any], StepFormScreen], None] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(title)
         self.title_text, self.help_text, self.fields, self.validate = title, help_text, list(fields), validate
         self.submit = submit
         #: True while the submitted step runs (a second Enter does nothing).
         self.running = False
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Static(
-                self.help_text + "\nSpace toggles · Enter applies · Tab next field · Esc cancels", classes="dialog-help"
-            )
-            with VerticalScroll(classes="dialog-fields", can_focus=False):
-                for field in self.fields:
-                    yield from self._compose_field(field)
-            yield Static("", classes="dialog-error", id="form-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Apply", variant="primary", id="form-apply", compact=True)
-                yield Button("Cancel", id="form-cancel", compact=True)
+    def compose_body(self) -> ComposeResult:
+        yield Static(
+            self.help_text + "\nSpace toggles · Enter applies · Tab next field · Esc cancels", classes="modal-help"
+        )
+        with VerticalScroll(classes="form-fields", can_focus=False):
+            for field in self.fields:
+                yield from self._compose_field(field)
+        yield Static("", classes="modal-error", id="form-error")
+
+    def compose_buttons(self) -> ComposeResult:
+        yield Button("Apply", variant="primary", id="form-apply", compact=True)
+        yield Button("Cancel", id="form-cancel", compact=True)
 
     def _compose_field(self, field: Field) -> ComposeResult:
         if isinstance(field, CheckField):
@@ -366,7 +360,7 @@ class StepFormScreen(_Dialog):
 
     def on_mount(self) -> None:
         # Focusing the first field before layout scrolls its label away; start at the top.
-        fields = self.query_one(".dialog-fields", VerticalScroll)
+        fields = self.query_one(".form-fields", VerticalScroll)
         self.call_after_refresh(fields.scroll_home, animate=False)
         for field in self.fields:
             if isinstance(field, ColumnsField) and field.columns:
@@ -424,16 +418,18 @@ class StepFormScreen(_Dialog):
         self.dismiss(None)
 
 
-class CodeScreen(_Dialog):
+class CodeScreen(DataDialog[None]):
     """The pipeline as a runnable script: c copies it (OSC 52), e exports it as .py."""
 
-    DEFAULT_CSS = (
-        DIALOG_CSS.format(name="CodeScreen")
-        + """
-    CodeScreen > .dialog { width: 100; height: 90%; }
-    CodeScreen TextArea { height: 1fr; }
+    DEFAULT_CSS = """
+    CodeScreen > .modal-frame {
+        width: 100;
+        height: 90%;
+    }
+    CodeScreen TextArea {
+        height: 1fr;
+    }
     """
-    )
     BINDINGS = [
         Binding("c", "copy", "Copy"),
         Binding("e", "export", "Export .py"),
@@ -441,16 +437,14 @@ class CodeScreen(_Dialog):
     ]
 
     def __init__(self, code: str, on_copy: Callable[[], None], on_export: Callable[[], None]) -> None:
-        super().__init__()
+        super().__init__("Pipeline code: read_csv → steps → tensors")
         self.code, self.on_copy, self.on_export = code, on_copy, on_export
 
-    def compose(self) -> ComposeResult:
+    def compose_body(self) -> ComposeResult:
         from textual.widgets import TextArea
 
-        with Vertical(classes="dialog"):
-            yield Static("Pipeline code: read_csv → steps → tensors", classes="dialog-title")
-            yield Static("c copy (OSC 52) · e export .py · Esc close", classes="dialog-help")
-            yield TextArea(self.code, language="python", read_only=True, id="code-text", show_line_numbers=True)
+        yield Static("c copy (OSC 52) · e export .py · Esc close", classes="modal-help")
+        yield TextArea(self.code, language="python", read_only=True, id="code-text", show_line_numbers=True)
 
     def action_copy(self) -> None:
         self.on_copy()

@@ -324,7 +324,7 @@ class DataScreen(PaneScreen):
 
     def on_step_failed(self, message: StepFailed) -> None:
         form = message.form
-        if isinstance(form, StepFormScreen) and form is self.app.screen:
+        if form is self.app.screen and isinstance(form, StepFormScreen):
             form.failed(message.message)  # shown inside the form, with what was typed kept
         elif form is None:
             self.tell(message.message, message.title, "error", 10)

@@ -17,7 +17,7 @@ from typing import Any
 from tui_lab.core.autograd.explain import Explanation, ExplanationKind, explain_exception
 from tui_lab.core.autograd.walk import MarkState, ReverseWalk, WalkMark
 from tui_lab.core.interrupt import ThreadInterrupter
-from tui_lab.core.workspace import Workspace
+from tui_lab.core.workspace import ChangeSource, Workspace
 from tui_lab.ui.graph.info import (
     WELCOME,
     BackwardShown,
@@ -46,7 +46,7 @@ def _never() -> bool:
 class GraphInspection:
     """The inspected graph, its walk, the backward/zero-grads/step/check operations and the info panel."""
 
-    def __init__(self, workspace: Workspace, source_name: str = "graph") -> None:
+    def __init__(self, workspace: Workspace, source_name: ChangeSource = "graph") -> None:
         self.workspace = workspace
         self.source_name = source_name
         self.model: GraphModel | None = None
@@ -159,7 +159,7 @@ class GraphInspection:
 
     def inspect(self, text: str, source: str | None = None, should_stop: StopCheck = _never) -> Outcome:
         """Run ``text`` (code, or a workspace name) and read the resulting tensor's graph (worker thread)."""
-        from tui_lab.core.autograd.program import RunResult, run_code
+        from tui_lab.core.autograd.program import ProgramRun, run_code
 
         example, self._example = self._example, None
         workspace = self.workspace
@@ -170,13 +170,13 @@ class GraphInspection:
             self.problem = "torch did not load"
             return Outcome()
         if source is None and text.isidentifier() and text in workspace:
-            result = RunResult(self.sources.get(text, ""), text, workspace.get(text))
+            result = ProgramRun(self.sources.get(text, ""), text, workspace.get(text))
         else:
             try:
                 with self.interrupter.running_here():
                     result = run_code(source or text, workspace, self.source_name)
             except KeyboardInterrupt as interrupt:  # ctrl+c landed just after the code finished
-                result = RunResult(source or text, error=explain_exception(interrupt))
+                result = ProgramRun(source or text, error=explain_exception(interrupt))
             self.own_names.update(assigned_names(source or text))
         if result.error is not None or result.root_name is None:
             error = result.error or Explanation("Nothing to inspect", "", None, ExplanationKind.NOTHING_TO_INSPECT)

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from tui_lab.core.repl.capture import Stream
 from tui_lab.core.repl.complete import Completion, complete
-from tui_lab.core.repl.engine import ReplEngine, RunResult
+from tui_lab.core.repl.engine import InputResult, ReplEngine
 from tui_lab.core.repl.history import History, history_path
 from tui_lab.core.repl.inspect import VariableDetails, variable_details
 from tui_lab.core.repl.memory import take_fingerprints
@@ -115,17 +115,17 @@ class ReplController:
         self._queue.clear()
         return dropped
 
-    def run(self, source: str, width: int | None = None) -> RunResult:
+    def run(self, source: str, width: int | None = None) -> InputResult:
         """Run ``source`` (blocking: the screen calls this in a worker thread), laid out for ``width`` columns."""
         self.workspace.wait_ready()
         return self.engine.run(source, width=width)
 
-    def run_detached(self, source: str, width: int | None, closing: Callable[[], bool]) -> RunResult | None:
+    def run_detached(self, source: str, width: int | None, closing: Callable[[], bool]) -> InputResult | None:
         """:meth:`run` in a daemon thread, waited for while ``closing()`` is False (then None).
 
         Quitting never waits for a long C-level call: the daemon thread is left to the interpreter's exit.
         """
-        results: list[RunResult] = []
+        results: list[InputResult] = []
         failures: list[BaseException] = []
 
         def run() -> None:

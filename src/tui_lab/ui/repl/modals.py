@@ -10,10 +10,9 @@ from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui_lab.ui.modal import LabModal
 from tui_lab.ui.theme import safe_text
 from tui_lab.ui.threads import to_ui
 
@@ -40,57 +39,54 @@ def ask_in_modal(app: App[object], prompt: str, closing: Callable[[], bool]) -> 
     return answer[0]
 
 
-class InputPromptScreen(ModalScreen[str | None]):
+class InputPromptScreen(LabModal[str]):
     """Answer the running code's ``input(prompt)``; Esc or ctrl+c raises KeyboardInterrupt there."""
 
     DEFAULT_CSS = """
-    InputPromptScreen { align: center middle; }
-    #input-box { width: 60; max-width: 90%; height: auto; border: round $accent; background: $surface; padding: 0 1; }
+    InputPromptScreen > .modal-frame {
+        width: 60;
+    }
     """
     BINDINGS = [Binding("escape,ctrl+c", "cancel", "Cancel (raises KeyboardInterrupt)", priority=True)]
+    FRAME_ID = "input-box"
 
     def __init__(self, prompt: str) -> None:
-        super().__init__()
+        super().__init__("The running code asks for input()")
         self.prompt_text = prompt
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="input-box"):
-            yield Static(Text("The running code asks for input()", style="bold"))
-            yield Static(safe_text(self.prompt_text or "(no prompt)"), id="input-prompt")
-            yield Input(placeholder="type the answer, Enter sends", id="input-answer")
-            yield Static(Text("Esc cancels (the code gets KeyboardInterrupt)", style="dim"))
+    def compose_body(self) -> ComposeResult:
+        yield Static(safe_text(self.prompt_text or "(no prompt)"), id="input-prompt")
+        yield Input(placeholder="type the answer, Enter sends", id="input-answer")
+        yield Static(Text("Esc cancels (the code gets KeyboardInterrupt)", style="dim"))
 
     @on(Input.Submitted, "#input-answer")
     def _send(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
-
-class BroadcastScreen(ModalScreen[None]):
+class BroadcastScreen(LabModal[None]):
     """Type two (or more) comma-separated names or expressions; see how their shapes broadcast."""
 
     DEFAULT_CSS = """
-    BroadcastScreen { align: center middle; }
-    #broadcast-box { width: 76; max-width: 95%; height: auto; max-height: 90%; border: round $accent; background: $surface; padding: 0 1; }
-    #broadcast-result { height: auto; margin-top: 1; }
+    BroadcastScreen > .modal-frame {
+        width: 76;
+    }
+    BroadcastScreen #broadcast-result {
+        height: auto;
+        margin-top: 1;
+    }
     """
-    BINDINGS = [Binding("escape", "close", "Close")]
+    FRAME_ID = "broadcast-box"
 
     def __init__(self, namespace: Mapping[str, Any], initial: str = "") -> None:
-        super().__init__()
+        super().__init__("Explain broadcasting")
         self.namespace = namespace
         self.initial = initial
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="broadcast-box"):
-            yield Static(Text("Explain broadcasting", style="bold"))
-            yield Input(
-                value=self.initial, placeholder="a, b   e.g.  X, X.sum(axis=1, keepdims=True)", id="broadcast-exprs"
-            )
-            yield Static(Text("Names or expressions, separated by ', '. Enter explains, Esc closes.", style="dim"))
-            yield Static(id="broadcast-result")
+    def compose_body(self) -> ComposeResult:
+        yield Input(value=self.initial, placeholder="a, b   e.g.  X, X.sum(axis=1, keepdims=True)", id="broadcast-exprs")
+        yield Static(Text("Names or expressions, separated by ', '. Enter explains, Esc closes.", style="dim"))
+        yield Static(id="broadcast-result")
 
     def on_mount(self) -> None:
         if self.initial:
@@ -115,9 +111,6 @@ class BroadcastScreen(ModalScreen[None]):
             result.update(safe_text(error, "bold"))
             return
         result.update(safe_text(explanation.as_text()))
-
-    def action_close(self) -> None:
-        self.dismiss(None)
 
 
 def split_expressions(text: str) -> list[str]:

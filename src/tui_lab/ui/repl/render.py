@@ -34,7 +34,7 @@ from tui_lab.ui.theme import safe_text, theme_style
 if TYPE_CHECKING:  # the engine is imported after the first frame, not with the screen
     from tui_lab.core.repl.broadcast import BroadcastExplanation
     from tui_lab.core.repl.capture import DisplayBlock
-    from tui_lab.core.repl.engine import ReplEngine, RunResult
+    from tui_lab.core.repl.engine import InputResult, ReplEngine
     from tui_lab.core.repl.errors import ErrorInfo
     from tui_lab.core.repl.memory import MemoryEvent
     from tui_lab.core.session.model import ReplEntry
@@ -138,7 +138,7 @@ def write_blocks(log: ReplLog, blocks: Iterable[LogBlock]) -> None:
         log.write(block)
 
 
-def render_blocks(result: RunResult, styles: ResultStyles, width: int | None = None) -> Iterator[LogBlock]:
+def render_blocks(result: InputResult, styles: ResultStyles, width: int | None = None) -> Iterator[LogBlock]:
     """Everything one run produced, in order: notes, output (plots too), truncation, error, Out[n], memory view."""
     for note_line in result.notes:  # one line each: an IPython magic skipped, a real d2l package in use
         yield text_block(Text(visible(note_line), style=styles.muted))
@@ -175,7 +175,7 @@ def render_error(error: ErrorInfo, styles: ResultStyles, *, full: bool = False) 
         yield text_block(Text(f"{FULL_TRACEBACK_KEY} shows the full traceback", style=styles.muted))
 
 
-def render_full_traceback(result: RunResult, styles: ResultStyles) -> Iterator[LogBlock]:
+def render_full_traceback(result: InputResult, styles: ResultStyles) -> Iterator[LogBlock]:
     """The last error's traceback with every library frame, under a heading naming its input."""
     assert result.error is not None
     yield text_block(Text(f"full traceback of In [{result.number}]:", style=styles.heading))

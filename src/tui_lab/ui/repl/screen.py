@@ -50,7 +50,7 @@ from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_frame.py); the engine too
     from tui_lab.core.repl.complete import Completion
-    from tui_lab.core.repl.engine import ReplEngine, RunResult
+    from tui_lab.core.repl.engine import InputResult, ReplEngine
     from tui_lab.core.repl.history import History
     from tui_lab.core.session.model import ReplEntry, ReplState
     from tui_lab.ui.repl.controller import ReplController
@@ -95,7 +95,7 @@ class ReplScreen(PaneScreen):
         self._ticker: Timer | None = None
         self._styles: ResultStyles | None = None
         self._live: LivePictures | None = None  # plots (a d2l.Animator) drawn while code runs
-        self._last_error: RunResult | None = None  # its full traceback is a key away
+        self._last_error: InputResult | None = None  # its full traceback is a key away
         self._built = False  # the real log, input and variable pane are mounted
         self._when_built: list[Sequence[ReplEntry]] = []  # a session's log, restored before they were
         self._early: list[str] = []  # inputs run before the controller was made (right after the first frame)
@@ -117,6 +117,10 @@ class ReplScreen(PaneScreen):
     def body_ready(self) -> bool:
         """The real log, input and variable pane are mounted (right after the app's first frame)."""
         return self._built
+
+    def work_in_flight(self) -> bool:
+        """An input is running now: its changes to the workspace are published when it ends."""
+        return self.controller is not None and self.controller.running
 
     @property
     def history(self) -> History | None:
@@ -324,7 +328,7 @@ class ReplScreen(PaneScreen):
         self._show_queue()
 
     @work(thread=True, exclusive=True, group="repl-run", exit_on_error=False)
-    def _run_in_worker(self, source: str, width: int | None) -> RunResult | None:
+    def _run_in_worker(self, source: str, width: int | None) -> InputResult | None:
         """Run in a daemon thread and wait for it, so quitting never waits for a long C-level call."""
         assert self.controller is not None
         result = self.controller.run_detached(source, width, closing=lambda: self._closing)
@@ -332,7 +336,7 @@ class ReplScreen(PaneScreen):
             to_ui(self.app, self._show_result, result)
         return result
 
-    def _show_result(self, result: RunResult) -> None:
+    def _show_result(self, result: InputResult) -> None:
         if self._live is not None:
             self._live.finish()  # the result holds the final pictures, in order
         write_blocks(self.log_view, render_blocks(result, self.styles_for_results, self.log_width()))

@@ -25,8 +25,6 @@ import threading
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from plotext import _utility as plotext_utility
-from plotext._dict import no_color
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -36,7 +34,10 @@ from textual.message import Message
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
+from tui_lab.core.plotext_adapter import NO_COLOR, CellRows, ansi_cell, ansi_text, cell_rows, set_size
 from tui_lab.core.train.axis import Ticks, axis_ticks
+from tui_lab.core.train.outcome import RunStatus
+from tui_lab.ui.textual_adapter import plotext_theme
 
 if TYPE_CHECKING:  # numpy: only once there are runs (the pane opens before torch, and numpy, have loaded)
     import numpy as np
@@ -178,7 +179,7 @@ class LossPlot(PlotextPlot):
         self._lock = threading.Lock()
         self._picture: tuple[tuple[int, int], list[Strip]] | None = None
         self._ansi_console = Console(color_system="truecolor", force_terminal=True, width=200, legacy_windows=False)
-        self._styles: dict[str, Style] = {}
+        self._styles: dict[Any, Style] = {}
         self._building = False
         self._stale = False
         #: Each shown run's style slot (colour and marker), held while the run stays in the plot.
@@ -211,7 +212,7 @@ class LossPlot(PlotextPlot):
         shared = set.intersection(*(set(r.config.label_parts()) for r in ordered)) if len(ordered) > 1 else set()
         alike = set.intersection(*(set(p) for p in parts.values())) if len(ordered) > 1 else set()
         statuses = {r.status for r in ordered}
-        all_ended = len(ordered) > 1 and len(statuses) == 1 and not statuses & {"running", "finished"}
+        all_ended = len(ordered) > 1 and len(statuses) == 1 and not statuses & {RunStatus.RUNNING, RunStatus.FINISHED}
         curves = []
         for record in ordered:
             x, y = record.step_curve(self.max_points(record.run_id == self.current_id))
@@ -222,15 +223,16 @@ class LossPlot(PlotextPlot):
                 import numpy as np
 
                 ex, ey = self._finite(*(np.asarray(v, dtype=np.float64) for v in record.epoch_curve()))
-            suffix = "" if all_ended or record.status in ("running", "finished") else f" ({record.status})"
+            going = record.status in (RunStatus.RUNNING, RunStatus.FINISHED)
+            suffix = "" if all_ended or going else f" ({record.status})"
             slot = self._slots[record.run_id]
             own = [p for p in parts[record.run_id] if p not in alike]  # only what tells the runs apart
             label = f"#{record.run_id} {' '.join(own)}".rstrip() + suffix
             curve = Curve(label, RUN_COLOURS[slot], xs, ys, ex, ey, record.run_id == newest, record.run_id)
-            curves.append(replace(curve, marker=RUN_MARKERS[slot], diverged=record.status == "diverged"))
+            curves.append(replace(curve, marker=RUN_MARKERS[slot], diverged=record.status == RunStatus.DIVERGED))
         curves, y_range = self._fit_axis(curves)
         x_max = max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0])
-        theme = self._get_plotext_theme_name(self.app.theme)
+        theme = plotext_theme(self)
         common = " ".join(p for p in ordered[0].config.label_parts() if p in shared) if shared else ""
         if all_ended:  # said once in the title, so a stopped sweep's legend still names every run
             common = f"{common} · all {ordered[0].status}".lstrip(" ·")
@@ -290,8 +292,7 @@ class LossPlot(PlotextPlot):
         plt.clear_data()
         plt.clear_figure()
         width, height = spec.canvas_size
-        plt.plotsize(width, height)
-        plt._set_size(width, height)
+        set_size(plt, width, height)
         plt.theme(spec.theme)
         title = f"loss of {spec.common}" if spec.common else "loss ─ per step (smoothed) ● per epoch"
         if spec.tight and spec.common:
@@ -324,7 +325,7 @@ class LossPlot(PlotextPlot):
         """The picture as plotext prints it (ANSI decoded): the reference that :meth:`lines` matches."""
         with self._lock:
             self._compose_figure(spec)
-            return Text.from_ansi(self.plt.build())
+            return Text.from_ansi(ansi_text(self.plt))
 
     def lines(self, spec: PlotSpec) -> list[Strip]:
         """The picture as the widget's lines, each exactly the plot's width (any thread).
@@ -335,16 +336,13 @@ class LossPlot(PlotextPlot):
         width, height = spec.size
         with self._lock:
             self._compose_figure(spec)
-            background: Any = no_color
-            figure: Any = self.plt  # plotext's figure.build() without its last step (printing ANSI text)
-            try:
-                figure._set_sizes()
-                figure._build_matrix()
-                matrix = figure.monitor.matrix
-                background = matrix.background[0][0]  # the figure's own background, for the legend lines
-                rows = [self._matrix_row(matrix, row).crop_extend(0, width, None) for row in reversed(matrix.Rows)]
-            except AttributeError:  # another plotext version: take the slower, public way
-                text = Text.from_ansi(figure.build())
+            background: Any = NO_COLOR
+            cells = cell_rows(self.plt)  # plotext's build() without its last step (printing ANSI text)
+            if cells is not None:
+                background = cells.background  # the figure's own, for the legend lines
+                rows = [self._cell_row(cells, row).crop_extend(0, width, None) for row in range(len(cells.characters))]
+            else:  # another plotext version: take the slower, public way
+                text = Text.from_ansi(ansi_text(self.plt))
                 rows = [
                     Strip(line.render(self._ansi_console, end=""), line.cell_len).crop_extend(0, width, None)
                     for line in text.split("\n", allow_blank=True)
@@ -356,23 +354,18 @@ class LossPlot(PlotextPlot):
 
     def _legend_strip(self, entries: tuple[tuple[str, str, str], ...], width: int, background: Any) -> Strip:
         """One legend line: ``+ #1 lr=0.1   ━ #2 lr=0.3``, each run's marker and label in its colour."""
-        plain = self._rich_style(no_color, no_color, background)
+        plain = self._rich_style(NO_COLOR, NO_COLOR, background)
         segments = [Segment(" ", plain)]
         for index, (label, colour, marker) in enumerate(entries):
             if index:
                 segments.append(Segment(" " * LEGEND_GAP, plain))
             segments.append(Segment(f"{marker} ", self._rich_style(colour, "bold", background)))
-            segments.append(Segment(label, self._rich_style(colour, no_color, background)))
+            segments.append(Segment(label, self._rich_style(colour, NO_COLOR, background)))
         return Strip(segments).crop_extend(0, width, plain)
 
-    def _matrix_row(self, matrix: Any, row: int) -> Strip:
-        """One row of plotext's matrix as a Strip: one segment per run of equally coloured cells."""
-        markers, fore, style, back = (
-            matrix.marker[row],
-            matrix.fullground[row],
-            matrix.style[row],
-            matrix.background[row],
-        )
+    def _cell_row(self, cells: CellRows, row: int) -> Strip:
+        """One row of plotext's cells as a Strip: one segment per run of equally coloured cells."""
+        markers, fore, style, back = cells.characters[row], cells.fore[row], cells.style[row], cells.back[row]
         segments = []
         start, cols = 0, len(markers)
         for col in range(1, cols + 1):
@@ -383,13 +376,17 @@ class LossPlot(PlotextPlot):
         return Strip(segments)
 
     def _rich_style(self, fore: Any, style: Any, back: Any) -> Style:
-        """The rich Style plotext's ANSI codes for these colours decode to (cached by code)."""
-        code = plotext_utility.colors_to_ansi(fore, style, back)
-        cached = self._styles.get(code)
+        """The rich Style plotext's ANSI codes for these colours decode to (cached by colours)."""
+        key: Any = (fore, style, back)
+        try:
+            cached = self._styles.get(key)
+        except TypeError:  # an RGB colour given as a list
+            key = repr(key)
+            cached = self._styles.get(key)
         if cached is None:
-            decoded = Text.from_ansi(code + "x")
+            decoded = Text.from_ansi(ansi_cell(fore, style, back))
             cached = decoded.get_style_at_offset(self._ansi_console, 0) if decoded.spans else Style.null()
-            self._styles[code] = cached
+            self._styles[key] = cached
         return cached
 
     def _request(self) -> None:

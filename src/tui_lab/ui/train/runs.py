@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.outcome import RunStatus
 
 if TYPE_CHECKING:  # history needs numpy: imported on the first launch, not when the app starts
     from tui_lab.core.train.history import RunRecord
+    from tui_lab.core.train.outcome import Progress, TrainingOutcome
 
 #: How many runs the plot keeps (the newest ones); equal to ``core.train.history.MAX_RUNS``.
 MAX_RUNS = 8
@@ -132,7 +134,7 @@ class RunQueue:
         from tui_lab.core.train.history import RunRecord
 
         configs = item if isinstance(item, tuple) else (item,)
-        launched = [RunRecord(self.next_id + i, config, status="running") for i, config in enumerate(configs)]
+        launched = [RunRecord(self.next_id + i, config, status=RunStatus.RUNNING) for i, config in enumerate(configs)]
         self.next_id += len(launched)
         kept = [*self.records, *launched]
         overflow = max(0, len(kept) - max(self.max_runs, len(launched)))
@@ -148,7 +150,7 @@ class RunQueue:
 
     # -- what happened ----------------------------------------------------------------------
 
-    def progressed(self, run_id: int, progress: Any) -> RunRecord | None:
+    def progressed(self, run_id: int, progress: Progress) -> RunRecord | None:
         """Add a progress snapshot to the current run; None when it belongs to no current run."""
         record = self.active_record(run_id)
         if record is None:
@@ -157,14 +159,14 @@ class RunQueue:
         record.epoch_losses.extend(progress.epoch_losses)
         return record
 
-    def finished(self, run_id: int, result: Any) -> RunRecord | None:
+    def finished(self, run_id: int, result: TrainingOutcome) -> RunRecord | None:
         """A run ended with a result (finished, stopped, diverged or failed); a failure drops the queue."""
         record = self.record(run_id)
         if record is None:
             return None
         record.finish(result)
         self.active = [r for r in self.active if r.run_id != record.run_id]
-        if result.status == "failed":
+        if result.status == RunStatus.FAILED:
             self.queue.clear()
         return record
 
@@ -190,9 +192,9 @@ class RunQueue:
         left, self.active, self.batched = self.active, [], False
         for record in left:
             if error is None:
-                record.status, record.message = "stopped", "stopped before it started"
+                record.status, record.message = RunStatus.STOPPED, "stopped before it started"
             else:
-                record.status, record.message = "failed", error
+                record.status, record.message = RunStatus.FAILED, error
         if error is None or not left:
             return None
         self.queue.clear()

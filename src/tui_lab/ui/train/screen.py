@@ -25,6 +25,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_lab.core.train.config import ConfigError, TrainConfig, parse_config
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.core.workspace import WorkspaceChange, is_tensor
 from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.pane import PaneScreen
@@ -177,7 +178,7 @@ class TrainScreen(PaneScreen):
 
     def _form_config(self) -> TrainConfig | None:
         """The form's config, or None after showing every problem (settings and data) at once."""
-        from tui_lab.core.train.data import preflight
+        from tui_lab.core.train.preflight import preflight
 
         values = self.form.values()
         try:
@@ -257,7 +258,8 @@ class TrainScreen(PaneScreen):
             stats = self.query_one(TrainStats)
             stats.show_progress(record, message.progress, self.lab.device, self.runs.waiting, sweep=sweep)
         now = time.monotonic()
-        if now - self._last_plot >= PLOT_INTERVAL:  # plotext is pure Python: redraw less often than the numbers
+        # The plot is drawn in pure Python (plotext): redraw it less often than the numbers.
+        if now - self._last_plot >= PLOT_INTERVAL:
             self._last_plot = now
             self._redraw()
 
@@ -278,9 +280,9 @@ class TrainScreen(PaneScreen):
             published = [r for r in sweep if self._publish(r)]
             stats.show_sweep(sweep, published[-1] if published else None, self.runs.waiting)
         title = f"Run #{record.run_id} {result.status}"
-        if result.status == "diverged":
+        if result.status == RunStatus.DIVERGED:
             self.notify(escape_markup(result.message), title=title, severity="warning")
-        elif result.status == "failed":
+        elif result.status == RunStatus.FAILED:
             self.notify(escape_markup(result.message), title=title, severity="error")
         self._next()
 
@@ -291,8 +293,8 @@ class TrainScreen(PaneScreen):
         when the sweep ends, in the order of their rates, so the workspace holds the last rate's.
         """
         result = record.result
-        published = result is not None and result.status != "failed" and bool(result.artifacts)
-        if published:
+        published = result is not None and result.status != RunStatus.FAILED and bool(result.artifacts)
+        if result is not None and published:
             self.workspace.publish_many(result.artifacts, "train")
         record.release()  # published: the record need not keep the modules alive
         return published

@@ -1,6 +1,6 @@
 """The Train pane's live numbers: progress bar with ETA, samples/s, w and b against the truth, summary.
 
-The summary of an ended run adds what the engine noted about how it ran (``RunResult.notes``:
+The summary of an ended run adds what the engine noted about how it ran (``TrainingOutcome.notes``:
 an eager fallback, the closed form solved on the CPU, a batched sweep) and its peak CUDA memory,
 each on its own line and sanitised (notes can carry an exception's text). Steps are counted within the epoch everywhere (``epoch 2/3 · step 150/300``), as the runner's
 "stopped in epoch 2 at step 150" and "diverged at epoch 2, step 150" do. The parameter table
@@ -10,17 +10,19 @@ always shows ``b`` first, then as many weights as the panel's height leaves room
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from tui_lab.core.train.outcome import RunStatus
 from tui_lab.ui.theme import safe_line, safe_text, theme_style
 
 if TYPE_CHECKING:
     from tui_lab.core.train.history import RunRecord
+    from tui_lab.core.train.outcome import Progress, TrainingOutcome
 
 
 #: Table rows (b and weights) shown when the caller gives no height.
@@ -121,10 +123,10 @@ def format_bytes(size: int) -> str:
     return f"{size / 2**30:.2f} GiB" if size >= 2**30 else f"{size / 2**20:.1f} MiB"
 
 
-def run_notes(result: Any) -> list[Text]:
-    """One dim line per thing a run's result notes about how it ran, then its peak CUDA memory, all sanitised."""
-    lines = [safe_line(f"note: {note}", style="dim") for note in getattr(result, "notes", ()) or ()]
-    peak = getattr(result, "peak_cuda_memory", None)
+def run_notes(result: TrainingOutcome) -> list[Text]:
+    """One dim line per thing a run's outcome notes about how it ran, then its peak CUDA memory, all sanitised."""
+    lines = [safe_line(f"note: {note}", style="dim") for note in result.notes]
+    peak = result.peak_cuda_memory
     if isinstance(peak, int) and not isinstance(peak, bool) and peak >= 0:
         lines.append(safe_line(f"peak CUDA memory {format_bytes(peak)} on {result.device}", style="dim"))
     return lines
@@ -181,7 +183,9 @@ class TrainStats(Widget):
         """True when the panel is so short (a small terminal) that the headline and its details share a line."""
         return self.lines <= TIGHT_LINES
 
-    def show_progress(self, record: RunRecord, progress: Any, device: str, queued: int = 0, *, sweep: int = 0) -> None:
+    def show_progress(
+        self, record: RunRecord, progress: Progress, device: str, queued: int = 0, *, sweep: int = 0
+    ) -> None:
         """A run in flight: ``epoch 2/3 · step 150/100 ███░░ 50% · ETA 0:03 · 1.2M samples/s`` (step within the epoch).
 
         ``sweep`` is the number of runs training with it as one batched program (0: alone).
@@ -251,28 +255,28 @@ class TrainStats(Widget):
         if self.tight:
             facts.append_text(safe_line(f"{record.message} · ", style=self._status_style(record.status)))
         facts.append(f"{result.seconds:.2f} s · {format_rate(result.samples_per_s)} · {result.device}")
-        if result.closed_loss is not None:
-            facts.append(f" · closed-form loss {format_loss(result.closed_loss)}")
+        fit = result.fit
+        if fit is not None and fit.closed_loss is not None:
+            facts.append(f" · closed-form loss {format_loss(fit.closed_loss)}")
         if queued:
             facts.append(f" · {queued} queued", style="italic")
         notes = run_notes(result)
         above = [facts] if self.tight else [head, facts]
-        if not result.w:  # a workspace model, or a run that stopped or failed before its first step
+        if fit is None or not fit.w:  # a workspace model, or a run that stopped before its first step
             self._show(*above, *notes[: max(0, self.lines - len(above))])
             return
-        closed = (
-            (result.closed_w, result.closed_b) if result.closed_w is not None and result.closed_b is not None else None
-        )
-        least = 2 if len(result.w) > 0 else 1  # the table keeps its header, b and (when weights must go) "… N more"
+        closed = (fit.closed_w, fit.closed_b) if fit.closed_w is not None and fit.closed_b is not None else None
+        least = 2  # the table keeps its header, b and (when weights must go) "… N more"
         notes = notes[: max(0, self.lines - len(above) - 1 - least)]
         room = table_room(self.lines, len(above) + len(notes))
-        table = params_table(result.w, result.b, result.true_w, result.true_b, closed, max_rows=room)
+        table = params_table(fit.w, fit.b, fit.true_w, fit.true_b, closed, max_rows=room)
         self._show(*above, table, *notes)
 
     def show_sweep(self, records: Sequence[RunRecord], published: RunRecord | None, queued: int = 0) -> None:
         """A finished sweep: one line per run (rate, status, final loss, best marked), and whose w, b were published."""
-        ended = [r for r in records if r.result is not None and r.result.final_loss is not None]
-        best = min(ended, key=lambda r: r.result.final_loss, default=None)
+        losses = {r.run_id: r.result.final_loss for r in records if r.result is not None}
+        ended = [r for r in records if losses.get(r.run_id) is not None]
+        best = min(ended, key=lambda r: losses[r.run_id] or 0.0, default=None)
         head = Text(
             f"Sweep #{records[0].run_id}–#{records[-1].run_id}: {len(records)} rates in one program", style="bold"
         )
@@ -291,23 +295,23 @@ class TrainStats(Widget):
             text = f"#{record.run_id} lr={record.config.lr:<{width}g} "
             text += (
                 f"final loss {format_loss(loss)}"
-                if record.status == "finished" and loss is not None
+                if record.status == RunStatus.FINISHED and loss is not None
                 else record.message
             )
             mark = " ← best" if record is best else ""
             style = "bold" if record is best else self._status_style(record.status)
-            lines.append(safe_line(text + mark, style=style if record.status != "finished" or mark else ""))
+            lines.append(safe_line(text + mark, style=style if record.status != RunStatus.FINISHED or mark else ""))
         if len(shown) < len(records):
             lines.append(Text(f"… {len(records) - len(shown)} more runs (their curves are in the plot)", style="dim"))
         if published is not None:
             lines.append(safe_line(f"w, b in the workspace are the last run's: #{published.run_id}", style="dim"))
         self._show(*lines)
 
-    def _status_style(self, status: str) -> Style | str:
+    def _status_style(self, status: RunStatus) -> Style | str:
         """The headline's style for a run's status, from the theme (no literal colours)."""
-        if status in ("diverged", "failed"):
-            return theme_style(self.app, "error" if status == "failed" else "warning", bold=True)
-        return "bold italic" if status == "stopped" else "bold"
+        if status in (RunStatus.DIVERGED, RunStatus.FAILED):
+            return theme_style(self.app, "error" if status == RunStatus.FAILED else "warning", bold=True)
+        return "bold italic" if status == RunStatus.STOPPED else "bold"
 
     def show_message(self, message: str) -> None:
         """A message (errors that stop a run from starting); text from data is shown safely."""

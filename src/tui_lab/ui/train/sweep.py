@@ -5,12 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from tui_lab.core.train.config import DEFAULT_SWEEP, TrainConfig, parse_learning_rates
+from tui_lab.ui.modal import LabModal
 
 
 def shared_settings(config: TrainConfig) -> str:
@@ -18,38 +16,25 @@ def shared_settings(config: TrainConfig) -> str:
     return " ".join(part for part in config.label_parts() if not part.startswith("lr="))
 
 
-class SweepScreen(ModalScreen[tuple[float, ...] | None]):
+class SweepScreen(LabModal[tuple[float, ...]]):
     """Edit the list of learning rates (the course's six by default); Enter runs, Esc cancels."""
 
     DEFAULT_CSS = """
-    SweepScreen {
-        align: center middle;
-    }
-    #sweep-box {
+    SweepScreen > .modal-frame {
         width: 64;
-        max-width: 95%;
-        height: auto;
-        border: round $accent;
-        background: $surface;
-        padding: 0 1;
-    }
-    #sweep-error {
-        color: $error;
     }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    FRAME_ID = "sweep-box"
 
     def __init__(self, config: TrainConfig) -> None:
-        super().__init__()
+        super().__init__("Learning-rate sweep")
         self.summary = shared_settings(config)
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="sweep-box"):
-            yield Static(Text("Learning-rate sweep", style="bold"))
-            yield Static(Text(f"Each rate runs with the form's other settings: {self.summary}", style="dim"))
-            yield Input(", ".join(f"{lr:g}" for lr in DEFAULT_SWEEP), id="sweep-rates")
-            yield Static("", id="sweep-error")
-            yield Static(Text("Enter runs them, batched where possible · Esc cancels", style="dim"))
+    def compose_body(self) -> ComposeResult:
+        yield Static(Text(f"Each rate runs with the form's other settings: {self.summary}", style="dim"))
+        yield Input(", ".join(f"{lr:g}" for lr in DEFAULT_SWEEP), id="sweep-rates")
+        yield Static("", id="sweep-error", classes="modal-error")
+        yield Static(Text("Enter runs them, batched where possible · Esc cancels", style="dim"))
 
     @on(Input.Submitted, "#sweep-rates")
     def _submit(self, event: Input.Submitted) -> None:
@@ -64,6 +49,3 @@ class SweepScreen(ModalScreen[tuple[float, ...] | None]):
     def _edited(self) -> None:
         """The message was about the old text."""
         self.query_one("#sweep-error", Static).update("")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

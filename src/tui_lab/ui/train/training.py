@@ -16,6 +16,7 @@ from typing import Any
 from textual.message import Message
 
 from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.outcome import Progress, TrainingOutcome
 
 
 @dataclass
@@ -23,15 +24,15 @@ class RunProgressed(Message):
     """A throttled progress snapshot arrived from the training thread."""
 
     run_id: int
-    progress: Any
+    progress: Progress
 
 
 @dataclass
 class RunFinished(Message):
-    """A run ended (finished, stopped, diverged or failed) with its result."""
+    """A run ended (finished, stopped, diverged or failed) with its outcome."""
 
     run_id: int
-    result: Any
+    result: TrainingOutcome
 
 
 @dataclass
@@ -115,17 +116,17 @@ def _train_and_post(
         if len(configs) > 1:
             from tui_lab.core.train import sweep
 
-            def report_run(index: int, progress: Any) -> None:
+            def report_run(index: int, progress: Progress) -> None:
                 post(RunProgressed(run_ids[index], progress))
 
-            def run_ended(index: int, result: Any) -> None:  # a run that diverges is said at once
+            def run_ended(index: int, result: TrainingOutcome) -> None:  # a run that diverges is said at once
                 posted.add(run_ids[index])
                 post(RunFinished(run_ids[index], result))
 
             results = sweep.run_sweep(list(configs), device, report_run, should_stop, lookup=lookup, on_end=run_ended)
         else:
 
-            def report(progress: Any) -> None:
+            def report(progress: Progress) -> None:
                 post(RunProgressed(first, progress))
 
             config = configs[0]

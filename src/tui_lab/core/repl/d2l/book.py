@@ -21,10 +21,10 @@ from torch import nn
 from torch.nn import functional as F  # noqa: F401 - d2l.F, as in the book's module
 from torch.utils import data
 
-from tui_lab.core.repl.d2l import hook
 from tui_lab.core.repl.d2l.animator import Animator, set_axes
 from tui_lab.core.repl.d2l.index import missing_attribute
 from tui_lab.core.repl.d2l.pyplot import plt
+from tui_lab.core.repl.d2l.selection import selected_device
 
 # -- framework aliases (the book's d2l.torch defines these names for its framework-neutral code) --
 ones = torch.ones
@@ -280,7 +280,7 @@ def train_ch3(net: Any, train_iter: Any, test_iter: Any, loss: Any, num_epochs: 
 
 def try_gpu(i: int = 0) -> torch.device:
     """GPU ``i`` if it exists, else the CPU. Inside tui-lab, ``try_gpu()`` is the device chosen with F12."""
-    selected = hook.selected_device()
+    selected = selected_device()
     if selected is not None and i == 0:
         return torch.device(selected)
     if selected == "cpu":
@@ -292,7 +292,7 @@ def try_gpu(i: int = 0) -> torch.device:
 
 def try_all_gpus() -> list[torch.device]:
     """Every GPU, or ``[cpu]`` when there is none. Inside tui-lab, the device chosen with F12 comes first (cpu: only it)."""
-    selected = hook.selected_device()
+    selected = selected_device()
     if selected is not None and not selected.startswith("cuda"):
         return [torch.device(selected)]
     devices = [torch.device(f"cuda:{i}") for i in range(torch.cuda.device_count())]

@@ -22,9 +22,10 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
-import weakref
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from tui_lab.core.repl.d2l import selection
 
 if TYPE_CHECKING:
     from tui_lab.core.workspace import Workspace
@@ -85,7 +86,6 @@ class BookFinder(importlib.abc.MetaPathFinder):
     """Finds ``d2l``/``d2l.torch`` only when no other finder did."""
 
     def __init__(self) -> None:
-        self._workspace: weakref.ref[Workspace] | None = None
         self._announced = False
 
     def find_spec(self, fullname: str, path: Any = None, target: ModuleType | None = None) -> Any:
@@ -97,14 +97,6 @@ class BookFinder(importlib.abc.MetaPathFinder):
                 return None  # a real package without this module: not ours to complete
             return importlib.util.spec_from_loader(fullname, _BookLoader())
         return None
-
-    def attach(self, workspace: Workspace) -> None:
-        self._workspace = weakref.ref(workspace)
-
-    def selected_device(self) -> str | None:
-        """The device chosen in the app's status bar (F12), or None outside the app."""
-        workspace = self._workspace() if self._workspace is not None else None
-        return getattr(workspace, "device", None) if workspace is not None else None
 
     def real_d2l_note(self) -> str | None:
         """Once, when a real ``d2l`` was imported: which one is in use."""
@@ -125,21 +117,18 @@ def finder() -> BookFinder | None:
 
 
 def install(workspace: Workspace) -> BookFinder:
-    """Add the finders to ``sys.meta_path`` (once) and let the book follow ``workspace``'s device."""
+    """Add the finders to ``sys.meta_path`` (once) and let the book follow ``workspace``'s device.
+
+    The app calls it when it loads torch (and tests that import ``d2l`` do, through their workspace).
+    """
     if not any(isinstance(f, InlineBackendFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, InlineBackendFinder())
     installed = finder()
     if installed is None:
         installed = BookFinder()
         sys.meta_path.append(installed)
-    installed.attach(workspace)
+    selection.follow(workspace)
     return installed
-
-
-def selected_device() -> str | None:
-    """The app's device (cpu, cuda:N, mps) when running inside tui-lab, else None."""
-    installed = finder()
-    return installed.selected_device() if installed is not None else None
 
 
 def import_notes() -> tuple[str, ...]:

@@ -17,9 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from plotext._figure import _figure_class
-from plotext._utility import uncolorize
-
+from tui_lab.core.plotext_adapter import new_figure, plain_text
 from tui_lab.core.repl import capture
 from tui_lab.core.text import visible
 
@@ -284,7 +282,7 @@ def _finite(x: list[float], y: list[float], xlog: bool, ylog: bool) -> tuple[lis
 def render_axes(ax: Axes, width: int, height: int) -> list[str]:
     """``ax`` drawn by plotext as ``height`` lines of plain text, ``width`` columns wide."""
     with _draw_lock:  # plotext keeps some state at module level
-        fig: Any = _figure_class()
+        fig = new_figure()
         fig.plotsize(width, height)
         fig.theme("clear")
         xlog, ylog = ax.xscale == "log", ax.yscale == "log"
@@ -326,7 +324,7 @@ def render_axes(ax: Axes, width: int, height: int) -> list[str]:
         for limits, setter in ((ax.xlim, fig.xlim), (ax.ylim, fig.ylim)):
             if limits is not None and all(math.isfinite(v) for v in limits) and limits[0] < limits[1]:
                 setter(*limits)
-        text = uncolorize(fig.build())
+        text = plain_text(fig)
     lines = [visible(line.rstrip()) for line in text.split("\n")]
     while lines and not lines[-1]:
         lines.pop()
