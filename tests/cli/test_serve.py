@@ -345,6 +345,49 @@ async def test_stopping_an_app_reaches_the_process_groups_it_started(tmp_path: P
     assert not visitor.home.exists()
 
 
+#: Starts a process in a session of its own (``setsid``, as a REPL input may), then quits when asked to, as an app does.
+QUITS_WHEN_ASKED = """
+import subprocess, sys
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+open(sys.argv[1], "w").write(str(child.pid))
+seen = b""
+while b"quit" not in seen:
+    chunk = sys.stdin.buffer.read1(65536)
+    if not chunk:
+        break
+    seen = seen[-16:] + chunk
+"""
+
+
+async def test_a_visitor_who_leaves_takes_what_their_app_started_in_sessions_of_its_own(tmp_path: Path) -> None:
+    """A visitor's tab closed: the app quits when asked, and a process it started with setsid goes too.
+
+    It used to survive: the groups to end were gathered only after the app had quit, when the
+    process was init's and no longer the app's descendant.
+    """
+    from textual_serve.download_manager import DownloadManager
+
+    from tui_lab.serve.visitor import Visitor
+
+    async def ignore(*_: object) -> None:
+        return None
+
+    pid_file = tmp_path / "grandchild"
+    visitor = Visitor([sys.executable, "-c", QUITS_WHEN_ASKED, str(pid_file)], tmp_path,
+                      write_bytes=ignore, write_str=ignore, close=ignore, download_manager=DownloadManager())
+    await visitor.start(80, 24)
+    await eventually(lambda: pid_file.exists() and pid_file.read_text().isdigit(), "the grandchild")
+    grandchild = int(pid_file.read_text())
+    assert os.getsid(grandchild) == grandchild != visitor.pid
+    try:
+        await visitor.stop()  # polite: the app is asked to quit, and does
+        assert visitor.pid is not None and not alive(visitor.pid)
+        await eventually(lambda: not alive(grandchild), "the grandchild to go", timeout=5)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(grandchild, signal.SIGKILL)
+
+
 def test_the_token_is_printed_once_and_logged_nowhere(tmp_path: Path) -> None:
     with served(["--host", "127.0.0.1"], tmp_path / "home") as server:
         pass

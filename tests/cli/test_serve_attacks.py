@@ -108,6 +108,9 @@ async def test_abnormal_closes_never_leak_a_seat(tmp_path: Path, capsys: pytest.
         ('["resize", {"width": "80", "height": 24}]', 1008), ('["resize", {"width": true, "height": 24}]', 1008),
         ('["resize", {"width": 80.5, "height": 24}]', 1008), ('["ping", {"a": 1}]', 1008),
         ('["ping", "' + "x" * 65 + '"]', 1008), (b"\x00binary", 1003),
+        pytest.param("[" * 200_000, 1008, id="deep"), pytest.param('["stdin", ' + "[" * 200_000, 1008, id="deep-stdin"),
+        ('["resize", {"width": NaN, "height": 24}]', 1008),
+        ('["resize", {"width": Infinity, "height": 24}]', 1008),
     ],
 )  # fmt: skip
 async def test_malformed_frames_close_quietly_and_reach_no_app(

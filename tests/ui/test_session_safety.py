@@ -299,3 +299,28 @@ async def test_ctrl_q_while_an_input_runs_saves_what_it_set_so_far(make_app: Mak
         await until(pilot, lambda: not app.is_running, "the quit")
     saved = store.load("default", root=store.sessions_root())
     assert saved is not None and saved.values.get("x") == 5 and saved.values.get("first") == 1
+        
+
+async def test_resume_on_a_state_folder_that_cannot_be_written_still_restores_and_saves_nothing(
+    make_app: MakeApp, lab_home: Path, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
+) -> None:
+    """A full or read-only disk turned sessions off, and ``--resume`` then restored nothing: the saved session
+    was readable, but only a writable folder was ever read from."""
+    root = _save_default(kept=2)
+    before = sorted(p.name for p in root.iterdir())
+    manifest = (root / "default" / "session.json").read_bytes()
+
+    def unwritable() -> Path:
+        raise store.SessionsOff("sessions are off: the state directory cannot be written (Read-only file system)")
+
+    monkeypatch.setattr(store, "sessions_root", unwritable)
+    app = make_app(pane="repl", resume=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "kept" in app.workspace, "the restore")
+        assert any("(Read-only file system); the saved session is restored, but nothing is saved" in m
+                   for m in notes.messages)  # fmt: skip
+        await _run(pilot, "more = 3")
+        await until(pilot, lambda: "more" in app.workspace, "more ran")
+        await pilot.press("ctrl+q")
+    assert sorted(p.name for p in root.iterdir()) == before  # nothing locked, marked or written
+    assert (root / "default" / "session.json").read_bytes() == manifest

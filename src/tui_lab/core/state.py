@@ -46,6 +46,7 @@ __all__ = [
     "config_dir",
     "load_settings",
     "move_aside",
+    "read_regular",
     "settings_path",
     "state_dir",
     "take_notices",
@@ -147,7 +148,7 @@ def locked(path: Path, wait: float | None = None, clock: Callable[[], float] = t
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def _read_regular(path: Path, limit: int) -> bytes:
+def read_regular(path: Path, limit: int) -> bytes:
     """The bytes of ``path`` when it is a regular file within ``limit``; OSError otherwise (never blocks)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     with os.fdopen(fd, "rb") as handle:
@@ -203,7 +204,7 @@ class StateFile(Generic[T]):
     def load(self) -> T | None:
         """The decoded file; None when it is missing, unreadable or damaged (see :meth:`take_notices`)."""
         try:
-            raw = _read_regular(self.path, STATE_FILE_LIMIT)
+            raw = read_regular(self.path, STATE_FILE_LIMIT)
         except FileNotFoundError:
             return None
         except OSError as error:

@@ -99,6 +99,8 @@ def parse_message(text: str) -> Message | None:
         envelope = json.loads(text)
     except ValueError:
         raise BadMessage("not JSON") from None
+    except RecursionError:  # "[[[[…" within the frame limit: textual.js never nests deeper than two
+        raise BadMessage("JSON nested too deeply") from None
     if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
         raise BadMessage("not a [type, data] array")
     kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None

@@ -167,11 +167,13 @@ class Visitor(AppProcess):
 
     async def _stop(self, polite: bool) -> None:
         try:
+            # Gathered while the app still runs: once it has quit, what it started is init's, not its descendants.
+            started = descendant_groups(self.pid) if self.pid is not None else set()
             process = self.process
             if polite and self.relay is not None and process is not None and process.returncode is None:
                 with contextlib.suppress(TimeoutError, asyncio.TimeoutError, OSError, RuntimeError):
                     await asyncio.wait_for(self._ask_to_quit(), QUIT_GRACE_S)
-            await self._end_group()
+            await self._end_group(started)
             task = self.take_relay()
             if task is not None:
                 task.cancel()
@@ -207,17 +209,18 @@ class Visitor(AppProcess):
         if (relay := self.relay) is not None:
             await asyncio.shield(relay)
 
-    async def _end_group(self) -> None:
+    async def _end_group(self, started: set[int]) -> None:
         """SIGTERM, then SIGKILL, the app's process group and every group its descendants lead.
 
-        The Train pane starts its launcher in a process group of its own, which a ``killpg`` of
-        the app's group would miss; descendants are gathered before each signal, since they are
-        handed to init once the app is gone.
+        The Train pane starts its launcher in a process group of its own, and a REPL input may start
+        a process in a session of its own (``setsid``), which a ``killpg`` of the app's group would
+        miss. ``started`` holds the groups gathered before the app was asked to quit; descendants are
+        gathered again before each signal, since they are handed to init once the app is gone.
         """
         process = self.process
         if process is None or self.pid is None:
             return
-        groups = {self.pid}
+        groups = {self.pid} | started
         for sig, grace in ((signal.SIGTERM, TERM_GRACE_S), (signal.SIGKILL, 0.0)):
             groups |= descendant_groups(self.pid)
             live = {group for group in groups if group_alive(group)}

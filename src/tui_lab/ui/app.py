@@ -176,9 +176,14 @@ class TuiLabApp(App[None]):
             self.send(OpenCsv(self.csv_path))
 
     async def action_quit(self) -> None:
-        """Save the session (in a worker thread), then quit."""
-        await self.session.save_on_quit()
-        self.exit()
+        """Save the session (in a worker thread), then quit; a failed save keeps the app open once."""
+        verdict = await self.session.save_on_quit()
+        if not verdict.go:
+            return
+        if verdict.note:
+            self.exit(return_code=1, message=verdict.note)
+        else:
+            self.exit()
 
     def on_ready(self) -> None:
         """The first frame is on screen: now look at the session on disk and pay for ``import torch`` in a thread."""

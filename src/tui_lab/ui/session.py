@@ -17,6 +17,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,14 @@ if TYPE_CHECKING:
 CHECK_INTERVAL_S = 1.0
 
 
+@dataclass(frozen=True)
+class QuitVerdict:
+    """What a quit's save decided: whether the app may go, and a line for the terminal once it has."""
+
+    go: bool
+    note: str = ""
+
+
 class SessionController:
     """Keeps the session saved while the app runs, and restores it when asked."""
 
@@ -62,6 +71,8 @@ class SessionController:
         self._told_skipped: set[str] = set()
         #: True while the resume question is open: nothing is saved over the session being offered.
         self.deciding = False
+        #: The quit's save failed once: the next quit goes even if saving fails again.
+        self._quit_save_failed = False
 
     # -- what the rest of the app reads ---------------------------------------------------------
 
@@ -129,10 +140,10 @@ class SessionController:
         try:
             opened = self.keeper.open(resume=self.resume)
         except store.SessionsOff as error:
-            self.turn_off(str(error))
+            self._resume_read_only(str(error))
             return
         except OSError as error:
-            self.turn_off(f"sessions are off: {error.strerror or error}")
+            self._resume_read_only(f"sessions are off: {error.strerror or error}")
             return
         if opened.elsewhere:
             self.app.notify(visible(opened.elsewhere), title="Session", severity="warning", timeout=15, markup=False)
@@ -157,23 +168,35 @@ class SessionController:
             self.keeper.keep_previous(False)
             self.flows.load(self.name)
 
+    def _resume_read_only(self, reason: str) -> None:
+        """Sessions are off for this run; ``--resume`` still restores the saved session, read and never written."""
+        if self.resume and self.keeper.open_read_only():
+            reason += "; the saved session is restored, but nothing is saved in this run"
+        else:
+            self.resume = False
+        self.turn_off(reason)
+        if self.resume:
+            self.flows.load(self.name)
+
     def turn_off(self, reason: str) -> None:
         """Sessions are off for this run: say so once."""
         if self.keeper.off is None:
             self.keeper.off = reason
             self.app.notify(reason[:1].upper() + reason[1:] + ".", title="Sessions", severity="warning", markup=False)
 
-    async def save_on_quit(self) -> None:
+    async def save_on_quit(self) -> QuitVerdict:
         """Save (after a save in flight), note the clean exit and let the session's lock go.
 
         While a restore is being read, the session on disk is never written: the restore is stopped,
-        and what was done meanwhile (if anything) goes to a dated session beside it.
+        and what was done meanwhile (if anything) goes to a dated session beside it. A save that fails
+        (a full or read-only disk) keeps the app open, once, saying why: the work is still in memory,
+        and the person can free space and quit again, or quit again to leave without saving.
         """
         if self.off is not None:
-            return
+            return QuitVerdict(True)
         if self.deciding:
             self.keeper.close(clean=False)  # the question is asked again next time
-            return
+            return QuitVerdict(True)
         self._quitting = True
         if self._saving:  # an autosave is writing: let it end, then take its outcome here
             await asyncio.to_thread(self._save_done.wait)
@@ -181,7 +204,7 @@ class SessionController:
         if self.restoring:
             await self.flows.quit_while_restoring()
             self.keeper.close()
-            return
+            return QuitVerdict(True)
         if not self.app.torch_ready:
             pass  # quit before torch has loaded: nothing to save, and no waiting for its import
         elif self.keeper.policy.dirty or self.keeper.fingerprint() != self._fingerprint or self.keeper.work_in_flight():
@@ -191,12 +214,25 @@ class SessionController:
             try:
                 report = await asyncio.to_thread(self.keeper.write, snapshot)
             except Exception as error:  # quitting must not hang on a full disk
-                self.app.notify(visible(f"The session could not be saved: {error}"), severity="error", markup=False)
-                self.keeper.close(clean=False)
-                return
+                return self._quit_save_failed_with(error)
             self.keeper.policy.finished(self.keeper.policy.changes, time.monotonic())
             self.keeper.last_state = report.state
         self.keeper.close()
+        return QuitVerdict(True)
+
+    def _quit_save_failed_with(self, error: Exception) -> QuitVerdict:
+        """The quit's save failed: stay open the first time; the second time, go and say what was lost."""
+        kept = f"session {self.name!r} is kept as it was last saved"
+        if not self._quit_save_failed:
+            self._quit_save_failed = True
+            self._quitting = False  # the app stays open: autosaves go on
+            text = (f"The session could not be saved: {error}. Nothing was lost yet: free some space (or fix the "
+                    f"folder) and quit again to save, or quit again to leave without saving ({kept}).")
+            self.app.notify(visible(text), title="Not quitting", severity="error", timeout=30, markup=False)
+            return QuitVerdict(False)
+        self.keeper.close(clean=False)
+        return QuitVerdict(True, visible(f"tui-lab: the session could not be saved ({error}); {kept}, without "
+                                          "what was done since."))
 
     # -- what changed ---------------------------------------------------------------------------
 

@@ -167,7 +167,7 @@ def test_a_permission_error_on_read_keeps_the_file(monkeypatch: pytest.MonkeyPat
     import tui_lab.core.state as state
 
     History.load().add("precious = 1")
-    original = state._read_regular
+    original = state.read_regular
 
     def refuse(path: Path, limit: int) -> bytes:
         if path == history_path():
@@ -175,7 +175,7 @@ def test_a_permission_error_on_read_keeps_the_file(monkeypatch: pytest.MonkeyPat
         return original(path, limit)
 
     with monkeypatch.context() as patch:
-        patch.setattr(state, "_read_regular", refuse)
+        patch.setattr(state, "read_regular", refuse)
         history = History.load()
         history.add("x = 1")
     assert history.take_notices() == [

@@ -141,6 +141,46 @@ def test_an_unclean_exit_is_noticed_and_a_clean_one_is_not(root: Path) -> None:
     assert not store.unclean_exit("s", root=root)
 
 
+@pytest.mark.parametrize(
+    "content",
+    ['{"pid": 1e999}', '{"pid": "4242"}', '{"pid": true}', '{"pid": -1}', "[]", "{" * 100_000, "\xff\xfe"],
+    ids=["infinite-pid", "text-pid", "bool-pid", "negative-pid", "list", "deep", "not-utf8"],
+)
+def test_a_crafted_running_marker_reads_as_an_unclean_exit_and_never_raises(root: Path, content: str) -> None:
+    # {"pid": 1e999} raised OverflowError out of unclean_exit: every start ended in a traceback.
+    (root / ".s.running").write_bytes(content.encode("utf-8", "surrogateescape"))
+    assert store.unclean_exit("s", root=root, locked=True)
+
+
+def test_a_fifo_as_the_running_marker_never_blocks_the_start(root: Path) -> None:
+    # A FIFO there hung tui-lab before its first frame (reading it waited for a writer forever).
+    import os
+    import threading
+
+    os.mkfifo(root / ".s.running")
+    answers: list[bool] = []
+    reader = threading.Thread(target=lambda: answers.append(store.unclean_exit("s", root=root, locked=True)), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    if reader.is_alive():
+        with open(root / ".s.running", "wb"):  # let the blocked reader go, so the test process can end
+            pass
+        pytest.fail("unclean_exit blocked on a FIFO")
+    assert answers == [True]
+    store.mark_running("s", root=root)  # the FIFO is replaced by a regular marker
+    assert (root / ".s.running").is_file() and not store.unclean_exit("s", root=root)
+
+
+def test_the_running_marker_is_never_written_through_a_symlink(root: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "bashrc"
+    victim.write_text("precious\n")
+    (root / ".s.running").symlink_to(victim)
+    store.mark_running("s", root=root)
+    assert victim.read_text() == "precious\n"
+    marker = root / ".s.running"
+    assert marker.is_file() and not marker.is_symlink() and not store.unclean_exit("s", root=root)
+
+
 # -- an attacker's files: each refused with a message, never read through, never unpickled --------
 
 

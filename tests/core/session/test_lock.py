@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import torch
 
 from tui_lab.core.session import store
@@ -104,3 +105,27 @@ def test_a_kill_9_of_the_holder_releases_the_lock_and_the_next_start_restores_no
     loaded = after.read()
     assert loaded is not None and torch.equal(loaded.values["kept"], torch.arange(3.0))
     after.close()
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.parametrize("plant", ["fifo", "folder", "symlink"])
+def test_a_lock_planted_as_a_fifo_a_folder_or_a_link_is_refused_by_name_and_leaks_nothing(root: Path, plant: str) -> None:
+    """A FIFO there raised a bare "Invalid argument" from ftruncate (and leaked the descriptor); a folder or
+    a link gave "Is a directory" or "Too many levels of symbolic links": sessions went off without saying why."""
+    path = root / ".default.lock"
+    if plant == "fifo":
+        os.mkfifo(path)
+    elif plant == "folder":
+        path.mkdir()
+    else:
+        (root / "elsewhere").write_text("")
+        path.symlink_to(root / "elsewhere")
+    before = _open_fds()
+    with pytest.raises(OSError, match=r"\.default\.lock is .*\(remove it to use sessions\)"):
+        claim(root, "default")
+    assert _open_fds() == before
+    if plant == "symlink":
+        assert (root / "elsewhere").read_text() == ""  # nothing written through the link

@@ -93,10 +93,14 @@ def test_a_run_result_of_the_wrong_type_is_refused_and_named(root: Path) -> None
         (lambda d: d.update(inputs={"x": "not a list"}), "Expected `array`"),
         (lambda d: next(p for p in d["panes"] if p["pane"] == "train")["runs"][0].update(status="won"), "Invalid enum"),
         (lambda d: next(p for p in d["panes"] if p["pane"] == "train")["runs"][0].update(status="running"), "cannot be running"),
+        (lambda d: _run_result(d).update(step_bucket=2**62), "a loss bucket of 4611686018427387904 steps"),
+        (lambda d: next(p for p in d["panes"] if p["pane"] == "train")["runs"][0].update(steps_per_epoch=2**62),
+         "Expected `int` <= 10000000000"),
     ],
     ids=[
         "bool-for-int", "unknown-field", "unknown-pane", "bad-name", "unknown-kind", "escape-in-form", "unknown-setting",
         "position", "cursor", "unknown-pane-state", "pane-twice", "inputs", "unknown-status", "running-status",
+        "bucket-beyond-the-run", "steps-per-epoch",
     ],
 )  # fmt: skip
 def test_every_ill_typed_or_unknown_field_refuses_the_whole_session(root: Path, change: Any, message: str) -> None:
@@ -237,3 +241,23 @@ def test_decoding_arbitrary_json_raises_only_the_format_error(value: Any) -> Non
             decode_manifest(json.dumps(document).encode())
         except SessionFormatError:
             pass
+
+
+@given(json_values)
+def test_a_version_1_manifest_of_any_shape_raises_only_the_format_error(value: Any) -> None:
+    # {"format_version": 1, "train": {"runs": 5}} raised TypeError in the migration: every start crashed.
+    head = {"format": "tui-lab-session", "format_version": 1, "saved_at": "2026-11-27T14:32:00+00:00"}
+    for document in ({**head, "train": {"runs": value}}, {**head, "train": value}, {**head, "data": value},
+                     {**head, "repl": value}):  # fmt: skip
+        try:
+            decode_manifest(json.dumps(document).encode())
+        except SessionFormatError:
+            pass
+
+
+@pytest.mark.parametrize("runs", [5, None, True, "abc", {"a": 1}])
+def test_a_version_1_train_record_whose_runs_are_not_a_list_is_refused(runs: Any) -> None:
+    document = {"format": "tui-lab-session", "format_version": 1, "saved_at": "2026-11-27T14:32:00+00:00",
+                "train": {"runs": runs}}  # fmt: skip
+    with pytest.raises(SessionFormatError, match="runs"):
+        decode_manifest(json.dumps(document).encode())

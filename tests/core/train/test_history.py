@@ -128,3 +128,20 @@ def test_a_workspace_model_run_exports_as_strict_json_and_csv() -> None:
     assert document["runs"][0]["w"] == [] and document["runs"][0]["b"] is None
     rows = list(csv.DictReader(io.StringIO(runs_to_csv([record]))))
     assert rows[0]["b"] == "" and rows[0]["impl"] == "model"
+
+
+def test_a_finished_runs_bucketed_curve_is_kept_as_means_never_expanded_to_steps() -> None:
+    """A restored run's curve used to be ``np.repeat``-ed back to steps: a session claiming buckets of 10**12
+    steps asked for terabytes (and 2**62 crashed the process with SIGSEGV inside numpy)."""
+    import dataclasses
+
+    config = TrainConfig(n=100, epochs=2)
+    result = run(config)
+    means = np.linspace(3.0, 1.0, 4096)
+    claimed = dataclasses.replace(result, step_losses=means, step_bucket=10**12, steps_per_epoch=2048 * 10**12)
+    record = RunRecord(1, config, status=RunStatus.RUNNING)
+    record.finish(claimed)
+    x, y = record.step_curve(100)
+    assert len(x) == len(y) <= 100 and np.all(np.diff(x) > 0)
+    assert y[0] > y[-1] and 1.0 <= y.min() and y.max() <= 3.0
+    assert 0.0 < x[0] and x[-1] <= 2.0  # in epochs: the curve spans the run

@@ -132,6 +132,18 @@ class SessionKeeper:
         self._keep_previous = existing is not None and not resume
         return Opened(existing, unclean, elsewhere)
 
+    def open_read_only(self) -> bool:
+        """Sessions are off (the state folder cannot be written): read from it anyway; False when there is nothing.
+
+        Nothing is locked, marked or saved; the session is only read, so a full or read-only disk
+        never keeps a saved session from coming back.
+        """
+        root = store.readable_root()
+        if root is None:
+            return False
+        self.root = root
+        return True
+
     def keep_previous(self, keep: bool) -> None:
         """Whether the first save keeps the session on disk under a dated name (True after a clean quit)."""
         self._keep_previous = keep

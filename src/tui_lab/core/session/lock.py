@@ -9,8 +9,11 @@ it gets ``default-2`` (then ``-3``...) from :func:`claim`, and never writes the 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -40,16 +43,29 @@ class SessionLock:
         """Take the lock if no other live process (or other lock object) holds it; True on success."""
         if self._fd is not None:
             return True
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(self.path, flags, 0o600)
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except OSError as error:
+            if error.errno not in (errno.EISDIR, errno.ELOOP):
+                raise
+            what = "a folder" if error.errno == errno.EISDIR else "a symbolic link"
+            raise OSError(error.errno, f"the lock {self.path} is {what} (remove it to use sessions)") from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # planted there: a FIFO or a device is no lock of ours
+                raise OSError(errno.EINVAL, f"the lock {self.path} is not a regular file (remove it to use sessions)")
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    return False
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps({"pid": os.getpid(), "since": time.time()}).encode())
+        except BaseException:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-                return False
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "since": time.time()}).encode())
+            raise
         self._fd = fd
         return True
 
@@ -64,8 +80,10 @@ class SessionLock:
 
     def holder(self) -> int | None:
         """The pid written by the process that holds (or last held) the lock, if readable."""
+        from tui_lab.core.state import read_regular
+
         try:
-            data = json.loads(self.path.read_bytes()[:200])
+            data = json.loads(read_regular(self.path, 4096))  # a FIFO planted there never blocks
             pid = data.get("pid") if isinstance(data, dict) else None
         except (OSError, ValueError):
             return None

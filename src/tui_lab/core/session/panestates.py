@@ -233,7 +233,8 @@ class RunState(Strict, frozen=True):
     #: How the run ended (its value: "finished", "stopped", "diverged" or "failed"); a saved run never runs.
     status: RunStatus
     message: Text = ""
-    steps_per_epoch: Count = 0
+    #: A step takes at least one sample, so an epoch has at most MAX_N steps.
+    steps_per_epoch: Annotated[int, Meta(ge=0, le=MAX_N)] = 0
     epoch_losses: Losses = ()
     result: RunResultState | None = None
     step_losses_file: FilePath = ""
@@ -241,6 +242,9 @@ class RunState(Strict, frozen=True):
     def __post_init__(self) -> None:
         if self.status in (RunStatus.QUEUED, RunStatus.RUNNING):
             raise ValueError(f"a saved run cannot be {self.status}")
+        total = self.steps_per_epoch * self.config.epochs
+        if self.result is not None and self.result.step_bucket > max(1, total):
+            raise ValueError(f"run {self.run_id}: a loss bucket of {self.result.step_bucket} steps, in a run of {total}")
 
 
 def _check_form(form: dict[str, str]) -> None:

@@ -14,24 +14,31 @@ import re
 from dataclasses import dataclass
 
 from tui_lab.core.state import load_settings
+from tui_lab.core.text import one_line
 
 CAP_ENV = "TUI_LAB_SESSION_CAP"
 CAP_SETTING = "session_cap"
 DEFAULT_CAP = 2 * 1024**3
 AUTOSAVE_INTERVAL_S = 60.0
+#: The largest size that means something (1 PiB); beyond it a cap is a typo.
+MAX_SIZE = 1024**5
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
 
 def parse_size(text: str | int | float) -> int:
     """``"2G"`` → 2147483648; ValueError for anything else."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        if text < 0:
+        if not text >= 0:  # NaN too
             raise ValueError("a size cannot be negative")
-        return int(text)
-    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgtKMGT]?)(?:i?[bB])?\s*", str(text))
-    if not match:
-        raise ValueError(f"{text!r} is not a size (try 512M or 2G)")
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+        size = float(text)
+    else:
+        match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgtKMGT]?)(?:i?[bB])?\s*", str(text))
+        if not match:
+            raise ValueError(f"{text!r} is not a size (try 512M or 2G)")
+        size = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if size > MAX_SIZE:  # "9999…9T" from the environment: float infinity, which int() refuses with OverflowError
+        raise ValueError(f"{one_line(str(text), 40)} is larger than any disk (at most 1024T)")
+    return int(size)
 
 
 @dataclass(frozen=True)

@@ -346,11 +346,9 @@ def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
     if isinstance(raw_train, dict):
         train = dict(raw_train)
         data["device"] = train.pop("device", "cpu")
-        runs = []
-        for run in train.get("runs", []):
-            if isinstance(run, dict) and run.get("result") == {}:
-                run = {**run, "result": None}
-            runs.append(run)
+        runs = train.get("runs", [])
+        if isinstance(runs, list):  # anything else is left for the strict decode to refuse
+            runs = [{**run, "result": None} if isinstance(run, dict) and run.get("result") == {} else run for run in runs]
         panes.append({"pane": "train", **train, "runs": runs})
     data["panes"] = panes
     data["format_version"] = FORMAT_VERSION

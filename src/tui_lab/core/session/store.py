@@ -16,7 +16,6 @@ lock (:mod:`tui_lab.core.session.lock`) saves, moves or renames it.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import re
 import shutil
@@ -25,7 +24,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
+from msgspec import Meta
 
 from tui_lab.core.session.model import SaveProgress, SaveReport, SaveStopped
 from tui_lab.core.session.schema import (
@@ -36,7 +38,7 @@ from tui_lab.core.session.schema import (
     decode_manifest,
     encode_manifest,
 )
-from tui_lab.core.state import state_dir
+from tui_lab.core.state import read_regular, state_dir
 
 if TYPE_CHECKING:  # numpy, torch and pandas load with the first save or load, not with the app
     from tui_lab.core.session.snapshot import SessionSnapshot
@@ -68,6 +70,15 @@ def sessions_root() -> Path:
     except OSError as error:
         raise SessionsOff(f"sessions are off: the state directory cannot be written ({error.strerror or error})") from None
     return root
+
+
+def readable_root() -> Path | None:
+    """``<state>/sessions`` for reading alone (sessions are off: a full or read-only disk), or None if absent."""
+    try:
+        root = state_dir() / "sessions"
+        return root if root.is_dir() and not root.is_symlink() else None
+    except OSError:
+        return None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -296,11 +307,25 @@ def _marker(root: Path, name: str) -> Path:
     return root / f".{name}.running"
 
 
+class RunningMarker(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``.NAME.running``: which process has the session open, and since when (decoded strictly)."""
+
+    pid: Annotated[int, Meta(ge=1, le=2**31)]
+    since: float = 0.0
+
+
 def mark_running(name: str, root: Path | None = None) -> None:
-    """Note that this process has session ``name`` open (removed by :func:`mark_clean`)."""
+    """Note that this process has session ``name`` open (removed by :func:`mark_clean`).
+
+    Whatever lies at the marker's name (a symlink, a FIFO) is removed first and the marker is
+    created afresh, so nothing is ever written through a link planted there.
+    """
     root = root or sessions_root()
     marker = _marker(root, check_name(name))
-    marker.write_text(json.dumps({"pid": os.getpid(), "since": time.time()}), encoding="utf-8")
+    marker.unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    with os.fdopen(os.open(marker, flags, 0o600), "wb") as handle:
+        handle.write(msgspec.json.encode(RunningMarker(os.getpid(), time.time())))
 
 
 def mark_clean(name: str, root: Path | None = None) -> None:
@@ -317,18 +342,17 @@ def unclean_exit(name: str, root: Path | None = None, *, locked: bool = False) -
     """
     root = root or sessions_root()
     marker = _marker(root, check_name(name))
-    try:
-        data = json.loads(marker.read_text(encoding="utf-8"))
-        pid = int(data["pid"])
+    try:  # read non-blocking, regular files only: a FIFO planted there never blocks the first frame
+        pid = msgspec.json.decode(read_regular(marker, 4096), type=RunningMarker, strict=True).pid
     except FileNotFoundError:
         return False
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):  # damaged or crafted: not a clean exit
         return True
     return pid != os.getpid() and (locked or not _pid_alive(pid))
 
 
 __all__ = [
-    "DEFAULT_NAME", "LoadedSession", "SaveStopped", "SessionCorrupt", "SessionsOff", "check_name", "list_sessions",
+    "DEFAULT_NAME", "LoadedSession", "RunningMarker", "SaveStopped", "SessionCorrupt", "SessionsOff", "check_name", "list_sessions",
     "load", "mark_clean", "mark_running", "move_aside", "peek", "save", "session_dir", "sessions_root",
     "unclean_exit",
 ]  # fmt: skip

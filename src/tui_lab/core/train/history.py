@@ -162,6 +162,21 @@ class BucketedSeries:
         self._means: list[np.ndarray] = []
         self._pending = np.zeros(0)
 
+    @classmethod
+    def of_means(cls, means: np.ndarray, bucket: int, total_steps: int) -> BucketedSeries:
+        """A series holding ``means`` already taken over buckets of ``bucket`` steps (a finished run's curve).
+
+        Nothing is expanded back to steps, so the memory is that of ``means`` whatever ``bucket`` claims
+        (a session may claim 2**62: ``np.repeat`` by it crashed the process).
+        """
+        series = cls(total_steps)
+        series.bucket = max(1, bucket)
+        kept = np.asarray(means, dtype=np.float64)
+        if kept.size:
+            series._means = [kept]
+        series.count = min(len(kept) * series.bucket, max(total_steps, len(kept)))
+        return series
+
     def extend(self, values: np.ndarray) -> None:
         """Append new per-step values."""
         if len(values) == 0:
@@ -249,9 +264,7 @@ class RunRecord:
             self._series = None
             self.add_steps(result.step_losses, result.steps_per_epoch, total)
         elif self._series is None:
-            self.add_steps(
-                np.repeat(np.asarray(result.step_losses, dtype=np.float64), bucket), result.steps_per_epoch, total
-            )
+            self._series = BucketedSeries.of_means(np.asarray(result.step_losses, dtype=np.float64), bucket, total)
 
     def release(self) -> None:
         """Drop what a finished run no longer needs (the curve stays): published objects, per-step losses."""
