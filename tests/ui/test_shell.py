@@ -263,7 +263,12 @@ async def test_the_ui_extensions_load_before_torchs_libraries(monkeypatch: pytes
 
     steps: list[str] = []
     monkeypatch.setattr(app_module, "load_ui_extensions", lambda: steps.append("ui extensions"))
-    monkeypatch.setattr(preload, "preload_libraries", lambda: steps.append("torch libraries") or 0)
+
+    def preload_libraries() -> int:
+        steps.append("torch libraries")
+        return 0
+
+    monkeypatch.setattr(preload, "preload_libraries", preload_libraries)
 
     class NoTorch(Workspace):
         def load_preloads(self) -> None:

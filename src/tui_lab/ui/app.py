@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import threading
 from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
@@ -81,8 +82,8 @@ def make_pane_screen(pane: str) -> PaneScreen:
     """A new screen for ``pane`` (the factory behind each mode), styled by the app's stylesheet as it is.
 
     Every pane's CSS is already in that stylesheet (:data:`STYLESHEETS`), so showing the screen for the
-    first time needs no re-parse of every stylesheet, which Textual would otherwise do twice (a third of
-    a pane key's time at the first frame, docs/benchmarks.md).
+    first time needs no re-parse of every stylesheet, which Textual would otherwise do three times (about
+    a third of a pane key's time at the first frame, docs/benchmarks.md).
     """
     screen = pane_screen_class(pane)()
     adopt_app_styles(screen)
@@ -104,10 +105,8 @@ UI_EXTENSIONS = ("tree_sitter_python",)
 def load_ui_extensions() -> None:
     """Import :data:`UI_EXTENSIONS` (in the torch thread, before torch's libraries); one not installed is skipped."""
     for name in UI_EXTENSIONS:
-        try:
+        with contextlib.suppress(ImportError):  # e.g. Textual without its syntax extra: no highlighting
             importlib.import_module(name)
-        except ImportError:
-            pass
 
 
 #: The longest torch waits for a start-up CSV to load before importing anyway.
