@@ -25,8 +25,10 @@ from typing import Any, TypeVar
 from tui_lab.core import devices
 
 T = TypeVar("T")
-_UNSET: Any = object()
+_UNSET = object()
 _lock = threading.Lock()
+# Any, here and for ``lib``/handles below: NVML is pynvml (untyped, its handles opaque C pointers) or
+# a fake with the same names in tests; it is read only through those names.
 _nvml: Any = _UNSET  # the module in use, None when NVML is unavailable, _UNSET before the first try
 _injected = False
 
@@ -60,7 +62,7 @@ class GpuStatus:
         return " · ".join(parts)
 
 
-def set_nvml(module: Any) -> None:
+def set_nvml(module: Any) -> None:  # Any: NVML, see _nvml
     """Use ``module`` as NVML (a fake in tests; None: pretend NVML is missing); ``reset_nvml`` undoes it."""
     global _nvml, _injected
     with _lock:
@@ -74,7 +76,7 @@ def reset_nvml() -> None:
         _nvml, _injected = _UNSET, False
 
 
-def nvml() -> Any:
+def nvml() -> Any:  # Any: NVML, see _nvml
     """The NVML module, initialised once, or None when it cannot be used here."""
     global _nvml
     with _lock:
@@ -96,7 +98,7 @@ def _try(read: Callable[[], T]) -> T | None:
         return None
 
 
-def _handle(lib: Any, index: int) -> Any:
+def _handle(lib: Any, index: int) -> Any:  # Any: NVML and its opaque handle, see _nvml
     """NVML's handle for torch's ``cuda:index``, honouring CUDA_VISIBLE_DEVICES."""
     visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
     if "CUDA_VISIBLE_DEVICES" in os.environ and index < len(visible):
@@ -107,11 +109,11 @@ def _handle(lib: Any, index: int) -> Any:
     return lib.nvmlDeviceGetHandleByIndex(index)
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def _from_nvml(lib: Any, index: int) -> GpuStatus | None:
+def _from_nvml(lib: Any, index: int) -> GpuStatus | None:  # Any: NVML, see _nvml
     handle = _try(lambda: _handle(lib, index))
     if handle is None:
         return None
