@@ -19,8 +19,8 @@ from tests.waiting import until
 from tui_lab.core.repl.history import history_path
 from tui_lab.core.session import store
 from tui_lab.core.session.capture import take_snapshot
+from tui_lab.core.session.contract import RestoreCancelled
 from tui_lab.core.session.keeper import SessionKeeper
-from tui_lab.core.session.panes import RestoreCancelled
 from tui_lab.core.session.panestates import DataState
 from tui_lab.core.train.outcome import RunStatus
 from tui_lab.core.workspace import Workspace

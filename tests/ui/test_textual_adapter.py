@@ -62,7 +62,7 @@ class _Shows(App[None]):
     def compose(self) -> ComposeResult:
         yield Static(Text(f"name {OSC52}\x1b]0;title\x07 end"), id="hostile")
 
-    def get_line_filters(self):  # type: ignore[no-untyped-def]
+    def get_line_filters(self):
         return with_control_filter(super().get_line_filters())
 
 
