@@ -7,7 +7,11 @@ Then, as a person meets it: the real ``tui-lab`` in a pseudo-terminal read throu
 tests/terminal), F3 pressed the moment the tab bar first shows, timed until the Data pane is on the
 screen (and whether torch had loaded by then).
 
-    python bench/startup.py [--runs 7] [--key-runs 7]
+    python bench/startup.py [--runs 7] [--key-runs 7] [--against OTHER/src]
+
+``--against`` takes the ``src`` folder of another checkout (``git worktree add /tmp/base <commit>``, or
+``git archive <commit> src | tar -x -C /tmp/base``): its tui-lab runs in the same rounds as this one's,
+child by child, so a before/after on a shared, noisy machine compares like with like.
 
 Targets: tui-lab's first frame ≤ 1.2× the trivial app's, never waiting for torch; a pane key pressed at
 the first frame takes effect within 0.3 s on an idle machine.
@@ -112,9 +116,13 @@ Timed().run(headless=True, size=(80, 24))
 """
 
 
-def run_once(code: str) -> dict[str, float | str]:
+#: This checkout's sources: every tui-lab child imports them first (or ``--against``'s, for the other rows).
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def run_once(code: str, src: Path = SRC) -> dict[str, float | str]:
     with tempfile.TemporaryDirectory(prefix="tui-lab-bench-") as home:
-        env = dict(os.environ, TUI_LAB_HOME=home)
+        env = dict(os.environ, TUI_LAB_HOME=home, PYTHONPATH=str(src))
         start = time.time()
         out = subprocess.run([sys.executable, "-c", PAINT + code], capture_output=True, text=True, env=env, timeout=120)
     if out.returncode != 0:
@@ -129,13 +137,14 @@ def run_once(code: str) -> dict[str, float | str]:
     return marks
 
 
-def first_key_once() -> dict[str, float | bool]:
+def first_key_once(src: Path = SRC) -> dict[str, float | bool]:
     """Spawn tui-lab in a pty; press F3 when the tab bar first shows; time until the Data pane is shown."""
     from tests.terminal.harness import Terminal, lab_environment
 
     with tempfile.TemporaryDirectory(prefix="tui-lab-bench-") as home:
         start = time.monotonic()
-        term = Terminal.spawn(["--pane", "repl"], size=(80, 24), env=lab_environment(Path(home)))
+        env = lab_environment(Path(home), extra={"PYTHONPATH": str(src)})
+        term = Terminal.spawn(["--pane", "repl"], size=(80, 24), env=env)
         try:
             term.wait_for(r"F3 Data", timeout=120)
             frame = time.monotonic()
@@ -160,54 +169,71 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--key-runs", type=int, default=7, help="pty runs for the first key (0 skips them)")
+    parser.add_argument("--against", type=Path, help="another checkout's src folder, measured in the same rounds")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.terminal.harness, for the pty rows
+    against: Path | None = args.against.resolve() if args.against else None
+    if against is not None and not (against / "tui_lab").is_dir():
+        raise SystemExit(f"--against wants a src folder holding tui_lab: {against}")
 
     # As `make run` does, and as any second launch finds it: tui-lab's modules byte-compiled, like the
     # trivial app's Textual (pip compiles what it installs; an editable install and PYTHONDONTWRITEBYTECODE do not).
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parents[1] / "src")], check=True)
+    for src in (SRC, against):
+        if src is not None:
+            subprocess.run([sys.executable, "-m", "compileall", "-q", str(src)], check=True)
     run_once(TRIVIAL), run_once(TUI_LAB)  # warm the file cache
-    children = {
-        "trivial Textual app": TRIVIAL,
-        "trivial Textual app, shown as a mode": TRIVIAL_MODE,
-        "tui-lab shell, empty pane": SHELL_ONLY,
-        "tui-lab, REPL pane": TUI_LAB,
+    #: name -> (child code, the sources it imports)
+    children: dict[str, tuple[str, Path]] = {
+        "trivial Textual app": (TRIVIAL, SRC),
+        "trivial Textual app, shown as a mode": (TRIVIAL_MODE, SRC),
+        "tui-lab shell, empty pane": (SHELL_ONLY, SRC),
+        "tui-lab, REPL pane": (TUI_LAB, SRC),
     }
+    if against is not None:
+        children["tui-lab, REPL pane, --against"] = (TUI_LAB, against)
     figures: dict[str, dict[str, list[float]]] = {name: {"PAINT": [], "READY": []} for name in children}
-    torch_usable: list[float] = []
+    torch_usable: dict[str, list[float]] = {name: [] for name, (code, _) in children.items() if code is TUI_LAB}
     torch_before_frame = 0
     for _ in range(args.runs):
-        for name, code in children.items():  # alternating, so machine noise hits them all
-            marks = run_once(code)
+        for name, (code, src) in children.items():  # alternating, so machine noise hits them all
+            marks = run_once(code, src)
             for mark in ("PAINT", "READY"):
                 figures[name][mark].append(float(marks[mark]))
             if code is TUI_LAB:
-                torch_usable.append(float(marks["TORCH"]))
+                torch_usable[name].append(float(marks["TORCH"]))
                 torch_before_frame += marks.get("note") == "torch_loaded=True"
 
     print(f"start-up, {args.runs} runs each, headless 80x24, whole process from spawn, modules byte-compiled")
-    for name, marks in figures.items():
-        print(describe(f"{name}: first frame written", marks["PAINT"]))
-        print(describe(f"{name}: Ready handled", marks["READY"]))
-    print(describe("tui-lab: torch usable", torch_usable))
+    for name, series in figures.items():
+        print(describe(f"{name}: first frame written", series["PAINT"]))
+        print(describe(f"{name}: Ready handled", series["READY"]))
+    for name, usable in torch_usable.items():
+        print(describe(f"{name}: torch usable", usable))
     trivial = figures["trivial Textual app"]
     for name in list(children)[1:]:
         for mark, what in (("PAINT", "first frame written"), ("READY", "Ready handled")):
             ratio = statistics.median(figures[name][mark]) / statistics.median(trivial[mark])
-            target = "   (target <= 1.2x)" if name == "tui-lab, REPL pane" and mark == "PAINT" else ""
+            target = "   (target <= 1.2x)" if name.startswith("tui-lab, REPL pane") and mark == "PAINT" else ""
             print(f"ratio {name} / trivial, {what} (medians): {ratio:.2f}x{target}")
     # Each round runs the children back to back, so a round's ratio sees one state of a noisy machine.
-    paired = [repl / base for repl, base in zip(figures["tui-lab, REPL pane"]["PAINT"], trivial["PAINT"], strict=True)]
-    print(f"ratio tui-lab, REPL pane / trivial, first frame written (median of the {args.runs} rounds' ratios): "
-          f"{statistics.median(paired):.2f}x")
+    for name in torch_usable:
+        paired = [repl / base for repl, base in zip(figures[name]["PAINT"], trivial["PAINT"], strict=True)]
+        print(f"ratio {name} / trivial, first frame written (median of the {args.runs} rounds' ratios): "
+              f"{statistics.median(paired):.2f}x")
     print(f"runs where torch was imported before the first frame: {torch_before_frame} (target 0)")
     if args.key_runs:
-        keys = [first_key_once() for _ in range(args.key_runs)]
+        sources = {"": SRC} | ({", --against": against} if against is not None else {})
+        keys: dict[str, list[dict[str, float | bool]]] = {label: [] for label in sources}
+        for _ in range(args.key_runs):
+            for label, src in sources.items():  # alternating, as above
+                keys[label].append(first_key_once(src))
         print(f"\nfirst key, {args.key_runs} runs: tui-lab in a pty at 80x24 (pyte), F3 pressed when the tab bar shows")
-        print(describe("spawn to the first frame on the terminal", [float(k["frame"]) for k in keys]))
-        print(describe("F3 at the first frame to the Data pane (target 0.3 s)", [float(k["key"]) for k in keys]))
-        print(describe("spawn to the first key that switched panes", [float(k["switched"]) for k in keys]))
-        print(f"runs where torch had loaded before the pane switched: {sum(bool(k['torch']) for k in keys)}")
+        for label, runs in keys.items():
+            print(describe(f"spawn to the first frame on the terminal{label}", [float(k["frame"]) for k in runs]))
+            print(describe(f"F3 at the first frame to the Data pane{label}", [float(k["key"]) for k in runs])
+                  + ("   (target 0.3 s)" if not label else ""))
+            print(describe(f"spawn to the first key that switched panes{label}", [float(k["switched"]) for k in runs]))
+            print(f"runs where torch had loaded before the pane switched{label}: {sum(bool(k['torch']) for k in runs)}")
 
 
 if __name__ == "__main__":

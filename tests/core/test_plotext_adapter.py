@@ -12,7 +12,7 @@ from tui_lab.core.plotext_adapter import NO_COLOR, ansi_cell, ansi_text, cell_ro
 CONSOLE = Console(color_system="truecolor", force_terminal=True, width=200)
 
 
-def _figure(width: int = 40, height: int = 12, theme: str = "clear"):  # type: ignore[no-untyped-def]
+def _figure(width: int = 40, height: int = 12, theme: str = "clear"):
     figure = new_figure()
     set_size(figure, width, height)
     figure.theme(theme)

@@ -19,8 +19,8 @@ from tests.waiting import until
 from tui_lab.core.repl.history import history_path
 from tui_lab.core.session import store
 from tui_lab.core.session.capture import take_snapshot
+from tui_lab.core.session.contract import RestoreCancelled
 from tui_lab.core.session.keeper import SessionKeeper
-from tui_lab.core.session.panes import RestoreCancelled
 from tui_lab.core.session.panestates import DataState
 from tui_lab.core.train.outcome import RunStatus
 from tui_lab.core.workspace import Workspace
@@ -299,7 +299,7 @@ async def test_ctrl_q_while_an_input_runs_saves_what_it_set_so_far(make_app: Mak
         await until(pilot, lambda: not app.is_running, "the quit")
     saved = store.load("default", root=store.sessions_root())
     assert saved is not None and saved.values.get("x") == 5 and saved.values.get("first") == 1
-
+        
 
 async def test_resume_on_a_state_folder_that_cannot_be_written_still_restores_and_saves_nothing(
     make_app: MakeApp, lab_home: Path, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder
@@ -320,7 +320,7 @@ async def test_resume_on_a_state_folder_that_cannot_be_written_still_restores_an
         assert any("(Read-only file system); the saved session is restored, but nothing is saved" in m
                    for m in notes.messages)  # fmt: skip
         await _run(pilot, "more = 3")
+        await until(pilot, lambda: "more" in app.workspace, "more ran")
         await pilot.press("ctrl+q")
-        await until(pilot, lambda: not app.is_running, "the quit")
     assert sorted(p.name for p in root.iterdir()) == before  # nothing locked, marked or written
     assert (root / "default" / "session.json").read_bytes() == manifest

@@ -267,3 +267,29 @@ async def test_a_broken_torch_install_is_a_message_not_a_crash(notes: Notificati
         await pilot.press("f3")
         await pilot.pause()
         assert app.current_mode == "data"
+
+
+async def test_the_ui_extensions_load_before_torchs_libraries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """libtorch's dlopen holds glibc's loader lock: an extension the UI thread loaded meanwhile froze the app."""
+    from tui_lab.core import preload
+    from tui_lab.core.workspace import Workspace
+    from tui_lab.ui import app as app_module
+
+    steps: list[str] = []
+    monkeypatch.setattr(app_module, "load_ui_extensions", lambda: steps.append("ui extensions"))
+
+    def preload_libraries() -> int:
+        steps.append("torch libraries")
+        return 0
+
+    monkeypatch.setattr(preload, "preload_libraries", preload_libraries)
+
+    class NoTorch(Workspace):
+        def load_preloads(self) -> None:
+            steps.append("import torch")
+
+    app = TuiLabApp(workspace=NoTorch())
+    async with app.run_test(size=(80, 24)):
+        await app.workers.wait_for_complete()
+    assert steps == ["ui extensions", "torch libraries", "import torch"]
+    assert "tree_sitter_python" in app_module.UI_EXTENSIONS  # the REPL input's grammar, loaded on the UI thread

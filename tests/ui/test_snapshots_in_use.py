@@ -57,7 +57,7 @@ async def still(pilot: Any) -> None:
     await settle(pilot)
     pilot.app.clear_notifications()
     for field in pilot.app.screen.query("TextArea, Input"):
-        field.cursor_blink = False  # type: ignore[attr-defined]
+        field.cursor_blink = False
     await pilot.pause()
 
 

@@ -1,7 +1,11 @@
-"""ui.textual_adapter against the installed Textual: the control filter, the suggestion, the toggle glyph, the plot theme."""
+"""ui.textual_adapter against the installed Textual: the control filter, the suggestion, the toggle glyph, the plot
+theme, and screens that take the app's styles as they stand."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -13,6 +17,7 @@ from textual_plotext import PlotextPlot
 
 from tui_lab.core.plotext_adapter import cell_rows, set_size
 from tui_lab.core.text import CONTROL_CHARACTERS
+from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.textual_adapter import (
     CONTROL_FILTER,
@@ -57,7 +62,7 @@ class _Shows(App[None]):
     def compose(self) -> ComposeResult:
         yield Static(Text(f"name {OSC52}\x1b]0;title\x07 end"), id="hostile")
 
-    def get_line_filters(self):  # type: ignore[no-untyped-def]
+    def get_line_filters(self):
         return with_control_filter(super().get_line_filters())
 
 
@@ -127,3 +132,67 @@ async def test_plotext_theme_is_the_one_the_plot_registered_from_the_app_theme()
         plot.theme = "dark"
         await pilot.pause()
         assert plotext_theme(plot) == "dark"
+
+
+def _count_reparses(app: TuiLabApp, monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """A list that grows by one each time the app re-parses its whole stylesheet."""
+    reparses: list[None] = []
+    reparse = app.stylesheet.reparse
+
+    def counted() -> None:
+        reparses.append(None)
+        reparse()
+
+    monkeypatch.setattr(app.stylesheet, "reparse", counted)
+    return reparses
+
+
+async def test_showing_each_pane_for_the_first_time_reparses_no_stylesheet(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = TuiLabApp(workspace=workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        reparses = _count_reparses(app, monkeypatch)
+        for key, pane in (("f3", "data"), ("f4", "graph"), ("f5", "train"), ("f2", "repl"), ("f3", "data")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.current_mode == pane
+        assert reparses == []  # it was six: two for each new pane's first show, one for the way back to the REPL
+
+
+async def test_a_theme_change_still_restyles_every_pane_made_before_or_after_it(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = TuiLabApp(workspace=workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3")  # the Data pane, made before the change
+        await pilot.pause()
+        await pilot.press("f2")
+        await pilot.pause()
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = app.screen.styles.background
+        reparses = _count_reparses(app, monkeypatch)
+        for key in ("f3", "f4"):  # Data, made before the change; Graph, made after it
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen.styles.background == light
+        assert len(reparses) == 1  # the Data pane's restyle; the Graph pane needs none
+
+
+def _picture(app: TuiLabApp) -> str:
+    return re.sub(r"terminal-\d+", "terminal", app.export_screenshot())
+
+
+async def test_a_pane_shown_by_its_key_looks_as_it_does_as_the_start_pane(workspace: Workspace) -> None:
+    pictures: dict[str, str] = {}
+    for start in ("data", "repl"):
+        app = TuiLabApp(workspace=workspace, pane=start)
+        async with app.run_test(size=(80, 24)) as pilot:
+            if start != "data":
+                await pilot.press("f3")
+            await pilot.pause()
+            assert app.current_mode == "data"
+            pictures[start] = _picture(app)
+    assert pictures["repl"] == pictures["data"]
+

@@ -10,7 +10,6 @@ itself will (signals stay on until then), and gives the terminal back exactly as
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 try:
     import termios
@@ -21,7 +20,7 @@ except ImportError:  # not a POSIX system: nothing to do
 class TypeAhead:
     """The terminal switched to pass keys through as typed; :meth:`restore` puts it back (idempotent)."""
 
-    def __init__(self, fd: int, before: list[Any] | None) -> None:
+    def __init__(self, fd: int, before: list[int | list[bytes | int]] | None) -> None:
         self.fd = fd
         self.before = before
 

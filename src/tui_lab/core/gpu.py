@@ -18,16 +18,53 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from tui_lab.core import devices
 
 T = TypeVar("T")
-_UNSET: Any = object()
+HandleT = TypeVar("HandleT")
+
+
+class MemoryInfo(Protocol):
+    """What ``nvmlDeviceGetMemoryInfo`` returns (bytes)."""
+
+    @property
+    def used(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+
+
+class Utilization(Protocol):
+    """What ``nvmlDeviceGetUtilizationRates`` returns (percent)."""
+
+    @property
+    def gpu(self) -> int: ...
+
+
+class Nvml(Protocol[HandleT]):
+    """The part of ``pynvml`` this module calls; ``HandleT`` is its device handle (opaque to us)."""
+
+    @property
+    def NVML_TEMPERATURE_GPU(self) -> int: ...  # noqa: N802 (pynvml's name)
+    def nvmlInit(self) -> None: ...  # noqa: N802
+    def nvmlDeviceGetHandleByIndex(self, index: int, /) -> HandleT: ...  # noqa: N802
+    def nvmlDeviceGetHandleByUUID(self, uuid: str, /) -> HandleT: ...  # noqa: N802
+    def nvmlDeviceGetName(self, handle: HandleT, /) -> str | bytes: ...  # noqa: N802
+    def nvmlDeviceGetMemoryInfo(self, handle: HandleT, /) -> MemoryInfo: ...  # noqa: N802
+    def nvmlDeviceGetUtilizationRates(self, handle: HandleT, /) -> Utilization: ...  # noqa: N802
+    def nvmlDeviceGetTemperature(self, handle: HandleT, sensor: int, /) -> int: ...  # noqa: N802
+    def nvmlDeviceGetComputeRunningProcesses(self, handle: HandleT, /) -> Sized: ...  # noqa: N802
+
+
+#: The NVML in use. Any: its handle type is pynvml's (an opaque C pointer) or a fake's, never looked into.
+AnyNvml = Nvml[Any]
+
 _lock = threading.Lock()
-_nvml: Any = _UNSET  # the module in use, None when NVML is unavailable, _UNSET before the first try
+_nvml: AnyNvml | None = None  # the NVML in use; None when it is unavailable (or not tried yet)
+_tried = False  # whether _nvml is settled: loaded, found missing, or injected
 _injected = False
 
 
@@ -60,25 +97,25 @@ class GpuStatus:
         return " · ".join(parts)
 
 
-def set_nvml(module: Any) -> None:
+def set_nvml(module: AnyNvml | None) -> None:
     """Use ``module`` as NVML (a fake in tests; None: pretend NVML is missing); ``reset_nvml`` undoes it."""
-    global _nvml, _injected
+    global _nvml, _tried, _injected
     with _lock:
-        _nvml, _injected = module, True
+        _nvml, _tried, _injected = module, True, True
 
 
 def reset_nvml() -> None:
     """Forget any injected or loaded NVML; the next call loads ``pynvml`` again."""
-    global _nvml, _injected
+    global _nvml, _tried, _injected
     with _lock:
-        _nvml, _injected = _UNSET, False
+        _nvml, _tried, _injected = None, False, False
 
 
-def nvml() -> Any:
+def nvml() -> AnyNvml | None:
     """The NVML module, initialised once, or None when it cannot be used here."""
-    global _nvml
+    global _nvml, _tried
     with _lock:
-        if _nvml is _UNSET:
+        if not _tried:
             try:
                 import pynvml  # nvidia-ml-py
 
@@ -86,6 +123,7 @@ def nvml() -> Any:
                 _nvml = pynvml
             except Exception:  # ImportError, NVMLError (no driver, no library): all mean "no NVML"
                 _nvml = None
+            _tried = True
         return _nvml
 
 
@@ -96,7 +134,7 @@ def _try(read: Callable[[], T]) -> T | None:
         return None
 
 
-def _handle(lib: Any, index: int) -> Any:
+def _handle(lib: Nvml[HandleT], index: int) -> HandleT:
     """NVML's handle for torch's ``cuda:index``, honouring CUDA_VISIBLE_DEVICES."""
     visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
     if "CUDA_VISIBLE_DEVICES" in os.environ and index < len(visible):
@@ -107,11 +145,11 @@ def _handle(lib: Any, index: int) -> Any:
     return lib.nvmlDeviceGetHandleByIndex(index)
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def _from_nvml(lib: Any, index: int) -> GpuStatus | None:
+def _from_nvml(lib: Nvml[HandleT], index: int) -> GpuStatus | None:
     handle = _try(lambda: _handle(lib, index))
     if handle is None:
         return None

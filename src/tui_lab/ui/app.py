@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -26,7 +27,7 @@ from tui_lab.core.text import visible
 from tui_lab.core.workspace import Workspace, WorkspaceChange
 from tui_lab.ui.pane import PaneScreen, bindings_for
 from tui_lab.ui.panes import GLOBAL_ACTIONS, PANE_NAMES, PANES, pane_spec
-from tui_lab.ui.textual_adapter import with_control_filter
+from tui_lab.ui.textual_adapter import adopt_app_styles, with_control_filter
 from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:  # imported when first used, right after the first frame
@@ -37,7 +38,10 @@ if TYPE_CHECKING:  # imported when first used, right after the first frame
 
 #: Each pane's screen is imported on first use, so the first frame pays only for the start pane
 #: and the others load in the background while torch does.
-UI_DIR = Path(__file__).parent
+UI_DIR = Path(__file__).resolve().parent  # resolved, as Textual resolves a screen's CSS_PATH
+#: The shell's stylesheet, then every pane room's (``ui/<pane>/<pane>.tcss``), all read before the first
+#: frame (a few ms): a pane shown later then brings no new source, so Textual need not re-parse them all.
+STYLESHEETS: list[str | PurePath] = [UI_DIR / "app.tcss", *(UI_DIR / pane / f"{pane}.tcss" for pane in PANE_NAMES)]
 
 
 class QuitPromptExecutor(ThreadPoolExecutor):
@@ -77,13 +81,34 @@ def pane_screen_class(pane: str) -> type[PaneScreen]:
 
 
 def make_pane_screen(pane: str) -> PaneScreen:
-    """A new screen for ``pane`` (the factory behind each mode)."""
-    return pane_screen_class(pane)()
+    """A new screen for ``pane`` (the factory behind each mode), styled by the app's stylesheet as it is.
+
+    Every pane's CSS is already in that stylesheet (:data:`STYLESHEETS`), so showing the screen for the
+    first time needs no re-parse of every stylesheet, which Textual would otherwise do three times (about
+    a third of a pane key's time at the first frame, docs/benchmarks.md).
+    """
+    screen = pane_screen_class(pane)()
+    adopt_app_styles(screen)
+    return screen
 
 
 def pane_screen_classes() -> dict[str, type[PaneScreen]]:
     """Every pane's screen class, in tab order."""
     return {pane: pane_screen_class(pane) for pane in PANE_NAMES}
+
+
+#: C extensions the UI thread loads in the first seconds, after the first frame: tree-sitter's Python
+#: grammar (the REPL input's highlighting). Loading one takes glibc's loader lock, which libtorch's
+#: ``dlopen`` (:func:`tui_lab.core.preload.preload_libraries`) holds for up to seconds: on the UI thread,
+#: that wait holds the GIL too, and the whole app (keys, frames) stood still for it.
+UI_EXTENSIONS = ("tree_sitter_python",)
+
+
+def load_ui_extensions() -> None:
+    """Import :data:`UI_EXTENSIONS` (in the torch thread, before torch's libraries); one not installed is skipped."""
+    for name in UI_EXTENSIONS:
+        with contextlib.suppress(ImportError):  # e.g. Textual without its syntax extra: no highlighting
+            importlib.import_module(name)
 
 
 #: The longest torch waits for a start-up CSV to load before importing anyway.
@@ -101,8 +126,7 @@ class TuiLabApp(App[None]):
     """The terminal workbench: REPL, Data, Graph and Train over one workspace."""
 
     TITLE = "tui-lab"
-    #: The shell's layout; each pane room's stylesheet (``ui/<pane>/<pane>.tcss``) comes with its screen.
-    CSS_PATH = [UI_DIR / "app.tcss"]
+    CSS_PATH = STYLESHEETS
     MODES = {pane: partial(make_pane_screen, pane) for pane in PANE_NAMES}
     #: ctrl+p is Textual's own palette binding; the registry lists it for the help screen and docs.
     BINDINGS = bindings_for("app", tuple(a for a in GLOBAL_ACTIONS if a.action != "command_palette"))
@@ -125,9 +149,7 @@ class TuiLabApp(App[None]):
         start = pane if pane in PANE_NAMES else "repl"
         # The first frame is the start pane itself, not a blank default screen.
         self.DEFAULT_MODE = start  # type: ignore[misc]
-        # The start pane's stylesheet is read with the shell's: a screen bringing its own CSS_PATH
-        # makes Textual re-parse every stylesheet once more before the first frame.
-        super().__init__(css_path=[*self.CSS_PATH, UI_DIR / start / f"{start}.tcss"])
+        super().__init__()
         self.workspace = workspace if workspace is not None else Workspace()
         self.workspace_changed: Signal[WorkspaceChange] = Signal(self, "workspace-changed")
         self.start_pane = start
@@ -190,6 +212,7 @@ class TuiLabApp(App[None]):
         from tui_lab.core.repl.d2l import hook  # (light: no torch)
 
         self.first_frame_shown = True
+        adopt_app_styles(self.screen)  # styled before it was mounted, which Textual's count does not record
         self.session.start()
         # `from d2l import torch as d2l` in every pane's code; installed before the workspace is ready, so no
         # input can run without it (the workspace itself never imports the REPL's room).
@@ -201,6 +224,7 @@ class TuiLabApp(App[None]):
 
     @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
     def _load_torch(self) -> None:
+        load_ui_extensions()  # before libtorch's dlopen, which would hold them up with the GIL held
         pane_screen_classes()  # the other panes first (light, no torch): a pane key then only composes its screen
         self._start_hold.wait(START_HOLD_LIMIT_S)
         try:

@@ -225,7 +225,7 @@ class SessionController:
         kept = f"session {self.name!r} is kept as it was last saved"
         if not self._quit_save_failed:
             self._quit_save_failed = True
-            self._quitting = False  # the app stays: autosaves go on
+            self._quitting = False  # the app stays open: autosaves go on
             text = (f"The session could not be saved: {error}. Nothing was lost yet: free some space (or fix the "
                     f"folder) and quit again to save, or quit again to leave without saving ({kept}).")
             self.app.notify(visible(text), title="Not quitting", severity="error", timeout=30, markup=False)

@@ -17,10 +17,11 @@ import asyncio
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ParamSpec
 
 from tui_lab.core.session import store
 from tui_lab.core.session.capture import restore_module
@@ -34,11 +35,17 @@ from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.session_modals import PromptScreen, RestoreProgressScreen, rerun_question
 
 if TYPE_CHECKING:
+    import torch
+
     from tui_lab.core.session.keeper import Applied, SessionKeeper
     from tui_lab.core.session.lock import SessionLock
     from tui_lab.core.session.snapshot import SessionSnapshot
     from tui_lab.ui.app import TuiLabApp
     from tui_lab.ui.session import SessionController
+
+P = ParamSpec("P")
+#: Restored modules by name: their saved state_dict and the REPL inputs that build them.
+ModuleStates = dict[str, tuple[dict[str, "torch.Tensor"], tuple[str, ...]]]
 
 #: A restore shows its progress (and how to cancel it) once it has taken this long.
 PROGRESS_DELAY_S = 0.5
@@ -75,7 +82,7 @@ class SessionFlows:
     def keeper(self) -> SessionKeeper:
         return self.controller.keeper
 
-    def _hand(self, callback: Any, *args: Any, **kwargs: Any) -> None:
+    def _hand(self, callback: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:
         """Have the UI thread run ``callback`` (from a worker), without waiting: dropped once the app is closing.
 
         ``call_later`` posts a message, and ``post_message`` is thread-safe; a worker then never blocks
@@ -244,7 +251,7 @@ class SessionFlows:
 
     # -- re-running inputs --------------------------------------------------------------------------
 
-    def _offer_rerun(self, applied: Applied, modules: dict[str, tuple[dict[str, Any], tuple[str, ...]]], kept: set[str]) -> None:
+    def _offer_rerun(self, applied: Applied, modules: ModuleStates, kept: set[str]) -> None:
         if not applied.rerun_sources:
             return
         sources, targets = list(applied.rerun_sources), set(applied.rerun_names)
@@ -256,7 +263,7 @@ class SessionFlows:
 
         self.app.push_screen(rerun_question(applied.rerun_names, sources), answered)
 
-    def _rerun(self, sources: list[str], modules: dict[str, tuple[dict[str, Any], tuple[str, ...]]], kept: set[str]) -> None:
+    def _rerun(self, sources: list[str], modules: ModuleStates, kept: set[str]) -> None:
         ws = self.app.workspace
         before = ws.snapshot()
         restored = {name: ws.get(name) for name in kept if name in ws}

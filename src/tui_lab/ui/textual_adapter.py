@@ -13,6 +13,10 @@
   every new line); bench/line_filter.py measures the whole filter per frame.
 * :func:`pending_suggestion` reads the completion an ``Input`` shows (``Input._suggestion``,
   private), for dialogs where Tab accepts it before moving focus.
+* :func:`adopt_app_styles` marks a new screen as styled by the app's stylesheet as it stands
+  (``Screen._css_update_count``, private): Textual re-parses every stylesheet and restyles the
+  whole app when a screen whose count differs is first shown, twice for a mode's first screen,
+  even when the screen brings no CSS the app has not read.
 * :func:`toggle_inner` is the glyph ``SelectionList`` draws inside every row's button
   (``textual.widgets._toggle_button.ToggleButton.BUTTON_INNER``, a private module), so a list can
   draw ticked and unticked rows differently instead of by colour alone.
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -37,12 +41,14 @@ from textual.filter import LineFilter
 from tui_lab.core.text import CONTROL_CHARACTERS, visible
 
 if TYPE_CHECKING:  # the app imports this module before its first frame; widgets come with their dialogs
+    from textual.screen import Screen
     from textual.widgets import Input
     from textual_plotext import PlotextPlot
 
 __all__ = [
     "CONTROL_FILTER",
     "ControlFilter",
+    "adopt_app_styles",
     "pending_suggestion",
     "plotext_theme",
     "toggle_inner",
@@ -106,6 +112,19 @@ def pending_suggestion(field: Input) -> str:
     """The completion ``field`` shows after its cursor ("" when it shows none)."""
     suggestion = field._suggestion
     return suggestion if isinstance(suggestion, str) else ""
+
+
+def adopt_app_styles(screen: Screen[Any]) -> None:
+    """Mark ``screen``, made in a running app, as styled by the app's stylesheet as it stands now.
+
+    Textual styles a screen's widgets from that stylesheet as they mount; what the count adds is a
+    full re-parse and restyle at the first show, needed only when the stylesheet changed since (a
+    theme change bumps the app's count, so a screen made before it is still refreshed), or when the
+    screen brings CSS the app has not read (Textual reads that and restyles the app anyway).
+    """
+    app = screen.app
+    if app.screen_stack:  # not the start screen: Textual's refresh then styles the app itself first
+        screen._css_update_count = app._css_update_count
 
 
 @cache

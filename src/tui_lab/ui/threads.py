@@ -11,12 +11,15 @@ loop is closed it does nothing and says so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import ParamSpec, TypeVar
 
 from textual.app import App
 
+P = ParamSpec("P")
+ReturnT = TypeVar("ReturnT")
 
-def to_ui(app: App[Any], callback: Callable[..., object], *args: Any, **kwargs: Any) -> bool:
+
+def to_ui(app: App[ReturnT], callback: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> bool:
     """Run ``callback(*args, **kwargs)`` on the UI thread soon; False when the app can no longer run it."""
     try:
         return app.call_later(callback, *args, **kwargs)

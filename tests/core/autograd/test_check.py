@@ -61,12 +61,12 @@ def test_numeric_check_on_linear_regression_is_below_1e3(workspace: Workspace) -
 def test_numeric_check_detects_a_wrong_gradient(workspace: Workspace) -> None:
     class Wrong(torch.autograd.Function):
         @staticmethod
-        def forward(ctx, a):  # type: ignore[no-untyped-def]
+        def forward(ctx, a):
             ctx.save_for_backward(a)
             return a * a
 
         @staticmethod
-        def backward(ctx, g):  # type: ignore[no-untyped-def]
+        def backward(ctx, g):
             (a,) = ctx.saved_tensors
             return g * a  # should be 2 * g * a
 

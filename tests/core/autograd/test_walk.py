@@ -54,9 +54,11 @@ def test_walk_steps_are_in_reverse_topological_order(workspace: Workspace) -> No
     walk = reverse_walk(graph)
     assert [s.name for s in walk.steps] == ["SumBackward0", "MulBackward0", "AccumulateGrad", "AccumulateGrad"]
     mul = walk.steps[1]
-    assert torch.equal(mul.incoming[0], torch.ones(4))
-    assert torch.equal(mul.outgoing[0], torch.ones(4))  # to x: g·w
-    assert torch.equal(mul.outgoing[1], torch.arange(4.0))  # to w: g·x
+    arrived, to_x, to_w = mul.incoming[0], mul.outgoing[0], mul.outgoing[1]
+    assert arrived is not None and to_x is not None and to_w is not None  # a gradient flows along every edge
+    assert torch.equal(arrived, torch.ones(4))
+    assert torch.equal(to_x, torch.ones(4))  # to x: g·w
+    assert torch.equal(to_w, torch.arange(4.0))  # to w: g·x
     assert "g·b" in mul.rule
 
 

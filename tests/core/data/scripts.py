@@ -40,7 +40,7 @@ ALLOWED_ATTRIBUTES = {
 
 def is_literal(node: ast.AST) -> bool:
     try:
-        ast.literal_eval(node)  # type: ignore[arg-type]
+        ast.literal_eval(node)
     except ValueError:
         return False
     return True

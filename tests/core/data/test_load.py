@@ -12,6 +12,7 @@ import pytest
 
 from tui_lab.core.data import load as csv_loader
 from tui_lab.core.data.load import CsvLoadError, LoadCancelled, LoadOptions, LoadProgress, load_csv
+from tui_lab.core.data.sniff import inspect_file
 
 REPO = Path(__file__).resolve().parents[3]
 HOUSE_TINY = REPO / "sample_data" / "house_tiny.csv"
@@ -267,7 +268,7 @@ def test_a_file_deleted_before_pandas_opens_it_is_a_clear_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write(tmp_path, "going.csv", "a\n1\n")
-    real = csv_loader.inspect_file
+    real = inspect_file  # what load calls, as load imported it
 
     def inspect_then_delete(target: Path) -> object:
         facts = real(target)

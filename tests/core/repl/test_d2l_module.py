@@ -33,7 +33,7 @@ def engine(workspace: Workspace) -> Iterator[ReplEngine]:
     _forget_imports()
 
 
-def ok(engine: ReplEngine, source: str, width: int = 60):  # type: ignore[no-untyped-def]
+def ok(engine: ReplEngine, source: str, width: int = 60):
     result = engine.run(source, width=width)
     assert result.error is None, result.error.traceback
     return result

@@ -31,7 +31,7 @@ def engine(workspace: Workspace) -> ReplEngine:
     return ReplEngine(workspace)
 
 
-def failed(engine: ReplEngine, source: str):  # type: ignore[no-untyped-def]
+def failed(engine: ReplEngine, source: str):
     result = engine.run(source)
     assert result.error is not None, f"{source!r} ran without an error"
     return result.error

@@ -82,7 +82,7 @@ def test_an_object_npy_holding_a_payload_is_refused(root: Path, tmp_path: Path) 
     ],
     ids=["garbage", "foreign", "no-manifest", "missing-file", "truncated", "folder", "newer", "path-escape"],
 )
-def test_damaged_sessions_give_a_clear_message_and_are_moved_aside(root: Path, damage, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_damaged_sessions_give_a_clear_message_and_are_moved_aside(root: Path, damage, message: str) -> None:
     directory = _save(root)
     damage(directory)
     with pytest.raises(store.SessionCorrupt, match=message):
@@ -219,7 +219,7 @@ def _outside(tmp_path: Path) -> Path:
     ],
     ids=["manifest", "value-file", "value-folder", "frame-folder", "tensors"],
 )
-def test_symlinks_inside_a_session_are_never_followed(root: Path, tmp_path: Path, swap) -> None:  # type: ignore[no-untyped-def]
+def test_symlinks_inside_a_session_are_never_followed(root: Path, tmp_path: Path, swap) -> None:
     directory = _save(root)
     swap(directory, _outside(tmp_path))
     with pytest.raises(store.SessionCorrupt, match="symbolic link|not a regular file|not a folder"):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch.multiprocessing as mp
+from torch.multiprocessing.spawn import spawn as mp_spawn
 
 from tests.train_fit import fit_of
 from tui_lab.core.train.config import TrainConfig
@@ -61,7 +61,7 @@ def _rank(rank: int, world: int, out: str, device: str = "cpu") -> None:
 @pytest.fixture(scope="module")
 def two_rank_results(tmp_path_factory: pytest.TempPathFactory) -> list[list[dict]]:
     out = tmp_path_factory.mktemp("ranks")
-    mp.spawn(_rank, args=(2, str(out)), nprocs=2, join=True)
+    mp_spawn(_rank, args=(2, str(out)), nprocs=2, join=True)
     return [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
 
 
@@ -82,7 +82,7 @@ def test_two_ranks_equal_one_process_with_twice_the_batch(case: int, two_rank_re
 
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two GPUs (NCCL)")
 def test_two_gpus_with_nccl_equal_one_gpu_with_twice_the_batch(tmp_path: Path) -> None:
-    mp.spawn(_rank, args=(2, str(tmp_path), "cuda"), nprocs=2, join=True)
+    mp_spawn(_rank, args=(2, str(tmp_path), "cuda"), nprocs=2, join=True)
     results = json.loads((tmp_path / "rank0.json").read_text())
     for config, got in zip(CASES, results, strict=True):
         alone = run(config.with_changes(batch_size=2 * config.batch_size), "cuda", use_cuda_graphs=False)

@@ -35,7 +35,7 @@ def static_text(app: TuiLabApp, selector: str) -> str:
     """The plain text a Static shows (rendered through a recording console)."""
     console = Console(width=100, file=io.StringIO())
     console.print(app.screen.query_one(selector, Static).content)
-    return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+    return console.file.getvalue()  # type: ignore[attr-defined]
 
 
 def editor(app: TuiLabApp) -> ReplInput:

@@ -12,9 +12,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
-MakeFunction = Callable[[bool], Callable[..., Any]]
+if TYPE_CHECKING:
+    import torch
+
+#: ``make_function(as_double)`` returns ``f(*leaf_values)``, which recomputes the inspected tensor.
+MakeFunction = Callable[[bool], Callable[..., "torch.Tensor"]]
+_T = TypeVar("_T")
 
 #: Elements per leaf checked by finite differences (the rest are sampled, seeded).
 MAX_FD_ELEMENTS = 512
@@ -65,16 +70,20 @@ class JacobianComparison:
     forward_passes: int
     reverse_passes: int
     max_difference: float
-    forward: Any
-    reverse: Any
+    forward: torch.Tensor
+    reverse: torch.Tensor
     dtype: str
 
 
-def _scalar(value: Any) -> Any:
+def _scalar(value: torch.Tensor) -> torch.Tensor:
     return value.sum() if value.dim() > 0 else value
 
 
-def _with_fallback(make_function: MakeFunction, leaves: Sequence[Any], run: Callable[..., Any]) -> Any:
+def _with_fallback(
+    make_function: MakeFunction,
+    leaves: Sequence[torch.Tensor],
+    run: Callable[[Callable[..., torch.Tensor], list[torch.Tensor]], _T],
+) -> _T:
     """Run ``run(f, values, dtype)`` in float64, or in the leaves' dtype if float64 fails."""
     doubles = [leaf.detach().double() for leaf in leaves]
     try:
@@ -86,7 +95,7 @@ def _with_fallback(make_function: MakeFunction, leaves: Sequence[Any], run: Call
 
 def numeric_check(
     make_function: MakeFunction,
-    leaves: Sequence[Any],
+    leaves: Sequence[torch.Tensor],
     names: Sequence[str],
     should_stop: Callable[[], bool] | None = None,
     seed: int = 0,
@@ -98,7 +107,7 @@ def numeric_check(
     """
     import torch
 
-    def run(f: Callable[..., Any], values: list[Any]) -> NumericCheck:
+    def run(f: Callable[..., torch.Tensor], values: list[torch.Tensor]) -> NumericCheck:
         dtype = values[0].dtype
         step = STEPS.get(str(dtype).removeprefix("torch."), 1e-2)
         params = [v.clone().requires_grad_(True) for v in values]
@@ -135,7 +144,7 @@ def numeric_check(
         return (native,)
 
 
-def run_gradcheck(make_function: MakeFunction, leaves: Sequence[Any]) -> GradcheckResult:
+def run_gradcheck(make_function: MakeFunction, leaves: Sequence[torch.Tensor]) -> GradcheckResult:
     """``torch.autograd.gradcheck`` of the scalar function of the leaves, in float64."""
     import torch
 
@@ -154,7 +163,7 @@ def run_gradcheck(make_function: MakeFunction, leaves: Sequence[Any]) -> Gradche
 
 
 def compare_jacobians(
-    make_function: MakeFunction, leaves: Sequence[Any], should_stop: Callable[[], bool] | None = None
+    make_function: MakeFunction, leaves: Sequence[torch.Tensor], should_stop: Callable[[], bool] | None = None
 ) -> JacobianComparison:
     """The Jacobian of the output (flattened) w.r.t. all leaves (concatenated), both ways."""
     import torch
@@ -163,10 +172,10 @@ def compare_jacobians(
     shapes = [leaf.shape for leaf in leaves]
     sizes = [leaf.numel() for leaf in leaves]
 
-    def run(f: Callable[..., Any], values: list[Any]) -> JacobianComparison:
+    def run(f: Callable[..., torch.Tensor], values: list[torch.Tensor]) -> JacobianComparison:
         flat = torch.cat([v.reshape(-1) for v in values])
 
-        def g(vector: Any) -> Any:
+        def g(vector: torch.Tensor) -> torch.Tensor:
             parts = torch.split(vector, sizes)
             return f(*(p.reshape(s) for p, s in zip(parts, shapes, strict=True))).reshape(-1)
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui_lab.core.autograd.explain import SOURCE_FILENAME, Explanation, explain_exception
 from tui_lab.core.autograd.graph import CONSTANT, FUNCTION, LEAF, MORE, ROOT, AutogradGraph, dtype_text, shape_text
+
+if TYPE_CHECKING:
+    import torch
+    from torch.autograd.graph import Node
 
 #: Tensors up to this many elements are shown with their values.
 SMALL = 16
 
 
-def format_values(tensor: Any, limit: int = SMALL) -> str:
+def format_values(tensor: torch.Tensor, limit: int = SMALL) -> str:
     """``[0., 4., 8., 12.]`` for small tensors, a min/mean/max summary for large ones."""
     t = tensor.detach()
     if t.numel() == 0:
@@ -31,15 +35,15 @@ def format_values(tensor: Any, limit: int = SMALL) -> str:
             return text + "." if text.lstrip("-").isdigit() else text
         return str(v)
 
-    values = t.tolist()
     if t.dim() == 0:
-        return number(values)
+        return number(t.item())
+    values = t.tolist()
     if t.dim() == 1:
         return "[" + ", ".join(number(v) for v in values) + "]"
     return "[" + ", ".join("[" + ", ".join(number(v) for v in row) + "]" for row in values) + "]"
 
 
-def describe_tensor(tensor: Any) -> str:
+def describe_tensor(tensor: torch.Tensor) -> str:
     """``(4,) float32 = [0., 1., 2., 3.]``."""
     return f"{shape_text(tuple(tensor.shape))} {dtype_text(tensor.dtype)} = {format_values(tensor)}"
 
@@ -59,10 +63,11 @@ class NodeDetails:
     grad: str | None
 
 
-def _creating_line(fn: Any, source: str, filename: str) -> tuple[int | None, str | None]:
+def _creating_line(fn: Node, source: str, filename: str) -> tuple[int | None, str | None]:
     """The user line recorded by anomaly mode in ``fn.metadata['traceback_']``."""
     try:
-        frames = fn.metadata.get("traceback_") or []
+        # torch's Node ABC declares metadata as a method; the C++ nodes expose it as a property.
+        frames = fn.metadata.get("traceback_") or []  # type: ignore[attr-defined]
     except (AttributeError, RuntimeError):
         return None, None
     marker = f'File "{filename}", line '
@@ -79,7 +84,7 @@ def _creating_line(fn: Any, source: str, filename: str) -> tuple[int | None, str
     return line, lines[line - 1].strip() if 0 < line <= len(lines) else None
 
 
-def _saved(fn: Any) -> tuple[tuple[str, str], ...]:
+def _saved(fn: Node) -> tuple[tuple[str, str], ...]:
     import torch
 
     rows = []
@@ -152,7 +157,7 @@ def node_details(graph: AutogradGraph, index: int, source: str = "", filename: s
     return NodeDetails(node.name, FUNCTION, _saved(obj), tuple(inputs), tuple(outputs), line, code, node.note, None)
 
 
-def _child_label(graph: AutogradGraph, index: int, child: Any) -> str:
+def _child_label(graph: AutogradGraph, index: int, child: Node) -> str:
     for c in graph.nodes[index].children:
         if graph.objects[c] is child:
             node = graph.nodes[c]
@@ -180,16 +185,16 @@ class BackwardResult:
     accumulation: Accumulation | None = None
 
 
-def leaf_tensors(graph: AutogradGraph) -> list[tuple[str, Any]]:
+def leaf_tensors(graph: AutogradGraph) -> list[tuple[str, torch.Tensor]]:
     """(label, tensor) of every leaf."""
     return [(graph.nodes[i].label, graph.objects[i].variable) for i in graph.leaves]
 
 
-def _grads_now(graph: AutogradGraph) -> list[Any]:
+def _grads_now(graph: AutogradGraph) -> list[torch.Tensor | None]:
     return [t.grad.detach().clone() if t.grad is not None else None for _, t in leaf_tensors(graph)]
 
 
-def accumulation(before: Sequence[Any], after: Sequence[Any]) -> Accumulation:
+def accumulation(before: Sequence[torch.Tensor | None], after: Sequence[torch.Tensor | None]) -> Accumulation:
     """Compare the leaves' .grad before and after a backward call."""
     held = [(b, a) for b, a in zip(before, after, strict=True) if b is not None and bool(b.ne(0).any())]
     if not held:
@@ -239,7 +244,7 @@ def zero_grads(graph: AutogradGraph) -> BackwardResult:
     )
 
 
-def _grad_text(tensor: Any) -> str:
+def _grad_text(tensor: torch.Tensor) -> str:
     return format_values(tensor.grad) if tensor.grad is not None else "None"
 
 

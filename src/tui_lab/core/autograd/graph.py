@@ -13,9 +13,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_lab.core.autograd.explain import Explanation, ExplanationKind
+
+if TYPE_CHECKING:
+    import torch
+    from torch.autograd.graph import Node
 
 #: Default cap on the nodes read from one graph.
 MAX_NODES = 20_000
@@ -66,13 +70,18 @@ class GraphNode:
 
 @dataclass(frozen=True)
 class AutogradGraph:
-    """The DAG of one root tensor; ``objects[i]`` is node i's live Function or tensor."""
+    """The DAG of one root tensor; ``objects[i]`` is node i's live Function or tensor.
+
+    ``objects`` stays ``Any``: its type is told by ``nodes[i].kind`` (the root and constants are
+    tensors, functions autograd ``Node``s, leaves ``AccumulateGrad`` Nodes whose ``.variable`` no stub
+    declares, the "more" marker None), which mypy cannot narrow on.
+    """
 
     nodes: tuple[GraphNode, ...]
     root: int
     root_name: str | None
     truncated: bool
-    objects: tuple[Any, ...] = field(repr=False, default=())
+    objects: tuple[Any, ...] = field(repr=False, default=())  # Any: typed by nodes[i].kind, see above
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -88,7 +97,7 @@ class AutogradGraph:
         return sum(1 for n in self.nodes if n.kind in (FUNCTION, LEAF))
 
 
-def function_name(fn: Any) -> str:
+def function_name(fn: Node) -> str:
     """``MulBackward0`` for a Function, ``AccumulateGrad`` without the ``torch::autograd::`` prefix."""
     return str(fn.name()).rsplit("::", 1)[-1]
 
@@ -100,7 +109,7 @@ def shape_text(shape: tuple[int, ...] | None) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def dtype_text(dtype: Any) -> str:
+def dtype_text(dtype: torch.dtype) -> str:
     """``float32`` for ``torch.float32``."""
     return str(dtype).removeprefix("torch.")
 
@@ -109,7 +118,7 @@ def dtype_text(dtype: Any) -> str:
 VALUE_TEXT_LIMIT = 2_000
 
 
-def value_text(value: Any, limit: int = VALUE_TEXT_LIMIT) -> str:
+def value_text(value: object, limit: int = VALUE_TEXT_LIMIT) -> str:
     """The value as Python prints it (``tensor([True, True, True, True])``), cut to ``limit`` characters."""
     try:
         text = repr(value)
@@ -119,7 +128,7 @@ def value_text(value: Any, limit: int = VALUE_TEXT_LIMIT) -> str:
 
 
 def explain_not_inspectable(
-    value: Any, name: str | None, grad_inputs: Sequence[str] | None = None
+    value: object, name: str | None, grad_inputs: Sequence[str] | None = None
 ) -> GraphInputError | None:
     """Why ``value`` has no backward graph to draw, or None if it has one.
 
@@ -195,7 +204,7 @@ def _requires(names: Sequence[str]) -> str:
     return "require" if len(names) > 1 else "requires"
 
 
-def _saved_tensors(fn: Any) -> list[tuple[str, Any]]:
+def _saved_tensors(fn: Node) -> list[tuple[str, torch.Tensor]]:
     """(attribute, tensor) for the tensors a Function saved; empty once they were freed."""
     import torch
 
@@ -212,7 +221,9 @@ def _saved_tensors(fn: Any) -> list[tuple[str, Any]]:
     return found
 
 
-def _constant_for(fn: Any, slot: int, slots: int, names: Mapping[int, str], owners: Mapping[StorageKey, str]) -> Any:
+def _constant_for(
+    fn: Node, slot: int, slots: int, names: Mapping[int, str], owners: Mapping[StorageKey, str]
+) -> torch.Tensor | None:
     """The saved tensor that fed input ``slot`` of ``fn`` without a gradient, if it is worth drawing."""
     saved = _saved_tensors(fn)
     if not saved:
@@ -229,17 +240,17 @@ def _constant_for(fn: Any, slot: int, slots: int, names: Mapping[int, str], owne
     return None
 
 
-def _storage_key(tensor: Any) -> StorageKey:
+def _storage_key(tensor: torch.Tensor) -> StorageKey:
     return (tensor.data_ptr(), tuple(tensor.shape))
 
 
 def build_graph(
-    root: Any,
+    root: object,
     names: Mapping[int, str] | None = None,
     *,
     root_name: str | None = None,
     max_nodes: int = MAX_NODES,
-    graph_tensors: Mapping[str, Any] | None = None,
+    graph_tensors: Mapping[str, torch.Tensor] | None = None,
     should_stop: Callable[[], bool] | None = None,
     grad_inputs: Sequence[str] | None = None,
 ) -> AutogradGraph:
@@ -253,6 +264,9 @@ def build_graph(
     problem = explain_not_inspectable(root, root_name, grad_inputs)
     if problem is not None:
         raise problem
+    import torch
+
+    assert isinstance(root, torch.Tensor)  # explain_not_inspectable let only a tensor through
     names = dict(names or {})
     owners = {
         _storage_key(t): n
@@ -260,7 +274,7 @@ def build_graph(
         if (t.requires_grad or t.grad_fn is not None) and t.numel() > 0
     }
     kinds: list[str] = [ROOT]
-    objects: list[Any] = [root]
+    objects: list[Any] = [root]  # Any: see AutogradGraph.objects
     children: list[list[int]] = [[]]
     notes: list[str] = [""]
     index_of: dict[int, int] = {}
@@ -268,7 +282,7 @@ def build_graph(
     more_index = -1
     origins: dict[int, str | None] = {}
 
-    def add(kind: str, obj: Any, note: str = "") -> int:
+    def add(kind: str, obj: object, note: str = "") -> int:
         kinds.append(kind)
         objects.append(obj)
         children.append([])
@@ -310,7 +324,7 @@ def build_graph(
     return _freeze(kinds, objects, children, notes, names, root_name, truncated, origins)
 
 
-def _detach_note(tensor: Any, names: Mapping[int, str], owners: Mapping[StorageKey, str]) -> str:
+def _detach_note(tensor: torch.Tensor, names: Mapping[int, str], owners: Mapping[StorageKey, str]) -> str:
     name = names.get(id(tensor), "this input")
     owner = owners.get(_storage_key(tensor))
     if owner is not None and owner != name:
@@ -323,7 +337,7 @@ def _detach_note(tensor: Any, names: Mapping[int, str], owners: Mapping[StorageK
 
 def _freeze(
     kinds: list[str],
-    objects: list[Any],
+    objects: list[Any],  # Any: see AutogradGraph.objects
     children: list[list[int]],
     notes: list[str],
     names: Mapping[int, str],
@@ -376,7 +390,9 @@ def _freeze(
     return AutogradGraph(tuple(nodes), 0, root_name, truncated, tuple(objects))
 
 
-def tensor_names(tensors: Mapping[str, Any], modules: Mapping[str, Any] | None = None) -> dict[int, str]:
+def tensor_names(
+    tensors: Mapping[str, torch.Tensor], modules: Mapping[str, torch.nn.Module] | None = None
+) -> dict[int, str]:
     """``id(tensor) -> name`` for workspace tensors, then ``net.weight`` for modules' parameters."""
     names: dict[int, str] = {}
     for name, tensor in tensors.items():
@@ -387,7 +403,7 @@ def tensor_names(tensors: Mapping[str, Any], modules: Mapping[str, Any] | None =
     return names
 
 
-def workspace_modules(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+def workspace_modules(items: Iterable[tuple[str, object]]) -> dict[str, torch.nn.Module]:
     """The ``torch.nn.Module`` values among workspace ``(name, value)`` pairs."""
     import torch
 

@@ -12,9 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui_lab.core.autograd.graph import FUNCTION, LEAF, AutogradGraph, function_name
+
+if TYPE_CHECKING:
+    import torch
+
+#: Gradients along a Function's edges, as autograd hooks see them (None where no gradient flows).
+Grads = tuple["torch.Tensor | None", ...]
 
 #: Local derivative of the common Functions, as the step text shows it ("g" is the incoming gradient).
 LOCAL_RULES: dict[str, str] = {
@@ -62,8 +68,8 @@ class WalkStep:
 
     node: int
     name: str
-    incoming: tuple[Any, ...]
-    outgoing: tuple[Any, ...]
+    incoming: Grads
+    outgoing: Grads
     targets: tuple[int | None, ...]
     rule: str
 
@@ -73,7 +79,7 @@ class ReverseWalk:
     """The steps in execution (reverse topological) order and the leaves' summed gradients."""
 
     steps: tuple[WalkStep, ...]
-    leaf_grads: dict[int, Any]
+    leaf_grads: dict[int, torch.Tensor]
     seeded_with_ones: bool
 
 
@@ -109,11 +115,11 @@ def reverse_walk(graph: AutogradGraph, should_stop: Callable[[], bool] | None = 
         raise WalkError("This graph was cut at the node limit; the step-through needs the whole graph.")
     root = graph.objects[graph.root]
     functions = [n.index for n in graph.nodes if n.kind == FUNCTION]
-    events: list[tuple[int, tuple[Any, ...], tuple[Any, ...]]] = []
+    events: list[tuple[int, Grads, Grads]] = []
     handles = []
 
     def recorder(index: int) -> Callable[..., None]:
-        def hook(grad_inputs: tuple[Any, ...], grad_outputs: tuple[Any, ...]) -> None:
+        def hook(grad_inputs: Grads, grad_outputs: Grads) -> None:
             if should_stop is not None and should_stop():
                 raise WalkError("Step-through cancelled.")
             events.append((index, _detached(grad_outputs), _detached(grad_inputs)))
@@ -135,16 +141,16 @@ def reverse_walk(graph: AutogradGraph, should_stop: Callable[[], bool] | None = 
     return _steps(graph, events, root.dim() > 0)
 
 
-def _detached(grads: tuple[Any, ...]) -> tuple[Any, ...]:
+def _detached(grads: Grads) -> Grads:
     return tuple(g.detach().clone() if g is not None else None for g in grads)
 
 
-def _steps(graph: AutogradGraph, events: list[tuple[int, tuple[Any, ...], tuple[Any, ...]]], ones: bool) -> ReverseWalk:
+def _steps(graph: AutogradGraph, events: list[tuple[int, Grads, Grads]], ones: bool) -> ReverseWalk:
     """Turn hook events into steps, inserting each leaf's step after its last contribution."""
     remaining: dict[int, int] = {}
     for leaf in graph.leaves:
         remaining[leaf] = sum(1 for p in graph.nodes[leaf].parents for c in graph.nodes[p].children if c == leaf)
-    sums: dict[int, Any] = {}
+    sums: dict[int, torch.Tensor] = {}
     steps: list[WalkStep] = []
     for index, incoming, outgoing in events:
         fn = graph.objects[index]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import fields
-from typing import Any
 
 _PLAIN = (str, int, bool, float)
 
@@ -20,16 +19,17 @@ class StepError(Exception):
     """A step cannot be made, or cannot apply to this frame; the message says why and what to do instead."""
 
 
-_HINTS: dict[type[Any], dict[str, Any]] = {}
+#: A field's annotation as ``typing.get_type_hints`` returns it (a class, a union, ``tuple[X, ...]``).
+_HINTS: dict[type, dict[str, object]] = {}
 
 
-def _hints(cls: type[Any]) -> dict[str, Any]:
+def _hints(cls: type) -> dict[str, object]:
     if cls not in _HINTS:
         _HINTS[cls] = typing.get_type_hints(cls)
     return _HINTS[cls]
 
 
-def fits(value: object, hint: Any) -> bool:
+def fits(value: object, hint: object) -> bool:
     """Whether ``value`` has exactly the type ``hint`` (str, int, bool, float, None, unions, tuple[X, ...])."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
@@ -46,7 +46,7 @@ def fits(value: object, hint: Any) -> bool:
     raise TypeError(f"unsupported field type {hint!r}")
 
 
-def describe(hint: Any) -> str:
+def describe(hint: object) -> str:
     """``hint`` in words: ``tuple[str, ...] | None`` is "a tuple of str, or None"."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
@@ -55,13 +55,13 @@ def describe(hint: Any) -> str:
         return f"a tuple of {describe(typing.get_args(hint)[0]).split(' ', 1)[1]}"
     if hint is type(None):
         return "None"
-    name = hint.__name__
+    name = hint.__name__ if isinstance(hint, type) else str(hint)
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def check_field_types(instance: object) -> None:
     """Raise :class:`StepError` naming the first field of a dataclass whose value has the wrong type."""
-    cls: type[Any] = type(instance)
+    cls = type(instance)
     hints = _hints(cls)
     for field in fields(instance):  # type: ignore[arg-type]
         value = getattr(instance, field.name)

@@ -18,10 +18,10 @@ import os
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TypedDict
 
 import pandas as pd
 
@@ -60,6 +60,16 @@ class LoadCancelled(Exception):
     """``should_stop`` returned True while loading."""
 
 
+class ReadCsvKwargs(TypedDict, total=False):
+    """The ``pd.read_csv`` keyword arguments tui-lab sets (beyond the path and chunk size)."""
+
+    encoding: str
+    sep: str
+    compression: str | None  # None: not compressed (pandas would infer from the name)
+    dtype: dict[str, str]
+    on_bad_lines: str
+
+
 @dataclass(frozen=True)
 class LoadOptions:
     """How to read the file; these become the ``pd.read_csv`` arguments in the generated code."""
@@ -72,9 +82,9 @@ class LoadOptions:
     #: Columns read as text because their values change type part-way through the file.
     text_columns: tuple[str, ...] = ()
 
-    def read_csv_kwargs(self) -> dict[str, Any]:
+    def read_csv_kwargs(self) -> ReadCsvKwargs:
         """Keyword arguments for ``pd.read_csv`` beyond the path (only non-defaults)."""
-        kwargs: dict[str, Any] = {}
+        kwargs: ReadCsvKwargs = {}
         if self.encoding != "utf-8":
             kwargs["encoding"] = self.encoding
         if self.sep != ",":
@@ -142,7 +152,7 @@ class _CountingReader:
         self.bytes_read += len(data)
         return data
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[bytes]:
         return iter(self.handle)
 
 
@@ -188,7 +198,7 @@ def _read(
                 counter = _CountingReader(raw)
                 chunks: list[pd.DataFrame] = []
                 rows = 0
-                with pd.read_csv(counter, chunksize=CHUNK_ROWS, **kwargs) as reader:  # type: ignore[call-overload]
+                with pd.read_csv(counter, chunksize=CHUNK_ROWS, **kwargs) as reader:
                     size = PREVIEW_ROWS
                     while True:
                         if should_stop is not None and should_stop():

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields as dataclass_fields
-from typing import Any
 
 import msgspec
 
@@ -68,7 +67,7 @@ def decode_step(type_name: object, fields: object) -> Step:
         raise StepDecodeError(f"pipeline step {type_name}: {error}") from None
 
 
-def encode_step(step: Step) -> dict[str, Any]:
+def encode_step(step: Step) -> dict[str, object]:
     """``step`` as ``{"type": class name, "fields": {...}}`` (tuples become lists), for JSON."""
     if STEP_TYPES.get(type(step).__name__) is not type(step):
         raise TypeError(f"{type(step).__name__} is not a stored pipeline step")

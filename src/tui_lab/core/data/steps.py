@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 
@@ -68,12 +68,17 @@ def _names(columns: Sequence[object]) -> list[str]:
     return [str(c) for c in columns]
 
 
+#: A plan's literals by template slot. Any: each step puts its own kinds of value in (column
+#: lists, numbers, strings, None) and only that step's ``_transform`` reads them back.
+PlanValues: TypeAlias = dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Plan:
     """What a step does to one frame: a fixed code template and the literal values it names."""
 
     template: str
-    values: dict[str, Any]
+    values: PlanValues
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ class Step(ABC):
         """The step resolved against ``frame``; raises :class:`StepError` when it does not fit."""
 
     @abstractmethod
-    def _transform(self, data: pd.DataFrame, target: Target, values: dict[str, Any]) -> tuple[pd.DataFrame, Target]:
+    def _transform(self, data: pd.DataFrame, target: Target, values: PlanValues) -> tuple[pd.DataFrame, Target]:
         """Do what the plan's template says, with its values, on ``data`` (a shallow copy, free to modify)."""
 
     def _run(self, frame: pd.DataFrame, target: Sequence[str], plan: Plan) -> tuple[pd.DataFrame, Target]:
@@ -133,7 +138,7 @@ class SetTarget(Step):
             _require(frame, self.columns)
         return Plan("target = COLUMNS", {"COLUMNS": _names(self.columns)})
 
-    def _transform(self, data: pd.DataFrame, target: Target, values: dict[str, Any]) -> tuple[pd.DataFrame, Target]:
+    def _transform(self, data: pd.DataFrame, target: Target, values: PlanValues) -> tuple[pd.DataFrame, Target]:
         return data, tuple(values["COLUMNS"])
 
 
@@ -177,7 +182,7 @@ class FillMissing(Step):
         values = {str(c): self._constant_for(frame[c]) for c in columns}
         return Plan("data = data.fillna(VALUES)", {"VALUES": values})
 
-    def _transform(self, data: pd.DataFrame, target: Target, values: dict[str, Any]) -> tuple[pd.DataFrame, Target]:
+    def _transform(self, data: pd.DataFrame, target: Target, values: PlanValues) -> tuple[pd.DataFrame, Target]:
         if self.method == "constant":
             return data.fillna(values["VALUES"]), target
         chosen = data[values["COLUMNS"]]
@@ -226,7 +231,7 @@ class DropMissing(Step):
         return f"drop {what} {rule}{scope}"
 
     def plan(self, frame: pd.DataFrame, target: Sequence[str]) -> Plan:
-        options: dict[str, Any] = {"axis": self.axis}
+        options: dict[str, int | str | list[str]] = {"axis": self.axis}
         if self.thresh is not None:
             options["thresh"] = self.thresh
         else:
@@ -237,7 +242,7 @@ class DropMissing(Step):
             options["subset"] = _names(self.subset)
         return Plan("data = data.dropna(**OPTIONS)", {"OPTIONS": options})
 
-    def _transform(self, data: pd.DataFrame, target: Target, values: dict[str, Any]) -> tuple[pd.DataFrame, Target]:
+    def _transform(self, data: pd.DataFrame, target: Target, values: PlanValues) -> tuple[pd.DataFrame, Target]:
         return data.dropna(**values["OPTIONS"]), target
 
 
@@ -261,7 +266,7 @@ class DropMostMissing(Step):
             return Plan("data = data.drop(index=data.isna().sum(axis=1).idxmax())", {})
         return Plan("data = data.drop(columns=data.isna().sum().idxmax())", {})
 
-    def _transform(self, data: pd.DataFrame, target: Target, values: dict[str, Any]) -> tuple[pd.DataFrame, Target]:
+    def _transform(self, data: pd.DataFrame, target: Target, values: PlanValues) -> tuple[pd.DataFrame, Target]:
         if self.axis == 0:
             return data.drop(index=data.isna().sum(axis=1).idxmax()), target
         return data.drop(columns=data.isna().sum().idxmax()), target
@@ -286,7 +291,7 @@ class OneHot(Step):
         template = "data = pd.get_dummies(data, columns=COLUMNS, dummy_na=DUMMY_NA)"
         return Plan(template, {"COLUMNS": _names(self.columns), "DUMMY_NA": self.dummy_na})
 
-    def _transform(self, data: pd.DataFrame, target: Target, values: dict[str, Any]) -> tuple[pd.DataFrame, Target]:
+    def _transform(self, data: pd.DataFrame, target: Target, values: PlanValues) -> tuple[pd.DataFrame, Target]:
         return pd.get_dummies(data, columns=values["COLUMNS"], dummy_na=values["DUMMY_NA"]), target
 
     def _check_new_names(self, frame: pd.DataFrame) -> None:
@@ -326,7 +331,7 @@ class Standardize(Step):
         template = "cols = COLUMNS\ndata[cols] = data[cols].apply(lambda x: (x - x.mean()) / x.std())"
         return Plan(template, {"COLUMNS": _names(columns)})
 
-    def _transform(self, data: pd.DataFrame, target: Target, values: dict[str, Any]) -> tuple[pd.DataFrame, Target]:
+    def _transform(self, data: pd.DataFrame, target: Target, values: PlanValues) -> tuple[pd.DataFrame, Target]:
         cols = values["COLUMNS"]
         data[cols] = data[cols].apply(lambda x: (x - x.mean()) / x.std())
         return data, target
@@ -348,7 +353,7 @@ class DropColumns(Step):
             raise StepError(f"{', '.join(clash)} is the target; unset it as target before dropping it.")
         return Plan("data = data.drop(columns=COLUMNS)", {"COLUMNS": _names(self.columns)})
 
-    def _transform(self, data: pd.DataFrame, target: Target, values: dict[str, Any]) -> tuple[pd.DataFrame, Target]:
+    def _transform(self, data: pd.DataFrame, target: Target, values: PlanValues) -> tuple[pd.DataFrame, Target]:
         return data.drop(columns=values["COLUMNS"]), target
 
 
@@ -373,7 +378,7 @@ class CastColumn(Step):
             raise StepError(f"{self.column} holds NaN, which {self.dtype} cannot store; use {hint}.")
         return Plan("data = data.astype(DTYPES)", {"DTYPES": {self.column: self.dtype}})
 
-    def _transform(self, data: pd.DataFrame, target: Target, values: dict[str, Any]) -> tuple[pd.DataFrame, Target]:
+    def _transform(self, data: pd.DataFrame, target: Target, values: PlanValues) -> tuple[pd.DataFrame, Target]:
         return data.astype(values["DTYPES"]), target
 
 
@@ -405,7 +410,7 @@ class FilterRows(Step):
             )
         return Plan("data = data.query(EXPRESSION, engine='python')", {"EXPRESSION": self.expression})
 
-    def _transform(self, data: pd.DataFrame, target: Target, values: dict[str, Any]) -> tuple[pd.DataFrame, Target]:
+    def _transform(self, data: pd.DataFrame, target: Target, values: PlanValues) -> tuple[pd.DataFrame, Target]:
         return data.query(values["EXPRESSION"], engine="python"), target
 
 
@@ -424,5 +429,5 @@ class SortRows(Step):
         template = "data = data.sort_values(COLUMN, ascending=ASCENDING, kind='stable')"
         return Plan(template, {"COLUMN": self.column, "ASCENDING": self.ascending})
 
-    def _transform(self, data: pd.DataFrame, target: Target, values: dict[str, Any]) -> tuple[pd.DataFrame, Target]:
+    def _transform(self, data: pd.DataFrame, target: Target, values: PlanValues) -> tuple[pd.DataFrame, Target]:
         return data.sort_values(values["COLUMN"], ascending=values["ASCENDING"], kind="stable"), target

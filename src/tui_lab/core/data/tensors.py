@@ -11,10 +11,11 @@ from __future__ import annotations
 import keyword
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pandas loads with the table, not with the options (the session reads them on the UI thread)
     import pandas as pd
+    import torch
 
 TENSOR_DTYPES = ("float32", "float64")
 #: Names the generated script itself uses: a tensor called ``pd`` would shadow pandas.
@@ -50,7 +51,7 @@ class TensorOptions:
 class TensorResult:
     """The published tensors by name, with a one-line description of each."""
 
-    tensors: dict[str, Any]
+    tensors: dict[str, torch.Tensor]
     descriptions: tuple[str, ...]
 
 
@@ -98,7 +99,7 @@ def to_tensors(frame: pd.DataFrame, target: Sequence[str], options: TensorOption
         raise TensorError("Cannot convert yet: " + "; ".join(problems) + ".")
     dtype = options.dtype
     inputs = frame.drop(columns=list(target))
-    tensors: dict[str, Any] = {options.x_name: torch.tensor(inputs.to_numpy(dtype=dtype))}
+    tensors: dict[str, torch.Tensor] = {options.x_name: torch.tensor(inputs.to_numpy(dtype=dtype))}
     if len(target) == 1:
         tensors[options.y_name] = torch.tensor(frame[target[0]].to_numpy(dtype=dtype))
     elif target:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Literal
 
 AxisStatus = Literal["match", "broadcast", "clash"]
 
@@ -178,7 +178,7 @@ def in_place_explanation(explanation: BroadcastExplanation) -> BroadcastExplanat
     return BroadcastExplanation(explanation.labels, explanation.shapes, axes, None, note)
 
 
-def explain_source_line(source: str, scope: Mapping[str, Any], in_place: bool = False) -> BroadcastExplanation | None:
+def explain_source_line(source: str, scope: Mapping[str, object], in_place: bool = False) -> BroadcastExplanation | None:
     """Find the first element-wise op in ``source`` whose operands clash, evaluating only pure parts.
 
     With ``in_place``, only augmented assignments (``X += Y``) are considered, and a result that
@@ -245,7 +245,7 @@ def _is_pure(node: ast.AST) -> bool:
     return True
 
 
-def _pure_shape(node: ast.expr, scope: Mapping[str, Any]) -> tuple[int, ...] | None:
+def _pure_shape(node: ast.expr, scope: Mapping[str, object]) -> tuple[int, ...] | None:
     if not _is_pure(node):
         return None
     expr = ast.Expression(body=_as_load(node))
@@ -261,7 +261,7 @@ def _as_load(node: ast.expr) -> ast.expr:
     return ast.parse(ast.unparse(node), mode="eval").body
 
 
-def evaluate_operands(expressions: Sequence[str], namespace: Mapping[str, Any]) -> BroadcastExplanation:
+def evaluate_operands(expressions: Sequence[str], namespace: Mapping[str, object]) -> BroadcastExplanation:
     """Evaluate user-typed expressions (the palette command) and explain their shapes.
 
     Raises ``ValueError`` with a readable message when an expression fails or has no shape.

@@ -15,9 +15,8 @@ import inspect
 import keyword
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 _DOTTED = re.compile(r"(?<![\w.)\]])((?:[A-Za-z_]\w*\.)*)([A-Za-z_]\w*)?$")
 _MAX_ITEMS = 200
@@ -49,11 +48,11 @@ class Completion:
         return first[:size]
 
 
-def _resolve(chain: str, namespace: Mapping[str, Any]) -> tuple[bool, Any]:
+def _resolve(chain: str, namespace: Mapping[str, object]) -> tuple[bool, object]:
     """Look up ``a.b.c`` by names and getattr only (no calls, no indexing)."""
     parts = chain.split(".")
     if parts[0] in namespace:
-        value = namespace[parts[0]]
+        value: object = namespace[parts[0]]
     elif hasattr(builtins, parts[0]):
         value = getattr(builtins, parts[0])
     else:
@@ -66,7 +65,7 @@ def _resolve(chain: str, namespace: Mapping[str, Any]) -> tuple[bool, Any]:
     return True, value
 
 
-def complete_names(text: str, namespace: Mapping[str, Any]) -> Completion | None:
+def complete_names(text: str, namespace: Mapping[str, object]) -> Completion | None:
     """Complete a dotted name at the end of ``text`` from live objects; None if it is not one."""
     match = _DOTTED.search(text)
     if match is None or (not match.group(1) and not match.group(2)):
@@ -113,7 +112,7 @@ def open_call(before: str) -> str | None:
     return match.group(1) if match else None
 
 
-def keyword_names(function: Any) -> list[str]:
+def keyword_names(function: Callable[..., object]) -> list[str]:
     """The parameters of ``function`` that can be passed by keyword, from its signature or docstring."""
     names: list[str] = []
     try:
@@ -137,7 +136,7 @@ def keyword_names(function: Any) -> list[str]:
     return names
 
 
-def complete_keywords(before: str, namespace: Mapping[str, Any]) -> Completion | None:
+def complete_keywords(before: str, namespace: Mapping[str, object]) -> Completion | None:
     """Inside an open call, its keyword arguments (``dim=``) then the names that match; None elsewhere."""
     argument = _ARGUMENT.search(before)
     callee = open_call(before)
@@ -155,7 +154,7 @@ def complete_keywords(before: str, namespace: Mapping[str, Any]) -> Completion |
     return Completion(prefix, tuple((keywords + others)[:_MAX_ITEMS]))
 
 
-def complete_jedi(source: str, line: int, column: int, namespace: Mapping[str, Any], timeout: float) -> Completion:
+def complete_jedi(source: str, line: int, column: int, namespace: Mapping[str, object], timeout: float) -> Completion:
     """Ask jedi (1-based ``line``, 0-based ``column``) in a daemon thread; give up after ``timeout``."""
     result: list[Completion] = []
 
@@ -179,7 +178,7 @@ def complete_jedi(source: str, line: int, column: int, namespace: Mapping[str, A
     return result[0] if result else Completion("", (), timed_out=True)
 
 
-def complete(source: str, line: int, column: int, namespace: Mapping[str, Any], timeout: float = 1.0) -> Completion:
+def complete(source: str, line: int, column: int, namespace: Mapping[str, object], timeout: float = 1.0) -> Completion:
     """Candidates at (1-based ``line``, 0-based ``column``) of ``source``, within ``timeout`` seconds."""
     lines = source.split("\n")
     before = lines[line - 1][:column] if 0 < line <= len(lines) else ""

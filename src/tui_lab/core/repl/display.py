@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import cast
 
 from tui_lab.core.repl.pretty import pretty
 
@@ -91,7 +91,7 @@ def ipython_pretty() -> Callable[..., str] | None:
     return cast("Callable[..., str]", pretty)
 
 
-def pretty_repr(value: Any, width: int = TORCH_DEFAULT_WIDTH) -> str:
+def pretty_repr(value: object, width: int = TORCH_DEFAULT_WIDTH) -> str:
     """``value`` as IPython shows it for a line ``width`` columns wide (tensors as torch prints them)."""
     printer = ipython_pretty()
     if printer is not None:

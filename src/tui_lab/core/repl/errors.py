@@ -14,11 +14,11 @@ import copy
 import site
 import sysconfig
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 from tui_lab.core.repl.broadcast import BroadcastExplanation, explain_error
 from tui_lab.core.repl.hints import hint_for
@@ -76,7 +76,7 @@ def error_info(exc: BaseException) -> ErrorInfo:
     return ErrorInfo(type(exc).__name__, message, shown, broadcast, full, hidden, hint)
 
 
-def _chain(report: traceback.TracebackException) -> Any:
+def _chain(report: traceback.TracebackException) -> Iterator[traceback.TracebackException]:
     """The exception and those it was raised from or while handling (each once)."""
     seen: set[int] = set()
     pending = [report]
@@ -190,7 +190,7 @@ class _FoldedStack(traceback.StackSummary):
         """How many frames are folded away."""
         return sum(count for count, _ in self.runs.values())
 
-    def format(self, **kwargs: Any) -> list[str]:
+    def format(self, **kwargs: bool) -> list[str]:  # Python 3.13 passes colorize=...
         frames = list(self)
         lines: list[str] = []
         index = 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from msgspec import Meta
 
@@ -172,7 +172,7 @@ def salvage_strings(text: str) -> list[str] | None:
         while index < len(text) and text[index] in " \t\r\n,":
             index += 1
         try:
-            value: Any
+            value: object
             value, index = decoder.raw_decode(text, index)
         except ValueError:
             break

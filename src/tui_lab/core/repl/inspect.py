@@ -13,9 +13,12 @@ import sys
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui_lab.core.repl.memory import Fingerprint, shared_with
+
+if TYPE_CHECKING:
+    import torch
 
 #: Above this many elements, statistics use an evenly strided sample and say so.
 STATS_EXACT_LIMIT = 10_000_000
@@ -57,7 +60,7 @@ def _dtype_name(dtype: object) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def variable_row(name: str, value: Any) -> VariableRow:
+def variable_row(name: str, value: object) -> VariableRow:
     """A one-line summary from metadata only (cheap for any size)."""
     torch = sys.modules.get("torch")
     np = sys.modules.get("numpy")
@@ -94,7 +97,7 @@ def variable_row(name: str, value: Any) -> VariableRow:
     return VariableRow(name, type(value).__name__, _short(type(value).__name__))
 
 
-def variable_details(name: str, value: Any, prints: Mapping[str, Fingerprint] | None = None) -> VariableDetails:
+def variable_details(name: str, value: object, prints: Mapping[str, Fingerprint] | None = None) -> VariableDetails:
     """Details for the selected variable; statistics are exact up to ``STATS_EXACT_LIMIT`` elements."""
     torch = sys.modules.get("torch")
     np = sys.modules.get("numpy")
@@ -131,7 +134,7 @@ def variable_details(name: str, value: Any, prints: Mapping[str, Fingerprint] | 
     return VariableDetails(name, type(value).__name__, (("type", type(value).__name__),), note=_clip(text))
 
 
-def _tensor_details(name: str, t: Any, shares: str) -> VariableDetails:
+def _tensor_details(name: str, t: torch.Tensor, shares: str) -> VariableDetails:
     fields = [
         ("shape", str(tuple(t.shape))),
         ("dtype", _dtype_name(t.dtype)),
@@ -154,7 +157,7 @@ def _tensor_details(name: str, t: Any, shares: str) -> VariableDetails:
     return _with_values(name, "tensor", fields, t)
 
 
-def _with_values(name: str, title: str, fields: list[tuple[str, str]], t: Any) -> VariableDetails:
+def _with_values(name: str, title: str, fields: list[tuple[str, str]], t: torch.Tensor | None) -> VariableDetails:
     """Add bounded statistics and a value grid or heatmap for a numeric tensor."""
     torch = sys.modules.get("torch")
     if torch is None or t is None or t.numel() == 0 or t.is_complex() or t.layout != torch.strided:
@@ -204,7 +207,7 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _grad_text(grad: Any) -> str:
+def _grad_text(grad: torch.Tensor | None) -> str:
     """A leaf's ``.grad`` in a line: its first values, or why there is none yet."""
     if grad is None:
         return "None (no backward() has reached it yet)"
@@ -214,7 +217,7 @@ def _grad_text(grad: Any) -> str:
     return f"[{shown}{more}] shape {tuple(grad.shape)}"
 
 
-def _heatmap(matrix: Any) -> tuple[tuple[float, ...], ...]:
+def _heatmap(matrix: torch.Tensor) -> tuple[tuple[float, ...], ...]:
     """Block means of ``matrix`` on at most HEAT_ROWS × HEAT_COLS cells, scaled to [0, 1]."""
     import torch.nn.functional as F
 

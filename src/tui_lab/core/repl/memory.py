@@ -18,7 +18,10 @@ import sys
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, TypeGuard
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MemoryKind = Literal["new storage", "in place", "same storage", "deleted", "retyped", "shares memory"]
 #: NumPy arrays over a tensor's memory up to this size get a content checksum per statement.
@@ -63,11 +66,18 @@ class MemoryEvent:
         return f"{self.name}: {self.headline}" + (f" — {self.detail}" if self.detail else "")
 
 
-def _digest(value: Any) -> int | None:
+def _is_ndarray(value: object) -> TypeGuard[np.ndarray]:
+    """Whether ``value`` is a numpy array (numpy is not imported for the question)."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
+
+
+def _digest(value: np.ndarray) -> int | None:
     if value.nbytes > DIGEST_LIMIT:
         return None
     try:
-        data = memoryview(value).cast("B") if value.flags.c_contiguous else value.tobytes()
+        # numpy's stubs declare ndarray.__buffer__ only for Python >= 3.12; the buffer protocol is older.
+        data = memoryview(value).cast("B") if value.flags.c_contiguous else value.tobytes()  # type: ignore[arg-type]
         return zlib.crc32(data)
     except (TypeError, ValueError, BufferError):
         return None
@@ -82,22 +92,21 @@ def fingerprint(value: object) -> Fingerprint | None:
             return Fingerprint(id(value), "tensor", storage.data_ptr(), storage.nbytes(), value._version)
         except (RuntimeError, NotImplementedError, TypeError):  # sparse, meta or functional tensors
             return None
-    numpy = sys.modules.get("numpy")
-    if numpy is not None and isinstance(value, numpy.ndarray):
+    if _is_ndarray(value):
         start = value.__array_interface__["data"][0]
         return Fingerprint(id(value), "ndarray", start, value.nbytes, 0)
     return None
 
 
-def take_fingerprints(items: Iterable[tuple[str, Any]]) -> dict[str, Fingerprint]:
+def take_fingerprints(items: Iterable[tuple[str, object]]) -> dict[str, Fingerprint]:
     """Fingerprints of every tensor/ndarray among ``(name, value)`` pairs (arrays over tensors checksummed)."""
     prints: dict[str, Fingerprint] = {}
-    arrays: dict[str, Any] = {}
+    arrays: dict[str, np.ndarray] = {}
     for name, value in items:
         fp = fingerprint(value)
         if fp is not None:
             prints[name] = fp
-            if fp.kind == "ndarray":
+            if fp.kind == "ndarray" and _is_ndarray(value):
                 arrays[name] = value
     if arrays:
         tensors = [fp for fp in prints.values() if fp.kind == "tensor"]
@@ -234,7 +243,7 @@ def shared_with(name: str, prints: Mapping[str, Fingerprint]) -> list[str]:
 class MemoryTracker:
     """Fingerprints before the first statement and after each one; the events, statement by statement."""
 
-    def __init__(self, items: Callable[[], Iterable[tuple[str, Any]]]) -> None:
+    def __init__(self, items: Callable[[], Iterable[tuple[str, object]]]) -> None:
         self._items = items
         self._prints, self._ids, _ = self._look()
         self.first = self._prints

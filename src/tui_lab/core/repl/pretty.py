@@ -35,9 +35,12 @@ class Group:
 
 
 Doc = str | Group | None  # None: a place to break the line (a space when not broken)
+#: A printer for one type. Any: each takes the type it is registered under (a list, a set, a class...),
+#: which one dict of printers cannot say.
+_Printer = Callable[["_Documents", Any, bool], Doc]
 
 
-def pretty(value: Any, width: int = 79) -> str:
+def pretty(value: object, width: int = 79) -> str:
     """``value`` as IPython's pretty printer shows it, for a line ``width`` columns wide."""
     out = _Layout(width)
     out.lay(_Documents().doc(value), 0, 0)
@@ -50,7 +53,7 @@ class _Documents:
     def __init__(self) -> None:
         self._stack: list[int] = []
 
-    def doc(self, value: Any) -> Doc:
+    def doc(self, value: object) -> Doc:
         cycle = id(value) in self._stack
         self._stack.append(id(value))
         try:
@@ -58,7 +61,7 @@ class _Documents:
         finally:
             self._stack.pop()
 
-    def _doc(self, value: Any, cycle: bool) -> Doc:
+    def _doc(self, value: object, cycle: bool) -> Doc:
         if value is None or value is True or value is False or value is Ellipsis or value is NotImplemented:
             return repr(value)
         cls = getattr(value, "__class__", None) or type(value)
@@ -72,7 +75,7 @@ class _Documents:
             return _repr(value)
         return Group(1, ["<", _type_name(cls), f" at 0x{id(value):x}", ">"])
 
-    def sequence(self, opening: str, items: Iterable[Any], closing: str, *, one_tuple: bool = False) -> Group:
+    def sequence(self, opening: str, items: Iterable[object], closing: str, *, one_tuple: bool = False) -> Group:
         group = Group(len(opening), [opening])
         for index, item in enumerate(items):
             if index:
@@ -86,7 +89,7 @@ class _Documents:
         group.parts.append(closing)
         return group
 
-    def mapping(self, opening: str, items: Iterable[tuple[Any, Any]], closing: str) -> Group:
+    def mapping(self, opening: str, items: Iterable[tuple[object, object]], closing: str) -> Group:
         group = Group(len(opening), [opening])
         for index, (key, item) in enumerate(items):
             if index:
@@ -98,7 +101,7 @@ class _Documents:
         group.parts.append(closing)
         return group
 
-    def call(self, name: str, *args: Any, **kwargs: Any) -> Group:
+    def call(self, name: str, *args: object, **kwargs: object) -> Group:
         """``name(arg, key=value)``, broken like a sequence (IPython's CallExpression)."""
         group = Group(len(name) + 1, [name + "("])
         items: list[Doc] = [self.doc(arg) for arg in args]
@@ -111,7 +114,7 @@ class _Documents:
         return group
 
 
-def _repr(value: Any) -> str:
+def _repr(value: object) -> str:
     return "\n".join(repr(value).splitlines())
 
 
@@ -127,12 +130,12 @@ def _type_name(cls: type) -> str:
 
 def _type(_: _Documents, value: type, cycle: bool) -> Doc:
     """A class by its name, unless its metaclass has a repr of its own (an enum's, say)."""
-    metaclass: Any = type(value)
+    metaclass: type = type(value)
     repr_from = next((m for m in metaclass.__mro__ if "__repr__" in vars(m)), None)
     return _type_name(value) if repr_from is type else _repr(value)
 
 
-def _function(_: _Documents, value: Any, cycle: bool) -> Doc:
+def _function(_: _Documents, value: types.FunctionType | types.BuiltinFunctionType, cycle: bool) -> Doc:
     name = getattr(value, "__qualname__", value.__name__)
     module = value.__module__
     if module and module not in _BUILTIN_MODULES:
@@ -144,7 +147,7 @@ def _function(_: _Documents, value: Any, cycle: bool) -> Doc:
     return f"<function {name}>"
 
 
-def _sorted(items: Iterable[Any]) -> list[Any]:
+def _sorted(items: Iterable[Any]) -> list[Any]:  # Any: sorted() tries the elements' own order
     items = list(items)
     for key in (None, str):
         try:
@@ -154,8 +157,8 @@ def _sorted(items: Iterable[Any]) -> list[Any]:
     return items
 
 
-def _set(opening: str, closing: str) -> Callable[[_Documents, Any, bool], Doc]:
-    def printer(docs: _Documents, value: Any, cycle: bool) -> Doc:
+def _set(opening: str, closing: str) -> _Printer:
+    def printer(docs: _Documents, value: set[object] | frozenset[object], cycle: bool) -> Doc:
         if cycle:
             return f"{opening}...{closing}"
         if not value:
@@ -166,15 +169,15 @@ def _set(opening: str, closing: str) -> Callable[[_Documents, Any, bool], Doc]:
     return printer
 
 
-def _list(docs: _Documents, value: Any, cycle: bool) -> Doc:
+def _list(docs: _Documents, value: list[object], cycle: bool) -> Doc:
     return "[...]" if cycle else docs.sequence("[", value, "]")
 
 
-def _tuple(docs: _Documents, value: Any, cycle: bool) -> Doc:
+def _tuple(docs: _Documents, value: tuple[object, ...], cycle: bool) -> Doc:
     return "(...)" if cycle else docs.sequence("(", value, ")", one_tuple=len(value) == 1)
 
 
-def _dict(docs: _Documents, value: Any, cycle: bool) -> Doc:
+def _dict(docs: _Documents, value: dict[object, object], cycle: bool) -> Doc:
     return "{...}" if cycle else docs.mapping("{", ((key, value[key]) for key in value.keys()), "}")
 
 
@@ -190,10 +193,13 @@ def _namespace(docs: _Documents, value: types.SimpleNamespace, cycle: bool) -> D
     return docs.call("namespace", "...") if cycle else docs.call("namespace", **vars(value))
 
 
-def _constructor(build: Callable[[Any], tuple[tuple[Any, ...], dict[str, Any]]]) -> Callable[..., Doc]:
-    """The collections types, shown as the call that makes them: ``defaultdict(list, {...})``."""
+def _constructor(build: Callable[[Any], tuple[tuple[object, ...], dict[str, object]]]) -> _Printer:
+    """The collections types, shown as the call that makes them: ``defaultdict(list, {...})``.
 
-    def printer(docs: _Documents, value: Any, cycle: bool) -> Doc:
+    ``build`` takes Any: each one reads the attributes of the collections type it is listed under.
+    """
+
+    def printer(docs: _Documents, value: object, cycle: bool) -> Doc:
         if cycle:
             return f"{type(value).__name__}(...)"
         args, kwargs = build(value)
@@ -202,7 +208,7 @@ def _constructor(build: Callable[[Any], tuple[tuple[Any, ...], dict[str, Any]]])
     return printer
 
 
-_PRINTERS: dict[type, Callable[[_Documents, Any, bool], Doc]] = {
+_PRINTERS: dict[type, _Printer] = {
     int: lambda _, v, c: repr(v),
     float: lambda _, v, c: repr(v),
     str: lambda _, v, c: _repr(v),
@@ -221,7 +227,7 @@ _PRINTERS: dict[type, Callable[[_Documents, Any, bool], Doc]] = {
     bytes: lambda _, v, c: _repr(v),
     slice: lambda _, v, c: repr(v),
 }
-_BY_NAME: dict[tuple[str, str], Callable[[_Documents, Any, bool], Doc]] = {
+_BY_NAME: dict[tuple[str, str], _Printer] = {
     ("collections", "defaultdict"): _constructor(lambda v: ((v.default_factory, dict(v)), {})),
     ("collections", "OrderedDict"): _constructor(lambda v: (((list(v.items()),) if v else ()), {})),
     ("collections", "deque"): _constructor(lambda v: ((list(v),), {} if v.maxlen is None else {"maxlen": v.maxlen})),

@@ -107,7 +107,8 @@ def _build_layer(layer: Layer) -> nn.Module:
         return nn.Flatten(layer.start_dim, layer.end_dim)
     if isinstance(layer, DropoutLayer):
         return nn.Dropout(layer.p)
-    return {ReLULayer: nn.ReLU, SigmoidLayer: nn.Sigmoid, TanhLayer: nn.Tanh}[type(layer)]()
+    activation: type[nn.Module] = {ReLULayer: nn.ReLU, SigmoidLayer: nn.Sigmoid, TanhLayer: nn.Tanh}[type(layer)]
+    return activation()
 
 
 def build_module(arch: ModuleArch) -> nn.Module:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tui_lab.core.session.schema import INPUTS_PER_NAME, NotSaved, SavedModule
 
 if TYPE_CHECKING:  # these need numpy, pandas and torch: imported with the first snapshot
+    import torch
+
     from tui_lab.core.session.snapshot import SessionSnapshot
 
 
@@ -52,7 +54,7 @@ class Carried:
     A name bound or deleted in the workspace since is dropped from both (see :meth:`without`).
     """
 
-    modules: Mapping[str, tuple[SavedModule, Mapping[str, Any], tuple[str, ...]]] = field(default_factory=dict)
+    modules: Mapping[str, tuple[SavedModule, Mapping[str, torch.Tensor], tuple[str, ...]]] = field(default_factory=dict)
     not_saved: tuple[NotSaved, ...] = ()
 
     def without(self, names: Iterable[str]) -> Carried:
@@ -65,9 +67,9 @@ class Carried:
 
 
 def take_snapshot(
-    items: Iterable[tuple[str, Any]],
+    items: Iterable[tuple[str, object]],
     cap: int,
-    panes: Iterable[Any] = (),
+    panes: Iterable[object] = (),
     provenance: Provenance | None = None,
     notes: Iterable[str] = (),
     *,
@@ -104,7 +106,7 @@ def take_snapshot(
     )
 
 
-def restore_module(module: Any, state_dict: Mapping[str, Any]) -> str | None:
+def restore_module(module: object, state_dict: Mapping[str, torch.Tensor]) -> str | None:
     """Load a saved state_dict into a rebuilt module; None on success, else what did not fit."""
     import torch
 

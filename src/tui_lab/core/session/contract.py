@@ -112,12 +112,16 @@ class ValueSource(Protocol):
 class Decoded:
     """A pane's live state rebuilt from its record, and what the person should be told about it."""
 
-    state: Any
+    state: object
     notes: list[str] = field(default_factory=list)
 
 
 class PaneCodec(Protocol):
-    """Turns one live state type into its record (saving) and back (restoring)."""
+    """Turns one live state type into its record (saving) and back (restoring).
+
+    ``encode`` and ``decode`` take Any: each codec takes its own live and record types, and the
+    registry holds codecs of different types side by side, picked by ``live_type`` at run time.
+    """
 
     @property
     def live_type(self) -> type:

@@ -24,13 +24,16 @@ import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from tui_lab.core.session.model import RunState, SessionState
 from tui_lab.core.session.train_code import run_code
 from tui_lab.core.text import python_escapes, visible
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 SETUP = "import numpy as np\nimport pandas as pd\nimport torch\nfrom torch import nn\nimport torch.nn.functional as F"
 
@@ -145,12 +148,12 @@ def text_plot(values: Sequence[float], width: int = 40) -> str:
     return "\n".join(lines)
 
 
-def build_notebook(state: SessionState, pipeline_script: str | None = None) -> Any:
+def build_notebook(state: SessionState, pipeline_script: str | None = None) -> NotebookNode:
     """The session as an ``nbformat`` v4 notebook node (validated)."""
     import nbformat
     from nbformat import v4
 
-    notebook = v4.new_notebook()
+    notebook: NotebookNode = v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.metadata["language_info"] = {"name": "python"}
     for kind, source, output in _cells(state, pipeline_script):

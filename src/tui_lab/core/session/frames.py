@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ class UnsupportedValue(ValueError):
     """A value (or one of its columns) has no safe encoding; ``str()`` says which and why."""
 
 
-def _plain(value: Any, what: str) -> Any:
+def _plain(value: object, what: str) -> str | int | float | bool | None:
     if isinstance(value, np.generic):
         value = value.item()
     if not isinstance(value, PLAIN):
@@ -47,7 +47,7 @@ def _plain(value: Any, what: str) -> Any:
     return value
 
 
-def _missing(value: Any) -> bool:
+def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
@@ -82,19 +82,27 @@ def encode_array(values: pd.Series | pd.Index, key: str, arrays: Arrays) -> Colu
     raise UnsupportedValue(f"column {name!r} has dtype {dtype}, which is not saved")
 
 
-def _dtype(text: str) -> Any:
+def _dtype(text: str) -> np.dtype | pd.api.extensions.ExtensionDtype:
     """A dtype named in a spec, resolved by pandas (ValueError/TypeError for an unknown one)."""
     return pd.api.types.pandas_dtype(text)
 
 
-def decode_array(spec: ColumnSpec, key: str, load: Callable[[str], np.ndarray], *, index: bool) -> Any:
+@overload
+def decode_array(
+    spec: ColumnSpec, key: str, load: Callable[[str], np.ndarray], *, index: Literal[True]
+) -> pd.Index: ...
+@overload
+def decode_array(
+    spec: ColumnSpec, key: str, load: Callable[[str], np.ndarray], *, index: Literal[False]
+) -> pd.Series: ...
+def decode_array(spec: ColumnSpec, key: str, load: Callable[[str], np.ndarray], *, index: bool) -> pd.Index | pd.Series:
     """A Series (or an Index when ``index``) from :func:`encode_array`'s spec and arrays."""
     name = spec.name
     if isinstance(spec, RangeColumn):
         return pd.RangeIndex(spec.start, spec.stop, spec.step, name=name)
     if isinstance(spec, CategoryColumn):
         categories = decode_array(spec.categories, f"{key}.cat", load, index=True)
-        values: Any = pd.Categorical.from_codes(load(f"{key}.codes"), categories=categories, ordered=spec.ordered)
+        values: np.ndarray | pd.Categorical | pd.api.extensions.ExtensionArray = pd.Categorical.from_codes(load(f"{key}.codes"), categories=categories, ordered=spec.ordered)
     elif isinstance(spec, NumpyColumn):
         values = load(key)
         if str(values.dtype) != spec.dtype:

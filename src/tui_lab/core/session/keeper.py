@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tui_lab.core.session import store
 from tui_lab.core.session.capture import Carried, Provenance, take_snapshot
@@ -35,6 +35,10 @@ from tui_lab.core.workspace import WorkspaceChange, shadow_reason
 if TYPE_CHECKING:
     from tui_lab.core.session.contract import PaneSession
     from tui_lab.core.session.snapshot import SessionSnapshot
+
+#: A registered pane. Any: each pane has its own state type and the keeper holds them all side by
+#: side; a state reaches the pane it came from (``_pane_of`` tells which), never another.
+AnyPane: TypeAlias = "PaneSession[Any]"
 
 
 class RestoreInFlight(Exception):
@@ -58,14 +62,14 @@ class Opened:
 class Applied:
     """A loaded session taken into the keeper: the values to publish and the notes to show."""
 
-    values: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     #: Names whose REPL inputs the person may re-run (modules not described, names not saved), and those inputs.
     rerun_names: list[str] = field(default_factory=list)
     rerun_sources: list[str] = field(default_factory=list)
 
 
-def _pane_of(state: Any) -> str:
+def _pane_of(state: object) -> str:
     """The pane a state belongs to: a record's tag, or the tag of the record its codec writes."""
     from tui_lab.core.session.panes import CODECS
 
@@ -93,9 +97,9 @@ class SessionKeeper:
         #: True while a restore is being read or applied: no save may run.
         self.restoring = False
         self._lock: SessionLock | None = None
-        self._panes: dict[str, PaneSession[Any]] = {}
+        self._panes: dict[str, AnyPane] = {}
         #: Restored states whose pane is not mounted yet, and records a pane could not take back.
-        self._pending: dict[str, Any] = {}
+        self._pending: dict[str, object] = {}
         self._kept_records: dict[str, PaneState] = {}
         self._write_lock = threading.Lock()
         self._keep_previous = False
@@ -185,18 +189,18 @@ class SessionKeeper:
 
     # -- panes ----------------------------------------------------------------------------------
 
-    def register(self, pane: str, screen: PaneSession[Any]) -> None:
+    def register(self, pane: str, screen: AnyPane) -> None:
         """A pane is mounted: it now gives and takes its state (a state restored before is handed over)."""
         self._panes[pane] = screen
         if pane in self._pending:
             screen.restore_state(self._pending.pop(pane))
 
-    def unregister(self, pane: str, screen: PaneSession[Any]) -> None:
+    def unregister(self, pane: str, screen: AnyPane) -> None:
         """A pane is gone (the app is closing)."""
         if self._panes.get(pane) is screen:
             del self._panes[pane]
 
-    def pane(self, pane: str) -> PaneSession[Any] | None:
+    def pane(self, pane: str) -> AnyPane | None:
         """The mounted pane ``pane``, if it registered."""
         return self._panes.get(pane)
 
@@ -204,9 +208,9 @@ class SessionKeeper:
         """A mounted pane runs work whose changes are not published yet."""
         return any(screen.work_in_flight() for screen in self._panes.values())
 
-    def pane_states(self) -> list[Any]:
+    def pane_states(self) -> list[object]:
         """Every pane's state for a save: the mounted panes' own, else what was restored or kept for them."""
-        states: dict[str, Any] = dict(self._pending)
+        states: dict[str, object] = dict(self._pending)
         for pane, screen in self._panes.items():
             state = screen.save_state()
             kept = self._kept_records.get(pane)
@@ -245,7 +249,7 @@ class SessionKeeper:
 
     # -- saving -----------------------------------------------------------------------------------
 
-    def snapshot(self, items: Iterable[tuple[str, Any]], *, pane: str = "repl", device: str = "cpu") -> SessionSnapshot:
+    def snapshot(self, items: Iterable[tuple[str, object]], *, pane: str = "repl", device: str = "cpu") -> SessionSnapshot:
         """The workspace and panes as a snapshot (UI thread; references only)."""
         cap = session_cap()
         notes = (cap.problem,) if cap.problem else ()
@@ -366,7 +370,7 @@ class SessionKeeper:
         applied.rerun_sources.sort(key=lambda s: order.get(s, len(order)))
         return applied
 
-    def give(self, pane: str, state: Any) -> None:
+    def give(self, pane: str, state: object) -> None:
         """Hand ``state`` to ``pane`` now, or when it registers."""
         screen = self._panes.get(pane)
         if screen is None:

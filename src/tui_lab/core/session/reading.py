@@ -17,10 +17,10 @@ import msgspec
 import numpy as np
 
 from tui_lab.core.session.arch import build_module, expected_shapes
-from tui_lab.core.session.contract import Decoded
+from tui_lab.core.session.contract import Decoded, RestoreCancelled
 from tui_lab.core.session.frames import UnsupportedValue, decode_frame
 from tui_lab.core.session.model import SaveProgress
-from tui_lab.core.session.panes import CODECS, RestoreCancelled, open_regular
+from tui_lab.core.session.panes import CODECS, open_regular
 from tui_lab.core.session.schema import (
     FrameSpec,
     SavedAlias,

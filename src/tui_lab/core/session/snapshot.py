@@ -41,7 +41,7 @@ from tui_lab.core.session.tensorfile import write_tensors
 from tui_lab.core.session.values import NamePlan
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd
 
 TENSORS_FILE = "tensors.safetensors"
 SavedT = TypeVar("SavedT", SavedTensor, SavedModule, SavedArray, SavedFrame, SavedJson, SavedAlias)
@@ -55,7 +55,7 @@ class SessionSnapshot:
     not_saved: tuple[NotSaved, ...] = ()
     inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Each pane's state: a record (saved as it is) or a live state written by its codec.
-    panes: tuple[Any, ...] = ()
+    panes: tuple[object, ...] = ()
     pane: str = "repl"
     device: str = "cpu"
     notes: tuple[str, ...] = ()
@@ -90,7 +90,7 @@ def _save_array(path: Path, array: np.ndarray) -> int:
     return path.stat().st_size
 
 
-def _save_frame(directory: Path, value: Any) -> tuple[FrameSpec, int]:
+def _save_frame(directory: Path, value: pd.DataFrame | pd.Series) -> tuple[FrameSpec, int]:
     arrays: dict[str, np.ndarray] = {}
     spec = encode_frame(value, arrays)
     directory.mkdir(parents=True)
@@ -113,7 +113,7 @@ class _Writer:
         self.nbytes += _save_array(self.directory / relative, array)
         return relative
 
-    def write_frame(self, relative: str, frame: Any) -> str:
+    def write_frame(self, relative: str, frame: pd.DataFrame) -> str:
         try:
             spec, size = _save_frame(self.directory / relative, frame)
         except UnsupportedValue as error:
@@ -127,7 +127,7 @@ class _Writer:
         return relative
 
 
-def _pane_record(state: Any, writer: _Writer) -> AnyPaneState | None:
+def _pane_record(state: object, writer: _Writer) -> AnyPaneState | None:
     if isinstance(state, PaneState):
         return cast("AnyPaneState", state)
     for codec in CODECS:
@@ -136,7 +136,7 @@ def _pane_record(state: Any, writer: _Writer) -> AnyPaneState | None:
     raise TypeError(f"no session codec for pane state {type(state).__name__}")
 
 
-def _entry(cls: type[SavedT], plan: NamePlan, **fields: Any) -> SavedT:
+def _entry(cls: type[SavedT], plan: NamePlan, **fields: Any) -> SavedT:  # Any: the fields of cls
     return cls(
         name=plan.name, type_name=plan.type_name[:1000], summary=plan.summary[:1000], nbytes=plan.nbytes, **fields
     )
@@ -218,6 +218,7 @@ def snapshot_state(snapshot: SessionSnapshot) -> SessionState:
             except UnsupportedValue:
                 continue
         else:
+            # Any: _entry's constrained SavedT takes one class, which a union of classes is not.
             kinds: dict[str, Any] = {
                 "tensor": SavedTensor, "module": SavedModule, "ndarray": SavedArray, "json": SavedJson,
             }  # fmt: skip
@@ -246,5 +247,5 @@ class _NoFiles(_Writer):
     def write_array(self, relative: str, array: np.ndarray) -> str:
         return ""
 
-    def write_frame(self, relative: str, frame: Any) -> str:
+    def write_frame(self, relative: str, frame: pd.DataFrame) -> str:
         return ""

@@ -248,7 +248,7 @@ def load(
     Raises :class:`SessionCorrupt` when it is bad, and ``RestoreCancelled`` when ``should_stop``
     said so (between files and pipeline steps; nothing was changed anywhere).
     """
-    from tui_lab.core.session.panes import RestoreCancelled
+    from tui_lab.core.session.contract import RestoreCancelled
     from tui_lab.core.session.reading import SessionReader, read_panes, read_values
 
     directory = session_dir(name, root)

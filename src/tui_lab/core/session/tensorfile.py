@@ -15,7 +15,6 @@ import os
 import struct
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -66,7 +65,7 @@ def write_tensors(
     ``on_bytes(n, name)`` is told about every slice written; ``should_stop`` is checked
     between slices and raises :class:`SaveStopped` (the partial file is the caller's to remove).
     """
-    header: dict[str, Any] = {}
+    header: dict[str, object] = {}  # JSON: "__metadata__" and one entry per tensor
     if metadata:
         header["__metadata__"] = dict(metadata)
     offset = 0

@@ -9,12 +9,15 @@ numbers up to float rounding). Every value comes from the config as a ``repr()``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui_lab.core.train.config import TrainConfig
 
 ADAM = "beta1, beta2, eps = 0.9, 0.999, 1e-8"
 
 
-def _data_lines(c: Any) -> list[str]:
+def _data_lines(c: TrainConfig) -> list[str]:
     if c.data == "synthetic":
         return [
             "# The course's synthetic data: y = Xw + b + noise, seeded",
@@ -44,7 +47,7 @@ def _data_lines(c: Any) -> list[str]:
     ]
 
 
-def _init_lines(c: Any) -> list[str]:
+def _init_lines(c: TrainConfig) -> list[str]:
     draw = (
         f"w0 = torch.normal(0.0, {c.init_std!r}, (d,), generator=torch.Generator().manual_seed({c.seed!r}))"
         if c.init_std > 0
@@ -53,7 +56,7 @@ def _init_lines(c: Any) -> list[str]:
     return ["n, d = features.shape", draw]
 
 
-def _loop(c: Any, body: list[str], report: str) -> list[str]:
+def _loop(c: TrainConfig, body: list[str], report: str) -> list[str]:
     return [
         f"lr, batch_size, num_epochs = {c.lr!r}, {c.batch_size!r}, {c.epochs!r}",
         f"shuffle = torch.Generator().manual_seed({c.seed!r})",
@@ -69,7 +72,7 @@ def _loop(c: Any, body: list[str], report: str) -> list[str]:
     ]
 
 
-def _scratch(c: Any, run_id: int) -> list[str]:
+def _scratch(c: TrainConfig, run_id: int) -> list[str]:
     loss = (
         "l = (y_hat - y_batch.reshape(y_hat.shape)) ** 2 / 2"
         if c.loss == "mse"
@@ -115,7 +118,7 @@ def _scratch(c: Any, run_id: int) -> list[str]:
     return setup + _loop(c, body, f"float({full})") + end
 
 
-def _concise(c: Any, run_id: int) -> list[str]:
+def _concise(c: TrainConfig, run_id: int) -> list[str]:
     loss = "nn.MSELoss()" if c.loss == "mse" else f"nn.HuberLoss(delta={c.huber_delta!r})"
     opt = {
         "sgd": "torch.optim.SGD(net.parameters(), lr=lr)",
@@ -150,7 +153,7 @@ def _closed(run_id: int) -> list[str]:
     ]
 
 
-def run_code(config: Any, run_id: int) -> str:
+def run_code(config: TrainConfig, run_id: int) -> str:
     """The code of one run; it leaves ``w_run<id>`` (a tensor) and ``b_run<id>`` (a float) behind."""
     lines = [f"# Run {run_id}: {config.impl} implementation"]
     if config.impl == "manual":

@@ -50,11 +50,14 @@ class NamePlan:
 
     name: str
     kind: str
+    #: By kind: the tensor, the module's state_dict, the ndarray, the DataFrame or Series; None for
+    #: json and alias. Any (like ``meta``): its type follows ``kind``, which mypy cannot narrow on.
     value: Any = field(repr=False)
     nbytes: int
     summary: str
     type_name: str
-    #: The kind's typed meta (a frame's is made when it is written).
+    #: The kind's typed meta (TensorMeta, ModuleMeta, ArrayMeta, JsonMeta, AliasMeta; a frame's is made
+    #: when it is written).
     meta: Any = None
 
 
@@ -90,7 +93,7 @@ def _device_name(device: torch.device) -> str:
     return device.type if device.type in ("cpu", "mps") else "cpu"
 
 
-def _json_value(value: Any) -> JsonMeta:
+def _json_value(value: object) -> JsonMeta:
     """``value`` as JSON when it survives a round trip unchanged, else raise UnsupportedValue."""
     if isinstance(value, complex):
         return JsonMeta(json=ComplexValue(value=(value.real, value.imag)))
@@ -113,14 +116,15 @@ def _json_value(value: Any) -> JsonMeta:
         raise UnsupportedValue(str(error)) from None
 
 
-def _same(a: Any, b: Any) -> bool:
+def _same(a: object, b: object) -> bool:
     if type(a) is not type(b):
         return False
-    if isinstance(a, float):
+    # b has a's type from here on; the isinstance checks on b only tell mypy so.
+    if isinstance(a, float) and isinstance(b, float):
         return a == b or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, (list, tuple)):
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
+    if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return bool(a == b)
 
@@ -140,7 +144,7 @@ def why_not(value: object) -> str:
     return f"an object of type {_type_name(value)}: {SAFE_NOTE}"
 
 
-def _plan_one(name: str, value: Any, seen: dict[int, str]) -> NamePlan | NotSaved:
+def _plan_one(name: str, value: object, seen: dict[int, str]) -> NamePlan | NotSaved:
     kind = _type_name(value)
     if id(value) in seen and not isinstance(value, (int, float, str, bool, type(None))):
         target = seen[id(value)]
@@ -188,7 +192,7 @@ def _plan_one(name: str, value: Any, seen: dict[int, str]) -> NamePlan | NotSave
 
 
 def plan_names(
-    items: Iterable[tuple[str, Any]], cap: int, inputs: Mapping[str, tuple[str, ...]] | None = None
+    items: Iterable[tuple[str, object]], cap: int, inputs: Mapping[str, tuple[str, ...]] | None = None
 ) -> tuple[list[NamePlan], list[NotSaved]]:
     """What to save of ``items`` within ``cap`` bytes, and what not (with reasons and defining inputs)."""
     inputs = inputs or {}
@@ -248,7 +252,7 @@ def restore_tensor(tensor: torch.Tensor, meta: TensorMeta) -> tuple[torch.Tensor
     return tensor, note
 
 
-def decode_json(meta: JsonMeta) -> Any:
+def decode_json(meta: JsonMeta) -> object:
     """The value :func:`_json_value` encoded."""
     encoded = meta.json
     if isinstance(encoded, ComplexValue):

@@ -140,7 +140,8 @@ class BatchedEngine:
             return l.detach() * self.report_scale
 
         def one_linear(weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-            return self.loss(functional_call(self.module, {"weight": weight, "bias": bias}, (Xb,)).view(-1), yb)
+            loss: torch.Tensor = self.loss(functional_call(self.module, {"weight": weight, "bias": bias}, (Xb,)).view(-1), yb)
+            return loss
 
         l = vmap(one_linear)(self.weight, self.bias)  # noqa: E741
         self.torch_opt.zero_grad(set_to_none=False)

@@ -7,7 +7,7 @@ message per field, so the form can show each one beside its widget.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -89,12 +89,13 @@ class TrainConfig:
         """Short legend text: ``concise sgd lr=0.03 B=10``."""
         return " ".join(self.label_parts())
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict (tuples become lists)."""
         data = asdict(self)
         data["true_w"] = list(self.true_w)
         return data
 
+    # Any: each value is for the field its name says; mypy checks ** values against every field's type.
     def with_changes(self, **changes: Any) -> TrainConfig:
         """A copy with some fields replaced (not re-validated)."""
         return replace(self, **changes)
@@ -191,7 +192,7 @@ def _choice(text: str, options: tuple[str, ...]) -> str:
 
 
 #: Field name -> parser of its text form.
-_PARSERS: dict[str, Any] = {
+_PARSERS: dict[str, Callable[[str], object]] = {
     "impl": lambda t: _choice(t, IMPLS),
     "data": lambda t: _choice(t, DATA_SOURCES),
     "n": lambda t: _parse_int(t, minimum=1, maximum=MAX_N),
@@ -261,7 +262,7 @@ def parse_config(values: Mapping[str, str], base: TrainConfig | None = None) -> 
     not two), except for fields that are already wrong on their own.
     """
     errors: dict[str, str] = {}
-    changes: dict[str, Any] = {}
+    changes: dict[str, Any] = {}  # Any: as in TrainConfig.with_changes
     for name, text in values.items():
         parser = _PARSERS.get(name)
         if parser is None:

@@ -102,7 +102,7 @@ def _as_tensor(value: Any, name: str, field: str) -> torch.Tensor:
     if not bool(torch.isfinite(original).all()):
         bad = int((~torch.isfinite(original)).sum())
         raise DataError(field, f"{name} has {bad} NaN/Inf value(s); fill or drop them first")
-    tensor = original.to("cpu", torch.float32)
+    tensor: torch.Tensor = original.to("cpu", torch.float32)
     if not bool(torch.isfinite(tensor).all()):
         largest = float(original.abs().max())
         raise DataError(field, f"data overflow: {name} has values up to {largest:.3g}, beyond float32's ±3.4e38")

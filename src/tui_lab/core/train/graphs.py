@@ -8,8 +8,6 @@ later chunk is a copy of its rows into the graph's inputs and one ``replay()``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from tui_lab.core.train.impls import Engine
@@ -20,7 +18,7 @@ class ChunkGraph:
 
     def __init__(self, device: str, batch: int) -> None:
         self.device, self.batch = device, batch
-        self.graph: Any = None
+        self.graph: torch.cuda.CUDAGraph | None = None
         self.static_X = self.static_y = torch.empty(0)
         #: The captured chunk's length in steps (0: nothing captured).
         self.steps = 0

@@ -38,7 +38,8 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     sums = np.cumsum(np.concatenate([[0.0], values]))
     index = np.arange(1, len(values) + 1)
     lower = np.maximum(index - window, 0)
-    return (sums[index] - sums[lower]) / (index - lower)
+    means: np.ndarray = (sums[index] - sums[lower]) / (index - lower)
+    return means
 
 
 def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -136,10 +137,11 @@ class LossBuffer:
 
     def values(self) -> np.ndarray:
         """The stored bucket means (float32), the partial last bucket's mean included."""
-        stored = self._means[: self._stored]
+        stored: np.ndarray = self._means[: self._stored].copy()
         if not self._partial_n:
-            return stored.copy()
-        return np.append(stored, np.float32(self._partial_sum / self._partial_n))
+            return stored
+        means: np.ndarray = np.append(stored, np.float32(self._partial_sum / self._partial_n))
+        return means
 
     def weights(self) -> np.ndarray:
         """How many steps each of :meth:`values` averages."""

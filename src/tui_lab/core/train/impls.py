@@ -181,8 +181,8 @@ class ScratchEngine(Engine):
             grads = [self.w.grad / batch, self.b.grad / batch]
             with torch.no_grad():
                 self.opt.update([self.w, self.b], grads)
-            self.w.grad.zero_()  # type: ignore[union-attr]
-            self.b.grad.zero_()  # type: ignore[union-attr]
+            self.w.grad.zero_()
+            self.b.grad.zero_()
 
     def flat(self) -> torch.Tensor:
         return torch.cat([self.w.detach().view(-1), self.b.detach()])

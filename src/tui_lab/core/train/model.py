@@ -224,7 +224,8 @@ class _ModelTrainer:
         out = self.module(Xb)
         if self.config.loss != "cross_entropy":
             out = out.reshape(-1)
-        return self.loss_fn(out, yb)
+        loss: torch.Tensor = self.loss_fn(out, yb)
+        return loss
 
     def full_loss(self) -> float:
         """Mean loss over all of X, y (in slices, so a large N needs no second copy)."""

@@ -82,7 +82,7 @@ def join(device: str, timeout_s: float = 120.0) -> Group:
     timeout = timedelta(seconds=timeout_s)
     store_path = os.environ.get(STORE_ENV)
     if store_path:
-        store = dist.FileStore(store_path, world)
+        store = dist.FileStore(store_path, world)  # type: ignore[attr-defined]  # re-exported by torch, not in its __all__
         dist.init_process_group(backend, store=store, rank=rank, world_size=world, timeout=timeout)
     else:
         dist.init_process_group(backend, timeout=timeout)
@@ -167,7 +167,7 @@ class _Engine:
     def step(self, Xb: torch.Tensor, yb: torch.Tensor, m: int) -> torch.Tensor:
         cfg = self.config
         if cfg.impl == "concise":
-            total = self.loss(self.net(Xb).view(-1), yb)
+            total: torch.Tensor = self.loss(self.net(Xb).view(-1), yb)
             self.opt.zero_grad(set_to_none=False)
             (total * (self.world / m)).backward()  # DDP averages over ranks: this makes it the mean over m rows
             self.opt.step()

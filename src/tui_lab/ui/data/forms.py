@@ -9,16 +9,19 @@ runs (a filter naming a missing column) is shown in the same place, the form sti
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from tui_lab.ui.data.dialogs import CheckField, ChoiceField, ColumnsField, StepFormScreen, TextField
+from tui_lab.ui.data.dialogs import CheckField, ChoiceField, ColumnsField, Field, StepFormScreen, TextField
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from tui_lab.core.data.steps import Step
 
-StepBuilder = Callable[[dict[str, Any]], "Step"]
+#: A form's values by field name. Any: each value's type follows its field's kind (ticked columns a
+#: list of str, text and choices a str, a check a bool), which the builder that named the field knows.
+FormValues: TypeAlias = dict[str, Any]
+StepBuilder = Callable[[FormValues], "Step"]
 #: A form builder: (frame, target, the cursor's column) → the dialog and how its values become a step.
 FormBuilder = Callable[["pd.DataFrame", Sequence[str], "str | None"], "tuple[StepFormScreen, StepBuilder]"]
 
@@ -34,10 +37,10 @@ DROP_MODES = (
 
 def _validator(
     build: StepBuilder, frame: pd.DataFrame, target: Sequence[str]
-) -> Callable[[dict[str, Any]], str | None]:
+) -> Callable[[FormValues], str | None]:
     from tui_lab.core.data.steps import StepError
 
-    def validate(values: dict[str, Any]) -> str | None:
+    def validate(values: FormValues) -> str | None:
         try:
             build(values).code(frame, target)
         except StepError as error:
@@ -50,7 +53,7 @@ def _validator(
 
 
 def _form(
-    title: str, help_text: str, fields: list[Any], build: StepBuilder, frame: pd.DataFrame, target: Sequence[str]
+    title: str, help_text: str, fields: Sequence[Field], build: StepBuilder, frame: pd.DataFrame, target: Sequence[str]
 ) -> tuple[StepFormScreen, StepBuilder]:
     return StepFormScreen(title, help_text, fields, _validator(build, frame, target)), build
 
@@ -65,7 +68,7 @@ def target_form(frame: pd.DataFrame, target: Sequence[str], cursor: str | None) 
     from tui_lab.core.data.steps import SetTarget
 
     columns = [str(c) for c in frame.columns]
-    fields = [
+    fields: list[Field] = [
         ColumnsField(
             "columns",
             "Target column(s) → y (Space ticks; none ticked = no target)",
@@ -76,7 +79,7 @@ def target_form(frame: pd.DataFrame, target: Sequence[str], cursor: str | None) 
     ]
     check = _validator(lambda v: SetTarget(tuple(v["columns"])), frame, target)
 
-    def validate(values: dict[str, Any]) -> str | None:
+    def validate(values: FormValues) -> str | None:
         if not values["columns"] and not target:
             return "Tick the target column(s) with Space, then Enter (Esc cancels)."
         return check(values)
@@ -92,13 +95,13 @@ def fill_form(frame: pd.DataFrame, target: Sequence[str], cursor: str | None) ->
     from tui_lab.core.data.steps import FILL_METHODS, FillMissing
 
     columns = [str(c) for c in frame.columns]
-    fields = [
+    fields: list[Field] = [
         ChoiceField("method", "Fill with", [(m, m) for m in FILL_METHODS], "mean"),
         TextField("constant", "Constant (for 'constant')", "0"),
         ColumnsField("columns", "Columns (none ticked = every numeric input column)", columns),
     ]
 
-    def build(values: dict[str, Any]) -> Step:
+    def build(values: FormValues) -> Step:
         return FillMissing(values["method"], tuple(values["columns"]) or None, values["constant"])
 
     return _form("Fill missing values", "Mean and median need numeric columns.", fields, build, frame, target)
@@ -111,13 +114,13 @@ def drop_missing_form(
     from tui_lab.core.data.steps import DropMissing, DropMostMissing
 
     columns = [str(c) for c in frame.columns]
-    fields = [
+    fields: list[Field] = [
         ChoiceField("mode", "Drop", [(label, value) for label, value in DROP_MODES], "rows-any"),
         TextField("thresh", "thresh: keep those with at least this many values (blank = off)", "", "e.g. 2"),
         ColumnsField("subset", "Only look at these columns (rows only; none = all)", columns),
     ]
 
-    def build(values: dict[str, Any]) -> Step:
+    def build(values: FormValues) -> Step:
         axis_name, how = values["mode"].split("-")
         axis = 0 if axis_name == "rows" else 1
         if how == "most":
@@ -138,7 +141,7 @@ def one_hot_form(frame: pd.DataFrame, target: Sequence[str], cursor: str | None)
     columns = [str(c) for c in frame.columns]
     text = [c for c in columns if c not in target and not is_numeric_column(frame[c])]
     selected = frozenset([cursor] if cursor in text else text)
-    fields = [
+    fields: list[Field] = [
         ColumnsField("columns", "Columns to encode", columns, selected),
         CheckField("dummy_na", "dummy_na: add a column for NaN (the course's Alley_nan)", True),
     ]
@@ -191,12 +194,12 @@ def tensors_form(x_name: str, y_name: str, dtype: str, has_target: bool) -> Step
     """Names and dtype of the tensors to publish."""
     from tui_lab.core.data.tensors import TENSOR_DTYPES, TensorError, TensorOptions
 
-    fields: list[Any] = [TextField("x_name", "Inputs tensor name", x_name)]
+    fields: list[Field] = [TextField("x_name", "Inputs tensor name", x_name)]
     if has_target:
         fields.append(TextField("y_name", "Target tensor name", y_name))
     fields.append(ChoiceField("dtype", "dtype", [(d, d) for d in TENSOR_DTYPES], dtype))
 
-    def validate(values: dict[str, Any]) -> str | None:
+    def validate(values: FormValues) -> str | None:
         try:
             TensorOptions(values["x_name"], values.get("y_name", y_name), values["dtype"]).check()
         except TensorError as error:

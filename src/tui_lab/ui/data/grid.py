@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.style import Style
@@ -49,7 +49,7 @@ class _Column:
     key: str | None = None  # the real column name (``name`` is what is drawn: controls made visible)
 
 
-def _decimals(values: list[Any]) -> int:
+def _decimals(values: list[object]) -> int:
     """Decimals that show a float sample exactly (at most 6, at least 1)."""
     most = 1
     for value in values:
@@ -65,7 +65,7 @@ def cell_text(text: str) -> str:
     return visible(text.replace("\r\n", "↵").replace("\n", "↵"))
 
 
-def _format(value: Any, kind: str, decimals: int = -1) -> str:
+def _format(value: object, kind: str, decimals: int = -1) -> str:
     if kind == "num" and isinstance(value, float):
         if decimals >= 0 and (value == 0 or 1e-4 <= abs(value) < 1e15):
             return f"{value:.{decimals}f}"
@@ -73,7 +73,7 @@ def _format(value: Any, kind: str, decimals: int = -1) -> str:
     return cell_text(str(value))
 
 
-def label_width(index: Any) -> int:
+def label_width(index: pd.Index) -> int:
     """Characters of the widest row label (all of them: after a sort the last label is not the longest)."""
     import pandas as pd
 

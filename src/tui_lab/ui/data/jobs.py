@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.message import Message
 from textual.worker import get_current_worker
@@ -32,7 +32,7 @@ from tui_lab.ui.data.messages import (
 )
 
 if TYPE_CHECKING:
-    from textual.screen import Screen
+    import pandas as pd
 
     from tui_lab.core.data.files import ExportProgress
     from tui_lab.core.data.load import LoadProgress
@@ -40,16 +40,18 @@ if TYPE_CHECKING:
     from tui_lab.core.data.tensors import TensorOptions
     from tui_lab.core.workspace import Workspace
     from tui_lab.ui.data.controller import DataController, LoadTicket
+    from tui_lab.ui.data.dialogs import StepFormScreen
 
 Post = Callable[[Message], object]
+UpdateT = TypeVar("UpdateT")
 #: Seconds between progress messages (a few a second, not one per chunk).
 PROGRESS_EVERY = 0.1
 
 
-def _throttled(post: Post, make: Callable[[Any], Message]) -> Callable[[Any], None]:
+def _throttled(post: Post, make: Callable[[UpdateT], Message]) -> Callable[[UpdateT], None]:
     last = [0.0]
 
-    def report(update: Any) -> None:
+    def report(update: UpdateT) -> None:
         now = time.monotonic()
         if now - last[0] >= PROGRESS_EVERY:
             last[0] = now
@@ -72,7 +74,7 @@ def load(controller: DataController, ticket: LoadTicket, post: Post, release: Ca
     def progress(update: LoadProgress) -> LoadProgressed:
         return LoadProgressed(ticket, update)
 
-    def preview(frame: Any) -> None:
+    def preview(frame: pd.DataFrame) -> None:
         post(PreviewLoaded(ticket, frame))
 
     try:
@@ -95,7 +97,7 @@ def load(controller: DataController, ticket: LoadTicket, post: Post, release: Ca
         release()
 
 
-def profile(frame: Any, name: str, key: tuple[int, str], post: Post) -> None:
+def profile(frame: pd.DataFrame, name: str, key: tuple[int, str], post: Post) -> None:
     """Profile one column."""
     from tui_lab.core.data.profile import profile_column
 
@@ -105,7 +107,7 @@ def profile(frame: Any, name: str, key: tuple[int, str], post: Post) -> None:
         post(ProfileFailed(key, _describe(error)))
 
 
-def step(controller: DataController, step: Step, form: Screen[Any] | None, post: Post) -> None:
+def step(controller: DataController, step: Step, form: StepFormScreen | None, post: Post) -> None:
     """Run a step on the current frame; the screen commits it on the UI thread."""
     from tui_lab.core.data.steps import StepError
     from tui_lab.ui.data.controller import NotReady

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from textual.screen import Screen
+    import pandas as pd
 
     from tui_lab.core.data.files import ExportProgress
     from tui_lab.core.data.load import CsvLoadError, LoadedCsv, LoadProgress
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tui_lab.core.data.profile import ColumnProfile
     from tui_lab.core.data.tensors import TensorResult
     from tui_lab.ui.data.controller import LoadTicket
+    from tui_lab.ui.data.dialogs import StepFormScreen
 
 
 @dataclass
@@ -51,7 +52,7 @@ class PreviewLoaded(Message):
     """The first chunk of a big file is parsed and can be shown."""
 
     ticket: LoadTicket
-    frame: Any
+    frame: pd.DataFrame
 
 
 @dataclass
@@ -82,7 +83,7 @@ class StepComputed(Message):
     """A step ran in a worker and waits to be committed; ``form`` is the dialog still open for it."""
 
     applied: AppliedStep
-    form: Screen[Any] | None = None
+    form: StepFormScreen | None = None
 
 
 @dataclass
@@ -91,7 +92,7 @@ class StepFailed(Message):
 
     message: str
     title: str = "Step not applied"
-    form: Screen[Any] | None = None
+    form: StepFormScreen | None = None
 
 
 @dataclass

@@ -68,7 +68,7 @@ class DataScreen(PaneScreen):
     """A CSV preprocessing viewer: open a CSV, see the NaNs, split inputs and target, fill, one-hot, and publish the tensors X, y to the workspace."""
 
     PANE = "data"
-    CSS_PATH = "data.tcss"  # read with this screen, or with the app's stylesheet when it is the start pane
+    CSS_PATH = "data.tcss"  # tui-lab reads it with the app's stylesheet (ui/app.py STYLESHEETS)
 
     def __init__(self) -> None:
         super().__init__()

@@ -8,7 +8,6 @@ inspected tensor a block is about, so nothing shown can be mistaken for another 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from tui_lab.core.autograd.check import GradcheckResult, JacobianComparison, NumericCheck
 from tui_lab.core.autograd.details import BackwardResult, NodeDetails
@@ -117,7 +116,7 @@ class InfoBlock:
     content: Content
 
     @property
-    def kind(self) -> type[Any]:
+    def kind(self) -> type[Content]:
         """The content's type, for tests and dispatch."""
         return type(self.content)
 

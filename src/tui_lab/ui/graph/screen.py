@@ -46,7 +46,7 @@ class GraphScreen(PaneScreen):
     """An autograd inspector: draws the grad_fn graph of a workspace tensor, runs backward and shows the gradients flowing back to the leaves."""
 
     PANE = "graph"
-    CSS_PATH = "graph.tcss"  # read with this screen, or with the app's stylesheet when it is the start pane
+    CSS_PATH = "graph.tcss"  # tui-lab reads it with the app's stylesheet (ui/app.py STYLESHEETS)
     AUTO_FOCUS = "#graph-input"
 
     def __init__(self) -> None:

@@ -86,7 +86,7 @@ class ReplScreen(PaneScreen):
     """A tensor REPL as good as IPython: code runs in the shared workspace, a variable pane that knows tensors, a memory view and a broadcasting explainer."""
 
     PANE = "repl"
-    CSS_PATH = "repl.tcss"  # read with this screen, or with the app's stylesheet when it is the start pane
+    CSS_PATH = "repl.tcss"  # tui-lab reads it with the app's stylesheet (ui/app.py STYLESHEETS)
 
     def __init__(self) -> None:
         super().__init__()

@@ -55,7 +55,7 @@ class TrainScreen(PaneScreen):
     """Linear regression (scratch, concise, manual gradient, closed form) or any workspace model."""
 
     PANE = "train"
-    CSS_PATH = "train.tcss"  # read with this screen, or with the app's stylesheet when it is the start pane
+    CSS_PATH = "train.tcss"  # tui-lab reads it with the app's stylesheet (ui/app.py STYLESHEETS)
 
     def __init__(self) -> None:
         super().__init__()

@@ -74,7 +74,8 @@ def argmax(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
 
 
 def astype(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-    return x.type(*args, **kwargs)
+    converted: torch.Tensor = x.type(*args, **kwargs)
+    return converted
 
 
 def transpose(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
@@ -161,7 +162,8 @@ class Timer:
         return sum(self.times)
 
     def cumsum(self) -> list[float]:
-        return np.array(self.times).cumsum().tolist()
+        totals: list[float] = np.array(self.times).cumsum().tolist()
+        return totals
 
 
 def synthetic_data(w: torch.Tensor, b: Any, num_examples: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -174,7 +176,8 @@ def synthetic_data(w: torch.Tensor, b: Any, num_examples: int) -> tuple[torch.Te
 
 def linreg(X: torch.Tensor, w: torch.Tensor, b: Any) -> torch.Tensor:
     """The linear regression model ``Xw + b``."""
-    return matmul(X, w) + b
+    out: torch.Tensor = matmul(X, w) + b
+    return out
 
 
 def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
