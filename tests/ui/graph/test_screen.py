@@ -450,3 +450,11 @@ async def test_every_step_press_counts_even_while_the_walk_is_recorded(make_app:
         await _settle(app, pilot)
         assert _info(app).startswith("y · Reverse mode, step 3 of 3: x (AccumulateGrad)")
         assert "Done. Each leaf's gradient" in _info(app)
+
+
+def test_the_fingerprint_of_a_screen_not_yet_composed_is_its_saved_node() -> None:
+    """The session's once-a-second check can run between the screen's registration and its compose: the
+    fingerprint raised NoMatches there (an unhandled error in a timer, seen under load in the suite)."""
+    from tui_lab.ui.graph.screen import GraphScreen
+
+    assert GraphScreen().fingerprint() is None

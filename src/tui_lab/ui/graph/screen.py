@@ -112,8 +112,10 @@ class GraphScreen(PaneScreen):
             self.query_one(GraphView).go_to_node(state.selected)
 
     def fingerprint(self) -> Hashable:
-        """The node under the cursor."""
-        return self.query_one(GraphView).selected_node
+        """The node under the cursor (the saved one while the view is not composed yet: the session's check
+        may come between the screen's registration and its compose)."""
+        views = self.query(GraphView)
+        return views.first().selected_node if views else self._restored_node
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")
