@@ -231,7 +231,6 @@ class TuiLabApp(App[None]):
     def on_ready(self) -> None:
         """The first frame is on screen: now look at the session on disk and pay for ``import torch`` in a thread."""
         self.first_frame_shown = True
-        adopt_app_styles(self.screen)  # styled before it was mounted, which Textual's count does not record
         self.session.start()
         if self.workspace.ready:
             self._torch_loaded()
