@@ -212,7 +212,6 @@ class TuiLabApp(App[None]):
         from tui_lab.core.repl.d2l import hook  # (light: no torch)
 
         self.first_frame_shown = True
-        adopt_app_styles(self.screen)  # styled before it was mounted, which Textual's count does not record
         self.session.start()
         # `from d2l import torch as d2l` in every pane's code; installed before the workspace is ready, so no
         # input can run without it (the workspace itself never imports the REPL's room).
