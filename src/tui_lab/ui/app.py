@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import signal
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ from functools import partial
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import messages, work
 from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.reactive import reactive
@@ -31,6 +32,7 @@ from tui_lab.ui.textual_adapter import adopt_app_styles, with_control_filter
 from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:  # imported when first used, right after the first frame
+    from rich.console import RenderableType
     from textual.filter import LineFilter
 
     from tui_lab.ui.requests import PaneRequest
@@ -168,6 +170,10 @@ class TuiLabApp(App[None]):
         self._session: SessionController | None = None
         #: The first frame is on screen (Ready was handled); a pane made before that draws stand-ins first.
         self.first_frame_shown = False
+        #: The app itself decided to exit (ctrl+q's save is done, or there was nothing to save).
+        self._leaving = False
+        #: A quit asked from outside (the browser, SIGHUP, SIGTERM) is saving the session.
+        self._outside_quit = False
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the one that makes every control character in any widget's text visible.
@@ -196,6 +202,36 @@ class TuiLabApp(App[None]):
             from tui_lab.ui.requests import OpenCsv
 
             self.send(OpenCsv(self.csv_path))
+        if not self.is_headless and threading.current_thread() is threading.main_thread():
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):  # a closed terminal, a dropped SSH link, `kill`
+                loop.add_signal_handler(sig, self.quit_from_outside)
+
+    def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
+        """Exit the app (what Textual's own exits call too); the app's own exit skips the outside-quit save."""
+        self._leaving = True
+        super().exit(result, return_code, message)
+
+    def on_exit_app(self, event: messages.ExitApp) -> None:
+        """An exit the app did not ask for (serve's browser "quit"): save the session first, as ctrl+q does."""
+        if self._leaving:
+            return
+        event.prevent_default()
+        self.quit_from_outside()
+
+    def quit_from_outside(self) -> None:
+        """Save the session, then quit (the browser, SIGHUP, SIGTERM); asked again meanwhile, quit at once."""
+        if self._outside_quit:
+            self.exit(return_code=1)
+            return
+        self._outside_quit = True
+        self.run_worker(self._save_and_quit(), group="quit", exit_on_error=False)
+
+    async def _save_and_quit(self) -> None:
+        verdict = await self.session.save_on_quit()
+        if not verdict.go:  # the save failed: nobody may be left to quit again (a closed terminal), so go now
+            verdict = await self.session.save_on_quit()
+        self.exit(return_code=1 if verdict.note else 0, message=verdict.note)
 
     async def action_quit(self) -> None:
         """Save the session (in a worker thread), then quit; a failed save keeps the app open once."""
