@@ -60,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--session", type=_session, default="default", metavar="NAME", help="open or create the named session"
     )
+    parser.add_argument(
+        "--images",
+        choices=("auto", "kitty", "sixel", "blocks", "text"),
+        metavar="MODE",
+        help="how matplotlib figures are drawn in the REPL log: auto (default: detected; half-blocks in tmux and "
+        "serve), kitty, sixel, blocks (Unicode half-blocks) or text (one line per figure)",
+    )
     parser.add_argument("--version", action="version", version=f"tui-lab {__version__}")
     return parser
 
@@ -100,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tui-lab: {problem}", file=sys.stderr)
         return 2
 
+    from tui_lab.ui.repl.graphics import choose_at_start
+
+    choose_at_start(args.images)  # asks the terminal now if it must: once the app runs, answers would be keys
     from tui_lab.ui.app import TuiLabApp
 
     app = TuiLabApp(

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from tui_lab.core.autograd.program import run_code
+from tui_lab.core.repl import figures
 from tui_lab.core.repl.capture import DisplayBlock
 from tui_lab.core.repl.d2l import animator, hook
 from tui_lab.core.repl.d2l.magics import ends_with_semicolon, strip_leading_magics
@@ -27,7 +28,9 @@ def _forget_imports() -> None:
 
 
 @pytest.fixture
-def engine(workspace: Workspace) -> Iterator[ReplEngine]:
+def engine(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReplEngine]:
+    """An engine whose ``d2l`` draws text plots, as without matplotlib (test_figures*.py cover matplotlib)."""
+    monkeypatch.setattr(figures, "matplotlib_available", lambda: False)
     _forget_imports()
     yield ReplEngine(workspace)
     _forget_imports()

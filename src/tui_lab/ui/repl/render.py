@@ -15,7 +15,8 @@ re-wrapped mid-row.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
 from rich.console import Group, RenderableType
@@ -33,6 +34,7 @@ if TYPE_CHECKING:  # the engine and the log widget are imported after the first 
     from tui_lab.core.repl.broadcast import BroadcastExplanation
     from tui_lab.core.repl.capture import DisplayBlock
     from tui_lab.core.repl.engine import ReplEngine, RunResult
+    from tui_lab.core.repl.figures.image import FigureImage
     from tui_lab.core.repl.memory import MemoryEvent
     from tui_lab.core.session.model import ReplEntry
 
@@ -51,6 +53,10 @@ NO_WRAP_LIMIT = 400
 
 #: A renderable and the width to write it at (None: the log's own width, wrapping).
 Block = tuple[RenderableType, int | None]
+#: A figure's picture for the log (the screen's :class:`~tui_lab.ui.repl.figures.ScreenFigures` makes it).
+FigureMaker = Callable[["FigureImage"], RenderableType]
+#: Live figures go out at most this many bytes a second on average (a redraw waits its bytes' worth).
+LIVE_BYTES_PER_SECOND = 48 * 1024
 
 
 class ResultStyles:
@@ -156,11 +162,16 @@ def write_blocks(log: RichLog, blocks: Iterable[Block]) -> None:
             log.write(renderable, width=max(width, log.scrollable_content_region.width, log.min_width))
 
 
-def render_blocks(result: RunResult, styles: ResultStyles, width: int | None = None) -> Iterator[Block]:
-    """Everything one run produced, in order: notes, output (plots too), truncation, error, Out[n], memory view."""
+def render_blocks(
+    result: RunResult, styles: ResultStyles, width: int | None = None, figure: FigureMaker | None = None
+) -> Iterator[Block]:
+    """Everything one run produced, in order: notes, output (plots and figures too), truncation, error, Out[n], memory view."""
     for note_line in result.notes:  # one line each: an IPython magic skipped, a real d2l package in use
         yield Text(visible(note_line), style=styles.muted), None
     for chunk in result.outputs:
+        if chunk.figure is not None and figure is not None:
+            yield figure(chunk.figure), None
+            continue
         text = chunk.text[:-1] if chunk.text.endswith("\n") else chunk.text
         yield _unwrapped(output_text(text, styles.error if chunk.stream == "stderr" else ""), text)
     note = result.truncation_note()
@@ -265,9 +276,8 @@ class LiveBlocks:
     def __bool__(self) -> bool:
         return bool(self._shown)
 
-    def show(self, log: RichLog, block_id: int, text: str) -> None:
+    def show(self, log: RichLog, block_id: int, renderable: RenderableType, width: int | None) -> None:
         """Write the picture, or replace the one shown for ``block_id``."""
-        renderable, width = _unwrapped(output_text(text), text)
         first = log._start_line + len(log.lines)
         log.write(renderable, width=width)
         if not log.lines or first < log._start_line:
@@ -315,13 +325,24 @@ class LivePictures:
     :meth:`finish` takes the live ones out before the result is written with the final ones.
     """
 
-    def __init__(self, engine: ReplEngine, log: RichLog) -> None:
+    def __init__(
+        self,
+        engine: ReplEngine,
+        log: RichLog,
+        figure: FigureMaker | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         import asyncio
 
         self._engine, self._log = engine, log
         self._loop = asyncio.get_running_loop()
         self._blocks = LiveBlocks()
         self._run = 0
+        self._figure = figure
+        self._clock = clock
+        self._next_figure = 0.0  # when the next live figure may go out (the byte budget)
+        self._waiting: dict[int, DisplayBlock] = {}  # the latest picture of each live figure not yet shown
+        self._timer: object | None = None
         engine.display_listener = self._from_code_thread
 
     def start(self, number: int) -> None:
@@ -336,14 +357,47 @@ class LivePictures:
         self._loop.call_soon_threadsafe(self._show, self._run, block)
 
     def _show(self, run: int, block: DisplayBlock) -> None:
-        if run == self._run:
-            self._blocks.show(self._log, block.block_id, "\n".join(block.lines))
+        if run != self._run:
+            return
+        if block.figure is None or self._figure is None:
+            text = "\n".join(block.lines)
+            self._blocks.show(self._log, block.block_id, *_unwrapped(output_text(text), text))
+            return
+        self._waiting[block.block_id] = block  # only the latest picture of a figure matters
+        if self._timer is None:
+            delay = max(0.0, self._next_figure - self._clock())
+            self._timer = self._loop.call_later(delay, self._show_figures, run)
+
+    def _show_figures(self, run: int) -> None:
+        """Show the waiting live figures; the next may go out once these bytes are paid for."""
+        self._timer = None
+        if run != self._run or self._figure is None:
+            return
+        sent = 0
+        waiting, self._waiting = self._waiting, {}
+        for block_id, block in waiting.items():
+            assert block.figure is not None
+            renderable = self._figure(block.figure)
+            self._blocks.show(self._log, block_id, renderable, None)
+            sent += figure_bytes(renderable, self._log)
+        self._next_figure = self._clock() + sent / LIVE_BYTES_PER_SECOND
 
     def finish(self) -> None:
         """The input ended: remove the live pictures (the result holds the final ones)."""
         self._run = 0
+        self._waiting.clear()
         self._blocks.remove(self._log)
 
     def forget(self) -> None:
         """The log was cleared: nothing shown is live any more."""
         self._blocks = LiveBlocks()
+
+
+def figure_bytes(renderable: RenderableType, log: RichLog) -> int:
+    """About how many bytes a figure's picture sends to the terminal when drawn whole."""
+    from tui_lab.ui.repl.images import FigureRenderable
+
+    if not isinstance(renderable, FigureRenderable):
+        return 0
+    width = max(log.scrollable_content_region.width, 20)
+    return sum(len(strip.render(log.app.console).encode()) for strip in renderable.view.lines(width))

@@ -50,10 +50,12 @@ if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_f
 
     from tui_lab.core.repl.complete import Completion
     from tui_lab.core.repl.engine import ReplEngine, RunResult
+    from tui_lab.core.repl.figures.image import FigureImage
     from tui_lab.core.repl.history import History
     from tui_lab.core.session.model import ReplEntry
     from tui_lab.ui.repl.controller import ReplController
     from tui_lab.ui.repl.editor import ReplInput
+    from tui_lab.ui.repl.figures import ScreenFigures
     from tui_lab.ui.repl.variables import VariablePane
     from tui_lab.ui.requests import PaneRequest
 
@@ -75,6 +77,7 @@ class ReplScreen(PaneScreen):
         self._ticker: Timer | None = None
         self._styles: ResultStyles | None = None
         self._live: LivePictures | None = None  # plots (a d2l.Animator) drawn while code runs
+        self._figures: ScreenFigures | None = None
         self._built = False  # the real log, input and variable pane are mounted
         self._when_built: list[Sequence[ReplEntry]] = []  # a session's log, restored before they were
 
@@ -128,6 +131,19 @@ class ReplScreen(PaneScreen):
             self._styles = ResultStyles(self.app)
         return self._styles
 
+    @property
+    def figures(self) -> ScreenFigures:
+        """The figures in the log and their actions (save, show again, image mode)."""
+        if self._figures is None:
+            from tui_lab.ui.repl.figures import ScreenFigures
+
+            height = lambda: max(8, self.log_view.scrollable_content_region.height - 1)  # noqa: E731
+            self._figures = ScreenFigures(self, height, self._write_figure)
+        return self._figures
+
+    def _write_figure(self, image: FigureImage) -> None:
+        write_blocks(self.log_view, [(self.figures.renderable(image), None), (Text(""), None)])
+
     def log_width(self) -> int | None:
         """The log's width in columns (what tensors are laid out for); None before layout."""
         width = self.log_view.scrollable_content_region.width
@@ -173,7 +189,7 @@ class ReplScreen(PaneScreen):
 
         controller = ReplController(self.workspace, input_provider=self._ask_input)
         controller.engine.late.on_pending = self._late_output_pending
-        self._live = LivePictures(controller.engine, self.log_view)
+        self._live = LivePictures(controller.engine, self.log_view, lambda image: self.figures.renderable(image, keep=False))
         self.controller = controller
         self._tell(controller.load_state())
         self.editor.input_history = controller.history
@@ -261,7 +277,8 @@ class ReplScreen(PaneScreen):
     def _show_result(self, result: RunResult) -> None:
         if self._live is not None:
             self._live.finish()  # the result holds the final pictures, in order
-        write_blocks(self.log_view, render_blocks(result, self.styles_for_results, self.log_width()))
+        blocks = render_blocks(result, self.styles_for_results, self.log_width(), self.figures.renderable)
+        write_blocks(self.log_view, blocks)
         if result.exit_requested:
             self.notify("tui-lab keeps running. Press ctrl+q to quit.", title="exit() ignored")
         self._finish_run()
@@ -327,6 +344,19 @@ class ReplScreen(PaneScreen):
         self.log_view.clear()
         if self._live is not None:
             self._live.forget()
+        self.figures.cleared()
+
+    def action_save_figure(self) -> None:
+        """Save the newest figure as PNG next to the session."""
+        self.figures.save_newest()
+
+    def action_figures(self) -> None:
+        """Pick a figure to show again or save."""
+        self.figures.pick()
+
+    def action_choose_images(self) -> None:
+        """Choose how figures are drawn."""
+        self.figures.choose_mode()
 
     def action_toggle_variables(self) -> None:
         """Hide or show the variable pane (the log takes the whole width; the next output uses it)."""
