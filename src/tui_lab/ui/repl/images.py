@@ -119,48 +119,47 @@ def downscale(picture: Image, size: tuple[int, int]) -> Image:
     return picture.resize(size, PILImage.Resampling.BOX)
 
 
-def _colour(pixel: tuple[int, int, int]) -> tuple[int, int, int]:
-    step = COLOUR_STEP
-    return tuple(min(255, (channel + step // 2) // step * step) for channel in pixel)  # type: ignore[return-value]
+#: Each channel rounded to a multiple of :data:`COLOUR_STEP` (a lookup table for ``Image.point``).
+_ROUNDED = [min(255, (value + COLOUR_STEP // 2) // COLOUR_STEP * COLOUR_STEP) for value in range(256)] * 3
 
 
 def half_block_strips(image: FigureImage, columns: int, rows: int) -> list[Strip]:
     """The picture as ``rows`` lines of ``columns`` cells, two pixels a cell (``▀``: upper fg, lower bg)."""
-    small = downscale(_pil(image), (columns, rows * 2))
-    pixels = list(small.getdata())
-    styles: dict[tuple[tuple[int, int, int], tuple[int, int, int]], Style] = {}
+    small = downscale(_pil(image), (columns, rows * 2)).point(_ROUNDED)
+    data = small.tobytes()  # RGB, 3 bytes a pixel, rows top to bottom
+    line = columns * 3
+    styles: dict[bytes, Style] = {}
     strips: list[Strip] = []
     for row in range(rows):
-        upper = pixels[2 * row * columns : (2 * row + 1) * columns]
-        lower = pixels[(2 * row + 1) * columns : (2 * row + 2) * columns]
+        upper = data[2 * row * line : (2 * row + 1) * line]
+        lower = data[(2 * row + 1) * line : (2 * row + 2) * line]
         segments: list[Segment] = []
-        run_key: tuple[tuple[int, int, int], tuple[int, int, int]] | None = None
+        run_key = b""
         run = 0
-        for top, bottom in zip(upper, lower, strict=True):
-            key = (_colour(top), _colour(bottom))
-            if key[0] == key[1]:
-                key = (key[1], key[1])
+        for x in range(0, line, 3):
+            top, bottom = upper[x : x + 3], lower[x : x + 3]
+            key = bottom if top == bottom else top + bottom  # 3 bytes: one colour (a space), 6: two (▀)
             if key != run_key and run:
-                segments.append(_cells(run_key, run, styles))  # type: ignore[arg-type]
+                segments.append(_cells(run_key, run, styles))
                 run = 0
             run_key = key
             run += 1
-        if run and run_key is not None:
+        if run:
             segments.append(_cells(run_key, run, styles))
         strips.append(Strip(segments, columns))
     return strips
 
 
-def _cells(key: tuple[tuple[int, int, int], tuple[int, int, int]], count: int, styles: dict) -> Segment:  # type: ignore[type-arg]
+def _cells(key: bytes, count: int, styles: dict[bytes, Style]) -> Segment:
+    """``count`` cells of one colour pair: 3 bytes (a space on that background) or 6 (``▀``, upper on lower)."""
     style = styles.get(key)
     if style is None:
-        top, bottom = key
-        if top == bottom:
-            style = Style(bgcolor=Color.from_rgb(*bottom))
+        if len(key) == 3:
+            style = Style(bgcolor=Color.from_rgb(*key))
         else:
-            style = Style(color=Color.from_rgb(*top), bgcolor=Color.from_rgb(*bottom))
+            style = Style(color=Color.from_rgb(*key[:3]), bgcolor=Color.from_rgb(*key[3:]))
         styles[key] = style
-    return Segment((" " if key[0] == key[1] else "▀") * count, style)
+    return Segment((" " if len(key) == 3 else "▀") * count, style)
 
 
 def _kitty_command(payload: str = "", **keys: object) -> str:

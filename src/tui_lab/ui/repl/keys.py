@@ -117,6 +117,7 @@ ACTIONS: tuple[PaneAction, ...] = (
         "alt+s saves another one, as PNG or SVG, where you say",
         "Save figure",
         Effect.CHANGE,
+        priority=True,  # the input (a TextArea) binds F6 to "select line"
     ),
     PaneAction(
         "figures",

@@ -39,15 +39,19 @@ def select_backend(environ: MutableMapping[str, str] | None = None) -> bool:
     """Make tui-lab's backend the one matplotlib loads; False when the user chose another (``MPLBACKEND``).
 
     Called before the REPL runs code. matplotlib reads ``MPLBACKEND`` when it is first imported, so
-    this imports nothing; if matplotlib was imported already (by a start-up file) and pyplot has not
-    chosen a backend yet, it is told directly.
+    this imports nothing; if matplotlib was imported already (before any REPL code ran: by tui-lab's
+    ``d2l``, a test, a start-up file), it is switched directly.
     """
     environ = os.environ if environ is None else environ
     chosen = environ.get("MPLBACKEND", "")
     if chosen and chosen != BACKEND:
         return False
     environ["MPLBACKEND"] = BACKEND
+    pyplot = sys.modules.get("matplotlib.pyplot")
     matplotlib = sys.modules.get("matplotlib")
-    if matplotlib is not None and "matplotlib.pyplot" not in sys.modules:
+    if pyplot is not None:
+        if pyplot.get_backend() != BACKEND:
+            pyplot.switch_backend(BACKEND)
+    elif matplotlib is not None:
         matplotlib.use(BACKEND)
     return True

@@ -107,7 +107,7 @@ class RunFigures:
             self.cut += 1
             return False
         prepare = _prepare.get(figure)
-        if entry.image is not None and prepare is None and not figure.stale:
+        if entry.image is not None and prepare is None and not drawn and not figure.stale:
             entry.pending = False
             return True  # unchanged since its picture (the value shown, then pyplot's figures at the end)
         with DRAW_LOCK:

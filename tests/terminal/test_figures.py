@@ -1,0 +1,102 @@
+"""matplotlib's figures in a real terminal (issue #24): the real ``tui-lab`` in a pty, read through pyte.
+
+Half-block mode only: pyte draws text cells, not Kitty or Sixel graphics. A figure is coloured
+``▀`` cells under the input that made it, as wide as the log; the book's cells run with matplotlib
+installed; tmux gets half-blocks without being asked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+
+from tests.terminal.harness import Terminal
+
+pytest.importorskip("matplotlib", reason="the plots extra (the test extra installs it)")
+pytestmark = pytest.mark.terminal
+
+Spawn = Callable[..., Terminal]
+
+
+def wait_ready(term: Terminal) -> None:
+    term.wait_for(r"In \[1\]:")
+    term.wait_for(r"cpu ·")  # torch has loaded: the status bar names the device
+
+
+def run_cell(term: Terminal, code: str, number: int) -> None:
+    """Paste ``code`` as one input, run it, and wait for the next prompt."""
+    term.paste(code)
+    term.keys("f9")
+    term.wait_for(rf"In \[{number + 1}\]:", timeout=180)
+
+
+def figure_rows(term: Terminal, below: int = 0) -> list[int]:
+    """Rows (from ``below`` on) holding half-block cells whose colours are not the terminal's defaults."""
+    columns, rows = term.size
+    found = []
+    for row in range(below, rows):
+        for column in range(columns):
+            cell = term.cell(row, column)
+            if cell.data == "▀" and cell.fg != "default" and cell.bg != "default":
+                found.append(row)
+                break
+    return found
+
+
+def row_of(term: Terminal, pattern: str) -> int:
+    for index, line in enumerate(term.screen()):
+        if re.search(pattern, line):
+            return index
+    raise AssertionError(f"{pattern!r} is not on the screen:\n{term.show()}")
+
+
+def test_plt_plot_draws_coloured_cells_under_its_input(spawn: Spawn) -> None:
+    term = spawn("--images", "blocks", size=(120, 40))
+    wait_ready(term)
+    run_cell(term, "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9])", 1)
+    term.wait_for(r"Out\[1\]: \[<matplotlib\.lines\.Line2D")
+    prompt = row_of(term, r"In \[1\]:")
+    rows = figure_rows(term, below=prompt + 1)
+    assert len(rows) >= 10, f"a figure of coloured half-blocks under In [1]:\n{term.show()}"
+    assert rows[-1] < row_of(term, r"Out\[1\]"), "between the input and its value"
+    colours = {term.cell(row, column).fg for row in rows for column in range(120)} - {"default"}
+    assert len(colours) >= 3, "the axes, the ticks and the curve are drawn in their own colours"
+    term.close()
+
+
+def test_inside_tmux_figures_are_half_blocks_without_asking(spawn: Spawn) -> None:
+    term = spawn(size=(120, 40), TMUX="/tmp/tmux-1000/default,1,0")
+    wait_ready(term)
+    run_cell(term, "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);", 1)
+    assert len(figure_rows(term)) >= 10, term.show()
+    assert b"\x1b_G" not in term.raw and b"\x1bP" not in term.raw, "no Kitty or Sixel sequence went out"
+    term.close()
+
+
+def test_text_mode_shows_one_line_per_figure(spawn: Spawn) -> None:
+    term = spawn("--images", "text", size=(120, 40))
+    wait_ready(term)
+    run_cell(term, "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);", 1)
+    term.wait_for(r"figure \d+ \(640×480, images are off")
+    assert not figure_rows(term), term.show()
+    term.close()
+
+
+def test_the_books_calculus_and_linear_regression_cells_run_with_matplotlib(spawn: Spawn) -> None:
+    from tests.core.repl.test_d2l_book import CALCULUS_CELLS, SCRATCH_CELLS
+
+    term = spawn("--images", "blocks", size=(120, 40))
+    wait_ready(term)
+    number = 1
+    for cell in CALCULUS_CELLS:
+        run_cell(term, cell, number)
+        number += 1
+    assert len(figure_rows(term)) >= 10, f"the tangent-line plot:\n{term.show()}"
+    for cell in SCRATCH_CELLS:
+        run_cell(term, cell, number)
+        number += 1
+    text = term.text()
+    assert "error in estimating w" in text and "Traceback" not in text, term.show()
+    term.close()
