@@ -279,3 +279,10 @@ async def test_f6_saves_the_newest_figure_next_to_the_session(
         from tui_lab.core.state import load_settings
 
         assert load_settings()["images"] == "text", "kept as a setting"
+
+
+def test_inside_tmux_kitty_uploads_go_through_tmux_passthrough() -> None:
+    [strip] = kitty_strips(9, b"png", 2, 1, tmux=True)
+    upload = list(strip)[0].text
+    assert upload.startswith("\x1bPtmux;\x1b\x1b_G") and upload.endswith("\x1b\x1b\\\x1b\\")
+    assert list(strip)[1].text.startswith(KITTY_PLACEHOLDER), "the cells stay text tmux draws"

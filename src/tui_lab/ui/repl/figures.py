@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from tui_lab.core.repl.figures.store import FigureGone, save_format, store
 from tui_lab.core.state import state_dir, update_settings
 from tui_lab.ui.repl.graphics import SETTING, Graphics, ImageMode, cell_size, current, set_current
-from tui_lab.ui.repl.images import FigureGallery, FigureRenderable, FigureView
+from tui_lab.ui.repl.images import FigureGallery, FigureRenderable, FigureView, sent_bytes
 from tui_lab.ui.theme import escape_markup
 
 if TYPE_CHECKING:
@@ -52,13 +52,31 @@ class ScreenFigures:
         self._write = write
         self._relayout = relayout or (lambda view: None)
         self.gallery = FigureGallery(self._changed)
+        self._prepared: dict[int, FigureView] = {}  # id(image) -> a view laid out off the UI thread
 
     def _changed(self, view: FigureView) -> None:
         self._relayout(view)
 
+    def prepare(self, image: FigureImage, width: int, rows: int) -> FigureView:
+        """A view of ``image`` laid out for a log ``width`` × ``rows`` (any thread: a worker, the code's thread)."""
+        view = FigureView(image, max_rows=lambda: rows, png=_stored_png)
+        view.lines(width)
+        self._prepared[id(image)] = view
+        return view
+
+    def live(self, image: FigureImage, width: int, rows: int) -> tuple[FigureRenderable, int]:
+        """A live picture laid out in the code's thread: the renderable and the bytes it sends when drawn."""
+        view = FigureView(image, max_rows=lambda: rows, png=_stored_png)
+        return FigureRenderable(view), sent_bytes(view.lines(width))
+
     def view(self, image: FigureImage, *, keep: bool = True) -> FigureView:
-        """A view of ``image`` for the log; ``keep``: count it among the log's figures (a live picture is not)."""
-        view = FigureView(image, max_rows=self._max_rows, png=_stored_png)
+        """The view of ``image`` for the log (the one prepared off the UI thread, if any); ``keep``: count it among
+        the log's figures (a live picture is not)."""
+        view = self._prepared.pop(id(image), None)
+        if view is None:
+            view = FigureView(image, max_rows=self._max_rows, png=_stored_png)
+        else:
+            view.max_rows = self._max_rows  # from now on it follows the log (a resize lays it out again)
         return self.gallery.add(view) if keep else view
 
     def renderable(self, image: FigureImage, *, keep: bool = True) -> FigureRenderable:
@@ -177,7 +195,7 @@ class ScreenFigures:
         update_settings(**{SETTING: mode.value})
         chosen = choose(mode.value, None, os.environ) if mode is not ImageMode.AUTO else auto_choice(os.environ)
         if chosen.mode in (ImageMode.KITTY, ImageMode.SIXEL):
-            chosen = Graphics(chosen.mode, chosen.reason, cell_size())
+            chosen = Graphics(chosen.mode, chosen.reason, cell_size(), tmux=bool(os.environ.get("TMUX")))
         set_current(chosen)
         for view in self.gallery.views:
             self._relayout(view)

@@ -74,6 +74,8 @@ class Graphics:
     mode: ImageMode
     reason: str
     cell: tuple[int, int] = DEFAULT_CELL
+    #: Inside tmux: Kitty's upload is wrapped in tmux's passthrough (``allow-passthrough on``).
+    tmux: bool = False
 
     def describe(self) -> str:
         """``half-blocks (inside tmux)``."""
@@ -265,6 +267,6 @@ def choose_at_start(requested: str | None, environ: Mapping[str, str] | None = N
     if not graphics.reason.startswith("chosen with"):
         _auto = graphics
     if graphics.mode in (ImageMode.KITTY, ImageMode.SIXEL):
-        graphics = Graphics(graphics.mode, graphics.reason, cell_size())
+        graphics = Graphics(graphics.mode, graphics.reason, cell_size(), tmux=bool(environ.get("TMUX")))
     set_current(graphics)
     return graphics

@@ -25,9 +25,10 @@ line filter (``ControlFilter``) passes control segments and shows every control 
 from __future__ import annotations
 
 import base64
+import io
 import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.color import Color
@@ -105,18 +106,30 @@ def _pil(image: FigureImage) -> Image:
     return background
 
 
-def downscale(picture: Image, size: tuple[int, int]) -> Image:
-    """``picture`` at ``size``, its thin strokes widened first so a 1-pixel line survives a 7× reduction."""
-    from PIL import Image as PILImage
-    from PIL import ImageFilter
+#: Downscaling samples each cell's pixel SAMPLES × SAMPLES times and weighs the darkest sample this much.
+SAMPLES = 3
+DARKEST = 0.6
 
-    factor = min(picture.width / size[0], picture.height / size[1])
-    if factor >= 2.5:
-        kernel = min(7, int(factor / 2) | 1)
-        corners = [picture.getpixel(xy) for xy in ((0, 0), (picture.width - 1, picture.height - 1))]
-        dark_page = sum(sum(c) for c in corners if isinstance(c, tuple)) < 3 * 128 * len(corners)
-        picture = picture.filter(ImageFilter.MaxFilter(kernel) if dark_page else ImageFilter.MinFilter(kernel))
-    return picture.resize(size, PILImage.Resampling.BOX)
+
+def downscale(picture: Image, size: tuple[int, int]) -> Image:
+    """``picture`` (RGB) at ``size``, thin strokes kept: a 1-pixel line must survive a 7× reduction.
+
+    An average alone (a box filter) fades such a line into the page; each output pixel is the
+    average of its samples mixed with the darkest of them (the lightest on a dark page).
+    """
+    import numpy as np
+    from PIL import Image as PILImage
+
+    width, height = size
+    if min(picture.width / width, picture.height / height) < 2.5:
+        return picture.resize(size, PILImage.Resampling.BOX)
+    samples = np.asarray(picture.resize((width * SAMPLES, height * SAMPLES), PILImage.Resampling.BOX))
+    blocks = samples.reshape(height, SAMPLES, width, SAMPLES, 3)
+    corners = samples[[0, -1], [0, -1]].astype(np.int32)
+    dark_page = corners.sum() < 3 * 128 * len(corners)
+    extreme = blocks.max(axis=(1, 3)) if dark_page else blocks.min(axis=(1, 3))
+    mixed = DARKEST * extreme + (1 - DARKEST) * blocks.mean(axis=(1, 3))
+    return PILImage.fromarray(mixed.round().astype(np.uint8), "RGB")
 
 
 #: Each channel rounded to a multiple of :data:`COLOUR_STEP` (a lookup table for ``Image.point``).
@@ -168,8 +181,17 @@ def _kitty_command(payload: str = "", **keys: object) -> str:
     return f"\x1b_G{body}{';' + payload if payload else ''}\x1b\\"
 
 
-def kitty_upload(image_id: int, png: bytes, columns: int, rows: int) -> str:
-    """Transmit ``png`` as image ``image_id`` (chunks of 4096) and place it virtually over ``columns`` × ``rows`` cells."""
+def tmux_passthrough(sequence: str) -> str:
+    """``sequence`` wrapped for tmux to pass on to the terminal (needs ``set -g allow-passthrough on``)."""
+    return "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+
+
+def kitty_upload(image_id: int, png: bytes, columns: int, rows: int, *, tmux: bool = False) -> str:
+    """Transmit ``png`` as image ``image_id`` (chunks of 4096) and place it virtually over ``columns`` × ``rows`` cells.
+
+    Inside tmux each command is wrapped in tmux's passthrough; the placeholder cells are plain text
+    tmux draws itself, so the picture moves with them.
+    """
     data = base64.standard_b64encode(png).decode("ascii")
     chunks = [data[i : i + 4096] for i in range(0, len(data), 4096)] or [""]
     parts = []
@@ -180,7 +202,7 @@ def kitty_upload(image_id: int, png: bytes, columns: int, rows: int) -> str:
         else:
             parts.append(_kitty_command(chunk, m=more, q=2))
     parts.append(_kitty_command(a="p", U=1, i=image_id, c=columns, r=rows, q=2))
-    return "".join(parts)
+    return "".join(tmux_passthrough(part) if tmux else part for part in parts)
 
 
 def kitty_delete(image_id: int) -> str:
@@ -188,7 +210,7 @@ def kitty_delete(image_id: int) -> str:
     return _kitty_command(a="d", d="I", i=image_id, q=2)
 
 
-def kitty_strips(image_id: int, png: bytes, columns: int, rows: int) -> list[Strip]:
+def kitty_strips(image_id: int, png: bytes, columns: int, rows: int, *, tmux: bool = False) -> list[Strip]:
     """Placeholder cells for image ``image_id``; the first line also carries the upload (a control segment)."""
     if columns > len(_DIACRITICS) or rows > len(_DIACRITICS):
         columns, rows = min(columns, len(_DIACRITICS)), min(rows, len(_DIACRITICS))
@@ -199,7 +221,7 @@ def kitty_strips(image_id: int, png: bytes, columns: int, rows: int) -> list[Str
         text = KITTY_PLACEHOLDER + mark + chr(_DIACRITICS[0]) + KITTY_PLACEHOLDER * (columns - 1)
         segments = [Segment(text, style)]
         if row == 0:
-            segments.insert(0, Segment(kitty_upload(image_id, png, columns, rows), None, _NULL_CONTROL))
+            segments.insert(0, Segment(kitty_upload(image_id, png, columns, rows, tmux=tmux), None, _NULL_CONTROL))
         strips.append(Strip(segments, columns))
     return strips
 
@@ -227,8 +249,20 @@ def fold_line(number: int, size_text: str, why: str) -> Strip:
     return Strip([Segment(text, Style(dim=True, italic=True))], len(text))
 
 
+_BYTES_CONSOLE = Console(file=io.StringIO(), color_system="truecolor", force_terminal=True, width=1_000)
+
+
+def sent_bytes(lines: Sequence[Strip]) -> int:
+    """How many bytes ``lines`` take on the way to a truecolor terminal (styles and graphics sequences included)."""
+    return sum(len(strip.render(_BYTES_CONSOLE).encode()) for strip in lines)
+
+
 class FigureView:
-    """One figure in the log, laid out per width; folded, it is one line until shown again."""
+    """One figure in the log, laid out per width; folded, it is one line until shown again.
+
+    Laying out is plain computation (no widget is touched): a worker or the code's thread lays a
+    view out for the log's size before the UI shows it, so the UI thread only copies lines.
+    """
 
     def __init__(
         self,
@@ -241,7 +275,8 @@ class FigureView:
         self.number = image.number
         self.size_text = image.size_text
         self._image: FigureImage | None = image
-        self._max_rows = max_rows
+        #: The log's height in rows (a figure taller than that is scaled down).
+        self.max_rows = max_rows
         self._graphics = graphics
         self._png = png
         self._cached: tuple[object, list[Strip]] | None = None
@@ -270,7 +305,7 @@ class FigureView:
     def lines(self, width: int) -> list[Strip]:
         """The figure's lines for a log ``width`` columns wide (computed once per width, height and mode)."""
         graphics = self._graphics()
-        max_rows = max(4, self._max_rows())
+        max_rows = max(4, self.max_rows())
         key = (width, max_rows, graphics.mode, graphics.cell, self._image is None)
         if self._cached is None or self._cached[0] != key:
             self._cached = (key, self._layout(width, max_rows, graphics))
@@ -291,7 +326,7 @@ class FigureView:
 
                 png = png_bytes(image)
             self._kitty_id = next(_kitty_ids) & 0xFFFFFF or 1
-            return kitty_strips(self._kitty_id, png, columns, rows)
+            return kitty_strips(self._kitty_id, png, columns, rows, tmux=graphics.tmux)
         if mode is ImageMode.SIXEL:
             columns, rows = fit(image.width, image.height, width, max_rows, graphics.cell)
             return sixel_strips(image, columns, rows, graphics.cell)

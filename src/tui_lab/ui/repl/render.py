@@ -55,6 +55,8 @@ NO_WRAP_LIMIT = 400
 Block = tuple[RenderableType, int | None]
 #: A figure's picture for the log (the screen's :class:`~tui_lab.ui.repl.figures.ScreenFigures` makes it).
 FigureMaker = Callable[["FigureImage"], RenderableType]
+#: Lays a live figure out for the log's (width, rows), in the code's thread: (picture, bytes it sends).
+LiveFigure = Callable[["FigureImage", int, int], tuple[RenderableType, int]]
 #: Live figures go out at most this many bytes a second on average (a redraw waits its bytes' worth).
 LIVE_BYTES_PER_SECOND = 48 * 1024
 
@@ -329,7 +331,7 @@ class LivePictures:
         self,
         engine: ReplEngine,
         log: RichLog,
-        figure: FigureMaker | None = None,
+        figure: LiveFigure | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         import asyncio
@@ -341,7 +343,7 @@ class LivePictures:
         self._figure = figure
         self._clock = clock
         self._next_figure = 0.0  # when the next live figure may go out (the byte budget)
-        self._waiting: dict[int, DisplayBlock] = {}  # the latest picture of each live figure not yet shown
+        self._waiting: dict[int, tuple[RenderableType, int]] = {}  # the latest picture of each live figure, unshown
         self._timer: object | None = None
         engine.display_listener = self._from_code_thread
 
@@ -354,16 +356,21 @@ class LivePictures:
         self._run = number
 
     def _from_code_thread(self, block: DisplayBlock) -> None:
-        self._loop.call_soon_threadsafe(self._show, self._run, block)
+        if block.figure is not None and self._figure is not None:  # laid out here, off the UI thread
+            picture = self._figure(block.figure, self._engine.display_width, self._engine.display_rows)
+            self._loop.call_soon_threadsafe(self._show_figure, self._run, block.block_id, picture)
+        else:
+            self._loop.call_soon_threadsafe(self._show, self._run, block)
 
     def _show(self, run: int, block: DisplayBlock) -> None:
-        if run != self._run:
-            return
-        if block.figure is None or self._figure is None:
+        if run == self._run:
             text = "\n".join(block.lines)
             self._blocks.show(self._log, block.block_id, *_unwrapped(output_text(text), text))
+
+    def _show_figure(self, run: int, block_id: int, picture: tuple[RenderableType, int]) -> None:
+        if run != self._run:
             return
-        self._waiting[block.block_id] = block  # only the latest picture of a figure matters
+        self._waiting[block_id] = picture  # only the latest picture of a figure matters
         if self._timer is None:
             delay = max(0.0, self._next_figure - self._clock())
             self._timer = self._loop.call_later(delay, self._show_figures, run)
@@ -375,11 +382,9 @@ class LivePictures:
             return
         sent = 0
         waiting, self._waiting = self._waiting, {}
-        for block_id, block in waiting.items():
-            assert block.figure is not None
-            renderable = self._figure(block.figure)
+        for block_id, (renderable, size) in waiting.items():
             self._blocks.show(self._log, block_id, renderable, None)
-            sent += figure_bytes(renderable, self._log)
+            sent += size
         self._next_figure = self._clock() + sent / LIVE_BYTES_PER_SECOND
 
     def finish(self) -> None:
@@ -392,12 +397,3 @@ class LivePictures:
         """The log was cleared: nothing shown is live any more."""
         self._blocks = LiveBlocks()
 
-
-def figure_bytes(renderable: RenderableType, log: RichLog) -> int:
-    """About how many bytes a figure's picture sends to the terminal when drawn whole."""
-    from tui_lab.ui.repl.images import FigureRenderable
-
-    if not isinstance(renderable, FigureRenderable):
-        return 0
-    width = max(log.scrollable_content_region.width, 20)
-    return sum(len(strip.render(log.app.console).encode()) for strip in renderable.view.lines(width))

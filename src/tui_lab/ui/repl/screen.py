@@ -137,9 +137,12 @@ class ReplScreen(PaneScreen):
         if self._figures is None:
             from tui_lab.ui.repl.figures import ScreenFigures
 
-            height = lambda: max(8, self.log_view.scrollable_content_region.height - 1)  # noqa: E731
-            self._figures = ScreenFigures(self, height, self._write_figure)
+            self._figures = ScreenFigures(self, self._figure_rows, self._write_figure)
         return self._figures
+
+    def _figure_rows(self) -> int:
+        """The most rows a figure takes: the log's height, less a line for its prompt."""
+        return max(8, self.log_view.scrollable_content_region.height - 1)
 
     def _write_figure(self, image: FigureImage) -> None:
         write_blocks(self.log_view, [(self.figures.renderable(image), None), (Text(""), None)])
@@ -189,7 +192,7 @@ class ReplScreen(PaneScreen):
 
         controller = ReplController(self.workspace, input_provider=self._ask_input)
         controller.engine.late.on_pending = self._late_output_pending
-        self._live = LivePictures(controller.engine, self.log_view, lambda image: self.figures.renderable(image, keep=False))
+        self._live = LivePictures(controller.engine, self.log_view, self.figures.live)
         self.controller = controller
         self._tell(controller.load_state())
         self.editor.input_history = controller.history
@@ -263,14 +266,18 @@ class ReplScreen(PaneScreen):
         if self._ticker is not None:
             self._ticker.resume()
         self._set_status()
-        self._run_in_worker(source, self.log_width())
+        figure_size = (self.log_view.scrollable_content_region.width or 80, self._figure_rows())
+        self._run_in_worker(source, self.log_width(), figure_size)
 
     @work(thread=True, exclusive=True, group="repl-run", exit_on_error=False)
-    def _run_in_worker(self, source: str, width: int | None) -> RunResult | None:
+    def _run_in_worker(self, source: str, width: int | None, figure_size: tuple[int, int]) -> RunResult | None:
         """Run in a daemon thread and wait for it, so quitting never waits for a long C-level call."""
         assert self.controller is not None
         result = self.controller.run_detached(source, width, closing=lambda: self._closing)
         if result is not None:
+            for chunk in result.outputs:  # figures are laid out here, not on the UI thread
+                if chunk.figure is not None:
+                    self.figures.prepare(chunk.figure, *figure_size)
             self.app.call_from_thread(self._show_result, result)
         return result
 
