@@ -175,6 +175,7 @@ def test_the_store_forgets_the_oldest(tmp_path: Path) -> None:
     limited = FigureStore(keep_bytes=len(png_bytes(_image(1))) * 2)
     for number in range(1, 10):
         limited.add(_image(number))
+        limited.get(number)  # its PNG now (the store's thread may not have made it yet)
     assert len(limited) <= 2 and limited.png_bytes <= limited.keep_bytes
 
 
@@ -208,3 +209,17 @@ def test_nothing_of_matplotlib_is_imported_by_making_the_engine() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_notebook_export_keeps_the_code_that_made_a_figure_not_its_pixels(engine: ReplEngine) -> None:
+    from tui_lab.core.session.export import build_notebook
+    from tui_lab.core.session.model import SessionState, bounded_entry
+
+    source = "plt.plot([1, 4, 9]);"
+    result = run(engine, source)
+    output = "".join(chunk.text for chunk in result.outputs)  # what the session records of a run
+    notebook = build_notebook(SessionState("2026-01-01T00:00:00+00:00", repl=(bounded_entry(source, output, True),)))
+    [cell] = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source == source]
+    [stream] = cell.outputs
+    assert stream.text == f"figure {pictures(result)[0].number} (640×480)\n"
+    assert "image/png" not in str(notebook) and "iVBOR" not in str(notebook), "no pixels in the notebook"

@@ -186,8 +186,9 @@ def test_the_command_line_beats_the_setting_which_beats_auto() -> None:
 
 def test_otherwise_the_terminals_answer_decides() -> None:
     plain = {"TERM": "xterm-256color"}
-    assert choose(None, None, plain, ask=lambda: (True, True)).mode is ImageMode.KITTY
+    assert choose(None, None, plain, ask=lambda: (True, False)).mode is ImageMode.KITTY
     assert choose(None, None, plain, ask=lambda: (False, True)).mode is ImageMode.SIXEL
+    assert choose(None, None, plain, ask=lambda: (True, True)).mode is ImageMode.SIXEL, "WezTerm, Konsole"
     assert choose(None, None, plain, ask=lambda: (False, False)).mode is ImageMode.BLOCKS
     assert choose(None, None, plain, ask=lambda: None).mode is ImageMode.BLOCKS
 

@@ -9,7 +9,8 @@ palette's "Images…"), then ``auto``:
   ``foot``...): its protocol;
 * otherwise the terminal is asked, *before* the app takes it (:func:`query_terminal`): the Kitty
   graphics query and the device-attributes query (DA1, whose ``4`` means Sixel), one write, read
-  until the DA1 answer or :data:`QUERY_TIMEOUT`. Keys typed meanwhile are given back to the
+  until the DA1 answer or :data:`QUERY_TIMEOUT`. Sixel wins when both answer (WezTerm and Konsole
+  answer the Kitty query but draw no Kitty placeholders; kitty and Ghostty draw no Sixel). Keys typed meanwhile are given back to the
   terminal's input (``TIOCSTI``, where the system allows it). Once Textual reads the terminal,
   nothing is asked again: an answer would arrive as keys.
 
@@ -129,10 +130,10 @@ def choose(
     if answer is None:
         return Graphics(ImageMode.BLOCKS, "the terminal did not say it draws graphics")
     kitty, sixel = answer
+    if sixel:  # first: WezTerm and Konsole answer the Kitty query too, but draw no placeholders; kitty has no Sixel
+        return Graphics(ImageMode.SIXEL, "the terminal says it draws Sixel")
     if kitty:
         return Graphics(ImageMode.KITTY, "the terminal answered the Kitty graphics query")
-    if sixel:
-        return Graphics(ImageMode.SIXEL, "the terminal says it draws Sixel")
     return Graphics(ImageMode.BLOCKS, "the terminal draws neither Kitty graphics nor Sixel")
 
 

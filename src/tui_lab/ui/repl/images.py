@@ -138,41 +138,36 @@ _ROUNDED = [min(255, (value + COLOUR_STEP // 2) // COLOUR_STEP * COLOUR_STEP) fo
 
 def half_block_strips(image: FigureImage, columns: int, rows: int) -> list[Strip]:
     """The picture as ``rows`` lines of ``columns`` cells, two pixels a cell (``▀``: upper fg, lower bg)."""
-    small = downscale(_pil(image), (columns, rows * 2)).point(_ROUNDED)
-    data = small.tobytes()  # RGB, 3 bytes a pixel, rows top to bottom
-    line = columns * 3
-    styles: dict[bytes, Style] = {}
+    import numpy as np
+
+    small = np.asarray(downscale(_pil(image), (columns, rows * 2)).point(_ROUNDED), dtype=np.uint32)
+    packed = (small[:, :, 0] << 16) | (small[:, :, 1] << 8) | small[:, :, 2]  # one int per pixel: 0xRRGGBB
+    styles: dict[tuple[int, int], Style] = {}
     strips: list[Strip] = []
     for row in range(rows):
-        upper = data[2 * row * line : (2 * row + 1) * line]
-        lower = data[(2 * row + 1) * line : (2 * row + 2) * line]
-        segments: list[Segment] = []
-        run_key = b""
-        run = 0
-        for x in range(0, line, 3):
-            top, bottom = upper[x : x + 3], lower[x : x + 3]
-            key = bottom if top == bottom else top + bottom  # 3 bytes: one colour (a space), 6: two (▀)
-            if key != run_key and run:
-                segments.append(_cells(run_key, run, styles))
-                run = 0
-            run_key = key
-            run += 1
-        if run:
-            segments.append(_cells(run_key, run, styles))
+        upper, lower = packed[2 * row], packed[2 * row + 1]
+        # Where the colour pair changes: each run of equal cells becomes one segment.
+        starts = [0, *(np.flatnonzero((upper[1:] != upper[:-1]) | (lower[1:] != lower[:-1])) + 1).tolist(), columns]
+        tops, bottoms = upper[starts[:-1]].tolist(), lower[starts[:-1]].tolist()
+        segments = [
+            _cells(top, bottom, end - start, styles)
+            for top, bottom, start, end in zip(tops, bottoms, starts, starts[1:], strict=False)
+        ]
         strips.append(Strip(segments, columns))
     return strips
 
 
-def _cells(key: bytes, count: int, styles: dict[bytes, Style]) -> Segment:
-    """``count`` cells of one colour pair: 3 bytes (a space on that background) or 6 (``▀``, upper on lower)."""
-    style = styles.get(key)
+def _cells(top: int, bottom: int, count: int, styles: dict[tuple[int, int], Style]) -> Segment:
+    """``count`` cells with ``top`` over ``bottom`` (0xRRGGBB): ``▀`` in two colours, or a space on one."""
+    style = styles.get((top, bottom))
     if style is None:
-        if len(key) == 3:
-            style = Style(bgcolor=Color.from_rgb(*key))
+        lower = Color.from_rgb(bottom >> 16, (bottom >> 8) & 255, bottom & 255)
+        if top == bottom:
+            style = Style(bgcolor=lower)
         else:
-            style = Style(color=Color.from_rgb(*key[:3]), bgcolor=Color.from_rgb(*key[3:]))
-        styles[key] = style
-    return Segment((" " if len(key) == 3 else "▀") * count, style)
+            style = Style(color=Color.from_rgb(top >> 16, (top >> 8) & 255, top & 255), bgcolor=lower)
+        styles[(top, bottom)] = style
+    return Segment((" " if top == bottom else "▀") * count, style)
 
 
 def _kitty_command(payload: str = "", **keys: object) -> str:
