@@ -64,10 +64,10 @@ def bench_engine(runs: int) -> None:
 
 async def bench_ui(runs: int) -> None:
     from textual import events
-    from textual.widgets import RichLog
 
     from tui_lab.ui.app import TuiLabApp
     from tui_lab.ui.repl.editor import ReplInput
+    from tui_lab.ui.repl.log import ReplLog
     from tui_lab.ui.repl.screen import ReplScreen
 
     ws = Workspace()
@@ -80,7 +80,7 @@ async def bench_ui(runs: int) -> None:
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReplScreen)
-        log = screen.query_one("#repl-log", RichLog)
+        log = screen.query_one("#repl-log", ReplLog)
         editor = screen.query_one("#repl-input", ReplInput)
         for _ in range(runs):
             editor.load_text("1+1")

@@ -7,6 +7,7 @@ Each server test runs the real command on a free localhost port (``--port 0``) a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import stat
@@ -260,6 +261,64 @@ async def test_a_killed_server_leaves_no_app_running_and_the_next_one_clears_its
         assert not left.exists(), "a new server removes what a killed one left"
 
 
+async def test_a_killed_server_takes_what_the_visitors_started_with_it(tmp_path: Path) -> None:
+    """#20.7: processes a visitor started from the REPL die with a SIGKILLed server (in the app's group or not)."""
+    with served([], tmp_path / "home") as server:
+        async with client() as http:
+            websocket = await open_visitor(http, server)
+            (child,) = app_processes(server.process.pid)
+            line = ('import subprocess; a = subprocess.Popen(["sleep", "1000"]); '
+                    'b = subprocess.Popen(["sleep", "1001"], start_new_session=True)\r')  # fmt: skip
+            await websocket.send_json(["stdin", line])
+            await until(lambda: len(sleepers(child)) == 2, "the REPL to start both processes", timeout=60)
+            started = [child, *sleepers(child)]
+            server.process.kill()
+            server.process.wait(timeout=30)
+            try:
+                await until(lambda: not any(alive(pid) for pid in started), "the app and what it started to end")
+            finally:
+                for pid in filter(alive, started):  # a failure leaves nothing behind
+                    os.kill(pid, signal.SIGKILL)
+            await websocket.close()
+
+
+def sleepers(pid: int) -> list[int]:
+    """Live ``sleep`` processes below ``pid``."""
+    from tui_lab.core.lifetime import descendants
+
+    found = []
+    for entry in descendants(pid):
+        with contextlib.suppress(OSError):
+            if entry.running and Path(f"/proc/{entry.pid}/comm").read_text().strip() == "sleep":
+                found.append(entry.pid)
+    return found
+
+
+async def test_two_abnormal_closes_leave_a_two_seat_server_open(tmp_path: Path) -> None:
+    """#20.6 as reported: clients that close with 1009 while their app draws must not fill the server."""
+    with served(["--max-sessions", "2"], tmp_path / "home") as server:
+        pid = server.process.pid
+        async with client() as http:
+            async with http.get(server.url) as response:
+                assert response.status == 200
+            for _ in range(2):
+                websocket = await http.ws_connect(server.base + "/ws?width=100&height=30", max_msg_size=1024)
+                await websocket.send_json(["resize", {"width": 3000, "height": 3000}])
+                while (message := await websocket.receive(timeout=60)).type == aiohttp.WSMsgType.BINARY:
+                    pass  # frames under 1 kB pass; the first larger one makes the client give up
+                assert message.type == aiohttp.WSMsgType.ERROR and websocket.close_code == 1009
+                await websocket.close()
+            await until(lambda: app_processes(pid) == [], "both apps to stop")
+            statuses: list[int] = []
+            while not statuses or statuses[-1] != 200:
+                async with http.get(server.url) as response:
+                    statuses.append(response.status)
+                assert len(statuses) < 600, "the server stayed full"
+                await asyncio.sleep(0.05)
+    assert "Traceback" not in server.printed
+    assert server.printed.count("left: the browser closed with 1009 (message too big)") == 2, server.printed
+
+
 def visitor_environ(pid: int) -> dict[str, str]:
     pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     return dict(p.decode(errors="replace").split("=", 1) for p in pairs if b"=" in p)
@@ -302,20 +361,25 @@ def test_the_token_is_printed_once_and_logged_nowhere(tmp_path: Path) -> None:
     assert "share it only with your students" in server.printed and "WARNING" not in server.printed
 
 
-def test_a_network_host_is_served_with_a_warning(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("asked", "bound"), [(8765, 8765), (0, 43117)], ids=["--port 8765", "--port 0"])
+def test_a_network_host_is_served_with_a_warning_naming_the_bound_port(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], asked: int, bound: int
 ) -> None:
     import tui_lab.serve.server
 
     seen: list[tui_lab.serve.server.ServeConfig] = []
 
-    def fake_run(config: tui_lab.serve.server.ServeConfig, ready: Callable[[str], None]) -> int:
+    def fake_run(config: tui_lab.serve.server.ServeConfig, ready: Callable[[str, int], None]) -> int:
         seen.append(config)
+        ready(f"http://lab:{bound}/?token={config.token}", bound)  # as the real server does once it has bound
         return 0
 
     monkeypatch.setattr(tui_lab.serve.server, "run", fake_run)
-    assert main(["--host", "0.0.0.0", "--port", "8765"]) == 0
+    assert main(["--host", "0.0.0.0", "--port", str(asked)]) == 0
     (config,) = seen
-    assert (config.host, config.port, config.max_sessions) == ("0.0.0.0", 8765, 8)
+    assert (config.host, config.port, config.max_sessions) == ("0.0.0.0", asked, 8)
     assert config.token not in repr(config)
-    assert "WARNING: listening on 0.0.0.0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "WARNING: listening on 0.0.0.0" in err
+    assert f"reach port {bound}\n" in err and f"ssh -L {bound}:127.0.0.1:{bound} user@this-server" in err
+    assert "port 0" not in err and ":0 " not in err

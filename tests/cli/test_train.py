@@ -83,3 +83,22 @@ def test_help_loads_neither_torch_nor_textual() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "--batch-size" in out and out.strip().endswith("False False")
+
+
+def test_many_weights_print_the_first_few_and_the_count_as_the_pane_does(capsys: pytest.CaptureFixture[str]) -> None:
+    """#21.12: 330 weights were printed on one line; ``--json`` keeps them all."""
+    true_w = ",".join(str(i % 7 - 3) for i in range(330))
+    assert main(["--impl", "closed", "--n", "2000", "--true-w", true_w]) == 0
+    out = capsys.readouterr().out
+    learned = re.search(r"^w: \[(.*)\]   b: ", out, re.MULTILINE)
+    errors = re.search(r"^error in estimating w: \[(.*)\]$", out, re.MULTILINE)
+    assert learned is not None and errors is not None
+    for line in (learned.group(1), errors.group(1)):
+        *values, more = line.split(", ")
+        assert len(values) == 6 and more == "… 324 more weights"
+    assert max(len(line) for line in out.splitlines()) < 120
+    assert main(["--impl", "closed", "--n", "2000", "--true-w", true_w, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert len(document["w"]) == len(document["w_error"]) == 330
+    assert main(["--impl", "closed", "--true-w", "1,2,3,4,5,6,7"]) == 0  # one more weight prints, not "1 more"
+    assert "… " not in capsys.readouterr().out

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,8 +16,16 @@ from pathlib import Path
 import pytest
 
 from tui_lab.cli.train import main
+from tui_lab.core.lifetime import descendants
 from tui_lab.core.train.config import TrainConfig
-from tui_lab.core.train.distributed import LaunchSpec, summarize_failure, torchrun_command
+from tui_lab.core.train.distributed import (
+    MULTI_NODE_WARNING,
+    RANK_ENTRY,
+    TORCHRUN_ENTRY,
+    LaunchSpec,
+    summarize_failure,
+    torchrun_command,
+)
 from tui_lab.core.train.runner import run
 
 TRAIN = [sys.executable, "-m", "tui_lab.cli.train"]
@@ -86,10 +97,62 @@ def test_a_rendezvous_that_times_out_is_one_line() -> None:
     args = ["--nproc-per-node", "1", "--nnodes", "2", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-timeout", "2"]
     done = subprocess.run([*TRAIN, *args], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and done.stdout == ""
-    assert (
-        done.stderr
-        == f"tui-lab train: error: rendezvous at 127.0.0.1:{port} timed out after 2 s: not all 2 nodes joined\n"
+    assert done.stderr == (
+        f"tui-lab train: warning: {MULTI_NODE_WARNING}\n"
+        f"tui-lab train: error: rendezvous at 127.0.0.1:{port} timed out after 2 s: not all 2 nodes joined\n"
     )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_two_nodes_on_one_machine_train_through_torchrun_and_warn() -> None:
+    """``--nnodes 2`` keeps torchrun (its store has no authentication: both nodes warn); node 1 ends quietly."""
+    args = ["--nproc-per-node", "1", "--nnodes", "2", "--rdzv-endpoint", f"127.0.0.1:{_free_port()}",
+            "--impl", "manual", "--n", "2000", "--epochs", "2", "--json"]  # fmt: skip
+    node1 = subprocess.Popen([*TRAIN, *args, "--node-rank", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    node0 = subprocess.run([*TRAIN, *args, "--node-rank", "0"], capture_output=True, text=True, timeout=240)
+    out1, err1 = node1.communicate(timeout=240)
+    assert node0.returncode == 0 and node1.returncode == 0, (node0.stderr, err1)
+    document = json.loads(node0.stdout)
+    assert document["world_size"] == 2 and document["status"] == "finished" and out1 == ""
+    assert node0.stderr == f"tui-lab train: warning: {MULTI_NODE_WARNING}\n"
+    assert err1 == f"tui-lab train: warning: {MULTI_NODE_WARNING}\nnode 1: its ranks finished; node 0 prints the result\n"
+
+
+def _listeners() -> list[tuple[str, set[int]]]:
+    """Every listening TCP socket: its local address and the pids holding it (``ss -ltnpH``)."""
+    lines = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout.splitlines()
+    found = []
+    for line in lines:
+        fields = line.split()
+        found.append((fields[3], {int(pid) for pid in re.findall(r"pid=(\d+)", line)}))
+    return found
+
+
+def _loopback(address: str) -> bool:
+    host = address.rsplit(":", 1)[0].split("%", 1)[0].strip("[]")
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # "*": every interface
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2) to list listening sockets")
+def test_a_one_node_run_listens_on_loopback_only() -> None:
+    """#20.8: torchrun's TCPStore listened on *:PORT; one node now needs no network at all."""
+    process, start = _start("--impl", "manual", "--n", "200000", "--epochs", "100")
+    try:
+        tree = {process.pid, *start["pids"], *(entry.pid for entry in descendants(process.pid))}
+        ours = [address for address, pids in _listeners() if pids & tree]
+        assert ours, "gloo's ranks listen (on loopback) while they train"
+        assert all(_loopback(address) for address in ours), ours
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=60)
 
 
 @pytest.mark.parametrize(
@@ -101,6 +164,7 @@ def test_a_rendezvous_that_times_out_is_one_line() -> None:
         (["--nnodes", "2"], "--rdzv-endpoint"),
         (["--nnodes", "2", "--node-rank", "2", "--rdzv-endpoint", "h:1"], "--node-rank"),
         (["--nproc-per-node", "2", "--json", "--progress-jsonl"], "--json"),
+        (["--nproc-per-node", "2", "--rdzv-endpoint", "h:1"], "--rdzv-endpoint"),
     ],
 )
 def test_bad_topologies_are_refused_before_launching(
@@ -130,11 +194,12 @@ def test_progress_jsonl_in_one_process(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_torchrun_command_line() -> None:
-    single = torchrun_command(LaunchSpec(4))
-    assert single[1:3] == ["-m", "torch.distributed.run"] and "--standalone" in single
-    assert "--nproc-per-node=4" in single and single[-2:] == ["-m", "tui_lab.cli.train"]
     multi = torchrun_command(LaunchSpec(8, 2, 1, "node0:29500", 60))
+    assert multi[1:3] == ["-c", TORCHRUN_ENTRY] and "--nproc-per-node=8" in multi
     assert "--node-rank=1" in multi and "--rdzv-endpoint=node0:29500" in multi and "--rdzv-conf=timeout=60" in multi
+    assert multi[multi.index("--no-python") + 1 :] == [sys.executable, "-u", "-c", RANK_ENTRY]
+    for entry in (TORCHRUN_ENTRY, RANK_ENTRY):  # dying with the parent comes before any other import
+        assert entry.startswith("from tui_lab.core.lifetime import die_with_parent; die_with_parent()\n")
 
 
 TORCHRUN_FAILURE = """

@@ -87,13 +87,31 @@ def test_a_socket_and_a_directory_are_refused(tmp_path: Path) -> None:
         atomic_write_text(tmp_path, "x", private=False)
 
 
-def test_a_symlink_is_written_through_to_its_target(tmp_path: Path) -> None:
+def test_an_export_never_writes_through_a_symlink(tmp_path: Path) -> None:
+    """#20.13: the README promised this while exports wrote through links; now both say "refused"."""
     real = tmp_path / "real.csv"
     real.write_text("old")
     link = tmp_path / "link.csv"
     link.symlink_to(real)
-    assert atomic_write_text(link, "new", private=False) == real
+    dangling = tmp_path / "dangling.csv"
+    dangling.symlink_to(tmp_path / "nowhere" / "x.csv")
+    for path in (link, dangling):
+        with pytest.raises(fileio.WriteRefused, match="is a symbolic link .*: tui-lab does not write through links"):
+            atomic_write_text(path, "new", private=False)
+    assert link.is_symlink() and real.read_text() == "old" and not (tmp_path / "nowhere").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling.csv", "link.csv", "real.csv"]
+
+
+def test_a_state_file_is_written_through_its_symlink_and_linked_folders_are_followed(tmp_path: Path) -> None:
+    real = tmp_path / "dotfiles" / "settings.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "settings.json"
+    link.symlink_to(real)
+    assert atomic_write_text(link, "new") == real
     assert link.is_symlink() and real.read_text() == "new"
+    (tmp_path / "exports").symlink_to(real.parent, target_is_directory=True)
+    assert atomic_write_text(tmp_path / "exports" / "out.csv", "x", private=False) == real.parent / "out.csv"
 
 
 def test_user_exports_follow_the_umask_and_state_files_stay_private(tmp_path: Path) -> None:

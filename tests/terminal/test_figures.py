@@ -66,6 +66,25 @@ def test_plt_plot_draws_coloured_cells_under_its_input(spawn: Spawn) -> None:
     term.close()
 
 
+def test_a_resize_draws_the_figure_again_at_the_new_width(spawn: Spawn) -> None:
+    term = spawn("--images", "blocks", size=(120, 40))
+    wait_ready(term)
+    run_cell(term, "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);", 1)
+
+    def right_edge() -> int:
+        columns, _ = term.size
+        return max(
+            (c for r in figure_rows(term) for c in range(columns) if term.cell(r, c).data == "▀"), default=-1
+        )
+
+    wide = right_edge()
+    assert wide > 60, term.show()
+    term.resize((90, 40))
+    term.wait_until(lambda: 0 < right_edge() < wide - 8, "the figure drawn again, narrower", timeout=120)
+    assert right_edge() < 90, "the whole figure fits the new width"
+    term.close()
+
+
 def test_inside_tmux_figures_are_half_blocks_without_asking(spawn: Spawn) -> None:
     term = spawn(size=(120, 40), TMUX="/tmp/tmux-1000/default,1,0")
     wait_ready(term)

@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import RichLog, Static
+from textual.widgets import Static
 
 from tests.ui.conftest import settle_app as settle
 from tui_lab.cli import build_parser
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.graph.view import GraphView
+from tui_lab.ui.repl.log import ReplLog
 from tui_lab.ui.repl.variables import VariableList
 from tui_lab.ui.train.plot import LossPlot
 from tui_lab.ui.train.screen import TrainScreen
@@ -128,7 +129,7 @@ async def type_group(pilot: Any, group: tuple[Press, ...]) -> None:
 
 
 def log_text(app: TuiLabApp) -> str:
-    return "\n".join(strip.text.rstrip() for strip in app.screen.query_one("#repl-log", RichLog).lines)
+    return "\n".join(strip.text.rstrip() for strip in app.screen.query_one("#repl-log", ReplLog).lines)
 
 
 def static_text(app: TuiLabApp, selector: str) -> str:

@@ -117,10 +117,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         session=args.session, resume=args.resume,
     )  # fmt: skip
     from tui_lab.core.lifetime import server_pid, watch_parent
+    from tui_lab.ui.threads import to_ui
 
     server = server_pid(os.environ)
-    if server is not None:  # a visitor's app under tui-lab serve: quit if the server is killed outright
-        watch_parent(server, lambda: app.call_from_thread(app.exit))
+    if server is not None:
+        # A visitor's app under tui-lab serve: if the server is killed outright, end what the visitor
+        # started (REPL subprocesses, a Train launcher), then quit.
+        def quit_app() -> None:
+            to_ui(app, app.exit)
+
+        watch_parent(server, quit_app, end_children=True)
     return run_app(app)
 
 

@@ -162,9 +162,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif not token_file_is_private(args.token_file):
             print(f"tui-lab serve: warning: {args.token_file} is readable by other users (chmod 600 it)",
                   file=sys.stderr)
-    if not is_loopback(args.host):
-        print(network_warning(args.host, args.port), file=sys.stderr, flush=True)
-
     state_root = state_dir() / "serve"
     state_root.mkdir(parents=True, exist_ok=True)
 
@@ -180,7 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_sessions=args.max_sessions,
     )
 
-    def ready(url: str) -> None:
+    def ready(url: str, port: int) -> None:
+        if not is_loopback(args.host):  # after binding: the warning names the port really bound (--port 0)
+            print(network_warning(args.host, port), file=sys.stderr, flush=True)
         sessions = "1 visitor" if args.max_sessions == 1 else f"{args.max_sessions} visitors"
         print(f"tui-lab serve: one app per visitor, up to {sessions} at once; ctrl+c stops everything.",
               file=sys.stderr)

@@ -210,6 +210,8 @@ def distributed_problems(args: argparse.Namespace) -> dict[str, str]:
         problems["--node-rank"] = f"must be in 0..{args.nnodes - 1}, got {args.node_rank}"
     if args.nnodes > 1 and not re.fullmatch(r"\[?[\w.:-]+\]?:\d{1,5}", args.rdzv_endpoint):
         problems["--rdzv-endpoint"] = "several nodes need node 0's HOST:PORT, e.g. --rdzv-endpoint node0:29500"
+    elif args.nnodes == 1 and args.rdzv_endpoint.strip():
+        problems["--rdzv-endpoint"] = "only for --nnodes > 1 (one node needs no rendezvous on the network)"
     if args.rdzv_timeout < 1:
         problems["--rdzv-timeout"] = f"must be ≥ 1 second, got {args.rdzv_timeout}"
     device = str(args.device).strip().lower()
@@ -299,6 +301,8 @@ def main_distributed(args: argparse.Namespace, config: TrainConfig, argv: list[s
     spec = distributed.LaunchSpec(
         args.nproc_per_node, args.nnodes, args.node_rank, args.rdzv_endpoint.strip(), args.rdzv_timeout
     )
+    if spec.nnodes > 1:
+        print(f"tui-lab train: warning: {distributed.MULTI_NODE_WARNING}", file=sys.stderr, flush=True)
 
     def forward(line: str) -> None:
         try:
@@ -324,7 +328,7 @@ def _rank_main(args: argparse.Namespace, config: TrainConfig) -> int:
 
     rank = int(os.environ["RANK"])
     distributed.register_rank()
-    sys.stderr = open(distributed.rank_error_file(), "w", buffering=1, encoding="utf-8")  # noqa: SIM115
+    sys.stderr = open(distributed.rank_error_file(), "a", buffering=1, encoding="utf-8")  # noqa: SIM115
     if rank != 0:
         sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     try:

@@ -1,4 +1,9 @@
-"""What ``tui-lab train`` prints: the course's text, ``--json``, and quiet handling of a closed pipe."""
+"""What ``tui-lab train`` prints: the course's text, ``--json``, and quiet handling of a closed pipe.
+
+The text shows at most :data:`WEIGHTS_SHOWN` weights and says how many more there are, as the
+Train pane does (a CSV with 330 columns would print them all on one line); ``--json`` keeps
+every one.
+"""
 
 from __future__ import annotations
 
@@ -49,8 +54,15 @@ def finite_json(value: Any) -> Any:
     return value
 
 
+#: Weights printed in the text output; beyond, "… N more weights" (one more is printed rather than that line).
+WEIGHTS_SHOWN = 6
+
+
 def _vector(values: Sequence[float]) -> str:
-    return "[" + ", ".join(f"{v:.6f}" for v in values) + "]"
+    """``[0.100000, …]`` with the first :data:`WEIGHTS_SHOWN` values and the count of the others."""
+    shown = values if len(values) <= WEIGHTS_SHOWN + 1 else values[:WEIGHTS_SHOWN]
+    more = len(values) - len(shown)
+    return "[" + ", ".join([f"{v:.6f}" for v in shown] + ([f"… {more} more weights"] if more else [])) + "]"
 
 
 def print_text(result: RunResult) -> None:

@@ -6,7 +6,12 @@ target, so readers see the old file or the whole new one. On top of that:
 - The target must be a regular file (or not exist yet). Device nodes, FIFOs, sockets and
   directories are refused with :class:`WriteRefused` (``/dev/null`` or ``/dev/full`` are never
   replaced by a regular file, a FIFO never blocks the writer).
-- A symlink is written through: the file it points to is replaced, the link stays.
+- A user export (``private=False``) never writes through a symbolic link: a link as the target's
+  name is refused with :class:`WriteRefused` (the export dialog says so before asking anything),
+  since replacing whatever a link points to, perhaps far from the folder shown, is never what an
+  export means. State files (private) are followed through a link: the state folder is the
+  user's own, and a settings file linked into a dotfiles repository keeps working. Links in the
+  folders above the name are followed in both cases.
 - State files (history, settings, recent files) are private (0600); user exports follow the
   umask (``private=False``), and an export over an existing file keeps that file's mode.
 - A missing directory is created only when the caller says so (state directories); an export
@@ -33,6 +38,7 @@ __all__ = [
     "atomic_write_chunks",
     "atomic_write_text",
     "check_writable_target",
+    "refuse_link",
     "remove_stale_temps",
 ]
 
@@ -70,12 +76,31 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def check_writable_target(path: str | os.PathLike[str], *, create_parents: bool = False) -> Path:
+def refuse_link(path: str | os.PathLike[str]) -> None:
+    """:class:`WriteRefused` when ``path`` itself is a symbolic link (links in its folders do not count)."""
+    given = Path(path).expanduser()
+    if given.is_symlink():
+        try:
+            points_to = f" (to {os.readlink(given)})"
+        except OSError:
+            points_to = ""
+        raise WriteRefused(
+            f"{given} is a symbolic link{points_to}: tui-lab does not write through links. "
+            "Choose another name, or remove the link first."
+        )
+
+
+def check_writable_target(
+    path: str | os.PathLike[str], *, create_parents: bool = False, through_links: bool = True
+) -> Path:
     """The real path a write to ``path`` replaces (symlinks followed); refuses non-regular targets.
 
-    Raises :class:`WriteRefused` for a device, FIFO, socket or directory, and
-    :class:`MissingDirectory` when the directory is missing and ``create_parents`` is False.
+    Raises :class:`WriteRefused` for a device, FIFO, socket or directory, or (without
+    ``through_links``) a symbolic link, and :class:`MissingDirectory` when the directory is
+    missing and ``create_parents`` is False.
     """
+    if not through_links:
+        refuse_link(path)
     given = Path(path).expanduser()
     target = Path(os.path.realpath(given))
     try:
@@ -154,9 +179,9 @@ def atomic_write_chunks(
     ``private`` gives mode 0600 (state files); otherwise the umask decides (user exports) and an
     existing target keeps its mode. ``should_stop`` is checked before every chunk (then
     :class:`WriteCancelled`, the temp file removed, the target untouched); ``on_progress`` gets the
-    bytes written so far.
+    bytes written so far. A user export (not ``private``) is refused when ``path`` is a symbolic link.
     """
-    target = check_writable_target(path, create_parents=create_parents)
+    target = check_writable_target(path, create_parents=create_parents, through_links=private)
     remove_stale_temps(target.parent)
     if private:
         mode = 0o600

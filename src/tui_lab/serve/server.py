@@ -3,8 +3,11 @@
 Every route needs the access token (only ``/``, as ``?token=``) or the session cookie that a
 page opened with the token sets; anything else gets 403 and starts nothing. Each websocket
 starts one :class:`~tui_lab.serve.visitor.Visitor`; at most ``max_sessions`` run at once, and
-the next visitor gets a page that says so. SIGINT, SIGTERM and SIGHUP stop the server and
-every app it started.
+the next visitor gets a page that says so. A seat is released however its websocket ends (a
+1009 close, a reset, a malformed frame, a server stopping): every frame is checked by
+:mod:`tui_lab.serve.protocol`, and an abnormal end is one log line, never a traceback. There
+is no download route (tui-lab offers no downloads). SIGINT, SIGTERM and SIGHUP stop the
+server and every app it started.
 """
 
 from __future__ import annotations
@@ -22,11 +25,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.server import Server, to_int
 
+from tui_lab.core.text import one_line
 from tui_lab.serve.access import AccessGate
 from tui_lab.serve.pages import app_page, forbidden_page, full_page
+from tui_lab.serve.protocol import (
+    MAX_MESSAGE_BYTES,
+    BadMessage,
+    Focus,
+    Ping,
+    Resize,
+    Stdin,
+    parse_message,
+    size_from_query,
+)
 from tui_lab.serve.visitor import Visitor
 
 #: Seconds a closing websocket waits for the browser's reply.
@@ -94,7 +108,6 @@ class LabServer(Server):
             [
                 web.get("/", self.handle_page, name="index"),
                 web.get("/ws", self.handle_visitor, name="websocket"),
-                web.get("/download/{key}", self.handle_download, name="download"),
                 web.static("/static", self.statics_path, name="static"),
             ]
         )
@@ -171,8 +184,9 @@ class LabServer(Server):
         self._places.add(place)  # no await since the check: the check and the seat are one step
         self._started += 1
         number = self._started
-        websocket = web.WebSocketResponse(heartbeat=15, timeout=WS_CLOSE_S)
+        websocket = web.WebSocketResponse(heartbeat=15, timeout=WS_CLOSE_S, max_msg_size=MAX_MESSAGE_BYTES)
         visitor: Visitor | None = None
+        how = ""
         try:
             await websocket.prepare(request)
             visitor = Visitor(
@@ -182,28 +196,75 @@ class LabServer(Server):
                 write_str=websocket.send_str,
                 close=websocket.close,
                 download_manager=self.download_manager,
+                log=lambda line: say(f"visitor {number}: {line}"),
             )
             self._visitors.add(visitor)
-            await visitor.start(to_int(request.query.get("width", "80"), 80), to_int(request.query.get("height", "24"), 24))
+            await visitor.start(*size_from_query(request.query.get("width"), request.query.get("height")))
             say(f"visitor {number} joined ({self.sessions}/{self.config.max_sessions} places taken)")
-            await self._process_messages(websocket, visitor)
-        except (ConnectionError, ValueError) as error:
-            say(f"visitor {number}: connection dropped ({type(error).__name__})")
+            how = await self._relay_browser(websocket, visitor)
+        except (OSError, ValueError, RuntimeError) as error:
+            how = f"connection dropped ({type(error).__name__})"
         finally:
-            if visitor is not None:
-                await visitor.stop()
-                self._visitors.discard(visitor)
-            self._places.discard(place)
+            try:
+                if visitor is not None:
+                    await visitor.stop()  # never raises; shielded from a cancelled handler
+            finally:
+                if visitor is not None:
+                    self._visitors.discard(visitor)
+                self._places.discard(place)
             with contextlib.suppress(Exception):
                 await websocket.close()
-            say(f"visitor {number} left ({self.sessions}/{self.config.max_sessions} places taken)")
+            ended = f": {how}" if how else ""
+            say(f"visitor {number} left{ended} ({self.sessions}/{self.config.max_sessions} places taken)")
         return websocket
 
+    async def _relay_browser(self, websocket: web.WebSocketResponse, visitor: Visitor) -> str:
+        """Hand the browser's messages to the app until the websocket ends; returns how it ended ("" when normally)."""
+        async for frame in websocket:
+            if frame.type == WSMsgType.ERROR:
+                return f"connection error ({one_line(str(websocket.exception() or 'unknown'), 120)})"
+            if frame.type != WSMsgType.TEXT:
+                await websocket.close(code=WSCloseCode.UNSUPPORTED_DATA, message=b"text frames only")
+                return "closed: a binary frame"
+            try:
+                message = parse_message(frame.data)
+            except BadMessage as error:
+                await websocket.close(code=WSCloseCode.POLICY_VIOLATION, message=b"malformed message")
+                return f"closed: a malformed message ({error})"
+            if isinstance(message, Stdin):
+                await visitor.send_bytes(message.text.encode("utf-8"))
+            elif isinstance(message, Resize):
+                await visitor.set_terminal_size(message.width, message.height)
+            elif isinstance(message, Ping):
+                await websocket.send_json(["pong", message.data])
+            elif isinstance(message, Focus):
+                await (visitor.focus() if message.focused else visitor.blur())
+        return close_reason(websocket.close_code)
     async def stop_visitors(self) -> None:
         """Refuse new visitors and stop every app (terminate, then kill) at once."""
         self._stopping = True
         visitors = list(self._visitors)
         await asyncio.gather(*(v.stop(polite=False) for v in visitors), return_exceptions=True)
+
+
+#: Close codes a browser sends when all is well: normal, and "going away" (the tab closed).
+_NORMAL_CLOSES = {WSCloseCode.OK, WSCloseCode.GOING_AWAY}
+_CLOSE_NAMES: dict[int, str] = {
+    WSCloseCode.MESSAGE_TOO_BIG: "message too big",
+    WSCloseCode.ABNORMAL_CLOSURE: "connection lost",
+    WSCloseCode.PROTOCOL_ERROR: "protocol error",
+    WSCloseCode.UNSUPPORTED_DATA: "unsupported data",
+    WSCloseCode.POLICY_VIOLATION: "policy violation",
+    WSCloseCode.INTERNAL_ERROR: "internal error",
+}
+
+
+def close_reason(code: int | None) -> str:
+    """How a websocket closed by the browser ended, for the log: "" when normally."""
+    if code is None or code in _NORMAL_CLOSES:
+        return ""
+    name = _CLOSE_NAMES.get(code)
+    return f"the browser closed with {code}" + (f" ({name})" if name else "")
 
 
 def public_base(config: ServeConfig, port: int) -> str:
@@ -246,40 +307,66 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-async def _serve(config: ServeConfig, ready: Callable[[str], None]) -> int:
+@dataclass
+class Listening:
+    """A started server: the web server, its aiohttp runner, the port bound and its state directory."""
+
+    server: LabServer
+    runner: web.AppRunner
+    port: int
+    state_dir: Path
+
+    async def close(self) -> None:
+        """Stop every app, then the web server; remove the state directory."""
+        try:
+            await self.server.stop_visitors()
+        finally:
+            await self.runner.cleanup()
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+async def listen(config: ServeConfig) -> Listening:
+    """Start serving ``config`` (OSError when the address cannot be bound); stop with :meth:`Listening.close`."""
     remove_stale_state(config.state_root)
     state_dir = Path(tempfile.mkdtemp(prefix=f"server-{os.getpid()}-", dir=config.state_root))
     server = LabServer(config, state_dir)
     runner = web.AppRunner(await server._make_app(), access_log=None, shutdown_timeout=HTTP_SHUTDOWN_S)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, config.host, config.port)
-        try:
-            await site.start()
-        except OSError as error:
-            say(f"cannot listen on {config.host}:{config.port}: {error.strerror or error}")
-            return 1
-        port = runner.addresses[0][1] if runner.addresses else config.port
-        server.bound(port)
+        await web.TCPSite(runner, config.host, config.port).start()
+    except BaseException:
+        await runner.cleanup()
+        shutil.rmtree(state_dir, ignore_errors=True)
+        raise
+    port = runner.addresses[0][1] if runner.addresses else config.port
+    server.bound(port)
+    return Listening(server, runner, port, state_dir)
+
+
+async def _serve(config: ServeConfig, ready: Callable[[str, int], None]) -> int:
+    try:
+        listening = await listen(config)
+    except OSError as error:
+        say(f"cannot listen on {config.host}:{config.port}: {error.strerror or error}")
+        return 1
+    try:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
         for sig in signals:
             loop.add_signal_handler(sig, stop.set)
         host = f"[{config.host}]" if ":" in config.host else config.host
-        say(f"listening on http://{host}:{port}")
-        ready(f"{public_base(config, port)}/?token={config.token}")
+        say(f"listening on http://{host}:{listening.port}")
+        ready(f"{public_base(config, listening.port)}/?token={config.token}", listening.port)
         await stop.wait()
         for sig in signals:  # a second ctrl+c is not swallowed
             loop.remove_signal_handler(sig)
-        say(f"stopping {server.sessions} app(s)…")
-        await server.stop_visitors()
+        say(f"stopping {listening.server.sessions} app(s)…")
         return 0
     finally:
-        await runner.cleanup()
-        shutil.rmtree(state_dir, ignore_errors=True)
+        await listening.close()
 
 
-def run(config: ServeConfig, ready: Callable[[str], None]) -> int:
-    """Serve until SIGINT/SIGTERM/SIGHUP; ``ready`` gets the URL (with token) once listening."""
+def run(config: ServeConfig, ready: Callable[[str, int], None]) -> int:
+    """Serve until SIGINT/SIGTERM/SIGHUP; ``ready`` gets the URL (with token) and the bound port once listening."""
     return asyncio.run(_serve(config, ready))

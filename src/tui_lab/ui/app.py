@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import threading
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,8 +27,11 @@ from tui_lab.core.text import visible
 from tui_lab.core.workspace import Workspace, WorkspaceChange
 from tui_lab.ui.pane import PaneScreen, bindings_for
 from tui_lab.ui.panes import GLOBAL_ACTIONS, PANE_NAMES, PANES, pane_spec
+from tui_lab.ui.textual_adapter import with_control_filter
+from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:  # imported when first used, right after the first frame
+    from textual.filter import LineFilter
     from textual.pilot import Pilot
 
     from tui_lab.ui.requests import PaneRequest
@@ -169,6 +172,13 @@ class TuiLabApp(App[None]):
                 raise AssertionError("the start pane never finished building")
             yield pilot
 
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the one that makes every control character in any widget's text visible.
+
+        The choke point between the app and the terminal (docs/security.md, "Terminal output").
+        """
+        return with_control_filter(super().get_line_filters())
+
     @property
     def session(self) -> SessionController:
         """Autosave, resume and the palette's session commands (docs/sessions.md); made on first use."""
@@ -210,7 +220,8 @@ class TuiLabApp(App[None]):
         try:
             self.workspace.load_preloads()
         except Exception as error:  # a broken torch install must be a message, not a dead app
-            self.call_from_thread(
+            to_ui(
+                self,
                 self.notify,
                 f"{type(error).__name__}: {error}. The REPL, Graph and Train panes need torch; "
                 "reinstall it (make run TORCH=...) and restart.",
@@ -220,7 +231,7 @@ class TuiLabApp(App[None]):
             )
             return
         pane_screen_classes()  # import the other panes now, off the UI thread
-        self.call_from_thread(self._torch_loaded)
+        to_ui(self, self._torch_loaded)
 
     def release_start_hold(self) -> None:
         """The start-up CSV has loaded (or failed): let torch load. Thread-safe."""
@@ -277,7 +288,7 @@ class TuiLabApp(App[None]):
             label = device_status_label(device)
         except Exception:  # a driver hiccup only leaves the old figure on screen
             return
-        self.call_from_thread(self._set_device_label, device, label)
+        to_ui(self, self._set_device_label, device, label)
 
     def _set_device_label(self, device: str, label: str) -> None:
         if device == self.device:  # not a stale reading for the card we just left

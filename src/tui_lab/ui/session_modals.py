@@ -1,4 +1,10 @@
-"""The session's dialogs: the resume question, a one-line prompt, re-running inputs, the "not saved" list."""
+"""The session's dialogs: the resume question, a one-line prompt, re-running inputs, the "not saved" list.
+
+The re-run question shows every line of the code it would run, numbered, with each input's line
+count in its heading: a session file could otherwise hide a payload below 80 blank lines, past
+the bottom of the dialog. Long runs of blank lines are folded into one line that says how many
+there are, so everything that is not blank is on the page; ↑/↓/PgUp/PgDn scroll it.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tui_lab.core.session.model import NotSaved
+from tui_lab.core.text import ShownPaths
 from tui_lab.ui.theme import safe_text
 
 _CSS = """
@@ -21,6 +28,7 @@ SessionDialog > Vertical { width: 76; max-width: 95%; height: auto; max-height: 
     border: round $accent; background: $surface; padding: 1 2; }
 SessionDialog .session-title { text-style: bold; margin-bottom: 1; }
 SessionDialog VerticalScroll { height: auto; max-height: 16; }
+SessionDialog .session-lines { color: $text-muted; }
 SessionDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
 SessionDialog Button { margin-left: 2; }
 """
@@ -33,18 +41,26 @@ class SessionDialog(ModalScreen[bool]):
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", show=False),
         Binding("n,escape", "answer(False)", "No", show=False),
+        Binding("up", "scroll_body('up')", "Scroll up", show=False),
+        Binding("down", "scroll_body('down')", "Scroll down", show=False),
+        Binding("pageup", "scroll_body('page_up')", "Page up", show=False),
+        Binding("pagedown", "scroll_body('page_down')", "Page down", show=False),
     ]
 
-    def __init__(self, title: str, body: Text | str = "", yes: str = "Yes", no: str = "No") -> None:
+    def __init__(
+        self, title: str, body: Text | str = "", yes: str = "Yes", no: str = "No", note: str = ""
+    ) -> None:
         super().__init__()
-        self.title_text, self.body, self.yes, self.no = title, body, yes, no
+        self.title_text, self.body, self.yes, self.no, self.note = title, body, yes, no, note
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(safe_text(self.title_text), classes="session-title", id="session-question")
             if self.body:
-                with VerticalScroll():
+                with VerticalScroll(id="session-scroll"):
                     yield Static(self.body, id="session-body")
+            if self.note:
+                yield Static(safe_text(self.note), classes="session-lines", id="session-note")
             with Horizontal():
                 yield Button(self.yes, variant="primary", id="session-yes")
                 yield Button(self.no, id="session-no")
@@ -59,6 +75,11 @@ class SessionDialog(ModalScreen[bool]):
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
 
+    def action_scroll_body(self, how: str) -> None:
+        """Scroll the body (the buttons keep the focus)."""
+        for scroll in self.query("#session-scroll").results(VerticalScroll):
+            getattr(scroll, f"scroll_{how}")()
+
 
 def resume_question(saved_at: str, description: str) -> SessionDialog:
     """"Restore the session from 14:32 (12 names, pipeline of 4 steps, 6 runs)?"."""
@@ -66,14 +87,52 @@ def resume_question(saved_at: str, description: str) -> SessionDialog:
     return SessionDialog(f"Restore the session from {clock} ({description})?", "", "Restore", "Start fresh")
 
 
+#: A run of at least this many blank lines is folded into one line saying how many there are.
+FOLD_BLANK_LINES = 3
+
+
+def code_listing(sources: Sequence[str]) -> Text:
+    """Every line of ``sources``, numbered, each input under a heading with its line count.
+
+    Runs of :data:`FOLD_BLANK_LINES` or more blank lines fold into ``⋮ 80 blank lines``, so no
+    line that holds anything can be pushed out of sight. Control characters are shown as escapes.
+    """
+    body = Text()
+    for index, source in enumerate(sources, start=1):
+        lines = source.rstrip("\n").split("\n")
+        body.append(f"Input {index} of {len(sources)} · {_count(len(lines), 'line')}\n", style="bold")
+        width = len(str(len(lines)))
+        at = 0
+        while at < len(lines):
+            if lines[at].strip():
+                body.append(f"{at + 1:>{width}} │ ", style="dim")
+                body.append_text(safe_text(lines[at], keep="\t"))
+                body.append("\n")
+                at += 1
+                continue
+            end = at
+            while end < len(lines) and not lines[end].strip():
+                end += 1
+            if end - at >= FOLD_BLANK_LINES:
+                body.append(f"{'⋮':>{width}}   {end - at} blank lines\n", style="italic")
+            else:
+                body.append("".join(f"{number:>{width}} │\n" for number in range(at + 1, end + 1)), style="dim")
+            at = end
+        body.append("\n")
+    body.rstrip()
+    return body
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def rerun_question(names: Sequence[str], sources: Sequence[str]) -> SessionDialog:
     """Ask before re-running saved REPL inputs (they are code: nothing runs without a yes)."""
-    body = Text()
-    for source in sources:
-        body.append_text(safe_text(source.rstrip("\n")))
-        body.append("\n\n")
+    total = sum(len(source.rstrip("\n").split("\n")) for source in sources)
     title = f"Re-run the REPL inputs that defined {', '.join(names)}?"
-    return SessionDialog(title, body, "Run them", "Not now")
+    note = f"{_count(len(sources), 'input')}, {_count(total, 'line')} in all · ↑/↓ PgUp/PgDn scroll"
+    return SessionDialog(title, code_listing(sources), "Run them", "Not now", note)
 
 
 def not_saved_text(entries: Sequence[NotSaved]) -> Text:
@@ -98,15 +157,17 @@ class PromptScreen(ModalScreen[str | None]):
     def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
         super().__init__()
         self.title_text, self.value, self.placeholder = title, value, placeholder
+        #: The value (a session name, a path in a hostile folder) as shown, and what it stands for.
+        self.paths = ShownPaths()
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(safe_text(self.title_text), classes="session-title")
-            yield Input(self.value, placeholder=self.placeholder, id="session-prompt")
+            yield Input(self.paths.show(self.value), placeholder=self.placeholder, id="session-prompt")
 
     @on(Input.Submitted, "#session-prompt")
     def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        self.dismiss(self.paths.real(event.value.strip()) or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

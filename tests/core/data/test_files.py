@@ -71,9 +71,10 @@ def test_exports_follow_the_umask(tmp_path: Path) -> None:
     assert stat.S_IMODE(written.stat().st_mode) == 0o664
 
 
-def test_an_export_through_a_symlink_writes_the_linked_file(tmp_path: Path) -> None:
+def test_an_export_onto_a_symlink_is_refused(tmp_path: Path) -> None:
     real = tmp_path / "real.py"
     real.write_text("old")
     (tmp_path / "link.py").symlink_to(real)
-    export_code("new\n", tmp_path / "link.py", None)
-    assert real.read_text() == "new\n" and (tmp_path / "link.py").is_symlink()
+    with pytest.raises(ExportError, match="is a symbolic link"):
+        export_code("new\n", tmp_path / "link.py", None)
+    assert real.read_text() == "old" and (tmp_path / "link.py").is_symlink()

@@ -200,10 +200,19 @@ def test_animator_stays_quiet_in_a_short_loop(engine: ReplEngine) -> None:
     assert len(seen) == 1, "the final picture, drawn once the input ended"
 
 
-def test_matplotlib_inline_stand_in_only_when_missing(engine: ReplEngine) -> None:
+def test_matplotlib_inline_is_always_the_stand_in(engine: ReplEngine) -> None:
+    """The real one is an IPython kernel's backend: it would import matplotlib and start an IPython shell."""
     result = ok(engine, "from matplotlib_inline import backend_inline\nbackend_inline.set_matplotlib_formats('svg')")
     assert result.error is None
     assert getattr(sys.modules["matplotlib_inline"], hook.MARKER, False)
+    assert getattr(sys.modules["matplotlib_inline.backend_inline"], hook.MARKER, False)
+    assert "IPython.core.interactiveshell" not in sys.modules or not _shell_started()
+
+
+def _shell_started() -> bool:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    return bool(InteractiveShell.initialized())
 
 
 def test_plots_take_tensors_that_need_grad(engine: ReplEngine) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import re
 import threading
 
 import pytest
@@ -58,7 +59,8 @@ def _plain_run(sources: list[str]) -> list[tuple[str, str | None]]:
         with contextlib.redirect_stdout(out):
             exec(compile(tree, "<plain>", "exec"), ns)
             value = eval(compile(ast.Expression(last.value), "<plain>", "eval"), ns) if last else None
-        results.append((out.getvalue(), None if value is None else repr(value)))
+        shown = None if value is None else re.sub(r"<class '([\w.]+)'>", r"\1", repr(value))  # IPython: numpy.ndarray
+        results.append((out.getvalue(), shown))
     return results
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import torch
 import torch.multiprocessing as mp
 
 from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.distributed import STORE_ENV
 from tui_lab.core.train.runner import run
 
 #: (config at batch B per rank) — uneven N so the global short last batch is split unevenly too.
@@ -28,15 +28,10 @@ CASES = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _rank(rank: int, world: int, port: int, out: str, device: str = "cpu") -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank))
-    os.environ["WORLD_SIZE"] = str(world)
+def _rank(rank: int, world: int, out: str, device: str = "cpu") -> None:
+    """One rank, meeting the others as the single-node launcher's ranks do: a FileStore, gloo on loopback."""
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), GLOO_SOCKET_IFNAME="lo")
+    os.environ.update(NCCL_SOCKET_IFNAME="lo", **{STORE_ENV: str(Path(out, "store"))})
     torch.set_num_threads(1)
     from tui_lab.core.train import parallel
 
@@ -65,7 +60,7 @@ def _rank(rank: int, world: int, port: int, out: str, device: str = "cpu") -> No
 @pytest.fixture(scope="module")
 def two_rank_results(tmp_path_factory: pytest.TempPathFactory) -> list[list[dict]]:
     out = tmp_path_factory.mktemp("ranks")
-    mp.spawn(_rank, args=(2, _free_port(), str(out)), nprocs=2, join=True)
+    mp.spawn(_rank, args=(2, str(out)), nprocs=2, join=True)
     return [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
 
 
@@ -86,7 +81,7 @@ def test_two_ranks_equal_one_process_with_twice_the_batch(case: int, two_rank_re
 
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two GPUs (NCCL)")
 def test_two_gpus_with_nccl_equal_one_gpu_with_twice_the_batch(tmp_path: Path) -> None:
-    mp.spawn(_rank, args=(2, _free_port(), str(tmp_path), "cuda"), nprocs=2, join=True)
+    mp.spawn(_rank, args=(2, str(tmp_path), "cuda"), nprocs=2, join=True)
     results = json.loads((tmp_path / "rank0.json").read_text())
     for config, got in zip(CASES, results, strict=True):
         alone = run(config.with_changes(batch_size=2 * config.batch_size), "cuda", use_cuda_graphs=False)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from tui_lab.core.lifetime import descendants, process_alive
 from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.ranks import FOLDER_PREFIX, remove_stale_folders
 from tui_lab.core.train.remote import run_processes, train_arguments
 
 PROGRESS = {
@@ -78,3 +86,72 @@ def test_a_crash_is_one_clear_line(tmp_path: Path) -> None:
     )
     outcome = run_processes(TrainConfig(processes=2), "cpu", argv=argv)
     assert outcome.status == "failed" and outcome.message == "rank 1 was killed (SIGKILL); the others were stopped"
+
+
+# -- the launcher and its ranks die with the app, whatever kills it ----------------------------
+
+#: The app, as far as a run is concerned: run_processes in a worker thread, a line per progress.
+APP = """
+import threading
+from tui_lab.core.train.config import TrainConfig
+from tui_lab.core.train.remote import run_processes
+
+config = TrainConfig(impl="manual", n=200_000, epochs=100, processes=2)
+worker = threading.Thread(target=run_processes, args=(config, "cpu", lambda progress: print("progress", flush=True)))
+worker.start()
+worker.join()
+"""
+
+
+def live_tree(pid: int) -> list[int]:
+    return [entry.pid for entry in descendants(pid) if entry.running]
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float) -> None:
+    """Poll ``condition()`` every 10 ms; AssertionError naming ``what`` past ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG and /proc are Linux")
+@pytest.mark.parametrize(
+    ("sig", "moment"),
+    [(signal.SIGKILL, "starting"), (signal.SIGHUP, "starting"), (signal.SIGKILL, "training")],
+    ids=["kill -9 while the ranks import torch", "kill -HUP while they start", "kill -9 while they train"],
+)
+def test_the_launcher_and_its_ranks_end_within_3_s_of_the_app(sig: signal.Signals, moment: str) -> None:
+    """#20.7: they kept running at 50-70% CPU each for over 70 s."""
+    app = subprocess.Popen([sys.executable, "-c", APP], stdout=subprocess.PIPE, text=True)
+    tree: list[int] = []
+    try:
+        assert app.stdout is not None
+        wait_for(lambda: len(live_tree(app.pid)) >= 3, "the launcher and both ranks to start", timeout=120)
+        if moment == "training":
+            assert app.stdout.readline() == "progress\n"
+        tree = live_tree(app.pid)
+        app.send_signal(sig)
+        app.wait(timeout=30)
+        wait_for(lambda: not any(process_alive(pid) for pid in tree), "every process of the run to end", timeout=3.0)
+    finally:
+        app.kill()
+        app.wait()
+        if app.stdout is not None:
+            app.stdout.close()
+        for pid in filter(process_alive, tree):  # a failure leaves nothing behind
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_killed_launchers_folder_is_removed_by_the_next_launch(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f"{FOLDER_PREFIX}{dead.pid}-abc"
+    live = tmp_path / f"{FOLDER_PREFIX}{os.getpid()}-def"
+    other = tmp_path / "tui-lab-ranks-x-1"
+    for folder in (left, live, other):
+        folder.mkdir()
+        (folder / "store").write_text("")
+    assert remove_stale_folders(tmp_path) == [left]
+    assert not left.exists() and live.exists() and other.exists()

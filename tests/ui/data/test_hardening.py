@@ -261,6 +261,22 @@ async def test_replacing_an_existing_export_is_confirmed(make_app: AppFactory, t
         assert existing.read_text() == "keep me"
 
 
+async def test_an_export_onto_a_symlink_is_refused_before_asking(make_app: AppFactory, tmp_path: Path) -> None:
+    """#20.13: exports never write through a link (README and docs/panes/data.md say so)."""
+    source = tmp_path / "house.csv"
+    source.write_bytes(HOUSE_TINY.read_bytes())
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("keep me")
+    (tmp_path / "house_processed.csv").symlink_to(elsewhere)
+    app = make_app(csv_path=str(source), pane="data")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("e", "enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen) and isinstance(app.screen, DataScreen)
+    assert elsewhere.read_text() == "keep me" and (tmp_path / "house_processed.csv").is_symlink()
+
+
 async def test_a_filter_failing_at_run_time_keeps_its_form_and_the_expression(make_app: AppFactory) -> None:
     app = make_app(csv_path=str(HOUSE_TINY), pane="data")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 import pytest
 import torch
 from textual.pilot import Pilot
-from textual.widgets import RichLog
 
 from tui_lab.core.repl.d2l import animator
 from tui_lab.core.repl.input import input_state
 from tui_lab.ui.app import TuiLabApp
+from tui_lab.ui.repl.blocks import LogBlock
 from tui_lab.ui.repl.editor import ReplInput
-from tui_lab.ui.repl.render import LiveBlocks
+from tui_lab.ui.repl.log import ReplLog
 from tui_lab.ui.repl.screen import ReplScreen
 
 sys.path.insert(0, __file__.rsplit("/tests/", 1)[0] + "/tests/core/repl")
@@ -39,7 +39,7 @@ def fresh_d2l(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def log_lines(app: TuiLabApp) -> list[str]:
-    return [strip.text.rstrip() for strip in app.screen.query_one("#repl-log", RichLog).lines]
+    return [strip.text.rstrip() for strip in app.screen.query_one("#repl-log", ReplLog).lines]
 
 
 async def paste_and_run(pilot: Pilot[Any], cell: str) -> None:
@@ -67,7 +67,7 @@ async def test_scratch_section_pasted_into_the_pane(make_app: AppFactory) -> Non
         assert frame and frame[0] < next(i for i, line in enumerate(lines) if "def data_iter" in line), (
             "the scatter plot is drawn right below the cell that drew it"
         )
-        log_width = app.screen.query_one("#repl-log", RichLog).scrollable_content_region.width
+        log_width = app.screen.query_one("#repl-log", ReplLog).scrollable_content_region.width
         assert max(len(line) for line in lines[frame[0] : frame[0] + 10]) <= log_width
         assert [line.split(",")[0] for line in lines if line.startswith("epoch ")] == ["epoch 1", "epoch 2", "epoch 3"]
         assert "error in estimating w: tensor([" in text and "error in estimating b: tensor([" in text
@@ -80,7 +80,7 @@ async def test_calculus_plot_fits_an_80_column_log(make_app: AppFactory) -> None
         for cell in CALCULUS_CELLS:
             await paste_and_run(pilot, cell)
         lines = log_lines(app)
-        log = app.screen.query_one("#repl-log", RichLog)
+        log = app.screen.query_one("#repl-log", ReplLog)
         plot = [line for line in lines if "│" in line or "┌" in line or "└" in line]
         assert any("Tangent line (x=1)" in line for line in lines) and plot
         assert max(len(line) for line in plot) <= log.scrollable_content_region.width
@@ -96,13 +96,13 @@ async def test_animator_redraws_in_place_while_the_loop_runs(make_app: AppFactor
         await paste_and_run(pilot, "from d2l import torch as d2l")
         assert isinstance(app.screen, ReplScreen)
         frames: list[int] = []
-        original = LiveBlocks.show
+        original = ReplLog.show
 
-        def counting(self: LiveBlocks, log: RichLog, block_id: int, *picture: Any) -> None:
-            original(self, log, block_id, *picture)
-            frames.append(sum(1 for strip in log.lines if "┌" in strip.text))
+        def counting(self: ReplLog, key: Hashable, content: LogBlock) -> None:
+            original(self, key, content)
+            frames.append(sum(1 for strip in self.lines if "┌" in strip.text))
 
-        monkeypatch.setattr(LiveBlocks, "show", counting)
+        monkeypatch.setattr(ReplLog, "show", counting)
         await paste_and_run(
             pilot,
             "animator = d2l.Animator(xlabel='epoch', legend=['loss'])\n"

@@ -8,6 +8,7 @@ keys and palette entries in the app.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -287,3 +288,56 @@ def test_inside_tmux_kitty_uploads_go_through_tmux_passthrough() -> None:
     upload = list(strip)[0].text
     assert upload.startswith("\x1bPtmux;\x1b\x1b_G") and upload.endswith("\x1b\x1b\\\x1b\\")
     assert list(strip)[1].text.startswith(KITTY_PLACEHOLDER), "the cells stay text tmux draws"
+
+
+async def test_older_figures_fold_to_a_line_and_the_mode_relays_them_out(
+    make_app: Callable[..., TuiLabApp], blocks_mode: object
+) -> None:
+    pytest.importorskip("matplotlib")
+    from tests.ui.repl.helpers import repl_screen, wait_for_run
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = repl_screen(pilot)
+        screen.figures.gallery.limit = 2
+        screen.run_source("import matplotlib.pyplot as plt\nfor i in range(3):\n    plt.figure(figsize=(2, 1))\n    plt.plot([0, i])")
+        await wait_for_run(pilot, 1)
+        await pilot.pause()
+        text = screen.log_view.text
+        folded = re.findall(r"figure (\d+) \(200×100, alt\+s to show\)", text)
+        assert len(folded) == 1, f"the oldest of three folds to one line:\n{text}"
+        assert sum(1 for strip in screen.log_view.lines if "▀" in strip.text) >= 2 * 8, "the newest two keep pixels"
+        screen.figures.set_mode(ImageMode.TEXT)
+        await pilot.pause()
+        assert not any("▀" in strip.text for strip in screen.log_view.lines), "every figure is one line now"
+        assert len(re.findall(r"figure \d+ \(200×100, ", screen.log_view.text)) == 3
+        screen.figures.set_mode(ImageMode.BLOCKS)
+        await pilot.pause()
+        number = int(folded[0])
+        screen.figures.show_again(number)
+        await pilot.pause()
+        assert any("▀" in strip.text for strip in screen.log_view.lines[-10:]), "shown again at the end, with pixels"
+
+
+async def test_a_figure_follows_the_logs_width(make_app: Callable[..., TuiLabApp], blocks_mode: object) -> None:
+    pytest.importorskip("matplotlib")
+    from tests.ui.repl.helpers import repl_screen, wait_for_run
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = repl_screen(pilot)
+        screen.run_source("import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);")
+        await wait_for_run(pilot, 1)
+        await pilot.pause()
+
+        def widest() -> int:
+            return max(len(strip.text.rstrip()) for strip in screen.log_view.lines if "▀" in strip.text)
+
+        wide = widest()
+        await pilot.resize_terminal(90, 40)
+        for _ in range(200):
+            await pilot.pause(0.01)
+            if widest() < wide:
+                break
+        assert widest() < wide <= screen.log_view.size.width + 30, "drawn again, narrower, never cut"
+        assert widest() <= screen.log_view.scrollable_content_region.width

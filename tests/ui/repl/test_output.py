@@ -1,5 +1,5 @@
-"""What the REPL log draws: tensors laid out for its width, no escape reaching the terminal, late output,
-state problems said once, and the editing details users noticed."""
+"""What the REPL log draws: tensors laid out for its width, long lines wrapped, errors folded with a hint,
+no escape reaching the terminal, late output, state problems said once, and the editing details users noticed."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from textual.widgets import OptionList, RichLog
+from textual.geometry import Offset
+from textual.selection import Selection
+from textual.widgets import OptionList
 
-from tests.ui.repl.helpers import enter_and_wait, run_cell
+from tests.ui.repl.helpers import enter_and_wait, run_cell, wait_for
 from tui_lab.core.repl.display import print_width
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.repl.editor import ReplInput
+from tui_lab.ui.repl.log import ReplLog
 from tui_lab.ui.repl.screen import ReplScreen
 from tui_lab.ui.repl.variables import VariableList
 
@@ -22,13 +25,13 @@ AppFactory = Callable[..., TuiLabApp]
 
 
 def log_lines(app: TuiLabApp) -> list[str]:
-    log = app.screen.query_one("#repl-log", RichLog)
+    log = app.screen.query_one("#repl-log", ReplLog)
     return [strip.text.rstrip() for strip in log.lines]
 
 
 def drawn_text(app: TuiLabApp) -> str:
     """Every segment the log and the variable list would send to the terminal."""
-    log = app.screen.query_one("#repl-log", RichLog)
+    log = app.screen.query_one("#repl-log", ReplLog)
     rows = app.screen.query_one("#repl-vars", VariableList)
     parts = [segment.text for strip in log.lines for segment in strip]
     parts += [segment.text for y in range(rows.size.height) for segment in rows.render_line(y)]
@@ -102,7 +105,7 @@ async def test_escape_sequences_from_output_and_names_never_reach_the_terminal(m
         rows = app.screen.query_one("#repl-vars", VariableList)
         assert any(name.startswith("v\x1b") for name, _ in rows.rows)  # the name itself is kept
         assert "v␛]52;c;dmFybmFtZQ==␇" in drawn
-        red = next(strip for strip in app.screen.query_one("#repl-log", RichLog).lines if "red plain" in strip.text)
+        red = next(strip for strip in app.screen.query_one("#repl-log", ReplLog).lines if "red plain" in strip.text)
         colour = next(seg.style for seg in red if seg.text.startswith("red"))
         assert colour is not None and colour.color is not None  # SGR colours survive, as styles
 
@@ -196,3 +199,63 @@ async def test_state_problems_are_said_once_and_the_repl_still_runs(make_app: Ap
         said = [n.message for n in app._notifications if "history" in n.message]
         assert len(said) == 1 and "new inputs won" in said[0]
         assert app.workspace["b"] == 2
+
+
+async def test_long_output_and_error_lines_wrap_at_80x24_and_rewrap_on_resize(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplScreen)
+        width = screen.log_width()
+        assert width is not None and width < 60
+        await run_cell(pilot, "print('word ' * 40)")
+        await run_cell(pilot, "from d2l import torch as d2l\nd2l.load_data_fashion_mnist(256)")
+        lines = log_lines(app)
+        assert all(len(line) <= width for line in lines)
+        assert sum(line.split().count("word") for line in lines) == 40, "no word is cut off"
+        text = screen.log_view.text
+        assert "has no 'load_data_fashion_mnist': the book defines it in section 3.5" in text
+        narrow = len(lines)
+        await pilot.resize_terminal(120, 40)
+        await wait_for(pilot, lambda: len(log_lines(app)) < narrow, "the log re-wrapped at the new width")
+        wide = screen.log_width()
+        assert wide is not None and wide > width and all(len(line) <= wide for line in log_lines(app))
+        assert screen.log_view.text == text, "the same output, wrapped anew"
+
+
+async def test_library_frames_are_folded_with_a_hint_and_ctrl_e_shows_them_all(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run_cell(
+            pilot,
+            'import io\ndata = pd.read_csv(io.StringIO("NumRooms,Alley,Price\\nNA,Pave,127500\\n2,NA,106000\\n"))\n'
+            "inputs = data.iloc[:, 0:2]",
+        )
+        await run_cell(pilot, "inputs = inputs.fillna(inputs.mean())")
+        text = app.screen.query_one("#repl-log", ReplLog).text
+        assert re.search(r"… \d+ library frames \(pandas\)", text)
+        assert "hint: pandas ≥ 2 no longer skips text columns in mean()" in text
+        assert "use inputs.mean(numeric_only=True)" in text and "ctrl+e shows the full traceback" in text
+        folded = text.count('  File "')
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        text = app.screen.query_one("#repl-log", ReplLog).text
+        full = text[text.index("full traceback of In [2]:") :]
+        assert full.count('  File "') > folded and "…" not in full.split("hint:")[0]
+
+
+async def test_ctrl_c_copies_text_selected_in_the_log_and_otherwise_clears_the_input(make_app: AppFactory) -> None:
+    app = make_app(pane="repl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await run_cell(pilot, "print('word ' * 40)")
+        log = app.screen.query_one("#repl-log", ReplLog)
+        rows = log_lines(app)
+        first = next(i for i, line in enumerate(rows) if line.startswith("word"))
+        app.screen.selections = {log: Selection(Offset(0, first), Offset(4, first + 3))}
+        await pilot.press("ctrl+c")
+        assert app.clipboard == " ".join(["word"] * 31), "four wrapped lines copied as the one line printed"
+        assert not app.screen.selections
+        editor = app.screen.query_one("#repl-input", ReplInput)
+        editor.replace_text("draft")
+        await pilot.press("ctrl+c")
+        assert editor.text == "" and app.clipboard == " ".join(["word"] * 31)

@@ -10,12 +10,13 @@ from typing import Any
 from rich.console import Console
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList, RichLog, Static
+from textual.widgets import Input, OptionList, Static
 
 from tests.ui.repl.helpers import enter_and_wait, run_cell, wait_for
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.modals import HelpScreen, PickerScreen
 from tui_lab.ui.repl.editor import ReplInput
+from tui_lab.ui.repl.log import ReplLog
 from tui_lab.ui.repl.modals import BroadcastScreen, InputPromptScreen
 from tui_lab.ui.repl.screen import ReplScreen
 from tui_lab.ui.repl.variables import VariableList
@@ -25,7 +26,7 @@ AppFactory = Callable[..., TuiLabApp]
 
 
 def log_text(app: TuiLabApp) -> str:
-    log = app.screen.query_one("#repl-log", RichLog)
+    log = app.screen.query_one("#repl-log", ReplLog)
     return "\n".join(strip.text.rstrip() for strip in log.lines)
 
 

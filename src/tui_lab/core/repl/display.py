@@ -1,43 +1,50 @@
-"""How the REPL shows values: tensors laid out for the log's width, tuples of tensors one per line.
+"""How the REPL shows values: as IPython does, with tensors laid out for the log's width.
 
 :func:`print_width` sets torch's (and NumPy's) print ``linewidth`` to the log's width while
 an input runs, so ``x`` and ``print(x)`` wrap rows where torch would, never where the log
-would; the user's own setting is honoured and restored. :func:`pretty_repr` lays out a tuple
-or list holding tensors the way IPython's pretty printer does: one element per line, the
-elements' own lines indented under the bracket, when they do not fit on one line.
+would (pandas' ``display.width`` too, so a data frame is laid out by pandas for the log); the user's own setting is honoured and restored. :func:`pretty_repr` is IPython's pretty
+printer (``IPython.lib.pretty``) when IPython is installed, and :mod:`tui_lab.core.repl.pretty`,
+which follows its rules, when it is not: ``(numpy.ndarray, torch.Tensor)``, sorted sets, dicts in
+insertion order, and containers too long for the line one element per line, indented under the
+bracket. IPython is imported on the first value shown, never at start-up.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-#: torch's and NumPy's default print widths: a user who kept them gets the log's width.
+from tui_lab.core.repl.pretty import pretty
+
+#: torch's, NumPy's and pandas' default print widths: a user who kept them gets the log's width.
 TORCH_DEFAULT_WIDTH = 80
 NUMPY_DEFAULT_WIDTH = 75
-#: Containers longer than this are shown with the plain repr.
-PRETTY_MAX_ITEMS = 1_000
-
+PANDAS_DEFAULT_WIDTH = 80
+#: pandas' column limit outside a terminal (the book's notebooks); in a terminal it is 0, "fit the
+#: terminal", and the terminal is wider than the log, so a run uses this one instead.
+PANDAS_NOTEBOOK_COLUMNS = 20
 _lock = threading.Lock()
 
 
 @contextmanager
 def print_width(width: int | None) -> Iterator[None]:
-    """Within the block, tensors print ``width`` columns wide unless the user chose a linewidth.
+    """Within the block, tensors, arrays and data frames print ``width`` columns wide unless the user chose a width.
 
     A linewidth the user set before (anything but torch's default) is kept; one set inside the
     block stays set afterwards; otherwise the previous value is restored.
     """
     torch = sys.modules.get("torch")
     numpy = sys.modules.get("numpy")
+    pandas = sys.modules.get("pandas")
     if width is None or width < 20:
         yield
         return
     with _lock:
-        torch_before = numpy_before = None
+        torch_before = numpy_before = pandas_before = columns_before = None
         if torch is not None:
             options = torch._tensor_str.PRINT_OPTS
             torch_before = options.linewidth
@@ -47,6 +54,13 @@ def print_width(width: int | None) -> Iterator[None]:
             numpy_before = numpy.get_printoptions()["linewidth"]
             if numpy_before == NUMPY_DEFAULT_WIDTH:
                 numpy.set_printoptions(linewidth=width)
+        if pandas is not None:
+            pandas_before = pandas.get_option("display.width")
+            if pandas_before == PANDAS_DEFAULT_WIDTH:
+                pandas.set_option("display.width", width)
+                columns_before = pandas.get_option("display.max_columns")
+                if columns_before == 0:
+                    pandas.set_option("display.max_columns", PANDAS_NOTEBOOK_COLUMNS)
     try:
         yield
     finally:
@@ -58,36 +72,28 @@ def print_width(width: int | None) -> Iterator[None]:
             if numpy is not None and numpy_before == NUMPY_DEFAULT_WIDTH:
                 if numpy.get_printoptions()["linewidth"] == width:
                     numpy.set_printoptions(linewidth=numpy_before)
+            if pandas is not None and pandas_before == PANDAS_DEFAULT_WIDTH:
+                if pandas.get_option("display.width") == width:
+                    pandas.set_option("display.width", pandas_before)
+                if columns_before == 0 and pandas.get_option("display.max_columns") == PANDAS_NOTEBOOK_COLUMNS:
+                    pandas.set_option("display.max_columns", 0)
 
 
-def _holds_arrays(value: Any, depth: int = 0) -> bool:
-    torch = sys.modules.get("torch")
-    numpy = sys.modules.get("numpy")
-    if torch is not None and isinstance(value, torch.Tensor):
-        return True
-    if numpy is not None and isinstance(value, numpy.ndarray):
-        return True
-    if type(value) in (tuple, list) and depth < 4 and len(value) <= PRETTY_MAX_ITEMS:
-        return any(_holds_arrays(item, depth + 1) for item in value)
-    return False
+@functools.cache
+def ipython_pretty() -> Callable[..., str] | None:
+    """``IPython.lib.pretty.pretty`` when IPython is installed, else None (looked up once)."""
+    try:
+        from IPython.lib.pretty import pretty
+    except ImportError:
+        return None
+    except Exception:  # noqa: BLE001 - a broken IPython install: show values with our own printer
+        return None
+    return cast("Callable[..., str]", pretty)
 
 
 def pretty_repr(value: Any, width: int = TORCH_DEFAULT_WIDTH) -> str:
-    """``repr(value)``, with tuples/lists of tensors broken one element per line when they do not fit."""
-    if type(value) not in (tuple, list) or not _holds_arrays(value):
-        return repr(value)
-    return _layout(value, width)
-
-
-def _layout(value: Any, width: int) -> str:
-    if type(value) not in (tuple, list) or len(value) > PRETTY_MAX_ITEMS:
-        return repr(value)
-    opening, closing = ("(", ")") if type(value) is tuple else ("[", "]")
-    if type(value) is tuple and len(value) == 1:
-        closing = ",)"
-    parts = [_layout(item, width - 1) for item in value]
-    flat = opening + ", ".join(parts) + closing
-    if "\n" not in flat and len(flat) <= width:
-        return flat
-    indented = [part.replace("\n", "\n ") for part in parts]
-    return opening + ",\n ".join(indented) + closing
+    """``value`` as IPython shows it for a line ``width`` columns wide (tensors as torch prints them)."""
+    printer = ipython_pretty()
+    if printer is not None:
+        return printer(value, max_width=width)
+    return pretty(value, width)

@@ -3,9 +3,10 @@
 ``ReplEngine(workspace).run(source)`` executes one input and returns a :class:`RunResult`:
 stdout and stderr chunks in the order they were written, the ``Out[n]`` value (its repr,
 exactly as torch prints tensors, plus a one-line tensor summary), a traceback trimmed to
-the user's own frames, the memory view and, for a failed element-wise op, a broadcasting
-explanation. Output beyond a size limit is counted, not kept. :meth:`ReplEngine.interrupt`,
-called from any thread, raises ``KeyboardInterrupt`` in the running code. The engine keeps
+the user's own frames and the last library frame, with a hint for errors the book's readers
+meet (:mod:`tui_lab.core.repl.errors`), the memory view and, for a failed element-wise op, a
+broadcasting explanation. Output beyond a size limit is counted, not kept.
+:meth:`ReplEngine.interrupt`, called from any thread, raises ``KeyboardInterrupt`` in the running code. The engine keeps
 the source of its last successful inputs (:meth:`ReplEngine.replay_source`), so the Graph
 pane can re-evaluate a REPL tensor from its leaves. Nothing here needs a terminal.
 """
@@ -17,16 +18,12 @@ import builtins
 import linecache
 import sys
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui_lab.core.interrupt import ThreadInterrupter
-from tui_lab.core.repl.broadcast import BroadcastExplanation, explain_error
 from tui_lab.core.repl.capture import (
     DisplayBlock,
     LateOutput,
@@ -39,11 +36,11 @@ from tui_lab.core.repl.capture import (
 from tui_lab.core.repl.d2l.hook import import_notes
 from tui_lab.core.repl.d2l.magics import ends_with_semicolon, strip_leading_magics
 from tui_lab.core.repl.display import TORCH_DEFAULT_WIDTH, pretty_repr, print_width
+from tui_lab.core.repl.errors import ErrorInfo, error_info
 from tui_lab.core.repl.figures import select_backend
 from tui_lab.core.repl.memory import MemoryEvent, MemoryTracker
 from tui_lab.core.workspace import Workspace
 
-_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 EXIT_MESSAGE = "exit()/quit()/sys.exit() do not close tui-lab from the REPL; press ctrl+q to quit the app."
 #: What a bare ``exit`` or ``quit`` shows (Python's own says "Use exit() or Ctrl-D").
 EXIT_HINT = "Use ctrl+q to quit tui-lab (exit() here only explains that)"
@@ -85,16 +82,6 @@ class OutputChunk:
     block_id: int | None = None
     #: For a matplotlib figure, its pixels (``text`` then says ``figure 3 (640×480)``, for text logs and exports).
     figure: FigureImage | None = None
-
-
-@dataclass(frozen=True)
-class ErrorInfo:
-    """A failed run: the exception type, its message and the user-only traceback text."""
-
-    type_name: str
-    message: str
-    traceback: str
-    broadcast: BroadcastExplanation | None = None
 
 
 @dataclass(frozen=True)
@@ -313,7 +300,7 @@ class ReplEngine:
                 capture.write("stderr", f"{EXIT_MESSAGE}{code_text}\n")
             except BaseException as exc:  # noqa: BLE001 - a REPL reports every user error and survives
                 interrupted = isinstance(exc, KeyboardInterrupt)
-                error = _error_info(exc)
+                error = error_info(exc)
             finally:
                 self._interrupter.end()
             if ends_with_semicolon(runnable):
@@ -405,29 +392,3 @@ def _compile(source: str, filename: str) -> tuple[list[Step], Step | None]:
         (compile(ast.Module([node], type_ignores=[]), filename, "exec"), node.lineno, first_line(node)) for node in body
     ]
     return steps, last
-
-
-def _error_info(exc: BaseException) -> ErrorInfo:
-    tb = _user_traceback(exc.__traceback__)
-    report = traceback.TracebackException(type(exc), exc, tb)
-    if isinstance(exc, SyntaxError) and not any(f.filename.startswith("<In [") for f in report.stack):
-        report.stack = traceback.StackSummary.from_list([])  # the input itself does not parse: caret only
-    else:
-        kept = [f for f in report.stack if not f.filename.startswith(_PACKAGE_DIR)]
-        report.stack = traceback.StackSummary.from_list(kept)
-    text = "".join(report.format()).rstrip("\n")
-    broadcast = None
-    if isinstance(exc, RuntimeError | ValueError):
-        try:
-            broadcast = explain_error(exc, tb)
-        except Exception:  # noqa: BLE001 - the explainer is a bonus, never a second error
-            broadcast = None
-    message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return ErrorInfo(type(exc).__name__, message, text, broadcast)
-
-
-def _user_traceback(tb: TracebackType | None) -> TracebackType | None:
-    """Drop leading tui-lab frames (the engine's exec call); keep the user's and libraries'."""
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        tb = tb.tb_next
-    return tb

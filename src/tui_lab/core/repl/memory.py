@@ -132,6 +132,7 @@ def diff_memory(
     is "now an int", not "deleted".
     """
     events: list[MemoryEvent] = []
+    reported: set[frozenset[str]] = set()  # pairs already said to share memory
     for name, old in before.items():
         new = after.get(name)
         if old.kind == "ndarray":
@@ -156,17 +157,8 @@ def diff_memory(
                     f"; {', '.join(seen)} share{'s' if len(seen) == 1 else ''} that memory and see it" if seen else ""
                 )
                 events.append(MemoryEvent(name, "in place", f"{how}; id({name}) unchanged{also}"))
-        elif new.start == old.start and new.start != 0:
-            events.append(MemoryEvent(name, "same storage", "another tensor object viewing the same memory"))
         else:
-            events.append(
-                MemoryEvent(
-                    name,
-                    "new storage",
-                    f"{name} now names another tensor with its own, newly allocated memory (id({name}) changed)",
-                )
-            )
-    reported: set[frozenset[str]] = set()
+            events.append(_rebound(name, old, new, after, reported))
     for name in sorted(set(changed)):
         fp = after.get(name)
         if fp is None:
@@ -179,6 +171,35 @@ def diff_memory(
             detail = f"{name} ({_noun(fp)}) and {other} ({_noun(other_fp)}) use the same memory: writing one changes the other"
             events.append(MemoryEvent(name, "shares memory", detail, other))
     return events
+
+
+def _rebound(
+    name: str, old: Fingerprint, new: Fingerprint, after: Mapping[str, Fingerprint], reported: set[frozenset[str]]
+) -> MemoryEvent:
+    """The one event for a tensor name bound to another tensor object: where its memory comes from.
+
+    Over another name's memory (``X = x.reshape(3, 4)``, ``u = y.detach()``) it shares that memory;
+    over its own former memory only (``X = X.reshape(3, 4)``, ``X = X[1:]``) it is the same storage;
+    only a tensor over memory no name had is newly allocated (``Y = Y + X``, ``X = x.clone()``).
+    """
+    others = [o for o, fp in sorted(after.items()) if o != name and _overlaps(new, fp)]
+    if not others and _overlaps(new, old):
+        return MemoryEvent(name, "same storage", "another tensor object viewing the same memory")
+    if others:
+        reported.update(frozenset((name, other)) for other in others)
+        listed = ", ".join(others)
+        return MemoryEvent(
+            name,
+            "shares memory",
+            "a view, not a copy: writing one changes the other",
+            others[0],
+            label=f"now shares {listed}'s memory",
+        )
+    return MemoryEvent(
+        name,
+        "new storage",
+        f"{name} now names another tensor with its own, newly allocated memory (id({name}) changed)",
+    )
 
 
 def _written_through(name: str, array: Fingerprint, after: Mapping[str, Fingerprint]) -> list[MemoryEvent]:

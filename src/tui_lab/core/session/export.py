@@ -4,20 +4,31 @@ Sections follow the course's headings: setup, data preprocessing (the Data pane'
 generated code), the REPL's successful inputs with their text output, then one section per
 kept training run written as the course's code with that run's hyperparameters, seeded as
 the pane seeds it, so running the cells in order reproduces ``X``, ``y`` and each run's
-learned ``w`` and ``b`` (they end up as ``w_run<N>`` and ``b_run<N>``). User text reaches
-generated code only as ``repr()`` literals; markdown cells hold only identifiers and numbers.
+learned ``w`` and ``b`` (they end up as ``w_run<N>`` and ``b_run<N>``).
+
+The session file is untrusted, and an export is read in editors, notebooks and with ``cat``:
+user text reaches generated code only as ``repr()`` literals; markdown cells hold tui-lab's own
+words, identifiers, numbers and plain words (:func:`plain`: letters, digits, spaces and ``.,:;'()/=+-``,
+anything else becomes ``?``), so a crafted status or reason can neither style the notebook nor
+inject HTML. REPL inputs keep their text with control characters written as Python escapes, and
+what they printed is shown with control characters made visible (``␛``), in the notebook's
+outputs and in the script's ``# |`` comments alike: no ESC is ever written to the file.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tui_lab.core.session.model import RunState, SessionState
 from tui_lab.core.session.train_code import run_code
+from tui_lab.core.text import python_escapes, visible
 
 SETUP = "import numpy as np\nimport pandas as pd\nimport torch\nfrom torch import nn\nimport torch.nn.functional as F"
 
@@ -26,11 +37,49 @@ class ExportError(Exception):
     """The export could not be written; ``str()`` says why."""
 
 
+#: What :func:`plain` keeps; everything else becomes ``?``.
+_PLAIN = re.compile(r"[^A-Za-z0-9 .,:;'()/=+\-δσ]")
+#: A version as packaging writes one (``0.4.0``, ``1.0rc1+local``).
+_VERSION = re.compile(r"[0-9][0-9A-Za-z.+!-]{0,40}")
+
+
+def plain(text: str, limit: int = 200) -> str:
+    """``text`` as plain words for a markdown cell: other characters become ``?``, cut to ``limit``."""
+    shown = _PLAIN.sub("?", text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _name(text: object) -> str:
+    """``text`` if it is a (dotted) Python name such as ``torch.Tensor``, else ``?``."""
+    return text if isinstance(text, str) and all(part.isidentifier() for part in text.split(".")) else "?"
+
+
+def _number(value: object) -> str:
+    """A saved number (``"abc"`` or a list in a crafted file shows as ``?``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "?"
+    if isinstance(value, int) and abs(value) < 10**15:
+        return str(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return "?"
+    return f"{number:.6g}" if math.isfinite(number) else str(number)
+
+
+def _when(saved_at: str) -> str:
+    try:
+        return datetime.fromisoformat(saved_at).strftime("%Y-%m-%d %H:%M:%S")
+    except (TypeError, ValueError):
+        return "at an unknown time"
+
+
 def _cells(state: SessionState, pipeline_script: str | None) -> list[tuple[str, str, str]]:
     """(kind, source, output) triples: kind is "markdown" or "code"."""
-    when = state.saved_at.replace("T", " ")
+    when = _when(state.saved_at)
+    version = state.version if _VERSION.fullmatch(state.version) else "(unknown version)"
     cells: list[tuple[str, str, str]] = [
-        ("markdown", f"# tui-lab session\n\nSaved {when}: {state.describe()}. Exported by tui-lab {state.version}.", ""),
+        ("markdown", f"# tui-lab session\n\nSaved {when}: {state.describe()}. Exported by tui-lab {version}.", ""),
         ("markdown", "## Setup\n\nThe names the tui-lab REPL preloads.", ""),
         ("code", SETUP, ""),
     ]
@@ -39,18 +88,20 @@ def _cells(state: SessionState, pipeline_script: str | None) -> list[tuple[str, 
         cells.append(
             ("markdown", f"## Data preprocessing\n\nThe Data pane's pipeline: reading the CSV, {count} step(s), then the tensors.", "")
         )
-        cells.append(("code", pipeline_script.rstrip("\n"), ""))
+        cells.append(("code", python_escapes(pipeline_script.rstrip("\n")), ""))
     entries = [e for e in state.repl if e.ok and e.source.strip()]
     if entries:
         cells.append(("markdown", "## The REPL\n\nEvery input that ran without an error, in order, with what it printed.", ""))
-        cells.extend(("code", e.source.rstrip("\n"), e.output) for e in entries)
+        cells.extend(("code", python_escapes(e.source.rstrip("\n")), visible(e.output, keep="\n\t")) for e in entries)
     runs = [r for r in (state.train.runs if state.train else ()) if r.result]
     if runs:
         cells.append(("markdown", "## Training\n\nEach kept run as the course's code, with that run's settings and seed.", ""))
         for run in runs:
             cells.extend(_run_cells(run))
     if state.not_saved:
-        lines = [f"- `{n.name}` ({n.type_name}): {n.reason}" for n in state.not_saved if n.name.isidentifier()]
+        lines = [
+            f"- `{n.name}` (`{_name(n.type_name)}`): {plain(n.reason)}" for n in state.not_saved if n.name.isidentifier()
+        ]
         cells.append(("markdown", "## Not saved\n\n" + "\n".join(lines), ""))
     return cells
 
@@ -60,16 +111,23 @@ def _run_cells(run: RunState) -> list[tuple[str, str, str]]:
 
     config = config_from_json(run.config)
     learned = run.result
-    w = ", ".join(f"{float(v):.6g}" for v in learned.get("w", ()))
-    settings = ", ".join(f"{k}={v!r}" for k, v in sorted(run.config.items()) if k not in ("true_w",))
-    final = f"{run.epoch_losses[-1]:.6g}" if run.epoch_losses else "n/a"
+    weights = learned.get("w", ())
+    w = ", ".join(_number(v) for v in (weights if isinstance(weights, (list, tuple)) else (weights,)))
+    final = _number(run.epoch_losses[-1]) if run.epoch_losses else "n/a"
+    number = _number(run.run_id)
+    # Settings that are numbers, flags or names; strings such as a CSV path are in the code cell, as literals.
+    settings = ", ".join(
+        f"{key}={value!r}"
+        for key, value in sorted(config.to_dict().items())
+        if key != "true_w" and (isinstance(value, (bool, int, float)) or (isinstance(value, str) and _name(value) == value))
+    )
     head = (
-        f"### Run {run.run_id}: {config.label()}\n\n"
-        f"Status {run.status}; final loss {final}; learned w = [{w}], b = {float(learned.get('b') or 0):.6g}.\n\n"
+        f"### Run {number}: {plain(config.label())}\n\n"
+        f"Status {_name(run.status)}; final loss {final}; learned w = [{w}], b = {_number(learned.get('b') or 0)}.\n\n"
         f"Settings: `{settings}`"
     )
-    curve = f"### Loss curve of run {run.run_id}\n\n```\n{text_plot(run.epoch_losses)}\n```"
-    return [("markdown", head, ""), ("code", run_code(config, run.run_id), ""), ("markdown", curve, "")]
+    curve = f"### Loss curve of run {number}\n\n```\n{text_plot(run.epoch_losses)}\n```"
+    return [("markdown", head, ""), ("code", python_escapes(run_code(config, run.run_id)), ""), ("markdown", curve, "")]
 
 
 def text_plot(values: Sequence[float], width: int = 40) -> str:

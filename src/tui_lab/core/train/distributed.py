@@ -1,20 +1,26 @@
-"""Launch a data-parallel run through ``torch.distributed.run`` (torchrun) and report how it ended.
+"""Launch a data-parallel run and report how it ended: one node by ourselves, several through torchrun.
 
-``launch`` starts ``python -m torch.distributed.run … -m tui_lab.cli.train <args>`` in its own
-process group, forwards rank 0's stdout line by line, and turns whatever went wrong into one
-line: a rank that crashed or was killed, a rendezvous that timed out. Ranks know they are ranks
-from ``RANK_DIR_ENV`` (a temporary folder for their stderr and rank 0's exit status).
+``launch`` runs the ranks of this node, forwards rank 0's stdout line by line, and turns whatever
+went wrong into one line: a rank that crashed or was killed, a rendezvous that timed out. Ranks
+know they are ranks from ``RANK_DIR_ENV`` (a private temporary folder for their stderr and rank
+0's exit status).
 
-No orphan is left: torchrun and every rank get SIGKILL when their parent dies (PR_SET_PDEATHSIG
-on Linux); SIGINT/SIGTERM to the launcher is forwarded once to torchrun, which passes it to the
-ranks (they stop together at the next chunk and rank 0 reports "stopped"); if they have not
-exited ``STOP_GRACE`` seconds later, torchrun's process group is killed.
+- **One node** (``--nnodes 1``): :func:`tui_lab.core.train.ranks.launch_local` starts the ranks
+  itself, with a ``FileStore`` and gloo/NCCL on loopback, so nothing listens on the network.
+- **Several nodes**: ``python -m torch.distributed.run`` (torchrun) with the static rendezvous
+  at node 0's ``HOST:PORT``. Its ``TCPStore`` listens on every interface of node 0 and has no
+  authentication: :data:`MULTI_NODE_WARNING` says so, and such runs belong on a private network.
+
+No orphan is left: the launcher, torchrun and every rank call
+:func:`~tui_lab.core.lifetime.die_with_parent` at their first line (SIGKILL when the parent
+dies, on Linux). SIGINT/SIGTERM to the launcher is forwarded once (to torchrun, which passes it
+on, or to the ranks); they stop together at the next chunk and rank 0 reports "stopped"; if they
+have not exited ``STOP_GRACE`` seconds later, what is left is killed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import re
@@ -28,13 +34,31 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui_lab.core.lifetime import PARENT_PID_ENV, child_environment
+
 #: Set in each rank's environment: the folder for its stderr (rank{R}.err) and rank 0's status.json.
 RANK_DIR_ENV = "TUI_LAB_RANK_DIR"
 #: The ranks' ``tui-lab train`` arguments as a JSON list (torchrun's own parser would take ``--n`` for its options).
 RANK_ARGS_ENV = "TUI_LAB_RANK_ARGS"
+#: Set by the single-node launcher: the ``FileStore`` path (in the run's private folder) the ranks meet through.
+STORE_ENV = "TUI_LAB_STORE"
 STATUS_FILE = "status.json"
 #: Seconds between forwarding a stop and killing what is left.
 STOP_GRACE = 1.5
+#: What every process of a run runs first: die with the parent, before anything heavy is imported.
+_DIE_WITH_PARENT = "from tui_lab.core.lifetime import die_with_parent; die_with_parent()\n"
+#: A rank's program (``python -u -c RANK_ENTRY``); its arguments come in RANK_ARGS_ENV.
+RANK_ENTRY = _DIE_WITH_PARENT + "import sys\nfrom tui_lab.cli.train import rank_main\nsys.exit(rank_main())\n"
+#: torchrun's program: its ranks in turn die with it.
+TORCHRUN_ENTRY = (
+    _DIE_WITH_PARENT + f"import os, runpy\nos.environ[{PARENT_PID_ENV!r}] = str(os.getpid())\n"
+    "runpy.run_module('torch.distributed.run', run_name='__main__', alter_sys=True)\n"
+)
+MULTI_NODE_WARNING = (
+    "the rendezvous store (torch's TCPStore at --rdzv-endpoint) listens on every interface of node 0 and has "
+    "no authentication: anyone who can reach that port can read and change it while the run lasts. "
+    "Run multi-node training on a private network only."
+)
 
 
 @dataclass(frozen=True)
@@ -63,34 +87,33 @@ class LaunchOutcome:
     stopped: bool = False
 
 
+def rank_command() -> list[str]:
+    """How a rank is started: this interpreter, unbuffered, running :data:`RANK_ENTRY`."""
+    return [sys.executable, "-u", "-c", RANK_ENTRY]
+
+
 def torchrun_command(spec: LaunchSpec) -> list[str]:
-    """The ``python -m torch.distributed.run`` command line that starts this node's ranks (their arguments go in RANK_ARGS_ENV)."""
-    command = [
+    """The torchrun command line that starts this node's ranks of a multi-node run (arguments in RANK_ARGS_ENV)."""
+    return [
         sys.executable,
-        "-m",
-        "torch.distributed.run",
+        "-c",
+        TORCHRUN_ENTRY,
         f"--nproc-per-node={spec.nproc_per_node}",
         f"--nnodes={spec.nnodes}",
         "--max-restarts=0",
         "--monitor-interval=0.1",
+        f"--node-rank={spec.node_rank}",
+        "--rdzv-backend=static",
+        f"--rdzv-endpoint={spec.rdzv_endpoint}",
+        f"--rdzv-conf=timeout={spec.rdzv_timeout}",
+        "--no-python",
+        *rank_command(),
     ]
-    if spec.nnodes == 1 and not spec.rdzv_endpoint:
-        command.append("--standalone")
-    else:
-        command += [
-            f"--node-rank={spec.node_rank}",
-            "--rdzv-backend=static",
-            f"--rdzv-endpoint={spec.rdzv_endpoint}",
-            f"--rdzv-conf=timeout={spec.rdzv_timeout}",
-        ]
-    return [*command, "-m", "tui_lab.cli.train"]
 
 
-def die_with_parent() -> None:
-    """Linux: get SIGKILL when the parent process dies (PR_SET_PDEATHSIG), so nothing outlives its launcher."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+def signal_name(number: int) -> str:
+    """``SIGKILL`` for 9; ``signal 64`` for a number without a name."""
+    return signal.Signals(number).name if number in {s.value for s in signal.Signals} else f"signal {number}"
 
 
 _FAILURE = re.compile(r"rank\s*:\s*(\d+)\s*\(local_rank:\s*\d+\)\s*\n\s*exitcode\s*:\s*(-?\d+)")
@@ -103,11 +126,10 @@ def summarize_failure(stderr: str, rank_errors: dict[int, str], spec: LaunchSpec
     killed = [(rank, -code) for rank, code in failures if code < 0]
     killed.sort(key=lambda item: item[1] == signal.SIGTERM)  # torchrun itself SIGTERMs the survivors
     for rank, number in killed[:1]:
-        name = signal.Signals(number).name if number in {s.value for s in signal.Signals} else f"signal {number}"
-        return f"rank {rank} was killed by {name}; the other ranks were stopped"
-    own = [line for _, text in sorted(rank_errors.items()) for line in text.splitlines() if "tui-lab train:" in line]
+        return f"rank {rank} was killed by {signal_name(number)}; the other ranks were stopped"
+    own = own_error(rank_errors)
     if own:
-        return own[0].split("tui-lab train: ", 1)[1]
+        return own
     if "RendezvousTimeoutError" in stderr or ("rendezvous" in stderr.lower() and "timed out" in stderr.lower()):
         where = spec.rdzv_endpoint or "localhost"
         return f"rendezvous at {where} timed out after {spec.rdzv_timeout} s: not all {spec.nnodes} nodes joined"
@@ -118,7 +140,14 @@ def summarize_failure(stderr: str, rank_errors: dict[int, str], spec: LaunchSpec
     return f"torchrun failed ({tail})"
 
 
-def _rank_errors(folder: Path) -> dict[int, str]:
+def own_error(rank_errors: dict[int, str]) -> str | None:
+    """The first ``tui-lab train: …`` line a rank wrote (lowest rank first), without the prefix."""
+    own = [line for _, text in sorted(rank_errors.items()) for line in text.splitlines() if "tui-lab train:" in line]
+    return own[0].split("tui-lab train: ", 1)[1] if own else None
+
+
+def rank_errors(folder: Path) -> dict[int, str]:
+    """What each rank wrote to its stderr file, by rank."""
     found: dict[int, str] = {}
     for path in folder.glob("rank*.err"):
         with contextlib.suppress(OSError, ValueError):
@@ -127,7 +156,8 @@ def _rank_errors(folder: Path) -> dict[int, str]:
 
 
 @contextlib.contextmanager
-def _forwarding_signals(on_signal: Callable[[int], None]) -> Iterator[None]:
+def forwarding_signals(on_signal: Callable[[int], None]) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM call ``on_signal`` (main thread only; elsewhere nothing changes)."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signals are only delivered to the main thread; the caller stops us through ``should_stop``
         return
@@ -140,9 +170,18 @@ def _forwarding_signals(on_signal: Callable[[int], None]) -> Iterator[None]:
 
 
 def launch(spec: LaunchSpec, worker_args: Sequence[str], on_line: Callable[[str], None]) -> LaunchOutcome:
-    """Run torchrun for ``worker_args``; ``on_line`` gets each line rank 0 prints, as it prints it."""
+    """Run this node's ranks of ``worker_args``; ``on_line`` gets each line rank 0 prints, as it prints it."""
+    if spec.nnodes == 1:
+        from tui_lab.core.train.ranks import launch_local
+
+        return launch_local(spec, worker_args, on_line)
+    return launch_torchrun(spec, worker_args, on_line)
+
+
+def launch_torchrun(spec: LaunchSpec, worker_args: Sequence[str], on_line: Callable[[str], None]) -> LaunchOutcome:
+    """Run torchrun for this node of a multi-node run (see :data:`MULTI_NODE_WARNING`)."""
     with tempfile.TemporaryDirectory(prefix="tui-lab-ranks-") as folder:
-        env = {**os.environ, RANK_DIR_ENV: folder, RANK_ARGS_ENV: json.dumps(list(worker_args))}
+        env = {**child_environment(), RANK_DIR_ENV: folder, RANK_ARGS_ENV: json.dumps(list(worker_args))}
         cores = os.cpu_count() or 1
         env.setdefault("OMP_NUM_THREADS", str(max(1, cores // spec.nproc_per_node)))
         process = subprocess.Popen(
@@ -153,7 +192,6 @@ def launch(spec: LaunchSpec, worker_args: Sequence[str], on_line: Callable[[str]
             text=True,
             env=env,
             start_new_session=True,
-            preexec_fn=die_with_parent,
         )
         stderr_parts: list[str] = []
         reader = threading.Thread(target=lambda: stderr_parts.append(process.stderr.read()), daemon=True)  # type: ignore[union-attr]
@@ -172,7 +210,7 @@ def launch(spec: LaunchSpec, worker_args: Sequence[str], on_line: Callable[[str]
             timer.start()
             killer.append(timer)
 
-        with _forwarding_signals(stop):
+        with forwarding_signals(stop):
             assert process.stdout is not None
             for line in process.stdout:
                 on_line(line.rstrip("\n"))
@@ -189,7 +227,9 @@ def launch(spec: LaunchSpec, worker_args: Sequence[str], on_line: Callable[[str]
                 return LaunchOutcome(int(status["exit"]), status.get("message"), None, stopped.is_set())
         if stopped.is_set():
             return LaunchOutcome(None, None, "stopped before rank 0 reported a result", True)
-        error = summarize_failure("".join(stderr_parts), _rank_errors(Path(folder)), spec, returncode)
+        if returncode == 0 and spec.node_rank != 0:  # rank 0 lives on node 0: it reports the result there
+            return LaunchOutcome(0, f"node {spec.node_rank}: its ranks finished; node 0 prints the result", None)
+        error = summarize_failure("".join(stderr_parts), rank_errors(Path(folder)), spec, returncode)
         return LaunchOutcome(None, None, error)
 
 

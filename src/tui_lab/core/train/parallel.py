@@ -32,7 +32,7 @@ from torch import nn
 from tui_lab.core.train.closed import augment, solve
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import Dataset, load_dataset
-from tui_lab.core.train.distributed import die_with_parent
+from tui_lab.core.train.distributed import STORE_ENV
 from tui_lab.core.train.impls import (
     HandOptimizer,
     full_loss,
@@ -68,8 +68,11 @@ class Group:
 
 
 def join(device: str, timeout_s: float = 120.0) -> Group:
-    """Join the process group torchrun described in the environment; cuda gives rank r ``cuda:LOCAL_RANK``."""
-    die_with_parent()
+    """Join the process group the environment describes; cuda gives rank r ``cuda:LOCAL_RANK``.
+
+    With :data:`STORE_ENV` (a single-node run) the ranks meet through that ``FileStore``; without
+    it, through torchrun's ``env://`` rendezvous (``MASTER_ADDR``/``MASTER_PORT``).
+    """
     rank, world, local = (int(os.environ[k]) for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK"))
     if device.startswith("cuda"):
         if local >= torch.cuda.device_count():
@@ -78,7 +81,13 @@ def join(device: str, timeout_s: float = 120.0) -> Group:
         device, backend = f"cuda:{local}", "nccl"
     else:
         device, backend = "cpu", "gloo"
-    dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+    timeout = timedelta(seconds=timeout_s)
+    store_path = os.environ.get(STORE_ENV)
+    if store_path:
+        store = dist.FileStore(store_path, world)
+        dist.init_process_group(backend, store=store, rank=rank, world_size=world, timeout=timeout)
+    else:
+        dist.init_process_group(backend, timeout=timeout)
     group = Group(rank, world, device, backend)
 
     def request_stop(signum: int, frame: Any) -> None:

@@ -5,10 +5,12 @@ in its own process group, reads rank 0's JSON lines (``start``, ``progress``…,
 ``error``, the protocol of ``cli/train.py``) and turns them into the same ``Progress`` and
 ``RunResult`` objects an in-process run gives, so the pane draws it like any other run.
 
-Stopping sends SIGTERM to the launcher's group (the launcher passes it on to torchrun and the
-ranks, which stop together), waits ``STOP_WAIT`` seconds, then SIGKILLs the group; ranks die with
-their launcher (PR_SET_PDEATHSIG), so no process is left. A crash is one line: the launcher's
-``error`` event, or the last line it wrote to stderr.
+Stopping sends SIGTERM to the launcher's group (the launcher and its ranks, which stop
+together), waits ``STOP_WAIT`` seconds, then SIGKILLs the group. The launcher dies with this
+process and its ranks with the launcher (:func:`~tui_lab.core.lifetime.die_with_parent`), so a
+``kill -9`` of the app leaves no process either. The launcher is started by the thread that then
+waits for it (Linux sends the death signal when that *thread* ends). A crash is one line: the
+launcher's ``error`` event, or the last line it wrote to stderr.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_lab.core.lifetime import group_alive
+from tui_lab.core.lifetime import child_environment, group_alive
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.history import LossBuffer
 from tui_lab.core.train.runner import Progress, ProgressCallback, RunResult
@@ -58,10 +60,16 @@ def train_arguments(config: TrainConfig, device: str) -> list[str]:
     return [*args, f"--device={device_kind}", f"--nproc-per-node={config.processes}", "--progress-jsonl"]
 
 
+#: The launcher's program: first die with the app (whatever ends it), then run ``tui-lab train``.
+LAUNCHER_ENTRY = (
+    "from tui_lab.core.lifetime import die_with_parent; die_with_parent()\n"
+    "import sys\nfrom tui_lab.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+)
+
+
 def command(config: TrainConfig, device: str) -> list[str]:
     """The full command line: this interpreter running ``tui-lab train``."""
-    entry = "import sys; from tui_lab.cli import main; sys.exit(main(sys.argv[1:]))"
-    return [sys.executable, "-c", entry, *train_arguments(config, device)]
+    return [sys.executable, "-c", LAUNCHER_ENTRY, *train_arguments(config, device)]
 
 
 def progress_from(event: dict[str, Any]) -> Progress:
@@ -194,7 +202,8 @@ def run_processes(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group: a stop reaches the launcher and nothing else
+        start_new_session=True,  # its own process group: a stop reaches the launcher and its ranks, nothing else
+        env=child_environment(),  # the launcher dies with this process (and, with it, every rank)
     )
     assert process.stdout is not None and process.stderr is not None
     out_fd, err_fd = process.stdout.fileno(), process.stderr.fileno()

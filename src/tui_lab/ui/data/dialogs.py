@@ -1,15 +1,16 @@
 """Modal dialogs of the Data pane: open a CSV, type a path, fill in a step's options, confirm.
 
 File names, recent files and column names are shown through ``safe_line`` (markup shown as
-typed, control characters visible). Check lists draw ``▐✓▌`` for ticked and ``▐ ▌`` for unticked
-rows, so the state reads without colour (NO_COLOR, monochrome terminals).
+typed, control characters visible). A path put into an input (a completion, an export's default
+name) is made visible on one line too, and :class:`~tui_lab.core.text.ShownPaths` maps what is
+submitted back to the real file, so a hostile name can still be opened. Check lists draw ``▐✓▌``
+for ticked and ``▐ ▌`` for unticked rows, so the state reads without colour (NO_COLOR).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -21,10 +22,11 @@ from textual.screen import ModalScreen
 from textual.strip import Strip
 from textual.suggester import Suggester
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, SelectionList, Static
-from textual.widgets._toggle_button import ToggleButton
 from textual.widgets.option_list import Option
 
 from tui_lab.core.data.files import complete_path, load_recent, sample_files
+from tui_lab.core.text import ShownPaths, one_line
+from tui_lab.ui.textual_adapter import pending_suggestion, toggle_inner
 from tui_lab.ui.theme import safe_line, safe_text
 
 #: The check glyph of a ticked row; an unticked row shows a blank, so colour is not needed to tell.
@@ -50,13 +52,19 @@ DIALOG_CSS = """
 
 
 class PathSuggester(Suggester):
-    """Completes file-system paths as you type (→ or End accepts, Tab too in the dialogs)."""
+    """Completes file-system paths as you type (→ or End accepts, Tab too in the dialogs).
 
-    def __init__(self) -> None:
+    A completion is shown as :meth:`ShownPaths.show` makes it (one line, controls visible); the
+    dialog turns the submitted text back into the real path with ``paths.real``.
+    """
+
+    def __init__(self, paths: ShownPaths) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
+        self.paths = paths
 
     async def get_suggestion(self, value: str) -> str | None:
-        return complete_path(value)
+        completion = complete_path(self.paths.real(value))
+        return self.paths.show(completion) if completion is not None else None
 
 
 class _Dialog(ModalScreen[Any]):
@@ -69,8 +77,9 @@ class _Dialog(ModalScreen[Any]):
 
     def _accept_suggestion(self) -> bool:
         focused = self.focused
-        if isinstance(focused, Input) and focused._suggestion and focused.cursor_at_end:
-            focused.value = focused._suggestion
+        suggestion = pending_suggestion(focused) if isinstance(focused, Input) else ""
+        if isinstance(focused, Input) and suggestion and focused.cursor_at_end:
+            focused.value = suggestion
             focused.cursor_position = len(focused.value)
             return True
         return False
@@ -93,6 +102,8 @@ class OpenCsvScreen(_Dialog):
 
     def __init__(self, start: str = "") -> None:
         super().__init__()
+        #: Paths shown in the input (completions, ``start``) and the real ones they stand for.
+        self.paths = ShownPaths()
         self.start = start
         self.samples = sample_files()
         self.recent = [p for p in load_recent() if p not in {str(s) for s in self.samples}]
@@ -107,7 +118,11 @@ class OpenCsvScreen(_Dialog):
         with Vertical(classes="dialog"):
             yield Static("Open CSV", classes="dialog-title")
             yield Input(
-                self.start, placeholder="path/to/file.csv", suggester=PathSuggester(), id="open-path", compact=True
+                self.paths.show(self.start),
+                placeholder="path/to/file.csv",
+                suggester=PathSuggester(self.paths),
+                id="open-path",
+                compact=True,
             )
             yield Static("Enter opens · Tab/→ completes · ↓ to the list · Esc cancels", classes="dialog-help")
             yield Static("", classes="dialog-error", id="open-error")
@@ -126,7 +141,7 @@ class OpenCsvScreen(_Dialog):
         if not value:
             self.query_one("#open-error", Static).update("Type a path, or pick a file below.")
             return
-        self.dismiss(value)
+        self.dismiss(self.paths.real(value))
 
     @on(OptionList.OptionSelected, "#open-list")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -157,17 +172,21 @@ class PathPromptScreen(_Dialog):
     def __init__(self, title: str, default: str) -> None:
         super().__init__()
         self.title_text, self.default = title, default
+        #: The default (often named after a hostile source file) as shown, and the real path behind it.
+        self.paths = ShownPaths()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Input(self.default, suggester=PathSuggester(), id="prompt-path", compact=True)
+            yield Static(safe_line(self.title_text), classes="dialog-title")
+            yield Input(
+                self.paths.show(self.default), suggester=PathSuggester(self.paths), id="prompt-path", compact=True
+            )
             yield Static("Enter writes (atomically) · Esc cancels", classes="dialog-help")
 
     @on(Input.Submitted, "#prompt-path")
     def _submit(self, event: Input.Submitted) -> None:
         if event.value.strip():
-            self.dismiss(event.value.strip())
+            self.dismiss(self.paths.real(event.value.strip()))
 
 
 class ConfirmScreen(_Dialog):
@@ -259,7 +278,7 @@ class _FormSelectionList(_SubmitOnEnter, SelectionList[str]):
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
         segments = list(strip)
-        if len(segments) < 2 or segments[1].text != ToggleButton.BUTTON_INNER:
+        if len(segments) < 2 or segments[1].text != toggle_inner():
             return strip
         index = self.scroll_offset.y + y
         try:
@@ -342,7 +361,8 @@ class StepFormScreen(_Dialog):
                 list(field.options), value=field.value, allow_blank=False, id=f"field-{field.name}", compact=True
             )
         else:
-            yield Input(field.value, placeholder=field.placeholder, id=f"field-{field.name}", compact=True)
+            # A default may come from a session file (a tensor name): one line, controls visible.
+            yield Input(one_line(field.value), placeholder=field.placeholder, id=f"field-{field.name}", compact=True)
 
     def on_mount(self) -> None:
         # Focusing the first field before layout scrolls its label away; start at the top.
@@ -439,9 +459,3 @@ class CodeScreen(_Dialog):
         self.dismiss(None)
         self.on_export()
 
-
-def default_export_path(source: Path | None, suffix: str) -> str:
-    """``<source stem>_processed<suffix>`` next to the source file (never the source itself)."""
-    if source is None:
-        return f"processed{suffix}"
-    return str(source.with_name(f"{source.stem}_processed{suffix}"))

@@ -9,9 +9,11 @@ worker) stops it at the next chunk, so quitting is never held up by an export.
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from typing import TYPE_CHECKING
 
+from tui_lab.core.text import one_line
 from tui_lab.ui.data import jobs, views
 from tui_lab.ui.data.controller import NotReady
 from tui_lab.ui.data.dialogs import ConfirmScreen, PathPromptScreen
@@ -47,22 +49,26 @@ class ExportFlow:
         if self.running:
             screen.tell("An export is running; Esc cancels it.", "Busy")
             return
-        prompt = PathPromptScreen(title, screen.controller.default_export_path(suffix))
+        # The default is named after the source: a hostile name gives a visible one, never a new hostile file.
+        folder, name = os.path.split(screen.controller.default_export_path(suffix))
+        prompt = PathPromptScreen(title, os.path.join(folder, one_line(name)))
         screen.app.push_screen(prompt, lambda path: self._check(path, suffix) if path else None)
 
     def _check(self, path: str, suffix: str) -> None:
         from tui_lab.core.data.files import ExportError, check_export_target
+        from tui_lab.core.fileio import WriteRefused, refuse_link
 
         screen = self.screen
         try:
             target = check_export_target(path, screen.controller.ready().path)
-        except (ExportError, NotReady) as error:
+            refuse_link(target)  # before asking to replace: an export never writes through a link
+        except (ExportError, NotReady, WriteRefused) as error:
             screen.tell(str(error), "Export refused", "error", 10)
             return
         if target.is_file():
             export = partial(self.start, path, suffix)
             screen.app.push_screen(
-                ConfirmScreen(f"{target} exists. Replace it?"), lambda yes: export() if yes else None
+                ConfirmScreen(f"{one_line(str(target))} exists. Replace it?"), lambda yes: export() if yes else None
             )
         else:
             self.start(path, suffix)
@@ -90,13 +96,13 @@ class ExportFlow:
         self.target = None
         screen.busy_ended()
         if message.written is not None:
-            screen.tell(f"Wrote {message.written}", "Exported")
+            screen.tell(f"Wrote {one_line(str(message.written))}", "Exported")
         elif message.cancelled:
             screen.tell("Export cancelled: nothing was written.", "Cancelled")
         elif message.missing_folder is not None and message.retry is not None:
             path, suffix = message.retry
             create = partial(self.start, path, suffix, True)
-            question = f"The folder {message.missing_folder} does not exist. Create it and export?"
+            question = f"The folder {one_line(str(message.missing_folder))} does not exist. Create it and export?"
             screen.app.push_screen(ConfirmScreen(question), lambda yes: create() if yes else None)
         else:
             screen.tell(message.error, "Export refused", "error", 10)

@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui_lab.core.text import one_line
 from tui_lab.ui.data import jobs, views
 from tui_lab.ui.data.dialogs import ConfirmScreen
 from tui_lab.ui.data.messages import CsvLoaded, CsvLoadFailed, LoadProgressed, PreviewLoaded, RowsPreviewed
@@ -79,14 +80,14 @@ class LoadFlow:
         self.screen.grid.focus()
         problem = self.screen.controller.remember_recent()
         rows, cols = loaded.frame.shape
-        self.screen.tell(f"{loaded.path.name}: {rows:,} rows × {cols:,} columns in {loaded.seconds:.2f} s", "Loaded")
+        self.screen.tell(f"{one_line(loaded.path.name)}: {rows:,} rows × {cols:,} columns in {loaded.seconds:.2f} s", "Loaded")
         for note in loaded.notes:
             self.screen.tell(note, "Note", "warning", 8)
         if problem:
             self.screen.tell(problem, "Recent files", "warning", 8)
         if loaded.suggested_sep is not None:
             sep = loaded.suggested_sep
-            question = f"{loaded.path.name} read as one column. Reload it with sep={sep!r}?"
+            question = f"{one_line(loaded.path.name)} read as one column. Reload it with sep={sep!r}?"
             reload = partial(self.open, str(loaded.path), replace(loaded.options, sep=sep))
             self.screen.app.push_screen(ConfirmScreen(question), lambda yes: reload() if yes else None)
 
@@ -114,7 +115,9 @@ class LoadFlow:
         if self.screen.controller.pipeline is None:
             self.screen.set_class(False, "-has-table")
             self.screen.grid.set_frame(None)
-            self.screen.set_title(views.status_title(f"{why} · press o to open a CSV"))
+            # status_title fills in "{name}": braces in a file name must not reach str.format.
+            braced = why.replace("{", "{{").replace("}", "}}")
+            self.screen.set_title(views.status_title(f"{braced} · press o to open a CSV"))
         else:
             self.screen.refresh_views()
 
@@ -126,4 +129,4 @@ class LoadFlow:
         self.screen.workers.cancel_group(self.screen, LOAD_GROUP)
         self.screen.controller.end_load()
         self.ended(f"loading {Path(path).name} cancelled")
-        self.screen.tell(f"Stopped loading {Path(path).name}.", "Cancelled")
+        self.screen.tell(f"Stopped loading {one_line(Path(path).name)}.", "Cancelled")

@@ -31,6 +31,7 @@ from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.pane import PaneScreen
 from tui_lab.ui.requests import InspectTensor, PaneRequest
 from tui_lab.ui.theme import escape_markup, safe_line, theme_style
+from tui_lab.ui.threads import to_ui
 
 #: From this width on, the info panel sits beside the graph instead of below it.
 WIDE = 110
@@ -160,7 +161,7 @@ class GraphScreen(PaneScreen):
         worker = get_current_worker()
         outcome = operation(lambda: worker.is_cancelled)
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._done, outcome)
+            to_ui(self.app, self._done, outcome)
 
     def _operate(self, operation: Callable[[StopCheck], Outcome], what: str = RUNNING) -> None:
         """Run ``operation`` on the inspected tensor, if there is one and nothing else runs."""

@@ -17,6 +17,7 @@ from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
 
 from tui_lab.core.repl.input import input_state, next_indent
+from tui_lab.core.text import python_escapes
 from tui_lab.ui.theme import safe_line
 
 if TYPE_CHECKING:
@@ -147,8 +148,12 @@ class ReplInput(TextArea):
             self.replace_text(entry, cursor_on_first_line=at_start)
 
     def replace_text(self, text: str, *, cursor_on_first_line: bool = False) -> None:
-        """Replace the input with ``text``, the cursor at its end (or at the end of its first line)."""
-        self.load_text(text)
+        """Replace the input with ``text``, the cursor at its end (or at the end of its first line).
+
+        ``text`` (a history entry, saved code) may hold control characters: they go in as Python
+        escapes (``\\x1b``), which mean the same inside a string literal and never reach the terminal.
+        """
+        self.load_text(python_escapes(text))
         self.move_cursor((0, len(self.document.get_line(0))) if cursor_on_first_line else self.document.end)
 
     def submit(self) -> None:

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 from tui_lab.core.repl.figures.store import FigureGone, save_format, store
 from tui_lab.core.state import state_dir, update_settings
 from tui_lab.ui.repl.graphics import SETTING, Graphics, ImageMode, cell_size, current, set_current
-from tui_lab.ui.repl.images import FigureGallery, FigureRenderable, FigureView, sent_bytes
+from tui_lab.ui.repl.images import FigureBlock, FigureGallery, FigureView, sent_bytes
 from tui_lab.ui.theme import escape_markup
 
 if TYPE_CHECKING:
     from tui_lab.core.repl.figures.image import FigureImage
     from tui_lab.ui.pane import PaneScreen
+    from tui_lab.ui.repl.log import ReplLog
 
 
 def default_path(number: int, fmt: str = "png", when: float | None = None) -> Path:
@@ -33,59 +34,69 @@ def default_path(number: int, fmt: str = "png", when: float | None = None) -> Pa
 
 
 class ScreenFigures:
-    """Figures of one REPL screen: views for the log, and the save / show / images actions.
+    """Figures of one REPL screen: blocks for the log, and the save / show / images actions.
 
-    ``max_rows()`` is the log's height (a figure is scaled down to fit it); ``write(image)`` writes a
-    figure at the end of the log (shown again); ``relayout(view)`` is called when a view's lines changed
-    (folded, or the mode changed) so the log draws it again.
+    ``log`` is the REPL's log; ``max_rows()`` its height for a figure (a taller one is scaled
+    down). Each figure is written to the log under its block's key, so when it folds (newer figures
+    hold the pixels) or the mode changes it is laid out again where it stands.
     """
 
-    def __init__(
-        self,
-        screen: PaneScreen,
-        max_rows: Callable[[], int],
-        write: Callable[[FigureImage], None],
-        relayout: Callable[[FigureView], None] | None = None,
-    ) -> None:
+    def __init__(self, screen: PaneScreen, log: ReplLog, max_rows: Callable[[], int]) -> None:
         self.screen = screen
+        self._log = log
         self._max_rows = max_rows
-        self._write = write
-        self._relayout = relayout or (lambda view: None)
         self.gallery = FigureGallery(self._changed)
+        self._blocks: dict[int, FigureBlock] = {}  # id(view) -> its block in the log
         self._prepared: dict[int, FigureView] = {}  # id(image) -> a view laid out off the UI thread
 
     def _changed(self, view: FigureView) -> None:
-        self._relayout(view)
+        """``view`` folded or unfolded: the log draws it again (or it is gone from the log, and forgotten)."""
+        block = self._blocks.get(id(view))
+        if block is None or not self._log.relayout(block.key):
+            self.gallery.remove(view)
+            self._blocks.pop(id(view), None)
 
     def prepare(self, image: FigureImage, width: int, rows: int) -> FigureView:
-        """A view of ``image`` laid out for a log ``width`` × ``rows`` (any thread: a worker, the code's thread)."""
+        """A view of ``image`` laid out for a log ``width`` × ``rows`` (any thread: the run's worker)."""
         view = FigureView(image, max_rows=lambda: rows, png=_stored_png)
         view.lines(width)
         self._prepared[id(image)] = view
         return view
 
-    def live(self, image: FigureImage, width: int, rows: int) -> tuple[FigureRenderable, int]:
-        """A live picture laid out in the code's thread: the renderable and the bytes it sends when drawn."""
+    def live(self, image: FigureImage, width: int, rows: int) -> tuple[FigureBlock, int]:
+        """A live picture laid out in the code's thread: its block, and the bytes it sends when drawn."""
         view = FigureView(image, max_rows=lambda: rows, png=_stored_png)
-        return FigureRenderable(view), sent_bytes(view.lines(width))
+        return FigureBlock(view), sent_bytes(view.lines(width))
 
-    def view(self, image: FigureImage, *, keep: bool = True) -> FigureView:
-        """The view of ``image`` for the log (the one prepared off the UI thread, if any); ``keep``: count it among
-        the log's figures (a live picture is not)."""
+    def block(self, image: FigureImage) -> FigureBlock:
+        """The block of ``image`` for the log (laid out in the worker when it was prepared), counted in the gallery."""
         view = self._prepared.pop(id(image), None)
         if view is None:
             view = FigureView(image, max_rows=self._max_rows, png=_stored_png)
         else:
             view.max_rows = self._max_rows  # from now on it follows the log (a resize lays it out again)
-        return self.gallery.add(view) if keep else view
+        block = FigureBlock(view)
+        self._blocks[id(view)] = block
+        self.gallery.add(view)
+        return block
 
-    def renderable(self, image: FigureImage, *, keep: bool = True) -> FigureRenderable:
-        """``image`` as something the log can write."""
-        return FigureRenderable(self.view(image, keep=keep))
+    def write(self, image: FigureImage) -> None:
+        """Write ``image`` at the end of the log (a figure shown again)."""
+        from rich.text import Text
+
+        block = self.block(image)
+        self._log.write(block, key=block.key)
+        self._log.write(Text(""))
+
+    def relayout_all(self) -> None:
+        """Lay every figure out again (the mode changed, the log's height changed)."""
+        for view in self.gallery.views:
+            self._changed(view)
 
     def cleared(self) -> None:
         """The log was emptied: no figure is in it any more."""
         self.gallery.clear()
+        self._blocks.clear()
 
     # -- actions ------------------------------------------------------------------------
 
@@ -135,7 +146,7 @@ class ScreenFigures:
         except (FigureGone, OSError, ValueError) as error:
             self.screen.notify(escape_markup(str(error)), title="Figures", severity="warning")
             return
-        self._write(image)
+        self.write(image)
 
     def ask_where(self, number: int) -> None:
         """Ask for a path (``.png`` or ``.svg``), then save figure ``number`` there."""
@@ -197,8 +208,7 @@ class ScreenFigures:
         if chosen.mode in (ImageMode.KITTY, ImageMode.SIXEL):
             chosen = Graphics(chosen.mode, chosen.reason, cell_size(), tmux=bool(os.environ.get("TMUX")))
         set_current(chosen)
-        for view in self.gallery.views:
-            self._relayout(view)
+        self.relayout_all()
         self.screen.notify(escape_markup(f"Figures are drawn as {chosen.describe()}."), title="Images")
 
 

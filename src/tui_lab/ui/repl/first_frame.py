@@ -1,6 +1,6 @@
 """The REPL pane as the app's first frame: light stand-ins, swapped for the real widgets right after it.
 
-Importing and styling the real log (RichLog), input (a TextArea) and variable pane cost about as much
+Importing and styling the real log, input (a TextArea) and variable pane cost about as much
 as Textual's whole start-up, so the first frame draws what they will look like with plain Statics,
 and :class:`~tui_lab.ui.repl.screen.ReplScreen` mounts the real widgets once it is on screen
 (~0.1 s later). Nothing typed meanwhile is lost: :class:`KeyBuffer` stands where the input will be,
@@ -20,17 +20,16 @@ from textual.widgets import Static
 from tui_lab.ui.repl.keys import BANNER, LOG_MAX_LINES
 
 if TYPE_CHECKING:  # the real widgets are imported when they are made, after the first frame
-    from textual.widgets import RichLog
-
     from tui_lab.ui.repl.editor import ReplInput
+    from tui_lab.ui.repl.log import ReplLog
     from tui_lab.ui.repl.variables import VariablePane
 
 
-def real_log() -> RichLog:
+def real_log() -> ReplLog:
     """The output log, with the banner."""
-    from textual.widgets import RichLog
+    from tui_lab.ui.repl.log import ReplLog
 
-    log = RichLog(id="repl-log", max_lines=LOG_MAX_LINES, min_width=20, wrap=True, markup=False, highlight=False)
+    log = ReplLog(id="repl-log", max_lines=LOG_MAX_LINES)
     for line in BANNER:
         log.write(Text(line, style="dim"))
     return log

@@ -37,6 +37,7 @@ from rich.segment import ControlType, Segment, Segments
 from rich.style import Style
 from textual.strip import Strip
 
+from tui_lab.ui.repl.blocks import Laid, LogBlock
 from tui_lab.ui.repl.graphics import Graphics, ImageMode, current
 
 if TYPE_CHECKING:
@@ -327,6 +328,26 @@ class FigureView:
             return sixel_strips(image, columns, rows, graphics.cell)
         columns, rows = fit(image.width, image.height, width, max_rows, (1, 2))
         return half_block_strips(image, columns, rows)
+
+
+class FigureBlock(LogBlock):
+    """A :class:`FigureView` as a block of the REPL log, written under :attr:`key` so it can be laid out again.
+
+    Its lines come from the view, which caches them per width, height and mode: the log asks again
+    on a resize, and :meth:`~tui_lab.ui.repl.log.ReplLog.relayout` when the view folded or the mode changed.
+    """
+
+    def __init__(self, view: FigureView) -> None:
+        super().__init__(self._layout)
+        self.view = view
+        self.key = ("figure", id(self))
+
+    def _layout(self, width: int, console: Console) -> Laid:
+        strips = self.view.lines(width)
+        return Laid(list(strips), [None] * len(strips))
+
+    def lines(self, width: int, console: Console) -> Laid:
+        return self._layout(width, console)
 
 
 class FigureRenderable:

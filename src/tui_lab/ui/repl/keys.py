@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tui_lab.ui.actions import Effect, PaneAction
 
-LOG_MAX_LINES = 5_000
+#: Lines the output log keeps; older output is dropped (a first line says how much).
+LOG_MAX_LINES = 10_000
 BANNER = (
     "tui-lab REPL: torch, nn, F, np and pd are preloaded.",
     "Enter runs a complete input, ctrl+j adds a line, F9 always runs. ↑/↓ history, ctrl+r searches it, Tab completes.",
@@ -27,7 +28,8 @@ ACTIONS: tuple[PaneAction, ...] = (
         "interrupt",
         "ctrl+c",
         "Interrupt",
-        "Interrupt running code with KeyboardInterrupt (a long C-level torch call finishes first); clear the input when idle",
+        "Interrupt running code with KeyboardInterrupt (a long C-level torch call finishes first); when idle, "
+        "copy the text selected in the log, or clear the input",
         "Interrupt / clear input",
         priority=True,
     ),
@@ -105,9 +107,18 @@ ACTIONS: tuple[PaneAction, ...] = (
         "toggle_variables",
         "ctrl+s",
         "Hide variables",
-        "Hide or show the variable pane: the output log takes the whole width (wide tensor rows scroll sideways: "
-        "shift+tab into the log, then ←/→)",
+        "Hide or show the variable pane: the output log takes the whole width (its output re-wraps; "
+        "the next tensors are laid out for it)",
         "Hide / show variables",
+    ),
+    PaneAction(
+        "show_full_traceback",
+        "ctrl+e",
+        "Full traceback",
+        "Show the last error's full traceback, library frames included (they are folded by default; "
+        "in the input, End moves to the end of the line)",
+        "Show full traceback",
+        priority=True,
     ),
     PaneAction(
         "save_figure",

@@ -7,9 +7,12 @@ SGR sequence (``ESC [ 1;31 m``, parameters digits only) is turned into a Rich st
 :func:`output_text`; every other escape is shown, never sent.
 
 Colours come from the theme through :func:`tui_lab.ui.theme.theme_style`, never literals.
-Values are laid out by torch for the log's width; :func:`render_blocks` yields each block with
-the width to write it at, so a line wider than the log scrolls sideways instead of being
-re-wrapped mid-row.
+:func:`render_blocks` turns a run's result into blocks (:class:`~tui_lab.ui.repl.blocks.LogBlock`) for
+the log (:mod:`tui_lab.ui.repl.log`): text soft-wraps at the log's width, as in a terminal (tensors
+are laid out by torch for that width, so their rows fit); pictures keep their lines; a matplotlib
+figure is a block the screen's figures make (:mod:`tui_lab.ui.repl.images`). Live pictures (a
+``d2l.Animator`` while its loop runs) are replaced in place by :class:`LivePictures`; live figures go
+out at most :data:`LIVE_BYTES_PER_SECOND` on average.
 """
 
 from __future__ import annotations
@@ -26,14 +29,16 @@ from rich.text import Text
 from textual.app import App
 
 from tui_lab.core.text import visible
+from tui_lab.ui.repl.blocks import LogBlock, renderable_block, text_block
+from tui_lab.ui.repl.keys import ACTIONS
+from tui_lab.ui.repl.log import ReplLog
 from tui_lab.ui.theme import safe_text, theme_style
 
-if TYPE_CHECKING:  # the engine and the log widget are imported after the first frame, not with the screen
-    from textual.widgets import RichLog
-
+if TYPE_CHECKING:  # the engine is imported after the first frame, not with the screen
     from tui_lab.core.repl.broadcast import BroadcastExplanation
     from tui_lab.core.repl.capture import DisplayBlock
     from tui_lab.core.repl.engine import ReplEngine, RunResult
+    from tui_lab.core.repl.errors import ErrorInfo
     from tui_lab.core.repl.figures.image import FigureImage
     from tui_lab.core.repl.memory import MemoryEvent
     from tui_lab.core.session.model import ReplEntry
@@ -48,15 +53,12 @@ MEMORY_MARKS = {
 }
 #: An SGR (colour/bold) sequence whose parameters are digits only: the one escape kept, as a style.
 _SGR = re.compile(r"\x1b\[([0-9;]{0,40})m")
-#: Output lines longer than this are wrapped by the log; shorter ones keep their layout and scroll.
-NO_WRAP_LIMIT = 400
-
-#: A renderable and the width to write it at (None: the log's own width, wrapping).
-Block = tuple[RenderableType, int | None]
-#: A figure's picture for the log (the screen's :class:`~tui_lab.ui.repl.figures.ScreenFigures` makes it).
-FigureMaker = Callable[["FigureImage"], RenderableType]
-#: Lays a live figure out for the log's (width, rows), in the code's thread: (picture, bytes it sends).
-LiveFigure = Callable[["FigureImage", int, int], tuple[RenderableType, int]]
+#: The key that shows the last error's full traceback, as the help screen prints it.
+FULL_TRACEBACK_KEY = next(a.key_display for a in ACTIONS if a.action == "show_full_traceback")
+#: A figure's block for the log (the screen's :class:`~tui_lab.ui.repl.figures.ScreenFigures` makes it).
+FigureMaker = Callable[["FigureImage"], LogBlock]
+#: Lays a live figure out for the log's (width, rows), in the code's thread: (its block, the bytes it sends).
+LiveFigure = Callable[["FigureImage", int, int], tuple[LogBlock, int]]
 #: Live figures go out at most this many bytes a second on average (a redraw waits its bytes' worth).
 LIVE_BYTES_PER_SECOND = 48 * 1024
 
@@ -111,18 +113,9 @@ def output_text(text: str, style: Style | str = "") -> Text:
     return result
 
 
-def _widest(text: str) -> int:
-    return max((len(line) for line in text.split("\n")), default=0)
-
-
-def _unwrapped(text: Text, plain: str) -> Block:
-    """A block kept exactly as laid out (it scrolls sideways if wider than the log), unless it is prose-long."""
-    widest = _widest(plain)
-    if widest > NO_WRAP_LIMIT:
-        return text, None
-    text.no_wrap = True
-    text.overflow = "ignore"
-    return text, widest
+def picture(text: str) -> LogBlock:
+    """A picture drawn as text (a plot): its lines are kept whole, a wider one scrolls sideways."""
+    return text_block(output_text(text), wrap=False)
 
 
 def restored_log(entries: Sequence[ReplEntry], styles: ResultStyles) -> Iterator[Text]:
@@ -149,64 +142,72 @@ def echo_input(number: int, source: str, styles: ResultStyles) -> Iterator[Text]
         yield head + line
 
 
-def render_result(result: RunResult, styles: ResultStyles, width: int | None = None) -> Iterator[RenderableType]:
-    """The renderables of :func:`render_blocks`, for a caller that writes everything at the log's width."""
-    for renderable, _ in render_blocks(result, styles, width):
-        yield renderable
+def write_blocks(log: ReplLog, blocks: Iterable[LogBlock]) -> None:
+    """Write blocks at the end of the log (a figure under its key, so it can be laid out again where it stands)."""
+    from tui_lab.ui.repl.images import FigureBlock
 
-
-def write_blocks(log: RichLog, blocks: Iterable[Block]) -> None:
-    """Write blocks to the log; one wider than the log keeps its layout and scrolls sideways."""
-    for renderable, width in blocks:
-        if width is None:
-            log.write(renderable)
-        else:
-            log.write(renderable, width=max(width, log.scrollable_content_region.width, log.min_width))
+    for block in blocks:
+        log.write(block, key=block.key if isinstance(block, FigureBlock) else None)
 
 
 def render_blocks(
     result: RunResult, styles: ResultStyles, width: int | None = None, figure: FigureMaker | None = None
-) -> Iterator[Block]:
-    """Everything one run produced, in order: notes, output (plots and figures too), truncation, error, Out[n], memory view."""
+) -> Iterator[LogBlock]:
+    """Everything one run produced, in order: notes, output (plots and figures too), truncation, error, Out[n],
+    memory view."""
     for note_line in result.notes:  # one line each: an IPython magic skipped, a real d2l package in use
-        yield Text(visible(note_line), style=styles.muted), None
+        yield text_block(Text(visible(note_line), style=styles.muted))
     for chunk in result.outputs:
         if chunk.figure is not None and figure is not None:
-            yield figure(chunk.figure), None
+            yield figure(chunk.figure)
             continue
         text = chunk.text[:-1] if chunk.text.endswith("\n") else chunk.text
-        yield _unwrapped(output_text(text, styles.error if chunk.stream == "stderr" else ""), text)
+        if chunk.stream == "display":
+            yield picture(text)
+        else:
+            yield text_block(output_text(text, styles.error if chunk.stream == "stderr" else ""))
     note = result.truncation_note()
     if note:
-        yield Text(note, style=styles.warning), None
+        yield text_block(Text(note, style=styles.warning))
     if result.error is not None:
-        yield _unwrapped(output_text(result.error.traceback, styles.error), result.error.traceback)
-        if result.error.broadcast is not None:
-            for line in render_broadcast(result.error.broadcast, styles):
-                yield line, None
+        yield from render_error(result.error, styles)
     if result.value_repr is not None:
-        yield render_value(result.number, result.value_repr, styles, width, laid_out=result.value_summary is not None)
+        yield text_block(render_value(result.number, result.value_repr, styles, width))
         if result.value_summary:
-            yield Text(result.value_summary, style=styles.muted), None
+            yield text_block(Text(result.value_summary, style=styles.muted))
         if result.value_note:
-            yield Text(result.value_note, style=styles.warning), None
+            yield text_block(Text(result.value_note, style=styles.warning))
     if result.memory:
-        yield render_memory(result.memory, styles), None
-    yield Text(""), None
+        yield renderable_block(render_memory(result.memory, styles))
+    yield text_block(Text(""))
 
 
-def render_value(
-    number: int, body: str, styles: ResultStyles, width: int | None = None, *, laid_out: bool = False
-) -> Block:
+def render_error(error: ErrorInfo, styles: ResultStyles, *, full: bool = False) -> Iterator[LogBlock]:
+    """The traceback (library frames folded unless ``full``), the broadcasting explainer, the hint."""
+    yield text_block(output_text(error.full_traceback if full else error.traceback, styles.error))
+    if error.broadcast is not None:
+        yield text_block(Text("\n").join(render_broadcast(error.broadcast, styles)))
+    if error.hint:
+        yield text_block(Text("hint: ", style=styles.heading) + Text(visible(error.hint)))
+    if error.hidden_frames and not full:
+        yield text_block(Text(f"{FULL_TRACEBACK_KEY} shows the full traceback", style=styles.muted))
+
+
+def render_full_traceback(result: RunResult, styles: ResultStyles) -> Iterator[LogBlock]:
+    """The last error's traceback with every library frame, under a heading naming its input."""
+    assert result.error is not None
+    yield text_block(Text(f"full traceback of In [{result.number}]:", style=styles.heading))
+    yield from render_error(result.error, styles, full=True)
+    yield text_block(Text(""))
+
+
+def render_value(number: int, body: str, styles: ResultStyles, width: int | None = None) -> Text:
     """``Out[n]: value``; a multi-line value, or one that would not fit after the prompt, starts on its own line."""
     prompt = f"Out[{number}]: "
     value = Text(prompt, style=styles.prompt_out)
     own_line = "\n" in body or (width is not None and len(prompt) + len(body) > width)
-    shown = ("\n" + body) if own_line else body  # as IPython does for multi-line reprs
-    value.append_text(output_text(shown))
-    if "\n" not in body and not laid_out:
-        return value, None  # one line (a number, a long string): the log may wrap it
-    return _unwrapped(value, prompt + shown)
+    value.append_text(output_text(("\n" + body) if own_line else body))  # as IPython does for multi-line reprs
+    return value
 
 
 def render_memory(events: tuple[MemoryEvent, ...], styles: ResultStyles) -> RenderableType:
@@ -250,72 +251,15 @@ def render_broadcast(explanation: BroadcastExplanation, styles: ResultStyles) ->
     yield Text("  " + verdict, style=styles.error if not explanation.ok else styles.muted)
 
 
-def render_late_output(chunks: list[tuple[str, str]], dropped: int, styles: ResultStyles) -> Iterator[Block]:
+def render_late_output(chunks: list[tuple[str, str]], dropped: int, styles: ResultStyles) -> Iterator[LogBlock]:
     """Output a thread of an earlier input wrote after that input finished, marked as late."""
-    yield Text("late output (a thread started by an earlier input):", style=styles.warning), None
+    yield text_block(Text("late output (a thread started by an earlier input):", style=styles.warning))
     for stream, text in chunks:
         body = text[:-1] if text.endswith("\n") else text
-        yield _unwrapped(output_text(body, styles.error if stream == "stderr" else ""), body)
+        yield text_block(output_text(body, styles.error if stream == "stderr" else ""))
     if dropped:
-        yield Text(f"… {dropped:,} more characters of late output not shown", style=styles.warning), None
-    yield Text(""), None
-
-
-class LiveBlocks:
-    """Plots drawn while an input still runs (a live ``d2l.Animator``): shown in the log, replaced in place.
-
-    A block is first written at the end of the log; a later picture with the same id replaces
-    its lines where they stand. When the input finishes, :meth:`remove` takes them out and the
-    result is written in order, final pictures included. RichLog has no public way to replace
-    lines, so this edits its ``lines`` (and the ``_start_line``/``_line_cache`` they depend on,
-    as of Textual 8); a block trimmed away by ``max_lines`` or a cleared log is simply forgotten.
-    """
-
-    def __init__(self) -> None:
-        #: block id -> (absolute index of its first line in the log, number of lines)
-        self._shown: dict[int, tuple[int, int]] = {}
-
-    def __bool__(self) -> bool:
-        return bool(self._shown)
-
-    def show(self, log: RichLog, block_id: int, renderable: RenderableType, width: int | None) -> None:
-        """Write the picture, or replace the one shown for ``block_id``."""
-        first = log._start_line + len(log.lines)
-        log.write(renderable, width=width)
-        if not log.lines or first < log._start_line:
-            self._shown.pop(block_id, None)  # deferred (the log has no size yet) or trimmed away at once
-            return
-        new_at = first - log._start_line
-        new = log.lines[new_at:]
-        old = self._shown.get(block_id)
-        if old is not None and 0 <= old[0] - log._start_line and old[0] + old[1] <= first:
-            at = old[0] - log._start_line
-            del log.lines[new_at:]
-            log.lines[at : at + old[1]] = new
-            shift = len(new) - old[1]
-            self._shown = {k: (s + shift if s > old[0] else s, c) for k, (s, c) in self._shown.items()}
-            self._shown[block_id] = (old[0], len(new))
-            self._changed(log)
-        else:
-            self._shown[block_id] = (first, len(new))
-
-    def remove(self, log: RichLog) -> None:
-        """Take every live picture out of the log (the run's result, written next, holds the final ones)."""
-        for start, count in sorted(self._shown.values(), reverse=True):
-            at = start - log._start_line
-            if at >= 0 and at + count <= len(log.lines):
-                del log.lines[at : at + count]
-        if self._shown:
-            self._changed(log)
-        self._shown.clear()
-
-    @staticmethod
-    def _changed(log: RichLog) -> None:
-        from textual.geometry import Size
-
-        log._line_cache.clear()
-        log.virtual_size = Size(log.virtual_size.width, len(log.lines))
-        log.refresh()
+        yield text_block(Text(f"… {dropped:,} more characters of late output not shown", style=styles.warning))
+    yield text_block(Text(""))
 
 
 class LivePictures:
@@ -323,14 +267,15 @@ class LivePictures:
 
     The engine calls the listener from the thread that runs the code; the picture is handed to
     the event loop with ``call_soon_threadsafe`` (queued before the run's result, which comes the
-    same way) and shown by :class:`LiveBlocks`. :meth:`start` sizes the pictures to the log,
-    :meth:`finish` takes the live ones out before the result is written with the final ones.
+    same way) and shown in the log under a key of its own, so a later picture with the same id
+    replaces it where it stands. :meth:`start` sizes the pictures to the log, :meth:`finish` takes
+    the live ones out before the result is written with the final ones.
     """
 
     def __init__(
         self,
         engine: ReplEngine,
-        log: RichLog,
+        log: ReplLog,
         figure: LiveFigure | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -338,13 +283,12 @@ class LivePictures:
 
         self._engine, self._log = engine, log
         self._loop = asyncio.get_running_loop()
-        self._blocks = LiveBlocks()
+        self._shown: set[tuple[str, int, int]] = set()
         self._run = 0
-        self._figure = figure
-        self._clock = clock
+        self._figure, self._clock = figure, clock
         self._next_figure = 0.0  # when the next live figure may go out (the byte budget)
-        self._waiting: dict[int, tuple[RenderableType, int]] = {}  # the latest picture of each live figure, unshown
-        self._timer: object | None = None
+        self._waiting: dict[int, tuple[LogBlock, int]] = {}  # the latest picture of each live figure, not shown yet
+        self._timer: asyncio.TimerHandle | None = None
         engine.display_listener = self._from_code_thread
 
     def start(self, number: int) -> None:
@@ -364,10 +308,11 @@ class LivePictures:
 
     def _show(self, run: int, block: DisplayBlock) -> None:
         if run == self._run:
-            text = "\n".join(block.lines)
-            self._blocks.show(self._log, block.block_id, *_unwrapped(output_text(text), text))
+            key = ("live", run, block.block_id)
+            self._shown.add(key)
+            self._log.show(key, picture("\n".join(block.lines)))
 
-    def _show_figure(self, run: int, block_id: int, picture: tuple[RenderableType, int]) -> None:
+    def _show_figure(self, run: int, block_id: int, picture: tuple[LogBlock, int]) -> None:
         if run != self._run:
             return
         self._waiting[block_id] = picture  # only the latest picture of a figure matters
@@ -376,14 +321,16 @@ class LivePictures:
             self._timer = self._loop.call_later(delay, self._show_figures, run)
 
     def _show_figures(self, run: int) -> None:
-        """Show the waiting live figures; the next may go out once these bytes are paid for."""
+        """Show the waiting live figures; the next may go out once their bytes are paid for."""
         self._timer = None
-        if run != self._run or self._figure is None:
+        if run != self._run:
             return
-        sent = 0
         waiting, self._waiting = self._waiting, {}
-        for block_id, (renderable, size) in waiting.items():
-            self._blocks.show(self._log, block_id, renderable, None)
+        sent = 0
+        for block_id, (block, size) in waiting.items():
+            key = ("live", run, block_id)
+            self._shown.add(key)
+            self._log.show(key, block)
             sent += size
         self._next_figure = self._clock() + sent / LIVE_BYTES_PER_SECOND
 
@@ -391,9 +338,10 @@ class LivePictures:
         """The input ended: remove the live pictures (the result holds the final ones)."""
         self._run = 0
         self._waiting.clear()
-        self._blocks.remove(self._log)
+        for key in self._shown:
+            self._log.drop(key)
+        self._shown.clear()
 
     def forget(self) -> None:
         """The log was cleared: nothing shown is live any more."""
-        self._blocks = LiveBlocks()
-
+        self._shown.clear()

@@ -39,6 +39,7 @@ from tui_lab.ui.repl.render import (
     ResultStyles,
     echo_input,
     render_blocks,
+    render_full_traceback,
     render_late_output,
     restored_log,
     write_blocks,
@@ -46,16 +47,14 @@ from tui_lab.ui.repl.render import (
 from tui_lab.ui.theme import escape_markup
 
 if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_frame.py); the engine too
-    from textual.widgets import RichLog
-
     from tui_lab.core.repl.complete import Completion
     from tui_lab.core.repl.engine import ReplEngine, RunResult
-    from tui_lab.core.repl.figures.image import FigureImage
     from tui_lab.core.repl.history import History
     from tui_lab.core.session.model import ReplEntry
     from tui_lab.ui.repl.controller import ReplController
     from tui_lab.ui.repl.editor import ReplInput
     from tui_lab.ui.repl.figures import ScreenFigures
+    from tui_lab.ui.repl.log import ReplLog
     from tui_lab.ui.repl.variables import VariablePane
     from tui_lab.ui.requests import PaneRequest
 
@@ -77,7 +76,8 @@ class ReplScreen(PaneScreen):
         self._ticker: Timer | None = None
         self._styles: ResultStyles | None = None
         self._live: LivePictures | None = None  # plots (a d2l.Animator) drawn while code runs
-        self._figures: ScreenFigures | None = None
+        self._figures: ScreenFigures | None = None  # matplotlib's figures in the log
+        self._last_error: RunResult | None = None  # its full traceback is a key away
         self._built = False  # the real log, input and variable pane are mounted
         self._when_built: list[Sequence[ReplEntry]] = []  # a session's log, restored before they were
 
@@ -115,9 +115,9 @@ class ReplScreen(PaneScreen):
         return cast("ReplInput", self.query_one("#repl-input"))
 
     @property
-    def log_view(self) -> RichLog:
+    def log_view(self) -> ReplLog:
         """The output log."""
-        return cast("RichLog", self.query_one("#repl-log"))
+        return cast("ReplLog", self.query_one("#repl-log"))
 
     @property
     def variables(self) -> VariablePane:
@@ -133,19 +133,16 @@ class ReplScreen(PaneScreen):
 
     @property
     def figures(self) -> ScreenFigures:
-        """The figures in the log and their actions (save, show again, image mode)."""
+        """The figures in the log and their actions (save, show again, the image mode)."""
         if self._figures is None:
             from tui_lab.ui.repl.figures import ScreenFigures
 
-            self._figures = ScreenFigures(self, self._figure_rows, self._write_figure)
+            self._figures = ScreenFigures(self, self.log_view, self._figure_rows)
         return self._figures
 
     def _figure_rows(self) -> int:
         """The most rows a figure takes: the log's height, less a line for its prompt."""
         return max(8, self.log_view.scrollable_content_region.height - 1)
-
-    def _write_figure(self, image: FigureImage) -> None:
-        write_blocks(self.log_view, [(self.figures.renderable(image), None), (Text(""), None)])
 
     def log_width(self) -> int | None:
         """The log's width in columns (what tensors are laid out for); None before layout."""
@@ -221,6 +218,12 @@ class ReplScreen(PaneScreen):
             self.editor.insert(event.character)
             event.stop()
 
+    @on(events.Resize)
+    def _figures_follow_the_log(self) -> None:
+        """A figure is as tall as the log at most: lay figures out again once the log has its new size."""
+        if self._figures is not None:
+            self.call_after_refresh(self._figures.relayout_all)
+
     def on_screen_resume(self) -> None:
         """Back from another pane or a modal: keep typing where you were, or in the input."""
         if self._built and (self.focused is None or self.focused is self.log_view):
@@ -284,8 +287,9 @@ class ReplScreen(PaneScreen):
     def _show_result(self, result: RunResult) -> None:
         if self._live is not None:
             self._live.finish()  # the result holds the final pictures, in order
-        blocks = render_blocks(result, self.styles_for_results, self.log_width(), self.figures.renderable)
-        write_blocks(self.log_view, blocks)
+        write_blocks(self.log_view, render_blocks(result, self.styles_for_results, self.log_width(), self.figures.block))
+        if result.error is not None:
+            self._last_error = result
         if result.exit_requested:
             self.notify("tui-lab keeps running. Press ctrl+q to quit.", title="exit() ignored")
         self._finish_run()
@@ -335,10 +339,15 @@ class ReplScreen(PaneScreen):
         self.editor.insert_newline()
 
     def action_interrupt(self) -> None:
-        """Interrupt running code, or clear the input when nothing runs."""
+        """Interrupt running code; otherwise copy the text selected in the log, or clear the input."""
         if self.controller is not None and self.controller.engine.running:
             self.controller.interrupt()
             self.query_one("#repl-status", Static).update("interrupting…")
+            return
+        if self.get_selected_text():  # text selected in the log with the mouse: copied, as a terminal does
+            self.action_copy_text()
+            self.clear_selection()
+            self.notify("Copied the selected text.", title="REPL")
             return
         self.editor.hide_completions()
         self.editor.clear()
@@ -352,6 +361,13 @@ class ReplScreen(PaneScreen):
         if self._live is not None:
             self._live.forget()
         self.figures.cleared()
+
+    def action_show_full_traceback(self) -> None:
+        """Write the last error's traceback again, with every library frame."""
+        if self._last_error is None:
+            self.notify("No error yet.", title="Traceback")
+            return
+        write_blocks(self.log_view, render_full_traceback(self._last_error, self.styles_for_results))
 
     def action_save_figure(self) -> None:
         """Save the newest figure as PNG next to the session."""

@@ -21,6 +21,7 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
+from tui_lab.core.text import one_line
 from tui_lab.core.train.config import (
     DATA_SOURCES,
     IMPLS,
@@ -55,6 +56,9 @@ FIELDS: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     ("seed", "seed", None),
     ("processes", "processes", None),
 )
+
+#: The longest text a field is given from elsewhere (a path may be long; a number never is).
+VALUE_LIMIT = 4096
 
 #: Fields shown only for one data source / optimizer / loss.
 ONLY_WHEN = {
@@ -159,10 +163,15 @@ class TrainForm(VerticalScroll, can_focus=False):
         return self.values(relevant_only=False)[name]
 
     def set_value(self, name: str, text: str) -> None:
-        """Set one field's text (e.g. when another pane sends data)."""
+        """Set one field's text (another pane's names, a session's form: both untrusted).
+
+        The text is put in as one line with its control characters visible (``␛``), cut to
+        :data:`VALUE_LIMIT` characters: a restored ``n`` holding OSC 52 shows as typed and is
+        then refused by the form's checks, never sent to the terminal.
+        """
         widget = self.query_one(f"#field-{name}")
         if isinstance(widget, (Input, ChoiceField)):
-            widget.value = text
+            widget.value = one_line(text, VALUE_LIMIT)
         self._apply_visibility()
 
     def load(self, config: TrainConfig) -> None:

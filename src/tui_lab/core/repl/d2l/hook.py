@@ -1,11 +1,19 @@
-"""The import hook: ``from d2l import torch as d2l`` finds tui-lab's module when no real d2l exists.
+"""The import hooks: ``from d2l import torch as d2l`` finds tui-lab's module when no real d2l exists.
 
 :class:`BookFinder` is appended to the *end* of ``sys.meta_path``, after Python's own
 finders, so an installed ``d2l`` (or one on ``sys.path``) is always found first and this
-finder is never asked. It also stands in for ``matplotlib_inline.backend_inline``, which
-the calculus section imports for ``set_matplotlib_formats``, under the same rule. It is the
-only global tui-lab installs; :func:`install` (called when the workspace loads torch) adds it
-once and remembers the workspace, whose ``device`` the module's ``try_gpu`` honours.
+finder is never asked.
+
+``matplotlib_inline.backend_inline``, which the calculus section imports for
+``set_matplotlib_formats('svg')``, is the other way round: :class:`InlineBackendFinder` sits at
+the *front* and always gives tui-lab's stand-in. The real one is the inline backend of an IPython
+kernel, which tui-lab's REPL is not: installing IPython brings it without matplotlib (its import
+then fails), and with matplotlib its ``set_matplotlib_formats`` starts an IPython shell in the
+app. So the book's cells run the same with or without IPython and matplotlib installed.
+
+These finders are the only globals tui-lab installs; :func:`install` (called when the workspace
+loads torch) adds them once and remembers the workspace, whose ``device`` the module's
+``try_gpu`` honours.
 """
 
 from __future__ import annotations
@@ -23,8 +31,10 @@ if TYPE_CHECKING:
 
 #: Set on every module this finder makes, so a real d2l is told apart from ours.
 MARKER = "__tui_lab_d2l__"
-PACKAGES = ("d2l", "matplotlib_inline")
-MODULES = ("d2l.torch", "matplotlib_inline.backend_inline")
+PACKAGES = ("d2l",)
+MODULES = ("d2l.torch",)
+#: Always tui-lab's while the hooks are installed (the real ones need an IPython kernel).
+INLINE_BACKEND = ("matplotlib_inline", "matplotlib_inline.backend_inline")
 
 
 class _BookLoader(importlib.abc.Loader):
@@ -62,8 +72,17 @@ def _package_getattr(name: str) -> Any:
     raise AttributeError(f"module 'd2l' has no attribute {name!r}")
 
 
+class InlineBackendFinder(importlib.abc.MetaPathFinder):
+    """Finds ``matplotlib_inline`` and its ``backend_inline`` before any other finder: tui-lab's stand-ins."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: ModuleType | None = None) -> Any:
+        if fullname in INLINE_BACKEND:
+            return importlib.util.spec_from_loader(fullname, _BookLoader(), is_package="." not in fullname)
+        return None
+
+
 class BookFinder(importlib.abc.MetaPathFinder):
-    """Finds ``d2l``/``d2l.torch`` (and ``matplotlib_inline``) only when no other finder did."""
+    """Finds ``d2l``/``d2l.torch`` only when no other finder did."""
 
     def __init__(self) -> None:
         self._workspace: weakref.ref[Workspace] | None = None
@@ -106,7 +125,9 @@ def finder() -> BookFinder | None:
 
 
 def install(workspace: Workspace) -> BookFinder:
-    """Append the finder to ``sys.meta_path`` (once) and let it follow ``workspace``'s device."""
+    """Add the finders to ``sys.meta_path`` (once) and let the book follow ``workspace``'s device."""
+    if not any(isinstance(f, InlineBackendFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, InlineBackendFinder())
     installed = finder()
     if installed is None:
         installed = BookFinder()

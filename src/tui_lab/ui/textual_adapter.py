@@ -1,0 +1,105 @@
+"""The one place that leans on Textual's internals, so a Textual upgrade breaks here and nowhere else.
+
+* :class:`ControlFilter` is the choke point between the app and the terminal: a line filter
+  (``textual.filter.LineFilter``, which Textual applies to every line a widget renders, e.g. for
+  ``NO_COLOR``) that turns every control character in segment text into a visible escape
+  (``␛``, ``\\x9b``), and drops a hyperlink whose target holds one. Sanitising at each source is
+  not enough: some value will miss it (an input's default, a pasted line, a restored form), and
+  the terminal obeys ESC wherever it comes from (OSC 52 writes the clipboard, OSC 0 the title,
+  CSI clears the screen). Segments that *are* control codes (Rich's ``Segment.control``) are
+  code's own and pass unchanged; Textual's cursor moves and modes are added after the filters.
+  ``TuiLabApp.get_line_filters`` (a public App method) puts it after Textual's own filters;
+  ``textual.filter`` calls filters internal, hence this module. Its quick check reads Rich's ``Style._link`` (the public property costs ten times as much, on
+  every new line); bench/line_filter.py measures the whole filter per frame.
+* :func:`pending_suggestion` reads the completion an ``Input`` shows (``Input._suggestion``,
+  private), for dialogs where Tab accepts it before moving focus.
+* :func:`toggle_inner` is the glyph ``SelectionList`` draws inside every row's button
+  (``textual.widgets._toggle_button.ToggleButton.BUTTON_INNER``, a private module), so a list can
+  draw ticked and unticked rows differently instead of by colour alone.
+
+tests/ui/test_textual_adapter.py checks each against the installed Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.color import Color
+from textual.filter import LineFilter
+
+from tui_lab.core.text import CONTROL_CHARACTERS, visible
+
+if TYPE_CHECKING:  # the app imports this module before its first frame; widgets come with their dialogs
+    from textual.widgets import Input
+
+__all__ = ["CONTROL_FILTER", "ControlFilter", "pending_suggestion", "toggle_inner", "with_control_filter"]
+
+
+def _has_control(text: str) -> bool:
+    return CONTROL_CHARACTERS.search(text) is not None
+
+
+class ControlFilter(LineFilter):
+    """Every control character in a line's text made visible; the line keeps its width in cells.
+
+    Control characters take no cells, their visible forms one or more, so a line that had any is
+    cut back to its width (the last few cells of a hostile line are lost, the layout is not).
+    """
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        # The common case, checked at the cost of one join and one regex search per line.
+        if CONTROL_CHARACTERS.search("".join([text for text, _, _ in segments])) is None and not any(
+            [style._link for _, style, _ in segments if style is not None]  # Style.link costs 10x as much
+        ):
+            return segments
+        changed = False
+        out: list[Segment] = []
+        for segment in segments:
+            text, style, control = segment
+            if control:
+                out.append(segment)
+                continue
+            link = style.link if style is not None else None
+            if _has_control(text) or (link and _has_control(link)):
+                changed = True
+                if link and _has_control(link):
+                    style = _without_link(style)
+                segment = Segment(visible(text), style)
+            out.append(segment)
+        if not changed:
+            return segments
+        width = Segment.get_line_length(segments)
+        if Segment.get_line_length(out) > width:
+            out = Segment.adjust_line_length(out, width)
+        return out
+
+
+def _without_link(style: Style | None) -> Style | None:
+    return None if style is None else style.update_link(None)
+
+
+#: One filter for the whole app (Textual caches filtered lines per filter object).
+CONTROL_FILTER = ControlFilter()
+
+
+def with_control_filter(filters: Sequence[LineFilter]) -> list[LineFilter]:
+    """``filters`` (Textual's own, e.g. for NO_COLOR) followed by the control filter."""
+    return [*filters, CONTROL_FILTER]
+
+
+def pending_suggestion(field: Input) -> str:
+    """The completion ``field`` shows after its cursor ("" when it shows none)."""
+    suggestion = field._suggestion
+    return suggestion if isinstance(suggestion, str) else ""
+
+
+@cache
+def toggle_inner() -> str:
+    """The character inside a ``SelectionList`` row's toggle button (the same ticked or not)."""
+    from textual.widgets._toggle_button import ToggleButton
+
+    return ToggleButton.BUTTON_INNER
