@@ -16,10 +16,12 @@ from tui_lab.ui.repl.graphics import Graphics, ImageMode, set_current
 
 CELLS = (
     "import matplotlib.pyplot as plt\n"
-    "x = torch.linspace(-3, 3, 100)\n"
+    "x = torch.linspace(-4, 4, 200)\n"
+    "plt.figure(figsize=(6.4, 3.6))\n"
     "plt.plot(x, torch.tanh(x), label='tanh')\n"
     "plt.plot(x, torch.sigmoid(x), 'm--', label='sigmoid')\n"
-    "plt.grid(); plt.legend(); plt.title('activations')",
+    "plt.plot(x, torch.relu(x) / 4, 'g-.', label='relu / 4')\n"
+    "plt.grid(); plt.legend(); plt.title('activations');",
 )
 
 

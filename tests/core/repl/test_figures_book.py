@@ -156,6 +156,7 @@ SCRIPT = textwrap.dedent(
             "text_plots": sum(1 for c in result.outputs if c.stream == "display" and c.figure is None),
             "stdout": "".join(c.text for c in result.outputs if c.stream == "stdout"),
             "error": None if result.error is None else result.error.type_name,
+            "hint": None if result.error is None else result.error.hint,
         })
     print(json.dumps({"at_start": at_start, "results": results}))
     """
@@ -206,6 +207,7 @@ def test_the_four_environments(tmp_path: Path) -> None:
             assert book["figures"] == [[350, 250]] and book["text_plots"] == 0, name
         else:
             assert plot["error"] == "ModuleNotFoundError", name
+            assert "tui-lab[plots]" in (plot["hint"] or ""), f"{name}: the hint says how to get matplotlib"
             assert book["figures"] == [] and book["text_plots"] == 1, f"{name}: the book's plot as text"
         assert book["error"] is None, name
         with_ipython = "without IPython" not in name and name != "neither"
