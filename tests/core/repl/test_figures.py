@@ -223,3 +223,13 @@ def test_a_notebook_export_keeps_the_code_that_made_a_figure_not_its_pixels(engi
     [stream] = cell.outputs
     assert stream.text == f"figure {pictures(result)[0].number} (640×480)\n"
     assert "image/png" not in str(notebook) and "iVBOR" not in str(notebook), "no pixels in the notebook"
+
+
+def test_plt_pause_in_a_loop_animates_one_picture(engine: ReplEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(show, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(show, "DUTY", 1e9)
+    seen: list[DisplayBlock] = []
+    engine.display_listener = seen.append
+    result = run(engine, "for i in range(3):\n    plt.clf()\n    plt.plot([0, i])\n    plt.pause(0.001)\n")
+    assert len(pictures(result)) == 1
+    assert len(seen) >= 3 and {b.block_id for b in seen} == {seen[0].block_id}

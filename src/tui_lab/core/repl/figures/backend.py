@@ -5,6 +5,7 @@ see :func:`tui_lab.core.repl.figures.select_backend`). It draws with Agg and han
 :mod:`.show`, which decides when they appear:
 
 * ``plt.show()`` shows every open figure and closes them (the module's :func:`show`);
+  ``plt.show(block=False)`` and ``plt.pause`` redraw them in place and keep them open;
 * ``fig.show()`` shows that figure now; ``fig.canvas.draw()`` redraws it live, in place;
 * a figure pyplot makes during an input is shown when the input ends (then closed).
 
@@ -48,12 +49,22 @@ class FigureCanvasTuiLab(FigureCanvasAgg):
         _show.show_live(self.figure, drawn=True)
 
     def draw_idle(self, *args: Any, **kwargs: Any) -> None:
-        """Only mark the figure as changed: it is drawn when shown (an interactive loop calls this a lot)."""
-        self.figure.stale = True
+        """Nothing: the figure is drawn when it is shown (interactive code calls this after every change)."""
 
 
 def show(*args: Any, block: bool | None = None, **kwargs: Any) -> None:
-    """``plt.show()``: every open figure in the log now, then closed, as Jupyter's inline backend does."""
+    """``plt.show()``: every open figure in the log now, then closed, as Jupyter's inline backend does.
+
+    ``plt.show(block=False)`` (and ``plt.pause``, which calls it) keeps the figures open, as a window
+    would stay: their pictures are redrawn in place (throttled), so ``plt.clf(); plt.plot(...);
+    plt.pause(0.1)`` in a loop animates one picture.
+    """
+    if block is False:
+        from matplotlib._pylab_helpers import Gcf
+
+        for manager in Gcf.get_all_fig_managers():
+            _show.show_live(manager.canvas.figure)
+        return
     _show.show_all()
 
 
