@@ -93,7 +93,8 @@ def one_app(home: Path) -> dict[str, list[float]]:
     """One fresh app: a trivial input, the first figure, three later ones, a still figure's bytes."""
     term = spawn(home)
     found: dict[str, list[float]] = {"trivial": [], "first": [], "later": [], "still bytes": [], "trivial bytes": []}
-    took, sent = enter(term, "1 + 1", prompt(term, 2), "Out[1]")
+    out = re.compile(r"Out\[1\]: 2")
+    took, sent = enter(term, "1 + 1", lambda: out.search(term.text()) is not None, "Out[1]")
     found["trivial"].append(took)
     found["trivial bytes"].append(sent)
     cells = figure_cells(term)
@@ -107,6 +108,7 @@ def one_app(home: Path) -> dict[str, list[float]]:
         found["later"].append(took)
         term.wait_until(prompt(term, number + 1), f"In [{number + 1}]", timeout=300)
     clear(term)
+    term.wait_until(prompt(term, 6), "In [6]", timeout=300)
     _, sent = enter(term, "plt.plot([9, 4, 1]);", prompt(term, 7), "In [7]")
     found["still bytes"].append(sent)
     term.close()
@@ -121,7 +123,7 @@ def pty_figures(runs: int) -> None:
                 found.setdefault(key, []).extend(values)
     trivial, first, later = median(found["trivial"]), median(found["first"]), median(found["later"])
     print(f"1. Enter → pixels on screen (pty {SIZE[0]}×{SIZE[1]}, half-blocks), medians of {runs} fresh apps")
-    print(f"   1 + 1 → Out[1] (the app's round trip):         {ms(trivial)}")
+    print(f"   1 + 1 → Out[1]: 2 on screen (the app's round trip): {ms(trivial)}")
     print(f"   first figure (matplotlib imported in it):      {ms(first)}   target ≤ 800 ms   ({first / trivial:.1f}× the round trip)")
     print(f"   later figures ({len(found['later'])}):                          {ms(later)}   target ≤ 150 ms   ({later / trivial:.1f}× the round trip)")
     print("2. bytes written to the pty, Enter to the next prompt")

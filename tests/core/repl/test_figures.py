@@ -233,3 +233,10 @@ def test_plt_pause_in_a_loop_animates_one_picture(engine: ReplEngine, monkeypatc
     result = run(engine, "for i in range(3):\n    plt.clf()\n    plt.plot([0, i])\n    plt.pause(0.001)\n")
     assert len(pictures(result)) == 1
     assert len(seen) >= 3 and {b.block_id for b in seen} == {seen[0].block_id}
+
+
+def test_a_figure_drawn_when_the_input_ends_is_not_also_shown_live(engine: ReplEngine) -> None:
+    seen: list[DisplayBlock] = []
+    engine.display_listener = seen.append
+    result = run(engine, "plt.plot([1, 2]);")
+    assert len(pictures(result)) == 1 and not seen, "the result holds it: laid out and drawn once, not twice"

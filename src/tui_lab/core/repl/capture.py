@@ -232,7 +232,11 @@ class OutputCapture:
         self._at_end.append(callback)
 
     def finish(self) -> None:
-        """Run the ``at_end`` callbacks; their failures become stderr text."""
+        """Run the ``at_end`` callbacks; their failures become stderr text.
+
+        Pictures drawn now are not shown live: the run's result, which holds them, comes next.
+        """
+        self.on_display = None
         self.start()
         try:
             while self._at_end:

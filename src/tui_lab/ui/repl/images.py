@@ -5,14 +5,16 @@
 height. What the cells hold depends on the mode (:mod:`.graphics`):
 
 * **half-blocks**: each cell is ``▀`` (upper pixel as foreground, lower as background) or a space;
-  the picture is downscaled with its dark strokes widened first, so 1-pixel lines stay visible.
-  Only text with colours: nothing for any filter to catch, and tmux and the browser show it;
-* **Kitty**: the picture goes to the terminal once per layout, as PNG, with a virtual placement the
-  size of the cells; the cells are Unicode placeholders (``U+10EEEE`` with the row and column as
-  diacritics, the image id as the foreground colour), so the text scrolls and the terminal draws
-  the picture where they are (kitty, Ghostty);
-* **Sixel**: each row of cells carries one band of the picture, the height of a cell, drawn over
-  blank cells (textual-image's encoder);
+  the picture is downscaled keeping its thin strokes (:func:`downscale`). Only text with colours:
+  nothing for any filter to catch, and tmux and the browser show it;
+* **Kitty**: the picture goes to the terminal with the first line of each layout, as PNG, with a
+  virtual placement the size of the cells; the cells are Unicode placeholders (``U+10EEEE`` with
+  the row and column as diacritics from kitty's ``rowcolumn-diacritics.txt``, the image id as the
+  foreground colour), so the text scrolls and the terminal draws the picture where they are
+  (kitty, Ghostty; inside tmux the upload goes through tmux's passthrough);
+* **Sixel**: each row of cells carries one band of the picture, the height of a cell, drawn where
+  no text is written (textual-image's encoder, ``textual_image._sixel``: its public renderables
+  query the terminal when imported, which must not happen once Textual reads the terminal);
 * **text**, and a figure *folded* because newer figures hold the pixels: one line
   ``figure 3 (640×480, alt+s to show)``.
 
@@ -32,8 +34,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.color import Color
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.segment import ControlType, Segment, Segments
+from rich.console import Console
+from rich.segment import ControlType, Segment
 from rich.style import Style
 from textual.strip import Strip
 
@@ -348,21 +350,6 @@ class FigureBlock(LogBlock):
 
     def lines(self, width: int, console: Console) -> Laid:
         return self._layout(width, console)
-
-
-class FigureRenderable:
-    """A :class:`FigureView` as a Rich renderable (an SVG screenshot, a console): its lines at the given width."""
-
-    def __init__(self, view: FigureView) -> None:
-        self.view = view
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        lines = self.view.lines(options.max_width)
-        segments: list[Segment] = []
-        for strip in lines:
-            segments.extend(strip)
-            segments.append(Segment.line())
-        yield Segments(segments)
 
 
 class FigureGallery:
