@@ -119,8 +119,8 @@ class ScreenFigures:
             return
         choices: list[tuple[str, str]] = []
         for number in numbers:
-            figure = kept.get(number)
-            size = f"{figure.width}×{figure.height}"
+            width, height = kept.size(number) or (0, 0)
+            size = f"{width}×{height}"
             choices.append((f"show:{number}", f"show figure {number} ({size}) again"))
             choices.append((f"save:{number}", f"save figure {number} ({size}) as PNG or SVG…"))
 

@@ -148,6 +148,11 @@ class FigureStore:
             )
         return KeptFigure(number, size[0], size[1], png, entry.figure)
 
+    def size(self, number: int) -> tuple[int, int] | None:
+        """Figure ``number``'s (width, height) in pixels, or None when it is no longer kept."""
+        with self._lock:
+            return self._sizes.get(number)
+
     def latest(self) -> int | None:
         """The newest figure's number, or None."""
         with self._lock:
