@@ -341,3 +341,29 @@ async def test_a_figure_follows_the_logs_width(make_app: Callable[..., TuiLabApp
                 break
         assert widest() < wide <= screen.log_view.size.width + 30, "drawn again, narrower, never cut"
         assert widest() <= screen.log_view.scrollable_content_region.width
+
+
+async def test_alt_s_saves_a_figure_as_svg_where_you_say(
+    make_app: Callable[..., TuiLabApp], blocks_mode: object, tmp_path: Path
+) -> None:
+    pytest.importorskip("matplotlib")
+    from textual.widgets import Input
+
+    from tests.ui.repl.helpers import repl_screen, wait_for, wait_for_run
+    from tui_lab.ui.modals import PickerScreen
+    from tui_lab.ui.session_modals import PromptScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = repl_screen(pilot)
+        screen.run_source("import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);")
+        await wait_for_run(pilot, 1)
+        await pilot.press("alt+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen), "the Figures picker")
+        await pilot.press(*"save figure", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the path prompt")
+        target = tmp_path / "parabola.svg"
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: target.is_file(), "the SVG was written")
+        assert b"<svg" in target.read_bytes()
