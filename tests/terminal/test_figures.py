@@ -119,3 +119,24 @@ def test_the_books_calculus_and_linear_regression_cells_run_with_matplotlib(spaw
     text = term.text()
     assert "error in estimating w" in text and "Traceback" not in text, term.show()
     term.close()
+
+
+def test_kitty_graphics_reach_the_terminal_and_data_escapes_do_not(spawn: Spawn) -> None:
+    """pyte draws no pictures, so the bytes say it: the upload and the placeholder cells went out; printed ESC did not."""
+    term = spawn("--images", "kitty", size=(120, 40))
+    wait_ready(term)
+    run_cell(term, "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);", 1)
+    uploads = term.raw.count(b"\x1b_Ga=t,f=100")
+    assert uploads >= 1 and "\U0010eeee".encode() in term.raw, "the PNG went out, and the cells that show it"
+    run_cell(term, "print('\\x1b_Ga=t,f=100,i=7;AAAA\\x1b\\\\')", 2)
+    term.wait_for("␛_Ga=t,f=100,i=7;AAAA")
+    assert term.raw.count(b"\x1b_Ga=t,f=100,i=7") == 0, "a printed graphics command is shown as text, never sent"
+    term.close()
+
+
+def test_sixel_bands_reach_the_terminal(spawn: Spawn) -> None:
+    term = spawn("--images", "sixel", size=(120, 40))
+    wait_ready(term)
+    run_cell(term, "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);", 1)
+    assert term.raw.count(b'\x1bP0;0;0q"1;1;') >= 10, "one band per row of cells"
+    term.close()

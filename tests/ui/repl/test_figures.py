@@ -122,14 +122,28 @@ def test_sixel_lines_are_blank_cells_carrying_one_band_each() -> None:
         assert segment.control and segment.text.startswith("\x1b7\x1bP") and segment.text.endswith("\x1b8\x1b[5C")
 
 
-def test_the_line_filter_passes_a_figures_graphics_but_never_data_text_escapes() -> None:
-    adapter = pytest.importorskip("tui_lab.ui.textual_adapter", reason="the control filter (h-text) is not merged yet")
-    line_filter = adapter.ControlFilter()
+def test_the_apps_line_filters_pass_a_figures_graphics_but_never_data_text_escapes() -> None:
+    """Textual's own filters (ANSIToTruecolor rebuilds every segment as text) then the control filter, as the app has them."""
+    from rich.terminal_theme import MONOKAI
+    from textual.filter import ANSIToTruecolor
+
+    from tui_lab.ui.textual_adapter import with_control_filter
+
+    filters = with_control_filter([ANSIToTruecolor(MONOKAI)])
+
+    def through(segments: list[Segment]) -> list[Segment]:
+        for line_filter in filters:
+            segments = line_filter.apply(segments, Color(0, 0, 0))
+        return segments
+
     [kitty] = kitty_strips(7, b"png", 2, 1)
-    filtered = line_filter.apply(list(kitty), Color(0, 0, 0))
-    assert filtered[0].text.startswith("\x1b_G"), "the figure's sequence reaches the terminal"
-    data = [Segment("print('\x1b_Ga=t;AAAA\x1b\\\\')"), Segment("x")]
-    assert all("\x1b" not in segment.text for segment in line_filter.apply(data, Color(0, 0, 0)))
+    out = through(list(kitty))
+    assert out[0].control and out[0].text.startswith("\x1b_G"), "the figure's sequence reaches the terminal"
+    assert out[1].text.startswith(KITTY_PLACEHOLDER)
+    [sixel] = sixel_strips(picture(1, 20, 20, RED, BLUE), 2, 1, (10, 20))
+    assert through(list(sixel))[0].text.startswith("\x1b7\x1bP")
+    data = [Segment("print('\x1b_Ga=t;AAAA\x1b\\')"), Segment("x")]
+    assert all("\x1b" not in segment.text for segment in through(data)), "printed text never sends ESC"
 
 
 # -- folding ----------------------------------------------------------------------------------------
