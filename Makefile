@@ -23,11 +23,14 @@ run: $(STAMP)
 	$(BIN)/python -m compileall -q src/tui_lab >/dev/null
 	$(BIN)/tui-lab sample_data/house_tiny.csv
 
+# The suite runs on two workers (pytest-xdist): every test has its own TUI_LAB_HOME and no fixed port.
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -14,7 +14,7 @@ import pytest
 
 from tui_lab.core import fileio
 from tui_lab.core.fileio import atomic_write_text
-from tui_lab.core.state import config_dir, load_settings, state_dir, update_settings
+from tui_lab.core.state import Settings, config_dir, load_settings, state_dir, update_settings
 
 
 def test_dirs_live_under_the_redirected_home(lab_home: Path) -> None:
@@ -24,15 +24,31 @@ def test_dirs_live_under_the_redirected_home(lab_home: Path) -> None:
 
 
 def test_settings_round_trip_and_merge() -> None:
-    assert load_settings() == {}
-    update_settings(device="cpu")
-    update_settings(theme="nord")
-    assert load_settings() == {"device": "cpu", "theme": "nord"}
+    assert load_settings() == Settings()
+    update_settings(session_cap="1G")
+    assert load_settings() == Settings(session_cap="1G")
+    update_settings(session_cap=1024)
+    assert load_settings().session_cap == 1024
 
 
 def test_corrupt_settings_read_as_empty() -> None:
     (config_dir() / "settings.json").write_text("{not json", encoding="utf-8")
-    assert load_settings() == {}
+    assert load_settings() == Settings()
+
+
+@pytest.mark.parametrize(
+    "text", ['{"session_cap": true}', '{"session_cap": "1G", "theme": "x"}', '["1G"]', '{"session_cap": -1}']
+)
+def test_ill_typed_or_unknown_settings_move_the_file_aside_with_one_message(text: str) -> None:
+    from tui_lab.core import state
+
+    state.take_notices()
+    (config_dir() / "settings.json").write_text(text, encoding="utf-8")
+    assert load_settings() == Settings()
+    notices = state.take_notices()
+    assert len(notices) == 1 and "settings file was damaged" in notices[0]
+    kept = [p for p in config_dir().iterdir() if p.name.startswith("settings.json.corrupt-")]
+    assert [p.read_text() for p in kept] == [text]
 
 
 def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> None:
@@ -187,3 +203,19 @@ def test_garbage_in_the_recent_files_is_moved_aside_and_said_once(lab_home: Path
     assert len(kept) == 1 and kept[0].read_bytes() == b"\x00garbage{"  # never silently overwritten
     add_recent(lab_home / "a.csv")
     assert load_recent() == [str((lab_home / "a.csv").resolve())] and state.take_notices() == []
+
+
+def test_recent_files_of_the_wrong_type_are_moved_aside_and_two_writers_merge(lab_home: Path) -> None:
+    from tui_lab.core import state
+    from tui_lab.core.data.files import _recent_file, add_recent, load_recent
+
+    state.take_notices()
+    recent = state.state_dir() / "data_recent.json"
+    recent.parent.mkdir(parents=True, exist_ok=True)
+    recent.write_text('[{"path": "/etc/passwd"}]')
+    assert load_recent() == [] and len(state.take_notices()) == 1
+    add_recent(lab_home / "a.csv")
+    other = _recent_file()  # another tui-lab adds a file between this one's read and write
+    other.update(lambda stored: [str(lab_home / "b.csv"), *(stored or [])])
+    add_recent(lab_home / "c.csv")
+    assert load_recent() == [str(lab_home / n) for n in ("c.csv", "b.csv", "a.csv")]

@@ -16,6 +16,7 @@ import pytest
 from tests.terminal.harness import Terminal, lab_environment
 
 ROOT = Path(__file__).resolve().parents[2]
+IMPORT_GATE = Path(__file__).resolve().parent / "import_gate"
 
 #: The two sizes every journey is written for: the smallest supported, and a roomy one.
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -44,3 +45,35 @@ def spawn(lab_home: Path) -> Iterator[Callable[..., Terminal]]:
     yield start
     for term in started:
         term.kill()
+
+
+class ImportGate:
+    """A gate the app's imports of ``held`` wait at (tests/terminal/import_gate/sitecustomize.py)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "import-gate"
+        self.report = folder / "import-gate.ui"
+
+    def open(self) -> None:
+        """Let the held imports go on."""
+        self.path.touch()
+
+    def ui_imports(self) -> str:
+        """Which held imports the UI (main) thread asked for while the gate was shut, with where from."""
+        return self.report.read_text(encoding="utf-8") if self.report.exists() else ""
+
+
+@pytest.fixture
+def gated_spawn(spawn: Callable[..., Terminal], tmp_path: Path) -> Callable[..., tuple[Terminal, ImportGate]]:
+    """``spawn``, with the app's imports of ``held`` (torch, numpy, pandas) held until ``gate.open()``."""
+
+    def start(
+        *args: str, held: str = "torch,numpy,pandas", size: tuple[int, int] = (80, 24)
+    ) -> tuple[Terminal, ImportGate]:
+        gate = ImportGate(tmp_path)
+        path = os.pathsep.join([str(IMPORT_GATE), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
+        env = {"PYTHONPATH": path.rstrip(os.pathsep), "TUI_LAB_TEST_IMPORT_GATE": str(gate.path),
+               "TUI_LAB_TEST_IMPORT_HELD": held}  # fmt: skip
+        return spawn(*args, size=size, **env), gate
+
+    return start

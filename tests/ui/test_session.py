@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 import torch
@@ -108,8 +109,10 @@ async def test_quit_and_resume_restores_the_session(
         await until(pilot, lambda: asking(second), "the re-run question")
         question = second.screen
         assert isinstance(question, SessionDialog)
-        assert "model" in str(question.title_text) and "square" in str(question.title_text)
-        await pilot.press("y")  # re-run the inputs that built net and square
+        # model (an nn.Linear) and the Train pane's net come back from their saved architecture: only
+        # the function needs its input re-run
+        assert "square" in str(question.title_text) and "model" not in str(question.title_text)
+        await pilot.press("y")  # re-run the input that built square
         await until(pilot, lambda: "square" in fresh, "re-run inputs")
         ws = second.workspace
         for name in ("X", "y", "a", "g"):
@@ -120,9 +123,15 @@ async def test_quit_and_resume_restores_the_session(
         assert ws["col"].equals(saved["col"])
         assert (ws["n"], ws["msg"], ws["lrs"]) == (3, "hi", [0.1, 0.03])
         assert torch.equal(ws["model"].weight, saved["model"].weight) and torch.equal(ws["model"].bias, saved["model"].bias)
+        trained = saved["net"].state_dict()  # the Train pane's nn.Sequential, as its last run left it
+        assert type(ws["net"]) is torch.nn.Sequential
+        assert all(torch.equal(ws["net"].state_dict()[k], v) for k, v in trained.items())
         assert torch.equal(ws["w"], saved["w"]) and ws["b"] == saved["b"]  # the Train pane's published parameters
         not_saved = {entry.name: entry for entry in second.session.not_saved}
         assert set(not_saved) == {"square"} and "function" in not_saved["square"].reason
+        assert screen_of(second, "data") is None  # not opened yet: its pipeline waits for it
+        await pilot.press("f3")
+        await until(pilot, lambda: screen_of(second, "data") is not None, "the Data pane")
         data = screen_of(second, "data")
         assert data.pipeline.frame.equals(frame)
         assert (len(data.pipeline.applied), len(data.pipeline.undone)) == (applied, undone)
@@ -134,10 +143,10 @@ async def test_quit_and_resume_restores_the_session(
 
 
 async def test_an_unclean_exit_asks_before_restoring(make_app: MakeApp, workspace: Workspace, lab_home: Path) -> None:
-    from tui_lab.core.session.capture import PaneStates, take_snapshot
+    from tui_lab.core.session.capture import take_snapshot
 
     root = store.sessions_root()
-    store.save(take_snapshot([("kept", torch.arange(3))], 1 << 30, PaneStates()), "default", root=root)
+    store.save(take_snapshot([("kept", torch.arange(3))], 1 << 30), "default", root=root)
     (root / ".default.running").write_text('{"pid": 4194303999}')  # a tui-lab that died
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -155,10 +164,10 @@ async def test_an_unclean_exit_of_an_empty_session_asks_nothing(make_app: MakeAp
     import json
     import os
 
-    from tui_lab.core.session.capture import PaneStates, take_snapshot
+    from tui_lab.core.session.capture import take_snapshot
 
     root = store.sessions_root()
-    store.save(take_snapshot([], 1 << 30, PaneStates()), "default", root=root)
+    store.save(take_snapshot([], 1 << 30), "default", root=root)
     marker = root / ".default.running"
     marker.write_text('{"pid": 4194303999}')  # a tui-lab that died with nothing in its session
     app = make_app()
@@ -233,3 +242,35 @@ async def test_new_session_saves_the_old_one_and_starts_empty(make_app: MakeApp,
         await settle(pilot)
         old = store.load("default")
         assert old is not None and torch.equal(old.values["kept"], torch.arange(3.0))
+
+
+async def test_the_graph_panes_selected_node_is_kept_by_the_session(make_app: MakeApp, lab_home: Path) -> None:
+    """The Graph pane's state is one record (GraphState) and its three PaneSession methods, nothing else."""
+    from textual.widgets import Input
+
+    from tui_lab.ui.graph.view import GraphView
+
+    app = make_app(pane="graph")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.torch_ready, "torch ready")
+        field = app.screen.query_one("#graph-input", Input)
+        field.focus()
+        field.value = "a = torch.ones(2, requires_grad=True); c = (a * 3).sum()"
+        await pilot.press("enter")
+        view = app.screen.query_one(GraphView)
+        await until(pilot, lambda: view.selected is not None, "the graph")
+        view.focus()
+        await pilot.press("down", "down")
+        chosen = view.selected
+        assert chosen is not None and chosen != view.model.graph.root  # type: ignore[union-attr]
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+    saved = store.peek()
+    assert saved is not None and {"pane": "graph", "selected": chosen} in [
+        msgspec.to_builtins(p) for p in saved.panes
+    ]
+    second = make_app(pane="repl", resume=True)
+    async with second.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: second.session.restoring is False and second.current_mode == "graph", "the restore")
+        await until(pilot, lambda: screen_of(second, "graph") is not None, "the Graph pane")
+        assert screen_of(second, "graph").save_state().selected == chosen

@@ -12,7 +12,7 @@ from tui_lab.ui.app import TuiLabApp, pane_screen_class
 from tui_lab.ui.chrome import StatusBar
 from tui_lab.ui.modals import HelpScreen, PickerScreen
 from tui_lab.ui.pane import PaneScreen
-from tui_lab.ui.panes import PANES
+from tui_lab.ui.panes import PANES, palette_title
 from tui_lab.ui.requests import InspectTensor, PaneRequest, UseAsTrainingData
 
 AppFactory = Callable[..., TuiLabApp]
@@ -59,7 +59,7 @@ async def test_palette_lists_every_pane_and_device_command(make_app: AppFactory)
             assert title in titles
         for pane in PANES:
             for action in pane.actions:
-                assert action.palette in titles
+                assert palette_title(pane, action) in titles
         await run_palette(app, pilot, "Insert example")
         assert app.current_mode == "repl"
         assert isinstance(app.screen, PickerScreen)

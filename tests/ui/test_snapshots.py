@@ -43,5 +43,6 @@ def test_help_screen(snap_compare: Any) -> None:
         await pilot.app.run_action("help")
         await pilot.pause()
         assert type(pilot.app.screen).__name__ == "HelpScreen"
+        assert pilot.app.screen.leading_section == "REPL"  # the keys of the pane in use open the page
 
     assert snap_compare(_app("repl"), run_before=open_help, terminal_size=(120, 40))

@@ -43,7 +43,7 @@ class FrozenClock:
 @pytest.fixture(autouse=True)
 def hermetic(cpu_only_host: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Device facts from a fake CPU-only host; run times from a clock that does not move."""
-    monkeypatch.setattr("tui_lab.core.train.runner.time", FrozenClock())
+    monkeypatch.setattr("tui_lab.core.train.chunks.time", FrozenClock())
 
 
 def _app(pane: str, csv_path: str | None = None) -> TuiLabApp:
@@ -115,3 +115,8 @@ def test_data_mid_pipeline_on_house_tiny(size: tuple[int, int], snap_compare: An
 @SIZES
 def test_train_with_two_overlaid_finished_runs(size: tuple[int, int], snap_compare: Any) -> None:
     assert snap_compare(_app("train"), run_before=train_two_overlaid_runs, terminal_size=size)
+
+
+def test_train_with_two_overlaid_finished_runs_at_the_smallest_size(snap_compare: Any) -> None:
+    """60×20, the smallest size the app supports: the form folds and the curves keep six rows."""
+    assert snap_compare(_app("train"), run_before=train_two_overlaid_runs, terminal_size=(60, 20))

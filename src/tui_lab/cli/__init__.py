@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from tui_lab import __version__
@@ -58,7 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", type=_device, metavar="DEVICE", help="cpu, cuda, cuda:N or mps (default: cpu)")
     parser.add_argument("--resume", action="store_true", help="restore the last session without asking")
     parser.add_argument(
-        "--session", type=_session, default="default", metavar="NAME", help="open or create the named session"
+        "--session",
+        type=_session,
+        default="default",
+        metavar="NAME",
+        help="open or create the named session (one tui-lab at a time holds a session: a second one gets NAME-2)",
     )
     parser.add_argument(
         "--images",
@@ -106,41 +110,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         print(f"tui-lab: {problem}", file=sys.stderr)
         return 2
+    from tui_lab.cli.typeahead import TypeAhead
 
-    from tui_lab.ui.repl.graphics import choose_at_start
+    typeahead = TypeAhead.start()  # keys typed from now on arrive as typed (Enter stays Enter)
+    try:
+        from tui_lab.ui.repl.graphics import choose_at_start
 
-    choose_at_start(args.images)  # asks the terminal now if it must: once the app runs, answers would be keys
-    from tui_lab.ui.app import TuiLabApp
+        choose_at_start(args.images)  # asks the terminal now if it must: once the app runs, answers would be keys
+        from tui_lab.ui.app import TuiLabApp
 
-    app = TuiLabApp(
-        csv_path=args.csv_path, pane=pane, device=args.device, cli_help=build_parser().format_help(),
-        session=args.session, resume=args.resume,
-    )  # fmt: skip
-    from tui_lab.core.lifetime import server_pid, watch_parent
-    from tui_lab.ui.threads import to_ui
+        app = TuiLabApp(
+            csv_path=args.csv_path, pane=pane, device=args.device, cli_help=build_parser().format_help(),
+            session=args.session, resume=args.resume,
+        )  # fmt: skip
+        from tui_lab.core.lifetime import server_pid, watch_parent
+        from tui_lab.ui.threads import to_ui
 
-    server = server_pid(os.environ)
-    if server is not None:
-        # A visitor's app under tui-lab serve: if the server is killed outright, end what the visitor
-        # started (REPL subprocesses, a Train launcher), then quit.
-        def quit_app() -> None:
-            to_ui(app, app.exit)
+        server = server_pid(os.environ)
+        if server is not None:
+            # A visitor's app under tui-lab serve: if the server is killed outright, end what the visitor
+            # started (REPL subprocesses, a Train launcher), then quit.
+            def quit_app() -> None:
+                to_ui(app, app.exit)
 
-        watch_parent(server, quit_app, end_children=True)
-    return run_app(app)
+            watch_parent(server, quit_app, end_children=True)
+        return run_app(app, before_exit=typeahead.restore)
+    finally:
+        typeahead.restore()
 
 
-def run_app(app: App[None]) -> int:
+def run_app(app: App[None], before_exit: Callable[[], None] = lambda: None) -> int:
     """Run ``app``; once it has exited, never let a stuck worker thread hold the process.
 
     Textual runs thread workers in asyncio's default executor, whose threads Python joins at exit:
     a worker blocked in C (a FIFO being opened, a long torch call, the torch import itself) would
     keep a quit waiting for seconds or forever. The app has already stopped its workers, saved
-    the session and restored the terminal by now, so the process ends at once.
+    the session and restored the terminal by now, so the process ends at once (``before_exit``
+    first: the terminal as it was before the CLI started).
     """
     app.run()
     code = app.return_code or 0
     if any(thread.is_alive() for thread in threading.enumerate() if thread is not threading.main_thread()):
+        before_exit()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

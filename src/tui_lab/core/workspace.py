@@ -25,6 +25,25 @@ PRELOADED_MODULES: dict[str, str] = {
 }
 
 
+#: Names a session never binds: the preloads (and ``d2l``, which the course imports by that name).
+RESERVED_NAMES = frozenset({*PRELOADED_MODULES, "d2l", "In", "Out"})
+
+
+def shadow_reason(name: str) -> str | None:
+    """Why binding ``name`` from a file would break the REPL (a builtin, a dunder, a preload), or None.
+
+    A learner may rebind ``list`` by hand; a session restoring ``__builtins__`` as a dict or ``torch``
+    as a string breaks ``print(1)`` and every import, so restores skip such names and say so.
+    """
+    if name.startswith("_"):
+        return "a private or special name (it starts with an underscore)"
+    if name in RESERVED_NAMES:
+        return "a name tui-lab preloads"
+    if hasattr(builtins, name):
+        return "a Python builtin"
+    return None
+
+
 @dataclass(frozen=True)
 class WorkspaceChange:
     """Names that were set (added or rebound) or deleted, and which pane did it."""

@@ -157,15 +157,16 @@ class TuiLabApp(App[None]):
     ) -> AsyncGenerator[Pilot[None], None]:
         """Textual's ``run_test``, returning once the start pane is what a person sees after start-up.
 
-        The REPL's first frame draws stand-ins and mounts its real widgets right after it; a test
-        starts from the built pane, as a person who looks before typing does.
+        The REPL's first frame draws stand-ins and mounts its real widgets right after it, and makes its
+        controller in a thread; a test starts from the built pane, as a person who looks before typing does.
         """
         async with super().run_test(
             headless=headless, size=size, tooltips=tooltips, notifications=notifications, message_hook=message_hook
         ) as pilot:
             for _ in range(3_000):  # each try at least 10 ms: a bound for a loaded machine, not a wait for time
                 screen = self.screen
-                if self.first_frame_shown and (not isinstance(screen, PaneScreen) or screen.body_ready):
+                built = not isinstance(screen, PaneScreen) or screen.body_ready
+                if self.first_frame_shown and built and getattr(screen, "controller", True) is not None:
                     break
                 await pilot.pause(0.01)
             else:
@@ -216,8 +217,12 @@ class TuiLabApp(App[None]):
 
     @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
     def _load_torch(self) -> None:
+        pane_screen_classes()  # the other panes first (light, no torch): a pane key then only composes its screen
         self._start_hold.wait(START_HOLD_LIMIT_S)
         try:
+            from tui_lab.core.preload import preload_libraries  # (ctypes: not on the first frame's path)
+
+            preload_libraries()  # libtorch's dlopen without the GIL: the UI keeps answering meanwhile
             self.workspace.load_preloads()
         except Exception as error:  # a broken torch install must be a message, not a dead app
             to_ui(
@@ -230,7 +235,6 @@ class TuiLabApp(App[None]):
                 timeout=60,
             )
             return
-        pane_screen_classes()  # import the other panes now, off the UI thread
         to_ui(self, self._torch_loaded)
 
     def release_start_hold(self) -> None:
@@ -341,13 +345,14 @@ class TuiLabApp(App[None]):
         raise LookupError(f"the {pane} pane is not the current mode")
 
     def action_help(self) -> None:
-        """Show the help screen."""
+        """Show the help screen, scrolled to the keys of the pane in use."""
         from tui_lab.ui.modals import HelpScreen
 
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)
             return
-        self.push_screen(HelpScreen(self.key_sections(), self.cli_help))
+        pane = self.screen.PANE_TITLE if isinstance(self.screen, PaneScreen) else None
+        self.push_screen(HelpScreen(self.key_sections(), self.cli_help, open_at=pane))
 
     @staticmethod
     def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -360,6 +365,9 @@ class TuiLabApp(App[None]):
     # -- command palette ----------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The app's commands, then the pane in use's (keys as they work there), then the other panes' (by name)."""
+        from tui_lab.ui.panes import palette_help, palette_title, panes_from
+
         callbacks = {"help": self.action_help, "select_device": self.action_select_device}
         callbacks.update({f"go('{pane}')": partial(self.action_go, pane) for pane in PANE_NAMES})
         for action in GLOBAL_ACTIONS:
@@ -367,11 +375,12 @@ class TuiLabApp(App[None]):
                 yield SystemCommand(
                     action.palette, f"{action.description} ({action.key_display})", callbacks[action.action]
                 )
-        for pane in PANES:
+        current = screen.PANE if isinstance(screen, PaneScreen) else None
+        for pane in panes_from(current):
             for pane_action in pane.actions:
                 yield SystemCommand(
-                    pane_action.palette,
-                    f"{pane_action.description} ({pane_action.key_display})",
+                    palette_title(pane, pane_action),
+                    palette_help(pane, pane_action, current),
                     partial(self._run_pane_action, pane.name, pane_action.action),
                 )
         yield from self.session.commands()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import events, on
@@ -16,9 +17,12 @@ from textual.widgets.option_list import Option
 
 from tui_lab.ui.panes import PANES
 
+#: Width of the key column, the same in every section so the sections line up as one table.
+KEY_COLUMN = 12
+
 
 class HelpScreen(ModalScreen[None]):
-    """Keys, panes and the command line, in one scrollable page."""
+    """Keys, panes and the command line, in one scrollable page that starts with the keys of the pane in use."""
 
     BINDINGS = [
         Binding("escape", "dismiss_help", "Close"),
@@ -26,15 +30,27 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "dismiss_help", "Close", show=False),
     ]
 
-    def __init__(self, key_sections: Sequence[tuple[str, Sequence[tuple[str, str]]]], cli_help: str = "") -> None:
+    def __init__(
+        self,
+        key_sections: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+        cli_help: str = "",
+        *,
+        open_at: str | None = None,
+    ) -> None:
         super().__init__(id="help-screen")
         self.key_sections = key_sections
         self.cli_help = cli_help or "Run `tui-lab --help` (and `tui-lab train --help`) for the command line."
+        #: The section (a pane's title) that leads the page, so the screen opens at it; None: the registry's order.
+        self.open_at = open_at
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Static(Text("tui-lab help  (Esc closes, arrows scroll)", style="bold"), id="help-title")
-            yield Static(self._keys_table(), id="help-keys")
+            tables = [
+                self._keys_table(section, keys, first=index == 0, in_use=section == self.open_at)
+                for index, (section, keys) in enumerate(self.ordered_sections())
+            ]
+            yield Static(Group(*tables), id="help-keys")
             yield Static(self._panes_table(), id="help-panes")
             yield Static(Text("Command line", style="bold"))
             yield Static(Text(self.cli_help.rstrip()), id="help-cli")
@@ -47,14 +63,25 @@ class HelpScreen(ModalScreen[None]):
                 id="help-notes",
             )
 
-    def _keys_table(self) -> Table:
-        table = Table(title="Keys", title_justify="left", expand=True, show_edge=False)
-        table.add_column("key", style="bold", no_wrap=True)
-        table.add_column("action")
-        for section, keys in self.key_sections:
-            table.add_row(Text(section, style="italic underline"), "")
-            for key, description in keys:
-                table.add_row(key, description)
+    def ordered_sections(self) -> list[tuple[str, Sequence[tuple[str, str]]]]:
+        """The key sections as shown: the pane in use first (F1 opens at its keys), then the rest in order."""
+        return sorted(self.key_sections, key=lambda section: section[0] != self.open_at)
+
+    @property
+    def leading_section(self) -> str:
+        """The key section the page starts with (the pane in use, when there is one)."""
+        return self.ordered_sections()[0][0]
+
+    @staticmethod
+    def _keys_table(section: str, keys: Sequence[tuple[str, str]], *, first: bool, in_use: bool = False) -> Table:
+        """One section's keys (the first with the page's "Keys" title), columns aligned across sections."""
+        table = Table(title="Keys" if first else None, title_justify="left", expand=True, show_edge=False)
+        table.add_column("key", style="bold", no_wrap=True, width=KEY_COLUMN)
+        table.add_column("action", ratio=1)
+        table.show_header = first
+        table.add_row(Text(section, style="italic underline"), Text("the pane in use" if in_use else "", style="dim"))
+        for key, description in keys:
+            table.add_row(key, description)
         return table
 
     def _panes_table(self) -> Table:

@@ -42,6 +42,22 @@ MIN_WIDTH, MIN_HEIGHT = 60, 20
 HELP_FIRST = Binding("f1", "app.help", "All keys", tooltip="Help: every key, the panes and the command line")
 
 
+class PaneFooter(Footer):
+    """Textual's compact footer, with the palette key covering the footer's last cell.
+
+    Compact footers give every key a one-cell right margin, the palette key too; docked right, that
+    margin showed the last column of whatever key ran underneath it (``^p palettel`` at 60 columns).
+    The key keeps its place and fills that cell with padding instead.
+    """
+
+    DEFAULT_CSS = """
+    PaneFooter.-compact FooterKey.-command-palette {
+        margin-right: 0;
+        padding-right: 1;
+    }
+    """
+
+
 def bindings_for(pane: str, actions: tuple[PaneAction, ...]) -> list[BindingType]:
     """Textual bindings for the registry's ``actions`` of ``pane`` (each with a stable id)."""
     return [
@@ -118,7 +134,7 @@ class PaneScreen(Screen[None]):
             id="too-small",
         )
         yield StatusBar()
-        yield Footer(compact=True)
+        yield PaneFooter(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """The pane's own widgets."""

@@ -51,6 +51,33 @@ def pane_spec(name: str) -> PaneSpec:
     raise KeyError(name)
 
 
+def palette_title(pane: PaneSpec, action: PaneAction) -> str:
+    """The palette's name for a pane's action, led by the pane's title: ``REPL: Clear output``, ``Train: Start``.
+
+    The same key means different things in different panes (ctrl+l clears the REPL's output and
+    switches the Train pane's log scale), so every pane command says whose it is.
+    """
+    name = action.palette.removeprefix(f"{pane.title}: ")
+    return f"{pane.title}: {name[:1].upper()}{name[1:]}"
+
+
+def palette_help(pane: PaneSpec, action: PaneAction, current: str | None) -> str:
+    """The palette's help line for ``action`` seen from pane ``current``: its key only where it works there.
+
+    ``Loss axis linear or log10 (ctrl+l)`` in the Train pane; ``Empty the output log… (ctrl+l in
+    the REPL pane)`` anywhere else, where ctrl+l does something else or nothing.
+    """
+    if action.key is None:
+        return action.description
+    key = action.key_display if pane.name == current else f"{action.key_display} in the {pane.title} pane"
+    return f"{action.description} ({key})"
+
+
+def panes_from(current: str | None) -> list[PaneSpec]:
+    """The panes with ``current`` first (the palette lists the commands of the pane in use first)."""
+    return sorted(PANES, key=lambda pane: pane.name != current)
+
+
 def key_map_markdown() -> str:
     """The published key map (``docs/keys.md``), generated from the registry."""
     lines = [
@@ -61,10 +88,11 @@ def key_map_markdown() -> str:
         "something harmless in another. Every action is also in the command palette (ctrl+p).",
         "",
     ]
-    sections = [("Everywhere", GLOBAL_ACTIONS)] + [(pane.title, pane.actions) for pane in PANES]
-    for title, actions in sections:
+    sections = [("Everywhere", GLOBAL_ACTIONS, None)] + [(pane.title, pane.actions, pane) for pane in PANES]
+    for title, actions, spec in sections:
         lines += [f"## {title}", "", "| key | palette | what it does | effect |", "|---|---|---|---|"]
         for action in actions:
-            lines.append(f"| `{action.key_display}` | {action.palette} | {action.description} | {action.effect.value} |")
+            name = action.palette if spec is None else palette_title(spec, action)
+            lines.append(f"| `{action.key_display}` | {name} | {action.description} | {action.effect.value} |")
         lines.append("")
     return "\n".join(lines)

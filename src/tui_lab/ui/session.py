@@ -1,34 +1,38 @@
-"""The app's session controller: autosave in a worker, resume after an unclean exit, the palette's session commands.
+"""The app's one interface to its session: start, autosave, quit, the panes' registration, the palette.
 
-The app owns one :class:`SessionController`. It hears every workspace change (and, from the
-REPL, which input made it), checks the panes once a second for a new pipeline step or a
-finished run, and saves in a thread worker: after such a step or run, every 60 s while
-something changed, and on quit. Saving and loading are :mod:`tui_lab.core.session`'s; pane
-state is read through the panes' controllers and restored through one ``restore_session``
-method per pane screen (see :mod:`tui_lab.ui.session_restore`).
+The app owns one :class:`SessionController` (``app.session``). What the session is and does lives
+in the plain :class:`~tui_lab.core.session.keeper.SessionKeeper` (the lock, the panes, what to save,
+what came back); this class runs its slow parts in thread workers, says what happened in
+notifications and dialogs, and hands restoring, opening, new sessions and exports to
+:class:`~tui_lab.ui.session_restore.SessionFlows`. Panes register here when they are mounted
+(:meth:`register`), through the typed :class:`~tui_lab.core.session.contract.PaneSession` protocol.
+
+Saves run after a pipeline step or a finished run (a pane's fingerprint changed), every 60 s while
+something changed, and on quit; never while a restore is being read.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 
 from tui_lab.core.session import store
-from tui_lab.core.session.capture import PaneStates, Provenance, take_snapshot
+from tui_lab.core.session.keeper import RestoreInFlight, SessionKeeper
 from tui_lab.core.session.model import NotSaved, ReplEntry, SaveReport, SessionState, bounded_entry
-from tui_lab.core.session.policy import AutosavePolicy, session_cap
+from tui_lab.core.text import visible
 from tui_lab.core.workspace import WorkspaceChange
 from tui_lab.ui.session_modals import PromptScreen, SessionDialog, not_saved_text, resume_question
-from tui_lab.ui.session_restore import SessionRestorer, pane_screen_if_open, pane_states
+from tui_lab.ui.session_restore import SessionFlows
 
 if TYPE_CHECKING:
     from tui_lab.core.repl.engine import RunResult
+    from tui_lab.core.session.contract import PaneSession
+    from tui_lab.core.session.snapshot import SessionSnapshot
     from tui_lab.ui.app import TuiLabApp
 
 #: How often the panes are checked for a new step or a finished run (cheap: a few integers).
@@ -36,107 +40,155 @@ CHECK_INTERVAL_S = 1.0
 
 
 class SessionController:
-    """Keeps the session ``name`` saved while the app runs, and restores it when asked."""
+    """Keeps the session saved while the app runs, and restores it when asked."""
 
     def __init__(self, app: TuiLabApp, name: str = store.DEFAULT_NAME, *, resume: bool = False) -> None:
         self.app = app
-        self.name = store.check_name(name)
+        self.keeper = SessionKeeper(name)
         self.resume = resume
-        self.off: str | None = None
-        self.policy = AutosavePolicy()
-        self.provenance = Provenance()
-        self.repl_log: list[ReplEntry] = []
-        self.not_saved: tuple[NotSaved, ...] = ()
-        self.last_state: SessionState | None = None
-        self.restorer = SessionRestorer(self)
-        self._fingerprint: tuple[Any, ...] = ()
-        self._lock = threading.Lock()
+        self.flows = SessionFlows(self)
+        self._fingerprint: dict[str, Hashable] = {}
         self._saving = False
         self._again = False
-        self._keep_previous = False
         self._told_skipped: set[str] = set()
         #: True while the resume question is open: nothing is saved over the session being offered.
         self.deciding = False
 
-    # -- start and stop -------------------------------------------------------------------
+    # -- what the rest of the app reads ---------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The session this instance holds (``default-2`` when another tui-lab holds ``default``)."""
+        return self.keeper.name
+
+    @property
+    def off(self) -> str | None:
+        """Why sessions are off for this run, or None."""
+        return self.keeper.off
+
+    @property
+    def repl_log(self) -> list[ReplEntry]:
+        """The REPL log the session keeps."""
+        return self.keeper.repl_log
+
+    @property
+    def not_saved(self) -> tuple[NotSaved, ...]:
+        """Names left out of the last save (or of the restored session)."""
+        return self.keeper.not_saved
+
+    @property
+    def last_state(self) -> SessionState | None:
+        """The manifest of the last save or restore."""
+        return self.keeper.last_state
+
+    @property
+    def restoring(self) -> bool:
+        """True while a session is being read (saves wait, a quit keeps the session on disk)."""
+        return self.flows.restoring
+
+    # -- panes ------------------------------------------------------------------------------------
+
+    def register(self, pane: str, screen: PaneSession[Any]) -> None:
+        """A pane is mounted: the session now asks it for its state and gives it restored ones.
+
+        Its fingerprint now is its baseline: being opened is not a change worth a save. A restored state
+        the pane cannot show is one message (the session is moved aside, kept whole), never a dead app.
+        """
+        try:
+            self.keeper.register(pane, screen)
+        except Exception as error:  # the pane's own restore_state failed on a state from disk
+            self.flows.report_corrupt(self.name, f"the {pane} pane could not show it ({type(error).__name__}: {error})")
+        self._fingerprint[pane] = screen.fingerprint()
+
+    def unregister(self, pane: str, screen: PaneSession[Any]) -> None:
+        """A pane is unmounted."""
+        self.keeper.unregister(pane, screen)
+
+    def screen_of(self, pane: str) -> Any:
+        """The mounted screen of ``pane``, if it registered."""
+        return self.keeper.pane(pane)
+
+    # -- start and stop -------------------------------------------------------------------------
 
     def start(self) -> None:
-        """On mount: check the state directory, offer or perform the resume, start watching."""
+        """On the first frame: lock the session, offer or perform the resume, start watching."""
         try:
-            root = store.sessions_root()
-            existing = store.peek(self.name, root)
-            unclean = store.unclean_exit(self.name, root)
-            store.mark_running(self.name, root)
+            opened = self.keeper.open(resume=self.resume)
         except store.SessionsOff as error:
             self.turn_off(str(error))
             return
-        except store.SessionCorrupt as error:
-            self.restorer.report_corrupt(self.name, error)
-            existing, unclean = None, False
         except OSError as error:
-            self.turn_off(f"sessions are off: {error}")
+            self.turn_off(f"sessions are off: {error.strerror or error}")
             return
+        if opened.elsewhere:
+            self.app.notify(visible(opened.elsewhere), title="Session", severity="warning", timeout=15, markup=False)
         self.app.workspace_changed.subscribe(self.app, self.on_workspace_change)
-        self._fingerprint = self.pane_fingerprint()
+        self._fingerprint = self.keeper.fingerprint()
         self.app.set_interval(CHECK_INTERVAL_S, self.check_panes)
+        if opened.corrupt is not None:
+            self.flows.report_corrupt(self.name, opened.corrupt)
+            return
+        existing = opened.existing
         if existing is None:
             return
         if self.resume:
-            self.restorer.load(self.name)
-        elif unclean and not existing.empty:  # an empty session is not worth a question
-            self._keep_previous = True
+            self.flows.load(self.name)
+        elif opened.unclean and not existing.empty:  # an empty session is not worth a question
             self.deciding = True
             self.app.push_screen(resume_question(existing.saved_at, existing.describe()), self._answered)
-        else:
-            self._keep_previous = True  # a clean quit's session stays; our first save keeps it under a dated name
 
     def _answered(self, restore: bool | None) -> None:
         self.deciding = False
         if restore:
-            self._keep_previous = False
-            self.restorer.load(self.name)
+            self.keeper.keep_previous(False)
+            self.flows.load(self.name)
 
     def turn_off(self, reason: str) -> None:
         """Sessions are off for this run: say so once."""
-        if self.off is None:
-            self.off = reason
+        if self.keeper.off is None:
+            self.keeper.off = reason
             self.app.notify(reason[:1].upper() + reason[1:] + ".", title="Sessions", severity="warning", markup=False)
 
     async def save_on_quit(self) -> None:
-        """Save (waiting for a save in flight first) and note the clean exit."""
-        if self.off is not None or self.deciding:
+        """Save (after a save in flight), note the clean exit and let the session's lock go.
+
+        While a restore is being read, the session on disk is never written: the restore is stopped,
+        and what was done meanwhile (if anything) goes to a dated session beside it.
+        """
+        if self.off is not None:
+            return
+        if self.deciding:
+            self.keeper.close(clean=False)  # the question is asked again next time
             return
         while self._saving:
             await asyncio.sleep(0.02)
-        if self.policy.dirty or self.pane_fingerprint() != self._fingerprint:
-            snapshot = self.snapshot()
-            if snapshot is not None:
-                if snapshot.total_bytes > 64 * 1024**2:
-                    self.app.notify(f"Saving the session ({snapshot.total_bytes / 1024**3:.1f} GiB)…", title="Session")
-                try:
-                    report = await asyncio.to_thread(self._write, snapshot, self.name)
-                    self.policy.finished(self.policy.changes, time.monotonic())
-                    self.last_state = report.state
-                except Exception as error:  # quitting must not hang on a full disk
-                    self.app.notify(f"The session could not be saved: {error}", severity="error", markup=False)
-                    return
-        try:
-            store.mark_clean(self.name)
-        except (OSError, store.SessionsOff):
+        if self.restoring:
+            await self.flows.quit_while_restoring()
+            self.keeper.close()
             return
+        if not self.app.torch_ready:
+            pass  # quit before torch has loaded: nothing to save, and no waiting for its import
+        elif self.keeper.policy.dirty or self.keeper.fingerprint() != self._fingerprint:
+            snapshot = self.snapshot()
+            if snapshot.total_bytes > 64 * 1024**2:
+                self.app.notify(f"Saving the session ({snapshot.total_bytes / 1024**3:.1f} GiB)…", title="Session")
+            try:
+                report = await asyncio.to_thread(self.keeper.write, snapshot)
+            except Exception as error:  # quitting must not hang on a full disk
+                self.app.notify(visible(f"The session could not be saved: {error}"), severity="error", markup=False)
+                self.keeper.close(clean=False)
+                return
+            self.keeper.policy.finished(self.keeper.policy.changes, time.monotonic())
+            self.keeper.last_state = report.state
+        self.keeper.close()
 
-    # -- what changed ------------------------------------------------------------------------
+    # -- what changed ---------------------------------------------------------------------------
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:
         """A name changed: remember which REPL input did it, and that there is something to save."""
-        if change.source == "session" or change.preloaded:
-            return
-        if change.source == "repl":
-            inputs = self.app.workspace.get("_ih")
-            if isinstance(inputs, list) and inputs and isinstance(inputs[-1], str):
-                self.provenance.record(inputs[-1], change.changed, change.deleted)
-        if change.changed or change.deleted:
-            self.policy.changed()
+        inputs = self.app.workspace.get("_ih")
+        last = inputs[-1] if isinstance(inputs, list) and inputs and isinstance(inputs[-1], str) else None
+        self.keeper.workspace_changed(change, last)
 
     def record_repl(self, result: RunResult) -> None:
         """One REPL input ran: keep it (and what it printed) for the log and the notebook."""
@@ -145,143 +197,91 @@ class SessionController:
             output += result.value_repr + "\n"
         if result.error is not None:
             output += f"{result.error.type_name}: {result.error.message}\n"
-        self.repl_log.append(bounded_entry(result.source, output, result.ok, tuple(sorted(result.changed))))
-        del self.repl_log[:-200]
-        self.policy.changed()
-
-    def _inputs_without_log(self) -> tuple[ReplEntry, ...]:
-        """The REPL's inputs (``_ih``) when no run was recorded with its output (an older REPL screen)."""
-        inputs = self.app.workspace.get("_ih")
-        screen = self.screen_of("repl")
-        engine = getattr(screen, "engine", None)
-        replay = engine.replay_source() if engine is not None else ""
-        if not isinstance(inputs, list):
-            return ()
-        sources = [s for s in inputs[1:] if isinstance(s, str) and s.strip()]
-        return tuple(bounded_entry(s, "", s in replay) for s in sources[-200:])
-
-    def pane_fingerprint(self) -> tuple[Any, ...]:
-        """A few values that change when a pipeline step is applied or undone, the tensor options change, or a
-        run finishes."""
-        states = pane_states(self.app)
-        pipeline = states.pipeline
-        steps = (id(pipeline), len(pipeline.applied), len(pipeline.undone)) if pipeline is not None else ()
-        runs = tuple(r.run_id for r in states.runs if getattr(r, "result", None) is not None)
-        return steps, runs, states.tensor_options
+        self.keeper.record_repl(bounded_entry(result.source, output, result.ok, tuple(sorted(result.changed))))
 
     def check_panes(self) -> None:
-        """Once a second: save after a pipeline step or a finished run, or when the 60 s autosave is due."""
-        if self.off is not None or self.restorer.busy or self.deciding:
+        """Once a second: save after a pipeline step or a finished run, or when the 60 s autosave is due.
+
+        Not before torch has loaded: a snapshot imports torch, and on the UI thread that would wait for the
+        import in flight (nothing worth saving exists before it: the first check after it sees any change).
+        """
+        if self.off is not None or self.restoring or self.deciding or not self.app.torch_ready:
             return
-        fingerprint = self.pane_fingerprint()
+        fingerprint = self.keeper.fingerprint()
         if fingerprint != self._fingerprint:
             self._fingerprint = fingerprint
-            self.policy.changed()
+            self.keeper.policy.changed()
             self.save()
-        elif self.policy.due(time.monotonic()):
+        elif self.keeper.policy.due(time.monotonic()):
             self.save()
 
-    # -- saving --------------------------------------------------------------------------------
+    def settled(self) -> None:
+        """A restore or a new session was applied: what is shown now counts as saved."""
+        self._fingerprint = self.keeper.fingerprint()
+        self.keeper.policy.finished(self.keeper.policy.changes, time.monotonic())
 
-    def snapshot(self) -> Any:
+    # -- saving ----------------------------------------------------------------------------------
+
+    def snapshot(self) -> SessionSnapshot:
         """The workspace and panes as a snapshot (UI thread; references only)."""
-        cap = session_cap()
-        notes = (cap.problem,) if cap.problem else ()
-        ws = self.app.workspace
-        states = pane_states(self.app)
-        panes = PaneStates(
-            pipeline=states.pipeline,
-            cursor=states.cursor,
-            tensor_options=states.tensor_options,
-            train_form=states.train_form,
-            device=str(self.app.device),
-            runs=states.runs,
-            repl=tuple(self.repl_log) or self._inputs_without_log(),
-            pane=str(self.app.current_mode or "repl"),
-        )
-        return take_snapshot(ws.user_items(), cap.nbytes, panes, self.provenance, notes)
+        mode = str(self.app.current_mode or "repl")
+        return self.keeper.snapshot(self.app.workspace.user_items(), pane=mode, device=str(self.app.device))
 
-    def _write(self, snapshot: Any, name: str) -> SaveReport:
-        with self._lock:
-            if self._keep_previous and name == self.name:
-                self._keep_previous = False
-                self._keep_dated(name)
-            return store.save_at_low_priority(snapshot, name)  # the UI keeps the CPU under contention
-
-    def _keep_dated(self, name: str) -> None:
-        """Rename the previous run's session to ``NAME-YYYYmmdd-HHMM`` before the first save replaces it."""
-        try:
-            previous = store.peek(name)
-        except store.SessionCorrupt:
-            return
-        if previous is None:
-            return
-        stamp = previous.saved_at[:16].replace("-", "").replace("T", "-").replace(":", "")
-        root = store.sessions_root()
-        target = root / f"{name}-{stamp}"
-        counter = 1
-        while target.exists():
-            counter += 1
-            target = root / f"{name}-{stamp}-{counter}"
-        (root / name).rename(target)
-
-    def save(self, name: str | None = None, *, announce: bool = False) -> None:
-        """Start an autosave (or a "save as") in a worker; a save asked for during another runs after it."""
-        if self.off is not None:
+    def save(self, *, announce: bool = False) -> None:
+        """Start an autosave in a worker; a save asked for during another runs after it."""
+        if self.off is not None or self.restoring:
             if announce:
-                self.app.notify(self.off, title="Sessions", markup=False)
+                self.app.notify(self.off or "A session is being restored; it is saved once restored.", markup=False)
             return
         if self._saving:
             self._again = True
             return
         snapshot = self.snapshot()
-        covered = self.policy.begin()
+        covered = self.keeper.policy.begin()
         self._saving = True
-        target = name or self.name
-        self.app.run_worker(
-            partial(self._save_worker, snapshot, target, covered, announce),
-            thread=True,
-            group="session",
-            name="session-save",
-            exit_on_error=False,
-        )
+        work = partial(self._save_worker, snapshot, covered, announce)
+        self.app.run_worker(work, thread=True, group="session", name="session-save", exit_on_error=False)
 
-    def _save_worker(self, snapshot: Any, name: str, covered: int, announce: bool) -> None:
+    def _save_worker(self, snapshot: SessionSnapshot, covered: int, announce: bool) -> None:
         try:
-            report = self._write(snapshot, name)
+            report = self.keeper.write(snapshot)
+        except RestoreInFlight:
+            self.app.call_later(self._save_failed, "", False)  # call_later: a thread-safe hand-off that never waits
+            return
         except store.SessionsOff as error:
-            self.app.call_from_thread(self._save_failed, str(error), True)
+            self.app.call_later(self._save_failed, str(error), True)
             return
         except Exception as error:
-            self.app.call_from_thread(self._save_failed, f"the session could not be saved: {type(error).__name__}: {error}", False)
+            message = f"the session could not be saved: {type(error).__name__}: {error}"
+            self.app.call_later(self._save_failed, message, False)
             return
-        self.app.call_from_thread(self._saved, report, covered, name, announce)
+        self.app.call_later(self._saved, report, covered, announce)
 
     def _save_failed(self, message: str, off: bool) -> None:
         self._saving = False
         if off:
             self.turn_off(message)
-        else:
-            self.app.notify(message, title="Sessions", severity="error", markup=False)
+        elif message:
+            self.app.notify(visible(message), title="Sessions", severity="error", markup=False)
 
-    def _saved(self, report: Any, covered: int, name: str, announce: bool) -> None:
+    def _saved(self, report: SaveReport, covered: int, announce: bool) -> None:
         self._saving = False
-        if name == self.name:
-            self.policy.finished(covered, time.monotonic())
-            self.last_state = report.state
-            self.not_saved = report.state.not_saved
+        self.keeper.policy.finished(covered, time.monotonic())
+        self.keeper.last_state = report.state
+        self.keeper.not_saved = report.state.not_saved
         skipped = [n for n in report.skipped if "size cap" in n.reason and n.name not in self._told_skipped]
         if skipped:
             self._told_skipped.update(n.name for n in skipped)
             names = ", ".join(n.name for n in skipped[:6])
-            self.app.notify(f"Not saved (over the size cap): {names}", title="Session", severity="warning", markup=False)
+            self.app.notify(visible(f"Not saved (over the size cap): {names}"), title="Session", severity="warning", markup=False)
         if announce:
-            self.app.notify(f"Saved session {name!r} ({report.state.describe()}).", title="Session", markup=False)
+            text = f"Saved session {self.name!r} ({report.state.describe()})."
+            self.app.notify(visible(text), title="Session", markup=False)
         if self._again:
             self._again = False
             self.save()
 
-    # -- palette --------------------------------------------------------------------------------
+    # -- palette ----------------------------------------------------------------------------------
 
     def commands(self) -> Iterator[SystemCommand]:
         """The palette's session commands."""
@@ -293,30 +293,30 @@ class SessionController:
 
     def action_save_as(self) -> None:
         def chosen(name: str | None) -> None:
-            if name:
+            if name and self.flows.may_switch("Save session as"):
                 try:
-                    self.name = store.check_name(name)
-                except ValueError as error:
-                    self.app.notify(str(error), title="Save session as", severity="error", markup=False)
+                    old = self.keeper.switch_to(name)
+                except (ValueError, OSError) as error:
+                    self.app.notify(visible(str(error)), title="Save session as", severity="error", markup=False)
                     return
-                self._keep_previous = False
-                store.mark_running(self.name)
+                if old is not None:
+                    old.release()
                 self.save(announce=True)
 
         self.app.push_screen(PromptScreen("Save session as (a name)", self.name), chosen)
 
     def action_open(self) -> None:
-        self.restorer.pick_and_open()
+        self.flows.pick_and_open()
 
     def action_new(self) -> None:
         def chosen(name: str | None) -> None:
             if name:
-                self.restorer.start_new(name)
+                self.flows.start_new(name)
 
         self.app.push_screen(PromptScreen("New session name", placeholder="e.g. chapter-3"), chosen)
 
     def action_export(self) -> None:
-        self.restorer.export()
+        self.flows.export()
 
     def action_show_not_saved(self) -> None:
         entries = self.not_saved or (self.last_state.not_saved if self.last_state else ())
@@ -324,7 +324,3 @@ class SessionController:
             self.app.notify("Every name was saved.", title="Session")
             return
         self.app.push_screen(SessionDialog("Not saved in this session", not_saved_text(entries), "OK", "Close"))
-
-    def screen_of(self, pane: str) -> Any:
-        """The screen of ``pane`` if it was ever opened, else None."""
-        return pane_screen_if_open(self.app, pane)

@@ -1,4 +1,5 @@
-"""The session's dialogs: the resume question, a one-line prompt, re-running inputs, the "not saved" list.
+"""The session's dialogs: the resume question, a one-line prompt, re-running inputs, the "not saved" list,
+restore progress.
 
 The re-run question shows every line of the code it would run, numbered, with each input's line
 count in its heading: a session file could otherwise hide a payload below 80 blank lines, past
@@ -18,7 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from tui_lab.core.session.model import NotSaved
+from tui_lab.core.session.model import NotSaved, SaveProgress
 from tui_lab.core.text import ShownPaths
 from tui_lab.ui.theme import safe_text
 
@@ -171,3 +172,38 @@ class PromptScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class RestoreProgressScreen(ModalScreen[bool]):
+    """How far a restore has got (bytes read, pipeline steps replayed); Esc cancels it (dismissed with True)."""
+
+    DEFAULT_CSS = _CSS.replace("SessionDialog", "RestoreProgressScreen")
+    BINDINGS = [Binding("escape", "cancel", "Cancel the restore")]
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.session_name = name
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import ProgressBar
+
+        with Vertical():
+            yield Static(safe_text(f"Restoring session {self.session_name!r}…"), classes="session-title")
+            yield ProgressBar(id="restore-bar", show_eta=False)
+            yield Static("", id="restore-detail")
+            yield Static(Text("Esc cancels: the session on disk is kept as it was.", style="dim"))
+
+    def show(self, progress: SaveProgress) -> None:
+        """Bytes read of the total, and the step being replayed (e.g. "pipeline step 2 of 4")."""
+        from textual.widgets import ProgressBar
+
+        mib = 1024 * 1024
+        self.query_one("#restore-bar", ProgressBar).update(total=max(progress.total, 1), progress=progress.done)
+        detail = f"{progress.done / mib:,.1f} of {progress.total / mib:,.1f} MiB read"
+        if progress.name:
+            detail += f" · {progress.name}"
+        self.query_one("#restore-detail", Static).update(safe_text(detail))
+
+    def action_cancel(self) -> None:
+        self.query_one("#restore-detail", Static).update("Cancelling…")
+        self.dismiss(True)

@@ -213,12 +213,15 @@ def test_nothing_of_matplotlib_is_imported_by_making_the_engine() -> None:
 
 def test_a_notebook_export_keeps_the_code_that_made_a_figure_not_its_pixels(engine: ReplEngine) -> None:
     from tui_lab.core.session.export import build_notebook
-    from tui_lab.core.session.model import SessionState, bounded_entry
+    from tui_lab.core.session.model import bounded_entry
+    from tui_lab.core.session.panestates import ReplState
+    from tui_lab.core.session.schema import SessionState
 
     source = "plt.plot([1, 4, 9]);"
     result = run(engine, source)
     output = "".join(chunk.text for chunk in result.outputs)  # what the session records of a run
-    notebook = build_notebook(SessionState("2026-01-01T00:00:00+00:00", repl=(bounded_entry(source, output, True),)))
+    log = ReplState(log=(bounded_entry(source, output, True),))
+    notebook = build_notebook(SessionState(saved_at="2026-01-01T00:00:00+00:00", panes=(log,)))
     [cell] = [cell for cell in notebook.cells if cell.cell_type == "code" and cell.source == source]
     [stream] = cell.outputs
     assert stream.text == f"figure {pictures(result)[0].number} (640×480)\n"

@@ -13,7 +13,7 @@ import torch
 
 from tui_lab.core.repl.history import History, history_path
 from tui_lab.core.repl.inspect import variable_details
-from tui_lab.core.state import StateFile, load_settings, state_dir, take_notices, update_settings
+from tui_lab.core.state import Settings, StateFile, load_settings, state_dir, take_notices, update_settings
 
 needs_permissions = pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
 
@@ -71,7 +71,7 @@ def test_a_read_only_home(lab_home: Path, read_only: list[Path]) -> None:
     history = History.load()
     history.add("x = 1")
     assert [n.split(" (")[0] for n in history.take_notices()] == ["history is read-only: new inputs won't be saved"]
-    assert update_settings(theme="nord") == {"theme": "nord"} and load_settings() == {}
+    assert update_settings(session_cap="1G") == Settings(session_cap="1G") and load_settings() == Settings()
     assert len(take_notices()) == 1
 
 
@@ -131,9 +131,11 @@ def test_history_loaded_late_keeps_inputs_typed_before() -> None:
 
 
 def test_state_file_round_trip_and_validation(tmp_path: Path) -> None:
-    file = StateFile(tmp_path / "sub" / "recent.json", "recent files", valid=lambda v: isinstance(v, list))
+    file = StateFile(tmp_path / "sub" / "recent.json", "recent files", list[str])
     assert file.load() is None and file.take_notices() == []
     assert file.save(["a", "b"]) and file.load() == ["a", "b"]
+    (tmp_path / "sub" / "recent.json").write_text('["a", 2]')  # strict: one wrong item moves the file aside
+    assert file.load() is None and "damaged" in file.take_notices()[0]
 
 
 def test_variable_details_show_floats_as_floats_and_a_leafs_grad() -> None:
@@ -150,11 +152,11 @@ def test_variable_details_show_floats_as_floats_and_a_leafs_grad() -> None:
 def test_a_permission_error_on_write_is_said_once_even_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
     import tui_lab.core.state as state
 
-    def refuse(path: object, text: str) -> None:
+    def refuse(path: object, data: bytes) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
     history = History.load()
-    monkeypatch.setattr(state, "atomic_write_text", refuse)
+    monkeypatch.setattr(state, "atomic_write_bytes", refuse)
     history.add("x = 1")
     history.add("y = 2")
     assert history.take_notices() == ["history is read-only: new inputs won't be saved (permission denied)."]
@@ -162,19 +164,86 @@ def test_a_permission_error_on_write_is_said_once_even_as_root(monkeypatch: pyte
 
 
 def test_a_permission_error_on_read_keeps_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    History.load().add("precious = 1")
-    original = Path.read_text
+    import tui_lab.core.state as state
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> str:
-        if self == history_path():
-            raise PermissionError(13, "Permission denied", str(self))
-        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+    History.load().add("precious = 1")
+    original = state._read_regular
+
+    def refuse(path: Path, limit: int) -> bytes:
+        if path == history_path():
+            raise PermissionError(13, "Permission denied", str(path))
+        return original(path, limit)
 
     with monkeypatch.context() as patch:
-        patch.setattr(Path, "read_text", refuse)
+        patch.setattr(state, "_read_regular", refuse)
         history = History.load()
         history.add("x = 1")
     assert history.take_notices() == [
         "history cannot be read (permission denied): starting empty; new inputs won't be saved."
     ]
     assert json.loads(history_path().read_text()) == ["precious = 1"]
+
+
+def test_two_instances_merge_their_inputs_instead_of_overwriting() -> None:
+    """#20.4: B's history write used to replace A's whole file (and A's then replaced B's)."""
+    first, second = History.load(), History.load()
+    first.add("a_work = 1")
+    second.add("b_work = 2")
+    first.add("a_more = 3")
+    assert json.loads(history_path().read_text()) == ["a_work = 1", "b_work = 2", "a_more = 3"]
+    assert first.entries == ["a_work = 1", "b_work = 2", "a_more = 3"]  # ↑ in A now reaches B's input too
+    assert History.load().entries == first.entries
+
+
+def test_a_busy_lock_keeps_the_input_and_saves_it_with_the_next_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+
+    import tui_lab.core.state as state
+
+    monkeypatch.setattr(state, "LOCK_WAIT_S", 0.0)
+    history = History.load()
+    history.add("first = 1")
+    lock = history_path().with_name(f".{history_path().name}.lock")
+    with open(lock, "a") as holder:  # another tui-lab in the middle of its read-merge-write
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        history.add("second = 2")
+        assert json.loads(history_path().read_text()) == ["first = 1"] and history.take_notices() == []
+    history.add("third = 3")
+    assert json.loads(history_path().read_text()) == ["first = 1", "second = 2", "third = 3"]
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from tui_lab.core.repl.history import History
+history = History.load(Path(sys.argv[1]))
+for i in range(int(sys.argv[3])):
+    history.add(f"{sys.argv[2]}_{i} = {i}")
+"""
+
+
+def test_two_processes_adding_at_once_lose_no_input(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "history.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, "60"], env=env) for name in ("a", "b")
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    entries = json.loads(path.read_text())
+    assert sorted(entries) == sorted(f"{n}_{i} = {i}" for n in ("a", "b") for i in range(60))
+
+
+def test_deep_and_huge_history_files_are_refused_cleanly() -> None:
+    history_path().parent.mkdir(parents=True, exist_ok=True)
+    history_path().write_text("[" * 100_000 + "]" * 100_000)
+    history = History.load()
+    assert history.entries == [] and "damaged" in history.take_notices()[0]
+    with open(history_path(), "wb") as handle:
+        handle.truncate(33 * 1024 * 1024)  # sparse: refused by its size, never read
+    history = History.load()
+    history.add("x = 1")
+    notices = history.take_notices()
+    assert len(notices) == 1 and "implausibly large" in notices[0] and not history.writable

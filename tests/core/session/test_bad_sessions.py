@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from tui_lab.core.session import store
-from tui_lab.core.session.capture import PaneStates, take_snapshot
+from tui_lab.core.session.capture import take_snapshot
 
 
 class _Payload:
@@ -32,7 +32,7 @@ def _save(root: Path, name: str = "s") -> Path:
         "frame": pd.DataFrame({"a": [1.0, 2.0]}),
         "net": torch.nn.Linear(2, 1),
     }
-    store.save(take_snapshot(sorted(values.items()), 1 << 30, PaneStates()), name, root=root)
+    store.save(take_snapshot(sorted(values.items()), 1 << 30), name, root=root)
     return root / name
 
 
@@ -139,3 +139,108 @@ def test_an_unclean_exit_is_noticed_and_a_clean_one_is_not(root: Path) -> None:
     assert not store.unclean_exit("s", root=root)  # this very process holds it
     store.mark_clean("s", root=root)
     assert not store.unclean_exit("s", root=root)
+
+
+# -- an attacker's files: each refused with a message, never read through, never unpickled --------
+
+
+def _torch_zip(path: Path, marker: Path) -> None:
+    """``torch.save`` output (a zip holding a pickle) where a safetensors or .npy file belongs."""
+    path.unlink()
+    torch.save({"x": torch.ones(2), "payload": _Payload(marker)}, path)
+
+
+@pytest.mark.parametrize("pattern", ["tensors.safetensors", "modules/*.safetensors", "arrays/*.npy", "frames/*/*.npy"])
+def test_a_torch_save_zip_in_place_of_a_value_file_is_refused(root: Path, tmp_path: Path, pattern: str) -> None:
+    marker = tmp_path / "pwned"
+    directory = _save(root)
+    victim = sorted(directory.glob(pattern))[0]
+    _torch_zip(victim, marker)
+    with pytest.raises(store.SessionCorrupt, match="cannot be read"):
+        store.load("s", root=root)
+    assert not marker.exists()
+
+
+def _outside(tmp_path: Path) -> Path:
+    secret = tmp_path / "outside"
+    secret.mkdir(exist_ok=True)
+    np.save(secret / "secret.npy", np.arange(3))
+    return secret
+
+
+@pytest.mark.parametrize(
+    "swap",
+    [
+        lambda d, out: (d / "session.json").rename(out / "session.json") or (d / "session.json").symlink_to(out / "session.json"),
+        lambda d, out: _link((d / "arrays" / "arr.npy"), out / "secret.npy"),
+        lambda d, out: _link(d / "arrays", out),
+        lambda d, out: _link(d / "frames" / "frame", out),
+        lambda d, out: _link(d / "tensors.safetensors", out / "secret.npy"),
+    ],
+    ids=["manifest", "value-file", "value-folder", "frame-folder", "tensors"],
+)
+def test_symlinks_inside_a_session_are_never_followed(root: Path, tmp_path: Path, swap) -> None:  # type: ignore[no-untyped-def]
+    directory = _save(root)
+    swap(directory, _outside(tmp_path))
+    with pytest.raises(store.SessionCorrupt, match="symbolic link|not a regular file|not a folder"):
+        store.load("s", root=root)
+    moved = store.move_aside("s", root=root)
+    assert moved is not None and moved.is_dir() and not moved.is_symlink()
+    assert (tmp_path / "outside" / "secret.npy").is_file()  # nothing outside was moved or changed
+
+
+def test_a_session_folder_that_is_a_symlink_is_refused(root: Path, tmp_path: Path) -> None:
+    real = _save(root, "real")
+    (root / "s").symlink_to(real, target_is_directory=True)
+    with pytest.raises(store.SessionCorrupt, match="not a session directory"):
+        store.load("s", root=root)
+    moved = store.move_aside("s", root=root)
+    assert moved is not None and moved.is_symlink()  # the link is moved aside, its target left alone
+    assert (real / "session.json").is_file()
+
+
+def _link(path: Path, target: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        import shutil
+
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+    path.symlink_to(target)
+
+
+@pytest.mark.parametrize("what", ["fifo", "device"])
+def test_a_fifo_or_a_device_in_place_of_a_file_never_blocks(root: Path, what: str) -> None:
+    import os
+
+    directory = _save(root)
+    victim = directory / "arrays" / "arr.npy"
+    victim.unlink()
+    if what == "fifo":
+        os.mkfifo(victim)
+    else:
+        victim.symlink_to("/dev/zero")
+    with pytest.raises(store.SessionCorrupt):
+        store.load("s", root=root)
+
+
+def test_a_huge_manifest_is_refused_before_it_is_read(root: Path) -> None:
+    directory = _save(root)
+    with open(directory / "session.json", "r+b") as handle:
+        handle.truncate(65 * 1024 * 1024)  # sparse: nothing is written, nothing is read
+    with pytest.raises(store.SessionCorrupt, match="implausibly large"):
+        store.load("s", root=root)
+
+
+def test_names_that_shadow_builtins_or_preloads_are_skipped_with_a_note(root: Path) -> None:
+    """#20.9: restoring ``__builtins__`` (a dict) and ``torch`` (a string) broke ``print(1)``."""
+    directory = _save(root)
+    data = json.loads((directory / "session.json").read_text())
+    for name, value in (("__builtins__", {"print": None}), ("torch", "not a module"), ("print", 1), ("kept", 2)):
+        data["names"].append({"kind": "json", "name": name, "meta": {"json": {"as": "plain", "value": value}}})
+    (directory / "session.json").write_text(json.dumps(data))
+    loaded = store.load("s", root=root)
+    assert loaded is not None and loaded.values["kept"] == 2
+    assert not {"__builtins__", "torch", "print"} & set(loaded.values)
+    notes = " ".join(loaded.notes)
+    assert "not restored: __builtins__" in notes and "not restored: torch" in notes and "builtin" in notes

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from tui_lab.core.session import store
-from tui_lab.core.session.capture import PaneStates, take_snapshot
+from tui_lab.core.session.capture import take_snapshot
 
 CHILD = textwrap.dedent(
     """
@@ -20,7 +20,7 @@ CHILD = textwrap.dedent(
     import torch
     from pathlib import Path
     from tui_lab.core.session import store
-    from tui_lab.core.session.capture import PaneStates, take_snapshot
+    from tui_lab.core.session.capture import take_snapshot
 
     root = Path(sys.argv[1])
     big = {f"t{i}": torch.full((16 * 1024 * 1024,), float(i)) for i in range(4)}  # 256 MiB of float32
@@ -30,7 +30,7 @@ CHILD = textwrap.dedent(
             print("midway", flush=True)
             time.sleep(120)  # the parent kills us here, half-way through the tensors file
 
-    store.save(take_snapshot(sorted(big.items()), 1 << 40, PaneStates()), "s", root=root, on_progress=midway)
+    store.save(take_snapshot(sorted(big.items()), 1 << 40), "s", root=root, on_progress=midway)
     print("finished", flush=True)
     """
 )
@@ -39,7 +39,7 @@ CHILD = textwrap.dedent(
 def test_sigkill_during_an_autosave_keeps_the_previous_session(root: Path) -> None:
     x = torch.arange(10.0)
     first = {"X": x, "note": "before the crash"}
-    store.save(take_snapshot(sorted(first.items()), 1 << 30, PaneStates()), "s", root=root)
+    store.save(take_snapshot(sorted(first.items()), 1 << 30), "s", root=root)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(root)], stdout=subprocess.PIPE, text=True, env={**os.environ}
     )
@@ -57,12 +57,12 @@ def test_sigkill_during_an_autosave_keeps_the_previous_session(root: Path) -> No
     assert loaded is not None
     assert set(loaded.values) == {"X", "note"}
     assert torch.equal(loaded.values["X"], x) and loaded.values["note"] == "before the crash"
-    store.save(take_snapshot([("Y", torch.ones(2))], 1 << 30, PaneStates()), "s", root=root)
+    store.save(take_snapshot([("Y", torch.ones(2))], 1 << 30), "s", root=root)
     assert not any(p.name.startswith(".s.new-") for p in root.iterdir())  # the dead writer's leftovers are gone
 
 
 def test_a_swap_cut_between_its_two_renames_still_loads(root: Path) -> None:
-    store.save(take_snapshot([("X", torch.arange(3))], 1 << 30, PaneStates()), "s", root=root)
+    store.save(take_snapshot([("X", torch.arange(3))], 1 << 30), "s", root=root)
     os.replace(root / "s", root / ".s.old-99999999")
     loaded = store.load("s", root=root)
     assert loaded is not None and torch.equal(loaded.values["X"], torch.arange(3))

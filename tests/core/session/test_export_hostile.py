@@ -14,8 +14,8 @@ import nbformat
 
 from tui_lab.core.session.export import build_notebook, build_script, export_notebook, plain
 from tui_lab.core.session.model import NotSaved, ReplEntry, RunState, SessionState, TrainState
+from tui_lab.core.session.panestates import ReplState, RunConfig, RunResultState
 from tui_lab.core.text import CONTROL_CHARACTERS
-from tui_lab.core.train.config import TrainConfig
 
 OSC52 = "\x1b]52;c;UFdORUQ=\x1b\\"
 TITLE = "\x1b]0;pwned\x07"
@@ -25,15 +25,17 @@ MARKDOWN_CHARS = re.compile(r"[A-Za-z0-9 .,:;'()/=+\-δσ?_#`\[\]\n…|]*")
 
 
 def hostile_state() -> SessionState:
-    config = TrainConfig(impl="scratch", lr=0.03, batch_size=10, epochs=2, seed=1).to_dict()
+    """A state no decoded file can hold (the schema refuses such fields on disk): the export must still
+    neither crash nor write a control character."""
+    config = RunConfig(impl="scratch", lr=0.03, batch_size=10, epochs=2, seed=1)
     run = RunState(
         run_id=1,
         config=config,
-        status=f"done{OSC52}",
+        status=f"done{OSC52}",  # type: ignore[arg-type]
         message=f"finished {TITLE}",
         steps_per_epoch=100,
         epoch_losses=(0.5, 0.25),
-        result={"w": [1.5, "abc", 10**400], "b": f"{CLEAR}"},
+        result=RunResultState(w=(1.5, "abc", 10**400), b=f"{CLEAR}"),  # type: ignore[arg-type]
     )
     return SessionState(
         saved_at=f"2024-01-01T10:00:00{TITLE}",
@@ -41,10 +43,14 @@ def hostile_state() -> SessionState:
             NotSaved("gen", f"generator{OSC52}", f"cannot pickle <script>alert(1)</script> {CLEAR}"),
             NotSaved(f"bad{TITLE}", "int", "not a name"),
         ),
-        train=TrainState(form={}, device="cpu", runs=(run,)),
-        repl=(
-            ReplEntry(source="print('" + OSC52.replace("\\", "\\\\") + "')", output=f"{OSC52}{TITLE}{CLEAR}done\n"),
-            ReplEntry(source="x = 1  # \u202e evil", output=f"line\r{CLEAR}\n"),
+        panes=(
+            TrainState(form={}, runs=(run,)),
+            ReplState(
+                log=(
+                    ReplEntry(source="print('" + OSC52.replace("\\", "\\\\") + "')", output=f"{OSC52}{TITLE}{CLEAR}done\n"),
+                    ReplEntry(source="x = 1  # \u202e evil", output=f"line\r{CLEAR}\n"),
+                )
+            ),
         ),
         version=f"0.4{TITLE}",
     )

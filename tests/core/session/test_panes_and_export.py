@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import msgspec
 import nbformat
 import pytest
 import torch
@@ -18,10 +19,13 @@ from tui_lab.core.data.pipeline import Pipeline
 from tui_lab.core.data.steps import FillMissing, OneHot, SetTarget, Standardize
 from tui_lab.core.data.tensors import TensorOptions, to_tensors
 from tui_lab.core.session import store
-from tui_lab.core.session.capture import PaneStates, take_snapshot
+from tui_lab.core.session.capture import take_snapshot
+from tui_lab.core.session.contract import DataView, TrainView
 from tui_lab.core.session.export import build_script, export_notebook
-from tui_lab.core.session.model import SessionFormatError, bounded_entry
-from tui_lab.core.session.panes import rebuild_pipeline, run_record, step_from_json, tensor_options_from
+from tui_lab.core.session.model import ReplState, SessionFormatError, bounded_entry
+from tui_lab.core.session.panes import rebuild_pipeline, step_from_json, tensor_options_from
+from tui_lab.core.session.panestates import TensorOptionsState
+from tui_lab.core.session.reading import SessionReader
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.history import RunRecord
 from tui_lab.core.train.runner import run
@@ -71,24 +75,26 @@ def test_pipeline_and_runs_round_trip(root: Path, csv: Path) -> None:
     pipeline = _pipeline(csv)
     workspace = _scaled_workspace(pipeline)
     records = _runs(workspace)
-    panes = PaneStates(pipeline=pipeline, cursor=(2, 1), train_form={"lr": "0.03"}, device="cpu", runs=tuple(records))
+    panes = (DataView(pipeline, (2, 1)), TrainView(tuple(records), {"lr": "0.03"}))
     store.save(take_snapshot(sorted(workspace.items()), 1 << 30, panes), "p", root=root)
     loaded = store.load("p", root=root)
     assert loaded is not None and loaded.state.data is not None and loaded.state.train is not None
     assert loaded.state.describe() == "2 names, pipeline of 3 steps, 5 runs"
-    back, note = rebuild_pipeline(loaded.state.data, loaded.source_copy)
-    assert "unchanged" in note
+    data, train = loaded.panes
+    assert isinstance(data, DataView) and isinstance(train, TrainView)
+    back = data.pipeline
+    assert back is not None and any("unchanged" in note for note in loaded.notes)
     assert back.frame.equals(pipeline.frame) and back.target == pipeline.target
     assert len(back.applied) == 3 and [a.step for a in back.undone] == [a.step for a in pipeline.undone]
-    assert loaded.state.data.cursor == (2, 1)
-    for record, saved in zip(records, loaded.state.train.runs, strict=True):
-        again = run_record(saved, loaded.run_losses.get(saved.run_id))
+    assert data.cursor == (2, 1) and train.form == {"lr": "0.03"}
+    for record, again in zip(records, train.records, strict=True):
         assert again.result.w == record.result.w and again.result.b == record.result.b
         assert again.epoch_losses == record.epoch_losses and again.label == record.label
         assert again.step_curve(100)[1].tolist() == record.step_curve(100)[1].tolist()
     # the file changes after the save: the stored copy takes its place, and says so
+    copy = SessionReader(loaded.path).read_frame(loaded.state.data.source_copy)
     csv.write_text(csv.read_text() + "3,Pave,150000\n")
-    back, note = rebuild_pipeline(loaded.state.data, loaded.source_copy)
+    back, note = rebuild_pipeline(loaded.state.data, copy)
     assert "has changed" in note and back.frame.equals(pipeline.frame)
     csv.unlink()
     with pytest.raises(ValueError, match="is gone"):
@@ -131,7 +137,7 @@ def test_the_exported_notebook_validates_and_reproduces_the_session(root: Path, 
         bounded_entry("print(X.shape)", "torch.Size([4, 4])\n", True),
         bounded_entry("1 / 0", "ZeroDivisionError", False),
     )
-    panes = PaneStates(pipeline=pipeline, runs=tuple(records), train_form={}, repl=entries)
+    panes = (DataView(pipeline), TrainView(tuple(records), {}), ReplState(entries))
     report = store.save(take_snapshot(sorted(workspace.items()), 1 << 30, panes), "nb", root=root)
     path = export_notebook(tmp_path / "out" / "session.ipynb", report.state, pipeline_code(pipeline))
     notebook = nbformat.read(path, as_version=4)
@@ -160,16 +166,18 @@ def test_the_exported_notebook_validates_and_reproduces_the_session(root: Path, 
 
 
 def test_tensor_options_come_back_from_a_session_and_bad_ones_fall_back_with_a_reason() -> None:
-    assert tensor_options_from({"x_name": "features", "y_name": "labels", "dtype": "float64"}) == (
+    assert tensor_options_from(TensorOptionsState("features", "labels", "float64")) == (
         TensorOptions("features", "labels", "float64"),
         None,
     )
-    assert tensor_options_from({}) == (TensorOptions(), None)  # a session saved before the pane had options
+    # a session saved before the pane had options
+    assert tensor_options_from(msgspec.convert({}, TensorOptionsState)) == (TensorOptions(), None)
     for hostile in (
         {"x_name": "__import__('os').system('x')", "y_name": "y", "dtype": "float32"},  # never becomes code
         {"x_name": "X", "y_name": "X", "dtype": "float32"},
         {"x_name": "X", "y_name": "y", "dtype": "complex1024"},
-        {"x_name": ["X"], "y_name": "y", "dtype": "float32"},
     ):
-        options, problem = tensor_options_from(hostile)
+        options, problem = tensor_options_from(msgspec.convert(hostile, TensorOptionsState, strict=True))
         assert options == TensorOptions() and problem is not None and "using X, y and float32" in problem
+    with pytest.raises(msgspec.ValidationError, match="Expected `str`"):  # the schema refuses the wrong type
+        msgspec.convert({"x_name": ["X"]}, TensorOptionsState, strict=True)

@@ -1,16 +1,26 @@
-"""Chunks sized from measured step time: a stop is seen after the first step and whenever steps are slow."""
+"""Chunks sized from a clock: a stop is seen while a run prepares, after its first step, and whenever steps are slow.
+
+Time comes from :class:`~tests.core.train.pacing.ManualClock` (``run(..., clock=...)``), which moves
+only when a test's engine says a step took so long: no test sleeps or reads the wall clock.
+"""
 
 from __future__ import annotations
 
-import time
+import threading
+from collections.abc import Callable
 
 import pytest
 import torch
 
+from tests.core.train.pacing import ManualClock, count_steps
+from tui_lab.core.train import chunks as train_chunks
 from tui_lab.core.train import runner as train_runner
+from tui_lab.core.train.chunks import CHUNK_SECONDS, StoppedBeforeFirstStep, next_chunk_size, unless_stopped
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.impls import ENGINES
-from tui_lab.core.train.runner import CHUNK_SECONDS, next_chunk_size, run
+from tui_lab.core.train.runner import STOPPED_BEFORE_FIRST_STEP, run
+
+IMPLS = pytest.mark.parametrize("impl", ["scratch", "concise", "manual"])
 
 
 def test_chunk_sizes_grow_when_fast_and_shrink_when_slow() -> None:
@@ -20,56 +30,125 @@ def test_chunk_sizes_grow_when_fast_and_shrink_when_slow() -> None:
     assert next_chunk_size(8, CHUNK_SECONDS * 2, 256) == 4 and next_chunk_size(1, 10.0, 256) == 1
 
 
-@pytest.mark.parametrize("impl", ["scratch", "concise", "manual"])
-def test_the_first_stop_poll_comes_after_one_step(impl: str) -> None:
-    result = run(TrainConfig(impl=impl, n=200_000, epochs=3), should_stop=lambda: True)
-    assert result.status == "stopped" and len(result.step_losses) == 1 and result.chunks == 1
-
-
-@pytest.mark.parametrize("impl", ["scratch", "concise", "manual"])
-def test_slow_steps_are_polled_after_every_step(impl: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each step sleeps longer than a quarter chunk, so chunks never grow past one step."""
+@IMPLS
+def test_a_stop_asked_while_the_run_prepares_ends_it_without_waiting(
+    impl: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's construction blocks (as torch.optim's first import of torch._dynamo does for ~2 s): the run
+    must not wait for it. Without the polled preparation this test would wait for ``release`` (30 s) and train."""
     engine = ENGINES[impl]
-    original = engine.run_steps
+    original = engine.__init__
+    building, release = threading.Event(), threading.Event()
 
-    def slow(self, Xc, yc, k, batch, losses, hist):  # type: ignore[no-untyped-def]
-        time.sleep(k * CHUNK_SECONDS / 3)
-        original(self, Xc, yc, k, batch, losses, hist)
+    def slow_build(self: object, *args: object) -> None:
+        building.set()
+        release.wait(30)
+        original(self, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine, "run_steps", slow)
-    seen: list[int] = []
-
-    def never_stop() -> bool:
-        seen.append(1)
-        return False
-
-    result = run(TrainConfig(impl=impl, n=60, epochs=1), should_stop=never_stop)
-    assert result.status == "finished" and result.chunks == len(seen) == 6
+    monkeypatch.setattr(engine, "__init__", slow_build)
+    try:
+        result = run(TrainConfig(impl=impl, n=1000), should_stop=building.is_set)
+    finally:
+        release.set()
+    assert (result.status, result.message) == ("stopped", STOPPED_BEFORE_FIRST_STEP)
+    assert len(result.step_losses) == 0 and result.chunks == 0 and result.artifacts == {} and result.w == ()
 
 
-def test_fast_steps_grow_into_fewer_chunks() -> None:
+def test_a_stop_asked_before_the_run_starts_is_seen_before_any_work() -> None:
     polls: list[int] = []
 
+    def stop() -> bool:
+        polls.append(1)
+        return True
+
+    result = run(TrainConfig(impl="manual", n=1000), should_stop=stop)
+    assert result.status == "stopped" and len(polls) == 1 and len(result.step_losses) == 0
+
+
+def test_preparation_errors_and_values_come_back_to_the_caller() -> None:
+    assert unless_stopped(lambda checkpoint: 42, lambda: False) == 42
+
+    def bad(checkpoint: object) -> int:
+        raise ValueError("bad data")
+
+    with pytest.raises(ValueError, match="bad data"):
+        unless_stopped(bad, lambda: False)
+    with pytest.raises(StoppedBeforeFirstStep):
+        unless_stopped(lambda checkpoint: 42, lambda: True)
+
+
+def test_an_abandoned_preparation_ends_at_its_next_checkpoint() -> None:
+    """The helper thread is not a daemon (exiting under torch aborts the process), so it must not linger."""
+    first_stage, release, stages = threading.Event(), threading.Event(), []
+
+    def work(checkpoint: Callable[[], None]) -> int:
+        stages.append("first")
+        first_stage.set()
+        release.wait(30)
+        checkpoint()
+        stages.append("second")
+        return 1
+
+    with pytest.raises(StoppedBeforeFirstStep):
+        unless_stopped(work, first_stage.is_set)
+    helper = next(t for t in threading.enumerate() if t.name == "tui-lab-run-setup")
+    assert not helper.daemon
+    release.set()
+    helper.join(30)
+    assert not helper.is_alive() and stages == ["first"]
+
+
+@IMPLS
+def test_the_first_stop_poll_after_preparing_comes_after_one_step(impl: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = count_steps(monkeypatch, impl)
+    result = run(TrainConfig(impl=impl, n=200_000, epochs=3), should_stop=lambda: bool(steps))
+    assert result.status == "stopped" and len(result.step_losses) == 1 and result.chunks == 1 and steps == [1]
+    assert result.artifacts["w"].shape == (2,)  # what one step learned is published, as for any stop
+
+
+@IMPLS
+def test_slow_steps_are_polled_after_every_step(impl: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each step takes a third of a chunk's budget on the clock, so chunks never grow past one step."""
+    clock = ManualClock()
+    steps = count_steps(monkeypatch, impl, clock, seconds_per_step=CHUNK_SECONDS / 3)
+    polls_after_a_step: list[int] = []
+
     def never_stop() -> bool:
-        polls.append(0)
+        if steps:
+            polls_after_a_step.append(1)
         return False
 
-    result = run(TrainConfig(impl="manual", n=200_000, epochs=1), should_stop=never_stop)
-    assert result.status == "finished" and len(result.step_losses) == 20_000
-    assert result.chunks == len(polls) < 20_000 / 8
+    result = run(TrainConfig(impl=impl, n=60, epochs=1), should_stop=never_stop, clock=clock)
+    assert result.status == "finished" and steps == [1] * 6
+    assert result.chunks == len(polls_after_a_step) == 6
 
 
-def test_a_stop_mid_run_keeps_every_step_before_it() -> None:
-    polls = 0
+def test_fast_steps_grow_into_fewer_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a clock that stands still chunks double up to the cap: 1, 2, 4 … 128, then 256 each."""
+    steps = count_steps(monkeypatch, "manual")
+    result = run(TrainConfig(impl="manual", n=200_000, epochs=1), clock=ManualClock())
+    assert result.status == "finished" and len(result.step_losses) == sum(steps) == 20_000
+    growth = [2**i for i in range(8)]
+    full, rest = divmod(20_000 - sum(growth), 256)
+    assert steps == growth + [256] * full + [rest] and result.chunks == len(steps)
 
-    def third() -> bool:
-        nonlocal polls
-        polls += 1
-        return polls == 3
 
-    result = run(TrainConfig(impl="scratch", n=100_000, epochs=2), should_stop=third)
-    assert result.status == "stopped" and result.chunks == 3
-    assert len(result.step_losses) == 1 + 2 + 4 or len(result.step_losses) < 7  # grown 1, 2, 4 unless slowed
+def test_a_stop_mid_run_keeps_every_step_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = count_steps(monkeypatch, "scratch")
+    result = run(
+        TrainConfig(impl="scratch", n=100_000, epochs=2), should_stop=lambda: len(steps) == 3, clock=ManualClock()
+    )
+    assert result.status == "stopped" and result.chunks == 3 and steps == [1, 2, 4]
+    assert len(result.step_losses) == 7 and result.message == "stopped in epoch 1 at step 7"
+
+
+def test_the_progress_throttle_reads_the_same_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reports come at most every ``progress_interval`` seconds of the injected clock, plus the final one."""
+    clock = ManualClock()
+    count_steps(monkeypatch, "manual", clock, seconds_per_step=0.001)  # 200 steps: 0.2 s
+    seen: list[object] = []
+    run(TrainConfig(impl="manual", n=2000, epochs=1), on_progress=seen.append, clock=clock, progress_interval=0.05)
+    assert 3 <= len(seen) <= 6  # chunks of 1, 2, 4 … steps cross 0.05 s boundaries a few times, never per step
 
 
 def test_results_carry_notes_and_no_cuda_memory_on_cpu() -> None:
@@ -103,21 +182,23 @@ def test_cuda_graph_path_equals_eager(impl: str, optimizer: str) -> None:
 
 @cuda
 @pytest.mark.parametrize("impl", ["scratch", "concise", "manual"])
-def test_cuda_trains_and_stops_after_the_first_step(impl: str) -> None:
+def test_cuda_trains_and_stops_after_the_first_step(impl: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert run(TrainConfig(impl=impl), "cuda").final_loss < 1e-3  # type: ignore[operator]
-    stopped = run(TrainConfig(impl=impl, n=1_000_000, epochs=3), "cuda", should_stop=lambda: True)
+    steps = count_steps(monkeypatch, impl)
+    stopped = run(TrainConfig(impl=impl, n=1_000_000, epochs=3), "cuda", should_stop=lambda: bool(steps))
     assert stopped.status == "stopped" and len(stopped.step_losses) == 1
 
 
 @cuda
 @pytest.mark.parametrize("impl", ["scratch", "concise", "manual"])
-def test_cuda_stop_is_seen_at_every_chunk_through_capture(impl: str) -> None:
-    """Polls 1-12 span the eager growth, the capture chunk and replays; the stop ends the run at the 12th."""
+def test_cuda_stop_is_seen_at_every_chunk_through_capture(impl: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Polls 1-12 after the first step span the eager growth, the capture chunk and replays; the 12th stops the run."""
+    steps = count_steps(monkeypatch, impl)  # the first chunk always runs eagerly; replays bypass run_steps
     polls = 0
 
     def twelfth() -> bool:
         nonlocal polls
-        polls += 1
+        polls += 1 if steps else 0
         return polls == 12
 
     result = run(TrainConfig(impl=impl, n=1_000_000, epochs=3), "cuda", should_stop=twelfth)
@@ -125,4 +206,4 @@ def test_cuda_stop_is_seen_at_every_chunk_through_capture(impl: str) -> None:
 
 
 def test_runner_module_exposes_the_chunk_budget() -> None:
-    assert train_runner.CHUNK_SECONDS == CHUNK_SECONDS <= 0.05
+    assert train_runner.CHUNK_SECONDS == train_chunks.CHUNK_SECONDS == CHUNK_SECONDS <= 0.05

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import torch
 from torch import nn
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import DataError
-from tui_lab.core.train.runner import run
+from tui_lab.core.train.runner import STOPPED_BEFORE_FIRST_STEP, run
 
 
 def space(**values: Any) -> Callable[[str, Any], Any]:
@@ -77,15 +79,44 @@ def test_cross_entropy_on_class_indices() -> None:
 
 
 def test_stop_returns_the_model_trained_so_far() -> None:
-    calls = []
+    steps: list[int] = []
+    hook = register_optimizer_step_post_hook(lambda optimizer, args, kwargs: steps.append(1))
+    try:
+        result = run(
+            TrainConfig(impl="model", epochs=3),
+            lookup=space(net=mlp()),
+            should_stop=lambda: len(steps) >= 2,
+            clock=lambda: 0.0,  # time stands still: chunks of 1, 2, 4 … steps
+        )
+    finally:
+        hook.remove()
+    assert result.status == "stopped" and result.message == "stopped in epoch 1 at step 3"
+    assert "net" in result.artifacts and len(result.step_losses) == 3
 
-    def stop_after_two() -> bool:
-        calls.append(1)
-        return len(calls) >= 2
 
-    result = run(TrainConfig(impl="model", epochs=3), lookup=space(net=mlp()), should_stop=stop_after_two)
-    assert result.status == "stopped" and result.message.startswith("stopped in epoch 1 at step")
-    assert "net" in result.artifacts and 0 < len(result.step_losses) < 300
+def test_a_stop_while_the_model_prepares_ends_the_run_at_once() -> None:
+    """The copy, the optimizer (torch.optim's first use imports torch._dynamo) and the initial loss are not waited for."""
+    building, release = threading.Event(), threading.Event()
+
+    class Slow(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = nn.Linear(2, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.inner(x)
+
+        def __deepcopy__(self, memo: dict[int, Any]) -> Slow:
+            building.set()
+            release.wait(30)
+            return self
+
+    try:
+        result = run(TrainConfig(impl="model"), lookup=space(net=Slow()), should_stop=building.is_set)
+    finally:
+        release.set()
+    assert (result.status, result.message, len(result.step_losses)) == ("stopped", STOPPED_BEFORE_FIRST_STEP, 0)
+    assert result.artifacts == {}  # nothing was trained, so nothing is published
 
 
 def test_divergence_rolls_back_to_finite_parameters() -> None:

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from tests.core.train.pacing import ManualClock, count_steps
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import Dataset
 from tui_lab.core.train.impls import ConciseEngine, ManualEngine, ScratchEngine, augment, closed_form
@@ -79,13 +80,14 @@ def test_guard_finds_nan_and_blowups() -> None:
     assert first_bad([1.0, 2.0], 10.0) is None
 
 
-def test_stop_takes_effect_within_a_chunk() -> None:
+def test_stop_takes_effect_within_a_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = count_steps(monkeypatch, "scratch")
     calls = 0
 
     def stop() -> bool:
         nonlocal calls
-        calls += 1
-        return True
+        calls += 1 if steps else 0  # the polls after the first step (preparing polls too, every 10 ms)
+        return bool(steps)
 
     result = run(TrainConfig(impl="scratch", n=100_000, epochs=5), should_stop=stop)
     assert result.status == "stopped" and calls == 1
@@ -163,20 +165,12 @@ def test_engines_share_the_initialisation() -> None:
 
 
 def test_slow_chunks_shrink_without_changing_the_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tui_lab.core.train import runner as train_runner
-
     config = TrainConfig(impl="manual", optimizer="momentum", n=3000, epochs=2)
-    reference = run(config)
-    calls = 0
-
-    def count() -> bool:
-        nonlocal calls
-        calls += 1
-        return False
-
-    monkeypatch.setattr(train_runner, "CHUNK_SECONDS", 0.0)
-    shrunk = run(config, should_stop=count)
-    assert calls > 2 * 3000 / 10 / 256 + 10  # far more chunks than the default 256 steps each
+    reference = run(config, clock=ManualClock())  # a clock that stands still: chunks grow to 256 steps
+    clock = ManualClock()
+    steps = count_steps(monkeypatch, "manual", clock, seconds_per_step=1.0)  # every step over budget: chunks of 1
+    shrunk = run(config, clock=clock)
+    assert reference.chunks == 11 and steps == [1] * 600 and shrunk.chunks == 600
     assert shrunk.w == reference.w and shrunk.epoch_losses == reference.epoch_losses
 
 

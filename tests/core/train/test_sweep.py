@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import pytest
 
+from tui_lab.core.train.batched import BatchedEngine
 from tui_lab.core.train.config import TrainConfig
-from tui_lab.core.train.runner import Progress, run
+from tui_lab.core.train.runner import STOPPED_BEFORE_FIRST_STEP, Progress, run
 from tui_lab.core.train.sweep import batchable, run_sweep
 
 RATES = (0.003, 0.03, 0.1, 100.0)
@@ -53,10 +57,41 @@ def test_progress_is_per_run_and_complete() -> None:
         assert progress[-1].w == result.w
 
 
-def test_stop_ends_every_run_after_the_first_step() -> None:
+def test_stop_ends_every_run_after_the_first_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    chunks: list[int] = []
+    original = BatchedEngine.run_steps
+
+    def counted(self: BatchedEngine, *args: Any) -> None:
+        original(self, *args)
+        chunks.append(args[2])
+
+    monkeypatch.setattr(BatchedEngine, "run_steps", counted)
     configs = [TrainConfig(impl="concise", n=100_000, lr=lr) for lr in (0.01, 0.03, 0.1)]
-    results = run_sweep(configs, should_stop=lambda: True)
+    results = run_sweep(configs, should_stop=lambda: bool(chunks))
     assert [r.status for r in results] == ["stopped"] * 3 and all(len(r.step_losses) == 1 for r in results)
+
+
+def test_a_stop_while_the_batched_program_prepares_ends_every_run_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building the stacked engine blocks (torch.optim's first use imports torch._dynamo): the sweep does not wait."""
+    building, release = threading.Event(), threading.Event()
+    original = BatchedEngine.__init__
+
+    def slow_build(self: BatchedEngine, *args: Any) -> None:
+        building.set()
+        release.wait(30)
+        original(self, *args)
+
+    monkeypatch.setattr(BatchedEngine, "__init__", slow_build)
+    ended: list[int] = []
+    configs = [TrainConfig(impl="concise", n=1000, lr=lr) for lr in (0.01, 0.03, 0.1)]
+    try:
+        results = run_sweep(configs, should_stop=building.is_set, on_end=lambda index, result: ended.append(index))
+    finally:
+        release.set()
+    assert [(r.status, r.message, len(r.step_losses)) for r in results] == [
+        ("stopped", STOPPED_BEFORE_FIRST_STEP, 0)
+    ] * 3
+    assert ended == [0, 1, 2] and [r.config.lr for r in results] == [0.01, 0.03, 0.1]
 
 
 def test_runs_that_differ_in_more_than_the_rate_run_one_after_another() -> None:

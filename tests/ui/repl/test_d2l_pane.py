@@ -11,7 +11,6 @@ import torch
 from textual.pilot import Pilot
 
 from tui_lab.core.repl.d2l import animator
-from tui_lab.core.repl.input import input_state
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.repl.blocks import LogBlock
 from tui_lab.ui.repl.editor import ReplInput
@@ -43,12 +42,11 @@ def log_lines(app: TuiLabApp) -> list[str]:
 
 
 async def paste_and_run(pilot: Pilot[Any], cell: str) -> None:
-    """Put ``cell`` in the input as a paste would, press Enter (twice after an open block) and wait."""
+    """Put ``cell`` in the input as a paste would, press Enter once (a pasted cell runs once it compiles) and wait."""
     number = next_number(pilot)
     editor = pilot.app.screen.query_one("#repl-input", ReplInput)
     editor.replace_text(cell)
-    # A cell ending inside a block gets a new line from Enter; Enter on that blank line runs it, as in IPython.
-    await pilot.press(*(["enter", "enter"] if input_state(cell) == "incomplete" else ["enter"]))
+    await pilot.press("enter")
     await wait_for_run(pilot, number)
     assert not editor.text.strip(), "the cell ran"
 

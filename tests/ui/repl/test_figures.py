@@ -294,7 +294,7 @@ async def test_f6_saves_the_newest_figure_next_to_the_session(
         await wait_for(pilot, lambda: graphics.current().mode is ImageMode.TEXT, "the mode changed")
         from tui_lab.core.state import load_settings
 
-        assert load_settings()["images"] == "text", "kept as a setting"
+        assert load_settings().images == "text", "kept as a setting"
 
 
 def test_inside_tmux_kitty_uploads_go_through_tmux_passthrough() -> None:
@@ -381,3 +381,22 @@ async def test_alt_s_saves_a_figure_as_svg_where_you_say(
         await pilot.press("enter")
         await wait_for(pilot, lambda: target.is_file(), "the SVG was written")
         assert b"<svg" in target.read_bytes()
+
+
+def test_keys_typed_ahead_are_never_read_by_the_query() -> None:
+    import select
+
+    import termios
+
+    master, slave = os.openpty()
+    try:
+        attributes = termios.tcgetattr(slave)
+        attributes[3] &= ~termios.ECHO  # the terminal's echo would make the master readable too
+        termios.tcsetattr(slave, termios.TCSANOW, attributes)
+        os.write(master, b"x = 1\r")  # typed before tui-lab asked anything
+        assert query_terminal(slave, slave, timeout=30) is None, "nothing asked: keys are waiting"
+        assert not select.select([master], [], [], 0)[0], "no query was written"
+        assert os.read(slave, 1024) == b"x = 1\n", "the keys are still there for the app"
+    finally:
+        os.close(master)
+        os.close(slave)

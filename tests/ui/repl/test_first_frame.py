@@ -144,3 +144,17 @@ async def test_key_buffer_hands_keys_and_pastes_over_in_order() -> None:
         await pilot.pause()
         assert target.text == "abXYc"
         assert buffer.held == 0
+
+
+async def test_a_pane_key_at_the_first_frame_switches_at_once(
+    make_app: Callable[..., TuiLabApp], held_build: Callable[[ReplScreen], None]
+) -> None:
+    app = make_app()
+    async with App.run_test(app, size=(80, 24)) as pilot:
+        screen = await at_first_frame(pilot)
+        await pilot.press("x", "f3")  # F3 is the app's: it does not wait for the REPL's input
+        await wait_for(pilot, lambda: app.current_mode == "data", "the Data pane in front")
+        assert screen.query_one(KeyBuffer).held == 1  # the "x" waits for the REPL's input
+
+        held_build(screen)
+        await wait_for(pilot, lambda: screen.body_ready and screen.editor.text == "x", "the x reached the input")

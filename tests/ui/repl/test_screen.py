@@ -345,20 +345,46 @@ async def test_typing_before_highlighting_starts_keeps_the_cursor(make_app: AppF
         assert app.workspace["x"] == 1 and app.workspace["y"] == 2
 
 
-async def test_typing_ahead_while_an_input_runs_loses_nothing(make_app: Callable[..., TuiLabApp], workspace: Any) -> None:
+async def test_inputs_typed_while_one_runs_are_queued_and_run_in_order(
+    make_app: Callable[..., TuiLabApp], workspace: Any
+) -> None:
     gate = threading.Event()
     workspace.namespace["gate"] = gate
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
-        assert isinstance(screen, ReplScreen)
-        # As tmux send-keys or a fast typist delivers them: all in one burst, the second Enter while the first runs.
-        for key in [*"gate.wait(); y = 1", "enter", *"y + 1", "enter"]:
+        assert isinstance(screen, ReplScreen) and screen.controller is not None
+        controller = screen.controller
+        # As tmux send-keys or a fast typist delivers them: all in one burst, the later Enters while the first runs.
+        for key in [*"gate.wait(); y = 1", "enter", *"y + 1", "enter", *"z = y * 10", "enter"]:
             app.post_message(events.Key(key, "\r" if key == "enter" else key))
-        await wait_for(pilot, lambda: editor(app).text == "y + 1", "the refused input came back into the input")
-        assert screen.controller is not None and screen.controller.running
+        await wait_for(pilot, lambda: len(controller.queued) == 2, "two inputs queued behind the running one")
+        assert editor(app).text == "" and controller.running
+        queue = static_text(app, "#repl-queue")
+        assert "In [*]: y + 1" in queue and "In [*]: z = y * 10" in queue
+        assert "2 queued" in static_text(app, "#repl-status")
         gate.set()
-        await wait_for(pilot, lambda: screen.controller is not None and not screen.controller.running, "the run")
-        assert editor(app).text == "y + 1"
-        await enter_and_wait(pilot)
-        assert "2" in log_text(app).split("In [2]")[-1]
+        await wait_for(pilot, lambda: controller.next_number == 4 and not controller.running, "the queue ran")
+        text = log_text(app)
+        assert text.index("In [2]: y + 1") < text.index("Out[2]: 2") < text.index("In [3]: z = y * 10")
+        assert workspace.namespace["z"] == 10 and not app.screen.query_one("#repl-queue").display
+
+
+async def test_ctrl_c_interrupts_the_running_input_and_drops_the_queue(
+    make_app: Callable[..., TuiLabApp], workspace: Any
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplScreen) and screen.controller is not None
+        controller = screen.controller
+        await pilot.press(*"while True: pass", "enter")
+        await wait_for(pilot, lambda: controller.engine.running, "the loop started")
+        await pilot.press(*"never = 1", "enter")
+        await wait_for(pilot, lambda: controller.queued == ("never = 1",), "the input queued")
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: not controller.running, "the loop was interrupted")
+        assert controller.queued == () and "never" not in workspace.namespace
+        assert "KeyboardInterrupt" in log_text(app) and "In [2]" not in log_text(app)
+        await pilot.press("up")
+        assert editor(app).text == "never = 1"  # the dropped input is in the history

@@ -444,3 +444,44 @@ async def test_progress_counts_steps_within_the_epoch_like_the_stop_message(
         assert "epoch 2/3 · step 50/100" in screen.query_one(TrainStats).headline
         screen.runs.rejected(record.run_id)
         screen.runs.worker_ended()
+
+
+async def test_f7_waits_for_the_training_thread_before_the_pane_moves_on(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelling a thread worker marks it cancelled at once while its thread still runs: the pane must wait.
+
+    Before, the run was marked "stopped before it started" (and a queued run could start beside the
+    old thread) until the real result arrived; a test's settle could even see that state.
+    """
+    import threading
+
+    from tui_lab.core.train import runner as train_runner
+
+    inside, gate = threading.Event(), threading.Event()
+    real_run = train_runner.run
+
+    def gated_run(*args: Any, **kwargs: Any) -> Any:
+        inside.set()
+        gate.wait(timeout=60)  # released below, after F7; the bound only guards a hang
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(train_runner, "run", gated_run)
+    app = make_app(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await torch_ready(app, pilot)
+        screen = train_screen(app)
+        await pilot.press("f6")
+        for _ in range(500):
+            if inside.is_set():
+                break
+            await pilot.pause()
+        await pilot.press("f7")
+        for _ in range(5):
+            await pilot.pause()
+        record = screen.records[-1]
+        assert screen.running and record.status == "running"  # the thread has not returned yet
+        gate.set()
+        await settle(app, pilot, screen)
+        assert (record.status, record.message) == ("stopped", "stopped before the first step")
+        assert record.result is not None and record.result.w == ()

@@ -30,10 +30,10 @@ def test_table_room_leaves_the_headline_and_header() -> None:
 def test_the_legend_keeps_the_newest_runs_when_space_runs_out() -> None:
     from tui_lab.ui.train.plot import legend_lines
 
-    entries = [(f"#{i} concise lr=0.0{i} B=10", "cyan+") for i in range(1, 6)]
+    entries = [(f"#{i} concise lr=0.0{i} B=10", "cyan+", "+") for i in range(1, 6)]
     lines = legend_lines(entries, 40, 2)
     assert len(lines) == 2 and lines[-1][-1][0].startswith("#5")
-    assert all(2 + sum(len(label) + 2 for label, _ in line) + 3 * (len(line) - 1) <= 44 for line in lines)
+    assert all(2 + sum(len(label) + 2 for label, _, _ in line) + 3 * (len(line) - 1) <= 44 for line in lines)
 
 
 def test_the_sweep_dialog_does_not_list_the_swept_rate_among_shared_settings() -> None:
@@ -79,7 +79,7 @@ async def test_the_summary_shows_notes_and_peak_memory_below_the_table(make_app:
     from tui_lab.ui.train.summary import TrainStats
 
     app = make_app(pane="train")  # type: ignore[operator]
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:  # room for both notes below the table
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, TrainScreen)

@@ -70,7 +70,7 @@ async def test_the_sweep_runs_as_one_batched_worker_and_each_run_keeps_its_own_r
 ) -> None:
     spy = Spy(monkeypatch)
     app = make_app(pane="train")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:  # room for the summary's line per run
         screen = await ready_screen(app, pilot)
         await sweep_with(app, pilot, None)
         await settle(app, pilot, screen)
@@ -120,7 +120,7 @@ async def test_a_diverging_rate_stops_alone_while_the_others_finish(
 async def test_f7_stops_every_run_of_the_sweep(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
     spy = Spy(monkeypatch, hold_first_report=True)
     app = make_app(pane="train")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:  # room for the summary's line per run
         screen = await ready_screen(app, pilot)
         await type_into(pilot, screen.form, "n", "200000")
         await sweep_with(app, pilot, None)

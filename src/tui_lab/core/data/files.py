@@ -6,7 +6,9 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+from msgspec import Meta
 
 from tui_lab.core.fileio import MissingDirectory, WriteCancelled, WriteRefused, atomic_write_chunks
 from tui_lab.core.state import StateFile, keep_notices, state_dir
@@ -67,12 +69,15 @@ def _recent_path() -> Path:
     return state_dir() / "data_recent.json"
 
 
-def _recent_file() -> StateFile:
+#: The recent-files file: a short list of paths (no NUL, bounded), anything else is moved aside.
+RecentPaths = Annotated[
+    list[Annotated[str, Meta(min_length=1, max_length=4_096, pattern=r"^[^\x00]*$")]], Meta(max_length=100)
+]
+
+
+def _recent_file() -> StateFile[list[str]]:
     return StateFile(
-        _recent_path(),
-        "recent files",
-        unsaved="the list of recent files won't be updated",
-        valid=lambda value: isinstance(value, list),
+        _recent_path(), "recent files", RecentPaths, unsaved="the list of recent files won't be updated"
     )
 
 
@@ -81,18 +86,23 @@ def load_recent() -> list[str]:
     file = _recent_file()
     data = file.load()
     keep_notices(file)
-    return [str(p) for p in data if isinstance(p, str)] if isinstance(data, list) else []
+    return data or []
 
 
 def add_recent(path: str | os.PathLike[str]) -> list[str]:
-    """Put ``path`` first in the recent list (deduplicated, at most ``RECENT_LIMIT``); never raises."""
+    """Put ``path`` first in the recent list (deduplicated, at most ``RECENT_LIMIT``); never raises.
+
+    The list is merged under the file's lock, so another tui-lab's recent files are kept.
+    """
     text = str(Path(path).resolve())
-    recent = [text] + [p for p in load_recent() if p != text]
-    recent = recent[:RECENT_LIMIT]
+
+    def change(stored: list[str] | None) -> list[str]:
+        return ([text] + [p for p in stored or [] if p != text])[:RECENT_LIMIT]
+
     file = _recent_file()
-    file.save(recent, indent=1)
+    written = file.update(change, indent=1)
     keep_notices(file)
-    return recent
+    return written if written is not None else change(load_recent())
 
 
 def check_export_target(path: str | os.PathLike[str], source: Path | None) -> Path:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import keyword
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads with the table, not with the options (the session reads them on the UI thread)
+    import pandas as pd
 
 TENSOR_DTYPES = ("float32", "float64")
 #: Names the generated script itself uses: a tensor called ``pd`` would shadow pandas.
@@ -55,6 +56,8 @@ class TensorResult:
 
 def tensor_problems(frame: pd.DataFrame, target: Sequence[str]) -> list[str]:
     """Why the frame cannot convert: missing targets, non-numeric columns, columns holding NaN."""
+    import pandas as pd
+
     problems = [f"target column {name} no longer exists" for name in target if name not in frame.columns]
     non_numeric = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
     if non_numeric:

@@ -4,21 +4,30 @@ Entries are whole inputs (multi-line ones included). :class:`History` also holds
 Up/Down navigation cursor: ``previous(current)`` remembers the unsent draft so that
 walking past the newest entry gives the draft back, as in IPython.
 
-Reading and writing go through :class:`~tui_lab.core.state.StateFile`: a read-only or
-missing state directory never raises, a damaged file is moved aside (the entries that
-still parse are kept), and :meth:`History.take_notices` gives the sentences to show once.
+Reading and writing go through :class:`~tui_lab.core.state.StateFile`: the file must be
+a JSON list of strings (a strict type, bounded), a read-only or missing state directory
+never raises, a damaged file is moved aside (the entries that still parse are kept), and
+:meth:`History.take_notices` gives the sentences to show once.
+
+Two tui-lab instances may share the file. Each input is merged into the file under its lock
+(read, append this instance's new inputs, write), never written over it, so both instances'
+inputs survive; after a merge the instance's list holds the other's inputs too.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from msgspec import Meta
 
 from tui_lab.core.state import StateFile, state_dir
 
 HISTORY_FILE = "repl_history.json"
 MAX_ENTRIES = 1_000
+#: What the file may hold: a list of inputs (a file with more, or longer ones, was not written by tui-lab).
+Entries = Annotated[list[Annotated[str, Meta(max_length=1_000_000)]], Meta(max_length=100_000)]
 
 
 def history_path() -> Path:
@@ -36,14 +45,10 @@ class History:
         self._cursor: int | None = None
         self._draft = ""
         self._read = path is None  # a file-backed history writes nothing before it has read the file
-        self._file = (
-            StateFile(
-                path,
-                "history",
-                unsaved="new inputs won't be saved",
-                valid=lambda value: isinstance(value, list),
-                salvage=salvage_strings,
-            )
+        #: Inputs of this instance not yet merged into the file (kept until a merge succeeds).
+        self._unsaved: list[str] = []
+        self._file: StateFile[list[str]] | None = (
+            StateFile(path, "history", Entries, unsaved="new inputs won't be saved", salvage=salvage_strings)
             if path is not None
             else None
         )
@@ -59,11 +64,12 @@ class History:
         """Read the file now (the REPL does it after its first frame); inputs added before are kept after it."""
         if self._file is None:
             return
-        data = self._file.load()
-        stored = [e for e in data if isinstance(e, str)] if isinstance(data, list) else []
+        stored = self._file.load() or []
         typed, self._read = self.entries, True
         self.entries = (stored + typed)[-self.max_entries :]
-        if typed:
+        if self._file.moved_to is not None:  # a damaged file was moved aside: what was recovered is written anew
+            self._unsaved[:0] = stored
+        if self._unsaved:
             self.save()
 
     @property
@@ -76,9 +82,27 @@ class History:
         return self._file.take_notices() if self._file is not None else []
 
     def save(self) -> None:
-        """Write the history atomically (no-op for an in-memory history or one that cannot be written)."""
-        if self._file is not None and self._read:
-            self._file.save(self.entries)
+        """Merge this instance's new inputs into the file (no-op in memory, before the read, or unwritable).
+
+        The file is read, the new inputs appended, and the result written, under the file's lock:
+        inputs another tui-lab added meanwhile are kept (and appear here too). When the lock is
+        busy the inputs stay pending and go with the next save.
+        """
+        if self._file is None or not self._read or not self._unsaved:
+            return
+        pending = list(self._unsaved)
+
+        def merge(stored: list[str] | None) -> list[str]:
+            merged = list(stored or [])
+            for text in pending:
+                if not merged or merged[-1] != text:
+                    merged.append(text)
+            return merged[-self.max_entries :]
+
+        written = self._file.update(merge)
+        if written is not None:
+            self._unsaved.clear()
+            self.entries = list(written)
 
     def add(self, source: str) -> None:
         """Append an input (blank inputs and repeats of the last one are skipped) and save."""
@@ -88,6 +112,7 @@ class History:
             return
         self.entries.append(text)
         del self.entries[: -self.max_entries]
+        self._unsaved.append(text)
         self.save()
 
     def reset(self) -> None:

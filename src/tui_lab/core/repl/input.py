@@ -11,11 +11,13 @@ from typing import Literal
 InputState = Literal["complete", "incomplete", "invalid"]
 
 
-def input_state(source: str) -> InputState:
+def input_state(source: str, *, whole: bool = False) -> InputState:
     """Whether Enter should run ``source`` (IPython's rule, on top of ``codeop``).
 
-    Incomplete when ``codeop`` wants more lines, or when a multi-line input ends on an
-    indented line (a block is open until a blank line). Invalid input runs, to show the error.
+    Incomplete when ``codeop`` wants more lines, or, for typed code, when a multi-line input ends
+    on an indented line (a block is open until a blank line). Code that came ``whole`` (a paste, a
+    recalled input) runs as soon as it compiles, as Jupyter's and qtconsole's Enter does: a
+    pasted ``def`` cell needs no second Enter. Invalid input runs, to show the error.
     """
     import codeop
 
@@ -28,7 +30,7 @@ def input_state(source: str) -> InputState:
         return "invalid"
     if code is None:
         return "incomplete"
-    if len(lines) > 1 and lines[-1].strip() and _ends_in_block(source):
+    if not whole and len(lines) > 1 and lines[-1].strip() and _ends_in_block(source):
         return "incomplete"
     return "complete"
 

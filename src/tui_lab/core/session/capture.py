@@ -4,23 +4,20 @@
 whose source is the REPL), so a name that cannot be saved, or an ``nn.Module``, comes back
 as the inputs to re-run. :func:`take_snapshot` runs on the UI thread and only collects
 references; the bytes are written later by :func:`tui_lab.core.session.store.save` in a worker.
+:class:`Carried` keeps what a restored session held that the workspace has not got back (modules
+whose inputs were not re-run, names that were not saved), so a later save never drops them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tui_lab.core.session.model import REPL_LOG_ENTRIES, DataState, ReplEntry, TrainState
+from tui_lab.core.session.schema import INPUTS_PER_NAME, NotSaved, SavedModule
 
 if TYPE_CHECKING:  # these need numpy, pandas and torch: imported with the first snapshot
     from tui_lab.core.session.snapshot import SessionSnapshot
-
-#: Inputs kept per name (the newest ones).
-INPUTS_PER_NAME = 20
-#: Tables up to this size get a stored copy beside the recipe (bigger ones rely on the file's hash).
-SOURCE_COPY_LIMIT = 256 * 1024 * 1024
 
 
 class Provenance:
@@ -47,65 +44,62 @@ class Provenance:
 
 
 @dataclass(frozen=True)
-class PaneStates:
-    """What the panes hand over for a snapshot (any of them may be missing)."""
+class Carried:
+    """What a restored session holds that the workspace does not have yet, kept by every later save.
 
-    pipeline: Any = None
-    cursor: tuple[int, int] = (0, 0)
-    tensor_options: Any = None
-    train_form: Mapping[str, str] | None = None
-    device: str = "cpu"
-    runs: tuple[Any, ...] = ()
-    repl: tuple[ReplEntry, ...] = ()
-    pane: str = "repl"
+    ``modules``: name -> (its saved entry, its state_dict, the REPL inputs that build it), for modules
+    whose inputs were not re-run (yet). ``not_saved``: names that were not saved, with their inputs.
+    A name bound or deleted in the workspace since is dropped from both (see :meth:`without`).
+    """
+
+    modules: Mapping[str, tuple[SavedModule, Mapping[str, Any], tuple[str, ...]]] = field(default_factory=dict)
+    not_saved: tuple[NotSaved, ...] = ()
+
+    def without(self, names: Iterable[str]) -> Carried:
+        """The carry without ``names`` (they were bound or deleted in the workspace)."""
+        gone = set(names)
+        if not gone:
+            return self
+        modules = {k: v for k, v in self.modules.items() if k not in gone}
+        return Carried(modules, tuple(n for n in self.not_saved if n.name not in gone))
 
 
 def take_snapshot(
     items: Iterable[tuple[str, Any]],
     cap: int,
-    panes: PaneStates,
+    panes: Iterable[Any] = (),
     provenance: Provenance | None = None,
     notes: Iterable[str] = (),
+    *,
+    pane: str = "repl",
+    device: str = "cpu",
+    carried: Carried | None = None,
 ) -> SessionSnapshot:
     """Plan the workspace names within ``cap`` and collect the panes' states (references only)."""
-    import numpy as np
-
-    from tui_lab.core.session.panes import data_state, run_state
     from tui_lab.core.session.snapshot import SessionSnapshot
-    from tui_lab.core.session.values import plan_names
+    from tui_lab.core.session.values import NamePlan, plan_names
 
+    items = list(items)
     inputs = provenance.snapshot() if provenance is not None else {}
-    plans, skipped = plan_names(list(items), cap, inputs)
-    data: DataState | None = None
-    source = None
-    if panes.pipeline is not None:
-        data = data_state(panes.pipeline, panes.cursor, panes.tensor_options)
-        table = panes.pipeline.source
-        if int(np.sum(table.memory_usage(index=True, deep=False))) <= SOURCE_COPY_LIMIT:
-            source = table
-    train = None
-    losses = {}
-    if panes.train_form is not None or panes.runs:
-        states = []
-        for record in panes.runs:
-            if record.result is None:
-                continue  # running or queued: only finished runs are kept
-            state, curve = run_state(record)
-            states.append(state)
-            if curve is not None:
-                losses[state.run_id] = curve
-        train = TrainState(dict(panes.train_form or {}), panes.device, tuple(states))
-    module_inputs = {p.name: inputs.get(p.name, ()) for p in plans if p.kind == "module"}
+    plans, skipped = plan_names(items, cap, inputs)
+    bound = {name for name, _ in items}
+    if carried is not None:
+        for name, (entry, state_dict, kept) in carried.modules.items():
+            if name not in bound:
+                plans.append(NamePlan(name, "module", state_dict, entry.nbytes, entry.summary, entry.type_name, entry.meta))
+                inputs.setdefault(name, kept)
+        known = bound | {n.name for n in skipped}
+        skipped += [n for n in carried.not_saved if n.name not in known]
+    plans.sort(key=lambda p: p.name)
+    skipped_names = {n.name for n in skipped}
+    module_inputs = {p.name: inputs.get(p.name, ()) for p in plans if p.kind == "module" and p.meta.arch is None}
     return SessionSnapshot(
         plans=tuple(plans),
         not_saved=tuple(skipped),
-        inputs={**{k: v for k, v in inputs.items() if k in {n.name for n in skipped}}, **module_inputs},
-        data=data,
-        source_frame=source,
-        train=train,
-        run_losses=losses,
-        repl=tuple(panes.repl[-REPL_LOG_ENTRIES:]),
-        pane=panes.pane,
+        inputs={**{k: v for k, v in inputs.items() if k in skipped_names}, **module_inputs},
+        panes=tuple(panes),
+        pane=pane,
+        device=device,
         notes=tuple(notes),
     )
 

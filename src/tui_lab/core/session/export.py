@@ -26,6 +26,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from tui_lab.core.session.model import RunState, SessionState
 from tui_lab.core.session.train_code import run_code
 from tui_lab.core.text import python_escapes, visible
@@ -111,19 +113,19 @@ def _run_cells(run: RunState) -> list[tuple[str, str, str]]:
 
     config = config_from_json(run.config)
     learned = run.result
-    weights = learned.get("w", ())
-    w = ", ".join(_number(v) for v in (weights if isinstance(weights, (list, tuple)) else (weights,)))
+    assert learned is not None  # only runs with a result are exported
+    w = ", ".join(_number(v) for v in learned.w)
     final = _number(run.epoch_losses[-1]) if run.epoch_losses else "n/a"
     number = _number(run.run_id)
     # Settings that are numbers, flags or names; strings such as a CSV path are in the code cell, as literals.
     settings = ", ".join(
         f"{key}={value!r}"
-        for key, value in sorted(config.to_dict().items())
+        for key, value in sorted(msgspec.structs.asdict(run.config).items())
         if key != "true_w" and (isinstance(value, (bool, int, float)) or (isinstance(value, str) and _name(value) == value))
     )
     head = (
         f"### Run {number}: {plain(config.label())}\n\n"
-        f"Status {_name(run.status)}; final loss {final}; learned w = [{w}], b = {_number(learned.get('b') or 0)}.\n\n"
+        f"Status {_name(run.status)}; final loss {final}; learned w = [{w}], b = {_number(learned.b)}.\n\n"
         f"Settings: `{settings}`"
     )
     curve = f"### Loss curve of run {number}\n\n```\n{text_plot(run.epoch_losses)}\n```"

@@ -19,6 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tui_lab.core.session.schema import (
+    CategoryColumn,
+    ColumnSpec,
+    FrameSpec,
+    MaskedColumn,
+    NumpyColumn,
+    RangeColumn,
+    TextColumn,
+)
+
 Arrays = dict[str, np.ndarray]
 NUMPY_KINDS = "biufcmM"
 #: Scalar types a text/object column, a label or a name may hold.
@@ -41,96 +51,104 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def encode_array(values: pd.Series | pd.Index, key: str, arrays: Arrays) -> dict[str, Any]:
+def encode_array(values: pd.Series | pd.Index, key: str, arrays: Arrays) -> ColumnSpec:
     """The spec of one column or index; its arrays are added to ``arrays`` under names starting with ``key``."""
     name = _plain(values.name, "a name")
     dtype = values.dtype
     if isinstance(values, pd.RangeIndex):
-        return {"kind": "range", "start": values.start, "stop": values.stop, "step": values.step, "name": name}
+        return RangeColumn(start=values.start, stop=values.stop, step=values.step, name=name)
     if isinstance(dtype, pd.CategoricalDtype):
         cat = values.array if isinstance(values, pd.Series) else values.values
         arrays[f"{key}.codes"] = np.asarray(cat.codes)
         categories = encode_array(pd.Index(dtype.categories), f"{key}.cat", arrays)
-        return {"kind": "category", "ordered": bool(dtype.ordered), "categories": categories, "name": name}
+        if isinstance(categories, CategoryColumn):
+            raise UnsupportedValue(f"column {name!r} has categories that are themselves categorical")
+        return CategoryColumn(ordered=bool(dtype.ordered), categories=categories, name=name)
     if isinstance(dtype, np.dtype) and dtype.kind in NUMPY_KINDS:
         arrays[key] = values.to_numpy()
-        return {"kind": "numpy", "dtype": str(dtype), "name": name}
+        return NumpyColumn(dtype=str(dtype), name=name)
     numpy_dtype = getattr(dtype, "numpy_dtype", None)
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and numpy_dtype is not None and numpy_dtype.kind in "biuf":
         mask = values.isna()
         arrays[f"{key}.mask"] = np.asarray(mask, dtype=bool)
         fill = False if numpy_dtype.kind == "b" else 0
         arrays[key] = values.to_numpy(dtype=numpy_dtype, na_value=fill)
-        return {"kind": "masked", "dtype": str(dtype), "name": name}
+        return MaskedColumn(dtype=str(dtype), name=name)
     if isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "O"):
         items = [None if _missing(v) and not isinstance(v, float) else _plain(v, f"column {name!r}") for v in values]
         if isinstance(dtype, pd.StringDtype):
             items = [None if _missing(v) else v for v in items]
-        return {"kind": "text", "dtype": str(dtype), "values": items, "name": name}
+        return TextColumn(dtype=str(dtype), values=tuple(items), name=name)
     raise UnsupportedValue(f"column {name!r} has dtype {dtype}, which is not saved")
 
 
-def decode_array(spec: dict[str, Any], key: str, load: Callable[[str], np.ndarray], *, index: bool) -> Any:
+def _dtype(text: str) -> Any:
+    """A dtype named in a spec, resolved by pandas (ValueError/TypeError for an unknown one)."""
+    return pd.api.types.pandas_dtype(text)
+
+
+def decode_array(spec: ColumnSpec, key: str, load: Callable[[str], np.ndarray], *, index: bool) -> Any:
     """A Series (or an Index when ``index``) from :func:`encode_array`'s spec and arrays."""
-    kind, name = spec.get("kind"), spec.get("name")
-    if kind == "range":
-        return pd.RangeIndex(int(spec["start"]), int(spec["stop"]), int(spec["step"]), name=name)
-    if kind == "category":
-        categories = decode_array(spec["categories"], f"{key}.cat", load, index=True)
-        values: Any = pd.Categorical.from_codes(load(f"{key}.codes"), categories=categories, ordered=spec["ordered"])
-    elif kind == "numpy":
+    name = spec.name
+    if isinstance(spec, RangeColumn):
+        return pd.RangeIndex(spec.start, spec.stop, spec.step, name=name)
+    if isinstance(spec, CategoryColumn):
+        categories = decode_array(spec.categories, f"{key}.cat", load, index=True)
+        values: Any = pd.Categorical.from_codes(load(f"{key}.codes"), categories=categories, ordered=spec.ordered)
+    elif isinstance(spec, NumpyColumn):
         values = load(key)
-        if str(values.dtype) != spec["dtype"]:
-            raise UnsupportedValue(f"stored dtype {values.dtype} does not match {spec['dtype']}")
-    elif kind == "masked":
-        values = pd.array(load(key), dtype=str(spec["dtype"]))
+        if str(values.dtype) != spec.dtype:
+            raise UnsupportedValue(f"stored dtype {values.dtype} does not match {spec.dtype}")
+    elif isinstance(spec, MaskedColumn):
+        values = pd.array(load(key), dtype=_dtype(spec.dtype))
         mask = load(f"{key}.mask")
         if mask.dtype != bool or mask.shape != values.shape:
             raise UnsupportedValue("a nullable column's mask does not fit its values")
         values[mask] = pd.NA
-    elif kind == "text":
-        items = spec["values"]
-        if not isinstance(items, list) or not all(isinstance(v, PLAIN) for v in items):
-            raise UnsupportedValue("a text column holds something other than text and numbers")
-        dtype = str(spec["dtype"])
-        values = pd.array(items, dtype=dtype) if dtype != "object" else np.array(items + [None], dtype=object)[:-1]
     else:
-        raise UnsupportedValue(f"unknown column kind {kind!r}")
-    keep = {"dtype": object} if kind == "text" and spec["dtype"] == "object" else {}
+        items = list(spec.values)
+        if spec.dtype == "object":
+            values = np.array(items + [None], dtype=object)[:-1]
+        else:
+            values = pd.array(items, dtype=_dtype(spec.dtype))
+    keep = {"dtype": object} if isinstance(spec, TextColumn) and spec.dtype == "object" else {}
     return pd.Index(values, name=name, **keep) if index else pd.Series(values, name=name, **keep)
 
 
-def encode_frame(value: pd.DataFrame | pd.Series, arrays: Arrays) -> dict[str, Any]:
-    """The JSON spec of a DataFrame or Series; its arrays are added to ``arrays``."""
+def encode_frame(value: pd.DataFrame | pd.Series, arrays: Arrays) -> FrameSpec:
+    """The spec of a DataFrame or Series; its arrays are added to ``arrays``."""
     if isinstance(value, pd.Series):
-        return {"series": encode_array(value, "v", arrays), "index": encode_array(value.index, "i", arrays)}
+        return FrameSpec(series=encode_array(value, "v", arrays), index=encode_array(value.index, "i", arrays))
     if isinstance(value.columns, pd.MultiIndex) or isinstance(value.index, pd.MultiIndex):
         raise UnsupportedValue("MultiIndex frames are not saved")
-    columns = [encode_array(value.iloc[:, i], f"c{i}", arrays) for i in range(value.shape[1])]
-    spec = {"columns": columns, "labels": encode_array(value.columns, "l", arrays)}
-    spec["index"] = encode_array(value.index, "i", arrays)
-    spec["attrs"] = json.loads(json.dumps(value.attrs, default=lambda _: None)) if value.attrs else {}
-    return spec
+    columns = tuple(encode_array(value.iloc[:, i], f"c{i}", arrays) for i in range(value.shape[1]))
+    attrs = json.loads(json.dumps(value.attrs, default=lambda _: None)) if value.attrs else {}
+    return FrameSpec(
+        columns=columns, labels=encode_array(value.columns, "l", arrays), index=encode_array(value.index, "i", arrays),
+        attrs=attrs,
+    )  # fmt: skip
 
 
-def decode_frame(spec: dict[str, Any], load: Callable[[str], np.ndarray]) -> pd.DataFrame | pd.Series:
+def decode_frame(spec: FrameSpec, load: Callable[[str], np.ndarray]) -> pd.DataFrame | pd.Series:
     """A DataFrame or Series from :func:`encode_frame`'s spec; :class:`UnsupportedValue` on bad input."""
     try:
-        index = decode_array(spec["index"], "i", load, index=True)
-        if "series" in spec:
-            series = decode_array(spec["series"], "v", load, index=False)
+        index = decode_array(spec.index, "i", load, index=True)
+        if spec.series is not None:
+            series = decode_array(spec.series, "v", load, index=False)
             series.index = index
             return series
-        labels = decode_array(spec["labels"], "l", load, index=True)
-        columns = [decode_array(c, f"c{i}", load, index=False) for i, c in enumerate(spec["columns"])]
-    except (KeyError, TypeError) as error:
-        raise UnsupportedValue(f"the frame's description is incomplete ({error})") from None
+        assert spec.labels is not None and spec.columns is not None  # the schema checked it
+        labels = decode_array(spec.labels, "l", load, index=True)
+        columns = [decode_array(c, f"c{i}", load, index=False) for i, c in enumerate(spec.columns)]
+    except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, UnsupportedValue):
+            raise
+        raise UnsupportedValue(f"the frame's description does not fit its arrays ({error})") from None
     if len(labels) != len(columns):
         raise UnsupportedValue("the frame's labels do not match its columns")
     frame = pd.DataFrame(dict(enumerate(columns)), index=None if columns else index)
     if columns:
         frame.index = index
     frame.columns = labels
-    if isinstance(spec.get("attrs"), dict):
-        frame.attrs.update(spec["attrs"])
+    frame.attrs.update(spec.attrs)
     return frame

@@ -1,11 +1,13 @@
-"""The Data and Train panes' states as session records, and back.
+"""The Data and Train panes' live states as session records, and back (the codecs).
 
 The pipeline is kept as a recipe: the source file's path and SHA-256, its load options and
 each step as ``{"type": class name, "fields": {...}}``. On resume the recipe is replayed on
-the file when its hash still matches, otherwise on the stored copy of the table. Only the
-step classes of :mod:`tui_lab.core.data.steps` are accepted, so a session can never name
-another class to build. Runs come back as :class:`~tui_lab.core.train.history.RunRecord`
-objects carrying a rebuilt ``RunResult``.
+the file when it is still a regular file with the same hash, otherwise on the stored copy of
+the table. Only the step classes of :mod:`tui_lab.core.data.steps` are accepted, so a session
+can never name another class to build. Runs come back as
+:class:`~tui_lab.core.train.history.RunRecord` objects carrying a rebuilt ``RunResult``; every
+field of ``RunResult`` is copied by name both ways, so a new field cannot be silently dropped
+(the schema refuses to encode a field it does not know, and a test walks every field).
 """
 
 from __future__ import annotations
@@ -14,31 +16,85 @@ import dataclasses
 import hashlib
 import math
 import os
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 
-from tui_lab.core.session.model import DataState, RunState, SessionFormatError
+from tui_lab.core.session.contract import (
+    DataView,
+    Decoded,
+    PaneCodec,
+    RestoreCancelled,
+    TrainView,
+    ValueSink,
+    ValueSource,
+)
+from tui_lab.core.session.panestates import (
+    DataState,
+    LoadOptionsState,
+    RunConfig,
+    RunResultState,
+    RunState,
+    StepRecord,
+    TensorOptionsState,
+    TrainState,
+)
+from tui_lab.core.session.schema import SessionFormatError
+from tui_lab.core.text import visible
 
 HASH_CHUNK = 4 * 1024 * 1024
+#: Tables up to this size get a stored copy beside the recipe (bigger ones rely on the file's hash).
+SOURCE_COPY_LIMIT = 256 * 1024 * 1024
+SOURCE_DIR = "data-source"
 _hash_cache: dict[tuple[str, int, int], str] = {}
 
 
-def file_sha256(path: str | os.PathLike[str], should_stop: Callable[[], bool] | None = None) -> str:
-    """The SHA-256 of a file, cached by (path, size, mtime) so autosaves do not re-read big CSVs."""
+class NotRegularFile(OSError):
+    """The path is a FIFO, a device, a socket or a folder: never opened for reading."""
+
+
+def open_regular(path: str | os.PathLike[str]) -> int:
+    """A read-only descriptor of ``path`` when it is a regular file; :class:`NotRegularFile` otherwise.
+
+    Opened non-blocking and checked with ``fstat``, so a FIFO (or /dev/zero) swapped in after any
+    earlier check can neither block the open nor feed endless bytes.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
+        raise NotRegularFile(f"{Path(path).name} is {kind}, not a regular file")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def file_sha256(
+    path: str | os.PathLike[str],
+    should_stop: Callable[[], bool] | None = None,
+    on_fraction: Callable[[float], None] | None = None,
+) -> str:
+    """The SHA-256 of a regular file, cached by (path, size, mtime) so autosaves do not re-read big CSVs."""
     target = Path(path)
-    info = target.stat()
-    key = (str(target.resolve()), info.st_size, info.st_mtime_ns)
-    if key in _hash_cache:
-        return _hash_cache[key]
-    digest = hashlib.sha256()
-    with open(target, "rb") as handle:
+    fd = open_regular(target)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        key = (str(target.resolve()), info.st_size, info.st_mtime_ns)
+        if key in _hash_cache:
+            return _hash_cache[key]
+        digest = hashlib.sha256()
+        done = 0
         while chunk := handle.read(HASH_CHUNK):
             digest.update(chunk)
+            done += len(chunk)
             if should_stop is not None and should_stop():
                 raise InterruptedError("hashing was stopped")
+            if on_fraction is not None:
+                on_fraction(done / max(info.st_size, 1))
     _hash_cache[key] = digest.hexdigest()
     return _hash_cache[key]
 
@@ -67,35 +123,41 @@ def step_from_json(data: Mapping[str, Any]) -> Any:
         raise SessionFormatError(str(error)) from None
 
 
-def data_state(pipeline: Any, cursor: tuple[int, int] = (0, 0), tensor_options: Any = None) -> DataState:
-    """The recipe of a :class:`~tui_lab.core.data.pipeline.Pipeline`, with the file's current hash."""
+def data_state(view: DataView, sink: ValueSink | None = None) -> DataState | None:
+    """The recipe of the Data pane's pipeline with the file's hash (a worker: hashing reads the file).
+
+    With a ``sink``, a table up to :data:`SOURCE_COPY_LIMIT` is also stored beside the recipe.
+    """
+    pipeline = view.pipeline
+    if pipeline is None:
+        return None
     steps = [a.step for a in pipeline.applied] + [a.step for a in reversed(pipeline.undone)]
     try:
-        digest = file_sha256(pipeline.path)
+        digest = file_sha256(pipeline.path, sink.should_stop if sink is not None else None)
     except OSError:
         digest = ""
-    options = dataclasses.asdict(pipeline.options)
-    tensors = dataclasses.asdict(tensor_options) if tensor_options is not None else {}
+    options = {k: _schema_value(v) for k, v in dataclasses.asdict(pipeline.options).items()}
+    tensors = dataclasses.asdict(view.tensor_options) if view.tensor_options is not None else {}
+    source_copy = ""
+    table = pipeline.source
+    if sink is not None and int(np.sum(table.memory_usage(index=True, deep=False))) <= SOURCE_COPY_LIMIT:
+        source_copy = sink.write_frame(SOURCE_DIR, table)
     return DataState(
-        str(pipeline.path), digest, options, tuple(step_to_json(s) for s in steps), len(pipeline.applied),
-        cursor, "", tensors,
+        path=str(pipeline.path), sha256=digest, options=msgspec.convert(options, LoadOptionsState),
+        steps=tuple(msgspec.convert(step_to_json(s), StepRecord) for s in steps), position=len(pipeline.applied),
+        cursor=(max(0, view.cursor[0]), max(0, view.cursor[1])), source_copy=source_copy,
+        tensor_options=msgspec.convert(tensors, TensorOptionsState),
     )  # fmt: skip
 
 
-def tensor_options_from(saved: Mapping[str, Any]) -> tuple[Any, str | None]:
+def tensor_options_from(saved: TensorOptionsState) -> tuple[Any, str | None]:
     """The Data pane's tensor options from a session (names and dtype), or the defaults and why not.
 
-    A state file is untrusted: only the known fields are read, each must be text, and the result must
-    pass the same check the form applies (valid, distinct names; a known dtype).
+    The names and dtype must pass the same check the form applies (valid, distinct names; a known dtype).
     """
     from tui_lab.core.data.tensors import TensorError, TensorOptions
 
-    if not saved:
-        return TensorOptions(), None
-    fields = {name: saved[name] for name in ("x_name", "y_name", "dtype") if name in saved}
-    if not all(isinstance(value, str) for value in fields.values()):
-        return TensorOptions(), "the saved tensor names were not text; using X, y and float32"
-    options = TensorOptions(**fields)
+    options = TensorOptions(saved.x_name, saved.y_name, saved.dtype)
     try:
         options.check()
     except TensorError as error:
@@ -103,85 +165,120 @@ def tensor_options_from(saved: Mapping[str, Any]) -> tuple[Any, str | None]:
     return options, None
 
 
-def rebuild_pipeline(state: DataState, source_copy: Any = None, should_stop: Callable[[], bool] | None = None) -> tuple[Any, str]:
+def _current_hash(
+    path: Path, should_stop: Callable[[], bool] | None = None, progress: Callable[[str], None] | None = None
+) -> tuple[str, str]:
+    """(the file's SHA-256 or "", why it cannot be used) for the path a recipe names."""
+    shown = None if progress is None else (lambda f: progress(f"checking {path.name}: {f:.0%}"))
+    try:
+        return file_sha256(path, should_stop, shown), ""
+    except InterruptedError:
+        raise RestoreCancelled from None
+    except NotRegularFile as error:
+        return "", f"{error}"
+    except OSError:
+        return "", f"{path.name} is gone"
+
+
+def rebuild_pipeline(
+    state: DataState,
+    source_copy: Any = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[Any, str]:
     """The pipeline replayed at its undo position, and a note on where the table came from.
 
-    The file is read when its SHA-256 matches the saved one; otherwise the stored copy is used.
-    Raises ValueError with a message when neither is available or a step no longer applies.
+    The file is read when it is a regular file whose SHA-256 matches the saved one; otherwise the
+    stored copy is used. Raises ValueError with a message when neither is available or a step no
+    longer applies, SessionFormatError for a malformed step, RestoreCancelled when stopped.
     """
-    from tui_lab.core.data.load import LoadOptions, load_csv
+    from tui_lab.core.data.load import LoadCancelled, LoadOptions, load_csv
     from tui_lab.core.data.pipeline import Pipeline
 
-    options = LoadOptions(**{k: v for k, v in state.options.items() if k in ("encoding", "skip_bad_lines")})
+    steps = [step_from_json(msgspec.to_builtins(record)) for record in state.steps]
+    options = LoadOptions(**{k: getattr(state.options, k) for k in LoadOptionsState.__struct_fields__})
     path = Path(state.path)
-    try:
-        current = file_sha256(path)
-    except OSError:
-        current = ""
+    current, problem = _current_hash(path, should_stop, progress)
     if current and current == state.sha256:
-        frame = load_csv(path, options, should_stop=should_stop).frame
+        shown = None if progress is None else (lambda p: progress(f"reading {path.name}: {p.fraction:.0%}"))
+        try:
+            frame = load_csv(path, options, should_stop=should_stop, on_progress=shown).frame
+        except LoadCancelled:
+            raise RestoreCancelled from None
         note = f"re-read {path.name} (unchanged, SHA-256 {current[:12]}…)"
     elif source_copy is not None:
         frame = source_copy
-        why = "has changed" if current else "is gone"
+        why = problem or "has changed"
         note = f"{path.name} {why} since the session was saved; the pipeline uses the table as it was then"
+        if problem:
+            note = f"{problem}; the pipeline uses the table stored in the session"
     else:
-        raise ValueError(f"{path} {'has changed' if current else 'is gone'} and the session holds no copy of it")
+        raise ValueError(f"{problem or f'{path} has changed'} and the session holds no copy of it")
     pipeline = Pipeline(path, frame, options)
-    steps = [step_from_json(s) for s in state.steps]
-    for step in steps:
+    for number, step in enumerate(steps, start=1):
+        if should_stop is not None and should_stop():
+            raise RestoreCancelled
+        if progress is not None:
+            progress(f"pipeline step {number} of {len(steps)}")
         pipeline.apply(step)
     for _ in range(len(steps) - state.position):
         pipeline.undo()
     return pipeline, note
 
 
-def _number(value: Any) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
+def _schema_value(value: Any) -> Any:
+    """A value as the schema takes it: tuples stay, NumPy scalars become Python numbers."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return tuple(_schema_value(v) for v in value)
+    return value
+
+
+#: RunResult fields kept in RunState itself, and the one that is not saved (published objects).
+_IN_RUN_STATE = ("config", "status", "message", "step_losses", "epoch_losses", "steps_per_epoch")
+NOT_SAVED_RESULT_FIELDS = ("artifacts",)
 
 
 def run_state(record: Any) -> tuple[RunState, np.ndarray | None]:
-    """A finished :class:`RunRecord` as a record, plus its per-step losses (stored beside it)."""
+    """A finished :class:`RunRecord` as a record, plus its per-step losses (stored beside it).
+
+    Every field of ``RunResult`` is copied by name; one the schema does not know is an error.
+    """
     result = record.result
-    fields: dict[str, Any] = {}
+    state_result = None
     losses = None
     if result is not None:
-        fields = {
-            "device": result.device, "initial_loss": _number(result.initial_loss), "w": list(result.w),
-            "b": result.b, "true_w": None if result.true_w is None else list(result.true_w), "true_b": result.true_b,
-            "closed_w": None if result.closed_w is None else list(result.closed_w), "closed_b": result.closed_b,
-            "closed_loss": _number(result.closed_loss), "seconds": result.seconds, "samples": result.samples,
-            "diverged_at": None if result.diverged_at is None else list(result.diverged_at),
-        }  # fmt: skip
+        skip = set(_IN_RUN_STATE) | set(NOT_SAVED_RESULT_FIELDS)
+        values = {f.name: _schema_value(getattr(result, f.name)) for f in dataclasses.fields(result) if f.name not in skip}
+        initial = values.get("initial_loss")
+        if isinstance(initial, float) and not math.isfinite(initial):
+            values["initial_loss"] = None
+        state_result = msgspec.convert(values, RunResultState)
         losses = np.asarray(result.step_losses, dtype=np.float64)
     state = RunState(
-        record.run_id, record.config.to_dict(), record.status, record.message, record.steps_per_epoch,
-        tuple(float(v) for v in record.epoch_losses), fields,
+        run_id=record.run_id, config=config_state(record.config), status=record.status, message=record.message,
+        steps_per_epoch=record.steps_per_epoch, epoch_losses=tuple(float(v) for v in record.epoch_losses),
+        result=state_result,
     )  # fmt: skip
     return state, losses
 
 
-def config_from_json(data: Mapping[str, Any]) -> Any:
-    """A TrainConfig from its ``to_dict`` form (unknown fields refused, tuples restored)."""
-    from tui_lab.core.train.config import DATA_SOURCES, FIELD_NAMES, IMPLS, LOSSES, OPTIMIZERS, TrainConfig
+def config_state(config: Any) -> RunConfig:
+    """A TrainConfig as its record (a setting the schema does not know is an error)."""
+    return msgspec.convert({k: _schema_value(v) for k, v in config.to_dict().items()}, RunConfig)
 
-    unknown = set(data) - set(FIELD_NAMES)
-    if unknown:
-        raise SessionFormatError(f"unknown training settings: {', '.join(sorted(unknown))}")
-    values = dict(data)
-    if "true_w" in values:
-        values["true_w"] = tuple(float(v) for v in values["true_w"])
-    try:
-        config = TrainConfig(**values)
-    except TypeError as error:
-        raise SessionFormatError(f"training settings: {error}") from None
-    for name in ("x_name", "y_name"):
-        if not str(getattr(config, name)).isidentifier():
-            raise SessionFormatError(f"training setting {name} is not a Python name")
-    for name, options in (("impl", IMPLS), ("data", DATA_SOURCES), ("optimizer", OPTIMIZERS), ("loss", LOSSES)):
-        if getattr(config, name) not in options:
-            raise SessionFormatError(f"training setting {name} is not one of {', '.join(options)}")
-    return config
+
+def config_from_json(data: RunConfig | Mapping[str, Any]) -> Any:
+    """The TrainConfig of a run's record (or of its JSON form, checked by the schema)."""
+    from tui_lab.core.train.config import TrainConfig
+
+    if not isinstance(data, RunConfig):
+        try:
+            data = msgspec.convert(dict(data), RunConfig, strict=True)
+        except msgspec.ValidationError as error:
+            raise SessionFormatError(f"training settings: {error}") from None
+    return TrainConfig(**{f.name: getattr(data, f.name) for f in dataclasses.fields(TrainConfig)})
 
 
 def run_record(state: RunState, losses: np.ndarray | None) -> Any:
@@ -191,23 +288,78 @@ def run_record(state: RunState, losses: np.ndarray | None) -> Any:
 
     config = config_from_json(state.config)
     record = RunRecord(state.run_id, config, status=state.status, message=state.message)
-    r = state.result
-    if not r:
+    saved = state.result
+    if saved is None:
         record.epoch_losses = list(state.epoch_losses)
         return record
-
-    def floats(key: str) -> tuple[float, ...] | None:
-        return None if r.get(key) is None else tuple(float(v) for v in r[key])
-
+    values = {name: getattr(saved, name) for name in RunResultState.__struct_fields__}
+    if values["initial_loss"] is None:
+        values["initial_loss"] = math.nan
     result = RunResult(
-        config=config, device=str(r.get("device", "cpu")), status=state.status, message=state.message,
+        config=config, status=state.status, message=state.message,
         step_losses=np.zeros(0) if losses is None else np.asarray(losses, dtype=np.float64),
-        epoch_losses=state.epoch_losses, initial_loss=float(r.get("initial_loss") or math.nan),
-        w=floats("w") or (), b=float(r.get("b") or 0.0), true_w=floats("true_w"), true_b=r.get("true_b"),
-        closed_w=floats("closed_w"), closed_b=r.get("closed_b"), closed_loss=r.get("closed_loss"),
-        seconds=float(r.get("seconds") or 0.0), samples=int(r.get("samples") or 0),
-        steps_per_epoch=state.steps_per_epoch,
-        diverged_at=None if r.get("diverged_at") is None else (int(r["diverged_at"][0]), int(r["diverged_at"][1])),
+        epoch_losses=state.epoch_losses, steps_per_epoch=state.steps_per_epoch, **values,
     )  # fmt: skip
     record.finish(result)
     return record
+
+
+# -- the codecs -------------------------------------------------------------------------------------
+
+
+class DataCodec:
+    """The Data pane: a :class:`DataView` (live pipeline) <-> :class:`DataState` (its recipe)."""
+
+    live_type = DataView
+    saved_type = DataState
+
+    def encode(self, live: DataView, sink: ValueSink) -> DataState | None:
+        return data_state(live, sink)
+
+    def decode(self, saved: DataState, source: ValueSource) -> Decoded:
+        options, problem = tensor_options_from(saved.tensor_options)
+        notes = [problem] if problem else []
+        copy = source.read_frame(saved.source_copy) if saved.source_copy else None
+        try:
+            pipeline, note = rebuild_pipeline(saved, copy, source.should_stop, source.progress)
+        except (SessionFormatError, RestoreCancelled):
+            raise
+        except Exception as error:  # a changed file, a step that no longer applies: said, the recipe is kept
+            notes.append(f"the Data pipeline was not restored: {error}")
+            return Decoded(saved, notes)
+        return Decoded(DataView(pipeline, saved.cursor, options), [note, *notes])
+
+
+class TrainCodec:
+    """The Train pane: a :class:`TrainView` (live run records) <-> :class:`TrainState`."""
+
+    live_type = TrainView
+    saved_type = TrainState
+
+    def encode(self, live: TrainView, sink: ValueSink) -> TrainState | None:
+        runs = []
+        for record in live.records:
+            if record.result is None:
+                continue  # running or queued: only finished runs are kept
+            state, curve = run_state(record)
+            if curve is not None:
+                state = msgspec.structs.replace(state, step_losses_file=sink.write_array(f"runs/{state.run_id}.npy", curve))
+            runs.append(state)
+        if live.form is None and not runs:
+            return None
+        form = {str(k)[:64]: visible(str(v))[:4096] for k, v in (live.form or {}).items()}
+        return TrainState(form=form, runs=tuple(runs))
+
+    def decode(self, saved: TrainState, source: ValueSource) -> Decoded:
+        records = []
+        for run in saved.runs:
+            losses = source.read_array(run.step_losses_file) if run.step_losses_file else None
+            try:
+                records.append(run_record(run, losses))
+            except (TypeError, ValueError) as error:
+                raise SessionFormatError(f"run {run.run_id}: {error}") from None
+        return Decoded(TrainView(tuple(records), dict(saved.form)))
+
+
+#: The codecs, by the live type a pane hands over and by the record type a session holds.
+CODECS: tuple[PaneCodec, ...] = (DataCodec(), TrainCodec())

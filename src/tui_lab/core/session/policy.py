@@ -46,8 +46,8 @@ class SizeCap:
 def session_cap() -> SizeCap:
     """The configured cap; a bad value falls back to the default with a ``problem`` to report."""
     problem = ""
-    for source, raw in ((CAP_ENV, os.environ.get(CAP_ENV)), (f"setting {CAP_SETTING}", load_settings().get(CAP_SETTING))):
-        if raw in (None, ""):
+    for source, raw in ((CAP_ENV, os.environ.get(CAP_ENV)), (f"setting {CAP_SETTING}", load_settings().session_cap)):
+        if raw is None or raw == "":
             continue
         try:
             return SizeCap(parse_size(raw), source)

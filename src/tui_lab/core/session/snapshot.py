@@ -1,44 +1,50 @@
 """A session snapshot (taken on the UI thread) and the writing and reading of its value files.
 
 :class:`SessionSnapshot` holds references only: the names planned by
-:func:`~tui_lab.core.session.values.plan_names`, the panes' states and a few arrays. The worker
-then writes it with :func:`write_values`, reporting bytes and checking ``should_stop`` between
-slices. :func:`read_values` reads a session back with readers that never unpickle: the
-``safetensors`` library, ``np.load(allow_pickle=False)`` and JSON.
+:func:`~tui_lab.core.session.values.plan_names` and the panes' states. The worker then writes it
+with :func:`write_values`, reporting bytes and checking ``should_stop`` between slices; a pane's
+live state is turned into its record there by its codec (hashing the Data pane's CSV, storing
+its table and the runs' curves). Reading back is :mod:`tui_lab.core.session.reading`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+import msgspec
 import numpy as np
 
 from tui_lab import __version__
-from tui_lab.core.session.frames import UnsupportedValue, decode_frame, encode_frame
-from tui_lab.core.session.model import (
-    DataState,
+from tui_lab.core.session.frames import UnsupportedValue, encode_frame
+from tui_lab.core.session.model import SaveProgress, SaveStopped
+from tui_lab.core.session.panes import CODECS
+from tui_lab.core.session.panestates import AnyPaneState, PaneState
+from tui_lab.core.session.schema import (
+    FrameMeta,
+    FrameSpec,
     NotSaved,
-    ReplEntry,
+    SavedAlias,
+    SavedArray,
+    SavedFrame,
+    SavedJson,
+    SavedModule,
     SavedName,
-    SaveProgress,
-    SaveStopped,
+    SavedTensor,
     SessionState,
-    TrainState,
 )
-from tui_lab.core.session.tensorfile import read_tensors, write_tensors
-from tui_lab.core.session.values import NamePlan, decode_json, restore_tensor
+from tui_lab.core.session.tensorfile import write_tensors
+from tui_lab.core.session.values import NamePlan
 
 if TYPE_CHECKING:
-    from tui_lab.core.session.store import LoadedSession
+    pass
 
 TENSORS_FILE = "tensors.safetensors"
-SOURCE_DIR = "data-source"
+SavedT = TypeVar("SavedT", SavedTensor, SavedModule, SavedArray, SavedFrame, SavedJson, SavedAlias)
 
 
 @dataclass(frozen=True)
@@ -48,20 +54,20 @@ class SessionSnapshot:
     plans: tuple[NamePlan, ...] = ()
     not_saved: tuple[NotSaved, ...] = ()
     inputs: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    data: DataState | None = None
-    source_frame: Any = None  # the Data pane's table as read, stored when its file may change
-    train: TrainState | None = None
-    run_losses: dict[int, np.ndarray] = field(default_factory=dict)
-    repl: tuple[ReplEntry, ...] = ()
+    #: Each pane's state: a record (saved as it is) or a live state written by its codec.
+    panes: tuple[Any, ...] = ()
     pane: str = "repl"
+    device: str = "cpu"
     notes: tuple[str, ...] = ()
 
     @property
     def total_bytes(self) -> int:
         """Bytes the value files will take (roughly, for progress)."""
-        total = sum(p.nbytes for p in self.plans) + sum(a.nbytes for a in self.run_losses.values())
-        if self.source_frame is not None:
-            total += int(np.sum(self.source_frame.memory_usage(index=True, deep=False)))
+        total = sum(p.nbytes for p in self.plans)
+        for state in self.panes:
+            pipeline = getattr(state, "pipeline", None)
+            if pipeline is not None:
+                total += int(np.sum(pipeline.source.memory_usage(index=True, deep=False)))
         return total
 
 
@@ -84,12 +90,79 @@ def _save_array(path: Path, array: np.ndarray) -> int:
     return path.stat().st_size
 
 
-def _save_frame(directory: Path, value: Any) -> tuple[dict[str, Any], int]:
+def _save_frame(directory: Path, value: Any) -> tuple[FrameSpec, int]:
     arrays: dict[str, np.ndarray] = {}
     spec = encode_frame(value, arrays)
     directory.mkdir(parents=True)
     size = sum(_save_array(directory / f"{key}.npy", array) for key, array in arrays.items())
     return spec, size
+
+
+class _Writer:
+    """The :class:`~tui_lab.core.session.contract.ValueSink` the codecs write through."""
+
+    def __init__(self, directory: Path, counter: _Counter, stop: Callable[[], bool] | None) -> None:
+        self.directory, self.counter, self._stop = directory, counter, stop
+        self.nbytes = 0
+        self.notes: list[str] = []
+
+    def should_stop(self) -> bool:
+        return self._stop is not None and self._stop()
+
+    def write_array(self, relative: str, array: np.ndarray) -> str:
+        self.nbytes += _save_array(self.directory / relative, array)
+        return relative
+
+    def write_frame(self, relative: str, frame: Any) -> str:
+        try:
+            spec, size = _save_frame(self.directory / relative, frame)
+        except UnsupportedValue as error:
+            self.notes.append(f"the Data pane's table was not copied ({error}); it is re-read from its file")
+            return ""
+        spec_bytes = msgspec.json.encode(spec)
+        with open(self.directory / relative / "spec.json", "xb") as handle:
+            handle.write(spec_bytes)
+        self.nbytes += size + len(spec_bytes)
+        self.counter.add(size, relative)
+        return relative
+
+
+def _pane_record(state: Any, writer: _Writer) -> AnyPaneState | None:
+    if isinstance(state, PaneState):
+        return cast("AnyPaneState", state)
+    for codec in CODECS:
+        if isinstance(state, codec.live_type):
+            return cast("AnyPaneState | None", codec.encode(state, writer))
+    raise TypeError(f"no session codec for pane state {type(state).__name__}")
+
+
+def _entry(cls: type[SavedT], plan: NamePlan, **fields: Any) -> SavedT:
+    return cls(
+        name=plan.name, type_name=plan.type_name[:1000], summary=plan.summary[:1000], nbytes=plan.nbytes, **fields
+    )
+
+
+def _saved_name(plan: NamePlan, directory: Path, counter: _Counter, stop: Callable[[], bool] | None) -> tuple[SavedName, int]:
+    if plan.kind == "tensor":
+        return _entry(SavedTensor, plan, file=TENSORS_FILE, meta=plan.meta), 0
+    if plan.kind == "module":
+        file = f"modules/{plan.name}.safetensors"
+        (directory / "modules").mkdir(exist_ok=True)
+        size = write_tensors(directory / file, plan.value, on_bytes=counter.add, should_stop=stop)
+        return _entry(SavedModule, plan, file=file, meta=plan.meta), size
+    if plan.kind == "ndarray":
+        file = f"arrays/{plan.name}.npy"
+        size = _save_array(directory / file, plan.value)
+        counter.add(plan.nbytes, plan.name)
+        return _entry(SavedArray, plan, file=file, meta=plan.meta), size
+    if plan.kind == "frame":
+        file = f"frames/{plan.name}"
+        spec, size = _save_frame(directory / file, plan.value)
+        counter.add(plan.nbytes, plan.name)
+        return _entry(SavedFrame, plan, file=file, meta=FrameMeta(spec=spec)), size
+    if plan.kind == "json":
+        return _entry(SavedJson, plan, meta=plan.meta), 0
+    return _entry(SavedAlias, plan, meta=plan.meta), 0
 
 
 def write_values(
@@ -103,165 +176,75 @@ def write_values(
     counter = _Counter(snapshot.total_bytes, on_progress)
     saved: list[SavedName] = []
     not_saved = list(snapshot.not_saved)
-    notes = list(snapshot.notes)
     nbytes = 0
     tensors = {p.name: p.value for p in snapshot.plans if p.kind == "tensor"}
     if tensors:
         nbytes += write_tensors(directory / TENSORS_FILE, tensors, on_bytes=counter.add, should_stop=should_stop)
     for plan in snapshot.plans:
-        meta = dict(plan.meta)
-        file = ""
-        if plan.kind == "tensor":
-            file = TENSORS_FILE
-        elif plan.kind == "module":
-            file = f"modules/{plan.name}.safetensors"
-            (directory / "modules").mkdir(exist_ok=True)
-            nbytes += write_tensors(directory / file, plan.value, on_bytes=counter.add, should_stop=should_stop)
-        elif plan.kind == "ndarray":
-            file = f"arrays/{plan.name}.npy"
-            nbytes += _save_array(directory / file, plan.value)
-            counter.add(plan.nbytes, plan.name)
-        elif plan.kind == "frame":
-            file = f"frames/{plan.name}"
-            try:
-                meta["spec"], size = _save_frame(directory / file, plan.value)
-            except UnsupportedValue as error:
-                not_saved.append(NotSaved(plan.name, plan.type_name, str(error), snapshot.inputs.get(plan.name, ())))
-                continue
-            nbytes += size
-            counter.add(plan.nbytes, plan.name)
-        elif plan.kind == "json":
-            meta["json"] = plan.value
+        try:
+            entry, size = _saved_name(plan, directory, counter, should_stop)
+        except UnsupportedValue as error:
+            not_saved.append(NotSaved(plan.name, plan.type_name[:1000], str(error)[:1000], snapshot.inputs.get(plan.name, ())))
+            continue
+        nbytes += size
         if should_stop is not None and should_stop():
             raise SaveStopped
-        saved.append(SavedName(plan.name, plan.kind, plan.type_name, plan.summary, file, meta, plan.nbytes))
-    train = snapshot.train
-    if train is not None:
-        runs = []
-        for run in train.runs:
-            losses = snapshot.run_losses.get(run.run_id)
-            if losses is not None:
-                file = f"runs/{run.run_id}.npy"
-                nbytes += _save_array(directory / file, np.asarray(losses, dtype=np.float64))
-                run = replace(run, step_losses_file=file)
-            runs.append(run)
-        train = replace(train, runs=tuple(runs))
-    data = snapshot.data
-    if data is not None and snapshot.source_frame is not None:
-        try:
-            spec, size = _save_frame(directory / SOURCE_DIR, snapshot.source_frame)
-            (directory / SOURCE_DIR / "spec.json").write_text(json.dumps(spec, allow_nan=True), encoding="utf-8")
-            nbytes += size
-            data = replace(data, source_copy=SOURCE_DIR)
-        except UnsupportedValue as error:
-            notes.append(f"the Data pane's table was not copied ({error}); it is re-read from {data.path}")
+        saved.append(entry)
+    writer = _Writer(directory, counter, should_stop)
+    panes = tuple(record for record in (_pane_record(s, writer) for s in snapshot.panes) if record is not None)
+    if should_stop is not None and should_stop():
+        raise SaveStopped
     state = SessionState(
         saved_at=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         names=tuple(saved),
         not_saved=tuple(sorted(not_saved, key=lambda n: n.name)),
-        data=data,
-        train=train,
-        repl=snapshot.repl,
-        pane=snapshot.pane,
+        panes=panes,
+        pane=snapshot.pane,  # type: ignore[arg-type]  # the UI's mode names are the schema's pane names
+        device=snapshot.device,
         inputs=dict(snapshot.inputs),
-        notes=tuple(notes),
+        notes=(*snapshot.notes, *writer.notes),
         version=__version__,
     )
-    return state, nbytes
-
-
-# -- reading -------------------------------------------------------------------------------------
-
-
-def safe_file(directory: Path, relative: str, *, folder: bool = False) -> Path:
-    """``directory/relative`` when it is a regular file (or folder) inside ``directory``, else SessionCorrupt."""
-    from tui_lab.core.session.store import SessionCorrupt
-
-    path = directory / relative
-    try:
-        inside = path.resolve().is_relative_to(directory.resolve())
-    except OSError:
-        inside = False
-    ok = path.is_dir() if folder else path.is_file()
-    if not inside or path.is_symlink() or not ok:
-        kind = "folder" if folder else "regular file"
-        raise SessionCorrupt(f"{relative} is missing or is not a {kind}")
-    return path
-
-
-def _npy(path: Path) -> np.ndarray:
-    array = np.load(path, allow_pickle=False)
-    if not isinstance(array, np.ndarray):
-        raise UnsupportedValue(f"{path.name} is not a single array")
-    return array
-
-
-def _frame_loader(folder: Path) -> Callable[[str], np.ndarray]:
-    def load(key: str) -> np.ndarray:
-        return _npy(safe_file(folder, f"{key}.npy"))
-
-    return load
-
-
-def read_values(directory: Path, loaded: LoadedSession) -> None:
-    """Fill ``loaded`` with the values, modules, run curves and source copy of the session in ``directory``."""
-    from tui_lab.core.session.store import SessionCorrupt
-
-    state = loaded.state
-    tensors: dict[str, Any] | None = None
-    for entry in state.names:
-        if entry.kind in ("tensor", "parameter"):
-            if tensors is None:
-                tensors = read_tensors(safe_file(directory, TENSORS_FILE))
-            if entry.name not in tensors:
-                raise SessionCorrupt(f"{TENSORS_FILE} has no tensor {entry.name!r}")
-            tensor, note = restore_tensor(tensors[entry.name], entry.meta)
-            if note:
-                loaded.notes.append(f"{entry.name} {note}")
-            loaded.values[entry.name] = tensor
-        elif entry.kind == "module":
-            state_dict = read_tensors(safe_file(directory, entry.file))
-            loaded.modules[entry.name] = (state_dict, state.inputs.get(entry.name, ()))
-        elif entry.kind == "ndarray":
-            array = _npy(safe_file(directory, entry.file))
-            loaded.values[entry.name] = array[()] if entry.meta.get("scalar") else array
-        elif entry.kind == "frame":
-            spec = entry.meta.get("spec")
-            if not isinstance(spec, dict):
-                raise SessionCorrupt(f"the description of {entry.name} is missing")
-            loaded.values[entry.name] = decode_frame(spec, _frame_loader(safe_file(directory, entry.file, folder=True)))
-        elif entry.kind == "json":
-            loaded.values[entry.name] = decode_json(entry.meta.get("json"))
-        elif entry.kind != "alias":
-            raise SessionCorrupt(f"{entry.name} has an unknown kind {entry.kind!r}")
-    for entry in state.names:
-        if entry.kind == "alias":
-            target = entry.meta.get("target")
-            if target in loaded.values:
-                loaded.values[entry.name] = loaded.values[target]
-    if state.train is not None:
-        for run in state.train.runs:
-            if run.step_losses_file:
-                loaded.run_losses[run.run_id] = _npy(safe_file(directory, run.step_losses_file))
-    data = state.data
-    if data is not None and data.source_copy:
-        folder = safe_file(directory, data.source_copy, folder=True)
-        spec = json.loads(safe_file(folder, "spec.json").read_text(encoding="utf-8"))
-        loaded.source_copy = decode_frame(spec, _frame_loader(folder))
+    return state, nbytes + writer.nbytes
 
 
 def snapshot_state(snapshot: SessionSnapshot) -> SessionState:
-    """The manifest a snapshot would get, without writing any value (for exports when sessions are off)."""
-    names = tuple(SavedName(p.name, p.kind, p.type_name, p.summary, "", {}, p.nbytes) for p in snapshot.plans)
+    """The manifest a snapshot would get, without writing any file (for an export; run it in a worker)."""
+    names: list[SavedName] = []
+    for plan in snapshot.plans:
+        if plan.kind == "frame":
+            try:
+                names.append(_entry(SavedFrame, plan, meta=FrameMeta(spec=encode_frame(plan.value, {}))))
+            except UnsupportedValue:
+                continue
+        else:
+            kinds: dict[str, Any] = {
+                "tensor": SavedTensor, "module": SavedModule, "ndarray": SavedArray, "json": SavedJson,
+            }  # fmt: skip
+            names.append(_entry(kinds.get(plan.kind, SavedAlias), plan, meta=plan.meta))
+    sink = _NoFiles()
+    records = tuple(r for r in (_pane_record(state, sink) for state in snapshot.panes) if r is not None)
     return SessionState(
         saved_at=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        names=names,
+        names=tuple(names),
         not_saved=snapshot.not_saved,
-        data=snapshot.data,
-        train=snapshot.train,
-        repl=snapshot.repl,
-        pane=snapshot.pane,
+        panes=records,
+        pane=snapshot.pane,  # type: ignore[arg-type]
+        device=snapshot.device,
         inputs=dict(snapshot.inputs),
         notes=snapshot.notes,
         version=__version__,
     )
+
+
+class _NoFiles(_Writer):
+    """A sink that writes nothing (an export needs the records, not the curves' files)."""
+
+    def __init__(self) -> None:
+        super().__init__(Path(), _Counter(0, None), None)
+
+    def write_array(self, relative: str, array: np.ndarray) -> str:
+        return ""
+
+    def write_frame(self, relative: str, frame: Any) -> str:
+        return ""

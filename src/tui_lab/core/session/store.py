@@ -6,8 +6,10 @@ fsyncs every file and the directory, then swaps it in with two renames (the old 
 to ``.NAME.old-<pid>`` first and removed only after the new one is in place). A kill at any
 moment leaves either the old or the new session complete; :func:`load` also finds an old one
 whose swap was cut between the two renames. A session that cannot be read (garbage, a missing
-or truncated file, a directory where a file belongs, a pickle payload, a newer format) raises
-:class:`SessionCorrupt`; :func:`move_aside` then renames it to ``NAME.bad-<time>``.
+or truncated file, a directory where a file belongs, a symlink, a pickle payload, a field the
+strict schema of :mod:`tui_lab.core.session.schema` refuses, a newer format) raises
+:class:`SessionCorrupt`; :func:`move_aside` then renames it to ``NAME.bad-<time>``. Only the
+process holding a session's lock (:mod:`tui_lab.core.session.lock`) saves, moves or renames it.
 """
 
 from __future__ import annotations
@@ -24,17 +26,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_lab.core.session.model import SaveProgress, SaveReport, SaveStopped, SessionFormatError, SessionState
+from tui_lab.core.session.model import SaveProgress, SaveReport, SaveStopped
+from tui_lab.core.session.schema import (
+    MANIFEST_LIMIT,
+    SessionFormatError,
+    SessionState,
+    decode_manifest,
+    encode_manifest,
+)
 from tui_lab.core.state import state_dir
 
 if TYPE_CHECKING:  # numpy, torch and pandas load with the first save or load, not with the app
-    import numpy as np
-
     from tui_lab.core.session.snapshot import SessionSnapshot
 
 MANIFEST = "session.json"
 DEFAULT_NAME = "default"
-MANIFEST_LIMIT = 64 * 1024 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -148,9 +154,9 @@ def save(
     fresh.mkdir(mode=0o700)
     try:
         state, nbytes = write_values(fresh, snapshot, on_progress=on_progress, should_stop=should_stop)
-        text = json.dumps(state.to_json(), ensure_ascii=False, allow_nan=True)
+        text = encode_manifest(state)
         manifest = fresh / MANIFEST
-        with open(manifest, "x", encoding="utf-8") as handle:
+        with open(manifest, "xb") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -189,14 +195,16 @@ def _read_manifest(directory: Path) -> SessionState:
     manifest = directory / MANIFEST
     if manifest.is_symlink() or not manifest.is_file():
         raise SessionCorrupt(f"{MANIFEST} is missing or is not a regular file")
-    if manifest.stat().st_size > MANIFEST_LIMIT:
-        raise SessionCorrupt(f"{MANIFEST} is implausibly large")
     try:
-        data = json.loads(manifest.read_bytes().decode("utf-8"))
-        return SessionState.from_json(data)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        what = error if isinstance(error, SessionFormatError) else f"it is not valid JSON ({type(error).__name__})"
-        raise SessionCorrupt(f"{MANIFEST} cannot be read: {what}") from None
+        if manifest.stat().st_size > MANIFEST_LIMIT:
+            raise SessionFormatError("it is implausibly large")
+        from tui_lab.core.session.panes import open_regular
+
+        with os.fdopen(open_regular(manifest), "rb") as handle:
+            raw = handle.read(MANIFEST_LIMIT + 1)
+        return decode_manifest(raw)
+    except (SessionFormatError, OSError) as error:
+        raise SessionCorrupt(f"{MANIFEST} cannot be read: {error}") from None
 
 
 def peek(name: str = DEFAULT_NAME, root: Path | None = None) -> SessionState | None:
@@ -207,21 +215,32 @@ def peek(name: str = DEFAULT_NAME, root: Path | None = None) -> SessionState | N
 
 @dataclass
 class LoadedSession:
-    """A session read back: the manifest, the restored values, and notes for the person."""
+    """A session read back: the manifest, the restored values and pane states, and notes for the person."""
 
     state: SessionState
     path: Path
     values: dict[str, Any] = field(default_factory=dict)
     #: Module name -> (its state_dict, the REPL inputs that build it): restored only on confirmation.
     modules: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = field(default_factory=dict)
-    run_losses: dict[int, np.ndarray] = field(default_factory=dict)
-    source_copy: Any = None
+    #: Each pane's restored state (live, from its codec, or the record itself), in the manifest's order.
+    panes: list[Any] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
-def load(name: str = DEFAULT_NAME, root: Path | None = None) -> LoadedSession | None:
-    """Read session ``name`` in full; None when there is none, :class:`SessionCorrupt` when it is bad."""
-    from tui_lab.core.session.snapshot import read_values
+def load(
+    name: str = DEFAULT_NAME,
+    root: Path | None = None,
+    *,
+    on_progress: Callable[[SaveProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> LoadedSession | None:
+    """Read session ``name`` in full, panes rebuilt; None when there is none.
+
+    Raises :class:`SessionCorrupt` when it is bad, and ``RestoreCancelled`` when ``should_stop``
+    said so (between files and pipeline steps; nothing was changed anywhere).
+    """
+    from tui_lab.core.session.panes import RestoreCancelled
+    from tui_lab.core.session.reading import SessionReader, read_panes, read_values
 
     directory = session_dir(name, root)
     if directory is None:
@@ -229,11 +248,15 @@ def load(name: str = DEFAULT_NAME, root: Path | None = None) -> LoadedSession | 
     state = _read_manifest(directory)
     loaded = LoadedSession(state, directory)
     try:
-        read_values(directory, loaded)
-    except SessionCorrupt:
+        reader = SessionReader(directory, on_progress, should_stop)
+        read_values(loaded, reader)
+        read_panes(loaded, reader)
+    except (SessionCorrupt, RestoreCancelled):
         raise
+    except SessionFormatError as error:
+        raise SessionCorrupt(f"{MANIFEST} cannot be read: {error}") from None
     except Exception as error:  # numpy, safetensors and pandas each raise their own kinds on bad bytes
-        raise SessionCorrupt(f"a value file cannot be read: {type(error).__name__}: {error}") from None
+        raise SessionCorrupt(f"a value file cannot be read: {type(error).__name__}: {error}"[:600]) from None
     return loaded
 
 
@@ -288,8 +311,12 @@ def mark_clean(name: str, root: Path | None = None) -> None:
     _marker(root, check_name(name)).unlink(missing_ok=True)
 
 
-def unclean_exit(name: str, root: Path | None = None) -> bool:
-    """True when a tui-lab that had session ``name`` open ended without closing it (crash, kill, lost link)."""
+def unclean_exit(name: str, root: Path | None = None, *, locked: bool = False) -> bool:
+    """True when a tui-lab that had session ``name`` open ended without closing it (crash, kill, lost link).
+
+    ``locked``: the caller holds the session's lock, so any other process's marker is a dead one's
+    (no pid check, which a reused pid could fool).
+    """
     root = root or sessions_root()
     marker = _marker(root, check_name(name))
     try:
@@ -299,7 +326,7 @@ def unclean_exit(name: str, root: Path | None = None) -> bool:
         return False
     except (OSError, ValueError, KeyError, TypeError):
         return True
-    return pid != os.getpid() and not _pid_alive(pid)
+    return pid != os.getpid() and (locked or not _pid_alive(pid))
 
 
 __all__ = [

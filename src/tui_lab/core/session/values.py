@@ -24,8 +24,19 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tui_lab.core.session.arch import describe_module
 from tui_lab.core.session.frames import UnsupportedValue
-from tui_lab.core.session.model import NotSaved
+from tui_lab.core.session.schema import (
+    AliasMeta,
+    ArrayMeta,
+    ComplexValue,
+    JsonMeta,
+    ModuleMeta,
+    NotSaved,
+    PlainValue,
+    TensorMeta,
+    TupleValue,
+)
 from tui_lab.core.session.tensorfile import unsupported_reason
 
 #: JSON values above this size are not saved (a list of a million floats belongs in a tensor).
@@ -43,7 +54,8 @@ class NamePlan:
     nbytes: int
     summary: str
     type_name: str
-    meta: dict[str, Any] = field(default_factory=dict)
+    #: The kind's typed meta (a frame's is made when it is written).
+    meta: Any = None
 
 
 def format_bytes(count: float) -> str:
@@ -60,21 +72,28 @@ def _type_name(value: object) -> str:
     return kind.__name__ if kind.__module__ in ("builtins", "__main__") else f"{kind.__module__}.{kind.__qualname__}"
 
 
-def tensor_meta(tensor: torch.Tensor) -> dict[str, Any]:
+def tensor_meta(tensor: torch.Tensor) -> TensorMeta:
     """What a tensor needs besides its bytes: dtype, device, grad flags."""
-    return {
-        "dtype": str(tensor.dtype).removeprefix("torch."),
-        "device": str(tensor.device),
-        "requires_grad": bool(tensor.requires_grad),
-        "parameter": isinstance(tensor, torch.nn.Parameter),
-        "had_grad_fn": tensor.grad_fn is not None,
-    }
+    return TensorMeta(
+        dtype=str(tensor.dtype).removeprefix("torch."),  # type: ignore[arg-type]  # checked by DTYPES
+        device=_device_name(tensor.device),
+        requires_grad=bool(tensor.requires_grad),
+        parameter=isinstance(tensor, torch.nn.Parameter),
+        had_grad_fn=tensor.grad_fn is not None,
+    )
 
 
-def _json_value(value: Any) -> Any:
+def _device_name(device: torch.device) -> str:
+    """``cuda:0``, ``cpu``, ``mps``: the forms a session may hold (other device types come back on the CPU)."""
+    if device.type == "cuda":
+        return f"cuda:{device.index or 0}"
+    return device.type if device.type in ("cpu", "mps") else "cpu"
+
+
+def _json_value(value: Any) -> JsonMeta:
     """``value`` as JSON when it survives a round trip unchanged, else raise UnsupportedValue."""
     if isinstance(value, complex):
-        return {"as": "complex", "value": [value.real, value.imag]}
+        return JsonMeta(json=ComplexValue(value=(value.real, value.imag)))
     try:
         text = json.dumps(value, allow_nan=True)
     except (TypeError, ValueError, RecursionError):
@@ -86,7 +105,12 @@ def _json_value(value: Any) -> Any:
         back = tuple(back)
     if not _same(back, value):
         raise UnsupportedValue("it holds tuples, non-text keys or other types JSON would change")
-    return {"as": "tuple" if isinstance(value, tuple) else "plain", "value": list(back) if isinstance(value, tuple) else back}
+    try:
+        if isinstance(value, tuple):
+            return JsonMeta(json=TupleValue(value=tuple(back)))
+        return JsonMeta(json=PlainValue(value=back))
+    except ValueError as error:  # nested deeper than a session keeps
+        raise UnsupportedValue(str(error)) from None
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -120,13 +144,13 @@ def _plan_one(name: str, value: Any, seen: dict[int, str]) -> NamePlan | NotSave
     kind = _type_name(value)
     if id(value) in seen and not isinstance(value, (int, float, str, bool, type(None))):
         target = seen[id(value)]
-        return NamePlan(name, "alias", None, 0, f"the same object as {target}", kind, {"target": target})
+        return NamePlan(name, "alias", None, 0, f"the same object as {target}", kind, AliasMeta(target=target))
     if isinstance(value, torch.Tensor):
         reason = unsupported_reason(value)
         if reason:
             return NotSaved(name, kind, reason)
         meta = tensor_meta(value)
-        summary = f"tensor {tuple(value.shape)} {meta['dtype']} {meta['device']}"
+        summary = f"tensor {tuple(value.shape)} {meta.dtype} {meta.device}"
         return NamePlan(name, "tensor", value, value.numel() * value.element_size(), summary, kind, meta)
     if isinstance(value, torch.nn.Module):
         state = value.state_dict()
@@ -134,17 +158,20 @@ def _plan_one(name: str, value: Any, seen: dict[int, str]) -> NamePlan | NotSave
         if bad:
             return NotSaved(name, kind, f"its state entry {bad[0]!r} cannot be saved safely")
         size = sum(t.numel() * t.element_size() for t in state.values())
-        devices = sorted({str(t.device) for t in state.values()}) or ["cpu"]
-        meta = {"class": type(value).__qualname__, "keys": list(state), "device": devices[0]}
+        devices = sorted({_device_name(t.device) for t in state.values()}) or ["cpu"]
+        module_meta = ModuleMeta(
+            class_name=type(value).__qualname__[:1000], keys=tuple(state), device=devices[0],
+            arch=describe_module(value), training=bool(value.training),
+        )  # fmt: skip
         summary = f"{type(value).__name__} · {len(state)} tensors · {format_bytes(size)}"
-        return NamePlan(name, "module", state, size, summary, kind, meta)
+        return NamePlan(name, "module", state, size, summary, kind, module_meta)
     if isinstance(value, (np.ndarray, np.generic)):
         array = np.asarray(value)
         if array.dtype.hasobject:
             return NotSaved(name, kind, "a NumPy array of Python objects (it would need pickle)")
         scalar = isinstance(value, np.generic)
         summary = f"{'numpy scalar' if scalar else 'ndarray'} {array.shape} {array.dtype}"
-        return NamePlan(name, "ndarray", array, array.nbytes, summary, kind, {"scalar": scalar})
+        return NamePlan(name, "ndarray", array, array.nbytes, summary, kind, ArrayMeta(scalar=scalar))
     if isinstance(value, (pd.DataFrame, pd.Series)):
         size = int(np.sum(value.memory_usage(index=True, deep=False)))
         what = "DataFrame" if isinstance(value, pd.DataFrame) else "Series"
@@ -155,7 +182,8 @@ def _plan_one(name: str, value: Any, seen: dict[int, str]) -> NamePlan | NotSave
         except UnsupportedValue as error:
             return NotSaved(name, kind, str(error))
         text = repr(value)
-        return NamePlan(name, "json", encoded, len(json.dumps(encoded)), text[:60], kind)
+        size = len(json.dumps(value if not isinstance(value, complex) else [0.0, 0.0], allow_nan=True))
+        return NamePlan(name, "json", None, size, text[:60], kind, encoded)
     return NotSaved(name, kind, why_not(value))
 
 
@@ -194,39 +222,38 @@ def plan_names(
         total += plan.nbytes
         kept.append(plan)
     kept_names = {p.name for p in kept}
-    final = [p for p in kept if p.kind != "alias" or p.meta["target"] in kept_names]
+    final = [p for p in kept if p.kind != "alias" or p.meta.target in kept_names]
     for plan in kept:
         if plan not in final:
-            skipped.append(NotSaved(plan.name, plan.type_name, f"an alias of {plan.meta['target']}, which was not saved"))
+            skipped.append(NotSaved(plan.name, plan.type_name, f"an alias of {plan.meta.target}, which was not saved"))
     final.sort(key=lambda p: p.name)
     skipped.sort(key=lambda n: n.name)
     return final, skipped
 
 
-def restore_tensor(tensor: torch.Tensor, meta: Mapping[str, Any]) -> tuple[torch.Tensor, str | None]:
+def restore_tensor(tensor: torch.Tensor, meta: TensorMeta) -> tuple[torch.Tensor, str | None]:
     """Put a loaded CPU tensor back on its device with its grad flags; a note when the device is gone."""
     from tui_lab.core.devices import resolve_device
 
     note = None
-    device = str(meta.get("device", "cpu"))
-    if device != "cpu":
+    if meta.device != "cpu":
         try:
-            tensor = tensor.to(resolve_device(device))
+            tensor = tensor.to(resolve_device(meta.device))
         except Exception as error:
-            note = f"was on {device}, which is not available here ({error}); restored on the CPU"
-    if meta.get("parameter"):
-        tensor = torch.nn.Parameter(tensor, requires_grad=bool(meta.get("requires_grad")))
-    elif meta.get("requires_grad") and (tensor.is_floating_point() or tensor.is_complex()):
+            note = f"was on {meta.device}, which is not available here ({error}); restored on the CPU"
+    if meta.parameter:
+        tensor = torch.nn.Parameter(tensor, requires_grad=meta.requires_grad)
+    elif meta.requires_grad and (tensor.is_floating_point() or tensor.is_complex()):
         tensor.requires_grad_(True)
     return tensor, note
 
 
-def decode_json(encoded: Any) -> Any:
+def decode_json(meta: JsonMeta) -> Any:
     """The value :func:`_json_value` encoded."""
-    if not isinstance(encoded, dict) or encoded.get("as") not in ("complex", "tuple", "plain"):
-        raise UnsupportedValue("a JSON value is not in the expected form")
-    value: Any = encoded.get("value")
-    if encoded["as"] == "complex":
-        real, imag = value
-        return complex(float(real), float(imag))
-    return tuple(value) if encoded["as"] == "tuple" else value
+    encoded = meta.json
+    if isinstance(encoded, ComplexValue):
+        real, imag = encoded.value
+        return complex(real, imag)
+    if isinstance(encoded, TupleValue):
+        return tuple(encoded.value)
+    return encoded.value

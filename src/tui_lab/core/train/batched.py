@@ -15,38 +15,8 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from tui_lab.core.train.config import TrainConfig
-from tui_lab.core.train.impls import ADAM_BETAS, ADAM_EPS, huber_loss, initial_params, linreg, sgd
+from tui_lab.core.train.impls import HandOptimizer, huber_loss, initial_params, linreg, sgd
 from tui_lab.core.train.impls import squared_loss as course_squared_loss
-
-
-class BatchedOptimizer:
-    """SGD, momentum and Adam on stacked parameters, with a learning rate per run (row)."""
-
-    def __init__(self, config: TrainConfig, lr: torch.Tensor, params: list[torch.Tensor]) -> None:
-        self.kind, self.mu, self.lr = config.optimizer, config.momentum, lr
-        self.m = [torch.zeros_like(p) for p in params]
-        self.v = [torch.zeros_like(p) for p in params]
-        self.t = 0
-
-    def update(self, params: list[torch.Tensor], grads: list[torch.Tensor]) -> None:
-        self.t += 1
-        for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
-            lr = self.lr.view(-1, *([1] * (p.dim() - 1)))
-            if self.kind == "sgd":
-                p.sub_(lr * g)
-            elif self.kind == "momentum":
-                m.mul_(self.mu).add_(g)
-                p.sub_(lr * m)
-            else:
-                beta1, beta2 = ADAM_BETAS
-                m.lerp_(g, 1 - beta1)
-                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                denom = (v / (1 - beta2**self.t)).sqrt_().add_(ADAM_EPS)
-                p.sub_(lr / (1 - beta1**self.t) * m / denom)
-
-    def forget(self, rows: torch.Tensor) -> None:
-        for state in (*self.m, *self.v):
-            state[rows] = 0
 
 
 class BatchedEngine:
@@ -60,11 +30,11 @@ class BatchedEngine:
         self.report_scale = 2.0 if cfg.loss == "mse" and cfg.impl == "scratch" else 1.0
         if cfg.impl == "manual":
             self.theta = theta
-            self.opt = BatchedOptimizer(cfg, self.lr, [self.theta])
+            self.opt = HandOptimizer(cfg, [self.theta], rate=self.lr)
         elif cfg.impl == "scratch":
             self.w = theta[:, :d].reshape(self.R, d, 1).clone().requires_grad_(True)
             self.b = theta[:, d:].reshape(self.R, 1, 1).clone().requires_grad_(True)
-            self.opt = BatchedOptimizer(cfg, self.lr, [self.w, self.b])
+            self.opt = HandOptimizer(cfg, [self.w, self.b], rate=self.lr)
         else:
             self.module = nn.Linear(d, 1).to(device)
             self.weight = theta[:, :d].reshape(self.R, 1, d).clone().requires_grad_(True)

@@ -17,6 +17,7 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -198,12 +199,25 @@ class RunRecord:
     epoch_losses: list[float] = field(default_factory=list)
     message: str = ""
     result: Any = None  # RunResult, kept untyped so this module never needs torch
+    #: The shape of workspace data when the run started (``1460×330``): names alone do not tell two datasets apart.
+    data_shape: str = ""
     _series: BucketedSeries | None = None
 
     @property
     def label(self) -> str:
         """Legend text: ``#3 concise sgd lr=0.03 B=10``."""
         return f"#{self.run_id} {self.config.label()}"
+
+    def legend_parts(self) -> list[str]:
+        """What could tell this run from others in a legend: the config's parts, and the data's shape.
+
+        Two runs on workspace tensors named ``X``, ``y`` (house_tiny, then the Kaggle data loaded over
+        it) have the same config: ``X 1460×330`` against ``X 4×3`` tells them apart.
+        """
+        parts = self.config.legend_parts()
+        if self.data_shape and self.config.data == "workspace":
+            parts.append(f"{self.config.x_name} {self.data_shape}")
+        return parts
 
     @property
     def steps(self) -> int:
@@ -317,3 +331,12 @@ def runs_to_csv(records: list[RunRecord]) -> str:
         for epoch, loss in rows:
             writer.writerow([*common, epoch, loss, w, b, w_err, b_err, seconds, rate])
     return out.getvalue()
+
+
+def export_runs(records: list[RunRecord], stem: Path) -> tuple[Path, Path]:
+    """Write the run history as ``stem``.csv and ``stem``.json (each atomically); returns both paths."""
+    from tui_lab.core.fileio import atomic_write_text
+
+    return atomic_write_text(stem.with_suffix(".csv"), runs_to_csv(records)), atomic_write_text(
+        stem.with_suffix(".json"), runs_to_json(records)
+    )

@@ -51,10 +51,19 @@ def sgd(params: list[torch.Tensor], lr: float, batch_size: int) -> None:
 
 
 class HandOptimizer:
-    """SGD, SGD with momentum (v ← μv + g) and Adam, written out for the scratch and manual paths."""
+    """SGD, SGD with momentum (v ← μv + g) and Adam, written out: the one update rule of the hand-written paths.
 
-    def __init__(self, config: TrainConfig, params: list[torch.Tensor]) -> None:
-        self.kind, self.lr, self.mu = config.optimizer, config.lr, config.momentum
+    ``rate`` is the learning rate: a number for one run (scratch, manual), or a tensor (R,) for a
+    batched sweep, whose parameters hold one row per run; row r then moves by its own rate. With a
+    number the arithmetic is exactly that of a single run before the two were merged (tested bit
+    for bit), so a sweep's rows agree with their runs alone to float tolerance.
+    """
+
+    def __init__(
+        self, config: TrainConfig, params: list[torch.Tensor], rate: float | torch.Tensor | None = None
+    ) -> None:
+        self.kind, self.mu = config.optimizer, config.momentum
+        self.rate: float | torch.Tensor = config.lr if rate is None else rate
         self.m = [torch.zeros_like(p) for p in params]
         self.v = [torch.zeros_like(p) for p in params]
         self.t = 0
@@ -64,16 +73,33 @@ class HandOptimizer:
         self.t += 1
         for p, g, m, v in zip(params, grads, self.m, self.v, strict=True):
             if self.kind == "sgd":
-                p.sub_(g, alpha=self.lr)
+                self._descend(p, g, self.rate)
             elif self.kind == "momentum":
                 m.mul_(self.mu).add_(g)
-                p.sub_(m, alpha=self.lr)
+                self._descend(p, m, self.rate)
             else:
                 beta1, beta2 = ADAM_BETAS
                 m.lerp_(g, 1 - beta1)
                 v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
                 denom = (v / (1 - beta2**self.t)).sqrt_().add_(ADAM_EPS)
-                p.addcdiv_(m, denom, value=-self.lr / (1 - beta1**self.t))
+                p.sub_(self._per_row(self.rate / (1 - beta1**self.t), p) * m / denom)
+
+    def forget(self, rows: torch.Tensor) -> None:
+        """Zero the moments of these rows (runs of a sweep that were rolled back and stopped)."""
+        for state in (*self.m, *self.v):
+            state[rows] = 0
+
+    @staticmethod
+    def _per_row(rate: float | torch.Tensor, p: torch.Tensor) -> float | torch.Tensor:
+        """A rate per run shaped to broadcast over the rows of ``p`` (a number as it is)."""
+        return rate.view(-1, *([1] * (p.dim() - 1))) if isinstance(rate, torch.Tensor) else rate
+
+    def _descend(self, p: torch.Tensor, direction: torch.Tensor, rate: float | torch.Tensor) -> None:
+        """p ← p − rate · direction (a number goes in as ``alpha``: one fused kernel, as single runs always did)."""
+        if isinstance(rate, torch.Tensor):
+            p.sub_(self._per_row(rate, p) * direction)
+        else:
+            p.sub_(direction, alpha=rate)
 
 
 def initial_params(d: int, config: TrainConfig, device: str) -> torch.Tensor:

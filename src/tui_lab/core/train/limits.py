@@ -1,7 +1,7 @@
 """How much memory a run's data needs, and whether this machine has it free.
 
-A run holds its data twice: ``X`` with ``y`` (N × (d + 1) float32 values) and the copy that
-each epoch's permutation makes. :func:`check_memory` compares that estimate with the free RAM
+A run plans for its data twice: ``X`` with ``y`` (N × (d + 1) float32 values) and a working copy
+of the same size (``[X, 1]`` for the manual engine, the copy a device or a dtype change makes). :func:`check_memory` compares that estimate with the free RAM
 (``MemAvailable``) or the free memory of the GPU *before* anything is allocated, so N = 10⁹ is a
 clear refusal instead of a raw allocator error or a visit from the OOM killer.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 #: Bytes per value (float32).
 VALUE_BYTES = 4
-#: The data and its permuted copy.
+#: The data and a working copy.
 COPIES = 2
 #: Share of the free memory a run may plan to use (the rest is for the model, the UI, other users).
 USABLE_SHARE = 0.8
@@ -41,12 +41,12 @@ class MemoryEstimate:
         usable = "" if self.free is None else f", of which a run may use {USABLE_SHARE:.0%}"
         return (
             f"N = {n:,} × {d + 1} values needs about {format_bytes(self.needed)} on {self.device} "
-            f"(data and its shuffled copy), but only {free} is free{usable}; use N ≤ {largest:,}"
+            f"(data and a working copy), but only {free} is free{usable}; use N ≤ {largest:,}"
         )
 
 
 def data_bytes(n: int, d: int) -> int:
-    """Bytes of the data and its permuted copy: N × (d + 1) × 4 × 2."""
+    """Bytes of the data and a working copy: N × (d + 1) × 4 × 2."""
     return n * (d + 1) * VALUE_BYTES * COPIES
 
 

@@ -11,21 +11,27 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
+from tui_lab.core.train.chunks import (
+    CHUNK_STEPS,
+    PROGRESS_INTERVAL,
+    Checkpoint,
+    Clock,
+    StoppedBeforeFirstStep,
+    default_clock,
+    next_chunk_size,
+    unless_stopped,
+)
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import DataError, Dataset, load_dataset
 from tui_lab.core.train.history import LossBuffer
 from tui_lab.core.train.runner import (
     BLOWUP_FACTOR,
-    CHUNK_SECONDS,
-    CHUNK_STEPS,
-    PROGRESS_INTERVAL,
     Progress,
     ProgressCallback,
     RunResult,
@@ -33,6 +39,7 @@ from tui_lab.core.train.runner import (
     divergence_message,
     explain_failure,
     first_bad,
+    stopped_before_first_step,
 )
 
 #: Rows per forward pass when the full-data loss is measured after each epoch.
@@ -140,17 +147,41 @@ def train_model(
     dataset: Dataset | None = None,
     lookup: Callable[[str, Any], Any] | None = None,
     progress_interval: float = PROGRESS_INTERVAL,
+    clock: Clock | None = None,
 ) -> RunResult:
-    """Train a copy of the workspace module ``config.model_name``; DataError before the run for any mismatch."""
-    original = find_module(config.model_name, lookup)
-    data = dataset if dataset is not None else load_dataset(config, lookup, device)
-    check_model(original, config.model_name, data.X, data.y, config.loss)
+    """Train a copy of the workspace module ``config.model_name``; DataError before the run for any mismatch.
+
+    Everything before the first step (the checks, the copy, the optimizer, the initial loss) runs
+    while ``should_stop`` is polled, as for the course's engines.
+    """
+    clock = clock or default_clock()
+    began = clock()
+
+    def prepare(checkpoint: Checkpoint) -> tuple[nn.Module, _ModelTrainer, Exception | None]:
+        original = find_module(config.model_name, lookup)
+        data = dataset if dataset is not None else load_dataset(config, lookup, device)
+        checkpoint()
+        check_model(original, config.model_name, data.X, data.y, config.loss)
+        try:
+            trained = copy.deepcopy(original)
+        except Exception as error:  # arbitrary user modules: any failure to copy is explained, not raised
+            raise DataError("model_name", f"cannot copy {config.model_name} to train it: {error}") from None
+        checkpoint()
+        trainer = _ModelTrainer(config, device, data, trained, on_progress, should_stop, progress_interval, clock)
+        checkpoint()
+        try:
+            trainer.initial_loss = trainer.full_loss()
+        except (RuntimeError, MemoryError) as error:
+            return original, trainer, error
+        return original, trainer, None
+
     try:
-        trained = copy.deepcopy(original)
-    except Exception as error:  # arbitrary user modules: any failure to copy is explained, not raised
-        raise DataError("model_name", f"cannot copy {config.model_name} to train it: {error}") from None
-    trainer = _ModelTrainer(config, device, data, trained, on_progress, should_stop, progress_interval)
+        original, trainer, failure = unless_stopped(prepare, should_stop)
+    except StoppedBeforeFirstStep:
+        return stopped_before_first_step(config, device, clock() - began)
     try:
+        if failure is not None:
+            raise failure
         result = trainer.train()
     except (RuntimeError, MemoryError) as error:
         if device.startswith("cuda"):
@@ -172,8 +203,9 @@ class _ModelTrainer:
         on_progress: ProgressCallback | None,
         should_stop: Callable[[], bool],
         interval: float,
+        clock: Clock,
     ) -> None:
-        self.config, self.device, self.data = config, device, data
+        self.config, self.device, self.data, self.clock = config, device, data, clock
         self.on_progress, self.should_stop, self.interval = on_progress, should_stop, interval
         self.module = module.to(device)
         dtype = next(module.parameters()).dtype
@@ -187,8 +219,8 @@ class _ModelTrainer:
         self.epoch_losses: list[float] = []
         self.sent_epochs = 0
         self.samples = 0
-        self.initial_loss = math.nan
-        self.start = self.last_report = time.perf_counter()
+        self.initial_loss = math.nan  # measured before the first step (train_model's preparation)
+        self.start = self.last_report = clock()
 
     def _batch_loss(self, Xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         out = self.module(Xb)
@@ -211,19 +243,18 @@ class _ModelTrainer:
 
     def train(self) -> RunResult:
         cfg, n, B = self.config, self.data.n, self.config.batch_size
-        self.initial_loss = self.full_loss()
         limit = BLOWUP_FACTOR * max(self.initial_loss, 1e-8) if math.isfinite(self.initial_loss) else math.inf
         if not math.isfinite(self.initial_loss):
             return self.result("diverged", "the untrained model's loss is already NaN/Inf: check its output", (1, 0))
         gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
         chunk, losses = 1, torch.zeros(CHUNK_STEPS, device=self.device)
-        self.start = self.last_report = time.perf_counter()
+        self.start = self.last_report = self.clock()
         for epoch in range(1, cfg.epochs + 1):
             perm = torch.randperm(n, generator=gen, device=self.device)
             step = 0
             while step < self.steps_per_epoch:
                 k = min(chunk, self.steps_per_epoch - step)
-                began = time.perf_counter()
+                began = self.clock()
                 saved = copy.deepcopy(self.module.state_dict())  # the last good parameters, for the guard
                 sizes = []
                 for j in range(k):
@@ -247,8 +278,7 @@ class _ModelTrainer:
                 step += k
                 if self.should_stop():
                     return self.result("stopped", f"stopped in epoch {epoch} at step {step}", None)
-                seconds = time.perf_counter() - began
-                chunk = max(1, chunk // 2) if seconds > CHUNK_SECONDS else min(CHUNK_STEPS, chunk * 2)
+                chunk = next_chunk_size(chunk, self.clock() - began, CHUNK_STEPS)
                 self._report(force=False)
             loss_value = self.full_loss()
             if not math.isfinite(loss_value) or loss_value > limit:
@@ -261,7 +291,7 @@ class _ModelTrainer:
     def _report(self, *, force: bool) -> None:
         if self.on_progress is None:
             return
-        now = time.perf_counter()
+        now = self.clock()
         if not force and now - self.last_report < self.interval:
             return
         self.last_report = now
@@ -288,7 +318,7 @@ class _ModelTrainer:
 
     def result(self, status: str, message: str, where: tuple[int, int] | None) -> RunResult:
         """The RunResult of this run as it stands (the trained module goes out through ``artifacts``)."""
-        seconds = time.perf_counter() - self.start
+        seconds = self.clock() - self.start
         self._report(force=True)
         count = parameter_count(self.module)
         name = self.config.model_name

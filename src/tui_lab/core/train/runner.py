@@ -1,24 +1,22 @@
 """Run one training configuration on a device, reporting throttled progress.
 
-``run(config, device, on_progress, should_stop)`` is the engine behind both the Train pane
-(in a thread worker) and ``tui-lab train``. Steps run in chunks sized from measured time: the
-first chunk is one step, and a chunk doubles while it takes well under ``CHUNK_SECONDS`` (and
-halves when it takes longer), up to 256 steps. Each chunk ends with one device sync that checks
-its losses (the divergence guard), reads the clock, polls ``should_stop`` and, at most every
-``progress_interval`` seconds, calls ``on_progress``; so a stop is seen after the very first
-step and at least every ~50 ms after that, on every engine and device.
+``run(config, device, on_progress, should_stop)`` is the engine behind both the Train pane (in a
+thread worker) and ``tui-lab train``. Its preparation (data, initial loss, the closed form, the
+engine, the first permutation) runs while ``should_stop`` is polled every 10 ms; then steps run in
+chunks sized from the clock, the first one step long (:mod:`tui_lab.core.train.chunks`). Each chunk
+gathers its own shuffled rows (no shuffled copy, no O(N) pause between epochs) and ends with one
+device sync that checks its losses (the divergence guard), polls ``should_stop`` and, at most every
+``progress_interval`` seconds, calls ``on_progress``. So a stop is seen at any moment before the
+first step, right after it, and at least every ~50 ms after that, on every engine and device.
 
-On CUDA, once the chunk size has settled, one chunk of whole steps (forward, backward and the
-optimizer's update, for scratch and concise as well as manual) is captured in a CUDA graph and
-replayed for every later full chunk: the known way past kernel-launch overhead at small batches.
-Capture counts as a chunk. What cannot be captured runs eagerly (the short last batch of an
-epoch, an engine whose optimizer keeps host-side state), and the result's ``notes`` say so.
+On CUDA, once the chunk size has settled, one chunk of whole steps is captured in a CUDA graph and
+replayed (:mod:`tui_lab.core.train.graphs`); capture counts as a chunk. What cannot be captured runs
+eagerly (the short last batch of an epoch, an update with host-side state): ``notes`` say so.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,29 +25,42 @@ import numpy as np
 import torch
 
 from tui_lab.core.devices import resolve_device
-from tui_lab.core.train.closed import solve
+from tui_lab.core.train.chunks import (
+    CHUNK_SAMPLES,
+    CHUNK_SECONDS,
+    CHUNK_STEPS,
+    PROGRESS_INTERVAL,
+    Checkpoint,
+    Clock,
+    StoppedBeforeFirstStep,
+    default_clock,
+    next_chunk_size,
+    unless_stopped,
+)
+from tui_lab.core.train.closed import ClosedSolution, solve
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import Dataset, load_dataset
+from tui_lab.core.train.graphs import ChunkGraph
+from tui_lab.core.train.guard import (
+    BLOWUP_FACTOR,
+    cuda_memory,
+    divergence_message,
+    explain_failure,
+    first_bad,
+    peak_cuda_memory,
+)
 from tui_lab.core.train.history import LossBuffer
 from tui_lab.core.train.impls import ENGINES, Engine, augment, full_loss, initial_params
 
-#: A loss this many times the initial loss counts as blown up.
-BLOWUP_FACTOR = 1e4
-CHUNK_STEPS = 256
-CHUNK_SAMPLES = 1 << 18
-PROGRESS_INTERVAL = 0.1
-#: A chunk slower than this is halved for the next one, one faster than a quarter of it doubled
-#: (stop must take effect within 0.5 s).
-CHUNK_SECONDS = 0.05
+#: The chunk sizer's and the guard's names stay importable from here (they moved to ``chunks`` and ``guard``).
+__all__ = [
+    "BLOWUP_FACTOR", "CHUNK_SAMPLES", "CHUNK_SECONDS", "CHUNK_STEPS", "PROGRESS_INTERVAL", "STOPPED_BEFORE_FIRST_STEP",
+    "Progress", "ProgressCallback", "RunResult", "cuda_memory", "divergence_message", "explain_failure", "first_bad",
+    "next_chunk_size", "peak_cuda_memory", "run", "stopped_before_first_step",
+]  # fmt: skip
 
-
-def next_chunk_size(steps: int, seconds: float, cap: int) -> int:
-    """The next chunk's step count after ``steps`` steps took ``seconds``: grow while well under, shrink when over."""
-    if seconds > CHUNK_SECONDS:
-        return max(1, steps // 2)
-    if seconds < CHUNK_SECONDS / 4:
-        return min(cap, steps * 2)
-    return min(cap, steps)
+#: What a run stopped while it was still preparing says.
+STOPPED_BEFORE_FIRST_STEP = "stopped before the first step"
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,37 +145,6 @@ def _never() -> bool:
     return False
 
 
-def first_bad(values: list[float], limit: float) -> int | None:
-    """Index of the first NaN/Inf or blown-up loss, or None."""
-    for index, value in enumerate(values):
-        if not math.isfinite(value) or value > limit:
-            return index
-    return None
-
-
-def divergence_message(epoch: int, step: int) -> str:
-    """The guard's message, as the CLI and the pane show it."""
-    return f"diverged at epoch {epoch}, step {step}; try a smaller learning rate"
-
-
-def cuda_memory(device: str) -> int | None:
-    """Bytes of CUDA memory allocated by tensors on ``device``, or None off CUDA."""
-    return int(torch.cuda.memory_allocated(device)) if device.startswith("cuda") else None
-
-
-def peak_cuda_memory(device: str) -> int | None:
-    """torch.cuda.max_memory_allocated on ``device`` since the last reset, or None off CUDA."""
-    return int(torch.cuda.max_memory_allocated(device)) if device.startswith("cuda") else None
-
-
-def explain_failure(error: BaseException, device: str) -> str:
-    """A learner-facing message for an exception raised while training."""
-    if isinstance(error, torch.cuda.OutOfMemoryError):
-        return f"CUDA out of memory on {device}: try a smaller N or batch size, or train on cpu"
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return f"training failed on {device}: {text}"
-
-
 def run(
     config: TrainConfig,
     device: str = "cpu",
@@ -175,25 +155,57 @@ def run(
     lookup: Callable[[str, Any], Any] | None = None,
     progress_interval: float = PROGRESS_INTERVAL,
     use_cuda_graphs: bool = True,
+    clock: Clock | None = None,
 ) -> RunResult:
-    """Train ``config`` on ``device``; raises DeviceError/DataError for bad input, returns failures otherwise."""
+    """Train ``config`` on ``device``; raises DeviceError/DataError for bad input, returns failures otherwise.
+
+    ``clock`` (``time.perf_counter`` by default) times the chunks, the progress reports and the run.
+    """
     device = resolve_device(device)
+    clock = clock or default_clock()
     if config.impl == "model":  # a workspace nn.Module: its own loop (core/train/model.py)
         from tui_lab.core.train.model import train_model
 
-        return train_model(config, device, on_progress, should_stop, dataset=dataset, lookup=lookup)
-    data = dataset if dataset is not None else load_dataset(config, lookup, device)
-    if device.startswith("cuda"):
-        torch.cuda.reset_peak_memory_stats(device)
-    try:
-        return _Trainer(config, device, data, on_progress, should_stop, progress_interval, use_cuda_graphs).train()
-    except (RuntimeError, MemoryError) as error:
+        return train_model(config, device, on_progress, should_stop, dataset=dataset, lookup=lookup, clock=clock)
+    began = clock()
+
+    def prepare(checkpoint: Checkpoint) -> _Trainer | RunResult:
+        data = dataset if dataset is not None else load_dataset(config, lookup, device)
+        checkpoint()
         if device.startswith("cuda"):
-            torch.cuda.empty_cache()
-        return _failed(config, device, data, explain_failure(error, device))
+            torch.cuda.reset_peak_memory_stats(device)
+        try:
+            trainer = _Trainer(
+                config, device, data, on_progress, should_stop, progress_interval, use_cuda_graphs, clock
+            )
+            trainer.prepare(checkpoint)
+            return trainer
+        except (RuntimeError, MemoryError) as error:
+            return _failed(config, device, data, explain_failure(error, device))
+
+    try:
+        prepared = unless_stopped(prepare, should_stop)
+    except StoppedBeforeFirstStep:
+        return stopped_before_first_step(config, device, clock() - began)
+    if isinstance(prepared, RunResult):
+        return prepared
+    try:
+        return prepared.train()
+    except (RuntimeError, MemoryError) as error:
+        return _failed(config, device, prepared.data, explain_failure(error, device))
+
+
+def stopped_before_first_step(config: TrainConfig, device: str, seconds: float) -> RunResult:
+    """The result of a run stopped while it prepared: no step, nothing learned, nothing to publish."""
+    return RunResult(
+        config, device, "stopped", STOPPED_BEFORE_FIRST_STEP, np.zeros(0), (), math.nan, (), math.nan, None, None,
+        None, None, None, seconds, 0, 0,
+    )  # fmt: skip
 
 
 def _failed(config: TrainConfig, device: str, data: Dataset, message: str) -> RunResult:
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
     d = data.d
     return RunResult(
         config, device, "failed", message, np.zeros(0), (), math.nan, (0.0,) * d, 0.0, data.true_w, data.true_b,
@@ -213,8 +225,9 @@ class _Trainer:
         should_stop: Callable[[], bool],
         interval: float,
         use_cuda_graphs: bool,
+        clock: Clock,
     ) -> None:
-        self.config, self.device, self.data = config, device, data
+        self.config, self.device, self.data, self.clock = config, device, data, clock
         self.on_progress, self.should_stop, self.interval = on_progress, should_stop, interval
         self.X = data.X.to(device)
         self.y = data.y.to(device)
@@ -224,41 +237,55 @@ class _Trainer:
         self.sent_steps = 0
         self.sent_epochs = 0
         self.use_graphs = use_cuda_graphs and device.startswith("cuda")
-        self.graph: Any = None
-        self.static_X = self.static_y = torch.empty(0)
-        self.graph_steps = 0
+        self.chunk_graph = ChunkGraph(device, config.batch_size)
         self.capture_at = 0  # the chunk length to capture once growth has settled (0: not yet)
         self.chunks = 0
         self.notes: list[str] = []
+        self.solution: ClosedSolution | None = None
+        self.engine: Engine | None = None
+        self.gen = torch.Generator(device=device).manual_seed(config.seed)
+        self.first_perm = torch.empty(0)
+        self.X_engine = self.X  # [X, 1] for an engine that wants it (made in prepare)
 
     # -- the run ------------------------------------------------------------------------
 
-    def train(self) -> RunResult:
+    def prepare(self, checkpoint: Checkpoint) -> None:
+        """Everything before the first step (the caller polls for a stop meanwhile): O(N) work and slow imports."""
         cfg, data = self.config, self.data
         theta0 = initial_params(data.d, cfg, self.device)
         self.initial_loss = full_loss(self.X, self.y, theta0, cfg)
         self.limit = BLOWUP_FACTOR * max(self.initial_loss, 1e-8)
+        checkpoint()
+        began = self.clock()
+        self.solution = solve(self.X, self.y)  # the answer (closed), or the comparison: a stop then returns at once
+        self.solve_seconds = self.clock() - began
+        self.notes.extend(self.solution.notes)
         if cfg.impl == "closed":
-            self.start = time.perf_counter()
-            return self._closed()
-        solution = solve(self.X, self.y)  # the comparison, solved up front so a stop returns at once
-        self.notes.extend(solution.notes)
-        engine = ENGINES[cfg.impl](cfg, data.d, self.device)
+            return
+        checkpoint()
+        self.engine = ENGINES[cfg.impl](cfg, data.d, self.device)  # torch.optim's first use imports torch._dynamo
+        checkpoint()
+        self.first_perm = torch.randperm(data.n, generator=self.gen, device=self.device)
+        self.X_engine = augment(self.X) if self.engine.augmented else self.X
+
+    def train(self) -> RunResult:
+        cfg, engine, solution = self.config, self.engine, self.solution
+        assert solution is not None, "prepare() first"
+        if cfg.impl == "closed":
+            return self._closed(solution)
+        assert engine is not None
         if self.use_graphs and not engine.graphable:
             self.use_graphs = False
             self.notes.append(f"{cfg.impl} with {cfg.optimizer} ran eagerly (its update keeps host-side state)")
-        self.start = self.last_report = time.perf_counter()
+        self.start = self.last_report = self.clock()
         status, message, where = self._loop(engine)
-        seconds = time.perf_counter() - self.start
+        seconds = self.clock() - self.start
         theta = engine.flat().cpu()
         self._report(theta, force=True)
         return self._result(status, message, theta, seconds, solution.theta, where, engine.artifacts())
 
-    def _closed(self) -> RunResult:
-        solution = solve(self.X, self.y)
-        self.notes.extend(solution.notes)
-        theta = solution.theta
-        seconds = time.perf_counter() - self.start
+    def _closed(self, solution: ClosedSolution) -> RunResult:
+        theta, seconds = solution.theta, self.solve_seconds
         loss = full_loss(self.X, self.y, theta.to(self.device), self.config)
         self.epoch_losses.append(loss)
         message = f"closed form ({solution.method}): loss {loss:.6f}"
@@ -266,25 +293,24 @@ class _Trainer:
 
     def _loop(self, engine: Engine) -> tuple[str, str, tuple[int, int] | None]:
         cfg, n, B = self.config, self.data.n, self.config.batch_size
-        X = augment(self.X) if engine.augmented else self.X
+        X = self.X_engine
         cap = max(1, min(CHUNK_STEPS, CHUNK_SAMPLES // B, self.steps_per_epoch))
         losses = torch.zeros(cap, device=self.device)
         hist = torch.zeros(cap + 2, self.data.d + 1, device=self.device)
         hist[0] = engine.flat()
         limit = 1  # the first chunk is one step: a stop is seen after it, however slow the start
-        gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
         sizes = [min(B, n - s * B) for s in range(self.steps_per_epoch)]
         self.samples = 0
         for epoch in range(1, cfg.epochs + 1):
-            perm = torch.randperm(n, generator=gen, device=self.device)
-            Xs, ys = X.index_select(0, perm), self.y.index_select(0, perm)
+            perm = self.first_perm if epoch == 1 else torch.randperm(n, generator=self.gen, device=self.device)
             c0 = 0
             while c0 < self.steps_per_epoch:
                 k = min(self.graph_steps or limit, self.steps_per_epoch - c0)
-                began = time.perf_counter()
-                self._run_chunk(engine, Xs, ys, c0, k, losses, hist)
+                began = self.clock()
+                rows = perm[c0 * B : (c0 + k) * B]  # this chunk's shuffled rows, gathered now (bounded work)
+                self._run_chunk(engine, X.index_select(0, rows), self.y.index_select(0, rows), c0, k, losses, hist)
                 values = [v / sizes[c0 + j] for j, v in enumerate(losses[:k].tolist())]
-                seconds = time.perf_counter() - began
+                seconds = self.clock() - began
                 self.chunks += 1
                 bad = first_bad(values, self.limit)
                 if bad is not None:
@@ -316,71 +342,46 @@ class _Trainer:
     def _run_chunk(
         self,
         engine: Engine,
-        Xs: torch.Tensor,
-        ys: torch.Tensor,
+        Xc: torch.Tensor,
+        yc: torch.Tensor,
         c0: int,
         k: int,
         losses: torch.Tensor,
         hist: torch.Tensor,
     ) -> None:
+        """Steps c0 … c0 + k − 1 of an epoch on their rows ``Xc``, ``yc`` (replayed from a CUDA graph when it can)."""
         B = self.config.batch_size
-        start, stop = c0 * B, (c0 + k) * B
-        whole = stop <= self.data.n  # every step of the chunk has a full batch
+        whole = (c0 + k) * B <= self.data.n  # every step of the chunk has a full batch
         if self.use_graphs and whole and k == (self.graph_steps or self.capture_at):
-            self._replay(engine, Xs[start:stop], ys[start:stop], k, losses, hist)
+            failed = self.chunk_graph.run(engine, Xc, yc, k, losses, hist)
+            if failed is not None:
+                self.use_graphs = False
+                self.notes.append(failed)
             return
         if self.graph_steps and not whole and "short last batch" not in " ".join(self.notes):
             self.notes.append(f"the short last batch of each epoch ({self.data.n % B} rows) ran eagerly")
         engine.begin_chunk(hist)
-        engine.run_steps(Xs[start:stop], ys[start:stop], k, B, losses, hist)
+        engine.run_steps(Xc, yc, k, B, losses, hist)
         engine.end_chunk(hist, k)
 
-    def _replay(
-        self, engine: Engine, Xc: torch.Tensor, yc: torch.Tensor, k: int, losses: torch.Tensor, hist: torch.Tensor
-    ) -> None:
-        """Run a full chunk through a CUDA graph; the capturing chunk trains eagerly on a side stream first."""
-        B = self.config.batch_size
-
-        def body(Xc: torch.Tensor, yc: torch.Tensor) -> None:
-            engine.begin_chunk(hist)
-            engine.run_steps(Xc, yc, k, B, losses, hist)
-            engine.end_chunk(hist, k)
-
-        if self.graph is not None:
-            self.static_X.copy_(Xc)
-            self.static_y.copy_(yc)
-            self.graph.replay()
-            return
-        self.static_X, self.static_y = Xc.clone(), yc.clone()
-        side = torch.cuda.Stream(device=self.device)
-        side.wait_stream(torch.cuda.current_stream(self.device))
-        with torch.cuda.stream(side):
-            body(self.static_X, self.static_y)  # warm-up doubles as this chunk's real training
-        torch.cuda.current_stream(self.device).wait_stream(side)
-        try:
-            graph = torch.cuda.CUDAGraph()
-            # thread_local: the UI thread may query the card (memory, NVML) while this worker captures
-            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
-                body(self.static_X, self.static_y)
-        except RuntimeError as error:
-            self.use_graphs = False
-            self.notes.append(f"CUDA graph capture failed, ran eagerly: {str(error).strip().splitlines()[0]}")
-            return
-        self.graph, self.graph_steps = graph, k
+    @property
+    def graph_steps(self) -> int:
+        """The captured CUDA graph's chunk length (0: none)."""
+        return self.chunk_graph.steps
 
     # -- progress and results --------------------------------------------------------------
 
     def _report_throttled(self, engine: Engine) -> None:
         if self.on_progress is None:
             return
-        now = time.perf_counter()
+        now = self.clock()
         if now - self.last_report >= self.interval:
             self._report(engine.flat(), force=False)
 
     def _report(self, theta: torch.Tensor, *, force: bool) -> None:
         if self.on_progress is None:
             return
-        self.last_report = time.perf_counter()
+        self.last_report = self.clock()
         elapsed = self.last_report - self.start
         done = len(self.step_losses)
         total = self.steps_per_epoch * self.config.epochs

@@ -16,7 +16,6 @@ another when the configs differ in more than the learning rate.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,21 +24,29 @@ import torch
 
 from tui_lab.core.devices import resolve_device
 from tui_lab.core.train.batched import BatchedEngine
+from tui_lab.core.train.chunks import (
+    CHUNK_SAMPLES,
+    CHUNK_STEPS,
+    Checkpoint,
+    Clock,
+    StoppedBeforeFirstStep,
+    default_clock,
+    next_chunk_size,
+    unless_stopped,
+)
 from tui_lab.core.train.closed import solve
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.data import Dataset, load_dataset
 from tui_lab.core.train.impls import augment, full_loss, initial_params
 from tui_lab.core.train.runner import (
     BLOWUP_FACTOR,
-    CHUNK_SAMPLES,
-    CHUNK_STEPS,
     Progress,
     RunResult,
     divergence_message,
     first_bad,
-    next_chunk_size,
     peak_cuda_memory,
     run,
+    stopped_before_first_step,
 )
 
 SweepProgress = Callable[[int, Progress], None]
@@ -70,27 +77,45 @@ def run_sweep(
     lookup: Callable[[str, Any], Any] | None = None,
     progress_interval: float = 0.1,
     on_end: SweepEnd | None = None,
+    clock: Clock | None = None,
 ) -> list[RunResult]:
     """Train every config; batched when :func:`batchable`, else one after another. One result per config.
 
     ``on_end(index, result)`` is called once per run as soon as that run ends (a run that diverges
-    mid-sweep is reported then, not when the sweep ends), from the training thread.
+    mid-sweep is reported then, not when the sweep ends), from the training thread. A stop asked
+    while the batched program prepares ends every run at once ("stopped before the first step").
     """
+    clock = clock or default_clock()
     if not batchable(configs):
         results = []
         for index, config in enumerate(configs):
             report = None if on_progress is None else (lambda p, i=index: on_progress(i, p))
-            results.append(run(config, device, report, should_stop, dataset=dataset, lookup=lookup))
+            results.append(run(config, device, report, should_stop, dataset=dataset, lookup=lookup, clock=clock))
             if on_end is not None:
                 on_end(index, results[-1])
             if should_stop():
                 break
         return results
     device = resolve_device(device)
-    data = dataset if dataset is not None else load_dataset(configs[0], lookup)
-    if device.startswith("cuda"):
-        torch.cuda.reset_peak_memory_stats(device)
-    return _Sweep(list(configs), device, data, on_progress, should_stop, progress_interval, on_end).train()
+    began = clock()
+
+    def prepare(checkpoint: Checkpoint) -> _Sweep:
+        data = dataset if dataset is not None else load_dataset(configs[0], lookup)
+        checkpoint()
+        if device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats(device)
+        sweep = _Sweep(list(configs), device, data, on_progress, should_stop, progress_interval, on_end, clock)
+        sweep.prepare(checkpoint)
+        return sweep
+
+    try:
+        return unless_stopped(prepare, should_stop).train()
+    except StoppedBeforeFirstStep:
+        stopped = [stopped_before_first_step(config, device, clock() - began) for config in configs]
+        for index, result in enumerate(stopped):
+            if on_end is not None:
+                on_end(index, result)
+        return stopped
 
 
 class _Sweep:
@@ -104,9 +129,10 @@ class _Sweep:
         on_progress: SweepProgress | None,
         should_stop: Callable[[], bool],
         interval: float,
-        on_end: SweepEnd | None = None,
+        on_end: SweepEnd | None,
+        clock: Clock,
     ) -> None:
-        self.configs, self.device, self.data = configs, device, data
+        self.configs, self.device, self.data, self.clock = configs, device, data, clock
         self.on_progress, self.should_stop, self.interval = on_progress, should_stop, interval
         self.on_end = on_end
         self.told: set[int] = set()  # runs whose result on_end has had
@@ -119,31 +145,40 @@ class _Sweep:
         self.samples = [0] * self.R
         self.ended: dict[int, tuple[str, str, tuple[int, int] | None, float]] = {}
 
-    def train(self) -> list[RunResult]:
-        cfg, n, B, R = self.configs[0], self.data.n, self.configs[0].batch_size, self.R
+    def prepare(self, checkpoint: Checkpoint) -> None:
+        """Everything before the first step (the caller polls for a stop meanwhile)."""
+        cfg = self.configs[0]
         theta0 = initial_params(self.data.d, cfg, self.device)
         self.initial = full_loss(self.X, self.y, theta0, cfg)
-        limit = BLOWUP_FACTOR * max(self.initial, 1e-8)
+        checkpoint()
         self.closed = solve(self.X, self.y)
-        engine = BatchedEngine(self.configs, self.data.d, self.device)
-        X = augment(self.X) if cfg.impl == "manual" else self.X
+        checkpoint()
+        self.engine = BatchedEngine(self.configs, self.data.d, self.device)
+        checkpoint()
+        self.X_engine = augment(self.X) if cfg.impl == "manual" else self.X
+        self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
+        self.first_perm = torch.randperm(self.data.n, generator=self.gen, device=self.device)
+
+    def train(self) -> list[RunResult]:
+        cfg, n, B, R = self.configs[0], self.data.n, self.configs[0].batch_size, self.R
+        limit = BLOWUP_FACTOR * max(self.initial, 1e-8)
+        engine, X = self.engine, self.X_engine
         cap = max(1, min(CHUNK_STEPS, CHUNK_SAMPLES // B, self.steps_per_epoch))
         losses = torch.zeros(cap, R, device=self.device)
         hist = torch.zeros(cap + 2, R, self.data.d + 1, device=self.device)
         hist[0] = engine.flat()
         sizes = [min(B, n - s * B) for s in range(self.steps_per_epoch)]
-        gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
-        chunk, self.start = 1, time.perf_counter()
+        chunk, self.start = 1, self.clock()
         self.last_report = self.start
         self.frozen = torch.zeros(R, dtype=torch.bool, device=self.device)
         for epoch in range(1, cfg.epochs + 1):
-            perm = torch.randperm(n, generator=gen, device=self.device)
-            Xs, ys = X.index_select(0, perm), self.y.index_select(0, perm)
+            perm = self.first_perm if epoch == 1 else torch.randperm(n, generator=self.gen, device=self.device)
             c0 = 0
             while c0 < self.steps_per_epoch:
                 k = min(chunk, self.steps_per_epoch - c0)
-                began = time.perf_counter()
-                engine.run_steps(Xs[c0 * B : (c0 + k) * B], ys[c0 * B : (c0 + k) * B], k, B, losses, hist)
+                began = self.clock()
+                rows = perm[c0 * B : (c0 + k) * B]  # this chunk's shuffled rows, gathered now (bounded work)
+                engine.run_steps(X.index_select(0, rows), self.y.index_select(0, rows), k, B, losses, hist)
                 values = (losses[:k].T.cpu().double() / torch.tensor(sizes[c0 : c0 + k], dtype=torch.float64)).tolist()
                 for r in self.running():
                     bad = first_bad(values[r], limit)
@@ -161,7 +196,7 @@ class _Sweep:
                     for r in self.running():
                         self.end(r, "stopped", f"stopped in epoch {epoch} at step {c0}", None)
                     return self.results(engine)
-                chunk = next_chunk_size(chunk, time.perf_counter() - began, cap)
+                chunk = next_chunk_size(chunk, self.clock() - began, cap)
                 self.report(engine, force=False)
             epoch_losses = self.full_losses(engine.flat())
             for r in self.running():
@@ -193,7 +228,7 @@ class _Sweep:
         return [r for r in range(self.R) if r not in self.ended]
 
     def end(self, r: int, status: str, message: str, where: tuple[int, int] | None) -> None:
-        self.ended[r] = (status, message, where, time.perf_counter() - self.start)
+        self.ended[r] = (status, message, where, self.clock() - self.start)
 
     def freeze(self, engine: BatchedEngine, r: int, theta: torch.Tensor, status: str, where: tuple[int, int]) -> None:
         """Run ``r`` stops alone at its last good parameters."""
@@ -213,7 +248,7 @@ class _Sweep:
     def report(
         self, engine: BatchedEngine, *, force: bool, only: int | None = None, theta: torch.Tensor | None = None
     ) -> None:
-        now = time.perf_counter()
+        now = self.clock()
         if self.on_progress is None or (not force and now - self.last_report < self.interval):
             return
         if only is None:

@@ -47,12 +47,15 @@ from tui_lab.ui.requests import OpenCsv, PaneRequest
 from tui_lab.ui.theme import theme_style
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
+
     from textual.notifications import SeverityLevel
 
     from tui_lab.core.data.load import LoadOptions
     from tui_lab.core.data.pipeline import Pipeline
     from tui_lab.core.data.steps import Step
     from tui_lab.core.data.tensors import TensorOptions
+    from tui_lab.core.session.contract import DataView
     from tui_lab.ui.data.forms import FormBuilder
 
 PROFILE, STEP, TENSORS = "data-profile", "data-step", "data-tensors"
@@ -117,6 +120,7 @@ class DataScreen(PaneScreen):
         self._pending_requests = [r for r in self._pending_requests if not isinstance(r, OpenCsv)]
         for request in opening:
             self.handle_request(request)
+        self.lab.session.register(self.PANE, self)  # last: a restored state is shown at once
 
     def handle_request(self, request: PaneRequest) -> None:
         """``OpenCsv(path)``: load and show that file."""
@@ -136,6 +140,30 @@ class DataScreen(PaneScreen):
             return
         self.refresh_views()
         self.grid.move_to(*cursor)
+
+    # -- the session (tui_lab.core.session.contract.PaneSession) ----------------------------------
+
+    def save_state(self) -> DataView:
+        """The pipeline (a reference: the session's worker writes its recipe), the cursor and the tensor options."""
+        from tui_lab.core.session.contract import DataView
+
+        pipeline = self.controller.pipeline
+        cursor = (int(self.grid.cursor_row), int(self.grid.cursor_column)) if pipeline is not None else (0, 0)
+        return DataView(pipeline, cursor, self.controller.tensor_options)
+
+    def restore_state(self, state: DataView) -> None:
+        """Show a restored pipeline (an empty state empties the pane)."""
+        self.restore_session(state.pipeline, state.cursor, state.tensor_options)
+
+    def fingerprint(self) -> Hashable:
+        """Changes when a step is applied or undone, another table is opened, or the tensor options change."""
+        pipeline = self.controller.pipeline
+        steps = (id(pipeline), len(pipeline.applied), len(pipeline.undone)) if pipeline is not None else ()
+        return steps, self.controller.tensor_options
+
+    def on_unmount(self) -> None:
+        """The app is closing: the session stops asking this pane for its state."""
+        self.lab.session.unregister(self.PANE, self)
 
     def tell(self, message: str, title: str = "", severity: SeverityLevel = "information", timeout: float = 5) -> None:
         """A notification whose text may hold names from data (shown as typed, controls visible)."""

@@ -8,8 +8,8 @@ when it ends, the screen redraws from the controller. Layout lives in ``graph.tc
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -33,6 +33,9 @@ from tui_lab.ui.requests import InspectTensor, PaneRequest
 from tui_lab.ui.theme import escape_markup, safe_line, theme_style
 from tui_lab.ui.threads import to_ui
 
+if TYPE_CHECKING:
+    from tui_lab.core.session.panestates import GraphState
+
 #: From this width on, the info panel sits beside the graph instead of below it.
 WIDE = 110
 
@@ -55,6 +58,7 @@ class GraphScreen(PaneScreen):
         self._stepping = False
         #: Keys typed on the graph go to the input until it has the focus.
         self._redirecting = False
+        self._restored_node: int | None = None
 
     @property
     def inspection(self) -> GraphInspection:
@@ -85,10 +89,31 @@ class GraphScreen(PaneScreen):
         self.watch(self.query_one(GraphView), "selected_node", self._update_summary, init=False)
         self.watch(self.app, "theme", self._theme_changed, init=True)
         self._update_summary()
+        self.lab.session.register(self.PANE, self)
 
     def on_unmount(self) -> None:
         """The app is closing: stop running code, so its thread does not keep the process alive."""
+        self.lab.session.unregister(self.PANE, self)
         self.inspection.interrupter.interrupt()
+
+    # -- the session (tui_lab.core.session.contract.PaneSession) ----------------------------------
+
+    def save_state(self) -> GraphState:
+        """The node under the cursor (or the restored one, until a graph is shown)."""
+        from tui_lab.core.session.panestates import GraphState
+
+        view = self.query_one(GraphView)
+        return GraphState(view.selected if view.model is not None else self._restored_node)
+
+    def restore_state(self, state: GraphState) -> None:
+        """Put the cursor on the saved node when a graph is shown, else keep it for the session."""
+        self._restored_node = state.selected
+        if state.selected is not None:
+            self.query_one(GraphView).go_to_node(state.selected)
+
+    def fingerprint(self) -> Hashable:
+        """The node under the cursor."""
+        return self.query_one(GraphView).selected_node
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE, "-wide")

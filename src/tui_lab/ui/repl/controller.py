@@ -1,17 +1,22 @@
 """What the REPL pane knows and does, as a plain object a test drives without Textual.
 
-:class:`ReplController` owns the engine, the input history and the state of the running
-input (which ``In [n]``, since when); it says what the status line reads, which problems
+:class:`ReplController` owns the engine, the input history, the running input (which ``In [n]``,
+since when) and the inputs queued behind it; it says what the status line reads, which problems
 with the state directory are still to be told, and what a thread printed late. The screen
 only composes widgets, forwards keys here and renders what comes back.
+
+Inputs submitted while one runs wait in a queue and run in order, as Jupyter runs cells: each is
+in the history at once, and gets its ``In [n]`` when it starts. An input that fails (an exception,
+or ctrl+c) drops the queue, as Jupyter does, since what was queued was written expecting it to work.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from tui_lab.core.repl.capture import Stream
 from tui_lab.core.repl.complete import Completion, complete
@@ -20,6 +25,9 @@ from tui_lab.core.repl.history import History, history_path
 from tui_lab.core.repl.inspect import VariableDetails, variable_details
 from tui_lab.core.repl.memory import take_fingerprints
 from tui_lab.core.workspace import Workspace
+
+#: What :meth:`ReplController.submit` did with an input.
+Submission = Literal["empty", "run", "queued"]
 
 
 class ReplController:
@@ -42,6 +50,7 @@ class ReplController:
         self.started: float | None = None
         self.running_number = 0
         self.state_loaded = False
+        self._queue: deque[str] = deque()
 
     # -- state ---------------------------------------------------------------------------
 
@@ -68,16 +77,42 @@ class ReplController:
         """The ``In [n]`` the next input gets."""
         return self.engine.execution_count
 
-    def begin(self, source: str) -> str | None:
-        """Accept ``source`` to run (recorded in the history); otherwise the reason it is refused."""
+    @property
+    def queued(self) -> tuple[str, ...]:
+        """The inputs waiting for the running one, oldest first."""
+        return tuple(self._queue)
+
+    def submit(self, source: str) -> Submission:
+        """Take ``source``: run it now (the caller starts it), queue it, or ignore a blank one.
+
+        It queues behind the running input, and also behind inputs still queued when none runs (between
+        one input's end and the next one's start): nothing overtakes the queue.
+        """
         if not source.strip():
             return "empty"
-        if self.running:
-            return "Code is still running; ctrl+c interrupts it."
         self.history.add(source)
+        if self.running or self._queue:
+            self._queue.append(source)
+            return "queued"
+        self._begin()
+        return "run"
+
+    def _begin(self) -> None:
         self.running_number = self.engine.execution_count
         self.started = time.monotonic()
-        return None
+
+    def next_queued(self) -> str | None:
+        """After :meth:`finish`: the next queued input, now begun (the caller runs it), or None."""
+        if self.running or not self._queue:
+            return None
+        self._begin()
+        return self._queue.popleft()
+
+    def clear_queue(self) -> int:
+        """Drop the queued inputs (they stay in the history); how many there were."""
+        dropped = len(self._queue)
+        self._queue.clear()
+        return dropped
 
     def run(self, source: str, width: int | None = None) -> RunResult:
         """Run ``source`` (blocking: the screen calls this in a worker thread), laid out for ``width`` columns."""
@@ -108,20 +143,27 @@ class ReplController:
             raise failures[0]
         return results[0]
 
-    def finish(self) -> None:
-        """The running input is over (its result shown, or the worker failed)."""
-        self.started = None
+    def finish(self, ok: bool = True) -> int:
+        """The running input is over (its result shown, or the worker failed).
 
-    def interrupt(self) -> bool:
-        """Interrupt the running code; False when nothing runs."""
-        return self.engine.interrupt()
+        When it failed, the queue is dropped (Jupyter's rule); returns how many queued inputs that was.
+        """
+        self.started = None
+        return 0 if ok else self.clear_queue()
+
+    def interrupt(self) -> int:
+        """ctrl+c while code runs: interrupt it and drop the queue; how many queued inputs were dropped."""
+        dropped = self.clear_queue()
+        self.engine.interrupt()
+        return dropped
 
     def status(self, torch_ready: bool, now: float | None = None) -> str:
         """The status line: the prompt number, or what is running and for how long."""
         if self.started is not None:
             elapsed = (time.monotonic() if now is None else now) - self.started
             what = "running" if torch_ready else "waiting for torch"
-            return f"In [{self.running_number}] {what}… {elapsed:.1f} s · ctrl+c interrupts"
+            waiting = f" · {len(self._queue)} queued" if self._queue else ""
+            return f"In [{self.running_number}] {what}… {elapsed:.1f} s{waiting} · ctrl+c interrupts"
         if not torch_ready:
             return f"In [{self.next_number}]: (torch is loading; you can type already)"
         return f"In [{self.next_number}]:"

@@ -1,9 +1,12 @@
 """The REPL's input: a Python TextArea where Enter runs complete input, with history and completion.
 
-Enter runs when :func:`~tui_lab.core.repl.engine.input_state` says the input is complete
-(IPython's rule), otherwise it inserts a newline with the right indentation. ctrl+j and
-shift+enter always insert a newline. Up/Down on the first/last line walk the history.
-Tab completes (the screen computes candidates in a worker and calls :meth:`show_completions`).
+Enter runs when :func:`~tui_lab.core.repl.input.input_state` says the input is complete
+(IPython's rule for typed code; code that came whole, a bracketed paste or a recalled input, runs
+as soon as it compiles, as in Jupyter), otherwise it inserts a newline with the right indentation.
+Indentation typed at the start of an auto-indented line replaces the auto-indent, so code pasted
+by a terminal without bracketed paste (each line typed, its own indentation included) keeps its
+shape. ctrl+j and shift+enter always insert a newline. Up/Down on the first/last line walk the
+history. Tab completes (the screen computes candidates in a worker and calls :meth:`show_completions`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from textual import events
 from textual.message import Message
 from textual.widgets import OptionList, TextArea
 from textual.widgets.option_list import Option
+from textual.widgets.text_area import EditResult
 
 from tui_lab.core.repl.input import input_state, next_indent
 from tui_lab.core.text import python_escapes
@@ -60,6 +64,10 @@ class ReplInput(TextArea):
         self.input_history = history
         self.popup: OptionList | None = None
         self._completion: Completion | None = None
+        #: The text came whole (pasted, recalled, inserted) and no line has been added by hand since.
+        self._whole = False
+        #: (row, indent) of the indentation Enter put on a new line, while the line is nothing else.
+        self._auto_indent: tuple[int, str] | None = None
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.set_timer, 0.05, self._start_highlighting)
@@ -76,12 +84,20 @@ class ReplInput(TextArea):
 
     # -- key handling ---------------------------------------------------------------
 
+    def clear(self) -> EditResult:
+        """Empty the input; what comes next is typed (or pasted) afresh."""
+        self._whole, self._auto_indent = False, None
+        return super().clear()
+
     async def _on_key(self, event: events.Key) -> None:
         key = event.key
         if self.popup_visible and self._popup_key(key):
             event.stop()
             event.prevent_default()
             return
+        if key == "space":
+            self._drop_auto_indent()  # the line brings its own indentation
+        self._auto_indent = None
         handled = True
         if key == "enter":
             self._enter()
@@ -111,16 +127,46 @@ class ReplInput(TextArea):
     def _enter(self) -> None:
         row, _ = self.cursor_location
         at_end = row == self.document.line_count - 1
-        if at_end and input_state(self.text) != "incomplete":
+        if at_end and input_state(self.text, whole=self._whole) != "incomplete":
             self.submit()
         else:
             self.insert_newline()
 
     def insert_newline(self) -> None:
-        """Insert a newline with the indentation the current line calls for."""
+        """Insert a newline with the indentation the current line calls for (typing a block by hand from here)."""
         row, column = self.cursor_location
         line = self.document.get_line(row)[:column]
-        self.insert("\n" + next_indent(line))
+        indent = next_indent(line)
+        self.insert("\n" + indent)
+        self._whole = False
+        self._auto_indent = (row + 1, indent) if indent else None
+
+    def _drop_auto_indent(self) -> bool:
+        """Take away the indentation Enter added, if the line is still only that and the cursor at its end."""
+        mark, self._auto_indent = self._auto_indent, None
+        if mark is None or self.selected_text:
+            return False
+        row, indent = mark
+        if self.cursor_location != (row, len(indent)) or self.document.get_line(row) != indent:
+            return False
+        self.delete((row, 0), (row, len(indent)))
+        return True
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        """A bracketed paste: inserted as it is (no auto-indent), and Enter then runs it once it compiles."""
+        event.stop()
+        event.prevent_default()
+        if self.read_only:
+            return
+        text = event.text.replace("\r\n", "\n").replace("\r", "\n")  # terminals send a pasted newline as CR
+        if text[:1] in (" ", "\t"):
+            self._drop_auto_indent()  # the pasted lines bring their own indentation
+        self._auto_indent = None
+        start, end = sorted(self.selection)
+        result = self.replace(text, start, end)
+        self.move_cursor(result.end_location)
+        self._whole = True
+        self.focus()
 
     def _tab(self) -> bool:
         row, column = self.cursor_location
@@ -155,6 +201,7 @@ class ReplInput(TextArea):
         """
         self.load_text(python_escapes(text))
         self.move_cursor((0, len(self.document.get_line(0))) if cursor_on_first_line else self.document.end)
+        self._whole, self._auto_indent = True, None
 
     def submit(self) -> None:
         """Run the input as it is (F9 and Enter on complete input).

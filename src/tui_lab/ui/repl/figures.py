@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from tui_lab.core.repl.figures.store import FigureGone, save_format, store
 from tui_lab.core.state import state_dir, update_settings
-from tui_lab.ui.repl.graphics import SETTING, Graphics, ImageMode, cell_size, current, set_current
+from tui_lab.ui.repl.graphics import Graphics, ImageMode, cell_size, current, set_current
 from tui_lab.ui.repl.images import FigureBlock, FigureGallery, FigureView, sent_bytes
 from tui_lab.ui.theme import escape_markup
 
@@ -203,7 +203,7 @@ class ScreenFigures:
 
         from tui_lab.ui.repl.graphics import auto_choice, choose
 
-        update_settings(**{SETTING: mode.value})
+        update_settings(images=mode.value)
         chosen = choose(mode.value, None, os.environ) if mode is not ImageMode.AUTO else auto_choice(os.environ)
         if chosen.mode in (ImageMode.KITTY, ImageMode.SIXEL):
             chosen = Graphics(chosen.mode, chosen.reason, cell_size(), tmux=bool(os.environ.get("TMUX")))

@@ -4,7 +4,8 @@ Importing and styling the real log, input (a TextArea) and variable pane cost ab
 as Textual's whole start-up, so the first frame draws what they will look like with plain Statics,
 and :class:`~tui_lab.ui.repl.screen.ReplScreen` mounts the real widgets once it is on screen
 (~0.1 s later). Nothing typed meanwhile is lost: :class:`KeyBuffer` stands where the input will be,
-holds the focus, keeps every key and paste, and hands them to the real input in the order they came.
+holds the focus, keeps every key and paste, and hands them to the real input in the order they came;
+the app's own keys (F1–F5, F12) go on to the app at once, so a pane switch never waits for the input.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ class SideStandIn(Static):
 
 
 class KeyBuffer(Static, can_focus=True):
-    """Where the input will be: keeps keys and pastes until :meth:`hand_over`, then passes them on."""
+    """Where the input will be: keeps keys and pastes until :meth:`hand_over`, then passes them on (the app's own
+    keys are not kept: they reach the app's bindings at once)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -95,9 +97,16 @@ class KeyBuffer(Static, can_focus=True):
         return len(self._held)
 
     def on_key(self, event: events.Key) -> None:
+        if self._is_app_key(event.key):
+            return  # F1–F5, F12…: on to the app's bindings now (a pane switch must not wait for the input)
         event.stop()
         event.prevent_default()
         self._keep(events.Key(event.key, event.character))
+
+    def _is_app_key(self, key: str) -> bool:
+        """``key`` is bound by the app itself (not by the REPL pane, whose keys need the input)."""
+        binding = self.app.active_bindings.get(key)
+        return binding is not None and binding.node is self.app
 
     def on_paste(self, event: events.Paste) -> None:
         event.stop()

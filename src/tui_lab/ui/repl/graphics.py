@@ -10,9 +10,10 @@ palette's "Images…"), then ``auto``:
 * otherwise the terminal is asked, *before* the app takes it (:func:`query_terminal`): the Kitty
   graphics query and the device-attributes query (DA1, whose ``4`` means Sixel), one write, read
   until the DA1 answer or :data:`QUERY_TIMEOUT`. Sixel wins when both answer (WezTerm and Konsole
-  answer the Kitty query but draw no Kitty placeholders; kitty and Ghostty draw no Sixel). Keys typed meanwhile are given back to the
-  terminal's input (``TIOCSTI``, where the system allows it). Once Textual reads the terminal,
-  nothing is asked again: an answer would arrive as keys.
+  answer the Kitty query but draw no Kitty placeholders; kitty and Ghostty draw no Sixel). Nothing
+  is asked when keys typed ahead are already waiting (they are the app's: half-blocks then); keys
+  typed during the wait are given back to the terminal's input (``TIOCSTI``, where the system allows
+  it). Once Textual reads the terminal, nothing is asked again: an answer would arrive as keys.
 
 Also the size of a cell in pixels (``TIOCGWINSZ``; 10×20 when the terminal does not say), which
 Sixel needs and Kitty uses for the picture's aspect. No Textual, Rich or PIL here: the command
@@ -52,8 +53,6 @@ _LABELS = {
     ImageMode.TEXT: "text: one line per figure (save it with F6)",
 }
 MODES = tuple(mode.value for mode in ImageMode)
-#: The setting's name in settings.json.
-SETTING = "images"
 #: How long the terminal has to answer the queries (a local terminal answers in a millisecond).
 QUERY_TIMEOUT = 0.15
 #: A cell's size in pixels when the terminal does not say (a VT340's, as textual-image assumes).
@@ -186,6 +185,8 @@ def query_terminal(
     complete = kitty = sixel = False
     try:
         tty.setcbreak(fd_in, termios.TCSANOW)
+        if select.select([fd_in], [], [], 0)[0]:
+            return None  # keys typed ahead are waiting: never read them here (they are the app's)
         os.write(fd_out, (KITTY_QUERY + DA1_QUERY).encode())
         deadline = time.monotonic() + timeout
         while not complete:
@@ -264,7 +265,7 @@ def choose_at_start(requested: str | None, environ: Mapping[str, str] | None = N
     global _auto
     environ = os.environ if environ is None else environ
     ask = query_terminal if matplotlib_available() else None  # without matplotlib there are no figures to draw
-    graphics = choose(requested, load_settings().get(SETTING), environ, ask=ask)
+    graphics = choose(requested, load_settings().images, environ, ask=ask)
     if not graphics.reason.startswith("chosen with"):
         _auto = graphics
     if graphics.mode in (ImageMode.KITTY, ImageMode.SIXEL):

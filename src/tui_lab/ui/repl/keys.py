@@ -28,8 +28,8 @@ ACTIONS: tuple[PaneAction, ...] = (
         "interrupt",
         "ctrl+c",
         "Interrupt",
-        "Interrupt running code with KeyboardInterrupt (a long C-level torch call finishes first); when idle, "
-        "copy the text selected in the log, or clear the input",
+        "Interrupt running code with KeyboardInterrupt and drop the queued inputs (a long C-level torch call "
+        "finishes first); when idle, copy the text selected in the log, or clear the input",
         "Interrupt / clear input",
         priority=True,
     ),
@@ -45,7 +45,7 @@ ACTIONS: tuple[PaneAction, ...] = (
         "ctrl+r",
         "History",
         "Find a past input by substring and put it in the input",
-        "Search REPL history",
+        "Search history",
         show=True,
     ),
     PaneAction(
@@ -77,7 +77,7 @@ ACTIONS: tuple[PaneAction, ...] = (
         "ctrl+l",
         "Clear output",
         "Empty the output log; names stay in the workspace",
-        "Clear REPL output",
+        "Clear output",
     ),
     PaneAction(
         "inspect_graph",

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from tui_lab.ui.theme import safe_text
+from tui_lab.ui.threads import to_ui
 
 
 def ask_in_modal(app: App[object], prompt: str, closing: Callable[[], bool]) -> str:
@@ -29,7 +30,8 @@ def ask_in_modal(app: App[object], prompt: str, closing: Callable[[], bool]) -> 
         answer.append(value)
         done.set()
 
-    app.call_from_thread(app.push_screen, InputPromptScreen(prompt), received)
+    if not to_ui(app, app.push_screen, InputPromptScreen(prompt), received):
+        raise KeyboardInterrupt("the app is closing")
     while not done.wait(0.05):
         if closing():
             raise KeyboardInterrupt("the app is closing")

@@ -1,16 +1,17 @@
 """The REPL pane: a tensor REPL over the shared workspace, with a variable pane and memory view.
 
 The screen composes widgets and wires them to a plain
-:class:`~tui_lab.ui.repl.controller.ReplController` (engine, history, running input): code
-runs in a thread worker (the UI stays live; ctrl+c interrupts it), results are rendered into
-a bounded log laid out for its width, and the variable pane follows every workspace change.
-Layout lives in ``repl.tcss``. The first frame pays only for the widgets: reading the history,
-the variable pane's first fill and syntax highlighting come right after it.
+:class:`~tui_lab.ui.repl.controller.ReplController` (engine, history, running input and the queue
+behind it): code runs in a thread worker (the UI stays live; ctrl+c interrupts it and drops the
+queue), inputs given meanwhile wait their turn (listed as ``In [*]``), results are rendered into a
+bounded log laid out for its width, and the variable pane follows every workspace change. Layout
+lives in ``repl.tcss``. The first frame pays only for the widgets: the controller is made in a
+thread right after it (with the history), then the variable pane's first fill and highlighting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -44,19 +45,38 @@ from tui_lab.ui.repl.render import (
     restored_log,
     write_blocks,
 )
-from tui_lab.ui.theme import escape_markup
+from tui_lab.ui.theme import escape_markup, safe_line
+from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_frame.py); the engine too
     from tui_lab.core.repl.complete import Completion
     from tui_lab.core.repl.engine import ReplEngine, RunResult
     from tui_lab.core.repl.history import History
-    from tui_lab.core.session.model import ReplEntry
+    from tui_lab.core.session.model import ReplEntry, ReplState
     from tui_lab.ui.repl.controller import ReplController
     from tui_lab.ui.repl.editor import ReplInput
     from tui_lab.ui.repl.figures import ScreenFigures
     from tui_lab.ui.repl.log import ReplLog
     from tui_lab.ui.repl.variables import VariablePane
     from tui_lab.ui.requests import PaneRequest
+
+
+#: How many queued inputs the queue line lists before "… and N more".
+QUEUE_SHOWN = 3
+
+
+def queued_text(sources: Sequence[str]) -> Text:
+    """``In [*]: c2 = 2`` for each queued input (its first line, ``…`` when it has more), as Jupyter marks cells
+    waiting to run; one line each, cut at the pane's edge."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for index, source in enumerate(sources[:QUEUE_SHOWN]):
+        first, _, rest = source.strip("\n").partition("\n")
+        text.append("\n" if index else "")
+        text.append("In [*]: ", style="bold")
+        text.append(safe_line(first + (" …" if rest.strip() else "")))
+    if len(sources) > QUEUE_SHOWN:
+        text.append(f"\n… and {len(sources) - QUEUE_SHOWN} more queued")
+    return text
 
 
 class LateOutputArrived(Message):
@@ -80,6 +100,7 @@ class ReplScreen(PaneScreen):
         self._last_error: RunResult | None = None  # its full traceback is a key away
         self._built = False  # the real log, input and variable pane are mounted
         self._when_built: list[Sequence[ReplEntry]] = []  # a session's log, restored before they were
+        self._early: list[str] = []  # inputs run before the controller was made (right after the first frame)
 
     # -- layout -----------------------------------------------------------------------
 
@@ -150,6 +171,7 @@ class ReplScreen(PaneScreen):
         return width if width >= 20 else None
 
     def on_mount(self) -> None:
+        self.lab.session.register(self.PANE, self)
         self._ticker = self.set_interval(0.1, self._set_status, pause=True)
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self._set_status()
@@ -179,22 +201,31 @@ class ReplScreen(PaneScreen):
 
     def _after_first_frame(self) -> None:
         """What the first frame does not need: the engine, the history file, the variable list, state problems."""
-        self._ensure_controller()
+        self._make_controller()
 
-    def _ensure_controller(self) -> ReplController:
-        """The controller, made now if an input comes before the first frame was painted."""
-        if self.controller is not None:
-            return self.controller
+    @work(thread=True, exclusive=True, group="repl-controller", exit_on_error=False)
+    def _make_controller(self) -> None:
+        """Import and make the controller in a thread: its modules (the engine's) may wait for the thread that
+        is importing torch, and the UI must not (keys typed meanwhile still go to the input, inputs wait)."""
         from tui_lab.ui.repl.controller import ReplController
 
         controller = ReplController(self.workspace, input_provider=self._ask_input)
+        notices = controller.load_state()
+        to_ui(self.app, self._controller_made, controller, notices)
+
+    def _controller_made(self, controller: ReplController, notices: list[str]) -> None:
+        if self.controller is not None or self._closing:
+            return
         controller.engine.late.on_pending = self._late_output_pending
         self._live = LivePictures(controller.engine, self.log_view, self.figures.live)
         self.controller = controller
-        self._tell(controller.load_state())
+        self._tell(notices)
         self.editor.input_history = controller.history
         self.watch(self.app, "torch_ready", self._torch_ready_changed)
-        return controller
+        early, self._early = self._early, []
+        for source in early:
+            self.run_source(source)
+        self._show_queue()
 
     def _late_output_pending(self) -> None:
         """Called from a user thread: wake the UI once to show what it printed."""
@@ -206,6 +237,7 @@ class ReplScreen(PaneScreen):
 
     def on_unmount(self) -> None:
         """The app is closing: stop running code, so its thread does not keep the process alive."""
+        self.lab.session.unregister(self.PANE, self)
         self._closing = True
         if self.controller is not None:
             self.controller.engine.late.on_pending = None
@@ -250,18 +282,28 @@ class ReplScreen(PaneScreen):
         self.run_source(event.source)
 
     def run_source(self, source: str) -> None:
-        """Echo ``source`` as ``In [n]`` and run it in a worker."""
-        controller = self._ensure_controller()
-        number = controller.next_number
-        refused = controller.begin(source)
-        if refused == "empty":
+        """Run ``source`` now, or queue it behind the running input (shown as ``In [*]``), as Jupyter does.
+
+        Inputs given before the controller exists (right after the first frame) wait, in order, for it.
+        """
+        controller = self.controller
+        if controller is None:
+            if source.strip():
+                self._early.append(source)
+                self._show_queue()
             return
-        if refused is not None:  # the code goes back into the input, before anything typed since
-            typed = self.editor.text
-            self.editor.replace_text(f"{source}\n{typed}" if typed.strip() else source)
-            self.notify(refused, title="REPL", severity="warning")
-            return
-        self._tell(controller.notices())
+        submitted = controller.submit(source)
+        if submitted == "run":
+            self._start(source)
+        elif submitted == "queued" and not controller.running:
+            self._run_next()  # between two inputs: the oldest waiting one goes first
+        self._show_queue()
+
+    def _start(self, source: str) -> None:
+        """Echo ``source`` as ``In [n]`` (the controller has begun it) and run it in a worker."""
+        assert self.controller is not None
+        number = self.controller.running_number
+        self._tell(self.controller.notices())
         for line in echo_input(number, source.rstrip("\n"), self.styles_for_results):
             self.log_view.write(line)
         if self._live is not None:
@@ -272,6 +314,28 @@ class ReplScreen(PaneScreen):
         figure_size = (self.log_view.scrollable_content_region.width or 80, self._figure_rows())
         self._run_in_worker(source, self.log_width(), figure_size)
 
+    def _show_queue(self) -> None:
+        """List the inputs waiting to run (``In [*]: …``) above the status line (which counts them); hidden when none."""
+        waiting = [*self._early, *(self.controller.queued if self.controller is not None else ())]
+        panels = self.query("#repl-queue").results(Static)
+        panel = next(panels, None)
+        if panel is None and waiting:  # mounted when first needed: not part of the first frame
+            panel = Static(id="repl-queue")
+            self.query_one("#repl-main").mount(panel, before=self.query_one("#repl-status"))
+        if panel is not None:
+            panel.display = bool(waiting)
+            panel.update(queued_text(waiting))
+        self._set_status()
+
+    def _run_next(self) -> None:
+        """Start the next queued input, if any (after the previous one's result is in the log)."""
+        if self.controller is None or self._closing:
+            return
+        source = self.controller.next_queued()
+        if source is not None:
+            self._start(source)
+        self._show_queue()
+
     @work(thread=True, exclusive=True, group="repl-run", exit_on_error=False)
     def _run_in_worker(self, source: str, width: int | None, figure_size: tuple[int, int]) -> RunResult | None:
         """Run in a daemon thread and wait for it, so quitting never waits for a long C-level call."""
@@ -281,7 +345,7 @@ class ReplScreen(PaneScreen):
             for chunk in result.outputs:  # figures are laid out here, not on the UI thread
                 if chunk.figure is not None:
                     self.figures.prepare(chunk.figure, *figure_size)
-            self.app.call_from_thread(self._show_result, result)
+            to_ui(self.app, self._show_result, result)
         return result
 
     def _show_result(self, result: RunResult) -> None:
@@ -292,7 +356,7 @@ class ReplScreen(PaneScreen):
             self._last_error = result
         if result.exit_requested:
             self.notify("tui-lab keeps running. Press ctrl+q to quit.", title="exit() ignored")
-        self._finish_run()
+        self._finish_run(ok=result.ok)
         self.lab.session.record_repl(result)  # the session keeps the log and which input set which names
         self.variables.refresh_rows(self.workspace)
         if self.variables.selected in result.changed or any(e.name == self.variables.selected for e in result.memory):
@@ -307,19 +371,27 @@ class ReplScreen(PaneScreen):
         if chunks or dropped:
             write_blocks(self.log_view, render_late_output(list(chunks), dropped, self.styles_for_results))
 
-    def _finish_run(self) -> None:
-        if self.controller is not None:
-            self.controller.finish()
+    def _finish_run(self, ok: bool = True) -> None:
+        """The running input is over; the next queued one starts, or, when this one failed, the queue is dropped."""
+        dropped = self.controller.finish(ok) if self.controller is not None else 0
         if self._live is not None:
             self._live.finish()
         if self._ticker is not None:
             self._ticker.pause()
         self._set_status()
+        if dropped:
+            self._tell_dropped(dropped, "the input before them failed")
+        self.call_later(self._run_next)
+
+    def _tell_dropped(self, dropped: int, why: str) -> None:
+        inputs = f"{dropped} queued input{'s' if dropped != 1 else ''}"
+        self.notify(f"{inputs} not run: {why}. ↑ recalls them from the history.", title="REPL", severity="warning")
+        self._show_queue()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "repl-run" and event.state == WorkerState.ERROR:
             self.log_view.write(Text(f"internal error: {event.worker.error!r}", style="bold"))
-            self._finish_run()
+            self._finish_run(ok=False)
 
     def _ask_input(self, prompt: str) -> str:
         """Answer ``input()`` from the code's thread with a modal on the UI thread."""
@@ -339,16 +411,22 @@ class ReplScreen(PaneScreen):
         self.editor.insert_newline()
 
     def action_interrupt(self) -> None:
-        """Interrupt running code; otherwise copy the text selected in the log, or clear the input."""
-        if self.controller is not None and self.controller.engine.running:
-            self.controller.interrupt()
+        """Interrupt running code and drop the queued inputs; otherwise copy the text selected in the log,
+        or clear the input."""
+        if self.controller is not None and self.controller.running:
+            dropped = self.controller.interrupt()
             self.query_one("#repl-status", Static).update("interrupting…")
+            if dropped:
+                self._tell_dropped(dropped, "ctrl+c interrupted the running one")
             return
         if self.get_selected_text():  # text selected in the log with the mouse: copied, as a terminal does
             self.action_copy_text()
             self.clear_selection()
             self.notify("Copied the selected text.", title="REPL")
             return
+        if self._early:  # before the controller exists: the waiting inputs go, as a queue would
+            dropped, self._early = len(self._early), []
+            self._tell_dropped(dropped, "ctrl+c")
         self.editor.hide_completions()
         self.editor.clear()
         if self.history is not None:
@@ -478,13 +556,16 @@ class ReplScreen(PaneScreen):
 
     def on_repl_input_completion_requested(self, event: ReplInput.CompletionRequested) -> None:
         event.stop()
+        if self.controller is None:  # a Tab in the first moments: nothing to complete from yet
+            self.app.bell()
+            return
         self._complete_in_worker(event.source, event.line, event.column)
 
     @work(thread=True, exclusive=True, group="repl-complete", exit_on_error=False)
     def _complete_in_worker(self, source: str, line: int, column: int) -> None:
         assert self.controller is not None
         found = self.controller.complete(source, line, column)
-        self.app.call_from_thread(self._show_completions, found)
+        to_ui(self.app, self._show_completions, found)
 
     def _show_completions(self, found: Completion) -> None:
         """Show what completion found; the list is mounted on the first Tab (not part of the first frame)."""
@@ -500,7 +581,7 @@ class ReplScreen(PaneScreen):
         self._load_details(event.name)
 
     def _load_details(self, name: str | None) -> None:
-        if name is None:
+        if name is None or self.controller is None:
             self.variables.show_details(None)
         else:
             self._details_in_worker(name)
@@ -510,9 +591,9 @@ class ReplScreen(PaneScreen):
         assert self.controller is not None
         details = self.controller.details(name)
         if isinstance(details, str):
-            self.app.call_from_thread(self.variables.show_details, None, details)
+            to_ui(self.app, self.variables.show_details, None, details)
         else:
-            self.app.call_from_thread(self.variables.show_details, details)
+            to_ui(self.app, self.variables.show_details, details)
 
     # -- workspace ------------------------------------------------------------------------
 
@@ -523,6 +604,22 @@ class ReplScreen(PaneScreen):
             return
         for line in restored_log(entries, self.styles_for_results):
             self.log_view.write(line)
+
+    # -- the session (tui_lab.core.session.contract.PaneSession) ----------------------------------
+
+    def save_state(self) -> ReplState:
+        """The REPL log the session keeps (the session records each input as it runs)."""
+        from tui_lab.core.session.model import REPL_LOG_ENTRIES, ReplState
+
+        return ReplState(tuple(self.lab.session.repl_log[-REPL_LOG_ENTRIES:]))
+
+    def restore_state(self, state: ReplState) -> None:
+        """Show a restored log (an empty one shows nothing)."""
+        self.restore_session(state.log)
+
+    def fingerprint(self) -> Hashable:
+        """Nothing: each input already counts as a change for the periodic save."""
+        return ()
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:
         if self.controller is None or not self.controller.state_loaded:

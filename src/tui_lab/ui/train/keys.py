@@ -26,6 +26,13 @@ ACTIONS: tuple[PaneAction, ...] = (
     PaneAction("reset_form", "f11", "Reset form", "Put the course's defaults back in the form", "Train: reset form", C),
     PaneAction("toggle_log", "ctrl+l", "Log scale", "Loss axis linear or log10", "Train: toggle log scale"),
     PaneAction(
+        "toggle_form",
+        "ctrl+f",
+        "Form",
+        "Fold the settings form into one line above the plot, or open it (a small terminal folds it when a run starts)",
+        "Train: fold / open the form",
+    ),
+    PaneAction(
         "pick_data",
         "ctrl+o",
         "Pick X, y",

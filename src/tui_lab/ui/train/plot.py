@@ -9,16 +9,22 @@ thread only hands finished lines to the compositor (converting them there cost ~
 
 The legend is drawn below the plot, not by plotext inside it: inside, it sits in the top-left
 corner, which is exactly where loss curves start (and where they stay on a log axis).
+
+Runs stay apart: each kept run holds one of eight styles (a colour and a marker) from the moment it
+is first drawn until it leaves the plot, so no two shown runs share a colour, and the marker keeps
+them apart where colour is gone (``NO_COLOR``, a monochrome terminal). The newest run is drawn in
+braille (``━`` in the legend), the others with their marker. Labels name only what differs between
+the shown runs. On a linear axis a diverged run does not set the scale: the axis fits the other
+runs, the diverged curve is cut where it leaves the top, and its label says so.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from plotext import _utility as plotext_utility
 from plotext._dict import no_color
 from rich.console import Console
@@ -32,12 +38,22 @@ from textual_plotext import PlotextPlot
 
 from tui_lab.core.train.axis import Ticks, axis_ticks
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy: only once there are runs (the pane opens before torch, and numpy, have loaded)
+    import numpy as np
+
     from tui_lab.core.train.history import RunRecord
 
 
-#: Plotext colour names, one per run (cycled).
+#: Plotext colour names, one per kept run (the plot keeps at most eight runs).
 RUN_COLOURS = ("cyan+", "orange+", "green+", "magenta+", "yellow+", "blue+", "red+", "white")
+#: Markers, one per kept run, so runs differ without colour too (single-cell ASCII: safe in every terminal).
+RUN_MARKERS = ("•", "+", "x", "*", "o", "#", "%", "@")
+#: The newest run's curve is drawn in braille; its legend entry shows a line.
+LINE_MARKER = "━"
+#: Said of a diverged run whose curve leaves the top of a linear axis fitted to the other runs.
+CUT_NOTE = "diverged, cut at the top"
+#: A plot fewer rows tall than this gives its x axis title row to the curves.
+TIGHT_HEIGHT = 20
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,14 @@ class Curve:
     epoch_y: list[float]
     braille: bool
     run_id: int = 0
+    #: The character the curve is drawn with (when not in braille) and that leads its legend entry.
+    marker: str = RUN_MARKERS[0]
+    diverged: bool = False
+
+    @property
+    def legend_marker(self) -> str:
+        """What leads the legend entry: the curve's own marker, or a line for the braille curve."""
+        return LINE_MARKER if self.braille else self.marker
 
 
 @dataclass(frozen=True)
@@ -68,8 +92,15 @@ class PlotSpec:
     #: Loss-axis ticks (data values) and their compact labels; empty lets plotext choose.
     y_ticks: tuple[float, ...] = ()
     y_labels: tuple[str, ...] = ()
-    #: Legend lines below the plot: each a tuple of (text, plotext colour) entries.
-    legend: tuple[tuple[tuple[str, str], ...], ...] = ()
+    #: Legend lines below the plot: each a tuple of (label, plotext colour, marker) entries.
+    legend: tuple[tuple[tuple[str, str, str], ...], ...] = ()
+    #: The loss axis's range when it is not fitted to every curve (a diverged run left out), else None.
+    y_range: tuple[float, float] | None = None
+
+    @property
+    def tight(self) -> bool:
+        """True when the widget is short: the x axis's title row goes (the title says "vs epoch")."""
+        return self.size[1] < TIGHT_HEIGHT
 
     @property
     def canvas_size(self) -> tuple[int, int]:
@@ -82,23 +113,51 @@ class PlotSpec:
 LEGEND_GAP = 3
 
 
-def legend_lines(entries: list[tuple[str, str]], width: int, max_lines: int) -> tuple[tuple[tuple[str, str], ...], ...]:
-    """Pack ``(label, colour)`` entries into lines of ``width`` cells (``━ label`` each).
+def legend_lines(
+    entries: list[tuple[str, str, str]], width: int, max_lines: int
+) -> tuple[tuple[tuple[str, str, str], ...], ...]:
+    """Pack ``(label, colour, marker)`` entries into lines of ``width`` cells (``+ label`` each).
 
     At most ``max_lines`` lines: when more would be needed the oldest entries go, so the newest
     runs (given last) are always named.
     """
-    lines: list[list[tuple[str, str]]] = []
+    lines: list[list[tuple[str, str, str]]] = []
     used = width + 1
-    for label, colour in entries:
-        cells = 2 + len(label)
+    for entry in entries:
+        cells = 2 + len(entry[0])
         if lines and used + LEGEND_GAP + cells <= width:
-            lines[-1].append((label, colour))
+            lines[-1].append(entry)
             used += LEGEND_GAP + cells
         else:
-            lines.append([(label, colour)])
+            lines.append([entry])
             used = cells
     return tuple(tuple(line) for line in lines[-max_lines:])
+
+
+def assign_styles(run_ids: list[int], held: dict[int, int], count: int = len(RUN_COLOURS)) -> dict[int, int]:
+    """Style slots for ``run_ids``: a run keeps the slot it holds, a new run takes the first free one.
+
+    So up to ``count`` shown runs never share a colour or a marker, and a run's colour does not
+    change while it stays in the plot (ids are not consecutive after rejections or a restore).
+    """
+    slots = {run_id: slot for run_id, slot in held.items() if run_id in run_ids}
+    for run_id in sorted(run_ids):
+        if run_id not in slots:
+            free = [slot for slot in range(count) if slot not in slots.values()]
+            slots[run_id] = free[0] if free else run_id % count
+    return slots
+
+
+def cut_at(x: list[float], y: list[float], top: float) -> tuple[list[float], list[float]]:
+    """The curve up to where it first rises above ``top``, ending on the axis's edge (so plotext never sees 1e14)."""
+    for i, value in enumerate(y):
+        if value > top:
+            if i == 0:
+                return [], []
+            x0, y0, x1 = x[i - 1], y[i - 1], x[i]
+            edge = x0 + (x1 - x0) * (top - y0) / (value - y0)
+            return [*x[:i], edge], [*y[:i], top]
+    return x, y
 
 
 class LossPlot(PlotextPlot):
@@ -122,6 +181,8 @@ class LossPlot(PlotextPlot):
         self._styles: dict[str, Style] = {}
         self._building = False
         self._stale = False
+        #: Each shown run's style slot (colour and marker), held while the run stays in the plot.
+        self._slots: dict[int, int] = {}
 
     # -- what to draw (UI thread) -----------------------------------------------------------
 
@@ -145,8 +206,10 @@ class LossPlot(PlotextPlot):
         """The picture to build now: each curve downsampled, whatever the history length."""
         ordered = sorted(self.records, key=lambda r: (r.run_id == self.current_id, r.run_id))
         newest = ordered[-1].run_id if ordered else None
+        self._slots = assign_styles([r.run_id for r in ordered], self._slots)
+        parts = {r.run_id: r.legend_parts() for r in ordered}
         shared = set.intersection(*(set(r.config.label_parts()) for r in ordered)) if len(ordered) > 1 else set()
-        alike = set.intersection(*(set(r.config.legend_parts()) for r in ordered)) if len(ordered) > 1 else set()
+        alike = set.intersection(*(set(p) for p in parts.values())) if len(ordered) > 1 else set()
         statuses = {r.status for r in ordered}
         all_ended = len(ordered) > 1 and len(statuses) == 1 and not statuses & {"running", "finished"}
         curves = []
@@ -156,32 +219,66 @@ class LossPlot(PlotextPlot):
             ex: list[float] = []
             ey: list[float] = []
             if record.run_id == newest or not xs:  # epoch dots for the newest run keep the overlay cheap
+                import numpy as np
+
                 ex, ey = self._finite(*(np.asarray(v, dtype=np.float64) for v in record.epoch_curve()))
             suffix = "" if all_ended or record.status in ("running", "finished") else f" ({record.status})"
-            colour = RUN_COLOURS[record.run_id % len(RUN_COLOURS)]
-            own = [p for p in record.config.legend_parts() if p not in alike]  # only what tells the runs apart
+            slot = self._slots[record.run_id]
+            own = [p for p in parts[record.run_id] if p not in alike]  # only what tells the runs apart
             label = f"#{record.run_id} {' '.join(own)}".rstrip() + suffix
-            curves.append(Curve(label, colour, xs, ys, ex, ey, record.run_id == newest, record.run_id))
+            curve = Curve(label, RUN_COLOURS[slot], xs, ys, ex, ey, record.run_id == newest, record.run_id)
+            curves.append(replace(curve, marker=RUN_MARKERS[slot], diverged=record.status == "diverged"))
+        curves, y_range = self._fit_axis(curves)
         x_max = max([max(1.0, float(r.config.epochs)) for r in self.records] or [1.0])
         theme = self._get_plotext_theme_name(self.app.theme)
         common = " ".join(p for p in ordered[0].config.label_parts() if p in shared) if shared else ""
         if all_ended:  # said once in the title, so a stopped sweep's legend still names every run
             common = f"{common} · all {ordered[0].status}".lstrip(" ·")
-        ticks = self._y_ticks(curves)
+        ticks = self._y_ticks(curves, y_range)
         size = (self.size.width, self.size.height)
-        entries = [(c.label, c.colour) for c in sorted(curves, key=lambda c: c.run_id)]
+        entries = [(c.label, c.colour, c.legend_marker) for c in sorted(curves, key=lambda c: c.run_id)]
         legend = legend_lines(entries, max(10, size[0] - 2), max(1, size[1] // 4)) if curves else ()
-        return PlotSpec(tuple(curves), self.log_scale, x_max, size, theme, common, ticks.values, ticks.labels, legend)
+        return PlotSpec(
+            tuple(curves), self.log_scale, x_max, size, theme, common, ticks.values, ticks.labels, legend, y_range
+        )
 
-    def _y_ticks(self, curves: list[Curve]) -> Ticks:
+    def _fit_axis(self, curves: list[Curve]) -> tuple[list[Curve], tuple[float, float] | None]:
+        """On a linear axis, fit the loss axis to the runs that did not diverge; cut diverged curves at its top.
+
+        A diverged run climbs to 1e14 before the guard stops it: fitted to it, every other curve is a
+        flat line at zero. Returns the curves (diverged ones cut and relabelled) and the range (None:
+        plotext fits every curve, as on a log axis or when no run diverged above the others).
+        """
+        kept = [v for c in curves if not c.diverged for v in (*c.y, *c.epoch_y)]
+        if self.log_scale or not kept:
+            return curves, None
+        top = max(kept)
+        if not any(v > top for c in curves if c.diverged for v in (*c.y, *c.epoch_y)):
+            return curves, None
+        fitted = []
+        for curve in curves:
+            if curve.diverged and any(v > top for v in (*curve.y, *curve.epoch_y)):
+                x, y = cut_at(curve.x, curve.y, top)
+                dots = [(ex, ey) for ex, ey in zip(curve.epoch_x, curve.epoch_y, strict=True) if ey <= top]
+                label = curve.label.replace(" (diverged)", "") + f" ({CUT_NOTE})"
+                kept_x, kept_y = [d[0] for d in dots], [d[1] for d in dots]
+                curve = replace(curve, label=label, x=x, y=y, epoch_x=kept_x, epoch_y=kept_y)
+            fitted.append(curve)
+        bottom = min([*kept, *(v for c in fitted for v in (*c.y, *c.epoch_y))])
+        return fitted, (bottom, top)
+
+    def _y_ticks(self, curves: list[Curve], y_range: tuple[float, float] | None = None) -> Ticks:
         """Round loss ticks inside the drawn values' range, labelled ``1.97e10`` rather than ``19702956032.0``."""
         values = [v for c in curves for v in (*c.y, *c.epoch_y)]
         if not values:
             return Ticks((), ())
+        lo, hi = y_range or (min(values), max(values))
         rows = max(1, (self.size.height or 24) - 7)  # title, frame, x labels, x title and the legend take ~7 rows
-        return axis_ticks(min(values), max(values), max(2, min(6, rows // 3)), self.log_scale)
+        return axis_ticks(lo, hi, max(2, min(6, rows // 3)), self.log_scale)
 
     def _finite(self, x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
+        import numpy as np
+
         keep = np.isfinite(y) & ((y > 0) | (not self.log_scale))
         return x[keep].tolist(), y[keep].tolist()
 
@@ -197,14 +294,17 @@ class LossPlot(PlotextPlot):
         plt._set_size(width, height)
         plt.theme(spec.theme)
         title = f"loss of {spec.common}" if spec.common else "loss ─ per step (smoothed) ● per epoch"
+        if spec.tight and spec.common:
+            title += " vs epoch"
         plt.title(title + (" · log" if spec.log_scale else ""))
-        plt.xlabel("epoch")
+        if not spec.tight:
+            plt.xlabel("epoch")
         plt.yscale("log" if spec.log_scale else "linear")
         drawn = 0
         for curve in spec.curves:
             if curve.x:
                 # braille only for the newest run: plotext's braille pass costs a full canvas per curve
-                marker = "braille" if curve.braille else "dot"
+                marker = "braille" if curve.braille else curve.marker
                 plt.plot(curve.x, curve.y, color=curve.colour, marker=marker)
                 drawn += 1
             if curve.epoch_x:
@@ -216,6 +316,8 @@ class LossPlot(PlotextPlot):
             plt.title("loss: no runs yet (F6 starts one)")
         elif spec.y_ticks:
             plt.yticks(list(spec.y_ticks), list(spec.y_labels))
+        if drawn and spec.y_range is not None:
+            plt.ylim(*spec.y_range)
         plt.xlim(0, spec.x_max)
 
     def draw(self, spec: PlotSpec) -> Text:
@@ -252,14 +354,14 @@ class LossPlot(PlotextPlot):
         rows += [self._legend_strip(line, width, background) for line in spec.legend]
         return rows[:height] + [Strip.blank(width)] * (height - len(rows))
 
-    def _legend_strip(self, entries: tuple[tuple[str, str], ...], width: int, background: Any) -> Strip:
-        """One legend line: ``━ #1 lr=0.1   ━ #2 lr=0.3`` with each marker in its run's colour."""
+    def _legend_strip(self, entries: tuple[tuple[str, str, str], ...], width: int, background: Any) -> Strip:
+        """One legend line: ``+ #1 lr=0.1   ━ #2 lr=0.3``, each run's marker and label in its colour."""
         plain = self._rich_style(no_color, no_color, background)
         segments = [Segment(" ", plain)]
-        for index, (label, colour) in enumerate(entries):
+        for index, (label, colour, marker) in enumerate(entries):
             if index:
                 segments.append(Segment(" " * LEGEND_GAP, plain))
-            segments.append(Segment("━ ", self._rich_style(colour, "bold", background)))
+            segments.append(Segment(f"{marker} ", self._rich_style(colour, "bold", background)))
             segments.append(Segment(label, self._rich_style(colour, no_color, background)))
         return Strip(segments).crop_extend(0, width, plain)
 

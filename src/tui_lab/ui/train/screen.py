@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_lab.core.train.config import ConfigError, TrainConfig, parse_config
@@ -29,16 +30,19 @@ from tui_lab.ui.modals import PickerScreen
 from tui_lab.ui.pane import PaneScreen
 from tui_lab.ui.requests import PaneRequest, UseAsTrainingData
 from tui_lab.ui.theme import escape_markup
-from tui_lab.ui.train.form import TrainForm
+from tui_lab.ui.train.folded import Folding, FormLine, settings_summary
+from tui_lab.ui.train.form import ChoiceField, TrainForm
 from tui_lab.ui.train.plot import LossPlot
 from tui_lab.ui.train.runs import RunQueue
 from tui_lab.ui.train.summary import TrainStats
 from tui_lab.ui.train.sweep import SweepScreen
-from tui_lab.ui.train.training import RunFinished, RunProgressed, RunRejected, train_in_thread
+from tui_lab.ui.train.training import RunFinished, RunProgressed, RunRejected, ThreadLaunch, TrainingEnded
 
 if TYPE_CHECKING:
     from collections import deque
+    from collections.abc import Hashable
 
+    from tui_lab.core.session.contract import TrainView
     from tui_lab.core.train.history import RunRecord
     from tui_lab.ui.train.runs import Queued
 
@@ -57,9 +61,12 @@ class TrainScreen(PaneScreen):
         self.runs = RunQueue()
         self.log_scale = False
         self._worker: Worker[None] | None = None
+        self._launch_handshake = ThreadLaunch()
         self._last_plot = 0.0
+        self.folding = Folding()
 
     def compose_body(self) -> ComposeResult:
+        yield FormLine(id="train-settings")
         with Horizontal(id="train-body"):
             yield TrainForm(TrainConfig(), id="train-form")
             with Vertical(id="train-view"):
@@ -67,9 +74,56 @@ class TrainScreen(PaneScreen):
                 yield TrainStats(id="train-stats")
 
     def on_mount(self) -> None:
-        self.query_one(TrainStats).show_idle()
-        self.query_one(LossPlot).show_runs([])
+        self.show_state()
+        self.query_one(LossPlot).show_runs(self.runs.records)
         self._refresh_suggestions()
+        self.lab.session.register(self.PANE, self)  # last: a restored state is shown at once
+
+    # -- the form, folded or not (ui/train/folded.py) ----------------------------------------
+
+    def _apply_size(self, width: int, height: int) -> None:
+        super()._apply_size(width, height)
+        self.folding.resized(width, height)
+        self._show_folding()
+
+    def _show_folding(self) -> None:
+        self.set_class(self.folding.compact, "-compact")
+        self.set_class(self.folding.folded, "-folded")
+        if self.folding.folded:
+            self.query_one(FormLine).show(settings_summary(self.form.values()))
+
+    def fold_form(self, folded: bool) -> None:
+        """Fold the form into one line (focus goes to that line) or open it (focus goes to its first field)."""
+        self.folding.set(folded)
+        self._show_folding()
+        if folded and not isinstance(self.focused, FormLine):
+            self.set_focus(self.query_one(FormLine))
+        elif not folded and not self._form_has_focus():
+            self.set_focus(self.form.shown_fields()[0])
+
+    def action_toggle_form(self) -> None:
+        """Fold the form into one line, or open it."""
+        self.fold_form(not self.folding.folded)
+
+    @on(FormLine.Opened)
+    def _open_form(self) -> None:
+        self.fold_form(False)
+
+    def watch_focused(self, focused: object) -> None:
+        """A field that gets the focus (Tab, an error shown beside it) opens the folded form."""
+        if self.folding.folded and self._form_has_focus():
+            self.folding.set(False)
+            self._show_folding()
+
+    def _form_has_focus(self) -> bool:
+        return self.focused is not None and self.form in self.focused.ancestors
+
+    @on(Input.Changed)
+    @on(ChoiceField.Changed)
+    def _form_changed(self) -> None:
+        """Settings changed while folded (F11, ctrl+o, a request from another pane): the line follows."""
+        if self.folding.folded:
+            self._show_folding()
 
     @property
     def form(self) -> TrainForm:
@@ -162,18 +216,32 @@ class TrainScreen(PaneScreen):
             self._launch(submitted.launch)
         else:
             self.notify(submitted.notice(), title="Train")
+        if self.folding.run_started():  # a small terminal gives the plot the form's rows
+            self._show_folding()
+            self.set_focus(self.query_one(FormLine))
 
     def _launch(self, record: RunRecord) -> None:
         """Start the worker for ``record`` and every run launched with it (a batched sweep)."""
         device = self.lab.device
         records = self.runs.active or [record]
+        for launched in records:  # the data's shape now: the same names may hold other data later
+            X: Any = self.workspace.get(launched.config.x_name) if launched.config.data == "workspace" else None
+            launched.data_shape = "×".join(str(n) for n in X.shape) if is_tensor(X) else ""
         self.query_one(TrainStats).show_preparing(record, device, len(records))
         self._redraw()
-        self._worker = self._train([r.run_id for r in records], [r.config for r in records], device)
+        self._launch_handshake = ThreadLaunch()
+        run_ids, configs = [r.run_id for r in records], [r.config for r in records]
+        self._worker = self._train(run_ids, configs, device, self._launch_handshake)
 
-    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def _train(self, run_ids: list[int], configs: list[TrainConfig], device: str) -> None:
+    # Not exclusive: launches are already one at a time (the next waits for TrainingEnded), and an exclusive
+    # group would cancel the worker whose thread has just posted TrainingEnded and is returning.
+    @work(thread=True, group="train", exit_on_error=False)
+    def _train(self, run_ids: list[int], configs: list[TrainConfig], device: str, launch: ThreadLaunch) -> None:
         """Train in this thread (or wait on the processes that do); only messages go back to the UI."""
+        from tui_lab.ui.train.training import train_in_thread
+
+        if not launch.start():  # cancelled before it began: the screen has already moved on
+            return
         worker = get_current_worker()
         train_in_thread(self.post_message, run_ids, configs, device, self.workspace.get, lambda: worker.is_cancelled)
 
@@ -199,21 +267,49 @@ class TrainScreen(PaneScreen):
         if record is None:
             return
         result = message.result
-        if result.status != "failed" and result.artifacts:
-            self.workspace.publish_many(result.artifacts, "train")
-        record.release()  # published: the record need not keep the modules alive
+        sweep = self.runs.launched if len(self.runs.launched) > 1 else []
+        if not sweep:
+            self._publish(record)
         self._redraw()
         stats = self.query_one(TrainStats)
-        if len(self.runs.launched) == 1:
+        if not sweep:
             stats.show_result(record, self.runs.waiting)
-        elif not self.runs.active:  # the sweep's last result: compare its runs
-            stats.show_sweep(self.runs.launched, record, self.runs.waiting)
+        elif not self.runs.active:  # the sweep's last result: publish its runs in rate order, compare them
+            published = [r for r in sweep if self._publish(r)]
+            stats.show_sweep(sweep, published[-1] if published else None, self.runs.waiting)
         title = f"Run #{record.run_id} {result.status}"
         if result.status == "diverged":
             self.notify(escape_markup(result.message), title=title, severity="warning")
         elif result.status == "failed":
             self.notify(escape_markup(result.message), title=title, severity="error")
         self._next()
+
+    def _publish(self, record: RunRecord) -> bool:
+        """Put a finished run's ``w``, ``b`` (or module) in the workspace; True when it published anything.
+
+        A batched sweep's runs end in any order (a diverged one first): they are published together
+        when the sweep ends, in the order of their rates, so the workspace holds the last rate's.
+        """
+        result = record.result
+        published = result is not None and result.status != "failed" and bool(result.artifacts)
+        if published:
+            self.workspace.publish_many(result.artifacts, "train")
+        record.release()  # published: the record need not keep the modules alive
+        return published
+
+    def show_state(self) -> None:
+        """The numbers below the plot, from what the pane holds: the latest run's summary, or how to start one.
+
+        Runs restored from a session count as any other: after ``--resume`` the pane summarises its
+        latest run instead of saying that there is none.
+        """
+        if self.runs.current is not None:  # a run in flight keeps its live numbers
+            return
+        stats = self.query_one(TrainStats)
+        if self.runs.records:
+            stats.show_result(self.runs.records[-1], self.runs.waiting)
+        else:
+            stats.show_idle()
 
     @on(RunRejected)
     def _rejected(self, message: RunRejected) -> None:
@@ -225,9 +321,14 @@ class TrainScreen(PaneScreen):
         self.notify(escape_markup(message.message), title="Train: not started", severity="error")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Start the next queued run once the previous worker has really returned (a failure: :meth:`worker_failed`)."""
-        if event.worker is not self._worker or not event.worker.is_finished or event.state == WorkerState.ERROR:
-            return
+        """A worker cancelled before its thread began never says it ended: it ends here (a failure: :meth:`worker_failed`)."""
+        if event.worker is self._worker and event.state == WorkerState.CANCELLED:
+            if self._launch_handshake.abandon_unless_started():
+                self._training_ended()
+
+    @on(TrainingEnded)
+    def _training_ended(self) -> None:
+        """The training thread has really returned (not merely been cancelled): the next queued run may start."""
         self._worker = None
         self.runs.worker_ended()
         self._redraw()
@@ -265,8 +366,7 @@ class TrainScreen(PaneScreen):
         """Forget finished runs (the running one stays) and free their histories."""
         self.runs.clear()
         self._redraw()
-        if self.runs.current is None:
-            self.query_one(TrainStats).show_idle()
+        self.show_state()
 
     def action_toggle_log(self) -> None:
         """Switch the loss axis between linear and log scale."""
@@ -302,17 +402,14 @@ class TrainScreen(PaneScreen):
 
     def action_export_runs(self) -> None:
         """Write the run history to ./tui-lab-runs-<time>.csv and .json (atomically)."""
-        from tui_lab.core.fileio import atomic_write_text
-        from tui_lab.core.train.history import runs_to_csv, runs_to_json
+        from tui_lab.core.train.history import export_runs
 
         done = self.runs.done_records()
         if not done:
             self.notify("No finished runs to export yet.", title="Export")
             return
-        stem = Path.cwd() / f"tui-lab-runs-{datetime.now():%Y%m%d-%H%M%S}"
         try:
-            csv_path = atomic_write_text(stem.with_suffix(".csv"), runs_to_csv(done))
-            json_path = atomic_write_text(stem.with_suffix(".json"), runs_to_json(done))
+            csv_path, json_path = export_runs(done, Path.cwd() / f"tui-lab-runs-{datetime.now():%Y%m%d-%H%M%S}")
         except OSError as error:
             self.notify(escape_markup(f"Could not write the export: {error}"), title="Export", severity="error")
             return
@@ -342,8 +439,6 @@ class TrainScreen(PaneScreen):
 
     def restore_session(self, records: list[RunRecord], form: dict[str, str] | None = None) -> None:
         """Show finished runs and form values restored from a session (a run in flight is kept)."""
-        from tui_lab.ui.train.form import ChoiceField
-
         self.runs.restore(records)
         known = self.form.values(relevant_only=False)
         for name, text in (form or {}).items():
@@ -351,6 +446,31 @@ class TrainScreen(PaneScreen):
             if widget is not None and (not isinstance(widget, ChoiceField) or text in widget.choices):
                 self.form.set_value(name, text)
         self._redraw()
+        self.show_state()
+
+    # -- the session (tui_lab.core.session.contract.PaneSession) ----------------------------------
+
+    def save_state(self) -> TrainView:
+        """The run records (the session keeps the finished ones) and the form's text."""
+        from tui_lab.core.session.contract import TrainView
+
+        try:
+            form: dict[str, str] | None = dict(self.form.values(relevant_only=False))
+        except Exception:  # not composed yet, or being torn down: the form is simply not saved this time
+            form = None
+        return TrainView(tuple(self.runs.records), form)
+
+    def restore_state(self, state: TrainView) -> None:
+        """Show restored runs and form values (an empty state clears the runs and keeps the form)."""
+        self.restore_session(list(state.records), dict(state.form) if state.form is not None else None)
+
+    def fingerprint(self) -> Hashable:
+        """Changes when a run finishes."""
+        return tuple(record.run_id for record in self.runs.records if record.result is not None)
+
+    def on_unmount(self) -> None:
+        """The app is closing: the session stops asking this pane for its state."""
+        self.lab.session.unregister(self.PANE, self)
 
     def _refresh_suggestions(self) -> None:
         if not self.workspace.ready:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 #: Table rows (b and weights) shown when the caller gives no height.
 MAX_ROWS = 5
 BAR_WIDTH = 12
+#: At most this many lines (a small terminal), the headline and the line below it are one line.
+TIGHT_LINES = 5
 
 
 def format_rate(rate: float) -> str:
@@ -158,10 +160,11 @@ class TrainStats(Widget):
         """Before any run: how to start one."""
         text = Text.assemble(
             ("No run yet: ", "bold"),
-            "fill in the form (Tab moves, ←/→ cycles a choice) and press F6.\n",
-            "F7 stop · F8 run again · F9 clear runs · F10 export · ctrl+l log scale\n",
-            "ctrl+o picks X, y from the workspace · ctrl+s learning-rate sweep\n",
-            "impl model trains a workspace nn.Module; processes > 1 uses torch.distributed",
+            "fill in the form, press F6.\n",
+            "Tab moves · ←/→ cycles · ctrl+f folds it\n",
+            "F7 stop · F8 again · F9 clear · F10 export\n",
+            "ctrl+l log · ctrl+o X, y · ctrl+s lr sweep\n",
+            "F1 every key · ctrl+p every command",
         )
         parts: list[RenderableType] = [text]
         if message:
@@ -172,6 +175,11 @@ class TrainStats(Widget):
     def lines(self) -> int:
         """Content lines the panel shows (its height without border and padding)."""
         return self.content_region.height or 8
+
+    @property
+    def tight(self) -> bool:
+        """True when the panel is so short (a small terminal) that the headline and its details share a line."""
+        return self.lines <= TIGHT_LINES
 
     def show_progress(self, record: RunRecord, progress: Any, device: str, queued: int = 0, *, sweep: int = 0) -> None:
         """A run in flight: ``epoch 2/3 · step 150/100 ███░░ 50% · ETA 0:03 · 1.2M samples/s`` (step within the epoch).
@@ -191,6 +199,14 @@ class TrainStats(Widget):
         if queued:
             line.append(f" · {queued} queued", style="italic")
         last = record.epoch_losses[-1] if record.epoch_losses else None
+        if self.tight and progress.w:  # the run's label is in the legend: its loss joins the progress line
+            if last is not None:
+                line.append(f" · epoch loss {format_loss(last)}")
+            true_w = record.config.true_w if record.config.data == "synthetic" else None
+            true_b = record.config.true_b if record.config.data == "synthetic" else None
+            table = params_table(progress.w, progress.b, true_w, true_b, max_rows=table_room(self.lines, 1))
+            self._show(line, table)
+            return
         together = f" · 1 of {sweep} in one batched sweep" if sweep > 1 else ""
         status = safe_line(
             f"{record.label} on {device}{together}"
@@ -228,26 +244,32 @@ class TrainStats(Widget):
             self._show(head)
             return
         facts = Text(no_wrap=True, overflow="ellipsis")
+        if self.tight:  # one line: the run's number, its final loss (never cut), then how it ended
+            facts.append(f"#{record.run_id} ", style="bold")
         if result.final_loss is not None:
             facts.append(f"final loss {format_loss(result.final_loss)} · ")
+        if self.tight:
+            facts.append_text(safe_line(f"{record.message} · ", style=self._status_style(record.status)))
         facts.append(f"{result.seconds:.2f} s · {format_rate(result.samples_per_s)} · {result.device}")
         if result.closed_loss is not None:
             facts.append(f" · closed-form loss {format_loss(result.closed_loss)}")
         if queued:
             facts.append(f" · {queued} queued", style="italic")
         notes = run_notes(result)
-        if not result.w:  # a workspace model, or a run that failed before its first step
-            self._show(head, facts, *notes[: max(0, self.lines - 2)])
+        above = [facts] if self.tight else [head, facts]
+        if not result.w:  # a workspace model, or a run that stopped or failed before its first step
+            self._show(*above, *notes[: max(0, self.lines - len(above))])
             return
         closed = (
             (result.closed_w, result.closed_b) if result.closed_w is not None and result.closed_b is not None else None
         )
-        notes = notes[: max(0, self.lines - 4)]  # the table keeps its header and b
-        room = table_room(self.lines, 2 + len(notes))
+        least = 2 if len(result.w) > 0 else 1  # the table keeps its header, b and (when weights must go) "… N more"
+        notes = notes[: max(0, self.lines - len(above) - 1 - least)]
+        room = table_room(self.lines, len(above) + len(notes))
         table = params_table(result.w, result.b, result.true_w, result.true_b, closed, max_rows=room)
-        self._show(head, facts, table, *notes)
+        self._show(*above, table, *notes)
 
-    def show_sweep(self, records: Sequence[RunRecord], published: RunRecord, queued: int = 0) -> None:
+    def show_sweep(self, records: Sequence[RunRecord], published: RunRecord | None, queued: int = 0) -> None:
         """A finished sweep: one line per run (rate, status, final loss, best marked), and whose w, b were published."""
         ended = [r for r in records if r.result is not None and r.result.final_loss is not None]
         best = min(ended, key=lambda r: r.result.final_loss, default=None)
@@ -259,7 +281,11 @@ class TrainStats(Widget):
         lines = [head]
         width = max(len(f"{r.config.lr:g}") for r in records)
         room = max(1, self.lines - 2)
-        shown = list(records) if len(records) <= room else list(records[: room - 1])
+        shown = list(records)
+        if len(records) > room:  # the best run always keeps its line; the others in rate order as room allows
+            chosen = [best] if best is not None else []
+            chosen += [r for r in records if r is not best][: max(0, room - 1 - len(chosen))]
+            shown = sorted(chosen, key=lambda r: r.run_id)
         for record in shown:
             loss = record.result.final_loss if record.result is not None else None
             text = f"#{record.run_id} lr={record.config.lr:<{width}g} "
@@ -273,7 +299,8 @@ class TrainStats(Widget):
             lines.append(safe_line(text + mark, style=style if record.status != "finished" or mark else ""))
         if len(shown) < len(records):
             lines.append(Text(f"… {len(records) - len(shown)} more runs (their curves are in the plot)", style="dim"))
-        lines.append(safe_line(f"w, b in the workspace are the last run's: #{published.run_id}", style="dim"))
+        if published is not None:
+            lines.append(safe_line(f"w, b in the workspace are the last run's: #{published.run_id}", style="dim"))
         self._show(*lines)
 
     def _status_style(self, status: str) -> Style | str:

@@ -8,6 +8,7 @@ result). The worker touches no widget; it only posts messages (thread-safe).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +43,55 @@ class RunRejected(Message):
     message: str
 
 
+@dataclass
+class TrainingEnded(Message):
+    """The training thread returned normally, after posting everything it had (a stopped run included)."""
+
+    run_id: int
+
+
+class ThreadLaunch:
+    """The hand-shake between the screen and one training thread.
+
+    Cancelling a thread worker (F7) marks the Worker cancelled at once, while its thread still
+    finishes its chunk and posts its results: the screen must wait for :class:`TrainingEnded`, or
+    it reports the runs "stopped before it started" and may start the next one beside the old
+    thread. Only a worker cancelled before its thread began will never post it; this tells the two
+    apart without a race.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started = False
+        self._abandoned = False
+
+    def start(self) -> bool:
+        """Called first thing in the thread: False when the screen has already given this launch up."""
+        with self._lock:
+            self._started = not self._abandoned
+            return self._started
+
+    def abandon_unless_started(self) -> bool:
+        """Called by the screen when the worker was cancelled: True (and the thread will not run) if it had not begun."""
+        with self._lock:
+            self._abandoned = not self._started
+            return self._abandoned
+
+
 def train_in_thread(
+    post: Callable[[Message], object],
+    run_ids: Sequence[int],
+    configs: Sequence[TrainConfig],
+    device: str,
+    lookup: Callable[[str, Any], Any],
+    should_stop: Callable[[], bool],
+) -> None:
+    """Train ``configs`` (several: one batched sweep), post progress and one result per run, then :class:`TrainingEnded`."""
+    _train_and_post(post, run_ids, configs, device, lookup, should_stop)
+    post(TrainingEnded(run_ids[0]))  # not after a raise: the worker-failure path reports that
+
+
+def _train_and_post(
     post: Callable[[Message], object],
     run_ids: Sequence[int],
     configs: Sequence[TrainConfig],
