@@ -48,7 +48,7 @@ def test_the_app_in_the_browser_computes_and_trains(tmp_path: Path) -> None:
 
         palette(page, "Go to Train")
         wait_for_screen(page, r"true w .*2, -3\.4", 30)  # the Train form
-        palette(page, "Train: start")
+        palette(page, "Train: Start")
         screen = wait_for_screen(page, r"finished \d+ epochs?", START_S)
         assert "#1 concise" in screen, screen
 

@@ -33,6 +33,7 @@ import select
 import shutil
 import signal
 import struct
+import subprocess
 import sys
 import termios
 import threading
@@ -269,7 +270,20 @@ class Terminal:
                 if left <= 0:
                     break
                 self._changed.wait(min(left, 0.2))
-        raise TerminalTimeout(f"waited {timeout:.0f} s for {what}; the screen:\n{self.show()}")
+        raise TerminalTimeout(f"waited {timeout:.0f} s for {what}; the screen:\n{self.show()}{self.stacks()}")
+
+    def stacks(self) -> str:
+        """Every thread's Python stack in the program, when py-spy is installed (for a wait that timed out)."""
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        if not self.process.isalive() or not Path(spy).exists():
+            return ""
+        try:
+            dump = subprocess.run(
+                [spy, "dump", "--pid", str(self.process.pid)], capture_output=True, text=True, timeout=30, check=False
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            return f"\n(py-spy: {error})"
+        return f"\nthe program's threads (py-spy dump):\n{dump.stdout}{dump.stderr}"
 
     def wait_for(self, pattern: str | re.Pattern[str], timeout: float = 60.0) -> re.Match[str]:
         """Wait until the screen shows ``pattern`` (a regular expression, matched line-wise) and return the match."""

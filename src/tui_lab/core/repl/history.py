@@ -73,6 +73,11 @@ class History:
             self.save()
 
     @property
+    def is_read(self) -> bool:
+        """True once the file has been read (always for a history in memory)."""
+        return self._read
+
+    @property
     def writable(self) -> bool:
         """False once the file could not be written (or must not be, being unreadable)."""
         return self._file is None or self._file.writable

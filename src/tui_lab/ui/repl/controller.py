@@ -58,7 +58,8 @@ class ReplController:
         """Read the history file; the problems met, each one sentence to show once."""
         if not self.state_loaded:
             self.state_loaded = True
-            self.history.read()
+            if not self.history.is_read:
+                self.history.read()
         return self.history.take_notices()
 
     def notices(self) -> list[str]:

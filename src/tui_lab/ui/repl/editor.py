@@ -62,6 +62,8 @@ class ReplInput(TextArea):
         # Highlighting starts after the first frame: compiling the tree-sitter query takes ~65 ms.
         super().__init__(language=None, id=id, tab_behavior="indent", soft_wrap=True, show_line_numbers=False)
         self.input_history = history
+        #: ↑/↓ pressed before the history was read (the screen reads it after the first frame).
+        self._early_history_keys: list[str] = []
         self.popup: OptionList | None = None
         self._completion: Completion | None = None
         #: The text came whole (pasted, recalled, inserted) and no line has been added by hand since.
@@ -107,15 +109,10 @@ class ReplInput(TextArea):
             handled = self._tab()
         elif key == "backspace":
             handled = self._dedent()
-        elif key == "up" and self.cursor_location[0] == 0 and not self.selected_text and self.input_history is not None:
-            self._recall(self.input_history.previous(self.text), at_start=True)
-        elif (
-            key == "down"
-            and self.cursor_location[0] == self.document.line_count - 1
-            and not self.selected_text
-            and self.input_history is not None
-        ):
-            self._recall(self.input_history.next(), at_start=False)
+        elif key == "up" and self.cursor_location[0] == 0 and not self.selected_text:
+            self._history_key("up")
+        elif key == "down" and self.cursor_location[0] == self.document.line_count - 1 and not self.selected_text:
+            self._history_key("down")
         else:
             handled = False
         if handled:
@@ -123,6 +120,22 @@ class ReplInput(TextArea):
             event.prevent_default()
             return
         await super()._on_key(event)
+
+    def attach_history(self, history: History) -> None:
+        """Use ``history`` for ↑/↓; the ↑/↓ pressed while it was being read are applied now, in order."""
+        self.input_history = history
+        early, self._early_history_keys = self._early_history_keys, []
+        for key in early:
+            self._history_key(key)
+
+    def _history_key(self, key: str) -> None:
+        """↑ (older) or ↓ (newer) through the history; kept for later while the history is still being read."""
+        if self.input_history is None:
+            self._early_history_keys.append(key)
+        elif key == "up":
+            self._recall(self.input_history.previous(self.text), at_start=True)
+        else:
+            self._recall(self.input_history.next(), at_start=False)
 
     def _enter(self) -> None:
         row, _ = self.cursor_location

@@ -207,11 +207,20 @@ class ReplScreen(PaneScreen):
     def _make_controller(self) -> None:
         """Import and make the controller in a thread: its modules (the engine's) may wait for the thread that
         is importing torch, and the UI must not (keys typed meanwhile still go to the input, inputs wait)."""
+        from tui_lab.core.repl.history import History, history_path
+
+        # The history first: it needs no torch, and ↑ at the first frame recalls the last input.
+        history = History.load(history_path())
+        to_ui(self.app, self._history_read, history)
         from tui_lab.ui.repl.controller import ReplController
 
-        controller = ReplController(self.workspace, input_provider=self._ask_input)
+        controller = ReplController(self.workspace, input_provider=self._ask_input, history=history)
         notices = controller.load_state()
         to_ui(self.app, self._controller_made, controller, notices)
+
+    def _history_read(self, history: History) -> None:
+        if self.controller is None and not self._closing:
+            self.editor.attach_history(history)
 
     def _controller_made(self, controller: ReplController, notices: list[str]) -> None:
         if self.controller is not None or self._closing:
@@ -220,7 +229,7 @@ class ReplScreen(PaneScreen):
         self._live = LivePictures(controller.engine, self.log_view, self.figures.live)
         self.controller = controller
         self._tell(notices)
-        self.editor.input_history = controller.history
+        self.editor.attach_history(controller.history)
         self.watch(self.app, "torch_ready", self._torch_ready_changed)
         early, self._early = self._early, []
         for source in early:
