@@ -385,7 +385,6 @@ async def test_alt_s_saves_a_figure_as_svg_where_you_say(
 
 def test_keys_typed_ahead_are_never_read_by_the_query() -> None:
     import select
-
     import termios
 
     master, slave = os.openpty()
