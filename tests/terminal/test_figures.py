@@ -66,22 +66,42 @@ def test_plt_plot_draws_coloured_cells_under_its_input(spawn: Spawn) -> None:
     term.close()
 
 
+def right_edge(term: Terminal) -> int:
+    """The rightmost column of the figure's half-block cells (-1 when none is on screen)."""
+    columns, _ = term.size
+    return max((c for r in figure_rows(term) for c in range(columns) if term.cell(r, c).data == "▀"), default=-1)
+
+
+def drawn(term: Terminal) -> int:
+    """Wait until the figure's pixels are on screen (they can come a frame after the next prompt); its right edge."""
+    term.wait_until(lambda: len(figure_rows(term)) > 20, "the figure on screen", timeout=120)
+    return right_edge(term)
+
+
 def test_a_resize_draws_the_figure_again_at_the_new_width(spawn: Spawn) -> None:
     term = spawn("--images", "blocks", size=(120, 40))
     wait_ready(term)
     run_cell(term, "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);", 1)
-
-    def right_edge() -> int:
-        columns, _ = term.size
-        return max(
-            (c for r in figure_rows(term) for c in range(columns) if term.cell(r, c).data == "▀"), default=-1
-        )
-
-    wide = right_edge()
+    wide = drawn(term)
     assert wide > 60, term.show()
     term.resize((90, 40))
-    term.wait_until(lambda: 0 < right_edge() < wide - 8, "the figure drawn again, narrower", timeout=120)
-    assert right_edge() < 90, "the whole figure fits the new width"
+    term.wait_until(lambda: 0 < right_edge(term) < wide - 8, "the figure drawn again, narrower", timeout=120)
+    assert right_edge(term) < 90, "the whole figure fits the new width"
+    term.close()
+
+
+def test_a_lower_terminal_draws_the_figure_again_within_the_log(spawn: Spawn) -> None:
+    term = spawn("--images", "blocks", size=(120, 40))
+    wait_ready(term)
+    run_cell(term, "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);", 1)
+    wide = drawn(term)
+    tall = len(figure_rows(term))
+    term.resize((120, 24))
+
+    term.wait_until(
+        lambda: 0 < right_edge(term) < wide - 8, "scaled down to the lower log (so narrower: it keeps its aspect)", timeout=120
+    )
+    assert len(figure_rows(term)) < tall
     term.close()
 
 

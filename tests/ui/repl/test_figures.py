@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from rich.segment import Segment
@@ -31,6 +32,9 @@ from tui_lab.ui.repl.images import (
     kitty_strips,
     sixel_strips,
 )
+
+if TYPE_CHECKING:
+    from tui_lab.ui.repl.screen import ReplScreen
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 
@@ -355,6 +359,55 @@ async def test_a_figure_follows_the_logs_width(make_app: Callable[..., TuiLabApp
                 break
         assert widest() < wide <= screen.log_view.size.width + 30, "drawn again, narrower, never cut"
         assert widest() <= screen.log_view.scrollable_content_region.width
+
+
+def figure_rows(screen: ReplScreen) -> int:
+    """How many lines of the log are half-block pixels."""
+    return sum(1 for strip in screen.log_view.lines if "▀" in strip.text)
+
+
+async def test_a_figure_follows_the_logs_height(make_app: Callable[..., TuiLabApp], blocks_mode: object) -> None:
+    pytest.importorskip("matplotlib")
+    from tests.ui.repl.helpers import repl_screen, wait_for, wait_for_run
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = repl_screen(pilot)
+        screen.run_source("import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);")
+        await wait_for_run(pilot, 1)
+        await pilot.pause()
+        tall = figure_rows(screen)
+        assert tall > 20, screen.log_view.text
+        await pilot.resize_terminal(120, 24)
+        await wait_for(pilot, lambda: 0 < figure_rows(screen) < tall, "the figure laid out again, lower")
+        assert figure_rows(screen) <= screen.log_view.scrollable_content_region.height, "scaled down, never cut"
+
+
+async def test_on_a_resize_folded_figures_stay_one_line_and_the_others_follow(
+    make_app: Callable[..., TuiLabApp], blocks_mode: object
+) -> None:
+    pytest.importorskip("matplotlib")
+    from tests.ui.repl.helpers import repl_screen, wait_for, wait_for_run
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = repl_screen(pilot)
+        screen.figures.gallery.limit = 1
+        screen.run_source("import matplotlib.pyplot as plt\nfor i in range(2):\n    plt.figure()\n    plt.plot([0, i])")
+        await wait_for_run(pilot, 1)
+        await pilot.pause()
+        one = figure_rows(screen)
+        assert len(re.findall(r"figure \d+ \(640×480, alt\+s to show\)", screen.log_view.text)) == 1
+        await pilot.resize_terminal(90, 24)
+        await wait_for(pilot, lambda: 0 < figure_rows(screen) < one, "the unfolded figure laid out again, smaller")
+        text = screen.log_view.text
+        assert len(re.findall(r"figure \d+ \(640×480, alt\+s to show\)", text)) == 1, f"still folded:\n{text}"
+        assert figure_rows(screen) <= screen.log_view.scrollable_content_region.height
+        widest = max(len(strip.text.rstrip()) for strip in screen.log_view.lines if "▀" in strip.text)
+        assert widest <= screen.log_view.scrollable_content_region.width, "never cut"
+        await pilot.resize_terminal(120, 40)
+        await wait_for(pilot, lambda: figure_rows(screen) == one, "back to its first size")
+        assert len(re.findall(r"figure \d+ \(640×480, alt\+s to show\)", screen.log_view.text)) == 1
 
 
 async def test_alt_s_saves_a_figure_as_svg_where_you_say(
