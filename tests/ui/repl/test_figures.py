@@ -170,6 +170,16 @@ def test_text_mode_is_one_line_per_figure() -> None:
     assert line.text.startswith("figure 3 (640×480, ")
 
 
+@pytest.mark.parametrize("mode", [ImageMode.TEXT, ImageMode.BLOCKS])
+def test_a_figures_line_wraps_in_a_narrow_log_never_cut(mode: ImageMode) -> None:
+    figure = view(picture(3, 640, 480, RED, BLUE), mode)
+    if mode is ImageMode.BLOCKS:
+        figure.fold()
+    lines = figure.lines(30)
+    assert len(lines) > 1 and all(line.cell_length <= 30 for line in lines)
+    assert " ".join(line.text for line in lines).startswith("figure 3 (640×480, "), "the words are all there"
+
+
 # -- the mode ---------------------------------------------------------------------------------------
 
 

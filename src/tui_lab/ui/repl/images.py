@@ -241,10 +241,13 @@ def sixel_strips(image: FigureImage, columns: int, rows: int, cell: tuple[int, i
     return strips
 
 
-def fold_line(number: int, size_text: str, why: str) -> Strip:
-    """``figure 3 (640×480, alt+s to show)``."""
+def fold_lines(number: int, size_text: str, why: str, width: int) -> list[Strip]:
+    """``figure 3 (640×480, alt+s to show)``, wrapped at word boundaries to the log's ``width`` (never cut)."""
+    import textwrap
+
     text = f"figure {number} ({size_text}, {why})"
-    return Strip([Segment(text, Style(dim=True, italic=True))], len(text))
+    style = Style(dim=True, italic=True)
+    return [Strip([Segment(line, style)], len(line)) for line in textwrap.wrap(text, max(width, 1))]
 
 
 _BYTES_CONSOLE = Console(file=io.StringIO(), color_system="truecolor", force_terminal=True, width=1_000)
@@ -312,10 +315,10 @@ class FigureView:
     def _layout(self, width: int, max_rows: int, graphics: Graphics) -> list[Strip]:
         image = self._image
         if image is None:
-            return [fold_line(self.number, self.size_text, f"{SHOW_KEY} to show")]
+            return fold_lines(self.number, self.size_text, f"{SHOW_KEY} to show", width)
         mode = graphics.mode
         if mode is ImageMode.TEXT:
-            return [fold_line(self.number, self.size_text, "images are off: alt+i; F6 saves it")]
+            return fold_lines(self.number, self.size_text, "images are off: alt+i; F6 saves it", width)
         if mode is ImageMode.KITTY:
             columns, rows = fit(image.width, image.height, width, max_rows, graphics.cell)
             png = self._png(image.number) if self._png is not None else None
