@@ -160,3 +160,15 @@ def test_sixel_bands_reach_the_terminal(spawn: Spawn) -> None:
     run_cell(term, "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);", 1)
     assert term.raw.count(b'\x1bP0;0;0q"1;1;') >= 10, "one band per row of cells"
     term.close()
+
+
+def test_ctrl_q_while_a_figure_is_drawn_again_and_again_quits_cleanly(spawn: Spawn) -> None:
+    term = spawn("--images", "blocks", size=(120, 40))
+    wait_ready(term)
+    loop = "import matplotlib.pyplot as plt\nfor i in range(100_000):\n    plt.clf()\n    plt.plot([0, i % 7])\n    plt.pause(0.01)"
+    term.paste(loop)
+    term.keys("f9")
+    term.wait_until(lambda: len(figure_rows(term)) > 20, "the figure drawn while the loop runs", timeout=120)
+    term.wait_for(r"In \[1\] running")
+    assert term.close() == 0, f"ctrl+q ends the app while the loop draws:\n{term.show()}"
+    assert b"\x1b[?1049l" in term.raw[-2_000:], "the terminal's own screen is given back"
