@@ -172,3 +172,21 @@ def test_ctrl_q_while_a_figure_is_drawn_again_and_again_quits_cleanly(spawn: Spa
     term.wait_for(r"In \[1\] running")
     assert term.close() == 0, f"ctrl+q ends the app while the loop draws:\n{term.show()}"
     assert b"\x1b[?1049l" in term.raw[-2_000:], "the terminal's own screen is given back"
+
+
+def test_alt_s_and_alt_i_open_their_pickers_while_typing_in_the_input(spawn: Spawn) -> None:
+    term = spawn("--images", "blocks", size=(120, 40))
+    wait_ready(term)
+    run_cell(term, "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);", 1)
+    term.keys("alt+s")  # ESC s, as a terminal sends it: the input must not take it for an "s"
+    term.wait_for(r"save figure 1")
+    term.keys("esc")
+    term.wait_until(lambda: "save figure 1" not in term.show(), "the picker closed")
+    term.keys("alt+i")
+    term.wait_for(r"Images: now")
+    term.keys("esc")
+    term.wait_until(lambda: "Images: now" not in term.show(), "the picker closed")
+    prompt = row_of(term, r"In \[2\]:")
+    typed = term.screen()[prompt + 2].split("▎")[0].strip(" ▊")
+    assert typed == "", f"nothing was typed into the input:\n{term.show()}"
+    term.close()

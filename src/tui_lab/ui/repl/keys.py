@@ -136,6 +136,7 @@ ACTIONS: tuple[PaneAction, ...] = (
         "Figures…",
         "Pick a figure: show it again (a folded one gets its pixels back) or save it as PNG or SVG",
         "Figures: show or save…",
+        priority=True,  # a terminal sends ESC s: the input would take it for a typed "s"
     ),
     PaneAction(
         "choose_images",
@@ -144,5 +145,6 @@ ACTIONS: tuple[PaneAction, ...] = (
         "How figures are drawn: auto, Kitty graphics, Sixel, half-blocks or one line of text (kept as a setting; "
         "tui-lab --images overrides it for one run)",
         "Images: Kitty, Sixel, half-blocks or text…",
+        priority=True,  # as alt+s: ESC i would be a typed "i"
     ),
 )
