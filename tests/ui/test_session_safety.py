@@ -241,3 +241,65 @@ async def test_a_session_cannot_shadow_builtins_or_the_preloads(make_app: MakeAp
         await _run(pilot, "shown = print(1) or torch.ones(1)")
         assert torch.equal(app.workspace["shown"], torch.ones(1))
         assert any("Not restored: __builtins__" in m for m in _messages(app))
+
+
+# -- ctrl+q while an autosave is writing ------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)  # without the fix the app never quits: fail then, not at the suite's 300 s
+async def test_ctrl_q_while_an_autosave_writes_waits_for_it_and_quits(
+    make_app: MakeApp, lab_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quit waits for the autosave's write itself, not for a callback queued behind ctrl+q's own handler.
+
+    (It waited on a flag that only the autosave's callback on the app's queue cleared, while ctrl+q's handler
+    held that queue: the app stayed open, idle, forever. The pty README tour met it under load.)
+    """
+    writing, release = threading.Event(), threading.Event()
+    original = SessionKeeper.write
+
+    def slow_write(keeper: SessionKeeper, snapshot: Any) -> Any:
+        writing.set()
+        assert release.wait(60), "the test never let the write end"
+        return original(keeper, snapshot)
+
+    monkeypatch.setattr(SessionKeeper, "write", slow_write)
+    app = make_app(pane="repl")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.torch_ready, "torch")
+        await _run(pilot, "first = 1")
+        app.session.save()  # the autosave, held inside its write
+        await _until(pilot, writing.is_set, "the autosave writing")
+        await _run(pilot, "second = 2")  # work after the autosave's snapshot: the quit's own save keeps it
+
+        def end_the_write_once_quitting() -> None:
+            while not app.session.quitting:  # the state, checked as the UI reaches it (no wall clock)
+                if release.wait(0.005):
+                    return
+            release.set()
+
+        threading.Thread(target=end_the_write_once_quitting, daemon=True).start()
+        app.call_later(app.action_quit)  # what ctrl+q runs, on the app's queue
+        await _until(pilot, lambda: not app.is_running, "the quit")
+    release.set()
+    saved = store.load("default", root=store.sessions_root())
+    assert saved is not None and set(saved.values) == {"first", "second"}
+    assert not store.unclean_exit("default")
+
+
+async def test_ctrl_q_while_an_input_runs_saves_what_it_set_so_far(make_app: MakeApp, lab_home: Path) -> None:
+    """``x = 5`` then a long call, and ctrl+q during it: x is in the namespace, so the session keeps it.
+
+    (The input's changes are published when it ends; the quit saw nothing changed and saved nothing.)
+    """
+    app = make_app(pane="repl")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.torch_ready, "torch")
+        await _run(pilot, "first = 1")
+        # Sleeps in short steps forever: Python code between them, so the quit's interrupt ends it.
+        await pilot.press(*"import time; x = 5; [time.sleep(0.01) for _ in iter(int, 1)]", "enter")
+        await _until(pilot, lambda: app.workspace.get("x") == 5, "x set by the running input")
+        await pilot.press("ctrl+q")
+        await _until(pilot, lambda: not app.is_running, "the quit")
+    saved = store.load("default", root=store.sessions_root())
+    assert saved is not None and saved.values.get("x") == 5 and saved.values.get("first") == 1

@@ -14,8 +14,9 @@ something changed, and on quit; never while a restore is being read.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from tui_lab.core.text import visible
 from tui_lab.core.workspace import WorkspaceChange
 from tui_lab.ui.session_modals import PromptScreen, SessionDialog, not_saved_text, resume_question
 from tui_lab.ui.session_restore import SessionFlows
+from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:
     from tui_lab.core.repl.engine import RunResult
@@ -50,11 +52,23 @@ class SessionController:
         self._fingerprint: dict[str, Hashable] = {}
         self._saving = False
         self._again = False
+        #: Set by the save worker's thread itself when its write is over (never through the app's queue:
+        #: ctrl+q's handler waits on it, and the app's queue is busy with that very handler meanwhile).
+        self._save_done = threading.Event()
+        self._save_done.set()
+        #: What the save worker's write came to, until the UI applies it (once: see ``_save_finished``).
+        self._outcome: Callable[[], None] | None = None
+        self._quitting = False
         self._told_skipped: set[str] = set()
         #: True while the resume question is open: nothing is saved over the session being offered.
         self.deciding = False
 
     # -- what the rest of the app reads ---------------------------------------------------------
+
+    @property
+    def quitting(self) -> bool:
+        """True once the app has begun its quit (its save, then the exit)."""
+        return self._quitting
 
     @property
     def name(self) -> str:
@@ -160,15 +174,17 @@ class SessionController:
         if self.deciding:
             self.keeper.close(clean=False)  # the question is asked again next time
             return
-        while self._saving:
-            await asyncio.sleep(0.02)
+        self._quitting = True
+        if self._saving:  # an autosave is writing: let it end, then take its outcome here
+            await asyncio.to_thread(self._save_done.wait)
+            self._save_finished()
         if self.restoring:
             await self.flows.quit_while_restoring()
             self.keeper.close()
             return
         if not self.app.torch_ready:
             pass  # quit before torch has loaded: nothing to save, and no waiting for its import
-        elif self.keeper.policy.dirty or self.keeper.fingerprint() != self._fingerprint:
+        elif self.keeper.policy.dirty or self.keeper.fingerprint() != self._fingerprint or self._code_running():
             snapshot = self.snapshot()
             if snapshot.total_bytes > 64 * 1024**2:
                 self.app.notify(f"Saving the session ({snapshot.total_bytes / 1024**3:.1f} GiB)…", title="Session")
@@ -181,6 +197,13 @@ class SessionController:
             self.keeper.policy.finished(self.keeper.policy.changes, time.monotonic())
             self.keeper.last_state = report.state
         self.keeper.close()
+
+    def _code_running(self) -> bool:
+        """A REPL input is running: what it changed so far is not published yet, so the quit saves regardless."""
+        from tui_lab.ui.repl.screen import ReplScreen
+
+        repl = self.keeper.pane("repl")
+        return isinstance(repl, ReplScreen) and repl.running_code
 
     # -- what changed ---------------------------------------------------------------------------
 
@@ -239,23 +262,31 @@ class SessionController:
         snapshot = self.snapshot()
         covered = self.keeper.policy.begin()
         self._saving = True
+        self._save_done.clear()
         work = partial(self._save_worker, snapshot, covered, announce)
         self.app.run_worker(work, thread=True, group="session", name="session-save", exit_on_error=False)
 
     def _save_worker(self, snapshot: SessionSnapshot, covered: int, announce: bool) -> None:
+        outcome: Callable[[], None]
         try:
             report = self.keeper.write(snapshot)
         except RestoreInFlight:
-            self.app.call_later(self._save_failed, "", False)  # call_later: a thread-safe hand-off that never waits
-            return
+            outcome = partial(self._save_failed, "", False)
         except store.SessionsOff as error:
-            self.app.call_later(self._save_failed, str(error), True)
-            return
+            outcome = partial(self._save_failed, str(error), True)
         except Exception as error:
-            message = f"the session could not be saved: {type(error).__name__}: {error}"
-            self.app.call_later(self._save_failed, message, False)
-            return
-        self.app.call_later(self._saved, report, covered, announce)
+            outcome = partial(self._save_failed, f"the session could not be saved: {type(error).__name__}: {error}", False)
+        else:
+            outcome = partial(self._saved, report, covered, announce)
+        self._outcome = outcome
+        self._save_done.set()
+        to_ui(self.app, self._save_finished)
+
+    def _save_finished(self) -> None:
+        """Apply the save worker's outcome (UI thread); a second call finds it taken and does nothing."""
+        outcome, self._outcome = self._outcome, None
+        if outcome is not None:
+            outcome()
 
     def _save_failed(self, message: str, off: bool) -> None:
         self._saving = False
@@ -279,7 +310,8 @@ class SessionController:
             self.app.notify(visible(text), title="Session", markup=False)
         if self._again:
             self._again = False
-            self.save()
+            if not self._quitting:  # quitting: the quit's own save follows
+                self.save()
 
     # -- palette ----------------------------------------------------------------------------------
 

@@ -121,6 +121,11 @@ class ReplScreen(PaneScreen):
         return self._built
 
     @property
+    def running_code(self) -> bool:
+        """An input is running now (its changes to the workspace are published when it ends)."""
+        return self.controller is not None and self.controller.running
+
+    @property
     def history(self) -> History | None:
         """The input history (None until it has been read, right after the first frame)."""
         return self.controller.history if self.controller is not None else None
