@@ -109,7 +109,7 @@ def test_inside_tmux_figures_are_half_blocks_without_asking(spawn: Spawn) -> Non
     term = spawn(size=(120, 40), TMUX="/tmp/tmux-1000/default,1,0")
     wait_ready(term)
     run_cell(term, "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);", 1)
-    assert len(figure_rows(term)) >= 10, term.show()
+    term.wait_until(lambda: len(figure_rows(term)) >= 10, "the figure in half-blocks", timeout=120)
     assert b"\x1b_G" not in term.raw and b"\x1bP" not in term.raw, "no Kitty or Sixel sequence went out"
     term.close()
 
@@ -132,7 +132,7 @@ def test_the_books_calculus_and_linear_regression_cells_run_with_matplotlib(spaw
     for cell in CALCULUS_CELLS:
         run_cell(term, cell, number)
         number += 1
-    assert len(figure_rows(term)) >= 10, f"the tangent-line plot:\n{term.show()}"
+    term.wait_until(lambda: len(figure_rows(term)) >= 10, "the tangent-line plot", timeout=120)
     for cell in SCRATCH_CELLS:
         run_cell(term, cell, number)
         number += 1
@@ -146,8 +146,11 @@ def test_kitty_graphics_reach_the_terminal_and_data_escapes_do_not(spawn: Spawn)
     term = spawn("--images", "kitty", size=(120, 40))
     wait_ready(term)
     run_cell(term, "import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);", 1)
-    uploads = term.raw.count(b"\x1b_Ga=t,f=100")
-    assert uploads >= 1 and "\U0010eeee".encode() in term.raw, "the PNG went out, and the cells that show it"
+    term.wait_until(  # the pixels can come a frame after the next prompt
+        lambda: b"\x1b_Ga=t,f=100" in term.raw and "\U0010eeee".encode() in term.raw,
+        "the PNG went out, and the cells that show it",
+        timeout=120,
+    )
     run_cell(term, "print('\\x1b_Ga=t,f=100,i=7;AAAA\\x1b\\\\')", 2)
     term.wait_for("␛_Ga=t,f=100,i=7;AAAA")
     assert term.raw.count(b"\x1b_Ga=t,f=100,i=7") == 0, "a printed graphics command is shown as text, never sent"
