@@ -403,8 +403,9 @@ async def test_on_a_resize_folded_figures_stay_one_line_and_the_others_follow(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = repl_screen(pilot)
         screen.figures.gallery.limit = 1
-        screen.run_source("import matplotlib.pyplot as plt\nfor i in range(2):\n    plt.figure()\n    plt.plot([0, i])")
-        await wait_for_run(pilot, 1)
+        for number in (1, 2):  # one figure an input: neither is drawn live while its input runs
+            screen.run_source(f"import matplotlib.pyplot as plt\nplt.figure()\nplt.plot([0, {number}]);")
+            await wait_for_run(pilot, number)
         await pilot.pause()
         folded = r"figure \d+ \(640×480, alt\+s to show\)"
         await wait_for(pilot, lambda: len(re.findall(folded, screen.log_view.text)) == 1, "the older figure folded")
