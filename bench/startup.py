@@ -105,7 +105,8 @@ from tui_lab.ui.app import TuiLabApp
 
 class Timed(TuiLabApp):
     def on_ready(self):
-        print("READY", time.time(), "torch_loaded=%s" % ("torch" in sys.modules), flush=True)
+        plots = [m for m in ("matplotlib", "PIL", "textual_image") if m in sys.modules]
+        print("READY", time.time(), "torch_loaded=%s,plots_loaded=%s" % ("torch" in sys.modules, bool(plots)), flush=True)
         self.watch(self, "torch_ready", self._done)
     def _done(self, ready):
         if ready:
@@ -193,7 +194,7 @@ def main() -> None:
         children["tui-lab, REPL pane, --against"] = (TUI_LAB, against)
     figures: dict[str, dict[str, list[float]]] = {name: {"PAINT": [], "READY": []} for name in children}
     torch_usable: dict[str, list[float]] = {name: [] for name, (code, _) in children.items() if code is TUI_LAB}
-    torch_before_frame = 0
+    torch_before_frame = plots_before_frame = 0
     for _ in range(args.runs):
         for name, (code, src) in children.items():  # alternating, so machine noise hits them all
             marks = run_once(code, src)
@@ -201,7 +202,9 @@ def main() -> None:
                 figures[name][mark].append(float(marks[mark]))
             if code is TUI_LAB:
                 torch_usable[name].append(float(marks["TORCH"]))
-                torch_before_frame += marks.get("note") == "torch_loaded=True"
+                note = str(marks.get("note", ""))
+                torch_before_frame += "torch_loaded=True" in note
+                plots_before_frame += "plots_loaded=True" in note
 
     print(f"start-up, {args.runs} runs each, headless 80x24, whole process from spawn, modules byte-compiled")
     for name, series in figures.items():
@@ -221,6 +224,7 @@ def main() -> None:
         print(f"ratio {name} / trivial, first frame written (median of the {args.runs} rounds' ratios): "
               f"{statistics.median(paired):.2f}x")
     print(f"runs where torch was imported before the first frame: {torch_before_frame} (target 0)")
+    print(f"runs where matplotlib, PIL or textual-image was imported by then: {plots_before_frame} (target 0)")
     if args.key_runs:
         sources = {"": SRC} | ({", --against": against} if against is not None else {})
         keys: dict[str, list[dict[str, float | bool]]] = {label: [] for label in sources}

@@ -27,7 +27,7 @@ async def main() -> None:
             await pilot.press(*line, "enter")
             await app.workers.wait_for_complete()
             await pilot.pause(0.2)
-        await pilot.press("f6", "down")
+        await pilot.press("ctrl+f", "down")  # the variable list (F6 saves a figure now)
         await pilot.pause(0.5)
         target = Path(__file__).with_name("screenshot.svg")
         app.save_screenshot(filename=target.name, path=str(target.parent))

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.terminal.harness import Terminal
+from tui_lab.ui.repl.graphics import DA1_QUERY, KITTY_QUERY
 
 pytestmark = pytest.mark.terminal
 
@@ -63,7 +64,10 @@ def foreign_sequences(raw: bytes) -> list[str]:
 def assert_only_textuals_sequences(raw: bytes) -> None:
     for sequence in ("\x1b]52", "\x1b]0;", "\x1b]2;", CLEAR):
         assert sequence.encode() not in raw, f"{sequence!r} from data reached the terminal"
-    foreign = foreign_sequences(raw)
+    # tui-lab's own question, once, before the app starts: does the terminal draw Kitty graphics or Sixel?
+    query = (KITTY_QUERY + DA1_QUERY).encode()
+    assert raw.count(query) <= 1 and (query not in raw or raw.startswith(query)), "asked once, before anything else"
+    foreign = foreign_sequences(raw.replace(query, b"", 1))
     assert not foreign, f"sequences Textual does not write: {foreign[:10]}"
 
 

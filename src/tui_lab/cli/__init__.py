@@ -64,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="open or create the named session (one tui-lab at a time holds a session: a second one gets NAME-2)",
     )
+    parser.add_argument(
+        "--images",
+        choices=("auto", "kitty", "sixel", "blocks", "text"),
+        metavar="MODE",
+        help="how matplotlib figures are drawn in the REPL log: auto (default: detected; half-blocks in tmux and "
+        "serve), kitty, sixel, blocks (Unicode half-blocks) or text (one line per figure)",
+    )
     parser.add_argument("--version", action="version", version=f"tui-lab {__version__}")
     return parser
 
@@ -107,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     typeahead = TypeAhead.start()  # keys typed from now on arrive as typed (Enter stays Enter)
     try:
+        from tui_lab.ui.repl.graphics import choose_at_start
+
+        choose_at_start(args.images)  # asks the terminal now if it must: once the app runs, answers would be keys
         from tui_lab.ui.app import TuiLabApp
 
         app = TuiLabApp(

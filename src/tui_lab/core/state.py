@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -305,6 +305,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     #: The session size cap: bytes, or text such as ``512M`` (see tui_lab.core.session.policy).
     session_cap: Annotated[int, Meta(ge=0)] | Annotated[str, Meta(max_length=32)] | None = None
+    #: How the REPL draws matplotlib's figures (the palette's "Images…"; ``tui-lab --images`` overrides it).
+    images: Literal["auto", "kitty", "sixel", "blocks", "text"] | None = None
 
 
 def _settings_file() -> StateFile[Settings]:

@@ -11,6 +11,10 @@
   ``TuiLabApp.get_line_filters`` (a public App method) puts it after Textual's own filters;
   ``textual.filter`` calls filters internal, hence this module. Its quick check reads Rich's ``Style._link`` (the public property costs ten times as much, on
   every new line); bench/line_filter.py measures the whole filter per frame.
+* :class:`KeepControls` runs one of Textual's own filters on a line's *text* segments only: Textual's
+  filters (``ANSIToTruecolor``, on by default) rebuild every segment as text, which turned the REPL's
+  figure graphics (Kitty, Sixel: control segments made from pixels by ``ui/repl/images.py``) into text
+  that the control filter then showed as ``␛_G…``.
 * :func:`pending_suggestion` reads the completion an ``Input`` shows (``Input._suggestion``,
   private), for dialogs where Tab accepts it before moving focus.
 * :func:`adopt_app_styles` marks a new screen as styled by the app's stylesheet as it stands
@@ -48,6 +52,7 @@ if TYPE_CHECKING:  # the app imports this module before its first frame; widgets
 __all__ = [
     "CONTROL_FILTER",
     "ControlFilter",
+    "KeepControls",
     "adopt_app_styles",
     "pending_suggestion",
     "plotext_theme",
@@ -103,9 +108,38 @@ def _without_link(style: Style | None) -> Style | None:
 CONTROL_FILTER = ControlFilter()
 
 
+class KeepControls(LineFilter):
+    """``inner`` (one of Textual's filters) applied to a line's text segments; its control segments pass as they are."""
+
+    def __init__(self, inner: LineFilter) -> None:
+        super().__init__(enabled=inner.enabled)
+        self.inner = inner
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        if not any([control for _, _, control in segments]):
+            return self.inner.apply(segments, background)
+        texts = [segment for segment in segments if not segment.control]
+        filtered = self.inner.apply(texts, background)
+        if len(filtered) != len(texts):  # not one for one: the graphics go first, where a figure's line has them
+            return [segment for segment in segments if segment.control] + filtered
+        replaced = iter(filtered)
+        return [segment if segment.control else next(replaced) for segment in segments]
+
+
+#: One wrapper per Textual filter object (Textual caches filtered lines per filter object).
+_kept: dict[int, tuple[LineFilter, KeepControls]] = {}
+
+
+def _keeping_controls(inner: LineFilter) -> KeepControls:
+    found = _kept.get(id(inner))
+    if found is None or found[0] is not inner:
+        found = _kept[id(inner)] = (inner, KeepControls(inner))
+    return found[1]
+
+
 def with_control_filter(filters: Sequence[LineFilter]) -> list[LineFilter]:
-    """``filters`` (Textual's own, e.g. for NO_COLOR) followed by the control filter."""
-    return [*filters, CONTROL_FILTER]
+    """``filters`` (Textual's own, e.g. for NO_COLOR; passing control segments on) followed by the control filter."""
+    return [*(_keeping_controls(inner) for inner in filters), CONTROL_FILTER]
 
 
 def pending_suggestion(field: Input) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 import torch
 
+from tui_lab.core.repl import figures
 from tui_lab.core.repl.engine import InputResult, ReplEngine
 from tui_lab.core.workspace import Workspace
 
@@ -78,8 +79,12 @@ CALCULUS_CELLS = [
 
 
 @pytest.fixture
-def engine(workspace: Workspace) -> Iterator[ReplEngine]:
-    """An engine on a fresh workspace; ``d2l`` is imported afresh by each test."""
+def engine(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReplEngine]:
+    """An engine on a fresh workspace; ``d2l`` is imported afresh by each test, drawing text plots (no matplotlib).
+
+    tests/core/repl/test_figures_book.py runs the same cells with matplotlib's figures.
+    """
+    monkeypatch.setattr(figures, "matplotlib_available", lambda: False)
     for name in [n for n in sys.modules if n == "d2l" or n.startswith("d2l.")]:
         del sys.modules[name]
     yield ReplEngine(workspace)

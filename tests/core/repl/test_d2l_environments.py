@@ -52,7 +52,9 @@ SCRIPT = textwrap.dedent(
     for cell in json.loads(sys.stdin.read()):
         result = engine.run(cell, width=60)
         results.append({
-            "outputs": [[chunk.stream, chunk.text] for chunk in result.outputs],
+            # A picture is a matplotlib figure where matplotlib is installed, text without it (tests/*/test_figures*.py)
+            "outputs": [[c.stream, "<picture>" if c.stream == "display" else c.text] for c in result.outputs],
+            "figures": sum(1 for c in result.outputs if c.figure is not None),
             "value": result.value_repr,
             "error": None if result.error is None else result.error.traceback,
         })
@@ -103,8 +105,14 @@ def test_the_books_cells_run_the_same_in_all_four_environments(tmp_path: Path) -
             (cell, result["error"]) for cell, result in zip(CELLS, report["results"], strict=True) if result["error"]
         ]
         assert not errors, f"{name}: {errors}"
+    def same(results: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [{key: value for key, value in result.items() if key != "figures"} for result in results]
+
     first = seen["IPython and matplotlib"]["results"]
     for name, report in seen.items():
-        assert report["results"] == first, f"{name} differs from IPython and matplotlib"
+        assert same(report["results"]) == same(first), f"{name} differs from IPython and matplotlib"
     assert first[-1]["value"] == "(numpy.ndarray, torch.Tensor)"
     assert any(stream == "display" for stream, _ in first[len(CALCULUS_CELLS)]["outputs"]), "the tangent-line plot"
+    tangent = len(CALCULUS_CELLS)  # CELLS starts with the seed cell
+    for name, report in seen.items():  # a figure with matplotlib, a text plot without it
+        assert report["results"][tangent]["figures"] == (0 if "without matplotlib" in name or name == "neither" else 1)

@@ -21,12 +21,15 @@ sys.path.insert(0, __file__.rsplit("/tests/", 1)[0] + "/tests/core/repl")
 from test_d2l_book import CALCULUS_CELLS, SCRATCH_CELLS  # noqa: E402
 
 from tests.ui.repl.helpers import next_number, wait_for_run  # noqa: E402
+from tui_lab.core.repl import figures  # noqa: E402
 
 AppFactory = Callable[..., TuiLabApp]
 
 
 @pytest.fixture(autouse=True)
-def fresh_d2l() -> Iterator[None]:
+def fresh_d2l(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``d2l`` imported afresh, drawing text plots as without matplotlib (test_figures*.py cover matplotlib)."""
+    monkeypatch.setattr(figures, "matplotlib_available", lambda: False)
     for name in [n for n in sys.modules if n.split(".")[0] in ("d2l", "matplotlib_inline")]:
         del sys.modules[name]
     yield

@@ -15,18 +15,27 @@ that were drawn but not shown are shown then, as Jupyter's inline backend does).
 from __future__ import annotations
 
 import io
+import itertools
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from types import FrameType
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from tui_lab.core.repl.figures.image import FigureImage
 
 Stream = Literal["stdout", "stderr", "display"]
 #: Display blocks one run keeps at most (a loop calling plt.show() 10,000 times keeps the first ones).
 MAX_BLOCKS = 50
 
 _active = threading.local()
+_block_ids = itertools.count(1)
 LateSink = Callable[[Stream, str], None]
+#: Sees each write of a capturing thread with its caller's frame first; True takes it (figures: IPython's display).
+WriteInterceptor = Callable[[FrameType | None, Stream, str], bool]
+_interceptor: WriteInterceptor | None = None
 #: Threads named so are the app's own (asyncio's default executor runs Textual's thread workers).
 _APP_THREAD_PREFIXES = ("asyncio_", "repl-")
 
@@ -98,12 +107,25 @@ def _route_foreign(stream: Stream, text: str) -> bool:
     return False
 
 
+def new_block_id() -> int:
+    """A display block id no other block of this process has."""
+    return next(_block_ids)
+
+
+def set_write_interceptor(interceptor: WriteInterceptor | None) -> None:
+    """Install the one :data:`WriteInterceptor` (figures installs IPython's ``display`` support)."""
+    global _interceptor
+    _interceptor = interceptor
+
+
 @dataclass(frozen=True)
 class DisplayBlock:
-    """A picture drawn as plain text lines; a later block with the same ``block_id`` replaces it."""
+    """A picture: plain text lines, or a figure's pixels (``lines`` then says what it is); a later block with the same
+    ``block_id`` replaces it."""
 
     block_id: int
     lines: tuple[str, ...]
+    figure: FigureImage | None = None
 
 
 class OutputCapture:
@@ -119,6 +141,9 @@ class OutputCapture:
         self.display_rows = 20
         self.on_display: Callable[[DisplayBlock], None] | None = None
         self._blocks: dict[int, int] = {}
+        self._figures: dict[int, FigureImage] = {}
+        #: One-line notes about the run (figures it made but did not show).
+        self.notes: list[str] = []
         self._at_end: list[Callable[[], None]] = []
         self._chunks: list[tuple[Stream, str]] = []
         self._chars = 0
@@ -182,6 +207,8 @@ class OutputCapture:
         else:
             self._cut(text)
             return
+        if block.figure is not None:
+            self._figures[block.block_id] = block.figure
         if self.on_display is not None:
             self.on_display(block)
 
@@ -192,12 +219,24 @@ class OutputCapture:
             ids[index] = block_id
         return ids
 
+    def figure(self, block_id: int | None) -> FigureImage | None:
+        """The figure shown by display block ``block_id`` (None for text and text pictures)."""
+        return self._figures.get(block_id) if block_id is not None else None
+
+    def note(self, text: str) -> None:
+        """Add a one-line note about the run (shown with the run's other notes)."""
+        self.notes.append(text)
+
     def at_end(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` (in the running thread, capture active) when the input finishes."""
         self._at_end.append(callback)
 
     def finish(self) -> None:
-        """Run the ``at_end`` callbacks; their failures become stderr text."""
+        """Run the ``at_end`` callbacks; their failures become stderr text.
+
+        Pictures drawn now are not shown live: the run's result, which holds them, comes next.
+        """
+        self.on_display = None
         self.start()
         try:
             while self._at_end:
@@ -263,6 +302,8 @@ class RoutingStream(io.TextIOBase):
     def write(self, text: str) -> int:
         capture: OutputCapture | None = getattr(_active, "capture", None)
         if capture is not None:
+            if _interceptor is not None and _interceptor(sys._getframe(1), self.name, text):
+                return len(text)
             capture.write(self.name, text)
             return len(text)
         if _route_foreign(self.name, text):

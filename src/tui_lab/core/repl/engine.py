@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tui_lab.core.interrupt import ThreadInterrupter
 from tui_lab.core.repl.capture import (
@@ -37,6 +37,7 @@ from tui_lab.core.repl.d2l.hook import import_notes
 from tui_lab.core.repl.d2l.magics import ends_with_semicolon, strip_leading_magics
 from tui_lab.core.repl.display import TORCH_DEFAULT_WIDTH, pretty_repr, print_width
 from tui_lab.core.repl.errors import ErrorInfo, error_info
+from tui_lab.core.repl.figures import select_backend
 from tui_lab.core.repl.memory import MemoryEvent, MemoryTracker
 from tui_lab.core.workspace import Workspace
 
@@ -67,14 +68,20 @@ class ReplExit:
         raise ExitRequested(code)
 
 
+if TYPE_CHECKING:
+    from tui_lab.core.repl.figures.image import FigureImage
+
+
 @dataclass(frozen=True)
 class OutputChunk:
-    """Text written to one stream, or a display block (a plot as text lines, ``stream == "display"``)."""
+    """Text written to one stream, or a display block (``stream == "display"``: a plot as text lines, or a figure)."""
 
     stream: Literal["stdout", "stderr", "display"]
     text: str
     #: For a display block, its id (a live picture with this id was replaced while the input ran).
     block_id: int | None = None
+    #: For a matplotlib figure, its pixels (``text`` then says ``figure 3 (640×480)``, for text logs and exports).
+    figure: FigureImage | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +190,7 @@ class ReplEngine:
         self.display_width = 80
         self.display_rows = 20
         set_late_sink(self.late.append)
+        select_backend()  # matplotlib, when the code imports it, draws into the log (figures/)
         ns = workspace.namespace
         ns.setdefault("_ih", [""])
         ns.setdefault("_oh", {})
@@ -300,6 +308,8 @@ class ReplEngine:
             if value is not None and error is None and not exit_requested:
                 value_repr, summary = self._display(value, number, capture, width)
                 note = elision_note(value)
+                if _shown_as_figure(value):
+                    value_repr = summary = None  # a figure's value is its picture, as in a notebook
             end_run()
             capture.stop()
             self._capture = None
@@ -313,7 +323,7 @@ class ReplEngine:
             number=number,
             source=source,
             outputs=tuple(
-                OutputChunk(stream, text, block)
+                OutputChunk(stream, text, block, capture.figure(block))
                 for (stream, text), block in zip(capture.chunks(), capture.block_ids(), strict=True)
             ),
             value_repr=value_repr,
@@ -328,7 +338,7 @@ class ReplEngine:
             memory=tuple(tracker.events),
             changed=changed,
             limits=(self.max_chars, self.max_lines),
-            notes=notes + import_notes(),
+            notes=notes + import_notes() + tuple(capture.notes),
         )
 
     def _display(self, value: Any, number: int, capture: OutputCapture, width: int | None) -> tuple[str, str | None]:
@@ -347,6 +357,15 @@ class ReplEngine:
             text = f"<repr failed: {type(exc).__name__}: {exc}>"
         text = capture.clip(text)
         return text, tensor_summary(value)
+
+
+def _shown_as_figure(value: object) -> bool:
+    """A matplotlib figure as an input's value is shown as its picture (matplotlib is loaded only if the code did)."""
+    if "matplotlib.figure" not in sys.modules:
+        return False
+    from tui_lab.core.repl.figures.show import display_value
+
+    return display_value(value)
 
 
 Step = tuple[Any, int, str]

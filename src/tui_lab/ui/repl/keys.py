@@ -120,4 +120,31 @@ ACTIONS: tuple[PaneAction, ...] = (
         "Show full traceback",
         priority=True,
     ),
+    PaneAction(
+        "save_figure",
+        "f6",
+        "Save figure",
+        "Save the newest figure as PNG next to the session (in the state directory's figures/); "
+        "alt+s saves another one, as PNG or SVG, where you say",
+        "Save figure",
+        Effect.CHANGE,
+        priority=True,  # the input (a TextArea) binds F6 to "select line"
+    ),
+    PaneAction(
+        "figures",
+        "alt+s",
+        "Figures…",
+        "Pick a figure: show it again (a folded one gets its pixels back) or save it as PNG or SVG",
+        "Figures: show or save…",
+        priority=True,  # a terminal sends ESC s: the input would take it for a typed "s"
+    ),
+    PaneAction(
+        "choose_images",
+        "alt+i",
+        "Images…",
+        "How figures are drawn: auto, Kitty graphics, Sixel, half-blocks or one line of text (kept as a setting; "
+        "tui-lab --images overrides it for one run)",
+        "Images: Kitty, Sixel, half-blocks or text…",
+        priority=True,  # as alt+s: ESC i would be a typed "i"
+    ),
 )

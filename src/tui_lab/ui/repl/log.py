@@ -44,6 +44,26 @@ class _Entry:
     laid: Laid = field(default_factory=lambda: Laid([], []))
 
 
+def _with_offsets(strip: Strip, x: int, y: int) -> Strip:
+    """``strip.apply_offsets(x, y)`` (the cell offsets text selection reads), keeping control segments.
+
+    Textual's ``apply_offsets`` makes every segment text: a figure's graphics sequence (a control segment
+    made by ``images.py`` from pixels) would become text, and the control filter would show it as ``␛_G…``.
+    """
+    if not any(segment.control for segment in strip):
+        return strip.apply_offsets(x, y)
+    segments = []
+    for segment in strip:
+        if segment.control:
+            segments.append(segment)
+            continue
+        text, style, _ = segment
+        offset = Style.from_meta({"offset": (x, y)})
+        segments.append(Segment(text, style + offset if style else offset))
+        x += len(text)
+    return Strip(segments, strip.cell_length)
+
+
 class ReplLog(ScrollView, can_focus=True):
     """The REPL's output: blocks of text and pictures, wrapped at the log's width, the newest at the end."""
 
@@ -131,6 +151,15 @@ class ReplLog(ScrollView, can_focus=True):
             return
         entry.block = as_block(content)
         self._relaid(index)
+
+    def relayout(self, key: Hashable) -> bool:
+        """Lay the block written with ``key`` out again where it stands (what it draws changed); False if it is gone."""
+        entry = self._keys.get(key)
+        index = self._index(entry) if entry is not None else None
+        if index is None:
+            return False
+        self._relaid(index)
+        return True
 
     def drop(self, key: Hashable) -> bool:
         """Take the block written with ``key`` out of the log; False if it is no longer there."""
@@ -318,11 +347,8 @@ class ReplLog(ScrollView, can_focus=True):
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(line_y)) is not None:
             strip = self._selected(strip, *span)
-        return (
-            strip.crop_extend(scroll_x, scroll_x + width, None)
-            .apply_style(self.rich_style)
-            .apply_offsets(scroll_x, line_y)
-        )
+        shown = strip.crop_extend(scroll_x, scroll_x + width, None).apply_style(self.rich_style)
+        return _with_offsets(shown, scroll_x, line_y)
 
     def _selected(self, strip: Strip, start: int, end: int) -> Strip:
         end = strip.cell_length if end == -1 else min(end, strip.cell_length)

@@ -9,14 +9,17 @@ SGR sequence (``ESC [ 1;31 m``, parameters digits only) is turned into a Rich st
 Colours come from the theme through :func:`tui_lab.ui.theme.theme_style`, never literals.
 :func:`render_blocks` turns a run's result into blocks (:class:`~tui_lab.ui.repl.blocks.LogBlock`) for
 the log (:mod:`tui_lab.ui.repl.log`): text soft-wraps at the log's width, as in a terminal (tensors
-are laid out by torch for that width, so their rows fit); pictures keep their lines. Live pictures
-(a ``d2l.Animator`` while its loop runs) are replaced in place by :class:`LivePictures`.
+are laid out by torch for that width, so their rows fit); pictures keep their lines; a matplotlib
+figure is a block the screen's figures make (:mod:`tui_lab.ui.repl.images`). Live pictures (a
+``d2l.Animator`` while its loop runs) are replaced in place by :class:`LivePictures`; live figures go
+out at most :data:`LIVE_BYTES_PER_SECOND` on average.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, cast
 
 from rich.console import Group, RenderableType
@@ -36,6 +39,7 @@ if TYPE_CHECKING:  # the engine is imported after the first frame, not with the 
     from tui_lab.core.repl.capture import DisplayBlock
     from tui_lab.core.repl.engine import InputResult, ReplEngine
     from tui_lab.core.repl.errors import ErrorInfo
+    from tui_lab.core.repl.figures.image import FigureImage
     from tui_lab.core.repl.memory import MemoryEvent
     from tui_lab.core.session.model import ReplEntry
 
@@ -51,6 +55,12 @@ MEMORY_MARKS = {
 _SGR = re.compile(r"\x1b\[([0-9;]{0,40})m")
 #: The key that shows the last error's full traceback, as the help screen prints it.
 FULL_TRACEBACK_KEY = next(a.key_display for a in ACTIONS if a.action == "show_full_traceback")
+#: A figure's block for the log (the screen's :class:`~tui_lab.ui.repl.figures.ScreenFigures` makes it).
+FigureMaker = Callable[["FigureImage"], LogBlock]
+#: Lays a live figure out for the log's (width, rows), in the code's thread: (its block, the bytes it sends).
+LiveFigure = Callable[["FigureImage", int, int], tuple[LogBlock, int]]
+#: Live figures go out at most this many bytes a second on average (a redraw waits its bytes' worth).
+LIVE_BYTES_PER_SECOND = 48 * 1024
 
 
 class ResultStyles:
@@ -133,16 +143,24 @@ def echo_input(number: int, source: str, styles: ResultStyles) -> Iterator[Text]
 
 
 def write_blocks(log: ReplLog, blocks: Iterable[LogBlock]) -> None:
-    """Write blocks at the end of the log."""
+    """Write blocks at the end of the log (a figure under its key, so it can be laid out again where it stands)."""
+    from tui_lab.ui.repl.images import FigureBlock
+
     for block in blocks:
-        log.write(block)
+        log.write(block, key=block.key if isinstance(block, FigureBlock) else None)
 
 
-def render_blocks(result: InputResult, styles: ResultStyles, width: int | None = None) -> Iterator[LogBlock]:
-    """Everything one run produced, in order: notes, output (plots too), truncation, error, Out[n], memory view."""
+def render_blocks(
+    result: InputResult, styles: ResultStyles, width: int | None = None, figure: FigureMaker | None = None
+) -> Iterator[LogBlock]:
+    """Everything one run produced, in order: notes, output (plots and figures too), truncation, error, Out[n],
+    memory view."""
     for note_line in result.notes:  # one line each: an IPython magic skipped, a real d2l package in use
         yield text_block(Text(visible(note_line), style=styles.muted))
     for chunk in result.outputs:
+        if chunk.figure is not None and figure is not None:
+            yield figure(chunk.figure)
+            continue
         text = chunk.text[:-1] if chunk.text.endswith("\n") else chunk.text
         if chunk.stream == "display":
             yield picture(text)
@@ -254,13 +272,23 @@ class LivePictures:
     the live ones out before the result is written with the final ones.
     """
 
-    def __init__(self, engine: ReplEngine, log: ReplLog) -> None:
+    def __init__(
+        self,
+        engine: ReplEngine,
+        log: ReplLog,
+        figure: LiveFigure | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         import asyncio
 
         self._engine, self._log = engine, log
         self._loop = asyncio.get_running_loop()
         self._shown: set[tuple[str, int, int]] = set()
         self._run = 0
+        self._figure, self._clock = figure, clock
+        self._next_figure = 0.0  # when the next live figure may go out (the byte budget)
+        self._waiting: dict[int, tuple[LogBlock, int]] = {}  # the latest picture of each live figure, not shown yet
+        self._timer: asyncio.TimerHandle | None = None
         engine.display_listener = self._from_code_thread
 
     def start(self, number: int) -> None:
@@ -272,7 +300,11 @@ class LivePictures:
         self._run = number
 
     def _from_code_thread(self, block: DisplayBlock) -> None:
-        self._loop.call_soon_threadsafe(self._show, self._run, block)
+        if block.figure is not None and self._figure is not None:  # laid out here, off the UI thread
+            picture = self._figure(block.figure, self._engine.display_width, self._engine.display_rows)
+            self._loop.call_soon_threadsafe(self._show_figure, self._run, block.block_id, picture)
+        else:
+            self._loop.call_soon_threadsafe(self._show, self._run, block)
 
     def _show(self, run: int, block: DisplayBlock) -> None:
         if run == self._run:
@@ -280,9 +312,32 @@ class LivePictures:
             self._shown.add(key)
             self._log.show(key, picture("\n".join(block.lines)))
 
+    def _show_figure(self, run: int, block_id: int, picture: tuple[LogBlock, int]) -> None:
+        if run != self._run:
+            return
+        self._waiting[block_id] = picture  # only the latest picture of a figure matters
+        if self._timer is None:
+            delay = max(0.0, self._next_figure - self._clock())
+            self._timer = self._loop.call_later(delay, self._show_figures, run)
+
+    def _show_figures(self, run: int) -> None:
+        """Show the waiting live figures; the next may go out once their bytes are paid for."""
+        self._timer = None
+        if run != self._run:
+            return
+        waiting, self._waiting = self._waiting, {}
+        sent = 0
+        for block_id, (block, size) in waiting.items():
+            key = ("live", run, block_id)
+            self._shown.add(key)
+            self._log.show(key, block)
+            sent += size
+        self._next_figure = self._clock() + sent / LIVE_BYTES_PER_SECOND
+
     def finish(self) -> None:
         """The input ended: remove the live pictures (the result holds the final ones)."""
         self._run = 0
+        self._waiting.clear()
         for key in self._shown:
             self._log.drop(key)
         self._shown.clear()

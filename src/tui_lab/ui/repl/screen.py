@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_f
     from tui_lab.core.session.model import ReplEntry, ReplState
     from tui_lab.ui.repl.controller import ReplController
     from tui_lab.ui.repl.editor import ReplInput
+    from tui_lab.ui.repl.figures import ScreenFigures
     from tui_lab.ui.repl.log import ReplLog
     from tui_lab.ui.repl.variables import VariablePane
     from tui_lab.ui.requests import PaneRequest
@@ -95,6 +96,7 @@ class ReplScreen(PaneScreen):
         self._ticker: Timer | None = None
         self._styles: ResultStyles | None = None
         self._live: LivePictures | None = None  # plots (a d2l.Animator) drawn while code runs
+        self._figures: ScreenFigures | None = None  # matplotlib's figures in the log
         self._last_error: InputResult | None = None  # its full traceback is a key away
         self._built = False  # the real log, input and variable pane are mounted
         self._when_built: list[Sequence[ReplEntry]] = []  # a session's log, restored before they were
@@ -153,6 +155,19 @@ class ReplScreen(PaneScreen):
         if self._styles is None:
             self._styles = ResultStyles(self.app)
         return self._styles
+
+    @property
+    def figures(self) -> ScreenFigures:
+        """The figures in the log and their actions (save, show again, the image mode)."""
+        if self._figures is None:
+            from tui_lab.ui.repl.figures import ScreenFigures
+
+            self._figures = ScreenFigures(self, self.log_view, self._figure_rows)
+        return self._figures
+
+    def _figure_rows(self) -> int:
+        """The most rows a figure takes: the log's height, less a line for its prompt."""
+        return max(8, self.log_view.scrollable_content_region.height - 1)
 
     def log_width(self) -> int | None:
         """The log's width in columns (what tensors are laid out for); None before layout."""
@@ -215,7 +230,7 @@ class ReplScreen(PaneScreen):
         if self.controller is not None or self._closing:
             return
         controller.engine.late.on_pending = self._late_output_pending
-        self._live = LivePictures(controller.engine, self.log_view)
+        self._live = LivePictures(controller.engine, self.log_view, self.figures.live)
         self.controller = controller
         self._tell(notices)
         self.editor.attach_history(controller.history)
@@ -247,6 +262,12 @@ class ReplScreen(PaneScreen):
             self.editor.focus()
             self.editor.insert(event.character)
             event.stop()
+
+    @on(events.Resize)
+    def _figures_follow_the_log(self) -> None:
+        """A figure is as tall as the log at most: lay figures out again once the log has its new size."""
+        if self._figures is not None:
+            self.call_after_refresh(self._figures.relayout_all)
 
     def on_screen_resume(self) -> None:
         """Back from another pane or a modal: keep typing where you were, or in the input."""
@@ -303,7 +324,8 @@ class ReplScreen(PaneScreen):
         if self._ticker is not None:
             self._ticker.resume()
         self._set_status()
-        self._run_in_worker(source, self.log_width())
+        figure_size = (self.log_view.scrollable_content_region.width or 80, self._figure_rows())
+        self._run_in_worker(source, self.log_width(), figure_size)
 
     def _show_queue(self) -> None:
         """List the inputs waiting to run (``In [*]: …``) above the status line (which counts them); hidden when none."""
@@ -328,18 +350,21 @@ class ReplScreen(PaneScreen):
         self._show_queue()
 
     @work(thread=True, exclusive=True, group="repl-run", exit_on_error=False)
-    def _run_in_worker(self, source: str, width: int | None) -> InputResult | None:
+    def _run_in_worker(self, source: str, width: int | None, figure_size: tuple[int, int]) -> InputResult | None:
         """Run in a daemon thread and wait for it, so quitting never waits for a long C-level call."""
         assert self.controller is not None
         result = self.controller.run_detached(source, width, closing=lambda: self._closing)
         if result is not None:
+            for chunk in result.outputs:  # figures are laid out here, not on the UI thread
+                if chunk.figure is not None:
+                    self.figures.prepare(chunk.figure, *figure_size)
             to_ui(self.app, self._show_result, result)
         return result
 
     def _show_result(self, result: InputResult) -> None:
         if self._live is not None:
             self._live.finish()  # the result holds the final pictures, in order
-        write_blocks(self.log_view, render_blocks(result, self.styles_for_results, self.log_width()))
+        write_blocks(self.log_view, render_blocks(result, self.styles_for_results, self.log_width(), self.figures.block))
         if result.error is not None:
             self._last_error = result
         if result.exit_requested:
@@ -426,6 +451,7 @@ class ReplScreen(PaneScreen):
         self.log_view.clear()
         if self._live is not None:
             self._live.forget()
+        self.figures.cleared()
 
     def action_show_full_traceback(self) -> None:
         """Write the last error's traceback again, with every library frame."""
@@ -433,6 +459,18 @@ class ReplScreen(PaneScreen):
             self.notify("No error yet.", title="Traceback")
             return
         write_blocks(self.log_view, render_full_traceback(self._last_error, self.styles_for_results))
+
+    def action_save_figure(self) -> None:
+        """Save the newest figure as PNG next to the session."""
+        self.figures.save_newest()
+
+    def action_figures(self) -> None:
+        """Pick a figure to show again or save."""
+        self.figures.pick()
+
+    def action_choose_images(self) -> None:
+        """Choose how figures are drawn."""
+        self.figures.choose_mode()
 
     def action_toggle_variables(self) -> None:
         """Hide or show the variable pane (the log takes the whole width; the next output uses it)."""

@@ -6,6 +6,10 @@ loop shows its curve once, when the input finishes), then at most every
 :data:`MIN_INTERVAL` seconds and never more than :data:`DUTY` of the time: a redraw that
 took 10 ms waits 10 / DUTY ms for the next, at most :data:`MAX_INTERVAL`. Each redraw
 replaces the same display block; the final picture is drawn when the input ends.
+
+:class:`Animator` draws with plotext as text (no matplotlib); :class:`FigureAnimator` is the
+book's own Animator on a real matplotlib figure, shown by the REPL's figures
+(:mod:`tui_lab.core.repl.figures`), with the same throttle.
 """
 
 from __future__ import annotations
@@ -48,6 +52,100 @@ def set_axes(
 
 def _number(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+class _Throttle:
+    """When the next redraw is due: never in the first FIRST_DRAW_AFTER s, then by MIN_INTERVAL, DUTY, MAX_INTERVAL."""
+
+    def __init__(self) -> None:
+        self._next = time.perf_counter() + FIRST_DRAW_AFTER
+        #: How many times the picture was redrawn while points were being added (for tests and the bench).
+        self.redraws = 0
+
+    def due(self) -> bool:
+        return time.perf_counter() >= self._next
+
+    def drew(self, started: float) -> None:
+        cost = time.perf_counter() - started
+        self.redraws += 1
+        self._next = time.perf_counter() + min(MAX_INTERVAL, max(MIN_INTERVAL, cost / DUTY))
+
+
+def _points(store: tuple[list[list[float]] | None, list[list[float]] | None], x: Any, y: Any) -> tuple[
+    list[list[float]], list[list[float]]
+]:
+    """The book's Animator.add bookkeeping: one point per curve, ``x`` shared or one per curve."""
+    ys = list(y) if hasattr(y, "__len__") else [y]
+    xs = list(x) if hasattr(x, "__len__") else [x] * len(ys)
+    X, Y = store
+    if not X:
+        X = [[] for _ in ys]
+    if not Y:
+        Y = [[] for _ in ys]
+    for index, (a, b) in enumerate(zip(xs, ys, strict=False)):
+        if a is not None and b is not None and index < len(X):
+            X[index].append(float(a))
+            Y[index].append(float(b))
+    return X, Y
+
+
+class FigureAnimator:
+    """The book's ``Animator`` on a matplotlib figure (same arguments and attributes), redrawn in place, throttled."""
+
+    def __init__(
+        self,
+        xlabel: Any = None,
+        ylabel: Any = None,
+        legend: Sequence[Any] | None = None,
+        xlim: Any = None,
+        ylim: Any = None,
+        xscale: str = "linear",
+        yscale: str = "linear",
+        fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
+        nrows: int = 1,
+        ncols: int = 1,
+        figsize: Sequence[float] = (3.5, 2.5),
+    ) -> None:
+        import matplotlib.pyplot as plt
+
+        from tui_lab.core.repl.figures import show
+
+        legend = list(legend) if legend is not None else []
+        self.fig, axes = plt.subplots(nrows, ncols, figsize=tuple(figsize))
+        self.axes = [axes] if nrows * ncols == 1 else list(axes.flat)
+        self.config_axes = lambda: set_axes(self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+        self.X: list[list[float]] | None = None
+        self.Y: list[list[float]] | None = None
+        self.fmts = fmts
+        self._throttle = _Throttle()
+        show.before_show(self.fig, self._compose)  # every picture, live or final, has the latest points
+
+    @property
+    def redraws(self) -> int:
+        """How many times the picture was redrawn while points were being added."""
+        return self._throttle.redraws
+
+    def add(self, x: Any, y: Any) -> None:
+        """Add one point per curve; the picture is redrawn when due (and once more when the input ends)."""
+        self.X, self.Y = _points((self.X, self.Y), x, y)
+        self.fig.stale = True
+        if self._throttle.due():
+            started = time.perf_counter()
+            self.show()
+            self._throttle.drew(started)
+
+    def _compose(self) -> None:
+        axes = self.axes[0]
+        axes.cla()
+        for xs, ys, fmt in zip(self.X or [], self.Y or [], self.fmts, strict=False):
+            axes.plot(xs, ys, fmt)
+        self.config_axes()
+
+    def show(self) -> None:
+        """Draw the current picture now (in place)."""
+        from tui_lab.core.repl.figures import show
+
+        show.display(self.fig)
 
 
 class Animator:

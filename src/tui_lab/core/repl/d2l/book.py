@@ -4,8 +4,10 @@ Same names, signatures and results as the book's ``d2l`` package (0.17, PyTorch 
 written afresh: the framework aliases (``d2l.tensor``, ``d2l.reshape``, ``d2l.normal``...),
 ``synthetic_data``, ``linreg``, ``squared_loss``, ``sgd``, ``load_array``, ``Timer``,
 ``Accumulator``, ``Animator``, ``plot``, ``set_figsize``, ``use_svg_display``, the softmax
-chapter's training helpers, ``try_gpu``/``try_all_gpus`` and ``plt``. Plots are drawn as
-text in the REPL log. Any other name raises an ``AttributeError`` saying where the book
+chapter's training helpers, ``try_gpu``/``try_all_gpus`` and ``plt``. With matplotlib
+installed, ``d2l.plt`` is the real pyplot and the plots are matplotlib's figures in the REPL log
+(``Animator`` the book's, on a figure); without it they are drawn as text (``d2l.plt`` is a
+stand-in, :mod:`.pyplot`). Any other name raises an ``AttributeError`` saying where the book
 defines it. Imported by ``from d2l import torch as d2l`` when no real ``d2l`` is installed.
 """
 
@@ -21,10 +23,16 @@ from torch import nn
 from torch.nn import functional as F  # noqa: F401 - d2l.F, as in the book's module
 from torch.utils import data
 
-from tui_lab.core.repl.d2l.animator import Animator, set_axes
+from tui_lab.core.repl import figures
+from tui_lab.core.repl.d2l.animator import Animator as TextAnimator
+from tui_lab.core.repl.d2l.animator import FigureAnimator, set_axes
 from tui_lab.core.repl.d2l.index import missing_attribute
-from tui_lab.core.repl.d2l.pyplot import plt
+from tui_lab.core.repl.d2l.pyplot import plt as text_plt
 from tui_lab.core.repl.d2l.selection import selected_device
+
+#: The book's pyplot and Animator: matplotlib's where it is installed (chosen by :func:`exported`).
+plt: Any = text_plt
+Animator: Any = TextAnimator
 
 # -- framework aliases (the book's d2l.torch defines these names for its framework-neutral code) --
 ones = torch.ones
@@ -86,7 +94,7 @@ def transpose(x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
 
 
 def use_svg_display() -> None:
-    """A no-op: the book switches notebooks to SVG; tui-lab draws plots as text."""
+    """A no-op: the book switches notebooks to SVG; the terminal shows pixels (a figure is saved as SVG with a key)."""
 
 
 def set_figsize(figsize: Sequence[float] = (3.5, 2.5)) -> None:
@@ -130,10 +138,17 @@ def plot(
     axes.cla()
     for x, y, fmt in zip(X, Y, fmts, strict=False):
         if len(x):
-            axes.plot(x, y, fmt)
+            axes.plot(_plain(x), _plain(y), fmt)
         else:
-            axes.plot(y, fmt)
+            axes.plot(_plain(y), fmt)
     set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend or [])
+
+
+def _plain(values: Any) -> Any:
+    """A tensor as matplotlib takes it (detached, on the CPU): the book plots ``x`` that requires grad."""
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu().numpy()
+    return values
 
 
 # -- 3.1–3.3 Linear regression ------------------------------------------------------------------
@@ -314,6 +329,14 @@ _EXPORTED = (
 
 
 def exported() -> dict[str, Any]:
-    """The names ``d2l.torch`` has, as the book's module does."""
+    """The names ``d2l.torch`` has, as the book's module does (``plt`` and ``Animator`` matplotlib's when installed)."""
+    global plt, Animator
+    if figures.matplotlib_available():
+        figures.select_backend()
+        import matplotlib.pyplot
+
+        plt, Animator = matplotlib.pyplot, FigureAnimator
+    else:
+        plt, Animator = text_plt, TextAnimator
     namespace = globals()
     return {name: namespace[name] for name in _EXPORTED} | {"__getattr__": missing_attribute}

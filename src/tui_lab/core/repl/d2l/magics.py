@@ -18,7 +18,7 @@ from tui_lab.core.text import one_line
 _MAGIC = re.compile(r"^\s*(%%?)([A-Za-z_][\w.]*)(.*)$")
 
 _EXPLAINED = {
-    "matplotlib": "plots draw in the log without it",
+    "matplotlib": "figures are shown inline in the log already",
     "config": "IPython configuration does not apply here",
     "load_ext": "IPython extensions do not load here",
     "autoreload": "modules are not reloaded automatically here",

@@ -9,7 +9,6 @@ input that drew it, as Jupyter's inline backend does. Outside a REPL run it prin
 
 from __future__ import annotations
 
-import itertools
 import math
 import sys
 import threading
@@ -32,7 +31,6 @@ MIN_ROWS, MIN_COLS = 8, 24
 LINE_POINTS_PER_COL = 4
 MAX_SCATTER_POINTS = 5_000
 
-_block_ids = itertools.count(1)
 _draw_lock = threading.Lock()
 
 
@@ -200,7 +198,7 @@ class Figure:
 
     def __init__(self, figsize: Sequence[float] | None = None, nrows: int = 1, ncols: int = 1) -> None:
         self.figsize = tuple(figsize) if figsize is not None else DEFAULT_FIGSIZE
-        self.block_id = next(_block_ids)
+        self.block_id = capture.new_block_id()  # unique among every picture's, figures' too
         self.axes = [Axes(self) for _ in range(max(1, nrows * ncols))]
         self._pending: capture.OutputCapture | None = None
         #: Called before each drawing (the Animator lays its curves out here).
