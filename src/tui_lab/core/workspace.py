@@ -88,7 +88,8 @@ class Workspace:
     """
 
     def __init__(self) -> None:
-        # Any: ``exec`` takes its globals as dict[str, Any]; a dict[str, object] would not pass (dicts are invariant).
+        # Any: user code binds anything here, and the REPL engine keeps its own typed entries beside
+        # (``_ih``, ``_oh``), which it reads back as what it put there.
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
