@@ -89,7 +89,7 @@ async def test_quit_and_resume_restores_the_session(
     first = make_app(csv_path=str(csv), pane="data")
     async with first.run_test(size=(120, 40)) as pilot:
         await build_workspace(first, pilot)
-        saved = {name: value for name, value in first.workspace.user_items()}
+        saved = {name: first.workspace[name] for name in first.workspace.user_names()}
         data = screen_of(first, "data")
         frame, applied, undone = data.pipeline.frame, len(data.pipeline.applied), len(data.pipeline.undone)
         runs = [(r.run_id, fit_of(r.result).w, fit_of(r.result).b) for r in screen_of(first, "train").records]

@@ -14,13 +14,13 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tui_lab.cli.train_output import finite_json, print_text, result_json, silence_stdout, write_output
 from tui_lab.core.train.config import IMPLS, LOSSES, OPTIMIZERS, ConfigError, TrainConfig, parse_config
 
 if TYPE_CHECKING:
-    from tui_lab.core.train.outcome import Progress, TrainingOutcome
+    from tui_lab.core.train.outcome import Progress, ProgressCallback, TrainingOutcome
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DIVERGED = 0, 1, 2, 3
 
@@ -236,7 +236,7 @@ def _gpu_problems(args: argparse.Namespace) -> dict[str, str]:
     return {}
 
 
-def print_event(event: dict[str, Any]) -> None:
+def print_event(event: dict[str, object]) -> None:
     """One JSON line on stdout, flushed at once (a reader that went away ends output quietly)."""
     try:
         print(json.dumps(finite_json(event)), flush=True)
@@ -251,7 +251,7 @@ def exit_status(result: TrainingOutcome) -> int:
     return {RunStatus.FINISHED: EXIT_OK, RunStatus.DIVERGED: EXIT_DIVERGED}.get(result.status, EXIT_FAILED)
 
 
-def progress_event(progress: Progress) -> dict[str, Any]:
+def progress_event(progress: Progress) -> dict[str, object]:
     """A :class:`~tui_lab.core.train.outcome.Progress` as the
     ``{"event": "progress", …}`` line of ``--progress-jsonl``."""
     return {
@@ -272,12 +272,12 @@ def progress_event(progress: Progress) -> dict[str, Any]:
     }
 
 
-def result_event(result: TrainingOutcome, world_size: int) -> dict[str, Any]:
+def result_event(result: TrainingOutcome, world_size: int) -> dict[str, object]:
     """The run's result as the last line of ``--progress-jsonl`` (the ``--json`` object plus the topology)."""
     return {"event": "result", **distributed_json(result, world_size)}
 
 
-def distributed_json(result: TrainingOutcome, world_size: int) -> dict[str, Any]:
+def distributed_json(result: TrainingOutcome, world_size: int) -> dict[str, object]:
     """``result_json`` plus processes, global batch, notes and peak CUDA memory."""
     return {
         **result_json(result),
@@ -288,7 +288,7 @@ def distributed_json(result: TrainingOutcome, world_size: int) -> dict[str, Any]
     }
 
 
-def progress_printer(enabled: bool) -> Any:
+def progress_printer(enabled: bool) -> ProgressCallback | None:
     """``on_progress`` for ``--progress-jsonl`` (None when off)."""
     return (lambda progress: print_event(progress_event(progress))) if enabled else None
 

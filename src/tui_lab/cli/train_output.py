@@ -12,7 +12,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tui_lab.core.train.outcome import LinearFit, RunStatus
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 NO_FIT = LinearFit(w=(), b=math.nan)
 
 
-def result_json(result: TrainingOutcome) -> dict[str, Any]:
+def result_json(result: TrainingOutcome) -> dict[str, object]:
     """The JSON object ``--json`` prints (also used by the pane's export)."""
     fit = result.fit or NO_FIT
     return {
@@ -49,7 +49,7 @@ def result_json(result: TrainingOutcome) -> dict[str, Any]:
     }
 
 
-def finite_json(value: Any) -> Any:
+def finite_json(value: object) -> object:
     """``value`` with NaN/Inf floats replaced by None, so the output is strict JSON."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None

@@ -26,18 +26,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import plotext
 from plotext._figure import _figure_class
 
-__all__ = ["NO_COLOR", "CellRows", "ansi_cell", "ansi_text", "cell_rows", "new_figure", "plain_text", "set_size"]
+__all__ = ["NO_COLOR", "CellRows", "Color", "Figure", "ansi_cell", "ansi_text", "cell_rows", "new_figure", "plain_text", "set_size"]
 
 #: plotext's name for "no colour, no style" (a cell drawn in the terminal's own colours).
 NO_COLOR = "default"
 
-#: A plotext figure (plotext ships no types for it).
-Figure = Any
+#: A plotext figure. Any: plotext ships no types, and its callers drive the figure through its
+#: module-like API (``plot``, ``title``, ``xticks``...), which a Protocol here would copy by hand.
+Figure: TypeAlias = Any
+#: A plotext colour or style: a name ("red", "bold", :data:`NO_COLOR`), a 256-colour index, or RGB
+#: (a tuple, or a list as plotext also takes it).
+Color: TypeAlias = str | int | Sequence[int]
 
 
 def new_figure() -> Figure:
@@ -61,7 +65,7 @@ def plain_text(figure: Figure) -> str:
     return str(plotext.uncolorize(figure.build()))
 
 
-def ansi_cell(fore: Any, style: Any, back: Any) -> str:
+def ansi_cell(fore: Color, style: Color, back: Color) -> str:
     """One cell ("x") in plotext's colours: what :func:`ansi_text` writes for a cell of ``fore``/``style``/``back``."""
     return str(plotext.colorize("x", fore, style, back))
 
@@ -71,12 +75,12 @@ class CellRows:
     """A built figure's cells, the top row first: each row's characters and their plotext colours."""
 
     characters: Sequence[Sequence[str]]
-    fore: Sequence[Sequence[Any]]
-    style: Sequence[Sequence[Any]]
-    back: Sequence[Sequence[Any]]
+    fore: Sequence[Sequence[Color]]
+    style: Sequence[Sequence[Color]]
+    back: Sequence[Sequence[Color]]
 
     @property
-    def background(self) -> Any:
+    def background(self) -> Color:
         """The figure's own background colour (what its frame's corner is drawn on)."""
         return self.back[-1][0] if self.back and self.back[-1] else NO_COLOR
 

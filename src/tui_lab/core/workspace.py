@@ -13,7 +13,10 @@ import threading
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
+
+if TYPE_CHECKING:
+    import torch
 
 #: The panes, by the names the app, the CLI and sessions use.
 PaneName = Literal["repl", "data", "graph", "train"]
@@ -71,7 +74,7 @@ class WorkspaceSummary:
 Listener = Callable[[WorkspaceChange], None]
 
 
-def is_tensor(value: object) -> bool:
+def is_tensor(value: object) -> TypeGuard[torch.Tensor]:
     """True if ``value`` is a torch tensor, without importing torch."""
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(value, torch.Tensor)
@@ -85,6 +88,8 @@ class Workspace:
     """
 
     def __init__(self) -> None:
+        # Any: user code binds anything here, and the REPL engine keeps its own typed entries beside
+        # (``_ih``, ``_oh``), which it reads back as what it put there.
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
@@ -140,10 +145,10 @@ class Workspace:
     def __contains__(self, name: object) -> bool:
         return name in self.namespace
 
-    def __getitem__(self, name: str) -> Any:
+    def __getitem__(self, name: str) -> Any:  # Any: for callers that bound the name and know its type (tests, X)
         return self.namespace[name]
 
-    def get(self, name: str, default: Any = None) -> Any:
+    def get(self, name: str, default: object = None) -> object:
         """The value bound to ``name``, or ``default``."""
         return self.namespace.get(name, default)
 
@@ -153,7 +158,7 @@ class Workspace:
             return False
         return self._preloaded_ids.get(name) != id(value)
 
-    def user_items(self) -> Iterator[tuple[str, Any]]:
+    def user_items(self) -> Iterator[tuple[str, object]]:
         """(name, value) for every user name, sorted by name."""
         with self._lock:
             items = sorted(self.namespace.items())
@@ -163,7 +168,7 @@ class Workspace:
         """Every user name, sorted."""
         return [name for name, _ in self.user_items()]
 
-    def tensors(self) -> dict[str, Any]:
+    def tensors(self) -> dict[str, torch.Tensor]:
         """The user names bound to tensors."""
         return {name: value for name, value in self.user_items() if is_tensor(value)}
 
@@ -181,11 +186,11 @@ class Workspace:
 
     # -- writing --------------------------------------------------------------------
 
-    def publish(self, name: str, value: Any, source: ChangeSource) -> None:
+    def publish(self, name: str, value: object, source: ChangeSource) -> None:
         """Bind one name and notify listeners."""
         self.publish_many({name: value}, source)
 
-    def publish_many(self, values: Mapping[str, Any], source: ChangeSource) -> None:
+    def publish_many(self, values: Mapping[str, object], source: ChangeSource) -> None:
         """Bind several names at once and notify listeners once."""
         for name in values:
             if not name.isidentifier():

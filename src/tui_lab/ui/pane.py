@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 from textual import on
 from textual.actions import SkipAction
@@ -75,15 +75,22 @@ def bindings_for(pane: str, actions: tuple[PaneAction, ...]) -> list[BindingType
     ]
 
 
-def _once_body_ready(method: Callable[..., Any]) -> Callable[..., Any]:
+_Pane = TypeVar("_Pane", bound="PaneScreen")
+_Args = ParamSpec("_Args")
+_Result = TypeVar("_Result")
+
+
+def _once_body_ready(
+    method: Callable[Concatenate[_Pane, _Args], _Result],
+) -> Callable[Concatenate[_Pane, _Args], _Result]:
     """``method``, skipped while the pane's body is not built yet: the key then goes on to the focused
     widget (the REPL's key buffer, which hands it to the input once that exists)."""
 
     @functools.wraps(method)
-    def action(self: PaneScreen, *args: Any) -> Any:
+    def action(self: _Pane, /, *args: _Args.args, **kwargs: _Args.kwargs) -> _Result:
         if not self.body_ready:
             raise SkipAction()
-        return method(self, *args)
+        return method(self, *args, **kwargs)
 
     return action
 
@@ -96,7 +103,7 @@ class PaneScreen(Screen[None]):
     #: The registry's actions of this pane (set when the class is created).
     ACTIONS: ClassVar[tuple[PaneAction, ...]] = ()
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:  # Any: passed on to Textual's (inherit_css, inherit_bindings...)
         spec = pane_spec(cls.PANE) if cls.PANE else None
         if spec is not None:  # set before Textual's __init_subclass__, which merges BINDINGS with the bases'
             cls.PANE_TITLE, cls.ACTIONS = spec.title, spec.actions
@@ -191,7 +198,7 @@ class PaneScreen(Screen[None]):
         self.lab.report_worker_failure(self.PANE_TITLE, event.worker.error)
         self.worker_failed(event.worker)
 
-    def worker_failed(self, worker: Worker[Any]) -> None:
+    def worker_failed(self, worker: Worker[object]) -> None:
         """Make the pane's status line truthful after ``worker`` raised (the app has already told the user)."""
 
     def on_workspace_change(self, change: WorkspaceChange) -> None:

@@ -104,7 +104,8 @@ def test_the_first_stop_poll_after_preparing_comes_after_one_step(impl: str, mon
     steps = count_steps(monkeypatch, impl)
     result = run(TrainConfig(impl=impl, n=200_000, epochs=3), should_stop=lambda: bool(steps))
     assert result.status is RunStatus.STOPPED and len(result.step_losses) == 1 and result.chunks == 1 and steps == [1]
-    assert result.artifacts["w"].shape == (2,)  # what one step learned is published, as for any stop
+    w = result.artifacts["w"]
+    assert isinstance(w, torch.Tensor) and w.shape == (2,)  # what one step learned is published, as for any stop
 
 
 @IMPLS

@@ -32,7 +32,7 @@ def test_an_mlp_learns_the_course_data_and_the_original_is_kept() -> None:
     result = run(TrainConfig(impl="model", lr=0.1, epochs=10), lookup=space(net=net))
     assert result.status is RunStatus.FINISHED and result.epoch_losses[-1] < 1e-3
     trained, kept = result.artifacts["net"], result.artifacts["net_init"]
-    assert kept is net and trained is not net
+    assert kept is net and trained is not net and isinstance(trained, nn.Module)
     assert all(torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
     assert "kept as net_init" in result.notes[0]
     X = torch.randn(5, 2)
@@ -71,7 +71,9 @@ def test_cross_entropy_on_class_indices() -> None:
     config = TrainConfig(impl="model", data="workspace", loss="cross_entropy", lr=0.1, epochs=5)
     result = run(config, lookup=space(X=X, y=labels, net=nn.Linear(2, 2)))
     assert result.status is RunStatus.FINISHED and result.epoch_losses[-1] < result.initial_loss / 2
-    accuracy = (result.artifacts["net"](X).argmax(1) == labels).float().mean()
+    net = result.artifacts["net"]
+    assert isinstance(net, nn.Module)
+    accuracy = (net(X).argmax(1) == labels).float().mean()
     assert accuracy > 0.95
     with pytest.raises(DataError, match="class index 2, but net gives 2 scores"):
         run(config, lookup=space(X=X, y=labels * 2, net=nn.Linear(2, 2)))
@@ -123,7 +125,8 @@ def test_a_stop_while_the_model_prepares_ends_the_run_at_once() -> None:
 def test_divergence_rolls_back_to_finite_parameters() -> None:
     result = run(TrainConfig(impl="model", lr=1e3), lookup=space(net=mlp()))
     assert result.status is RunStatus.DIVERGED and "try a smaller learning rate" in result.message
-    assert all(torch.isfinite(p).all() for p in result.artifacts["net"].parameters())
+    net = result.artifacts["net"]
+    assert isinstance(net, nn.Module) and all(torch.isfinite(p).all() for p in net.parameters())
 
 
 def test_progress_reports_every_step_once() -> None:

@@ -16,11 +16,15 @@ import ast
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import CodeType
+from typing import TYPE_CHECKING
 
 from tui_lab.core.autograd.explain import SOURCE_FILENAME, Explanation, ExplanationKind, explain_exception
 from tui_lab.core.autograd.graph import AutogradGraph
 from tui_lab.core.workspace import ChangeSource, Workspace
+
+if TYPE_CHECKING:
+    import torch
 
 #: The name a final expression's value is bound to (like the Python REPL's ``_``).
 RESULT_NAME = "_"
@@ -36,7 +40,7 @@ class ProgramRun:
 
     source: str
     root_name: str | None = None
-    value: Any = None
+    value: object = None
     error: Explanation | None = None
     expression: str | None = None
     reads: tuple[str, ...] | None = None
@@ -93,7 +97,7 @@ def _killed_names(statement: ast.stmt) -> set[str]:
     return names
 
 
-def _exec_recording_lines(code: Any, namespace: dict[str, Any]) -> None:
+def _exec_recording_lines(code: CodeType, namespace: dict[str, object]) -> None:
     """Run ``code`` with anomaly mode on, so each autograd node records the user line that made it."""
     import torch
 
@@ -159,10 +163,10 @@ class ForwardProgram:
     leaf_names: tuple[str, ...]
     root_name: str
     statements: tuple[str, ...]
-    namespace: Mapping[str, Any] = field(repr=False)
+    namespace: Mapping[str, object] = field(repr=False)
     _module: ast.Module = field(repr=False)
 
-    def function(self, as_double: bool = False) -> Callable[..., Any]:
+    def function(self, as_double: bool = False) -> Callable[..., torch.Tensor]:
         """``f(*leaf_values) -> root``; ``as_double`` casts the float tensors it reads to float64."""
         import torch
 
@@ -175,17 +179,20 @@ class ForwardProgram:
                 if isinstance(value, torch.Tensor) and value.is_floating_point() and name not in self.leaf_names:
                     base[name] = value.detach().double()
 
-        def f(*values: Any) -> Any:
+        def f(*values: torch.Tensor) -> torch.Tensor:
             scope = dict(base)
             scope.update(zip(self.leaf_names, values, strict=False))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 exec(code, scope)
-            return scope[self.root_name]
+            root = scope[self.root_name]
+            if not isinstance(root, torch.Tensor):
+                raise TypeError(f"re-run with new leaf values, {self.root_name} is a {type(root).__name__}, not a tensor")
+            return root
 
         return f
 
-    def rerun(self, workspace: Workspace, source_name: ChangeSource = "graph") -> Any:
+    def rerun(self, workspace: Workspace, source_name: ChangeSource = "graph") -> object:
         """Re-run the kept statements in the workspace itself: a fresh graph over the same leaves."""
         before = workspace.snapshot()
         try:
@@ -253,7 +260,7 @@ def _side_effect(statements: list[ast.stmt], leaves: set[str]) -> tuple[ast.AST,
 
 
 def forward_program(
-    source: str, namespace: Mapping[str, Any], leaf_names: Iterable[str], root_name: str
+    source: str, namespace: Mapping[str, object], leaf_names: Iterable[str], root_name: str
 ) -> ForwardProgram | Explanation:
     """The replayable part of ``source``, or an explanation of why there is none."""
     leaves = tuple(leaf_names)
@@ -306,11 +313,11 @@ class Replay:
     """The inspected tensor as a function of its leaves: the program, the leaves' tensors and names."""
 
     program: ForwardProgram
-    leaves: tuple[Any, ...]
+    leaves: tuple[torch.Tensor, ...]
     names: tuple[str, ...]
 
 
-def replay_of(graph: AutogradGraph, source: str, namespace: Mapping[str, Any], root_name: str) -> Replay | Explanation:
+def replay_of(graph: AutogradGraph, source: str, namespace: Mapping[str, object], root_name: str) -> Replay | Explanation:
     """What the gradient checks re-run for ``graph``'s root, or why they cannot."""
     names = [graph.nodes[i].var_name for i in graph.leaves]
     if not names or any(n is None or not n.isidentifier() for n in names):

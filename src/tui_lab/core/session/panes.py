@@ -21,7 +21,7 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import msgspec
 import numpy as np
@@ -47,6 +47,15 @@ from tui_lab.core.session.panestates import (
 )
 from tui_lab.core.session.schema import SessionFormatError
 from tui_lab.core.text import visible
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tui_lab.core.data.pipeline import Pipeline
+    from tui_lab.core.data.steps import Step
+    from tui_lab.core.data.tensors import TensorOptions
+    from tui_lab.core.train.config import TrainConfig
+    from tui_lab.core.train.history import RunRecord
 
 HASH_CHUNK = 4 * 1024 * 1024
 #: Tables up to this size get a stored copy beside the recipe (bigger ones rely on the file's hash).
@@ -101,14 +110,14 @@ def file_sha256(
     return _hash_cache[key]
 
 
-def step_to_json(step: Any) -> dict[str, Any]:
+def step_to_json(step: Step) -> dict[str, object]:
     """One pipeline step as ``{"type": ..., "fields": {...}}``."""
     from tui_lab.core.data.step_schema import encode_step
 
     return encode_step(step)
 
 
-def step_from_json(data: Mapping[str, Any]) -> Any:
+def step_from_json(data: object) -> Step:
     """The step described by :func:`step_to_json`, through the strict step schema; SessionFormatError if refused."""
     from tui_lab.core.data.step_schema import StepDecodeError, decode_step
 
@@ -152,7 +161,7 @@ def data_state(view: DataView, sink: ValueSink | None = None) -> DataState | Non
     )  # fmt: skip
 
 
-def tensor_options_from(saved: TensorOptionsState) -> tuple[Any, str | None]:
+def tensor_options_from(saved: TensorOptionsState) -> tuple[TensorOptions, str | None]:
     """The Data pane's tensor options from a session (names and dtype), or the defaults and why not.
 
     The names and dtype must pass the same check the form applies (valid, distinct names; a known dtype).
@@ -184,10 +193,10 @@ def _current_hash(
 
 def rebuild_pipeline(
     state: DataState,
-    source_copy: Any = None,
+    source_copy: pd.DataFrame | None = None,
     should_stop: Callable[[], bool] | None = None,
     progress: Callable[[str], None] | None = None,
-) -> tuple[Any, str]:
+) -> tuple[Pipeline, str]:
     """The pipeline replayed at its undo position, and a note on where the table came from.
 
     The file is read when it is a regular file whose SHA-256 matches the saved one; otherwise the
@@ -228,7 +237,7 @@ def rebuild_pipeline(
     return pipeline, note
 
 
-def _schema_value(value: Any) -> Any:
+def _schema_value(value: object) -> object:
     """A value as the schema takes it: tuples stay, NumPy scalars become Python numbers."""
     if isinstance(value, np.generic):
         return value.item()
@@ -244,7 +253,7 @@ NOT_SAVED_RESULT_FIELDS = ("artifacts",)
 _FLATTENED = ("fit",)
 
 
-def run_state(record: Any) -> tuple[RunState, np.ndarray | None]:
+def run_state(record: RunRecord) -> tuple[RunState, np.ndarray | None]:
     """A finished :class:`RunRecord` as a record, plus its per-step losses (stored beside it).
 
     Every field of ``TrainingOutcome`` and ``LinearFit`` is copied by name; one the schema does not know is an error.
@@ -274,12 +283,12 @@ def run_state(record: Any) -> tuple[RunState, np.ndarray | None]:
     return state, losses
 
 
-def config_state(config: Any) -> RunConfig:
+def config_state(config: TrainConfig) -> RunConfig:
     """A TrainConfig as its record (a setting the schema does not know is an error)."""
     return msgspec.convert({k: _schema_value(v) for k, v in config.to_dict().items()}, RunConfig)
 
 
-def config_from_json(data: RunConfig | Mapping[str, Any]) -> Any:
+def config_from_json(data: RunConfig | Mapping[str, object]) -> TrainConfig:
     """The TrainConfig of a run's record (or of its JSON form, checked by the schema)."""
     from tui_lab.core.train.config import TrainConfig
 
@@ -291,7 +300,7 @@ def config_from_json(data: RunConfig | Mapping[str, Any]) -> Any:
     return TrainConfig(**{f.name: getattr(data, f.name) for f in dataclasses.fields(TrainConfig)})
 
 
-def run_record(state: RunState, losses: np.ndarray | None) -> Any:
+def run_record(state: RunState, losses: np.ndarray | None) -> RunRecord:
     """The RunRecord (with its TrainingOutcome, rebuilt by the run reporter) the Train pane shows for a saved run."""
     from tui_lab.core.train.history import RunRecord
     from tui_lab.core.train.outcome import LinearFit, RunStatus

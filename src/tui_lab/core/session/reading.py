@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 import numpy as np
@@ -38,6 +38,10 @@ from tui_lab.core.session.values import decode_json, restore_tensor
 from tui_lab.core.workspace import shadow_reason
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import torch
+    from torch import nn
+
     from tui_lab.core.session.store import LoadedSession
 
 
@@ -98,7 +102,7 @@ class SessionReader:
         self.done += path.stat().st_size
         self.progress(what)
 
-    def tensors(self, relative: str) -> dict[str, Any]:
+    def tensors(self, relative: str) -> dict[str, torch.Tensor]:
         path = safe_file(self.directory, relative)
         tensors = read_tensors(path)
         self._read(path, relative)
@@ -110,7 +114,7 @@ class SessionReader:
         self._read(path, relative)
         return array
 
-    def frame(self, relative: str, spec: FrameSpec) -> Any:
+    def frame(self, relative: str, spec: FrameSpec) -> pd.DataFrame | pd.Series:
         folder = safe_file(self.directory, relative, folder=True)
 
         def load(key: str) -> np.ndarray:
@@ -121,7 +125,7 @@ class SessionReader:
 
         return decode_frame(spec, load)
 
-    def read_frame(self, relative: str) -> Any:
+    def read_frame(self, relative: str) -> pd.DataFrame | pd.Series:
         folder = safe_file(self.directory, relative, folder=True)
         spec_file = safe_file(folder, "spec.json")
         if spec_file.stat().st_size > 64 * 1024 * 1024:
@@ -133,7 +137,7 @@ class SessionReader:
         return self.frame(relative, spec)
 
 
-def _module(entry: SavedModule, state_dict: dict[str, Any], notes: list[str]) -> Any:
+def _module(entry: SavedModule, state_dict: dict[str, torch.Tensor], notes: list[str]) -> nn.Module:
     """The module of a described architecture with its weights, on its device (or the CPU, said in ``notes``).
 
     SessionFormatError when the weights do not fit the architecture (checked before anything is built).
@@ -161,7 +165,7 @@ def _module(entry: SavedModule, state_dict: dict[str, Any], notes: list[str]) ->
 def read_values(loaded: LoadedSession, reader: SessionReader) -> None:
     """Fill ``loaded`` with the values and modules of its session (names that shadow builtins are skipped)."""
     state = loaded.state
-    tensors: dict[str, Any] | None = None
+    tensors: dict[str, torch.Tensor] | None = None
     for entry in state.names:
         reason = shadow_reason(entry.name)
         if reason is not None:

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import torch
 
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.limits import estimate
 
+if TYPE_CHECKING:
+    import numpy as np
+
 #: What ``lookup`` is given as the default: tells a missing name from one bound to None.
 MISSING = object()
+#: How a run reads the workspace: ``workspace.get`` (name, default) → the value bound, or the default.
+Lookup: TypeAlias = Callable[[str, object], object]
 #: Largest |value| accepted in X or y: squared (as every loss does) it stays far inside float32.
 MAX_ABS_DATA = 1e18
 
@@ -64,7 +69,7 @@ def synthetic_data(
     return X, y
 
 
-def as_features(value: Any, name: str, field: str = "x_name") -> torch.Tensor:
+def as_features(value: object, name: str, field: str = "x_name") -> torch.Tensor:
     """``value`` as an N×d float32 tensor (a 1-D tensor becomes one column), or DataError."""
     tensor = _as_tensor(value, name, field)
     if tensor.dim() == 1:
@@ -76,7 +81,7 @@ def as_features(value: Any, name: str, field: str = "x_name") -> torch.Tensor:
     return tensor
 
 
-def as_targets(value: Any, name: str, field: str = "y_name") -> torch.Tensor:
+def as_targets(value: object, name: str, field: str = "y_name") -> torch.Tensor:
     """``value`` as a 1-D float32 tensor (N×1 is flattened), or DataError."""
     tensor = _as_tensor(value, name, field)
     if tensor.dim() == 2 and tensor.shape[1] == 1:
@@ -88,17 +93,19 @@ def as_targets(value: Any, name: str, field: str = "y_name") -> torch.Tensor:
     return tensor
 
 
-def _as_tensor(value: Any, name: str, field: str) -> torch.Tensor:
+def _as_tensor(value: object, name: str, field: str) -> torch.Tensor:
     if value is MISSING or value is None:
         raise DataError(field, f"no {name!r} in the workspace (load a CSV in the Data pane, or set it in the REPL)")
-    if not isinstance(value, torch.Tensor):
+    if isinstance(value, torch.Tensor):
+        given = value
+    else:
         try:
-            value = torch.as_tensor(_numeric_array(value))
+            given = torch.as_tensor(_numeric_array(value))
         except (TypeError, ValueError, RuntimeError) as error:
             raise DataError(field, f"{name} is a {type(value).__name__}, not numeric data: {error}") from None
-    if value.is_complex() or value.dtype == torch.bool:
-        raise DataError(field, f"{name} has dtype {value.dtype}; need real numbers")
-    original = value.detach()
+    if given.is_complex() or given.dtype == torch.bool:
+        raise DataError(field, f"{name} has dtype {given.dtype}; need real numbers")
+    original = given.detach()
     if not bool(torch.isfinite(original).all()):
         bad = int((~torch.isfinite(original)).sum())
         raise DataError(field, f"{name} has {bad} NaN/Inf value(s); fill or drop them first")
@@ -121,7 +128,7 @@ def check_scale(tensor: torch.Tensor, name: str, field: str) -> None:
         )
 
 
-def _numeric_array(value: Any) -> Any:
+def _numeric_array(value: object) -> np.ndarray:
     import numpy as np
 
     to_numpy = getattr(value, "to_numpy", None)
@@ -131,7 +138,7 @@ def _numeric_array(value: Any) -> Any:
     return array
 
 
-def workspace_data(x_name: str, y_name: str, lookup: Callable[[str, Any], Any]) -> Dataset:
+def workspace_data(x_name: str, y_name: str, lookup: Lookup) -> Dataset:
     """X and y from the workspace (``lookup`` is ``workspace.get``), checked for shape and values."""
     X = as_features(lookup(x_name, MISSING), x_name)
     y = as_targets(lookup(y_name, MISSING), y_name)
@@ -212,7 +219,7 @@ def _check_generated(X: torch.Tensor, y: torch.Tensor, config: TrainConfig) -> N
     raise DataError(field, f"data overflow: y = Xw + b + ε leaves float32's range with {label} = {scales[field]:g}")
 
 
-def load_dataset(config: TrainConfig, lookup: Callable[[str, Any], Any] | None = None, device: str = "cpu") -> Dataset:
+def load_dataset(config: TrainConfig, lookup: Lookup | None = None, device: str = "cpu") -> Dataset:
     """The dataset ``config`` asks for; workspace data needs ``lookup`` (e.g. ``workspace.get``).
 
     Synthetic data is checked against the free memory of the CPU and ``device`` before it is made;

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
-from typing import Any
 
 import torch
 from torch import nn
@@ -29,7 +28,7 @@ from tui_lab.core.train.chunks import (
     unless_stopped,
 )
 from tui_lab.core.train.config import TrainConfig
-from tui_lab.core.train.data import DataError, Dataset, load_dataset
+from tui_lab.core.train.data import DataError, Dataset, Lookup, load_dataset
 from tui_lab.core.train.guard import (
     BLOWUP_FACTOR,
     divergence_message,
@@ -50,7 +49,7 @@ def init_name(name: str) -> str:
     return f"{name}_init"
 
 
-def find_module(name: str, lookup: Callable[[str, Any], Any] | None) -> nn.Module:
+def find_module(name: str, lookup: Lookup | None) -> nn.Module:
     """The workspace's ``nn.Module`` called ``name``, or DataError saying how to make one."""
     value = None if lookup is None else lookup(name, None)
     if lookup is None:
@@ -144,7 +143,7 @@ def train_model(
     should_stop: Callable[[], bool] = never,
     *,
     dataset: Dataset | None = None,
-    lookup: Callable[[str, Any], Any] | None = None,
+    lookup: Lookup | None = None,
     progress_interval: float = PROGRESS_INTERVAL,
     clock: Clock | None = None,
 ) -> TrainingOutcome:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tui_lab.core.train.config import TrainConfig
 
@@ -116,7 +116,7 @@ class TrainingOutcome:
     fit: LinearFit | None = None
     diverged_at: tuple[int, int] | None = None
     #: What the run publishes to the workspace (``w``, ``b``; a trained module and its original).
-    artifacts: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, object] = field(default_factory=dict)
     #: What the learner should know about how the run was executed (eager fallbacks, CPU solves).
     notes: tuple[str, ...] = ()
     #: torch.cuda.max_memory_allocated over the run, in bytes (None off CUDA).

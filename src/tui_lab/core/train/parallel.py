@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from types import FrameType
 
 import torch
 import torch.distributed as dist
@@ -88,7 +88,7 @@ def join(device: str, timeout_s: float = 120.0) -> Group:
         dist.init_process_group(backend, timeout=timeout)
     group = Group(rank, world, device, backend)
 
-    def request_stop(signum: int, frame: Any) -> None:
+    def request_stop(signum: int, frame: FrameType | None) -> None:
         group.stop_requested = True
 
     signal.signal(signal.SIGINT, request_stop)
@@ -98,7 +98,7 @@ def join(device: str, timeout_s: float = 120.0) -> Group:
 
 def gather_pids() -> list[int]:
     """Every rank's process id, in rank order (a collective: every rank calls it)."""
-    pids: list[Any] = [None] * dist.get_world_size()
+    pids: list[int] = [0] * dist.get_world_size()  # each rank's slot is overwritten by the gather
     dist.all_gather_object(pids, os.getpid())
     return [int(p) for p in pids]
 
@@ -266,13 +266,14 @@ def run(
     closed_figures = (closed_theta.tolist(), full_loss(data.X, data.y, closed_theta, config))
 
     def outcome(
-        status: RunStatus, message: str, theta: list[float], where: tuple[int, int] | None, **figures: Any
+        status: RunStatus, message: str, theta: list[float], where: tuple[int, int] | None,
+        seconds: float, samples: int | None = None,
     ) -> TrainingOutcome:
         closed, closed_loss = closed_figures
         fit = linear_fit(theta, true_w=data.true_w, true_b=data.true_b, closed=closed, closed_loss=closed_loss)
         return reporter.outcome(
             status, message, fit=fit, diverged_at=where, artifacts=linear_artifacts(theta),
-            peak_cuda_memory=peak_cuda_memory(device), **figures,
+            peak_cuda_memory=peak_cuda_memory(device), seconds=seconds, samples=samples,
         )  # fmt: skip
 
     def finish(status: RunStatus, message: str, where: tuple[int, int] | None = None) -> TrainingOutcome:

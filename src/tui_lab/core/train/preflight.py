@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
-from typing import Any
+from typing import Protocol, runtime_checkable
 
 import torch
 
 from tui_lab.core.train.config import TrainConfig
-from tui_lab.core.train.data import MISSING, DataError, as_features, as_targets, check_synthetic
+from tui_lab.core.train.data import MISSING, DataError, Lookup, as_features, as_targets, check_synthetic
 from tui_lab.core.train.model import check_model, find_module
 
 
-def _shape(value: Any) -> tuple[int, ...] | None:
+@runtime_checkable
+class _Rows(Protocol):
+    """Data that slices by rows (a tensor, an array, a frame)."""
+
+    def __getitem__(self, rows: slice, /) -> object: ...
+
+
+def _shape(value: object) -> tuple[int, ...] | None:
     shape = getattr(value, "shape", None)
     try:
         return None if shape is None else tuple(int(s) for s in shape)
@@ -27,14 +33,14 @@ def _shape(value: Any) -> tuple[int, ...] | None:
         return None
 
 
-def preflight(config: TrainConfig, lookup: Callable[[str, Any], Any] | None, device: str = "cpu") -> dict[str, str]:
+def preflight(config: TrainConfig, lookup: Lookup | None, device: str = "cpu") -> dict[str, str]:
     """Cheap checks of the data (and model) a config names, without loading or copying any of it.
 
     Field name → message, so the form shows these together with its own parse errors instead of
     in a second round after the run was refused.
     """
     errors: dict[str, str] = {}
-    look = lookup or (lambda _name, default: default)
+    look: Lookup = lookup or (lambda _name, default: default)
     try:
         if config.data == "synthetic":
             check_synthetic(config, device)
@@ -66,12 +72,13 @@ def preflight(config: TrainConfig, lookup: Callable[[str, Any], Any] | None, dev
     return errors
 
 
-def _model_preflight(config: TrainConfig, lookup: Callable[[str, Any], Any]) -> dict[str, str]:
+def _model_preflight(config: TrainConfig, lookup: Lookup) -> dict[str, str]:
     """The model's checks on two rows of the data (made up for synthetic data), before the run."""
     try:
         module = find_module(config.model_name, lookup)
         if config.data == "workspace":
-            X = as_features(lookup(config.x_name, MISSING)[:2], config.x_name)
+            rows = lookup(config.x_name, MISSING)
+            X = as_features(rows[:2] if isinstance(rows, _Rows) else rows, config.x_name)
             y = as_targets(lookup(config.y_name, MISSING), config.y_name)
         elif config.data == "synthetic":
             X, y = torch.zeros(2, len(config.true_w)), torch.zeros(2)

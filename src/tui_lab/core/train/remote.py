@@ -25,13 +25,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from tui_lab.core.lifetime import child_environment, group_alive
 from tui_lab.core.train.chunks import never
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.outcome import Progress, ProgressCallback, RunStatus, TrainingOutcome
-from tui_lab.core.train.report import RunReporter, linear_fit, progress_from_event
+from tui_lab.core.train.report import JsonEvent, RunReporter, linear_fit, progress_from_event
 
 #: Seconds between SIGTERM and SIGKILL of the launcher's group (every rank is gone within 2 s).
 STOP_WAIT = 1.7
@@ -72,11 +71,11 @@ def command(config: TrainConfig, device: str) -> list[str]:
     return [sys.executable, "-c", LAUNCHER_ENTRY, *train_arguments(config, device)]
 
 
-def _float(value: Any) -> float:
+def _float(value: float | str | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def _status(value: Any, otherwise: RunStatus) -> RunStatus:
+def _status(value: object, otherwise: RunStatus) -> RunStatus:
     """The status a result event names, when it is one a run ends with."""
     try:
         status = RunStatus(value)
@@ -93,7 +92,7 @@ class _Run:
         self.reporter = RunReporter(config, device, clock=time.perf_counter)
         self.last: Progress | None = None
         self.world = config.processes
-        self.result: dict[str, Any] | None = None
+        self.result: JsonEvent | None = None
         self.error: str | None = None
 
     def take(self, line: str, on_progress: ProgressCallback | None) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -29,6 +29,11 @@ from tui_lab.core.train.outcome import (
     RunStatus,
     TrainingOutcome,
 )
+
+#: One event of ``--progress-jsonl`` as another process wrote it, decoded from JSON. Any: its values
+#: are whatever JSON held; each reader converts the field it takes (``int(...)``, ``_float``) and a
+#: malformed one fails the run as a bad event would.
+JsonEvent: TypeAlias = dict[str, Any]
 
 
 class RunReporter:
@@ -133,7 +138,7 @@ class RunReporter:
         seconds: float | None = None,
         samples: int | None = None,
         diverged_at: tuple[int, int] | None = None,
-        artifacts: dict[str, Any] | None = None,
+        artifacts: dict[str, object] | None = None,
         peak_cuda_memory: int | None = None,
         graph_steps: int = 0,
         curve: tuple[np.ndarray, int] | None = None,
@@ -192,7 +197,7 @@ def linear_fit(
     )
 
 
-def linear_artifacts(theta: Sequence[float]) -> dict[str, Any]:
+def linear_artifacts(theta: Sequence[float]) -> dict[str, object]:
     """What a linear run publishes: ``w`` and ``b`` as tensors."""
     import torch
 
@@ -200,7 +205,7 @@ def linear_artifacts(theta: Sequence[float]) -> dict[str, Any]:
     return {"w": torch.tensor(values[:-1]), "b": torch.tensor(values[-1])}
 
 
-def progress_from_event(event: dict[str, Any]) -> Progress:
+def progress_from_event(event: JsonEvent) -> Progress:
     """A ``progress`` event of ``--progress-jsonl`` (another process's run) as a :class:`Progress`."""
     return Progress(
         epoch=int(event["epoch"]),
@@ -219,10 +224,10 @@ def progress_from_event(event: dict[str, Any]) -> Progress:
     )
 
 
-def _float(value: Any) -> float:
+def _float(value: float | str | None) -> float:
     return math.nan if value is None else float(value)
 
 
 __all__ = [
-    "RunReporter", "linear_artifacts", "linear_fit", "progress_from_event", "stopped_before_first_step",
+    "JsonEvent", "RunReporter", "linear_artifacts", "linear_fit", "progress_from_event", "stopped_before_first_step",
 ]  # fmt: skip

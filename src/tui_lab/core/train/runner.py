@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 import torch
 
@@ -37,7 +36,7 @@ from tui_lab.core.train.chunks import (
 )
 from tui_lab.core.train.closed import ClosedSolution, solve
 from tui_lab.core.train.config import TrainConfig
-from tui_lab.core.train.data import Dataset, load_dataset
+from tui_lab.core.train.data import Dataset, Lookup, load_dataset
 from tui_lab.core.train.graphs import ChunkGraph
 from tui_lab.core.train.guard import (
     BLOWUP_FACTOR,
@@ -60,7 +59,7 @@ def run(
     should_stop: Callable[[], bool] = never,
     *,
     dataset: Dataset | None = None,
-    lookup: Callable[[str, Any], Any] | None = None,
+    lookup: Lookup | None = None,
     progress_interval: float = PROGRESS_INTERVAL,
     use_cuda_graphs: bool = True,
     clock: Clock | None = None,
@@ -281,7 +280,7 @@ class _Trainer:
         seconds: float,
         closed: torch.Tensor,
         where: tuple[int, int] | None,
-        extra: dict[str, Any],
+        extra: dict[str, object],
         samples: int | None = None,
     ) -> TrainingOutcome:
         closed_loss = full_loss(self.data.X, self.data.y, closed, self.config)

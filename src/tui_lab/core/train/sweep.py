@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import torch
 
@@ -36,7 +35,7 @@ from tui_lab.core.train.chunks import (
 )
 from tui_lab.core.train.closed import solve
 from tui_lab.core.train.config import TrainConfig
-from tui_lab.core.train.data import Dataset, load_dataset
+from tui_lab.core.train.data import Dataset, Lookup, load_dataset
 from tui_lab.core.train.guard import (
     BLOWUP_FACTOR,
     divergence_message,
@@ -71,7 +70,7 @@ def run_sweep(
     should_stop: Callable[[], bool] = never,
     *,
     dataset: Dataset | None = None,
-    lookup: Callable[[str, Any], Any] | None = None,
+    lookup: Lookup | None = None,
     progress_interval: float = 0.1,
     on_end: SweepEnd | None = None,
     clock: Clock | None = None,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -85,7 +85,7 @@ class DataDialog(LabModal[ResultT]):
             return True
         return False
 
-    async def on_key(self, event: Any) -> None:
+    async def on_key(self, event: events.Key) -> None:
         if event.key == "tab" and self._accept_suggestion():
             event.stop()
             event.prevent_default()
@@ -152,7 +152,7 @@ class OpenCsvScreen(DataDialog[str]):
         else:
             self.query_one("#open-error", Static).update("That sample file is not here (sample_data/ missing).")
 
-    async def on_key(self, event: Any) -> None:
+    async def on_key(self, event: events.Key) -> None:
         await super().on_key(event)
         if event.key == "down" and isinstance(self.focused, Input):
             options = self.query_one("#open-list", OptionList)
@@ -296,7 +296,12 @@ class _FormCheckbox(_SubmitOnEnter, Checkbox):
         return TICKED if self.value else UNTICKED
 
 
-class StepFormScreen(DataDialog[dict[str, Any]]):
+#: A form's values by field name. Any: each value's type follows its field's kind (ticked columns a
+#: tuple of str, text and choices a str, a check a bool), which the builder that named the field knows.
+FormValues: TypeAlias = dict[str, Any]
+
+
+class StepFormScreen(DataDialog[FormValues]):
     """A step's options; Enter (or Apply) checks them with ``validate``, then runs them with ``submit``.
 
     With ``submit`` the form stays open while the step runs: the screen calls :meth:`succeeded`
@@ -317,8 +322,8 @@ class StepFormScreen(DataDialog[dict[str, Any]]):
         title: str,
         help_text: str,
         fields: Sequence[Field],
-        validate: Callable[[dict[str, Any]], str | None] | None = None,
-        submit: Callable[[dict[str, Any], StepFormScreen], None] | None = None,
+        validate: Callable[[FormValues], str | None] | None = None,
+        submit: Callable[[FormValues, StepFormScreen], None] | None = None,
     ) -> None:
         super().__init__(title)
         self.title_text, self.help_text, self.fields, self.validate = title, help_text, list(fields), validate
@@ -368,9 +373,9 @@ class StepFormScreen(DataDialog[dict[str, Any]]):
                 start = field.start if field.start in field.columns else None
                 widget.highlighted = list(field.columns).index(start) if start is not None else 0
 
-    def values(self) -> dict[str, Any]:
+    def values(self) -> FormValues:
         """The form's current values by field name."""
-        out: dict[str, Any] = {}
+        out: FormValues = {}
         for field in self.fields:
             widget = self.query_one(f"#field-{field.name}")
             if isinstance(field, ColumnsField):

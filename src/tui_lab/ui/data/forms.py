@@ -9,18 +9,15 @@ runs (a filter naming a missing column) is shown in the same place, the form sti
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING
 
-from tui_lab.ui.data.dialogs import CheckField, ChoiceField, ColumnsField, Field, StepFormScreen, TextField
+from tui_lab.ui.data.dialogs import CheckField, ChoiceField, ColumnsField, Field, FormValues, StepFormScreen, TextField
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from tui_lab.core.data.steps import Step
 
-#: A form's values by field name. Any: each value's type follows its field's kind (ticked columns a
-#: list of str, text and choices a str, a check a bool), which the builder that named the field knows.
-FormValues: TypeAlias = dict[str, Any]
 StepBuilder = Callable[[FormValues], "Step"]
 #: A form builder: (frame, target, the cursor's column) → the dialog and how its values become a step.
 FormBuilder = Callable[["pd.DataFrame", Sequence[str], "str | None"], "tuple[StepFormScreen, StepBuilder]"]

@@ -10,7 +10,7 @@ what the side panel and title say is built by :mod:`tui_lab.ui.data.views`. Layo
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -23,7 +23,7 @@ from textual.worker import Worker
 from tui_lab.core.text import one_line, visible
 from tui_lab.ui.data import jobs, views
 from tui_lab.ui.data.controller import DataController, NotReady, StepState
-from tui_lab.ui.data.dialogs import CodeScreen, OpenCsvScreen, StepFormScreen
+from tui_lab.ui.data.dialogs import CodeScreen, FormValues, OpenCsvScreen, StepFormScreen
 from tui_lab.ui.data.exporting import EXPORT_GROUP, ExportFlow
 from tui_lab.ui.data.grid import DataGrid
 from tui_lab.ui.data.loading import LOAD_GROUP, LoadFlow
@@ -231,7 +231,7 @@ class DataScreen(PaneScreen):
             panel = self.query_one("#data-profile", Static)
             panel.update(views.profile_status(message.key[1], f"profile failed: {message.message}"))
 
-    def worker_failed(self, worker: Worker[Any]) -> None:
+    def worker_failed(self, worker: Worker[object]) -> None:
         """A job raised past its own handling (the app has told the user): make the status line true."""
         if worker.group == LOAD_GROUP and self.controller.loading is not None:
             self.controller.end_load()
@@ -407,7 +407,7 @@ class DataScreen(PaneScreen):
             return
         old = self.controller.tensor_options
 
-        def convert(values: dict[str, Any] | None) -> None:
+        def convert(values: FormValues | None) -> None:
             if values is not None:
                 options = TensorOptions(values["x_name"], values.get("y_name", old.y_name), values["dtype"])
                 self.controller.tensor_options = options

@@ -12,7 +12,6 @@ the old or the new value, never half of one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from tui_lab.core.autograd.explain import Explanation, ExplanationKind, explain_exception
 from tui_lab.core.autograd.walk import MarkState, ReverseWalk, WalkMark
@@ -204,7 +203,7 @@ class GraphInspection:
         return [n for n in reads if n in tensors and getattr(tensors[n], "requires_grad", False)]
 
     def _build(
-        self, value: Any, label: str, source: str, grad_inputs: list[str] | None, should_stop: StopCheck
+        self, value: object, label: str, source: str, grad_inputs: list[str] | None, should_stop: StopCheck
     ) -> GraphModel | NoGraph:
         """Read, fold and lay out the graph of ``value``."""
         from tui_lab.core.autograd.details import leaf_grad_texts

@@ -9,7 +9,7 @@ when it ends, the screen redraws from the controller. Layout lives in ``graph.tc
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -162,7 +162,7 @@ class GraphScreen(PaneScreen):
         if outcome.offer is not None:
             self._offer(outcome.offer, outcome.retain)
 
-    def worker_failed(self, worker: Worker[Any]) -> None:
+    def worker_failed(self, worker: Worker[object]) -> None:
         """A worker raised: the app has notified; the summary and the panel say so, never "Running…"."""
         self._stepping, self._queued_steps = False, 0
         self.inspection.finish(worker.error)

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from tui_lab.core.repl.capture import Stream
 from tui_lab.core.repl.complete import Completion, complete
@@ -185,7 +185,7 @@ class ReplController:
 
     def details(self, name: str) -> VariableDetails | str:
         """Details of ``name``, or a one-line reason they could not be computed."""
-        value: Any = self.workspace.get(name)
+        value = self.workspace.get(name)
         try:
             return variable_details(name, value, take_fingerprints(self.workspace.user_items()))
         except Exception as error:  # noqa: BLE001 - a strange object gets a message, not a crash

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -78,7 +77,7 @@ class BroadcastScreen(LabModal[None]):
     """
     FRAME_ID = "broadcast-box"
 
-    def __init__(self, namespace: Mapping[str, Any], initial: str = "") -> None:
+    def __init__(self, namespace: Mapping[str, object], initial: str = "") -> None:
         super().__init__("Explain broadcasting")
         self.namespace = namespace
         self.initial = initial

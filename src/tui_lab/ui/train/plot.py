@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.segment import Segment
@@ -34,7 +34,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
-from tui_lab.core.plotext_adapter import NO_COLOR, CellRows, ansi_cell, ansi_text, cell_rows, set_size
+from tui_lab.core.plotext_adapter import NO_COLOR, CellRows, Color, ansi_cell, ansi_text, cell_rows, set_size
 from tui_lab.core.train.axis import Ticks, axis_ticks
 from tui_lab.core.train.outcome import RunStatus
 from tui_lab.ui.textual_adapter import plotext_theme
@@ -179,7 +179,7 @@ class LossPlot(PlotextPlot):
         self._lock = threading.Lock()
         self._picture: tuple[tuple[int, int], list[Strip]] | None = None
         self._ansi_console = Console(color_system="truecolor", force_terminal=True, width=200, legacy_windows=False)
-        self._styles: dict[Any, Style] = {}
+        self._styles: dict[tuple[Color, Color, Color] | str, Style] = {}
         self._building = False
         self._stale = False
         #: Each shown run's style slot (colour and marker), held while the run stays in the plot.
@@ -336,7 +336,7 @@ class LossPlot(PlotextPlot):
         width, height = spec.size
         with self._lock:
             self._compose_figure(spec)
-            background: Any = NO_COLOR
+            background: Color = NO_COLOR
             cells = cell_rows(self.plt)  # plotext's build() without its last step (printing ANSI text)
             if cells is not None:
                 background = cells.background  # the figure's own, for the legend lines
@@ -352,7 +352,7 @@ class LossPlot(PlotextPlot):
         rows += [self._legend_strip(line, width, background) for line in spec.legend]
         return rows[:height] + [Strip.blank(width)] * (height - len(rows))
 
-    def _legend_strip(self, entries: tuple[tuple[str, str, str], ...], width: int, background: Any) -> Strip:
+    def _legend_strip(self, entries: tuple[tuple[str, str, str], ...], width: int, background: Color) -> Strip:
         """One legend line: ``+ #1 lr=0.1   ━ #2 lr=0.3``, each run's marker and label in its colour."""
         plain = self._rich_style(NO_COLOR, NO_COLOR, background)
         segments = [Segment(" ", plain)]
@@ -375,9 +375,9 @@ class LossPlot(PlotextPlot):
                 start = col
         return Strip(segments)
 
-    def _rich_style(self, fore: Any, style: Any, back: Any) -> Style:
+    def _rich_style(self, fore: Color, style: Color, back: Color) -> Style:
         """The rich Style plotext's ANSI codes for these colours decode to (cached by colours)."""
-        key: Any = (fore, style, back)
+        key: tuple[Color, Color, Color] | str = (fore, style, back)
         try:
             cached = self._styles.get(key)
         except TypeError:  # an RGB colour given as a list

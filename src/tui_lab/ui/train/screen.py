@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -226,7 +226,7 @@ class TrainScreen(PaneScreen):
         device = self.lab.device
         records = self.runs.active or [record]
         for launched in records:  # the data's shape now: the same names may hold other data later
-            X: Any = self.workspace.get(launched.config.x_name) if launched.config.data == "workspace" else None
+            X: object = self.workspace.get(launched.config.x_name) if launched.config.data == "workspace" else None
             launched.data_shape = "×".join(str(n) for n in X.shape) if is_tensor(X) else ""
         self.query_one(TrainStats).show_preparing(record, device, len(records))
         self._redraw()
@@ -336,7 +336,7 @@ class TrainScreen(PaneScreen):
         self._redraw()
         self._next()
 
-    def worker_failed(self, worker: Worker[Any]) -> None:
+    def worker_failed(self, worker: Worker[object]) -> None:
         """The training worker raised (the app has said so): the run it carried is marked failed."""
         if worker is not self._worker and self._worker is not None:
             return

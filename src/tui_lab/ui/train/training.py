@@ -11,12 +11,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from tui_lab.core.train.config import TrainConfig
 from tui_lab.core.train.outcome import Progress, TrainingOutcome
+
+if TYPE_CHECKING:
+    from tui_lab.core.train.data import Lookup
 
 
 @dataclass
@@ -84,7 +87,7 @@ def train_in_thread(
     run_ids: Sequence[int],
     configs: Sequence[TrainConfig],
     device: str,
-    lookup: Callable[[str, Any], Any],
+    lookup: Lookup,
     should_stop: Callable[[], bool],
 ) -> None:
     """Train ``configs`` (several: one batched sweep), post progress and one result per run, then :class:`TrainingEnded`."""
@@ -97,7 +100,7 @@ def _train_and_post(
     run_ids: Sequence[int],
     configs: Sequence[TrainConfig],
     device: str,
-    lookup: Callable[[str, Any], Any],
+    lookup: Lookup,
     should_stop: Callable[[], bool],
 ) -> None:
     """Train ``configs`` (several: one batched sweep) and post progress and one result per run.

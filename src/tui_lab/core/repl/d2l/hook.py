@@ -22,8 +22,9 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
+from collections.abc import Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NoReturn
 
 from tui_lab.core.repl.d2l import selection
 
@@ -60,11 +61,11 @@ class _BookLoader(importlib.abc.Loader):
             module.set_matplotlib_formats = _set_matplotlib_formats  # type: ignore[attr-defined]
 
 
-def _set_matplotlib_formats(*_formats: str, **_kwargs: Any) -> None:
+def _set_matplotlib_formats(*_formats: str, **_kwargs: object) -> None:
     """Plots are text in tui-lab's log: no image format to choose."""
 
 
-def _package_getattr(name: str) -> Any:
+def _package_getattr(name: str) -> NoReturn:
     if name in ("mxnet", "tensorflow", "jax", "paddle"):
         raise ImportError(
             f"tui-lab's built-in d2l has only the PyTorch version of the book's code; "
@@ -76,7 +77,9 @@ def _package_getattr(name: str) -> Any:
 class InlineBackendFinder(importlib.abc.MetaPathFinder):
     """Finds ``matplotlib_inline`` and its ``backend_inline`` before any other finder: tui-lab's stand-ins."""
 
-    def find_spec(self, fullname: str, path: Any = None, target: ModuleType | None = None) -> Any:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname in INLINE_BACKEND:
             return importlib.util.spec_from_loader(fullname, _BookLoader(), is_package="." not in fullname)
         return None
@@ -88,7 +91,9 @@ class BookFinder(importlib.abc.MetaPathFinder):
     def __init__(self) -> None:
         self._announced = False
 
-    def find_spec(self, fullname: str, path: Any = None, target: ModuleType | None = None) -> Any:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname in PACKAGES:
             return importlib.util.spec_from_loader(fullname, _BookLoader(), is_package=True)
         if fullname in MODULES:
