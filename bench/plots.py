@@ -167,7 +167,8 @@ from tui_lab.core.workspace import Workspace
 from tui_lab.core.repl.engine import ReplEngine
 from tui_lab.ui.repl.images import FigureView
 from tui_lab.ui.repl.graphics import Graphics, ImageMode
-ws = Workspace(); ws.load_preloads(); engine = ReplEngine(ws)
+from tui_lab.core.repl.d2l import hook
+ws = Workspace(); hook.install(ws); ws.load_preloads(); engine = ReplEngine(ws)
 engine.run("1 + 1")
 def figure(code):
     wall, cpu = time.perf_counter(), time.process_time()
@@ -236,6 +237,7 @@ for epoch in range(num_epochs):
 
 
 def animator_cost(runs: int, examples: int) -> None:
+    from tui_lab.core.repl.d2l import hook
     from tui_lab.core.repl.engine import ReplEngine
     from tui_lab.core.repl.figures import show
     from tui_lab.core.workspace import Workspace
@@ -252,6 +254,7 @@ def animator_cost(runs: int, examples: int) -> None:
 
     show.RunFigures.display = timed  # type: ignore[method-assign]
     ws = Workspace()
+    hook.install(ws)  # as the app does: `from d2l import torch as d2l` finds tui-lab's
     ws.load_preloads()
     engine = ReplEngine(ws)
     assert engine.run(SOFTMAX_SETUP.format(train=examples, test=max(examples // 6, 256))).error is None
@@ -292,12 +295,14 @@ def animator_cost(runs: int, examples: int) -> None:
 
 
 def layout_costs(runs: int) -> None:
+    from tui_lab.core.repl.d2l import hook
     from tui_lab.core.repl.engine import ReplEngine
     from tui_lab.core.workspace import Workspace
     from tui_lab.ui.repl.graphics import Graphics, ImageMode
     from tui_lab.ui.repl.images import FigureView
 
     ws = Workspace()
+    hook.install(ws)  # as the app does: `from d2l import torch as d2l` finds tui-lab's
     ws.load_preloads()
     engine = ReplEngine(ws)
     result = engine.run("import matplotlib.pyplot as plt\nplt.plot([1, 4, 9]);")
@@ -329,10 +334,12 @@ rss
 
 
 def memory() -> None:
+    from tui_lab.core.repl.d2l import hook
     from tui_lab.core.repl.engine import ReplEngine
     from tui_lab.core.workspace import Workspace
 
     ws = Workspace()
+    hook.install(ws)  # as the app does: `from d2l import torch as d2l` finds tui-lab's
     ws.load_preloads()
     engine = ReplEngine(ws)
     started = time.perf_counter()
