@@ -22,9 +22,9 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -273,7 +273,9 @@ class StateFile(Generic[T]):
             return None
 
 
-def _count(value: Any) -> str:
+def _count(value: object) -> str:
+    if not isinstance(value, Sized):
+        return "some entries"
     try:
         return f"{len(value):,} entries"
     except TypeError:
@@ -321,7 +323,7 @@ def load_settings() -> Settings:
     return data if data is not None else Settings()
 
 
-def update_settings(**values: Any) -> Settings:
+def update_settings(**values: object) -> Settings:
     """Merge ``values`` into the saved settings under the file's lock (a failure becomes a notice).
 
     An unknown setting name is a TypeError (a bug, not a state problem).

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 
@@ -34,7 +34,7 @@ from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:
     from tui_lab.core.repl.engine import InputResult
-    from tui_lab.core.session.contract import PaneSession
+    from tui_lab.core.session.keeper import AnyPane
     from tui_lab.core.session.snapshot import SessionSnapshot
     from tui_lab.ui.app import TuiLabApp
 
@@ -113,7 +113,7 @@ class SessionController:
 
     # -- panes ------------------------------------------------------------------------------------
 
-    def register(self, pane: str, screen: PaneSession[Any]) -> None:
+    def register(self, pane: str, screen: AnyPane) -> None:
         """A pane is mounted: the session now asks it for its state and gives it restored ones.
 
         Its fingerprint now is its baseline: being opened is not a change worth a save. A restored state
@@ -125,11 +125,11 @@ class SessionController:
             self.flows.report_corrupt(self.name, f"the {pane} pane could not show it ({type(error).__name__}: {error})")
         self._fingerprint[pane] = screen.fingerprint()
 
-    def unregister(self, pane: str, screen: PaneSession[Any]) -> None:
+    def unregister(self, pane: str, screen: AnyPane) -> None:
         """A pane is unmounted."""
         self.keeper.unregister(pane, screen)
 
-    def screen_of(self, pane: str) -> Any:
+    def screen_of(self, pane: str) -> AnyPane | None:
         """The mounted screen of ``pane``, if it registered."""
         return self.keeper.pane(pane)
 

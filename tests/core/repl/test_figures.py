@@ -163,9 +163,11 @@ def _image(number: int, size: int = 8) -> FigureImage:
 
 
 def test_the_store_forgets_the_oldest(tmp_path: Path) -> None:
+    from matplotlib.figure import Figure
+
     kept = FigureStore(keep_png=3, keep_figures=2)
     for number in range(1, 6):
-        kept.add(_image(number), figure=object())
+        kept.add(_image(number), figure=Figure())
     assert kept.numbers() == [5, 4, 3]
     assert [kept.get(n).figure is not None for n in (5, 4, 3)] == [True, True, False]
     with pytest.raises(FigureGone, match="figure 1 is no longer kept"):

@@ -21,7 +21,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from types import CodeType
+from typing import TYPE_CHECKING, Literal
 
 from tui_lab.core.interrupt import ThreadInterrupter
 from tui_lab.core.repl.capture import (
@@ -198,7 +199,7 @@ class ReplEngine:
 
     # -- builtins the REPL replaces ---------------------------------------------------
 
-    def _make_builtins(self) -> dict[str, Any]:
+    def _make_builtins(self) -> dict[str, object]:
         table = dict(vars(builtins))
 
         table["exit"], table["quit"] = ReplExit("exit"), ReplExit("quit")
@@ -268,7 +269,7 @@ class ReplEngine:
         ws = self.workspace
         before_ids = ws.snapshot()
         tracker = MemoryTracker(ws.user_items)
-        value: Any = None
+        value: object = None
         value_repr = summary = note = None
         error: ErrorInfo | None = None
         interrupted = exit_requested = False
@@ -341,7 +342,7 @@ class ReplEngine:
             notes=notes + import_notes() + tuple(capture.notes),
         )
 
-    def _display(self, value: Any, number: int, capture: OutputCapture, width: int | None) -> tuple[str, str | None]:
+    def _display(self, value: object, number: int, capture: OutputCapture, width: int | None) -> tuple[str, str | None]:
         """Bind ``_``/``__``/``___``/``_N``/``_oh[N]`` and return the value's repr, bounded."""
         ns = self.workspace.namespace
         ns["___"], ns["__"], ns["_"] = ns.get("__"), ns.get("_"), value
@@ -368,7 +369,7 @@ def _shown_as_figure(value: object) -> bool:
     return display_value(value)
 
 
-Step = tuple[Any, int, str]
+Step = tuple[CodeType, int, str]
 
 
 def _compile(source: str, filename: str) -> tuple[list[Step], Step | None]:

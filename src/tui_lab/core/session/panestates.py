@@ -63,9 +63,9 @@ def check_name(name: str, what: str = "a name") -> None:
         raise ValueError(f"{name!r} is not a valid Python name ({what})")
 
 
-def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
+def check_depth(value: object, limit: int = MAX_DEPTH) -> None:
     """ValueError when a JSON value nests deeper than ``limit`` (lists and objects)."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    stack: list[tuple[object, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, (list, tuple, dict)):
@@ -122,6 +122,7 @@ class StepRecord(Strict, frozen=True):
     """One pipeline step as stored: its class name and fields (decoded by ``panes.step_from_json``)."""
 
     type: Annotated[str, Meta(pattern=r"^[A-Za-z][A-Za-z0-9]{0,63}$")]
+    # Any: any JSON value (msgspec decodes Any as such; object would be a custom type to it), depth-checked below.
     fields: dict[Annotated[str, Meta(pattern=r"^[a-z_][a-z0-9_]{0,63}$")], Any]
 
     def __post_init__(self) -> None:

@@ -123,6 +123,7 @@ class FrameSpec(Strict, frozen=True):
     columns: Annotated[tuple[ColumnSpec, ...], Meta(max_length=1_000_000)] | None = None
     labels: ColumnSpec | None = None
     series: ColumnSpec | None = None
+    # Any: any JSON value (msgspec decodes Any as such; object would be a custom type to it), depth-checked below.
     attrs: dict[Annotated[str, Meta(max_length=1_000)], Any] = {}
 
     def __post_init__(self) -> None:
@@ -179,7 +180,7 @@ class ComplexValue(Strict, frozen=True, tag_field="as", tag="complex"):
 class TupleValue(Strict, frozen=True, tag_field="as", tag="tuple"):
     """A tuple of JSON values."""
 
-    value: tuple[Any, ...]
+    value: tuple[Any, ...]  # Any: as FrameSpec.attrs
 
     def __post_init__(self) -> None:
         check_depth(self.value)
@@ -188,7 +189,7 @@ class TupleValue(Strict, frozen=True, tag_field="as", tag="tuple"):
 class PlainValue(Strict, frozen=True, tag_field="as", tag="plain"):
     """A number, string, ``None``, or a list or dict of them (string keys)."""
 
-    value: Any
+    value: Any  # Any: as FrameSpec.attrs
 
     def __post_init__(self) -> None:
         check_depth(self.value)
@@ -332,10 +333,10 @@ class SessionState(Strict, frozen=True, kw_only=True):
         return ", ".join(parts)
 
 
-def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+def _migrate_v1(data: dict[str, object]) -> dict[str, object]:
     """A version-1 manifest in the version-2 layout (pane states in ``panes``, the device at the top)."""
     data = dict(data)
-    panes: list[Any] = []
+    panes: list[object] = []
     repl = data.pop("repl", [])
     if repl:
         panes.append({"pane": "repl", "log": repl})

@@ -41,6 +41,8 @@ from tui_lab.core.session.schema import (
 from tui_lab.core.state import read_regular, state_dir
 
 if TYPE_CHECKING:  # numpy, torch and pandas load with the first save or load, not with the app
+    import torch
+
     from tui_lab.core.session.snapshot import SessionSnapshot
 
 MANIFEST = "session.json"
@@ -121,24 +123,31 @@ def lower_thread_priority(niceness: int = 10) -> None:
         return
 
 
-def save_at_low_priority(snapshot: SessionSnapshot, name: str = DEFAULT_NAME, **kwargs: Any) -> SaveReport:
+def save_at_low_priority(
+    snapshot: SessionSnapshot,
+    name: str = DEFAULT_NAME,
+    *,
+    root: Path | None = None,
+    on_progress: Callable[[SaveProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> SaveReport:
     """:func:`save` in a thread of its own at a lower priority, waited for; errors are raised here."""
-    outcome: dict[str, Any] = {}
+    reports: list[SaveReport] = []
+    errors: list[BaseException] = []
 
     def run() -> None:
         lower_thread_priority()
         try:
-            outcome["report"] = save(snapshot, name, **kwargs)
+            reports.append(save(snapshot, name, root=root, on_progress=on_progress, should_stop=should_stop))
         except BaseException as error:  # handed to the caller's thread below
-            outcome["error"] = error
+            errors.append(error)
 
     thread = threading.Thread(target=run, name="session-save", daemon=True)
     thread.start()
     thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    report: SaveReport = outcome["report"]
-    return report
+    if errors:
+        raise errors[0]
+    return reports[0]
 
 
 def save(
@@ -228,11 +237,12 @@ class LoadedSession:
 
     state: SessionState
     path: Path
+    # Any: the restored values, as the workspace's entries: whoever saved them knows their types (tests, the REPL).
     values: dict[str, Any] = field(default_factory=dict)
     #: Module name -> (its state_dict, the REPL inputs that build it): restored only on confirmation.
-    modules: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = field(default_factory=dict)
+    modules: dict[str, tuple[dict[str, torch.Tensor], tuple[str, ...]]] = field(default_factory=dict)
     #: Each pane's restored state (live, from its codec, or the record itself), in the manifest's order.
-    panes: list[Any] = field(default_factory=list)
+    panes: list[Any] = field(default_factory=list)  # Any: each codec's live state (PaneCodec.decode's), or a PaneState
     notes: list[str] = field(default_factory=list)
 
 

@@ -18,7 +18,6 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -290,10 +289,10 @@ def _number(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else value
 
 
-def run_summary(record: RunRecord) -> dict[str, Any]:
+def run_summary(record: RunRecord) -> dict[str, object]:
     """One run as a JSON-ready dict: config, status, curves, parameters, errors, speed."""
     result = record.result
-    summary: dict[str, Any] = {
+    summary: dict[str, object] = {
         "run": record.run_id,
         "label": record.config.label(),
         "status": record.status,
@@ -350,7 +349,7 @@ def runs_to_csv(records: list[RunRecord]) -> str:
                     b_err = f"{fit.b_error:.6g}"
             seconds, rate = f"{result.seconds:.6g}", f"{result.samples_per_s:.6g}"
         common = [record.run_id, cfg.impl, cfg.optimizer, cfg.loss, cfg.lr, cfg.batch_size, cfg.epochs, record.status]
-        rows: list[tuple[Any, Any]] = list(enumerate(record.epoch_losses, start=1)) or [("", "")]
+        rows: list[tuple[int | str, float | str]] = list(enumerate(record.epoch_losses, start=1)) or [("", "")]
         for epoch, loss in rows:
             writer.writerow([*common, epoch, loss, w, b, w_err, b_err, seconds, rate])
     return out.getvalue()

@@ -16,9 +16,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, SupportsFloat, TypeAlias
 
 from tui_lab.core.repl.d2l import plotting
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+    #: An axis's ``(low, high)`` as the book gives it (``xlim=[1, num_epochs]``), or None for matplotlib's own.
+    Limits: TypeAlias = "Sequence[float | None] | None"
+    #: What ``Animator.add`` takes for ``x`` or ``y``: one number, or one per curve (numbers, 0-d tensors, None to skip).
+    Point: TypeAlias = "float | Sequence[SupportsFloat | None]"
 
 FIRST_DRAW_AFTER = 0.5
 MIN_INTERVAL = 0.25
@@ -30,13 +38,13 @@ DUTY = 0.04
 
 def set_axes(
     axes: plotting.Axes,
-    xlabel: Any,
-    ylabel: Any,
-    xlim: Any,
-    ylim: Any,
+    xlabel: str | None,
+    ylabel: str | None,
+    xlim: Limits,
+    ylim: Limits,
     xscale: str,
     yscale: str,
-    legend: Sequence[Any] | None,
+    legend: Sequence[str] | None,
 ) -> None:
     """The book's ``d2l.set_axes``: labels, scales, limits and legend of one axes, with a grid."""
     axes.set_xlabel(xlabel)
@@ -48,10 +56,6 @@ def set_axes(
     if legend:
         axes.legend(legend)
     axes.grid()
-
-
-def _number(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 class _Throttle:
@@ -71,12 +75,17 @@ class _Throttle:
         self._next = time.perf_counter() + min(MAX_INTERVAL, max(MIN_INTERVAL, cost / DUTY))
 
 
-def _points(store: tuple[list[list[float]] | None, list[list[float]] | None], x: Any, y: Any) -> tuple[
+def _per_curve(value: Point) -> TypeIs[Sequence[SupportsFloat | None]]:
+    """``value`` has one entry per curve (a list, a tuple, a 1-d tensor or array: what has a length), not one number."""
+    return hasattr(value, "__len__")
+
+
+def _points(store: tuple[list[list[float]] | None, list[list[float]] | None], x: Point, y: Point) -> tuple[
     list[list[float]], list[list[float]]
 ]:
     """The book's Animator.add bookkeeping: one point per curve, ``x`` shared or one per curve."""
-    ys = list(y) if hasattr(y, "__len__") else [y]
-    xs = list(x) if hasattr(x, "__len__") else [x] * len(ys)
+    ys = list(y) if _per_curve(y) else [y]
+    xs = list(x) if _per_curve(x) else [x] * len(ys)
     X, Y = store
     if not X:
         X = [[] for _ in ys]
@@ -94,11 +103,11 @@ class FigureAnimator:
 
     def __init__(
         self,
-        xlabel: Any = None,
-        ylabel: Any = None,
-        legend: Sequence[Any] | None = None,
-        xlim: Any = None,
-        ylim: Any = None,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        legend: Sequence[str] | None = None,
+        xlim: Limits = None,
+        ylim: Limits = None,
         xscale: str = "linear",
         yscale: str = "linear",
         fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
@@ -125,7 +134,7 @@ class FigureAnimator:
         """How many times the picture was redrawn while points were being added."""
         return self._throttle.redraws
 
-    def add(self, x: Any, y: Any) -> None:
+    def add(self, x: Point, y: Point) -> None:
         """Add one point per curve; the picture is redrawn when due (and once more when the input ends)."""
         self.X, self.Y = _points((self.X, self.Y), x, y)
         self.fig.stale = True
@@ -153,11 +162,11 @@ class Animator:
 
     def __init__(
         self,
-        xlabel: Any = None,
-        ylabel: Any = None,
-        legend: Sequence[Any] | None = None,
-        xlim: Any = None,
-        ylim: Any = None,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        legend: Sequence[str] | None = None,
+        xlim: Limits = None,
+        ylim: Limits = None,
         xscale: str = "linear",
         yscale: str = "linear",
         fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
@@ -179,10 +188,10 @@ class Animator:
         #: How many times the picture was redrawn while points were being added (for tests and the bench).
         self.redraws = 0
 
-    def add(self, x: Any, y: Any) -> None:
+    def add(self, x: Point, y: Point) -> None:
         """Add one point per curve (``y`` a number or a sequence, ``x`` shared or one per curve)."""
-        ys = list(y) if hasattr(y, "__len__") else [y]
-        xs = list(x) if hasattr(x, "__len__") else [x] * len(ys)
+        ys = list(y) if _per_curve(y) else [y]
+        xs = list(x) if _per_curve(x) else [x] * len(ys)
         if not self.X:
             self.X = [[] for _ in ys]
         if not self.Y:

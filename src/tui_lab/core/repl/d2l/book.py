@@ -14,8 +14,8 @@ defines it. Imported by ``from d2l import torch as d2l`` when no real ``d2l`` is
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsInt, TypeAlias
 
 import numpy as np
 import torch
@@ -30,9 +30,23 @@ from tui_lab.core.repl.d2l.index import missing_attribute
 from tui_lab.core.repl.d2l.pyplot import plt as text_plt
 from tui_lab.core.repl.d2l.selection import selected_device
 
+if TYPE_CHECKING:
+    from tui_lab.core.repl.d2l.animator import Limits
+
+#: What the book plots: a tensor, a NumPy array, a number or a (nested) sequence of them, as matplotlib takes.
+ArrayLike: TypeAlias = "torch.Tensor | np.ndarray | float | Sequence[ArrayLike]"
+#: One curve's values or several curves' (``plot(x, [f(x), g(x)])``): a tensor, an array, a list or a tuple.
+Curves: TypeAlias = "torch.Tensor | np.ndarray | list[ArrayLike] | tuple[ArrayLike, ...]"
+#: A model as the book's training helpers call it: ``net(X)`` (an ``nn.Module`` or a function).
+Net: TypeAlias = Callable[[torch.Tensor], torch.Tensor]
+#: A loss as the book's training helpers call it: ``loss(y_hat, y)``, one value per example.
+Loss: TypeAlias = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+#: Minibatches ``(X, y)``: a ``DataLoader``, or any iterable of pairs.
+Batches: TypeAlias = Iterable[tuple[torch.Tensor, torch.Tensor]]
+
 #: The book's pyplot and Animator: matplotlib's where it is installed (chosen by :func:`exported`).
-plt: Any = text_plt
-Animator: Any = TextAnimator
+plt: Any = text_plt  # Any: matplotlib's pyplot module or the text stand-in, chosen at run time
+Animator: type[TextAnimator | FigureAnimator] = TextAnimator
 
 # -- framework aliases (the book's d2l.torch defines these names for its framework-neutral code) --
 ones = torch.ones
@@ -53,6 +67,10 @@ concat = torch.cat
 stack = torch.stack
 abs = torch.abs  # noqa: A001 - the book's name
 eye = torch.eye
+
+
+# Any: the aliases below are the book's ``lambda x, *args, **kwargs: x.method(*args, **kwargs)``: what they are
+# given goes to torch's method, whose overloads check it.
 
 
 def numpy(x: torch.Tensor, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -103,7 +121,7 @@ def set_figsize(figsize: Sequence[float] = (3.5, 2.5)) -> None:
     plt.rcParams["figure.figsize"] = tuple(figsize)
 
 
-def _one_axis(values: Any) -> bool:
+def _one_axis(values: ArrayLike) -> bool:
     """True for a 1-D tensor/array, or a list of numbers (not a list of curves)."""
     if hasattr(values, "ndim"):
         return bool(values.ndim == 1)
@@ -111,18 +129,18 @@ def _one_axis(values: Any) -> bool:
 
 
 def plot(
-    X: Any,
-    Y: Any = None,
-    xlabel: Any = None,
-    ylabel: Any = None,
-    legend: Sequence[Any] | None = None,
-    xlim: Any = None,
-    ylim: Any = None,
+    X: Curves,
+    Y: Curves | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    legend: Sequence[str] | None = None,
+    xlim: Limits = None,
+    ylim: Limits = None,
     xscale: str = "linear",
     yscale: str = "linear",
     fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
     figsize: Sequence[float] = (3.5, 2.5),
-    axes: Any = None,
+    axes: Any = None,  # Any: a matplotlib Axes or the text stand-in's (as plt is)
 ) -> None:
     """Plot one or more curves, as the book's ``d2l.plot``: ``plot(x, [f(x), g(x)], 'x', 'f(x)', legend=[...])``."""
     set_figsize(figsize)
@@ -144,7 +162,7 @@ def plot(
     set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend or [])
 
 
-def _plain(values: Any) -> Any:
+def _plain(values: ArrayLike) -> ArrayLike:
     """A tensor as matplotlib takes it (detached, on the CPU): the book plots ``x`` that requires grad."""
     if isinstance(values, torch.Tensor):
         return values.detach().cpu().numpy()
@@ -181,7 +199,7 @@ class Timer:
         return totals
 
 
-def synthetic_data(w: torch.Tensor, b: Any, num_examples: int) -> tuple[torch.Tensor, torch.Tensor]:
+def synthetic_data(w: torch.Tensor, b: torch.Tensor | float, num_examples: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``num_examples`` rows of standard normal features and labels ``Xw + b`` plus N(0, 0.01²) noise."""
     X = normal(0, 1, (num_examples, len(w)))
     y = matmul(X, w) + b
@@ -189,7 +207,7 @@ def synthetic_data(w: torch.Tensor, b: Any, num_examples: int) -> tuple[torch.Te
     return X, reshape(y, (-1, 1))
 
 
-def linreg(X: torch.Tensor, w: torch.Tensor, b: Any) -> torch.Tensor:
+def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor | float) -> torch.Tensor:
     """The linear regression model ``Xw + b``."""
     out: torch.Tensor = matmul(X, w) + b
     return out
@@ -204,7 +222,7 @@ def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
     """Minibatch SGD: step each parameter by ``lr * grad / batch_size`` in place, then zero its gradient."""
     with torch.no_grad():
         for param in params:
-            grad: Any = param.grad  # None until backward() ran: then this fails as the book's does
+            grad: Any = param.grad  # Any: None until backward() ran, and then this fails as the book's does
             param -= lr * grad / batch_size
             grad.zero_()
 
@@ -218,7 +236,7 @@ def load_array(data_arrays: Sequence[torch.Tensor], batch_size: int, is_train: b
 # -- 3.5–3.6 Softmax regression (the parts that need no download) ---------------------------------
 
 
-def get_fashion_mnist_labels(labels: Iterable[Any]) -> list[str]:
+def get_fashion_mnist_labels(labels: Iterable[SupportsInt]) -> list[str]:
     """Fashion-MNIST's text labels for numeric ones."""
     names = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
     return [names[int(i)] for i in labels]
@@ -230,7 +248,7 @@ class Accumulator:
     def __init__(self, n: int) -> None:
         self.data = [0.0] * n
 
-    def add(self, *args: Any) -> None:
+    def add(self, *args: SupportsFloat) -> None:
         self.data = [a + float(b) for a, b in zip(self.data, args, strict=False)]
 
     def reset(self) -> None:
@@ -248,7 +266,7 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     return float(reduce_sum(astype(cmp, y.dtype)))
 
 
-def evaluate_accuracy(net: Any, data_iter: Iterable[Any]) -> float:
+def evaluate_accuracy(net: Net, data_iter: Batches) -> float:
     """The model's accuracy over a dataset (in eval mode, without gradients)."""
     if isinstance(net, nn.Module):
         net.eval()
@@ -259,7 +277,9 @@ def evaluate_accuracy(net: Any, data_iter: Iterable[Any]) -> float:
     return metric[0] / metric[1]
 
 
-def train_epoch_ch3(net: Any, train_iter: Iterable[Any], loss: Any, updater: Any) -> tuple[float, float]:
+def train_epoch_ch3(
+    net: Net, train_iter: Batches, loss: Loss, updater: torch.optim.Optimizer | Callable[[int], object]
+) -> tuple[float, float]:
     """One training epoch; returns the mean loss and the accuracy over the examples seen."""
     if isinstance(net, nn.Module):
         net.train()
@@ -278,7 +298,14 @@ def train_epoch_ch3(net: Any, train_iter: Iterable[Any], loss: Any, updater: Any
     return metric[0] / metric[2], metric[1] / metric[2]
 
 
-def train_ch3(net: Any, train_iter: Any, test_iter: Any, loss: Any, num_epochs: int, updater: Any) -> None:
+def train_ch3(
+    net: Net,
+    train_iter: Batches,
+    test_iter: Batches,
+    loss: Loss,
+    num_epochs: int,
+    updater: torch.optim.Optimizer | Callable[[int], object],
+) -> None:
     """Train and plot train loss, train and test accuracy live; checks the book's thresholds at the end."""
     animator = Animator(
         xlabel="epoch", xlim=[1, num_epochs], ylim=[0.3, 0.9], legend=["train loss", "train acc", "test acc"]
@@ -328,7 +355,7 @@ _EXPORTED = (
 ).split()
 
 
-def exported() -> dict[str, Any]:
+def exported() -> dict[str, object]:
     """The names ``d2l.torch`` has, as the book's module does (``plt`` and ``Animator`` matplotlib's when installed)."""
     global plt, Animator
     if figures.matplotlib_available():

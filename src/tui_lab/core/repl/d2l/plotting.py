@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,7 @@ MAX_SCATTER_POINTS = 5_000
 _draw_lock = threading.Lock()
 
 
-def values(data: Any) -> list[float]:
+def values(data: Any) -> list[float]:  # Any: the user's data, checked here (pyplot passes on what it was given)
     """Plain floats from a tensor (any device, with or without grad), an array, a list or a number."""
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(data, torch.Tensor):
@@ -49,7 +49,9 @@ def values(data: Any) -> list[float]:
     return flat
 
 
-def _limits(args: tuple[Any, ...], kwargs: dict[str, Any], low: str, high: str) -> tuple[float, float] | None:
+def _limits(  # Any: the user's bounds in any of matplotlib's forms; float() checks each
+    args: tuple[Any, ...], kwargs: Mapping[str, Any], low: str, high: str
+) -> tuple[float, float] | None:
     """matplotlib's ``set_xlim(left, right)``, ``set_xlim((left, right))`` or ``set_xlim(None)``."""
     if len(args) == 1 and isinstance(args[0], list | tuple):
         args = tuple(args[0])
@@ -110,9 +112,9 @@ class Axes:
 
     clear = cla
 
-    def plot(self, *args: Any, label: Any = None, **_style: Any) -> list[Series]:
+    def plot(self, *args: object, label: object = None, **_style: object) -> list[Series]:
         """``plot(y)``, ``plot(y, fmt)``, ``plot(x, y)``, ``plot(x, y, fmt, x2, y2, ...)``; colours and styles are ignored."""
-        groups: list[tuple[Any, Any]] = []
+        groups: list[tuple[object, object]] = []
         index = 0
         while index < len(args):
             if index + 1 < len(args) and not isinstance(args[index + 1], str):
@@ -132,62 +134,62 @@ class Axes:
         self._drew()
         return added
 
-    def scatter(self, x: Any, y: Any, s: Any = None, *_args: Any, label: Any = None, **_style: Any) -> Series:
+    def scatter(self, x: object, y: object, s: object = None, *_args: object, label: object = None, **_style: object) -> Series:
         """A scatter of ``x`` against ``y`` (marker size and colours are ignored)."""
         series = Series("scatter", values(x), values(y), None if label is None else str(label))
         self.series.append(series)
         self._drew()
         return series
 
-    def axhline(self, y: float = 0, *_args: Any, label: Any = None, **_style: Any) -> Series:
+    def axhline(self, y: float = 0, *_args: object, label: object = None, **_style: object) -> Series:
         """A horizontal line across the axes."""
         series = Series("hline", [], [float(y)], None if label is None else str(label))
         self.series.append(series)
         self._drew()
         return series
 
-    def hist(self, x: Any, bins: int = 10, *_args: Any, label: Any = None, **_style: Any) -> Series:
+    def hist(self, x: object, bins: int = 10, *_args: object, label: object = None, **_style: object) -> Series:
         """A histogram of ``x`` with ``bins`` bins."""
         series = Series("hist", [float(bins)], values(x), None if label is None else str(label))
         self.series.append(series)
         self._drew()
         return series
 
-    def set_xlabel(self, label: Any, *_args: Any, **_kwargs: Any) -> None:
+    def set_xlabel(self, label: object, *_args: object, **_kwargs: object) -> None:
         self.xlabel = "" if label is None else str(label)
         self._drew()
 
-    def set_ylabel(self, label: Any, *_args: Any, **_kwargs: Any) -> None:
+    def set_ylabel(self, label: object, *_args: object, **_kwargs: object) -> None:
         self.ylabel = "" if label is None else str(label)
         self._drew()
 
-    def set_title(self, label: Any, *_args: Any, **_kwargs: Any) -> None:
+    def set_title(self, label: object, *_args: object, **_kwargs: object) -> None:
         self.title = "" if label is None else str(label)
         self._drew()
 
-    def set_xlim(self, *args: Any, **kwargs: Any) -> None:
+    def set_xlim(self, *args: object, **kwargs: object) -> None:
         self.xlim = _limits(args, kwargs, "left", "right")
         self._drew()
 
-    def set_ylim(self, *args: Any, **kwargs: Any) -> None:
+    def set_ylim(self, *args: object, **kwargs: object) -> None:
         self.ylim = _limits(args, kwargs, "bottom", "top")
         self._drew()
 
-    def set_xscale(self, value: str, **_kwargs: Any) -> None:
+    def set_xscale(self, value: str, **_kwargs: object) -> None:
         self.xscale = "log" if value == "log" else "linear"
         self._drew()
 
-    def set_yscale(self, value: str, **_kwargs: Any) -> None:
+    def set_yscale(self, value: str, **_kwargs: object) -> None:
         self.yscale = "log" if value == "log" else "linear"
         self._drew()
 
-    def legend(self, *args: Any, **_kwargs: Any) -> None:
+    def legend(self, *args: object, **_kwargs: object) -> None:
         """``legend()`` names curves by their ``label=``; ``legend(['a', 'b'])`` names them in order."""
-        labels = args[0] if args else None
+        labels: Any = args[0] if args else None  # Any: the user's labels, iterated as matplotlib does
         self.legend_labels = [str(item) for item in labels] if labels is not None else []
         self._drew()
 
-    def grid(self, visible: bool | None = True, *_args: Any, **_kwargs: Any) -> None:
+    def grid(self, visible: bool | None = True, *_args: object, **_kwargs: object) -> None:
         """Remembered, not drawn: grid lines drawn in text hide the curves."""
         self.show_grid = visible is not False
         self._drew()

@@ -15,10 +15,9 @@ inherited ``MPLBACKEND``) it behaves as Agg: nothing is shown, ``savefig`` works
 
 from __future__ import annotations
 
-from typing import Any
-
 from matplotlib.backend_bases import FigureManagerBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from tui_lab.core.repl.figures import show as _show
 
@@ -38,7 +37,7 @@ class FigureCanvasTuiLab(FigureCanvasAgg):
 
     manager_class = FigureManagerTuiLab
 
-    def __init__(self, figure: Any = None) -> None:
+    def __init__(self, figure: Figure | None = None) -> None:
         super().__init__(figure)
         if self.figure is not None:
             _show.figure_made(self.figure)
@@ -48,11 +47,11 @@ class FigureCanvasTuiLab(FigureCanvasAgg):
         super().draw()
         _show.show_live(self.figure, drawn=True)
 
-    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
+    def draw_idle(self, *args: object, **kwargs: object) -> None:
         """Nothing: the figure is drawn when it is shown (interactive code calls this after every change)."""
 
 
-def show(*args: Any, block: bool | None = None, **kwargs: Any) -> None:
+def show(*args: object, block: bool | None = None, **kwargs: object) -> None:
     """``plt.show()``: every open figure in the log now, then closed, as Jupyter's inline backend does.
 
     ``plt.show(block=False)`` (and ``plt.pause``, which calls it) keeps the figures open, as a window

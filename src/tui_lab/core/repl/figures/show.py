@@ -25,12 +25,15 @@ import time
 import weakref
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, TypeGuard
 
 from tui_lab.core.repl import capture as capture_module
 from tui_lab.core.repl.capture import DisplayBlock, OutputCapture, current_capture, new_block_id
 from tui_lab.core.repl.figures.image import FigureImage, rasterize
 from tui_lab.core.repl.figures.store import store
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Pictures one input shows at most (the log keeps this many as pixels, too).
 FIGURES_PER_RUN = 20
@@ -45,7 +48,7 @@ _numbers = itertools.count(1)
 _numbers_lock = threading.Lock()
 #: Drawing a figure and saving one never run at once (matplotlib is not thread-safe).
 DRAW_LOCK = threading.RLock()
-_prepare: weakref.WeakKeyDictionary[Any, Callable[[], None]] = weakref.WeakKeyDictionary()
+_prepare: weakref.WeakKeyDictionary[Figure, Callable[[], None]] = weakref.WeakKeyDictionary()
 
 
 def next_number() -> int:
@@ -54,13 +57,13 @@ def next_number() -> int:
         return next(_numbers)
 
 
-def is_figure(value: object) -> bool:
+def is_figure(value: object) -> TypeGuard[Figure]:
     """True for a matplotlib ``Figure`` (without importing matplotlib)."""
     figure_module = sys.modules.get("matplotlib.figure")
     return figure_module is not None and isinstance(value, figure_module.Figure)
 
 
-def before_show(figure: Any, prepare: Callable[[], None]) -> None:
+def before_show(figure: Figure, prepare: Callable[[], None]) -> None:
     """Call ``prepare()`` before each picture of ``figure`` is drawn (``d2l.Animator`` lays its curves out there)."""
     _prepare[figure] = prepare
 
@@ -68,7 +71,7 @@ def before_show(figure: Any, prepare: Callable[[], None]) -> None:
 class _Shown:
     """One figure's picture in one input."""
 
-    def __init__(self, figure: Any, block_id: int, number: int) -> None:
+    def __init__(self, figure: Figure, block_id: int, number: int) -> None:
         self.figure = figure
         self.block_id = block_id
         self.number = number
@@ -87,7 +90,7 @@ class RunFigures:
         self.finished = False
         capture.at_end(self.finish)
 
-    def _entry(self, figure: Any) -> _Shown | None:
+    def _entry(self, figure: Figure) -> _Shown | None:
         entry = self.shown.get(id(figure))
         if entry is not None or self.finished:
             return entry
@@ -97,7 +100,7 @@ class RunFigures:
         self.shown[id(figure)] = entry
         return entry
 
-    def display(self, figure: Any, *, drawn: bool = False) -> bool:
+    def display(self, figure: Figure, *, drawn: bool = False) -> bool:
         """Draw ``figure`` now and show it (replacing its earlier picture in this input); False if over the limit.
 
         ``drawn``: its Agg canvas has just been drawn (``fig.canvas.draw()``): its pixels are read as they are.
@@ -119,7 +122,7 @@ class RunFigures:
         self.capture.show(DisplayBlock(entry.block_id, (entry.image.alt,), entry.image))
         return True
 
-    def show_live(self, figure: Any, *, drawn: bool = False, clock: Callable[[], float] = time.perf_counter) -> None:
+    def show_live(self, figure: Figure, *, drawn: bool = False, clock: Callable[[], float] = time.perf_counter) -> None:
         """``figure`` was drawn again while the input runs: show it if a redraw is due, else when the input ends."""
         entry = self._entry(figure)
         if entry is None:
@@ -168,20 +171,20 @@ def current_run() -> RunFigures | None:
     return run
 
 
-def display(figure: Any) -> bool:
+def display(figure: Figure) -> bool:
     """Show ``figure`` in the running input's output now; False outside an input (or over its limit)."""
     run = current_run()
     return run.display(figure) if run is not None else False
 
 
-def show_live(figure: Any, *, drawn: bool = False) -> None:
+def show_live(figure: Figure, *, drawn: bool = False) -> None:
     """``figure`` was drawn again during the input (``fig.canvas.draw()``): a throttled live picture."""
     run = current_run()
     if run is not None:
         run.show_live(figure, drawn=drawn)
 
 
-def figure_made(figure: Any) -> None:
+def figure_made(figure: Figure) -> None:
     """pyplot made ``figure`` (from the backend): in an input, it is shown when the input ends; pyplot never holds too many."""
     run = current_run()
     if run is None:

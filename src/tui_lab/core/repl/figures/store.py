@@ -16,10 +16,13 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tui_lab.core.fileio import atomic_write_bytes
 from tui_lab.core.repl.figures.image import FigureImage, png_bytes
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Figures kept as PNG (a few tens of KB each).
 KEEP_PNG = 200
@@ -44,7 +47,7 @@ class KeptFigure:
     height: int
     png: bytes
     #: The matplotlib figure (None once it has been let go), for saving as SVG.
-    figure: Any = None
+    figure: Figure | None = None
 
 
 @dataclass
@@ -53,7 +56,7 @@ class _Entry:
 
     image: FigureImage | None
     png: bytes | None
-    figure: Any
+    figure: Figure | None
 
 
 def save_format(path: Path, given: str | None = None) -> str:
@@ -86,7 +89,7 @@ class FigureStore:
         with self._lock:
             return self._bytes
 
-    def add(self, image: FigureImage, figure: Any = None) -> None:
+    def add(self, image: FigureImage, figure: Figure | None = None) -> None:
         """Keep ``image`` (made into PNG soon, in a thread) and ``figure`` (the matplotlib object) under its number."""
         with self._lock:
             old = self._kept.pop(image.number, None)
