@@ -102,14 +102,16 @@ class GraphScreen(PaneScreen):
         """The node under the cursor (or the restored one, until a graph is shown)."""
         from tui_lab.core.session.panestates import GraphState
 
-        view = self.query_one(GraphView)
-        return GraphState(view.selected if view.model is not None else self._restored_node)
+        views = self.query(GraphView)  # none before compose, or while the app tears the screen down
+        view = views.first() if views else None
+        return GraphState(view.selected if view is not None and view.model is not None else self._restored_node)
 
     def restore_state(self, state: GraphState) -> None:
         """Put the cursor on the saved node when a graph is shown, else keep it for the session."""
         self._restored_node = state.selected
-        if state.selected is not None:
-            self.query_one(GraphView).go_to_node(state.selected)
+        views = self.query(GraphView)
+        if state.selected is not None and views:
+            views.first().go_to_node(state.selected)
 
     def fingerprint(self) -> Hashable:
         """The node under the cursor (the saved one while the view is not composed yet: the session's check
