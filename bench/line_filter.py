@@ -95,7 +95,9 @@ def line_us(line_filter: LineFilter) -> float:
 
 
 async def main(rounds: int) -> None:
-    print(f"one line of 30 segments: {line_us(ControlFilter()):.1f} µs (Textual's NO_COLOR filter: {line_us(Monochrome()):.1f} µs)")
+    print(
+        f"one line of 30 segments: {line_us(ControlFilter()):.1f} µs (Textual's NO_COLOR filter: {line_us(Monochrome()):.1f} µs)"
+    )
     workspace = Workspace()
     workspace.load_preloads()
     with tempfile.TemporaryDirectory() as folder:
@@ -108,6 +110,7 @@ async def main(rounds: int) -> None:
                 f"{kind}: median frame {a:6.2f} ms without the filter, {b:6.2f} ms with it "
                 f"(median of the paired differences {pairs:+.2f} ms)"
             )
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -124,8 +124,12 @@ def pty_figures(runs: int) -> None:
     trivial, first, later = median(found["trivial"]), median(found["first"]), median(found["later"])
     print(f"1. Enter → pixels on screen (pty {SIZE[0]}×{SIZE[1]}, half-blocks), medians of {runs} fresh apps")
     print(f"   1 + 1 → Out[1]: 2 on screen (the app's round trip): {ms(trivial)}")
-    print(f"   first figure (matplotlib imported in it):      {ms(first)}   target ≤ 800 ms   ({first / trivial:.1f}× the round trip)")
-    print(f"   later figures ({len(found['later'])}):                          {ms(later)}   target ≤ 150 ms   ({later / trivial:.1f}× the round trip)")
+    print(
+        f"   first figure (matplotlib imported in it):      {ms(first)}   target ≤ 800 ms   ({first / trivial:.1f}× the round trip)"
+    )
+    print(
+        f"   later figures ({len(found['later'])}):                          {ms(later)}   target ≤ 150 ms   ({later / trivial:.1f}× the round trip)"
+    )
     print("2. bytes written to the pty, Enter to the next prompt")
     print(f"   1 + 1:          {median(found['trivial bytes']) / 1024:7.1f} KiB")
     print(f"   a still figure: {median(found['still bytes']) / 1024:7.1f} KiB   target ≤ 96 KiB")
@@ -279,7 +283,9 @@ def animator_cost(runs: int, examples: int) -> None:
     redraws = ws["animator"].redraws if hasattr(ws["animator"], "redraws") else "?"
     drawn, quiet = median(timings["d2l.Animator"]), median(timings["Quiet"])
     drawn_wall, quiet_wall = median(walls["d2l.Animator"]), median(walls["Quiet"])
-    print(f"3. d2l.Animator, 3 epochs of concise softmax regression ({examples:,} synthetic 28×28 images), {runs} rounds")
+    print(
+        f"3. d2l.Animator, 3 epochs of concise softmax regression ({examples:,} synthetic 28×28 images), {runs} rounds"
+    )
     print(f"   drawing nothing:  code {ms(quiet)}   wall {ms(quiet_wall)}")
     print(f"   d2l.Animator:     code {ms(drawn)}   wall {ms(drawn_wall)}   (live redraws in a round: {redraws})")
     drawn_cpu, quiet_cpu = median(cpus["d2l.Animator"]), median(cpus["Quiet"])
@@ -287,8 +293,10 @@ def animator_cost(runs: int, examples: int) -> None:
           f"{drawn_wall / quiet_wall:.3f}×, CPU seconds of the process {drawn_cpu / quiet_cpu:.3f}×"
           "   target ≤ 1.2×")  # fmt: skip
     share = median(shares)
-    print(f"   the Animator's own drawing (live redraws and the final picture, timed inside each round): "
-          f"{share * 100:.1f}% of the loop's time, i.e. {1 + share:.3f}× (rounds vary more than that on a shared machine)")
+    print(
+        f"   the Animator's own drawing (live redraws and the final picture, timed inside each round): "
+        f"{share * 100:.1f}% of the loop's time, i.e. {1 + share:.3f}× (rounds vary more than that on a shared machine)"
+    )
 
 
 # -- 4: layout per mode ---------------------------------------------------------------------------------
@@ -358,7 +366,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("TUI_LAB_HOME", tempfile.mkdtemp())
     load = os.getloadavg()[0]
-    print(f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, load average {load:.1f}, Python {sys.version.split()[0]}")
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, load average {load:.1f}, Python {sys.version.split()[0]}"
+    )
     if not args.skip_pty:
         pty_figures(args.runs)
     in_process(args.runs)

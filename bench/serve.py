@@ -46,8 +46,11 @@ LETTERS = "zqxjkvbwyfzqxjkvbwyf"
 def first_frame_ms(page: object, url: str) -> tuple[float, float]:
     """Open ``url`` in ``page``: ms from navigation start to the first painted frame, and to the websocket's open."""
     page.goto(url)  # type: ignore[attr-defined]
-    page.wait_for_function("() => window.__tuiLab && window.__tuiLab.firstPaint !== null",  # type: ignore[attr-defined]
-                           timeout=120_000, polling=20)
+    page.wait_for_function(
+        "() => window.__tuiLab && window.__tuiLab.firstPaint !== null",  # type: ignore[attr-defined]
+        timeout=120_000,
+        polling=20,
+    )
     paint, opened = page.evaluate("() => [window.__tuiLab.firstPaint, window.__tuiLab.wsOpen]")  # type: ignore[attr-defined]
     return float(paint), float(opened)
 
@@ -93,14 +96,20 @@ def main() -> int:
                     keys = key_round_trips(page, args.keys)
                 page.close()  # the visitor leaves: their app stops
                 wait_until(lambda: not app_processes(server.process.pid), 30, "the visitor's app to stop")
-            print(f"page open → first app frame: median {statistics.median(frames):.0f} ms "
-                  f"(min {min(frames):.0f}, max {max(frames):.0f}, {len(frames)} opens; goal ≤ 1500 ms)")
+            print(
+                f"page open → first app frame: median {statistics.median(frames):.0f} ms "
+                f"(min {min(frames):.0f}, max {max(frames):.0f}, {len(frames)} opens; goal ≤ 1500 ms)"
+            )
             app_start = [frame - opened for frame, opened in zip(frames, opens, strict=True)]
-            print(f"  of which page and scripts → websocket open: median {statistics.median(opens):.0f} ms; "
-                  f"app process start → first frame: median {statistics.median(app_start):.0f} ms")
-            print(f"key → screen updated:       median {statistics.median(keys):.1f} ms "
-                  f"(p90 {sorted(keys)[int(0.9 * (len(keys) - 1))]:.1f}, max {max(keys):.1f}, {len(keys)} keys; "
-                  "goal ≤ 50 ms)")
+            print(
+                f"  of which page and scripts → websocket open: median {statistics.median(opens):.0f} ms; "
+                f"app process start → first frame: median {statistics.median(app_start):.0f} ms"
+            )
+            print(
+                f"key → screen updated:       median {statistics.median(keys):.1f} ms "
+                f"(p90 {sorted(keys)[int(0.9 * (len(keys) - 1))]:.1f}, max {max(keys):.1f}, {len(keys)} keys; "
+                "goal ≤ 50 ms)"
+            )
 
             for _ in range(2):
                 first_frame_ms(browser.new_page(), server.url)  # two visitors, each with an app
@@ -110,8 +119,9 @@ def main() -> int:
             server.process.wait(timeout=30)
             wait_until(lambda: not any(alive(pid) for pid in children), 30, "the apps to exit")
             stopped = time.perf_counter() - started
-            print(f"ctrl+c with {len(children)} visitors → server and apps gone: {stopped * 1000:.0f} ms "
-                  "(goal ≤ 2000 ms)")
+            print(
+                f"ctrl+c with {len(children)} visitors → server and apps gone: {stopped * 1000:.0f} ms (goal ≤ 2000 ms)"
+            )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

@@ -118,7 +118,9 @@ def main() -> None:
     floor = np.percentile(idle, [50, 99])
     print(f"  idle loop lag (noise floor): p50 {floor[0]:.2f} ms, p99 {floor[1]:.2f} ms, max {max(idle):.2f} ms")
     print(f"  load average: {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
-    print(f"  resume: {statistics.median(resumes):.2f} s (target <= 2 s; runs: {', '.join(f'{s:.2f}' for s in resumes)})")
+    print(
+        f"  resume: {statistics.median(resumes):.2f} s (target <= 2 s; runs: {', '.join(f'{s:.2f}' for s in resumes)})"
+    )
 
 
 if __name__ == "__main__":

@@ -221,8 +221,10 @@ def main() -> None:
     # Each round runs the children back to back, so a round's ratio sees one state of a noisy machine.
     for name in torch_usable:
         paired = [repl / base for repl, base in zip(figures[name]["PAINT"], trivial["PAINT"], strict=True)]
-        print(f"ratio {name} / trivial, first frame written (median of the {args.runs} rounds' ratios): "
-              f"{statistics.median(paired):.2f}x")
+        print(
+            f"ratio {name} / trivial, first frame written (median of the {args.runs} rounds' ratios): "
+            f"{statistics.median(paired):.2f}x"
+        )
     print(f"runs where torch was imported before the first frame: {torch_before_frame} (target 0)")
     print(f"runs where matplotlib, PIL or textual-image was imported by then: {plots_before_frame} (target 0)")
     if args.key_runs:
@@ -234,8 +236,10 @@ def main() -> None:
         print(f"\nfirst key, {args.key_runs} runs: tui-lab in a pty at 80x24 (pyte), F3 pressed when the tab bar shows")
         for label, runs in keys.items():
             print(describe(f"spawn to the first frame on the terminal{label}", [float(k["frame"]) for k in runs]))
-            print(describe(f"F3 at the first frame to the Data pane{label}", [float(k["key"]) for k in runs])
-                  + ("   (target 0.3 s)" if not label else ""))
+            print(
+                describe(f"F3 at the first frame to the Data pane{label}", [float(k["key"]) for k in runs])
+                + ("   (target 0.3 s)" if not label else "")
+            )
             print(describe(f"spawn to the first key that switched panes{label}", [float(k["switched"]) for k in runs]))
             print(f"runs where torch had loaded before the pane switched{label}: {sum(bool(k['torch']) for k in runs)}")
 

@@ -61,6 +61,17 @@ while kind := source.read(1):
     elif text == "url":
         for url in ("javascript:alert(document.cookie)", " JavaScript:alert(1)", "data:text/html,x", "https://d2l.ai/"):
             packet(b"M", json.dumps({"type": "open_url", "url": url, "new_tab": False}).encode())
-        packet(b"M", json.dumps({"type": "deliver_file_start", "key": "k", "path": "/etc/passwd",
-                                 "open_method": "browser", "mime_type": "text/html", "encoding": "utf-8"}).encode())
+        packet(
+            b"M",
+            json.dumps(
+                {
+                    "type": "deliver_file_start",
+                    "key": "k",
+                    "path": "/etc/passwd",
+                    "open_method": "browser",
+                    "mime_type": "text/html",
+                    "encoding": "utf-8",
+                }
+            ).encode(),
+        )
         packet(b"D", b"urls sent")

@@ -53,9 +53,19 @@ def test_defaults_are_private_and_app_options_reach_the_child(tmp_path: Path) ->
     assert app_argv(args) == (sys.executable, "-m", "tui_lab", "--pane", "train", "--device", "cpu", str(csv))
 
 
-@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("localhost", True), ("::1", True),
-                                                 ("127.3.2.1", True), ("0.0.0.0", False), ("::", False),
-                                                 ("192.168.1.5", False), ("lab.example.org", False)])
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("127.3.2.1", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("lab.example.org", False),
+    ],
+)
 def test_only_loopback_hosts_are_quiet(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
 
@@ -65,8 +75,17 @@ def test_network_warning_is_loud_and_offers_the_tunnel() -> None:
     assert "WARNING" in text and "run Python code as" in text and "ssh -L 8000:127.0.0.1:8000" in text
 
 
-@pytest.mark.parametrize("argv", [["--max-sessions", "0"], ["--port", "70000"], ["--public-url", "ftp://x"],
-                                  ["--public-url", "https://x/y"], ["--pane", "nope"], ["--device", "gpu"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--max-sessions", "0"],
+        ["--port", "70000"],
+        ["--public-url", "ftp://x"],
+        ["--public-url", "https://x/y"],
+        ["--pane", "nope"],
+        ["--device", "gpu"],
+    ],
+)
 def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
@@ -130,9 +149,15 @@ async def test_token_gate_over_http(tmp_path: Path) -> None:
     with served([], tmp_path / "home") as server:
         pid = server.process.pid
         async with client() as http:
-            for url in (server.base + "/", server.base + "/?token=wrong", f"{server.base}/?token={server.token}x",
-                        server.base + "/?token=%C3%A9", server.base + "/static/js/textual.js",
-                        f"{server.base}/static/js/textual.js?token={server.token}", server.base + "/download/x"):
+            for url in (
+                server.base + "/",
+                server.base + "/?token=wrong",
+                f"{server.base}/?token={server.token}x",
+                server.base + "/?token=%C3%A9",
+                server.base + "/static/js/textual.js",
+                f"{server.base}/static/js/textual.js?token={server.token}",
+                server.base + "/download/x",
+            ):
                 async with http.get(url) as response:
                     assert response.status == 403, url
                     body = await response.text()
@@ -197,7 +222,9 @@ async def test_max_sessions_plus_one_gets_the_refusal_page(tmp_path: Path) -> No
             first = await open_visitor(http, server)
             (child,) = app_processes(pid)
             state = visitor_home(child)
-            assert state.is_dir() and state.is_relative_to(home / "state" / "serve") and state.name.startswith("visitor-")
+            assert (
+                state.is_dir() and state.is_relative_to(home / "state" / "serve") and state.name.startswith("visitor-")
+            )
 
             async with http.get(server.url) as response:
                 assert response.status == 503
@@ -333,8 +360,14 @@ async def test_stopping_an_app_reaches_the_process_groups_it_started(tmp_path: P
         return None
 
     pid_file = tmp_path / "grandchild"
-    visitor = Visitor([sys.executable, "-c", GROUP_LEADER, str(pid_file)], tmp_path,
-                      write_bytes=ignore, write_str=ignore, close=ignore, download_manager=DownloadManager())
+    visitor = Visitor(
+        [sys.executable, "-c", GROUP_LEADER, str(pid_file)],
+        tmp_path,
+        write_bytes=ignore,
+        write_str=ignore,
+        close=ignore,
+        download_manager=DownloadManager(),
+    )
     await visitor.start(80, 24)
     await eventually(lambda: pid_file.exists() and pid_file.read_text().isdigit(), "the grandchild")
     grandchild = int(pid_file.read_text())
@@ -373,8 +406,14 @@ async def test_a_visitor_who_leaves_takes_what_their_app_started_in_sessions_of_
         return None
 
     pid_file = tmp_path / "grandchild"
-    visitor = Visitor([sys.executable, "-c", QUITS_WHEN_ASKED, str(pid_file)], tmp_path,
-                      write_bytes=ignore, write_str=ignore, close=ignore, download_manager=DownloadManager())
+    visitor = Visitor(
+        [sys.executable, "-c", QUITS_WHEN_ASKED, str(pid_file)],
+        tmp_path,
+        write_bytes=ignore,
+        write_str=ignore,
+        close=ignore,
+        download_manager=DownloadManager(),
+    )
     await visitor.start(80, 24)
     await eventually(lambda: pid_file.exists() and pid_file.read_text().isdigit(), "the grandchild")
     grandchild = int(pid_file.read_text())

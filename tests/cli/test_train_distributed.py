@@ -115,14 +115,18 @@ def test_two_nodes_on_one_machine_train_through_torchrun_and_warn() -> None:
     """``--nnodes 2`` keeps torchrun (its store has no authentication: both nodes warn); node 1 ends quietly."""
     args = ["--nproc-per-node", "1", "--nnodes", "2", "--rdzv-endpoint", f"127.0.0.1:{_free_port()}",
             "--impl", "manual", "--n", "2000", "--epochs", "2", "--json"]  # fmt: skip
-    node1 = subprocess.Popen([*TRAIN, *args, "--node-rank", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    node1 = subprocess.Popen(
+        [*TRAIN, *args, "--node-rank", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     node0 = subprocess.run([*TRAIN, *args, "--node-rank", "0"], capture_output=True, text=True, timeout=240)
     out1, err1 = node1.communicate(timeout=240)
     assert node0.returncode == 0 and node1.returncode == 0, (node0.stderr, err1)
     document = json.loads(node0.stdout)
     assert document["world_size"] == 2 and document["status"] == "finished" and out1 == ""
     assert node0.stderr == f"tui-lab train: warning: {MULTI_NODE_WARNING}\n"
-    assert err1 == f"tui-lab train: warning: {MULTI_NODE_WARNING}\nnode 1: its ranks finished; node 0 prints the result\n"
+    assert (
+        err1 == f"tui-lab train: warning: {MULTI_NODE_WARNING}\nnode 1: its ranks finished; node 0 prints the result\n"
+    )
 
 
 def _listeners() -> list[tuple[str, set[int]]]:

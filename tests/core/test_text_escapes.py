@@ -23,7 +23,7 @@ def test_python_escapes_keep_newlines_and_tabs_and_escape_the_rest() -> None:
 
 
 #: Any text but a backslash, a quote or a carriage return (which Python source reads as a line end).
-LITERAL_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\\\"\r"), max_size=40)
+LITERAL_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_characters='\\"\r'), max_size=40)
 
 
 @given(LITERAL_TEXT)

@@ -96,7 +96,9 @@ KEYS: dict[str, str] = {
 KEYS |= {f"ctrl+{letter}": chr(ord(letter) - ord("a") + 1) for letter in "abcdefghijklmnopqrstuvwxyz"}
 _ARROWS = {"up": "A", "down": "B", "right": "C", "left": "D", "home": "H", "end": "F"}
 _MODIFIER_CODES = {"shift": 2, "alt": 3, "ctrl": 5, "ctrl+shift": 6}
-KEYS |= {f"{mod}+{name}": f"\x1b[1;{code}{final}" for mod, code in _MODIFIER_CODES.items() for name, final in _ARROWS.items()}
+KEYS |= {
+    f"{mod}+{name}": f"\x1b[1;{code}{final}" for mod, code in _MODIFIER_CODES.items() for name, final in _ARROWS.items()
+}
 #: The README's key names.
 KEYS |= {"esc": ESC, "↑": KEYS["up"], "↓": KEYS["down"], "←": KEYS["left"], "→": KEYS["right"]}
 

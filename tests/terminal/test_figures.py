@@ -99,7 +99,9 @@ def test_a_lower_terminal_draws_the_figure_again_within_the_log(spawn: Spawn) ->
     term.resize((120, 24))
 
     term.wait_until(
-        lambda: 0 < right_edge(term) < wide - 8, "scaled down to the lower log (so narrower: it keeps its aspect)", timeout=120
+        lambda: 0 < right_edge(term) < wide - 8,
+        "scaled down to the lower log (so narrower: it keeps its aspect)",
+        timeout=120,
     )
     assert len(figure_rows(term)) < tall
     term.close()

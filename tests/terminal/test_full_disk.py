@@ -23,8 +23,13 @@ LIMITED = "import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (
 
 def test_a_quit_whose_save_fails_keeps_the_app_open_once_then_says_what_was_lost(lab_home: Path) -> None:
     """It used to quit at once, exit 0, and say nothing: the error toast died with the app, and the work with it."""
-    term = Terminal.spawn(["--pane", "repl"], size=(80, 24), env=terminal_environment(lab_home), cwd=ROOT,
-                          program=[sys.executable, "-c", LIMITED, tui_lab_script()])
+    term = Terminal.spawn(
+        ["--pane", "repl"],
+        size=(80, 24),
+        env=terminal_environment(lab_home),
+        cwd=ROOT,
+        program=[sys.executable, "-c", LIMITED, tui_lab_script()],
+    )
     try:
         term.wait_for(r"In \[1\]")
         term.type("big = torch.zeros(100_000)")

@@ -103,6 +103,7 @@ def test_the_screen_reads_as_textual_draws_it(spawn: Callable[..., Terminal], si
     assert term.close() == 0
     assert b"\x1b[?1049l" in term.raw  # the terminal given back
 
+
 #: A program that draws one synchronized frame in two writes, the second once a key comes.
 HALF_FRAME = r"""
 import os, tty

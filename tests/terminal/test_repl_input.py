@@ -25,7 +25,9 @@ SGD = '''def sgd(params, lr, batch_size):  #@save
             param.grad.zero_()'''
 
 #: Uses ``sgd`` as the book does: a wrong order or indentation gives another answer, or an error.
-USE_SGD = "p = torch.ones(2, requires_grad=True); (p * 4).sum().backward(); sgd([p], 0.5, 1); p.tolist(), p.grad.tolist()"
+USE_SGD = (
+    "p = torch.ones(2, requires_grad=True); (p * 4).sum().backward(); sgd([p], 0.5, 1); p.tolist(), p.grad.tolist()"
+)
 SGD_RESULT = r"Out\[\d+\]: \(\[-1\.0, -1\.0\], \[0\.0, 0\.0\]\)"
 
 
@@ -46,7 +48,9 @@ def log(term: Terminal) -> str:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_pasted_cells_run_with_one_enter_and_keep_their_lines(spawn: Callable[..., Terminal], size: tuple[int, int]) -> None:
+def test_pasted_cells_run_with_one_enter_and_keep_their_lines(
+    spawn: Callable[..., Terminal], size: tuple[int, int]
+) -> None:
     term = started(spawn, size)
     # A bracketed paste of a cell that ends inside a block (16 of the book's 103 cells), then one Enter.
     term.paste("def double(x):\n    return 2 * x")

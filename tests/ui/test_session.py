@@ -63,7 +63,13 @@ async def build_workspace(app: TuiLabApp, pilot: Pilot[Any]) -> None:
     await until(
         pilot, lambda: getattr(screen_of(app, "data"), "pipeline", None) is not None, "CSV loaded", between=settle
     )
-    for keys in (("right", "right", "t", "space", "enter"), ("m", "enter"), ("h", "enter"), ("T", "enter"), ("z", "enter")):
+    for keys in (
+        ("right", "right", "t", "space", "enter"),
+        ("m", "enter"),
+        ("h", "enter"),
+        ("T", "enter"),
+        ("z", "enter"),
+    ):
         await pilot.press(*keys)
         await settle(pilot)
     await pilot.press("u")  # undo the standardize: the session keeps the undo position
@@ -119,7 +125,9 @@ async def test_quit_and_resume_restores_the_session(
         assert isinstance(ws["df"], pd.DataFrame) and ws["df"].equals(saved["df"])
         assert ws["col"].equals(saved["col"])
         assert (ws["n"], ws["msg"], ws["lrs"]) == (3, "hi", [0.1, 0.03])
-        assert torch.equal(ws["model"].weight, saved["model"].weight) and torch.equal(ws["model"].bias, saved["model"].bias)
+        assert torch.equal(ws["model"].weight, saved["model"].weight) and torch.equal(
+            ws["model"].bias, saved["model"].bias
+        )
         trained = saved["net"].state_dict()  # the Train pane's nn.Sequential, as its last run left it
         assert type(ws["net"]) is torch.nn.Sequential
         assert all(torch.equal(ws["net"].state_dict()[k], v) for k, v in trained.items())
@@ -267,13 +275,14 @@ async def test_the_graph_panes_selected_node_is_kept_by_the_session(make_app: Ma
         await pilot.press("ctrl+q")
         await settle(pilot)
     saved = store.peek()
-    assert saved is not None and {"pane": "graph", "selected": chosen} in [
-        msgspec.to_builtins(p) for p in saved.panes
-    ]
+    assert saved is not None and {"pane": "graph", "selected": chosen} in [msgspec.to_builtins(p) for p in saved.panes]
     second = make_app(pane="repl", resume=True)
     async with second.run_test(size=(120, 40)) as pilot:
         await until(
-            pilot, lambda: second.session.restoring is False and second.current_mode == "graph", "the restore", between=settle
+            pilot,
+            lambda: second.session.restoring is False and second.current_mode == "graph",
+            "the restore",
+            between=settle,
         )
         await until(pilot, lambda: screen_of(second, "graph") is not None, "the Graph pane", between=settle)
         assert screen_of(second, "graph").save_state().selected == chosen

@@ -299,7 +299,7 @@ async def test_ctrl_q_while_an_input_runs_saves_what_it_set_so_far(make_app: Mak
         await until(pilot, lambda: not app.is_running, "the quit")
     saved = store.load("default", root=store.sessions_root())
     assert saved is not None and saved.values.get("x") == 5 and saved.values.get("first") == 1
-        
+
 
 async def test_resume_on_a_state_folder_that_cannot_be_written_still_restores_and_saves_nothing(
     make_app: MakeApp, lab_home: Path, monkeypatch: pytest.MonkeyPatch, notes: NotificationRecorder

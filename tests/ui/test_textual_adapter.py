@@ -200,4 +200,3 @@ async def test_a_pane_shown_by_its_key_looks_as_it_does_as_the_start_pane(worksp
             assert app.current_mode == "data"
             pictures[start] = _picture(app)
     assert pictures["repl"] == pictures["data"]
-

@@ -79,15 +79,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("csv_path", nargs="?", metavar="CSV_PATH", help="a CSV file every visitor's Data pane opens")
-    add("--host", default="127.0.0.1",
-        help="address to listen on (default: 127.0.0.1; anything else lets the network in, with a warning)")
+    add(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; anything else lets the network in, with a warning)",
+    )
     add("--port", type=_port, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
-    add("--public-url", type=_public_url, metavar="URL",
-        help="the address visitors use, when a proxy sits in front (e.g. https://lab.example.org)")
-    add("--max-sessions", type=_positive, default=8, metavar="N",
-        help="visitors at once; the next one gets a page saying the server is full (default: 8)")
-    add("--token-file", type=Path, metavar="PATH",
-        help="keep the access token in PATH (created, mode 600, when missing) so the link survives restarts")
+    add(
+        "--public-url",
+        type=_public_url,
+        metavar="URL",
+        help="the address visitors use, when a proxy sits in front (e.g. https://lab.example.org)",
+    )
+    add(
+        "--max-sessions",
+        type=_positive,
+        default=8,
+        metavar="N",
+        help="visitors at once; the next one gets a page saying the server is full (default: 8)",
+    )
+    add(
+        "--token-file",
+        type=Path,
+        metavar="PATH",
+        help="keep the access token in PATH (created, mode 600, when missing) so the link survives restarts",
+    )
     add("--pane", choices=PANE_NAMES, help="the pane each visitor sees first (default: repl, or data with a CSV)")
     add("--device", type=_device, metavar="DEVICE", help="cpu, cuda, cuda:N or mps for every visitor (default: cpu)")
     return parser
@@ -151,8 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if created:
             print(f"tui-lab serve: wrote a new token to {args.token_file} (mode 600)", file=sys.stderr)
         elif not token_file_is_private(args.token_file):
-            print(f"tui-lab serve: warning: {args.token_file} is readable by other users (chmod 600 it)",
-                  file=sys.stderr)
+            print(
+                f"tui-lab serve: warning: {args.token_file} is readable by other users (chmod 600 it)", file=sys.stderr
+            )
     state_root = state_dir() / "serve"
     state_root.mkdir(parents=True, exist_ok=True)
 
@@ -172,8 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not is_loopback(args.host):  # after binding: the warning names the port really bound (--port 0)
             print(network_warning(args.host, port), file=sys.stderr, flush=True)
         sessions = "1 visitor" if args.max_sessions == 1 else f"{args.max_sessions} visitors"
-        print(f"tui-lab serve: one app per visitor, up to {sessions} at once; ctrl+c stops everything.",
-              file=sys.stderr)
+        print(
+            f"tui-lab serve: one app per visitor, up to {sessions} at once; ctrl+c stops everything.", file=sys.stderr
+        )
         print("Open this link (it holds the access token; share it only with your students):", file=sys.stderr)
         print(f"    {url}", flush=True)
 

@@ -47,6 +47,7 @@ EXIT_ORPHANED = 1
 #: ``prctl`` option: the signal to get when the parent thread ends (linux/prctl.h).
 PR_SET_PDEATHSIG = 1
 
+
 def server_pid(environ: Mapping[str, str]) -> int | None:
     """The server pid a served app was given, or None (not served, or a value that is not a pid)."""
     raw = environ.get(SERVER_PID_ENV, "")

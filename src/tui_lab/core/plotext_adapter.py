@@ -31,7 +31,18 @@ from typing import Any, TypeAlias
 import plotext
 from plotext._figure import _figure_class
 
-__all__ = ["NO_COLOR", "CellRows", "Color", "Figure", "ansi_cell", "ansi_text", "cell_rows", "new_figure", "plain_text", "set_size"]
+__all__ = [
+    "NO_COLOR",
+    "CellRows",
+    "Color",
+    "Figure",
+    "ansi_cell",
+    "ansi_text",
+    "cell_rows",
+    "new_figure",
+    "plain_text",
+    "set_size",
+]
 
 #: plotext's name for "no colour, no style" (a cell drawn in the terminal's own colours).
 NO_COLOR = "default"

@@ -211,7 +211,9 @@ class Workspace:
         with self._lock:
             return {name: id(value) for name, value in self.namespace.items()}
 
-    def notify_since(self, before: Mapping[str, int], source: ChangeSource, also: Iterable[str] = ()) -> WorkspaceChange:
+    def notify_since(
+        self, before: Mapping[str, int], source: ChangeSource, also: Iterable[str] = ()
+    ) -> WorkspaceChange:
         """Notify listeners of what changed since ``before`` (plus ``also``, e.g. in-place edits)."""
         after = self.snapshot()
         changed = {n for n, ident in after.items() if before.get(n) != ident}

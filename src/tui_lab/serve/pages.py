@@ -83,13 +83,15 @@ def app_page(*, title: str, static_url: str, websocket_url: str, font_size: int)
 
 def full_page(max_sessions: int) -> str:
     """The page shown when every place is taken."""
-    taken = "The one place on this tui-lab server is taken" if max_sessions == 1 else (
-        f"All {max_sessions} places on this tui-lab server are taken"
+    taken = (
+        "The one place on this tui-lab server is taken"
+        if max_sessions == 1
+        else (f"All {max_sessions} places on this tui-lab server are taken")
     )
     body = (
         f"<p>{taken}: each visitor runs their own copy of the app, "
         f"and the server allows {max_sessions} at once (<code>--max-sessions</code>).</p>"
-        "<p>Try again in a minute, when someone has closed their tab: <a href=\"/\">try again</a>.</p>"
+        '<p>Try again in a minute, when someone has closed their tab: <a href="/">try again</a>.</p>'
     )
     return _NOTICE_PAGE.format(title="tui-lab is full", body=body, style=_STYLE)
 

@@ -249,6 +249,7 @@ class LabServer:
             elif isinstance(message, Focus):
                 await (visitor.focus() if message.focused else visitor.blur())
         return close_reason(websocket.close_code)
+
     async def stop_visitors(self) -> None:
         """Refuse new visitors and stop every app (terminate, then kill) at once."""
         self._stopping = True

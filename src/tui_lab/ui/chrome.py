@@ -13,6 +13,7 @@ from tui_lab.ui.panes import PANES
 if TYPE_CHECKING:
     from tui_lab.ui.app import TuiLabApp
 
+
 class PaneTabs(Static):
     """One line naming the four panes and their keys, the current one highlighted."""
 

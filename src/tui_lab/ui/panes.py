@@ -17,14 +17,38 @@ from tui_lab.ui.train.keys import ACTIONS as TRAIN_ACTIONS
 
 #: The four panes, in tab order.
 PANES: tuple[PaneSpec, ...] = (
-    PaneSpec("repl", "f2", "REPL", "A tensor REPL over the shared workspace, with a variable pane that knows tensors.",
-             "tui_lab.ui.repl.screen:ReplScreen", REPL_ACTIONS),
-    PaneSpec("data", "f3", "Data", "A CSV preprocessing viewer that turns a table into the tensors X, y.",
-             "tui_lab.ui.data.screen:DataScreen", DATA_ACTIONS),
-    PaneSpec("graph", "f4", "Graph", "An autograd inspector: the grad_fn graph, backward, gradients flowing.",
-             "tui_lab.ui.graph.screen:GraphScreen", GRAPH_ACTIONS),
-    PaneSpec("train", "f5", "Train", "Linear regression (scratch, concise, manual, closed form) with a live loss curve.",
-             "tui_lab.ui.train.screen:TrainScreen", TRAIN_ACTIONS),
+    PaneSpec(
+        "repl",
+        "f2",
+        "REPL",
+        "A tensor REPL over the shared workspace, with a variable pane that knows tensors.",
+        "tui_lab.ui.repl.screen:ReplScreen",
+        REPL_ACTIONS,
+    ),
+    PaneSpec(
+        "data",
+        "f3",
+        "Data",
+        "A CSV preprocessing viewer that turns a table into the tensors X, y.",
+        "tui_lab.ui.data.screen:DataScreen",
+        DATA_ACTIONS,
+    ),
+    PaneSpec(
+        "graph",
+        "f4",
+        "Graph",
+        "An autograd inspector: the grad_fn graph, backward, gradients flowing.",
+        "tui_lab.ui.graph.screen:GraphScreen",
+        GRAPH_ACTIONS,
+    ),
+    PaneSpec(
+        "train",
+        "f5",
+        "Train",
+        "Linear regression (scratch, concise, manual, closed form) with a live loss curve.",
+        "tui_lab.ui.train.screen:TrainScreen",
+        TRAIN_ACTIONS,
+    ),
 )
 
 PANE_NAMES: tuple[str, ...] = tuple(pane.name for pane in PANES)
@@ -38,8 +62,15 @@ GLOBAL_ACTIONS: tuple[PaneAction, ...] = (
     ),
     PaneAction("select_device", "f12", "Device", "Select device: cpu, cuda:N or mps", "Select device"),
     PaneAction("command_palette", "ctrl+p", "Palette", "Command palette: every action by name", "Command palette"),
-    PaneAction("quit", "ctrl+q", "Quit", "Quit tui-lab (work in progress is stopped first)", "Quit", Effect.CHANGE,
-               priority=True),
+    PaneAction(
+        "quit",
+        "ctrl+q",
+        "Quit",
+        "Quit tui-lab (work in progress is stopped first)",
+        "Quit",
+        Effect.CHANGE,
+        priority=True,
+    ),
 )
 
 

@@ -226,13 +226,16 @@ class SessionController:
         if not self._quit_save_failed:
             self._quit_save_failed = True
             self._quitting = False  # the app stays open: autosaves go on
-            text = (f"The session could not be saved: {error}. Nothing was lost yet: free some space (or fix the "
-                    f"folder) and quit again to save, or quit again to leave without saving ({kept}).")
+            text = (
+                f"The session could not be saved: {error}. Nothing was lost yet: free some space (or fix the "
+                f"folder) and quit again to save, or quit again to leave without saving ({kept})."
+            )
             self.app.notify(visible(text), title="Not quitting", severity="error", timeout=30, markup=False)
             return QuitVerdict(False)
         self.keeper.close(clean=False)
-        return QuitVerdict(True, visible(f"tui-lab: the session could not be saved ({error}); {kept}, without "
-                                          "what was done since."))
+        return QuitVerdict(
+            True, visible(f"tui-lab: the session could not be saved ({error}); {kept}, without what was done since.")
+        )
 
     # -- what changed ---------------------------------------------------------------------------
 
@@ -304,7 +307,9 @@ class SessionController:
         except store.SessionsOff as error:
             outcome = partial(self._save_failed, str(error), True)
         except Exception as error:
-            outcome = partial(self._save_failed, f"the session could not be saved: {type(error).__name__}: {error}", False)
+            outcome = partial(
+                self._save_failed, f"the session could not be saved: {type(error).__name__}: {error}", False
+            )
         else:
             outcome = partial(self._saved, report, covered, announce)
         self._outcome = outcome
@@ -333,7 +338,9 @@ class SessionController:
         if skipped:
             self._told_skipped.update(n.name for n in skipped)
             names = ", ".join(n.name for n in skipped[:6])
-            self.app.notify(visible(f"Not saved (over the size cap): {names}"), title="Session", severity="warning", markup=False)
+            self.app.notify(
+                visible(f"Not saved (over the size cap): {names}"), title="Session", severity="warning", markup=False
+            )
         if announce:
             text = f"Saved session {self.name!r} ({report.state.describe()})."
             self.app.notify(visible(text), title="Session", markup=False)
@@ -346,11 +353,15 @@ class SessionController:
 
     def commands(self) -> Iterator[SystemCommand]:
         """The palette's session commands."""
-        yield SystemCommand("Save session as…", "Save the workspace, panes and REPL log under a name", self.action_save_as)
+        yield SystemCommand(
+            "Save session as…", "Save the workspace, panes and REPL log under a name", self.action_save_as
+        )
         yield SystemCommand("Open session…", "Replace the workspace with a saved session", self.action_open)
         yield SystemCommand("New session", "Start an empty session under a new name", self.action_new)
         yield SystemCommand("Export session as notebook…", "Write an .ipynb (or a # %% .py script)", self.action_export)
-        yield SystemCommand("Session: what was not saved", "Names left out of the session, and why", self.action_show_not_saved)
+        yield SystemCommand(
+            "Session: what was not saved", "Names left out of the session, and why", self.action_show_not_saved
+        )
 
     def action_save_as(self) -> None:
         def chosen(name: str | None) -> None:

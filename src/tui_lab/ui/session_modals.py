@@ -64,9 +64,7 @@ class SessionDialog(SessionModal[bool]):
         Binding("pagedown", "scroll_body('page_down')", "Page down", show=False),
     ]
 
-    def __init__(
-        self, title: str, body: Text | str = "", yes: str = "Yes", no: str = "No", note: str = ""
-    ) -> None:
+    def __init__(self, title: str, body: Text | str = "", yes: str = "Yes", no: str = "No", note: str = "") -> None:
         super().__init__(title)
         self.title_text, self.body, self.yes, self.no, self.note = title, body, yes, no, note
 
@@ -102,7 +100,7 @@ class SessionDialog(SessionModal[bool]):
 
 
 def resume_question(saved_at: str, description: str) -> SessionDialog:
-    """"Restore the session from 14:32 (12 names, pipeline of 4 steps, 6 runs)?"."""
+    """ "Restore the session from 14:32 (12 names, pipeline of 4 steps, 6 runs)?"."""
     clock = saved_at[11:16] if len(saved_at) >= 16 else saved_at
     return SessionDialog(f"Restore the session from {clock} ({description})?", "", "Restore", "Start fresh")
 

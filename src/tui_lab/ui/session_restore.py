@@ -104,7 +104,9 @@ class SessionFlows:
         """Read session ``name`` in a worker (after writing the one being left), then apply it."""
         self.restoring = self.keeper.restoring = True
         self._cancel.clear()
-        self.app.run_worker(partial(self._load_worker, name, leaving), thread=True, group="session-load", exit_on_error=False)
+        self.app.run_worker(
+            partial(self._load_worker, name, leaving), thread=True, group="session-load", exit_on_error=False
+        )
 
     def _load_worker(self, name: str, leaving: Leaving | None) -> None:
         while not self.app.workspace.wait_ready(0.1):  # values need torch
@@ -353,7 +355,9 @@ class SessionFlows:
             if path:
                 self._export_to(path)
 
-        self.app.push_screen(PromptScreen("Export session as notebook (.ipynb, or .py for a # %% script)", default), chosen)
+        self.app.push_screen(
+            PromptScreen("Export session as notebook (.ipynb, or .py for a # %% script)", default), chosen
+        )
 
     def _export_to(self, path: str) -> None:
         from tui_lab.core.data.codegen import pipeline_code

@@ -43,7 +43,9 @@ def test_repl_session_replays_only_the_statements_the_root_needs(workspace: Work
     assert float(program.function()(x)) == 60.0
     workspace["x"].grad = torch.ones(4)
     rebuilt = program.rerun(workspace)
-    assert isinstance(rebuilt, torch.Tensor) and float(rebuilt.detach()) == 28.0  # rebuilt in the workspace from the real x
+    assert (
+        isinstance(rebuilt, torch.Tensor) and float(rebuilt.detach()) == 28.0
+    )  # rebuilt in the workspace from the real x
     assert not out.exists()  # the file write read y, but y's value does not need it
     assert torch.equal(workspace["x"].grad, torch.ones(4))  # x.grad = None was not replayed
     single, _ = numeric_check(program.function, [workspace["x"]], ["x"])

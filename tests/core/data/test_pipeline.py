@@ -249,7 +249,9 @@ class _RenameToA(Step):
     def plan(self, frame: pd.DataFrame, target: Sequence[str]) -> Plan:
         return Plan("data.columns = NAMES", {"NAMES": ["a", "a"]})
 
-    def _transform(self, data: pd.DataFrame, target: tuple[str, ...], values: dict[str, Any]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    def _transform(
+        self, data: pd.DataFrame, target: tuple[str, ...], values: dict[str, Any]
+    ) -> tuple[pd.DataFrame, tuple[str, ...]]:
         data.columns = values["NAMES"]
         return data, target
 

@@ -91,9 +91,7 @@ def test_the_grammar_keeps_what_people_filter_with(expression: str, rows: list[i
         ("   ", "Type an expression"),
     ],
 )
-def test_everything_else_is_refused_pointing_at_the_part(
-    expression: str, message: str | None, tmp_path: Path
-) -> None:
+def test_everything_else_is_refused_pointing_at_the_part(expression: str, message: str | None, tmp_path: Path) -> None:
     with working_directory(tmp_path):
         if message is None:
             check_filter(expression)

@@ -105,6 +105,7 @@ PLAUSIBLE: dict[str, st.SearchStrategy[Any]] = {
     "expression": st.one_of(st.sampled_from(FILTERS), st.sampled_from(HOSTILE_FILTERS + PAYLOADS), filter_text, texts),
 }
 
+
 @st.composite
 def stored_fields(draw: st.DrawFn, type_name: str) -> dict[str, Any]:
     stored: dict[str, Any] = {}
@@ -150,7 +151,9 @@ def test_a_stored_step_is_refused_or_runs_no_code(type_name: str, data: st.DataO
         event(f"{type_name}: applied and rendered")
         assert_only_template_and_literals(applied.code)
         namespace: dict[str, Any] = {"pd": pd, "data": base.copy(deep=True), "target": list(target)}
-        exec(compile(applied.code, "<rendered step>", "exec"), namespace)  # the tests run rendered code; the app never does
+        exec(
+            compile(applied.code, "<rendered step>", "exec"), namespace
+        )  # the tests run rendered code; the app never does
         assert os.listdir(folder) == []
     frames_equal(namespace["data"], applied.frame)
     assert tuple(namespace["target"]) == applied.target

@@ -105,6 +105,7 @@ def test_the_books_cells_run_the_same_in_all_four_environments(tmp_path: Path) -
             (cell, result["error"]) for cell, result in zip(CELLS, report["results"], strict=True) if result["error"]
         ]
         assert not errors, f"{name}: {errors}"
+
     def same(results: list[dict[str, object]]) -> list[dict[str, object]]:
         return [{key: value for key, value in result.items() if key != "figures"} for result in results]
 

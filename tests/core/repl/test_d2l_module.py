@@ -218,7 +218,9 @@ def _shell_started() -> bool:
 
 
 def test_plots_take_tensors_that_need_grad(engine: ReplEngine) -> None:
-    result = ok(engine, "from d2l import torch as d2l\nw = torch.arange(5.0, requires_grad=True)\nd2l.plot(w, [w * w, 2 * w])")
+    result = ok(
+        engine, "from d2l import torch as d2l\nw = torch.arange(5.0, requires_grad=True)\nd2l.plot(w, [w * w, 2 * w])"
+    )
     assert [c for c in result.outputs if c.stream == "display"]
 
 

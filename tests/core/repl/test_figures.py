@@ -118,7 +118,10 @@ def test_a_figure_as_the_value_is_its_picture_shown_once(engine: ReplEngine) -> 
 
 
 def test_fig_show_and_figures_made_without_pyplot(engine: ReplEngine) -> None:
-    result = run(engine, "from matplotlib.figure import Figure\nf = Figure(figsize=(2, 1), dpi=100)\nf.subplots().plot([1, 2])\nf")
+    result = run(
+        engine,
+        "from matplotlib.figure import Figure\nf = Figure(figsize=(2, 1), dpi=100)\nf.subplots().plot([1, 2])\nf",
+    )
     [image] = pictures(result)
     assert (image.width, image.height) == (200, 100)
 

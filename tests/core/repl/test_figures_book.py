@@ -82,7 +82,9 @@ def test_the_linear_regression_chapters_run_with_figures(engine: ReplEngine) -> 
 
 
 def test_d2l_plot_takes_tensors_that_need_grad(engine: ReplEngine) -> None:
-    result = paste(engine, ["from d2l import torch as d2l\nw = torch.arange(5.0, requires_grad=True)\nd2l.plot(w, [w * w, 2 * w])"])
+    result = paste(
+        engine, ["from d2l import torch as d2l\nw = torch.arange(5.0, requires_grad=True)\nd2l.plot(w, [w * w, 2 * w])"]
+    )
     assert figures_of(result[0]) == [(350, 250)]
 
 

@@ -228,9 +228,7 @@ def test_two_processes_adding_at_once_lose_no_input(tmp_path: Path) -> None:
 
     path = tmp_path / "history.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, "60"], env=env) for name in ("a", "b")
-    ]
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, "60"], env=env) for name in ("a", "b")]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     entries = json.loads(path.read_text())
     assert sorted(entries) == sorted(f"{n}_{i} = {i}" for n in ("a", "b") for i in range(60))

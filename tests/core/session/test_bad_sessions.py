@@ -116,7 +116,9 @@ def _escape(path: Path) -> None:
     path.write_text(json.dumps(data))
 
 
-def test_a_state_directory_that_cannot_be_written_turns_sessions_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_state_directory_that_cannot_be_written_turns_sessions_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("TUI_LAB_HOME", str(blocker / "home"))
@@ -159,7 +161,9 @@ def test_a_fifo_as_the_running_marker_never_blocks_the_start(root: Path) -> None
 
     os.mkfifo(root / ".s.running")
     answers: list[bool] = []
-    reader = threading.Thread(target=lambda: answers.append(store.unclean_exit("s", root=root, locked=True)), daemon=True)
+    reader = threading.Thread(
+        target=lambda: answers.append(store.unclean_exit("s", root=root, locked=True)), daemon=True
+    )
     reader.start()
     reader.join(timeout=30)
     if reader.is_alive():
@@ -211,7 +215,9 @@ def _outside(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     "swap",
     [
-        lambda d, out: (d / "session.json").rename(out / "session.json") or (d / "session.json").symlink_to(out / "session.json"),
+        lambda d, out: (
+            (d / "session.json").rename(out / "session.json") or (d / "session.json").symlink_to(out / "session.json")
+        ),
         lambda d, out: _link((d / "arrays" / "arr.npy"), out / "secret.npy"),
         lambda d, out: _link(d / "arrays", out),
         lambda d, out: _link(d / "frames" / "frame", out),

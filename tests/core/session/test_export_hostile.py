@@ -47,7 +47,9 @@ def hostile_state() -> SessionState:
             TrainState(form={}, runs=(run,)),
             ReplState(
                 log=(
-                    ReplEntry(source="print('" + OSC52.replace("\\", "\\\\") + "')", output=f"{OSC52}{TITLE}{CLEAR}done\n"),
+                    ReplEntry(
+                        source="print('" + OSC52.replace("\\", "\\\\") + "')", output=f"{OSC52}{TITLE}{CLEAR}done\n"
+                    ),
                     ReplEntry(source="x = 1  # \u202e evil", output=f"line\r{CLEAR}\n"),
                 )
             ),
@@ -60,7 +62,9 @@ def test_the_script_holds_no_control_character_and_parses() -> None:
     script = build_script(hostile_state())
     assert not CONTROL_CHARACTERS.search(script.replace("\n", "")), "a control character reached the script"
     tree = ast.parse(script)  # comments and code stay apart: the output never became code
-    printed = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print"]
+    printed = [
+        node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print"
+    ]
     # The input keeps its meaning: the escape inside the literal is still the ESC it was.
     assert printed and ast.literal_eval(printed[0].args[0]) == OSC52
     assert "# | ␛]52;c;UFdORUQ=␛\\␛]0;pwned␇␛[2Jdone" in script

@@ -120,7 +120,11 @@ def test_modules_whose_inputs_were_not_rerun_and_names_not_saved_survive_later_s
     assert applied.rerun_names == ["custom", "sq"]
     keeper.write(keeper.snapshot([("other", 1)]))  # the person said "not now", then the session autosaved
     again = keeper.read()
-    assert again is not None and set(again.modules) == {"custom"} and again.modules["custom"][1] == ("custom = Custom(2, 1)",)
+    assert (
+        again is not None
+        and set(again.modules) == {"custom"}
+        and again.modules["custom"][1] == ("custom = Custom(2, 1)",)
+    )
     assert [n.name for n in again.state.not_saved] == ["sq"] and again.values == {"other": 1}
     keeper.close()
 

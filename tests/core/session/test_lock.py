@@ -112,7 +112,9 @@ def _open_fds() -> int:
 
 
 @pytest.mark.parametrize("plant", ["fifo", "folder", "symlink"])
-def test_a_lock_planted_as_a_fifo_a_folder_or_a_link_is_refused_by_name_and_leaks_nothing(root: Path, plant: str) -> None:
+def test_a_lock_planted_as_a_fifo_a_folder_or_a_link_is_refused_by_name_and_leaks_nothing(
+    root: Path, plant: str
+) -> None:
     """A FIFO there raised a bare "Invalid argument" from ftruncate (and leaked the descriptor); a folder or
     a link gave "Is a directory" or "Too many levels of symbolic links": sessions went off without saying why."""
     path = root / ".default.lock"

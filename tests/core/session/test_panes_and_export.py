@@ -150,7 +150,11 @@ def test_the_exported_notebook_validates_and_reproduces_the_session(root: Path, 
     assert "## Data preprocessing" in headings and "## Training" in headings
     out = tmp_path / "out.safetensors"
     done = subprocess.run(
-        [sys.executable, "-c", RUN_CELLS, str(path), str(out)], capture_output=True, text=True, timeout=240, cwd=tmp_path
+        [sys.executable, "-c", RUN_CELLS, str(path), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     from safetensors.torch import load_file

@@ -43,9 +43,14 @@ def test_a_change_during_a_save_keeps_the_session_dirty() -> None:
     assert not policy.dirty and not policy.due(500.0)
 
 
-@pytest.mark.parametrize("huge", ["9" * 400 + "T", float("inf"), float("nan"), 10**30, "2048T"],
-                         ids=["400-digits", "inf", "nan", "10**30", "2048T"])
-def test_a_cap_beyond_any_disk_falls_back_to_the_default_with_a_reason(monkeypatch: pytest.MonkeyPatch, huge: object) -> None:
+@pytest.mark.parametrize(
+    "huge",
+    ["9" * 400 + "T", float("inf"), float("nan"), 10**30, "2048T"],
+    ids=["400-digits", "inf", "nan", "10**30", "2048T"],
+)
+def test_a_cap_beyond_any_disk_falls_back_to_the_default_with_a_reason(
+    monkeypatch: pytest.MonkeyPatch, huge: object
+) -> None:
     """``TUI_LAB_SESSION_CAP=9999…9T`` raised OverflowError (float infinity to int) at every start."""
     with pytest.raises(ValueError):
         parse_size(huge)  # type: ignore[arg-type]

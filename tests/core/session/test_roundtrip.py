@@ -52,7 +52,9 @@ def _workspace() -> dict[str, object]:
         "z": 1 + 2j,
         "nothing": None,
         "net": torch.nn.Linear(2, 1),
-        "mlp": torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Dropout(0.1), torch.nn.Linear(4, 1)),
+        "mlp": torch.nn.Sequential(
+            torch.nn.Linear(2, 4), torch.nn.ReLU(), torch.nn.Dropout(0.1), torch.nn.Linear(4, 1)
+        ),
         "custom": Scaled(2, 1),
         "square": lambda x: x * x,
         "handle": io.StringIO("text"),
@@ -93,7 +95,9 @@ def test_round_trip_of_every_kind(root: Path) -> None:
     mlp = values["mlp"]
     assert isinstance(mlp, torch.nn.Sequential) and isinstance(got["mlp"], torch.nn.Sequential)
     assert [type(m) for m in got["mlp"]] == [type(m) for m in mlp] and got["mlp"][2].p == 0.1
-    assert all(torch.equal(a, b) for a, b in zip(got["mlp"].state_dict().values(), mlp.state_dict().values(), strict=True))
+    assert all(
+        torch.equal(a, b) for a, b in zip(got["mlp"].state_dict().values(), mlp.state_dict().values(), strict=True)
+    )
     assert "net" not in loaded.modules and "net" not in loaded.state.inputs
     # a module of the user's own class comes back only through its REPL inputs, after a yes
     state_dict, inputs = loaded.modules["custom"]
@@ -128,7 +132,9 @@ def test_cuda_tensor_comes_back_on_its_device(root: Path) -> None:
     assert torch.equal(loaded.values["g"], tensor)
 
 
-def test_cuda_tensor_without_the_device_comes_back_on_the_cpu_with_a_note(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cuda_tensor_without_the_device_comes_back_on_the_cpu_with_a_note(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store.save(take_snapshot([("g", torch.arange(4.0))], 1 << 30), "gone", root=root)
     manifest = root / "gone" / "session.json"
     manifest.write_text(manifest.read_text().replace('"device": "cpu"', '"device": "cuda:3"'))
@@ -186,7 +192,9 @@ def test_a_cuda_module_comes_back_on_its_device(root: Path) -> None:
     assert all(torch.equal(a, b) for a, b in zip(back.state_dict().values(), net.state_dict().values(), strict=True))
 
 
-def test_a_module_whose_device_is_gone_comes_back_on_the_cpu_with_a_note(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_module_whose_device_is_gone_comes_back_on_the_cpu_with_a_note(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store.save(take_snapshot([("net", torch.nn.Linear(2, 1))], 1 << 30), "gone", root=root)
     manifest = root / "gone" / "session.json"
     manifest.write_text(manifest.read_text().replace('"device": "cpu"', '"device": "cuda:3"'))

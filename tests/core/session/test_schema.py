@@ -46,7 +46,11 @@ def _session(root: Path, name: str = "s") -> Path:
     config = TrainConfig(impl="concise", epochs=1, n=50)
     record = RunRecord(1, config, status=RunStatus.RUNNING)
     record.finish(run(config))
-    panes = (DataView(pipeline), TrainView((record,), {"lr": "0.03"}), ReplState((bounded_entry("n = 3", "", True, ("n",)),)))
+    panes = (
+        DataView(pipeline),
+        TrainView((record,), {"lr": "0.03"}),
+        ReplState((bounded_entry("n = 3", "", True, ("n",)),)),
+    )
     store.save(take_snapshot([("n", 3), ("t", torch.arange(3.0))], 1 << 30, panes), name, root=root)
     return root / name
 
@@ -118,7 +122,11 @@ def test_a_run_config_outside_the_forms_ranges_is_refused(root: Path) -> None:
     directory = _session(root)
     data = _manifest(directory)
     train = next(p for p in data["panes"] if p["pane"] == "train")
-    for field, value, message in (("lr", 0, "> 0"), ("impl", "evil", "impl is not one of"), ("x_name", "a b", "x_name")):
+    for field, value, message in (
+        ("lr", 0, "> 0"),
+        ("impl", "evil", "impl is not one of"),
+        ("x_name", "a b", "x_name"),
+    ):
         changed = json.loads(json.dumps(data))
         next(p for p in changed["panes"] if p["pane"] == "train")["runs"][0]["config"][field] = value
         _write(directory, changed)

@@ -75,7 +75,10 @@ def test_stop_ends_every_process_of_the_group(tmp_path: Path) -> None:
     seen: list[object] = []
     outcome = run_processes(TrainConfig(processes=2), "cpu", seen.append, lambda: bool(seen), argv=argv)
     launcher, rank = (int(p) for p in (tmp_path / "pids").read_text().split())
-    assert outcome.status is RunStatus.STOPPED and outcome.message == "stopped in epoch 1 at step 3 (all 2 processes ended)"
+    assert (
+        outcome.status is RunStatus.STOPPED
+        and outcome.message == "stopped in epoch 1 at step 3 (all 2 processes ended)"
+    )
     assert not alive(launcher) and not alive(rank)
 
 
@@ -87,7 +90,9 @@ def test_a_crash_is_one_clear_line(tmp_path: Path) -> None:
         "sys.exit(1)\n",
     )
     outcome = run_processes(TrainConfig(processes=2), "cpu", argv=argv)
-    assert outcome.status is RunStatus.FAILED and outcome.message == "rank 1 was killed (SIGKILL); the others were stopped"
+    assert (
+        outcome.status is RunStatus.FAILED and outcome.message == "rank 1 was killed (SIGKILL); the others were stopped"
+    )
 
 
 # -- the launcher and its ranks die with the app, whatever kills it ----------------------------

@@ -183,7 +183,10 @@ def gated_export(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, thre
 
 
 async def test_a_csv_export_shows_progress_and_escape_cancels_it(
-    make_app: AppFactory, tmp_path: Path, gated_export: tuple[threading.Event, threading.Event], notes: NotificationRecorder
+    make_app: AppFactory,
+    tmp_path: Path,
+    gated_export: tuple[threading.Event, threading.Event],
+    notes: NotificationRecorder,
 ) -> None:
     gate, started = gated_export
     tmp_path = tmp_path / "exports"

@@ -115,7 +115,9 @@ async def test_a_step_form_shows_a_hostile_default_as_typed(make_app: AppFactory
         assert form.query_one("#field-x_name", Input).value == "X␛]52;c;eA==␇␊Y"
 
 
-async def test_a_form_checkbox_shows_its_state_in_the_glyph(make_app: AppFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_form_checkbox_shows_its_state_in_the_glyph(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NO_COLOR", "1")  # colour cannot tell ticked from unticked here
     app = make_app(pane="data")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -129,7 +131,9 @@ async def test_a_form_checkbox_shows_its_state_in_the_glyph(make_app: AppFactory
         assert not box.value and "▐ ▌" in box.render_line(0).text
 
 
-async def test_braces_in_a_file_that_fails_to_load_are_shown_not_formatted(make_app: AppFactory, tmp_path: Path) -> None:
+async def test_braces_in_a_file_that_fails_to_load_are_shown_not_formatted(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
     app = make_app(csv_path=str(tmp_path / "{name}{0}.csv"), pane="data")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

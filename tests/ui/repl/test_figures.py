@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 
 
-def picture(number: int, width: int, height: int, top: tuple[int, int, int], bottom: tuple[int, int, int]) -> FigureImage:
+def picture(
+    number: int, width: int, height: int, top: tuple[int, int, int], bottom: tuple[int, int, int]
+) -> FigureImage:
     """``top`` colour in the upper half, ``bottom`` in the lower."""
     half = height // 2
     rows = [bytes([*top, 255]) * width] * half + [bytes([*bottom, 255]) * width] * (height - half)
@@ -75,7 +77,13 @@ def colours(strip: Strip) -> set[tuple[str, Color | None, Color | None]]:
         style = segment.style
         assert style is not None
         for char in segment.text:
-            found.add((char, style.color and Color.from_rich_color(style.color), style.bgcolor and Color.from_rich_color(style.bgcolor)))
+            found.add(
+                (
+                    char,
+                    style.color and Color.from_rich_color(style.color),
+                    style.bgcolor and Color.from_rich_color(style.bgcolor),
+                )
+            )
     return found
 
 
@@ -93,9 +101,7 @@ def test_half_blocks_keep_thin_lines_visible() -> None:
     rows[240] = bytes([0, 0, 255, 255]) * width  # a 1-pixel blue line across a white figure
     image = FigureImage(1, width, height, b"".join(rows))
     lines = half_block_strips(image, 64, 24)
-    darkest = min(
-        min(c.rgb) for strip in lines for _, fg, bg in colours(strip) for c in (fg, bg) if c is not None
-    )
+    darkest = min(min(c.rgb) for strip in lines for _, fg, bg in colours(strip) for c in (fg, bg) if c is not None)
     assert darkest < 200, "the line is still there after a 10× reduction"
 
 
@@ -329,7 +335,9 @@ async def test_older_figures_fold_to_a_line_and_the_mode_relays_them_out(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = repl_screen(pilot)
         screen.figures.gallery.limit = 2
-        screen.run_source("import matplotlib.pyplot as plt\nfor i in range(3):\n    plt.figure(figsize=(2, 1))\n    plt.plot([0, i])")
+        screen.run_source(
+            "import matplotlib.pyplot as plt\nfor i in range(3):\n    plt.figure(figsize=(2, 1))\n    plt.plot([0, i])"
+        )
         await wait_for_run(pilot, 1)
         await pilot.pause()
         text = screen.log_view.text
@@ -415,8 +423,10 @@ async def test_on_a_resize_folded_figures_stay_one_line_and_the_others_follow(
             pilot,
             lambda: len(re.findall(folded, screen.log_view.text)) == 1,
             "the older figure folded",
-            state=lambda: (f"mode {graphics.current()}, gallery {[(v.number, v.folded) for v in screen.figures.gallery.views]}, "
-                           f"log lines with 'figure': {[line for line in screen.log_view.text.splitlines() if 'figure' in line]}"),
+            state=lambda: (
+                f"mode {graphics.current()}, gallery {[(v.number, v.folded) for v in screen.figures.gallery.views]}, "
+                f"log lines with 'figure': {[line for line in screen.log_view.text.splitlines() if 'figure' in line]}"
+            ),
         )
         one = figure_rows(screen)
         await pilot.resize_terminal(90, 24)

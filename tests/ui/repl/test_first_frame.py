@@ -116,7 +116,9 @@ async def test_a_request_and_a_restored_log_wait_for_the_body(
 
         held_build(screen)
         await until(
-            pilot, lambda: screen.body_ready and screen.editor.text == "print('from Data')", "the request reached the input"
+            pilot,
+            lambda: screen.body_ready and screen.editor.text == "print('from Data')",
+            "the request reached the input",
         )
         lines = [strip.text for strip in screen.log_view.lines]
         assert any("z = 5" in line for line in lines)

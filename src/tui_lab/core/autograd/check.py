@@ -191,7 +191,9 @@ def compare_jacobians(
             with warnings.catch_warnings():
                 # torch's forward-mode AD loads its jvp decompositions through torch.jit.script on first use,
                 # which warns that jit.script is deprecated: torch's own business, not the user's.
-                warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=DeprecationWarning)
+                warnings.filterwarnings(
+                    "ignore", message=r"`torch\.jit\.script` is deprecated", category=DeprecationWarning
+                )
                 columns.append(jvp(g, (flat,), (eye_n[j],))[1])
         forward = torch.stack(columns, dim=1)
         pulled = vjp(g, flat)

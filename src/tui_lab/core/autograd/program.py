@@ -187,7 +187,9 @@ class ForwardProgram:
                 exec(code, scope)
             root = scope[self.root_name]
             if not isinstance(root, torch.Tensor):
-                raise TypeError(f"re-run with new leaf values, {self.root_name} is a {type(root).__name__}, not a tensor")
+                raise TypeError(
+                    f"re-run with new leaf values, {self.root_name} is a {type(root).__name__}, not a tensor"
+                )
             return root
 
         return f
@@ -317,7 +319,9 @@ class Replay:
     names: tuple[str, ...]
 
 
-def replay_of(graph: AutogradGraph, source: str, namespace: Mapping[str, object], root_name: str) -> Replay | Explanation:
+def replay_of(
+    graph: AutogradGraph, source: str, namespace: Mapping[str, object], root_name: str
+) -> Replay | Explanation:
     """What the gradient checks re-run for ``graph``'s root, or why they cannot."""
     names = [graph.nodes[i].var_name for i in graph.leaves]
     if not names or any(n is None or not n.isidentifier() for n in names):

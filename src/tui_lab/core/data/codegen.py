@@ -65,4 +65,3 @@ def pipeline_code(pipeline: Pipeline, tensors: TensorOptions | None = None) -> s
     """The script for ``pipeline`` as it stands (applied steps only)."""
     steps = [(applied.step.title(), applied.code) for applied in pipeline.applied]
     return generate_code(pipeline.path, pipeline.options, steps, pipeline.target, tensors or TensorOptions())
-

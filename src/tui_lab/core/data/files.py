@@ -76,9 +76,7 @@ RecentPaths = Annotated[
 
 
 def _recent_file() -> StateFile[list[str]]:
-    return StateFile(
-        _recent_path(), "recent files", RecentPaths, unsaved="the list of recent files won't be updated"
-    )
+    return StateFile(_recent_path(), "recent files", RecentPaths, unsaved="the list of recent files won't be updated")
 
 
 def load_recent() -> list[str]:

@@ -178,7 +178,9 @@ def in_place_explanation(explanation: BroadcastExplanation) -> BroadcastExplanat
     return BroadcastExplanation(explanation.labels, explanation.shapes, axes, None, note)
 
 
-def explain_source_line(source: str, scope: Mapping[str, object], in_place: bool = False) -> BroadcastExplanation | None:
+def explain_source_line(
+    source: str, scope: Mapping[str, object], in_place: bool = False
+) -> BroadcastExplanation | None:
     """Find the first element-wise op in ``source`` whose operands clash, evaluating only pure parts.
 
     With ``in_place``, only augmented assignments (``X += Y``) are considered, and a result that

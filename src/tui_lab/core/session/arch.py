@@ -69,7 +69,9 @@ def _describe_layer(module: nn.Module) -> Layer | None:
     kind = type(module)
     if kind is nn.Linear:
         assert isinstance(module, nn.Linear)
-        return LinearLayer(in_features=module.in_features, out_features=module.out_features, bias=module.bias is not None)
+        return LinearLayer(
+            in_features=module.in_features, out_features=module.out_features, bias=module.bias is not None
+        )
     if kind is nn.Flatten:
         assert isinstance(module, nn.Flatten)
         return FlattenLayer(start_dim=module.start_dim, end_dim=module.end_dim)

@@ -88,7 +88,9 @@ def take_snapshot(
     if carried is not None:
         for name, (entry, state_dict, kept) in carried.modules.items():
             if name not in bound:
-                plans.append(NamePlan(name, "module", state_dict, entry.nbytes, entry.summary, entry.type_name, entry.meta))
+                plans.append(
+                    NamePlan(name, "module", state_dict, entry.nbytes, entry.summary, entry.type_name, entry.meta)
+                )
                 inputs.setdefault(name, kept)
         known = bound | {n.name for n in skipped}
         skipped += [n for n in carried.not_saved if n.name not in known]

@@ -59,7 +59,6 @@ class PaneSession(Protocol[StateT]):
 # -- live states: what the Data and Train panes hand over (written by a codec in the worker) -----
 
 
-
 class RestoreCancelled(Exception):
     """``should_stop`` said so while a session was being read (nothing was applied)."""
 

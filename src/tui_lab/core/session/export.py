@@ -91,21 +91,31 @@ def _cells(state: SessionState, pipeline_script: str | None) -> list[tuple[str, 
     if state.data is not None and pipeline_script is not None:
         count = state.data.position
         cells.append(
-            ("markdown", f"## Data preprocessing\n\nThe Data pane's pipeline: reading the CSV, {count} step(s), then the tensors.", "")
+            (
+                "markdown",
+                f"## Data preprocessing\n\nThe Data pane's pipeline: reading the CSV, {count} step(s), then the tensors.",
+                "",
+            )
         )
         cells.append(("code", python_escapes(pipeline_script.rstrip("\n")), ""))
     entries = [e for e in state.repl if e.ok and e.source.strip()]
     if entries:
-        cells.append(("markdown", "## The REPL\n\nEvery input that ran without an error, in order, with what it printed.", ""))
+        cells.append(
+            ("markdown", "## The REPL\n\nEvery input that ran without an error, in order, with what it printed.", "")
+        )
         cells.extend(("code", python_escapes(e.source.rstrip("\n")), visible(e.output, keep="\n\t")) for e in entries)
     runs = [r for r in (state.train.runs if state.train else ()) if r.result]
     if runs:
-        cells.append(("markdown", "## Training\n\nEach kept run as the course's code, with that run's settings and seed.", ""))
+        cells.append(
+            ("markdown", "## Training\n\nEach kept run as the course's code, with that run's settings and seed.", "")
+        )
         for run in runs:
             cells.extend(_run_cells(run))
     if state.not_saved:
         lines = [
-            f"- `{n.name}` (`{_name(n.type_name)}`): {plain(n.reason)}" for n in state.not_saved if n.name.isidentifier()
+            f"- `{n.name}` (`{_name(n.type_name)}`): {plain(n.reason)}"
+            for n in state.not_saved
+            if n.name.isidentifier()
         ]
         cells.append(("markdown", "## Not saved\n\n" + "\n".join(lines), ""))
     return cells
@@ -124,7 +134,8 @@ def _run_cells(run: RunState) -> list[tuple[str, str, str]]:
     settings = ", ".join(
         f"{key}={value!r}"
         for key, value in sorted(msgspec.structs.asdict(run.config).items())
-        if key != "true_w" and (isinstance(value, (bool, int, float)) or (isinstance(value, str) and _name(value) == value))
+        if key != "true_w"
+        and (isinstance(value, (bool, int, float)) or (isinstance(value, str) and _name(value) == value))
     )
     head = (
         f"### Run {number}: {plain(config.label())}\n\n"

@@ -102,7 +102,9 @@ def decode_array(spec: ColumnSpec, key: str, load: Callable[[str], np.ndarray], 
         return pd.RangeIndex(spec.start, spec.stop, spec.step, name=name)
     if isinstance(spec, CategoryColumn):
         categories = decode_array(spec.categories, f"{key}.cat", load, index=True)
-        values: np.ndarray | pd.Categorical | pd.api.extensions.ExtensionArray = pd.Categorical.from_codes(load(f"{key}.codes"), categories=categories, ordered=spec.ordered)
+        values: np.ndarray | pd.Categorical | pd.api.extensions.ExtensionArray = pd.Categorical.from_codes(
+            load(f"{key}.codes"), categories=categories, ordered=spec.ordered
+        )
     elif isinstance(spec, NumpyColumn):
         values = load(key)
         if str(values.dtype) != spec.dtype:

@@ -249,16 +249,28 @@ class SessionKeeper:
 
     # -- saving -----------------------------------------------------------------------------------
 
-    def snapshot(self, items: Iterable[tuple[str, object]], *, pane: str = "repl", device: str = "cpu") -> SessionSnapshot:
+    def snapshot(
+        self, items: Iterable[tuple[str, object]], *, pane: str = "repl", device: str = "cpu"
+    ) -> SessionSnapshot:
         """The workspace and panes as a snapshot (UI thread; references only)."""
         cap = session_cap()
         notes = (cap.problem,) if cap.problem else ()
         return take_snapshot(
-            items, cap.nbytes, self.pane_states(), self.provenance, notes, pane=pane, device=device, carried=self.carried
+            items,
+            cap.nbytes,
+            self.pane_states(),
+            self.provenance,
+            notes,
+            pane=pane,
+            device=device,
+            carried=self.carried,
         )
 
     def write(
-        self, snapshot: SessionSnapshot, name: str | None = None, on_progress: Callable[[SaveProgress], None] | None = None
+        self,
+        snapshot: SessionSnapshot,
+        name: str | None = None,
+        on_progress: Callable[[SaveProgress], None] | None = None,
     ) -> SaveReport:
         """Write ``snapshot`` as this session (or ``name``, which this instance must hold); a worker's job.
 
@@ -365,7 +377,9 @@ class SessionKeeper:
         order = {entry.source: i for i, entry in enumerate(state.repl)}
         for name in applied.rerun_names:
             inputs = loaded.modules[name][1] if name in loaded.modules else ()
-            inputs = inputs or state.inputs.get(name, ()) or next((n.inputs for n in state.not_saved if n.name == name), ())
+            inputs = (
+                inputs or state.inputs.get(name, ()) or next((n.inputs for n in state.not_saved if n.name == name), ())
+            )
             applied.rerun_sources += [s for s in inputs if s not in applied.rerun_sources]
         applied.rerun_sources.sort(key=lambda s: order.get(s, len(order)))
         return applied

@@ -78,7 +78,13 @@ def open_regular(path: str | os.PathLike[str]) -> int:
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a file"
+        )
         raise NotRegularFile(f"{Path(path).name} is {kind}, not a regular file")
     os.set_blocking(fd, True)
     return fd
@@ -263,7 +269,9 @@ def run_state(record: RunRecord) -> tuple[RunState, np.ndarray | None]:
     losses = None
     if result is not None:
         skip = {*_IN_RUN_STATE, *NOT_SAVED_RESULT_FIELDS, *_FLATTENED}
-        values = {f.name: _schema_value(getattr(result, f.name)) for f in dataclasses.fields(result) if f.name not in skip}
+        values = {
+            f.name: _schema_value(getattr(result, f.name)) for f in dataclasses.fields(result) if f.name not in skip
+        }
         fit = result.fit
         if fit is None:
             values.update(w=(), b=math.nan)  # format 2's shape of a run that learned no line
@@ -368,7 +376,9 @@ class TrainCodec:
                 continue  # running or queued: only finished runs are kept
             state, curve = run_state(record)
             if curve is not None:
-                state = msgspec.structs.replace(state, step_losses_file=sink.write_array(f"runs/{state.run_id}.npy", curve))
+                state = msgspec.structs.replace(
+                    state, step_losses_file=sink.write_array(f"runs/{state.run_id}.npy", curve)
+                )
             runs.append(state)
         if live.form is None and not runs:
             return None

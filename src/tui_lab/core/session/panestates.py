@@ -245,7 +245,9 @@ class RunState(Strict, frozen=True):
             raise ValueError(f"a saved run cannot be {self.status}")
         total = self.steps_per_epoch * self.config.epochs
         if self.result is not None and self.result.step_bucket > max(1, total):
-            raise ValueError(f"run {self.run_id}: a loss bucket of {self.result.step_bucket} steps, in a run of {total}")
+            raise ValueError(
+                f"run {self.run_id}: a loss bucket of {self.result.step_bucket} steps, in a run of {total}"
+            )
 
 
 def _check_form(form: dict[str, str]) -> None:

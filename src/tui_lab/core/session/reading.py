@@ -158,7 +158,9 @@ def _module(entry: SavedModule, state_dict: dict[str, torch.Tensor], notes: list
         try:
             module = module.to(resolve_device(entry.meta.device))
         except Exception as error:  # the device is gone (another machine, no GPU now)
-            notes.append(f"{entry.name} was on {entry.meta.device}, which is not available here ({error}); restored on the CPU")
+            notes.append(
+                f"{entry.name} was on {entry.meta.device}, which is not available here ({error}); restored on the CPU"
+            )
     return module
 
 

@@ -349,7 +349,9 @@ def _migrate_v1(data: dict[str, object]) -> dict[str, object]:
         data["device"] = train.pop("device", "cpu")
         runs = train.get("runs", [])
         if isinstance(runs, list):  # anything else is left for the strict decode to refuse
-            runs = [{**run, "result": None} if isinstance(run, dict) and run.get("result") == {} else run for run in runs]
+            runs = [
+                {**run, "result": None} if isinstance(run, dict) and run.get("result") == {} else run for run in runs
+            ]
         panes.append({"pane": "train", **train, "runs": runs})
     data["panes"] = panes
     data["format_version"] = FORMAT_VERSION

@@ -142,7 +142,9 @@ def _entry(cls: type[SavedT], plan: NamePlan, **fields: Any) -> SavedT:  # Any: 
     )
 
 
-def _saved_name(plan: NamePlan, directory: Path, counter: _Counter, stop: Callable[[], bool] | None) -> tuple[SavedName, int]:
+def _saved_name(
+    plan: NamePlan, directory: Path, counter: _Counter, stop: Callable[[], bool] | None
+) -> tuple[SavedName, int]:
     if plan.kind == "tensor":
         return _entry(SavedTensor, plan, file=TENSORS_FILE, meta=plan.meta), 0
     if plan.kind == "module":
@@ -184,7 +186,9 @@ def write_values(
         try:
             entry, size = _saved_name(plan, directory, counter, should_stop)
         except UnsupportedValue as error:
-            not_saved.append(NotSaved(plan.name, plan.type_name[:1000], str(error)[:1000], snapshot.inputs.get(plan.name, ())))
+            not_saved.append(
+                NotSaved(plan.name, plan.type_name[:1000], str(error)[:1000], snapshot.inputs.get(plan.name, ()))
+            )
             continue
         nbytes += size
         if should_stop is not None and should_stop():

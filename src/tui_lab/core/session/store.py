@@ -70,7 +70,9 @@ def sessions_root() -> Path:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
-        raise SessionsOff(f"sessions are off: the state directory cannot be written ({error.strerror or error})") from None
+        raise SessionsOff(
+            f"sessions are off: the state directory cannot be written ({error.strerror or error})"
+        ) from None
     return root
 
 

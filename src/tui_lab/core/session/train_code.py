@@ -104,15 +104,20 @@ def _scratch(c: TrainConfig, run_id: int) -> list[str]:
                 "        p.addcdiv_(m, denom, value=-lr / (1 - beta1**step))",
             ]
         body += ["w.grad.zero_()", "b.grad.zero_()"]
-    full = "F.mse_loss(torch.matmul(features, w).reshape(-1) + b, labels)" if c.loss == "mse" else (
-        f"F.huber_loss(torch.matmul(features, w).reshape(-1) + b, labels, delta={c.huber_delta!r})"
+    full = (
+        "F.mse_loss(torch.matmul(features, w).reshape(-1) + b, labels)"
+        if c.loss == "mse"
+        else (f"F.huber_loss(torch.matmul(features, w).reshape(-1) + b, labels, delta={c.huber_delta!r})")
     )
     setup = [
         "w = w0.reshape(d, 1).clone().requires_grad_(True)",
         "b = torch.zeros(1, requires_grad=True)",
     ]
     if c.optimizer != "sgd":
-        setup += ["velocity = [torch.zeros_like(w), torch.zeros_like(b)]", "second = [torch.zeros_like(w), torch.zeros_like(b)]"]
+        setup += [
+            "velocity = [torch.zeros_like(w), torch.zeros_like(b)]",
+            "second = [torch.zeros_like(w), torch.zeros_like(b)]",
+        ]
         setup += ["step = 0", ADAM]
     end = [f"w_run{run_id} = w.detach().reshape(-1).clone()", f"b_run{run_id} = float(b.detach()[0])"]
     return setup + _loop(c, body, f"float({full})") + end
@@ -140,7 +145,10 @@ def _concise(c: TrainConfig, run_id: int) -> list[str]:
         "l.backward()",
         "trainer.step()",
     ]
-    end = [f"w_run{run_id} = net[0].weight.detach().reshape(-1).clone()", f"b_run{run_id} = float(net[0].bias.detach()[0])"]
+    end = [
+        f"w_run{run_id} = net[0].weight.detach().reshape(-1).clone()",
+        f"b_run{run_id} = float(net[0].bias.detach()[0])",
+    ]
     return setup + _loop(c, body, "float(loss(net(features).view(-1), labels))") + end
 
 

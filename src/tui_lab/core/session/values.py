@@ -221,7 +221,9 @@ def plan_names(
                 f"{format_bytes(plan.nbytes)} would take the session past its size cap of {format_bytes(cap)} "
                 "(TUI_LAB_SESSION_CAP or the session_cap setting raises it)"
             )
-            skipped.append(NotSaved(name=plan.name, type_name=plan.type_name, reason=reason, inputs=inputs.get(plan.name, ())))
+            skipped.append(
+                NotSaved(name=plan.name, type_name=plan.type_name, reason=reason, inputs=inputs.get(plan.name, ()))
+            )
             continue
         total += plan.nbytes
         kept.append(plan)

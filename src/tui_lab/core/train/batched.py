@@ -140,7 +140,9 @@ class BatchedEngine:
             return l.detach() * self.report_scale
 
         def one_linear(weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-            loss: torch.Tensor = self.loss(functional_call(self.module, {"weight": weight, "bias": bias}, (Xb,)).view(-1), yb)
+            loss: torch.Tensor = self.loss(
+                functional_call(self.module, {"weight": weight, "bias": bias}, (Xb,)).view(-1), yb
+            )
             return loss
 
         l = vmap(one_linear)(self.weight, self.bias)  # noqa: E741

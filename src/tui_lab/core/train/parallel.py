@@ -266,8 +266,12 @@ def run(
     closed_figures = (closed_theta.tolist(), full_loss(data.X, data.y, closed_theta, config))
 
     def outcome(
-        status: RunStatus, message: str, theta: list[float], where: tuple[int, int] | None,
-        seconds: float, samples: int | None = None,
+        status: RunStatus,
+        message: str,
+        theta: list[float],
+        where: tuple[int, int] | None,
+        seconds: float,
+        samples: int | None = None,
     ) -> TrainingOutcome:
         closed, closed_loss = closed_figures
         fit = linear_fit(theta, true_w=data.true_w, true_b=data.true_b, closed=closed, closed_loss=closed_loss)

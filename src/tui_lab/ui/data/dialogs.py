@@ -457,4 +457,3 @@ class CodeScreen(DataDialog[None]):
     def action_export(self) -> None:
         self.dismiss(None)
         self.on_export()
-

@@ -32,9 +32,7 @@ DROP_MODES = (
 )
 
 
-def _validator(
-    build: StepBuilder, frame: pd.DataFrame, target: Sequence[str]
-) -> Callable[[FormValues], str | None]:
+def _validator(build: StepBuilder, frame: pd.DataFrame, target: Sequence[str]) -> Callable[[FormValues], str | None]:
     from tui_lab.core.data.steps import StepError
 
     def validate(values: FormValues) -> str | None:

@@ -80,7 +80,9 @@ class LoadFlow:
         self.screen.grid.focus()
         problem = self.screen.controller.remember_recent()
         rows, cols = loaded.frame.shape
-        self.screen.tell(f"{one_line(loaded.path.name)}: {rows:,} rows × {cols:,} columns in {loaded.seconds:.2f} s", "Loaded")
+        self.screen.tell(
+            f"{one_line(loaded.path.name)}: {rows:,} rows × {cols:,} columns in {loaded.seconds:.2f} s", "Loaded"
+        )
         for note in loaded.notes:
             self.screen.tell(note, "Note", "warning", 8)
         if problem:

@@ -177,10 +177,16 @@ class ScreenFigures:
             with DRAW_LOCK:
                 written = store().save(number, path, fmt)
         except (FigureGone, ValueError, OSError) as error:
-            to_ui(self.screen.app, self.screen.notify, escape_markup(str(error)), title="Save figure", severity="warning")
+            to_ui(
+                self.screen.app, self.screen.notify, escape_markup(str(error)), title="Save figure", severity="warning"
+            )
         else:
-            to_ui(self.screen.app, self.screen.notify, escape_markup(f"Saved figure {number} to {written}"),
-                  title="Save figure")
+            to_ui(
+                self.screen.app,
+                self.screen.notify,
+                escape_markup(f"Saved figure {number} to {written}"),
+                title="Save figure",
+            )
 
     def choose_mode(self) -> None:
         """alt+i: how figures are drawn (kept as the Images setting)."""

@@ -407,4 +407,3 @@ class FigureGallery:
             if view is not keep:
                 view.fold()
                 self._on_change(view)
-

@@ -83,7 +83,9 @@ class BroadcastScreen(LabModal[None]):
         self.initial = initial
 
     def compose_body(self) -> ComposeResult:
-        yield Input(value=self.initial, placeholder="a, b   e.g.  X, X.sum(axis=1, keepdims=True)", id="broadcast-exprs")
+        yield Input(
+            value=self.initial, placeholder="a, b   e.g.  X, X.sum(axis=1, keepdims=True)", id="broadcast-exprs"
+        )
         yield Static(Text("Names or expressions, separated by ', '. Enter explains, Esc closes.", style="dim"))
         yield Static(id="broadcast-result")
 

@@ -364,7 +364,9 @@ class ReplScreen(PaneScreen):
     def _show_result(self, result: InputResult) -> None:
         if self._live is not None:
             self._live.finish()  # the result holds the final pictures, in order
-        write_blocks(self.log_view, render_blocks(result, self.styles_for_results, self.log_width(), self.figures.block))
+        write_blocks(
+            self.log_view, render_blocks(result, self.styles_for_results, self.log_width(), self.figures.block)
+        )
         if result.error is not None:
             self._last_error = result
         if result.exit_requested:

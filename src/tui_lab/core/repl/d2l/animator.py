@@ -80,9 +80,9 @@ def _per_curve(value: Point) -> TypeIs[Sequence[SupportsFloat | None]]:
     return hasattr(value, "__len__")
 
 
-def _points(store: tuple[list[list[float]] | None, list[list[float]] | None], x: Point, y: Point) -> tuple[
-    list[list[float]], list[list[float]]
-]:
+def _points(
+    store: tuple[list[list[float]] | None, list[list[float]] | None], x: Point, y: Point
+) -> tuple[list[list[float]], list[list[float]]]:
     """The book's Animator.add bookkeeping: one point per curve, ``x`` shared or one per curve."""
     ys = list(y) if _per_curve(y) else [y]
     xs = list(x) if _per_curve(x) else [x] * len(ys)

@@ -134,7 +134,9 @@ class Axes:
         self._drew()
         return added
 
-    def scatter(self, x: object, y: object, s: object = None, *_args: object, label: object = None, **_style: object) -> Series:
+    def scatter(
+        self, x: object, y: object, s: object = None, *_args: object, label: object = None, **_style: object
+    ) -> Series:
         """A scatter of ``x`` against ``y`` (marker size and colours are ignored)."""
         series = Series("scatter", values(x), values(y), None if label is None else str(label))
         self.series.append(series)
