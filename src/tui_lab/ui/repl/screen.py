@@ -175,7 +175,8 @@ class ReplScreen(PaneScreen):
         return width if width >= 20 else None
 
     def on_mount(self) -> None:
-        self.lab.session.register(self.PANE, self)
+        if self._built:  # made after the app's first frame: the session may know it now
+            self.lab.session.register(self.PANE, self)
         self._ticker = self.set_interval(0.1, self._set_status, pause=True)
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self._set_status()
@@ -187,7 +188,12 @@ class ReplScreen(PaneScreen):
             self.call_after_refresh(self._build_body)
 
     async def _build_body(self) -> None:
-        """The first frame is on screen: the real widgets take the stand-ins' places, then the keys typed meanwhile."""
+        """The first frame is on screen: the real widgets take the stand-ins' places, then the keys typed meanwhile.
+
+        The start pane registers with the session here, not before its first frame: the session's modules
+        (its schema, msgspec, the store) cost the first frame about 20 ms, and the session starts after it.
+        """
+        self.lab.session.register(self.PANE, self)
         buffer = await mount_real_widgets(self)
         buffer.call_later(self._hand_over, buffer)  # after every key already on its way to the buffer
 
