@@ -207,6 +207,11 @@ class TuiLabApp(App[None]):
             for sig in (signal.SIGHUP, signal.SIGTERM):  # a closed terminal, a dropped SSH link, `kill`
                 loop.add_signal_handler(sig, self.quit_from_outside)
 
+    @property
+    def exiting(self) -> bool:
+        """The app has been asked to exit (its screens may be going away)."""
+        return self._leaving
+
     def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
         """Exit the app (what Textual's own exits call too); the app's own exit skips the outside-quit save."""
         self._leaving = True

@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import MountError
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -193,8 +194,15 @@ class ReplScreen(PaneScreen):
         The start pane registers with the session here, not before its first frame: the session's modules
         (its schema, msgspec, the store) cost the first frame about 20 ms, and the session starts after it.
         """
+        if self.lab.exiting:  # quit at the first frame: nothing to build
+            return
         self.lab.session.register(self.PANE, self)
-        buffer = await mount_real_widgets(self)
+        try:
+            buffer = await mount_real_widgets(self)
+        except MountError:
+            if self.lab.exiting or self._closing:  # the app began to exit while the widgets were mounting
+                return
+            raise
         buffer.call_later(self._hand_over, buffer)  # after every key already on its way to the buffer
 
     async def _hand_over(self, buffer: KeyBuffer) -> None:
