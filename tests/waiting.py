@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from textual.pilot import Pilot
@@ -86,6 +86,19 @@ async def settle(pilot: Pilot[Any], *, tries: int = 500) -> None:
     raise AssertionError(f"never happened: the app settled ({tries} tries); still running: {running}")
 
 
+def _asks(
+    condition: Callable[[], object], what: str, timeout: float, state: Callable[[], object] | None
+) -> Iterator[None]:
+    """Yield after each ask that found ``condition()`` false; fail once ``timeout`` (at most :data:`SAFETY_S`) is over."""
+    started = time.monotonic()
+    tries = 0
+    while not condition():
+        if time.monotonic() - started > min(timeout, SAFETY_S):
+            raise _failure(what, state, tries, started)
+        tries += 1
+        yield
+
+
 async def eventually(
     condition: Callable[[], object],
     what: str,
@@ -95,12 +108,7 @@ async def eventually(
     state: Callable[[], object] | None = None,
 ) -> None:
     """In an asyncio test: wait (without blocking the loop) until ``condition()`` is true, at most ``timeout`` s."""
-    started = time.monotonic()
-    tries = 0
-    while not condition():
-        if time.monotonic() - started > min(timeout, SAFETY_S):
-            raise _failure(what, state, tries, started)
-        tries += 1
+    for _ in _asks(condition, what, timeout, state):
         await asyncio.sleep(interval)
 
 
@@ -113,10 +121,5 @@ def wait_until(
     state: Callable[[], object] | None = None,
 ) -> None:
     """Wait until ``condition()`` is true (another process, a thread), at most ``timeout`` s."""
-    started = time.monotonic()
-    tries = 0
-    while not condition():
-        if time.monotonic() - started > min(timeout, SAFETY_S):
-            raise _failure(what, state, tries, started)
-        tries += 1
+    for _ in _asks(condition, what, timeout, state):
         time.sleep(interval)

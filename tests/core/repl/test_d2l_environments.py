@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.core.repl.hidden_packages import ENGINE_WITH_HIDDEN_PACKAGES
 from tests.core.repl.test_d2l_book import CALCULUS_CELLS, SCRATCH_CELLS
 
 SRC = str(Path(__file__).resolve().parents[3] / "src")
@@ -24,29 +25,8 @@ ROOT = str(Path(__file__).resolve().parents[3])
 OPTIONAL = ("IPython", "matplotlib", "matplotlib_inline")
 
 #: Runs the cells given on stdin in a fresh engine, with the packages named in argv[1] hidden.
-SCRIPT = textwrap.dedent(
+SCRIPT = ENGINE_WITH_HIDDEN_PACKAGES + textwrap.dedent(
     """
-    import json, sys
-
-    HIDDEN = {name for name in sys.argv[1].split(",") if name}
-
-    class Blocker:
-        '''Hides packages as if they were not installed.'''
-
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in HIDDEN:
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            return None
-
-    sys.meta_path.insert(0, Blocker())
-    from tui_lab.core.repl.d2l import hook
-    from tui_lab.core.repl.engine import ReplEngine
-    from tui_lab.core.workspace import Workspace
-
-    workspace = Workspace()
-    hook.install(workspace)
-    workspace.load_preloads()
-    engine = ReplEngine(workspace)
     at_start = sorted(name for name in ("IPython", "matplotlib", "matplotlib_inline") if name in sys.modules)
     results = []
     for cell in json.loads(sys.stdin.read()):

@@ -19,6 +19,7 @@ import pytest
 
 pytest.importorskip("matplotlib", reason="the plots extra (the test extra installs it)")
 
+from tests.core.repl.hidden_packages import ENGINE_WITH_HIDDEN_PACKAGES  # noqa: E402
 from tests.core.repl.test_d2l_book import (  # noqa: E402
     CALCULUS_CELLS,
     CONCISE_CELLS,
@@ -128,30 +129,8 @@ def test_a_short_loop_draws_its_animator_once_at_the_end(engine: ReplEngine) -> 
 # -- the four environments -------------------------------------------------------------------------
 
 #: Runs the cells given on stdin in a fresh engine, with the packages named in argv[1] hidden.
-SCRIPT = textwrap.dedent(
+SCRIPT = ENGINE_WITH_HIDDEN_PACKAGES + textwrap.dedent(
     """
-    import json, sys
-
-    HIDDEN = {name for name in sys.argv[1].split(",") if name}
-
-    class Blocker:
-        '''Hides packages as if they were not installed.'''
-
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in HIDDEN:
-                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-            return None
-
-    sys.meta_path.insert(0, Blocker())
-    from tui_lab.core.repl.engine import ReplEngine
-    from tui_lab.core.workspace import Workspace
-
-    from tui_lab.core.repl.d2l import hook
-
-    workspace = Workspace()
-    workspace.load_preloads()
-    hook.install(workspace)  # as the app does once its first frame is on screen
-    engine = ReplEngine(workspace)
     at_start = sorted(m for m in ("IPython", "matplotlib", "PIL") if m in sys.modules)
     results = []
     for cell in json.loads(sys.stdin.read()):
