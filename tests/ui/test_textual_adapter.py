@@ -11,7 +11,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.color import Color
+from textual.css.stylesheet import Stylesheet
 from textual.geometry import Region
+from textual.widget import Widget
 from textual.widgets import Input, SelectionList, Static
 from textual_plotext import PlotextPlot
 
@@ -158,11 +160,41 @@ async def test_showing_each_pane_for_the_first_time_reparses_no_stylesheet(
             await pilot.pause()
             assert app.current_mode == pane
         assert reparses == []  # it was two or three for each new pane's first show
-        await pilot.press("f2")  # the start pane is refreshed on its first return, as Textual does
+        await pilot.press("f2")  # the start pane's first return: Textual re-parsed there too
         await pilot.pause()
         await pilot.press("f3")
         await pilot.pause()
-        assert len(reparses) == 1
+        assert reparses == []
+
+
+def _foreground_alpha(widget: Widget) -> float:
+    foreground = widget.visual_style.foreground
+    return 0.0 if foreground is None else foreground.a
+
+
+@pytest.mark.parametrize("start", ["repl", "data", "graph", "train"])
+async def test_the_start_pane_draws_in_the_apps_colours_with_no_reparse(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, start: str
+) -> None:
+    """Textual re-parses every stylesheet before a mode's first screen is shown (about 20 ms of the first frame);
+    the start screen skips that, and its widgets still draw in the app's colours, not in a colour styled before
+    the app was (the Data pane's title was drawn in its own background colour)."""
+    reparses: list[None] = []
+    reparse = Stylesheet.reparse
+
+    def counted(self: Stylesheet) -> None:
+        reparses.append(None)
+        reparse(self)
+
+    monkeypatch.setattr(Stylesheet, "reparse", counted)
+    app = TuiLabApp(workspace=workspace, pane=start)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.current_mode == start
+        assert reparses == []
+        unstyled = [repr(widget) for widget in app.screen.query("*") if _foreground_alpha(widget) == 0]
+        assert unstyled == []
+        assert app.screen.visual_style.foreground == app.styles.color
 
 
 async def test_a_theme_change_still_restyles_every_pane_made_before_or_after_it(
