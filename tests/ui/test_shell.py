@@ -8,6 +8,7 @@ import pytest
 from textual.widgets import OptionList
 
 from tests.ui.conftest import NotificationRecorder, run_palette
+from tests.waiting import until
 from tui_lab.ui.app import TuiLabApp, pane_screen_class
 from tui_lab.ui.chrome import StatusBar
 from tui_lab.ui.modals import HelpScreen, PickerScreen
@@ -241,10 +242,7 @@ async def test_torch_waits_for_the_start_up_csv_then_loads(csv: str) -> None:
     app = TuiLabApp(csv_path=path, workspace=Workspace())
     assert not app._start_hold.is_set()
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if app.torch_ready:
-                break
+        await until(pilot, lambda: app.torch_ready, "torch loaded after the start-up CSV")
         assert app._start_hold.is_set()  # released by the Data pane, loaded or not
         assert app.torch_ready
         assert app.current_mode == "data"

@@ -6,6 +6,7 @@ import threading
 
 from textual.app import App
 
+from tests.waiting import until
 from tui_lab.ui.threads import to_ui
 
 
@@ -23,10 +24,7 @@ async def test_a_callback_handed_over_runs_on_the_ui_thread() -> None:
         worker.start()
         worker.join(timeout=30)
         assert results == [True]
-        for _ in range(500):  # frames, not time: until the UI has run it
-            if ran:
-                break
-            await pilot.pause()
+        await until(pilot, lambda: ran, "the UI ran the call")
         assert ran == [ui_thread]
 
 

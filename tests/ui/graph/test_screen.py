@@ -8,6 +8,7 @@ import pytest
 import torch
 from textual.widgets import Input, Static
 
+from tests.waiting import until
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.graph.view import GraphView
@@ -276,11 +277,7 @@ async def test_ctrl_c_stops_endless_code_and_the_pane_stays_usable(make_app: App
         field.focus()
         field.value = "while True: pass"
         await pilot.press("enter")
-        for _ in range(2_000):  # until the worker runs the user's code (bounded by frames, not time)
-            if interrupter.running:
-                break
-            await pilot.pause()
-        assert interrupter.running
+        await until(pilot, lambda: interrupter.running, "the worker runs the user's code")
         await pilot.press("ctrl+c")
         await _settle(app, pilot)
         assert "Interrupted" in _info(app) and "ctrl+c stopped your code" in _info(app)

@@ -359,6 +359,7 @@ async def test_older_figures_fold_to_a_line_and_the_mode_relays_them_out(
 async def test_a_figure_follows_the_logs_width(make_app: Callable[..., TuiLabApp], blocks_mode: object) -> None:
     pytest.importorskip("matplotlib")
     from tests.ui.repl.helpers import repl_screen, wait_for_run
+    from tests.waiting import until
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -372,10 +373,7 @@ async def test_a_figure_follows_the_logs_width(make_app: Callable[..., TuiLabApp
 
         wide = widest()
         await pilot.resize_terminal(90, 40)
-        for _ in range(200):
-            await pilot.pause(0.01)
-            if widest() < wide:
-                break
+        await until(pilot, lambda: widest() < wide, "the figure drawn again, narrower")
         assert widest() < wide <= screen.log_view.size.width + 30, "drawn again, narrower, never cut"
         assert widest() <= screen.log_view.scrollable_content_region.width
 

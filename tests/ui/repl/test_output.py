@@ -119,10 +119,7 @@ async def test_a_thread_printing_after_its_input_shows_late_output(make_app: App
         await run_cell(pilot, "t = threading.Thread(target=lambda: (go.wait(30), print('late hello')))\nt.start()")
         app.workspace["go"].set()
         app.workspace["t"].join(30)
-        for _ in range(200):  # bounded: the message is posted by the thread's write
-            if "late hello" in log_lines(app):
-                break
-            await pilot.pause(0.01)
+        await until(pilot, lambda: "late hello" in log_lines(app), "the thread's late line in the log")
         lines = log_lines(app)
         assert "late hello" in lines
         assert any(line.startswith("late output") for line in lines[: lines.index("late hello")])

@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 
 from tests.train_fit import fit_of
 from tests.ui.conftest import NotificationRecorder
+from tests.waiting import until
 from tui_lab.core.train.outcome import RunStatus
 from tui_lab.ui.app import TuiLabApp
 from tui_lab.ui.requests import UseAsTrainingData
@@ -478,10 +479,7 @@ async def test_f7_waits_for_the_training_thread_before_the_pane_moves_on(
         await torch_ready(app, pilot)
         screen = train_screen(app)
         await pilot.press("f6")
-        for _ in range(500):
-            if inside.is_set():
-                break
-            await pilot.pause()
+        await until(pilot, inside.is_set, "the run is inside its step")
         await pilot.press("f7")
         for _ in range(5):
             await pilot.pause()
