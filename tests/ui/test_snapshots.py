@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.waiting import settle, until
 from tui_lab.core.workspace import Workspace
 from tui_lab.ui.app import TuiLabApp
 
@@ -25,9 +26,13 @@ def hermetic_devices(cpu_only_host: None) -> None:
 
 
 async def steady(pilot: Any) -> None:
-    """Stop text cursors blinking, so the picture holds no clock (a blink phase flaked the Graph pane)."""
-    await pilot.pause()
-    for field in pilot.app.screen.query("TextArea, Input"):
+    """Wait until the pane has built what follows its first frame and no worker runs (the REPL's real widgets, its
+    variable list), then stop text cursors blinking, so the picture holds no clock (a blink phase flaked the Graph
+    pane)."""
+    screen = pilot.app.screen
+    await until(pilot, lambda: screen.body_ready, "the pane's body is built")
+    await settle(pilot)
+    for field in screen.query("TextArea, Input"):
         field.cursor_blink = False
     await pilot.pause()
 
@@ -39,7 +44,7 @@ def test_pane(pane: str, snap_compare: Any) -> None:
 
 def test_help_screen(snap_compare: Any) -> None:
     async def open_help(pilot: Any) -> None:
-        await pilot.pause()
+        await steady(pilot)  # the REPL shows around the help's frame
         await pilot.app.run_action("help")
         await pilot.pause()
         assert type(pilot.app.screen).__name__ == "HelpScreen"
