@@ -193,6 +193,31 @@ async def test_selection_copies_wrapped_lines_joined() -> None:
         assert part is not None and part[0] == "AttributeError"
 
 
+async def test_an_echoed_input_wraps_under_its_code_and_copies_back_whole() -> None:
+    source = "losses = [float(loss(net(X), y).mean()) for X, y in data_iter(batch_size, features, labels)]"
+    async with LogApp().run_test(size=(80, 24)) as pilot:
+        log = await laid_out(pilot)
+        log.write(text_block(Text(f"In [12]: {source}"), hang=len("In [12]: ")))
+        log.write(text_block(Text("  ...: " + "x" * 60), hang=len("  ...: ")))
+        await pilot.pause()
+        lines = shown(log)
+        assert lines[0].startswith("In [12]: losses = ") and all(len(line) <= WIDTH for line in lines)
+        code_rows = lines[1 : len(lines) - 2]
+        assert code_rows and all(row.startswith(" " * 9) and row[9] != " " for row in code_rows), lines
+        assert lines[-1].startswith(" " * 7 + "x") and lines[-2].startswith("  ...: x")
+        assert log.text == f"In [12]: {source}\n  ...: " + "x" * 60, "the indent is the wrap's, not the code's"
+        second = log.get_selection(Selection(Offset(0, 1), Offset(WIDTH, 1)))
+        assert second is not None and not second[0].startswith(" "), second
+
+
+def test_a_hanging_indent_gives_way_where_the_text_would_have_too_few_columns() -> None:
+    console = Console()
+    block = text_block(Text("In [1]: " + "y" * 40), hang=8)
+    narrow = block.lines(19, console).strips  # 11 columns would be left for the text: it wraps as plain text does
+    assert len(narrow) > 2 and all(strip.text.startswith("y") for strip in narrow[1:])
+    assert block.lines(30, console).strips[1].text.startswith(" " * 8 + "y")
+
+
 async def test_no_control_character_leaves_the_log() -> None:
     async with LogApp().run_test(size=(80, 24)) as pilot:
         log = await laid_out(pilot)

@@ -4,8 +4,9 @@ A :class:`LogBlock` is one piece of the log (an echoed input, some output, a pic
 function from a width to its lines (:class:`Laid`), cached for the last width asked, so the log
 (:mod:`tui_lab.ui.repl.log`) re-wraps everything on a resize and lays out only what changed
 otherwise. :func:`text_block` soft-wraps text at the width, as a terminal does, and remembers what
-each wrap took out, so a copied selection joins the lines again; with ``wrap=False`` (pictures) the
-lines are kept whole. :func:`renderable_block` renders any Rich renderable at the width. A future
+each wrap took out, so a copied selection joins the lines again; with ``hang`` the lines it wraps go
+on under their text, not under a prompt (an echoed ``In [n]: `` input, as in a notebook's cell); with
+``wrap=False`` (pictures) the lines are kept whole. :func:`renderable_block` renders any Rich renderable at the width. A future
 kind (a figure drawn in cells) is one more layout function. Every line is passed through
 :func:`tui_lab.core.text.visible`: no segment text with a control character leaves a block.
 """
@@ -28,10 +29,16 @@ from tui_lab.core.text import has_controls, visible
 @dataclass(frozen=True)
 class Laid:
     """A block's lines at one width; ``joins[i]`` is None where line ``i`` starts a line of its own, and
-    the text the wrap took out (a space, or nothing) where it continues line ``i - 1``."""
+    the text the wrap took out (a space, or nothing) where it continues line ``i - 1``; ``indents[i]`` is
+    how many cells of blank indent the wrap put before a continued line's text (none if not given)."""
 
     strips: list[Strip]
     joins: list[str | None]
+    indents: list[int] | None = None
+
+    def indent(self, index: int) -> int:
+        """The blank cells the wrap put before line ``index``'s text."""
+        return self.indents[index] if self.indents is not None else 0
 
     @property
     def widest(self) -> int:
@@ -77,27 +84,45 @@ def safe_strip(segments: Iterable[Segment]) -> Strip:
     return Strip(safe)
 
 
-def text_block(text: Text, *, wrap: bool = True) -> LogBlock:
-    """Text, soft-wrapped at the log's width (``wrap=False``: each line kept whole; a wider one scrolls)."""
+#: Below this many columns for the text, a hanging indent is dropped: the text wraps under its prompt.
+MIN_HUNG_WIDTH = 12
+
+
+def text_block(text: Text, *, wrap: bool = True, hang: int = 0) -> LogBlock:
+    """Text, soft-wrapped at the log's width (``wrap=False``: each line kept whole; a wider one scrolls).
+
+    ``hang``: each line's first ``hang`` cells (a prompt, in plain characters) stay on its first row, and the
+    rest wraps in the columns after them, so every row it wraps onto starts under the text.
+    """
+
+    def pieces_of(line: Text, width: int, console: Console) -> tuple[list[Text], int]:
+        if not wrap or line.cell_len <= width:
+            return [line], 0
+        if hang and width - hang >= MIN_HUNG_WIDTH:
+            head, body = line.divide([hang])
+            rows = list(body.wrap(console, width - hang, overflow="fold", no_wrap=False))
+            return [head + rows[0], *(Text(" " * hang) + row for row in rows[1:])], hang
+        return list(line.wrap(console, width, overflow="fold", no_wrap=False)), 0
 
     def layout(width: int, console: Console) -> Laid:
         strips: list[Strip] = []
         joins: list[str | None] = []
+        indents: list[int] = []
         for line in text.split("\n", allow_blank=True):
             line.expand_tabs(8)
-            pieces = [line]
-            if wrap and line.cell_len > width:
-                pieces = list(line.wrap(console, width, overflow="fold", no_wrap=False))
+            pieces, indent = pieces_of(line, width, console)
             whole, at = line.plain, 0
             for index, piece in enumerate(pieces):
                 segments = piece.render(console)  # the spans' styles; the text's own style goes under them
                 if piece.style:
                     segments = Segment.apply_style(segments, console.get_style(piece.style, default=Style.null()))
                 strips.append(safe_strip(segments))
-                found = whole.find(piece.plain, at)  # the wrap drops spaces at a break: remember them
+                own = piece.plain[indent:] if index else piece.plain
+                found = whole.find(own, at)  # the wrap drops spaces at a break: remember them
                 joins.append(None if index == 0 else whole[at:found] if found >= at else "")
-                at = found + len(piece.plain) if found >= at else at
-        return Laid(strips, joins)
+                indents.append(indent if index else 0)
+                at = found + len(own) if found >= at else at
+        return Laid(strips, joins, indents if any(indents) else None)
 
     longest = max((cell_len(line) for line in text.plain.split("\n")), default=0) if wrap else 0
     return LogBlock(layout, same_from=longest)

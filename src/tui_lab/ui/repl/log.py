@@ -319,17 +319,19 @@ class ReplLog(ScrollView, can_focus=True):
             return Strip.blank(0)
         return self._entries[index].laid.strips[line - self._starts[index]]
 
-    def _join(self, y: int) -> str | None:
-        """What joins line ``y`` to the line above when it is a soft-wrapped continuation (else None)."""
+    def _join(self, y: int) -> tuple[str | None, int]:
+        """What joins line ``y`` to the line above when it is a soft-wrapped continuation (else None), and the
+        blank cells the wrap put before its text."""
         if self._dropped:
             if y == 0:
-                return None
+                return None, 0
             y -= 1
         line = self._first + y
         index = bisect_right(self._starts, line) - 1
         if index < 0 or line >= self._end:
-            return None
-        return self._entries[index].laid.joins[line - self._starts[index]]
+            return None, 0
+        laid, at = self._entries[index].laid, line - self._starts[index]
+        return laid.joins[at], laid.indent(at)
 
     def _note(self) -> Strip:
         note = Text(f"… {self._dropped:,} older lines dropped (log keeps {self.max_lines:,})")
@@ -376,11 +378,11 @@ class ReplLog(ScrollView, can_focus=True):
         pieces: list[str] = []
         for y in range(start.y, last + 1):
             text = self._line(y).text
+            join, indent = self._join(y)
             right = len(text) if end is None or y != end.y else end.x
-            piece = text[start.x if y == start.y else 0 : right]
+            piece = text[max(start.x if y == start.y else 0, indent) : right]  # not the wrap's own indent
             if y > start.y:
-                join = self._join(y)
                 pieces.append("\n" if join is None else join)
-            continued = y + 1 <= last and self._join(y + 1) is not None
+            continued = y + 1 <= last and self._join(y + 1)[0] is not None
             pieces.append(piece if continued else piece.rstrip())
         return "".join(pieces)

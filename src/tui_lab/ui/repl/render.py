@@ -128,8 +128,9 @@ def restored_log(entries: Sequence[ReplEntry], styles: ResultStyles) -> Iterator
         yield Text("── the log above was restored from the saved session ──", style="dim")
 
 
-def echo_input(number: int, source: str, styles: ResultStyles) -> Iterator[Text]:
-    """``In [n]: code`` with the code highlighted (control characters in it shown, not sent)."""
+def echo_input(number: int, source: str, styles: ResultStyles) -> Iterator[LogBlock]:
+    """``In [n]: code`` with the code highlighted (control characters in it shown, not sent); a line longer than the
+    log wraps under its code, not under the prompt."""
     from rich.syntax import Syntax  # pygments is imported on the first input, not at start-up
 
     shown = visible(source, keep="\n\t")
@@ -139,7 +140,7 @@ def echo_input(number: int, source: str, styles: ResultStyles) -> Iterator[Text]
     lines = code.split("\n")
     for index, line in enumerate(lines):
         head = Text(prompt if index == 0 else " " * (len(prompt) - 5) + "...: ", style=styles.prompt_in)
-        yield head + line
+        yield text_block(head + line, hang=len(prompt))
 
 
 def write_blocks(log: ReplLog, blocks: Iterable[LogBlock]) -> None:
