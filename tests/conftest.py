@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,22 @@ def lab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = tmp_path / "lab-home"
     monkeypatch.setenv("TUI_LAB_HOME", str(home))
     yield home
+
+
+@pytest.fixture(autouse=True)
+def matplotlib_settings() -> Iterator[None]:
+    """matplotlib's settings as matplotlib defines them, again after each test that changed them.
+
+    They are the process's: the book's ``d2l.set_figsize`` run by one test made every later figure in that
+    worker 350×250 instead of 640×480, and a test that reads a figure's size failed when it ran after it.
+    """
+    yield
+    matplotlib = sys.modules.get("matplotlib")
+    if matplotlib is not None:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            pyplot.close("all")
+        matplotlib.rcdefaults()  # every setting but the backend's (matplotlib's style blacklist)
 
 
 @pytest.fixture
