@@ -383,3 +383,21 @@ async def test_ctrl_c_interrupts_the_running_input_and_drops_the_queue(
         assert "KeyboardInterrupt" in log_text(app) and "In [2]" not in log_text(app)
         await pilot.press("up")
         assert editor(app).text == "never = 1"  # the dropped input is in the history
+
+
+async def test_a_restored_log_prompts_and_wraps_each_input_as_it_was_echoed(make_app: AppFactory) -> None:
+    from tui_lab.core.session.model import ReplEntry
+
+    body = "1 + " * 20 + "1"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplScreen)
+        await until(pilot, lambda: screen.body_ready, "the REPL's body is built")
+        screen.restore_session([ReplEntry(f"def f():\n    return {body}", "", True, ("f",))])
+        await pilot.pause()
+        lines = [strip.text.rstrip() for strip in screen.log_view.lines]
+        start = lines.index("In [·]: def f():")
+        assert lines[start + 1].startswith("   ...:     return 1 + ")
+        assert lines[start + 2].startswith(" " * 8) and lines[start + 2].strip()[0] in "1+", lines[start : start + 4]
+        assert f"In [·]: def f():\n   ...:     return {body}" in screen.log_view.text

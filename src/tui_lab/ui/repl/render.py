@@ -118,10 +118,14 @@ def picture(text: str) -> LogBlock:
     return text_block(output_text(text), wrap=False)
 
 
-def restored_log(entries: Sequence[ReplEntry], styles: ResultStyles) -> Iterator[Text]:
-    """A session's REPL log: each input and what it printed (control characters shown), then a rule."""
+def restored_log(entries: Sequence[ReplEntry], styles: ResultStyles) -> Iterator[Text | LogBlock]:
+    """A session's REPL log: each input, prompted and wrapped as it was echoed, and what it printed (control
+    characters shown), then a rule."""
     for entry in entries:
-        yield safe_text(f"In [·]: {entry.source.rstrip()}", styles.prompt_in if entry.ok else styles.error)
+        style = styles.prompt_in if entry.ok else styles.error
+        for index, line in enumerate(entry.source.rstrip().split("\n")):
+            head = "In [·]: " if index == 0 else "   ...: "
+            yield text_block(safe_text(head + line, style), hang=len(head))
         if entry.output:
             yield safe_text(entry.output.rstrip("\n"))
     if entries:
