@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 from pathlib import Path
 
 import pytest
 import torch
+from torch.multiprocessing.spawn import ProcessExitedException
 from torch.multiprocessing.spawn import spawn as mp_spawn
 
 from tests.train_fit import fit_of
@@ -31,6 +33,7 @@ CASES = [
 
 def _rank(rank: int, world: int, out: str, device: str = "cpu") -> None:
     """One rank, meeting the others as the single-node launcher's ranks do: a FileStore, gloo on loopback."""
+    faulthandler.enable(all_threads=True)  # a rank that aborts (SIGABRT, once in a full run) prints where it was
     os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), GLOO_SOCKET_IFNAME="lo")
     os.environ.update(NCCL_SOCKET_IFNAME="lo", **{STORE_ENV: str(Path(out, "store"))})
     torch.set_num_threads(1)
@@ -61,7 +64,11 @@ def _rank(rank: int, world: int, out: str, device: str = "cpu") -> None:
 @pytest.fixture(scope="module")
 def two_rank_results(tmp_path_factory: pytest.TempPathFactory) -> list[list[dict]]:
     out = tmp_path_factory.mktemp("ranks")
-    mp_spawn(_rank, args=(2, str(out)), nprocs=2, join=True)
+    try:
+        mp_spawn(_rank, args=(2, str(out)), nprocs=2, join=True)
+    except ProcessExitedException as error:  # say whether the ranks had finished (an abort at exit) or not
+        written = sorted(path.name for path in out.glob("rank*.json"))
+        raise AssertionError(f"{error}; results written before it: {written or 'none'}") from error
     return [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
 
 
