@@ -3,7 +3,9 @@
 A pane subclasses :class:`PaneScreen`, sets ``PANE`` (its registry name), yields its widgets
 from :meth:`compose_body` and implements ``action_<name>`` for each action its
 ``ui/<pane>/keys.py`` declares: the bindings are generated from the registry when the class
-is created, so keys, footer, help and palette cannot drift apart. It overrides the hooks it
+is created, so keys, footer, help and palette cannot drift apart. Those methods may live in a base
+class without ``PANE`` (a screen split along a seam); every one is skipped until the pane's body is
+built, wherever it is defined. It overrides the hooks it
 needs (Textual runs every class's ``on_mount`` in the MRO, so an override need not call
 ``super().on_mount()``): :meth:`handle_request` for typed requests from other panes and
 :meth:`on_workspace_change`.
@@ -92,7 +94,12 @@ def _once_body_ready(
             raise SkipAction()
         return method(self, *args, **kwargs)
 
+    _GUARDED.add(action)
     return action
+
+
+#: The actions :func:`_once_body_ready` made, so one inherited from a pane's base is not wrapped twice.
+_GUARDED: set[Callable[..., object]] = set()
 
 
 class PaneScreen(Screen[None]):
@@ -114,8 +121,9 @@ class PaneScreen(Screen[None]):
         missing = [a.action for a in spec.actions if not callable(getattr(cls, f"action_{a.action}", None))]
         if missing:
             raise TypeError(f"{cls.__name__} lacks action_ methods for registry actions: {missing}")
-        for action in spec.actions:
-            if (method := vars(cls).get(f"action_{action.action}")) is not None:
+        for action in spec.actions:  # the pane's own methods and those of its bases (a screen split along a seam)
+            method = getattr(cls, f"action_{action.action}")
+            if method not in _GUARDED:
                 setattr(cls, f"action_{action.action}", _once_body_ready(method))
 
     def __init__(self) -> None:

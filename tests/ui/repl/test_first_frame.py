@@ -161,3 +161,26 @@ async def test_a_pane_key_at_the_first_frame_switches_at_once(
 
         held_build(screen)
         await until(pilot, lambda: screen.body_ready and screen.editor.text == "x", "the x reached the input")
+
+
+async def test_every_repl_action_waits_for_the_body_the_inherited_ones_too(
+    make_app: Callable[..., TuiLabApp], held_build: Callable[[ReplScreen], None]
+) -> None:
+    """The variable pane's actions live in the screen's base (ui/repl/assist.py); at the first frame they are
+    skipped like the screen's own (the key goes on to the key buffer), never run against stand-ins."""
+    from tui_lab.ui.pane import _GUARDED
+    from tui_lab.ui.panes import pane_spec
+
+    actions = [action.action for action in pane_spec("repl").actions]
+    assert [name for name in actions if getattr(ReplScreen, f"action_{name}") not in _GUARDED] == []
+    app = make_app()
+    async with App.run_test(app, size=(100, 30)) as pilot:
+        screen = await at_first_frame(pilot)
+        for name in ("toggle_focus", "toggle_variables", "delete_variable", "search_history"):
+            await screen.run_action(name)  # skipped: nothing to query yet
+        await pilot.pause()
+        assert not screen.body_ready and not screen.has_class("-variables-hidden")
+        held_build(screen)
+        await until(pilot, lambda: screen.body_ready, "the body was built")
+        await screen.run_action("toggle_variables")
+        assert screen.has_class("-variables-hidden")

@@ -7,6 +7,8 @@ queue), inputs given meanwhile wait their turn (listed as ``In [*]``), results a
 bounded log laid out for its width, and the variable pane follows every workspace change. Layout
 lives in ``repl.tcss``. The first frame pays only for the widgets: the controller is made in a
 thread right after it (with the history), then the variable pane's first fill and highlighting.
+The variable pane's actions, completion, history search and examples are the screen's base,
+:class:`~tui_lab.ui.repl.assist.ReplAssist`.
 """
 
 from __future__ import annotations
@@ -24,9 +26,8 @@ from textual.widget import MountError
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from tui_lab.core.text import visible
 from tui_lab.core.workspace import WorkspaceChange
-from tui_lab.ui.pane import PaneScreen
+from tui_lab.ui.repl.assist import ReplAssist
 from tui_lab.ui.repl.first_frame import (
     KeyBuffer,
     LogStandIn,
@@ -50,7 +51,6 @@ from tui_lab.ui.theme import escape_markup, safe_line
 from tui_lab.ui.threads import to_ui
 
 if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_frame.py); the engine too
-    from tui_lab.core.repl.complete import Completion
     from tui_lab.core.repl.engine import InputResult, ReplEngine
     from tui_lab.core.repl.history import History
     from tui_lab.core.session.model import ReplEntry, ReplState
@@ -58,7 +58,6 @@ if TYPE_CHECKING:  # the widgets load right after the app's first frame (first_f
     from tui_lab.ui.repl.editor import ReplInput
     from tui_lab.ui.repl.figures import ScreenFigures
     from tui_lab.ui.repl.log import ReplLog
-    from tui_lab.ui.repl.variables import VariablePane
     from tui_lab.ui.requests import PaneRequest
 
 
@@ -84,7 +83,7 @@ class LateOutputArrived(Message):
     """A thread started by an earlier input printed after that input finished."""
 
 
-class ReplScreen(PaneScreen):
+class ReplScreen(ReplAssist):
     """A tensor REPL as good as IPython: code runs in the shared workspace, a variable pane that knows tensors, a memory view and a broadcasting explainer."""
 
     PANE = "repl"
@@ -126,29 +125,14 @@ class ReplScreen(PaneScreen):
         return self.controller is not None and self.controller.running
 
     @property
-    def history(self) -> History | None:
-        """The input history (None until it has been read, right after the first frame)."""
-        return self.controller.history if self.controller is not None else None
-
-    @property
     def engine(self) -> ReplEngine | None:
         """The engine (None before the screen is mounted)."""
         return self.controller.engine if self.controller is not None else None
 
     @property
-    def editor(self) -> ReplInput:
-        """The input."""
-        return cast("ReplInput", self.query_one("#repl-input"))
-
-    @property
     def log_view(self) -> ReplLog:
         """The output log."""
         return cast("ReplLog", self.query_one("#repl-log"))
-
-    @property
-    def variables(self) -> VariablePane:
-        """The variable pane."""
-        return cast("VariablePane", self.query_one("#repl-side"))
 
     @property
     def styles_for_results(self) -> ResultStyles:
@@ -487,142 +471,6 @@ class ReplScreen(PaneScreen):
     def action_choose_images(self) -> None:
         """Choose how figures are drawn."""
         self.figures.choose_mode()
-
-    def action_toggle_variables(self) -> None:
-        """Hide or show the variable pane (the log takes the whole width; the next output uses it)."""
-        hidden = not self.has_class("-variables-hidden")
-        self.set_class(hidden, "-variables-hidden")
-        if hidden and self.focused is not None and self.focused in self.variables.walk_children():
-            self.editor.focus()
-
-    def action_toggle_focus(self) -> None:
-        """Move focus between the input and the variable list."""
-        if self.focused is self.variables.options:
-            self.editor.focus()
-        else:
-            self.set_class(False, "-variables-hidden")
-            self.variables.options.focus()
-            if self.variables.options.cursor < 0 and self.variables.options.row_count:
-                self.variables.options.cursor = 0
-
-    def action_search_history(self) -> None:
-        """Pick a past input by substring."""
-        entries = self.history.search("") if self.history is not None else []
-        if not entries:
-            self.notify("No history yet.", title="History")
-            return
-        choices = [(str(i), visible(entry.replace("\n", " ⏎ ")), entry) for i, entry in enumerate(entries)]
-        self._pick_code("Search history (newest first)", "contains…", choices)
-
-    def action_insert_example(self) -> None:
-        """Insert a course snippet into the input."""
-        from tui_lab.core.repl.examples import EXAMPLES
-
-        choices = [(e.key, f"{e.section} · {e.title}", e.code) for e in EXAMPLES]
-        self._pick_code("Insert example (d2l chapter 2)", "topic…", choices)
-
-    def _pick_code(self, title: str, placeholder: str, choices: list[tuple[str, str, str]]) -> None:
-        """Offer ``(id, label, code)`` choices in a picker; the picked code goes into the input."""
-        codes = {key: code for key, _, code in choices}
-
-        def picked(key: str | None) -> None:
-            if key is not None and key in codes:
-                self._load_input(codes[key])
-            else:
-                self.editor.focus()
-
-        labels = [(key, label) for key, label, _ in choices]
-        from tui_lab.ui.modals import PickerScreen
-
-        self.app.push_screen(PickerScreen(title, labels, filter_placeholder=placeholder), picked)
-
-    def _load_input(self, text: str) -> None:
-        self.editor.replace_text(text)
-        self.editor.focus()
-
-    def action_explain_broadcasting(self) -> None:
-        """Explain how two expressions broadcast."""
-        from tui_lab.ui.repl.modals import BroadcastScreen
-
-        selected = self.variables.selected
-
-        def closed(_: None) -> None:
-            self.editor.focus()
-
-        self.app.push_screen(BroadcastScreen(self.workspace.namespace, f"{selected}, " if selected else ""), closed)
-
-    def _selected_or_warn(self) -> str | None:
-        name = self.variables.selected
-        if name is None:
-            self.notify("Select a variable first: ctrl+f, then ↑/↓.", title="No variable selected", severity="warning")
-        return name
-
-    def action_inspect_graph(self) -> None:
-        """Open the selected variable in the Graph pane."""
-        name = self._selected_or_warn()
-        if name is not None:  # the source lets the Graph pane's checks re-evaluate name from its leaves
-            source = self.controller.replay_source() if self.controller is not None else ""
-            from tui_lab.ui.requests import InspectTensor
-
-            self.lab.send(InspectTensor(name, source))
-
-    def action_use_as_training_data(self) -> None:
-        """Send the selected variable to the Train pane."""
-        name = self._selected_or_warn()
-        if name is not None:
-            from tui_lab.ui.requests import UseAsTrainingData
-
-            self.lab.send(UseAsTrainingData(name))
-
-    def action_delete_variable(self) -> None:
-        """Delete the selected variable from the workspace."""
-        name = self._selected_or_warn()
-        if name is not None:
-            self.workspace.delete([name], "repl")
-            self.notify(f"Deleted {escape_markup(name)}.", title="Workspace")
-
-    # -- completion and details -----------------------------------------------------------
-
-    def on_repl_input_completion_requested(self, event: ReplInput.CompletionRequested) -> None:
-        event.stop()
-        if self.controller is None:  # a Tab in the first moments: nothing to complete from yet
-            self.app.bell()
-            return
-        self._complete_in_worker(event.source, event.line, event.column)
-
-    @work(thread=True, exclusive=True, group="repl-complete", exit_on_error=False)
-    def _complete_in_worker(self, source: str, line: int, column: int) -> None:
-        assert self.controller is not None
-        found = self.controller.complete(source, line, column)
-        to_ui(self.app, self._show_completions, found)
-
-    def _show_completions(self, found: Completion) -> None:
-        """Show what completion found; the list is mounted on the first Tab (not part of the first frame)."""
-        if self.editor.popup is None:
-            from textual.widgets import OptionList
-
-            popup = OptionList(id="repl-completions")
-            self.query_one("#repl-main").mount(popup, before=self.query_one("#repl-status"))
-            self.editor.popup = popup
-        self.editor.show_completions(found)
-
-    def on_variable_pane_variable_highlighted(self, event: VariablePane.VariableHighlighted) -> None:
-        self._load_details(event.name)
-
-    def _load_details(self, name: str | None) -> None:
-        if name is None or self.controller is None:
-            self.variables.show_details(None)
-        else:
-            self._details_in_worker(name)
-
-    @work(thread=True, exclusive=True, group="repl-details", exit_on_error=False)
-    def _details_in_worker(self, name: str) -> None:
-        assert self.controller is not None
-        details = self.controller.details(name)
-        if isinstance(details, str):
-            to_ui(self.app, self.variables.show_details, None, details)
-        else:
-            to_ui(self.app, self.variables.show_details, details)
 
     # -- workspace ------------------------------------------------------------------------
 
